@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { ConfigError, describeEnv, env, kafkaCrossChecks, kafkaEnvSchema, parseEnv, redisEnvSchema, serviceEnvSchema, toKafkaSettings, toRedisSettings } from './index';
+
+function problemsOf(fn: () => unknown): readonly string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseEnv', () => {
+  it('applies defaults and treats empty values as unset', () => {
+    const cfg = parseEnv(kafkaEnvSchema, { KAFKA_BROKERS: '', KAFKA_SSL: 'yes' });
+    expect(cfg.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
+    expect(cfg.KAFKA_SSL).toBe(true);
+    expect(cfg.KAFKA_FRAMING).toBe('single-object');
+  });
+
+  it('parses lists and numbers', () => {
+    const cfg = parseEnv(kafkaEnvSchema, { KAFKA_BROKERS: 'a:1, b:2', KAFKA_REPLICATION_FACTOR: '3' });
+    expect(cfg.KAFKA_BROKERS).toEqual(['a:1', 'b:2']);
+    expect(cfg.KAFKA_REPLICATION_FACTOR).toBe(3);
+  });
+
+  it.each([
+    [{ KAFKA_BROKERS: 'localhost' }, /^KAFKA_BROKERS\.0: must be host:port/],
+    [{ KAFKA_REPLICATION_FACTOR: 'three' }, /^KAFKA_REPLICATION_FACTOR: must be a number \(got "three"\)/],
+    [{ KAFKA_REPLICATION_FACTOR: '0' }, /^KAFKA_REPLICATION_FACTOR: must be at least 1/],
+    [{ KAFKA_SSL: 'maybe' }, /^KAFKA_SSL: must be true or false/],
+    [{ KAFKA_FRAMING: 'json' }, /^KAFKA_FRAMING: must be one of single-object, confluent/],
+  ])('names the bad variable for %j', (vars, pattern) => {
+    expect(problemsOf(() => parseEnv(kafkaEnvSchema, vars))[0]).toMatch(pattern);
+  });
+
+  it('reports every bad variable at once, in a readable error', () => {
+    const err = (() => {
+      try {
+        parseEnv(serviceEnvSchema(8080), { HTTP_PORT: '99999', LOG_LEVEL: 'loud' });
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(err?.message).toMatch(/Invalid configuration:\n {2}- HTTP_PORT: must be at most 65535/);
+    expect(err?.message).toMatch(/LOG_LEVEL: must be one of/);
+  });
+
+  it('runs cross-variable checks', () => {
+    expect(problemsOf(() => parseEnv(kafkaEnvSchema, { KAFKA_FRAMING: 'confluent' }, kafkaCrossChecks))).toEqual([
+      'SCHEMA_REGISTRY_URL is required when KAFKA_FRAMING=confluent',
+    ]);
+    expect(problemsOf(() => parseEnv(kafkaEnvSchema, { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' }, kafkaCrossChecks))[0]).toMatch(
+      /KAFKA_SASL_PASSWORD are required/,
+    );
+  });
+
+  it('never echoes a secret', () => {
+    const schema = z.object({ API_PASSWORD: env.int('x', 1) });
+    expect(problemsOf(() => parseEnv(schema, { API_PASSWORD: 'hunter2' }))[0]).toBe('API_PASSWORD: must be a number (got "***")');
+  });
+});
+
+describe('settings', () => {
+  it('maps Kafka variables to client-neutral settings', () => {
+    const s = toKafkaSettings(
+      parseEnv(kafkaEnvSchema, { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p', KAFKA_SSL: 'true' }),
+      'encoder',
+    );
+    expect(s).toMatchObject({ clientId: 'encoder', sasl: { mechanism: 'scram-sha-512', username: 'u' }, ssl: { caFile: null, rejectUnauthorized: true } });
+  });
+
+  it('maps Redis cluster seeds and TLS', () => {
+    const s = toRedisSettings(parseEnv(redisEnvSchema, { REDIS_URL: 'rediss://r:6380', REDIS_CLUSTER_NODES: 'a:7000,b:7001' }));
+    expect(s.clusterNodes).toEqual([
+      { host: 'a', port: 7000 },
+      { host: 'b', port: 7001 },
+    ]);
+    expect(s.tls).toBe(true);
+    expect(problemsOf(() => parseEnv(redisEnvSchema, { REDIS_URL: 'http://x' }))[0]).toMatch(/^REDIS_URL: must be a redis/);
+  });
+
+  it('documents every variable with its default', () => {
+    const rows = describeEnv(serviceEnvSchema(8081));
+    expect(rows).toContainEqual({ name: 'HTTP_PORT', description: 'Port of /metrics, /health/live and /health/ready.', default: '8081' });
+    expect(describeEnv(kafkaEnvSchema).find((r) => r.name === 'KAFKA_SASL_PASSWORD')?.default).toBe('(unset)');
+    expect(describeEnv(kafkaEnvSchema).every((r) => r.description.length > 0)).toBe(true);
+  });
+});

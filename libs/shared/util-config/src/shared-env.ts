@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { env, hostPort } from './env';
+
+/** Kafka connection and framing, shared by every service (`KAFKA_*`, `SCHEMA_REGISTRY_*`). */
+export const kafkaEnvSchema = z.object({
+  KAFKA_BROKERS: env.list('Bootstrap brokers, comma-separated host:port.', '127.0.0.1:9092', hostPort),
+  KAFKA_CLIENT_ID: env.optionalString('Kafka client id; defaults to the service name.'),
+  KAFKA_SASL_MECHANISM: z
+    .enum(['plain', 'scram-sha-256', 'scram-sha-512'], { errorMap: () => ({ message: 'must be plain, scram-sha-256 or scram-sha-512' }) })
+    .optional()
+    .describe('SASL mechanism; unset for no SASL. Needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD.'),
+  KAFKA_SASL_USERNAME: env.optionalString('SASL user name.'),
+  KAFKA_SASL_PASSWORD: env.optionalString('SASL password (from a Secret).'),
+  KAFKA_SSL: env.bool('Connect to the brokers over TLS.', false),
+  KAFKA_SSL_CA_FILE: env.optionalString('PEM file of the CA that signed the brokers\' certificates (TLS only).'),
+  KAFKA_SSL_REJECT_UNAUTHORIZED: env.bool('Verify broker certificates (TLS only).', true),
+  KAFKA_REPLICATION_FACTOR: env.int('Replication factor for topics this service creates.', 1, 1, 7),
+  KAFKA_PROVISION_TOPICS: env.bool('Create missing topics with the contract settings at start-up.', true),
+  KAFKA_FRAMING: env.oneOf('Avro framing: single-object (no registry) or confluent (needs SCHEMA_REGISTRY_URL).', ['single-object', 'confluent'], 'single-object'),
+  SCHEMA_REGISTRY_URL: env.optionalString('Confluent-compatible schema registry base URL (confluent framing).'),
+  SCHEMA_REGISTRY_USERNAME: env.optionalString('Schema registry basic-auth user.'),
+  SCHEMA_REGISTRY_PASSWORD: env.optionalString('Schema registry basic-auth password (from a Secret).'),
+});
+
+export type KafkaEnv = z.infer<typeof kafkaEnvSchema>;
+
+/** Plain Kafka settings, free of any client library's types. */
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | null;
+  ssl: { caFile: string | null; rejectUnauthorized: boolean } | null;
+  replicationFactor: number;
+  provisionTopics: boolean;
+  framing: 'single-object' | 'confluent';
+  schemaRegistry: { url: string; username: string | null; password: string | null } | null;
+}
+
+export function kafkaCrossChecks(e: KafkaEnv): string[] {
+  const problems: string[] = [];
+  if (e.KAFKA_SASL_MECHANISM && (!e.KAFKA_SASL_USERNAME || !e.KAFKA_SASL_PASSWORD)) {
+    problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required when KAFKA_SASL_MECHANISM is set');
+  }
+  if (e.KAFKA_FRAMING === 'confluent' && !e.SCHEMA_REGISTRY_URL) {
+    problems.push('SCHEMA_REGISTRY_URL is required when KAFKA_FRAMING=confluent');
+  }
+  if (e.SCHEMA_REGISTRY_URL && !/^https?:\/\/\S+$/.test(e.SCHEMA_REGISTRY_URL)) {
+    problems.push(`SCHEMA_REGISTRY_URL: must be an http(s) URL (got "${e.SCHEMA_REGISTRY_URL}")`);
+  }
+  return problems;
+}
+
+export function toKafkaSettings(e: KafkaEnv, serviceName: string): KafkaSettings {
+  return {
+    brokers: e.KAFKA_BROKERS,
+    clientId: e.KAFKA_CLIENT_ID ?? serviceName,
+    sasl: e.KAFKA_SASL_MECHANISM ? { mechanism: e.KAFKA_SASL_MECHANISM, username: e.KAFKA_SASL_USERNAME ?? '', password: e.KAFKA_SASL_PASSWORD ?? '' } : null,
+    ssl: e.KAFKA_SSL ? { caFile: e.KAFKA_SSL_CA_FILE ?? null, rejectUnauthorized: e.KAFKA_SSL_REJECT_UNAUTHORIZED } : null,
+    replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+    provisionTopics: e.KAFKA_PROVISION_TOPICS,
+    framing: e.KAFKA_FRAMING,
+    schemaRegistry: e.SCHEMA_REGISTRY_URL
+      ? { url: e.SCHEMA_REGISTRY_URL, username: e.SCHEMA_REGISTRY_USERNAME ?? null, password: e.SCHEMA_REGISTRY_PASSWORD ?? null }
+      : null,
+  };
+}
+
+/** Redis connection, shared by every service that keeps state (`REDIS_*`). */
+export const redisEnvSchema = z.object({
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379')
+    .describe('Redis URL for a single node (rediss:// for TLS).'),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined))
+    .pipe(z.array(hostPort).min(1).optional())
+    .describe('Comma-separated host:port seeds of a Redis Cluster; when set, REDIS_URL is ignored.'),
+  REDIS_PASSWORD: env.optionalString('Redis password (from a Secret); overrides one in REDIS_URL.'),
+  REDIS_TLS: env.bool('Use TLS to Redis (implied by rediss://).', false),
+  REDIS_KEY_PREFIX: env.string('Prefix of every key this deployment writes.', 'ps:'),
+});
+
+export type RedisEnv = z.infer<typeof redisEnvSchema>;
+
+export interface RedisSettings {
+  url: string;
+  clusterNodes: { host: string; port: number }[] | null;
+  password: string | null;
+  tls: boolean;
+  keyPrefix: string;
+}
+
+export function toRedisSettings(e: RedisEnv): RedisSettings {
+  return {
+    url: e.REDIS_URL,
+    clusterNodes: e.REDIS_CLUSTER_NODES?.map((hp) => {
+      const i = hp.lastIndexOf(':');
+      return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
+    }) ?? null,
+    password: e.REDIS_PASSWORD ?? null,
+    tls: e.REDIS_TLS || e.REDIS_URL.startsWith('rediss://'),
+    keyPrefix: e.REDIS_KEY_PREFIX,
+  };
+}
+
+/** HTTP endpoints (metrics, health), logging and shutdown (`HTTP_*`, `LOG_*`, `SHUTDOWN_*`). */
+export function serviceEnvSchema(defaultPort: number) {
+  return z.object({
+    HTTP_HOST: env.string('Address the metrics and health server binds to.', '0.0.0.0'),
+    HTTP_PORT: env.int('Port of /metrics, /health/live and /health/ready.', defaultPort, 1, 65535),
+    LOG_LEVEL: env.oneOf('Log level.', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info'),
+    HEALTH_CHECK_TIMEOUT_MS: env.int('Time each readiness check may take before it counts as down.', 2000, 50, 60_000),
+    SHUTDOWN_DRAIN_TIMEOUT_MS: env.int('Time to finish in-flight work and commit offsets on SIGTERM.', 15_000, 0, 300_000),
+  });
+}
+
+export type ServiceEnv = z.infer<ReturnType<typeof serviceEnvSchema>>;

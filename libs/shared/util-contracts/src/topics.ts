@@ -1,0 +1,140 @@
+import type { SchemaName } from './generated/schemas.generated';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** How a topic is created: the one place partitions, cleanup and retention are decided. */
+export interface TopicSpec {
+  readonly name: string;
+  /** Value schema; null for topics whose values are opaque bytes (dead-letter topics). */
+  readonly schema: SchemaName | null;
+  /** Which field of the value is the record key. */
+  readonly keyField: 'userId' | 'itemId' | null;
+  readonly partitions: number;
+  readonly cleanupPolicy: 'delete' | 'compact';
+  /** -1 keeps records forever (compacted topics keep the latest per key). */
+  readonly retentionMs: number;
+  /** Extra broker topic configs. */
+  readonly config?: Readonly<Record<string, string>>;
+  readonly description: string;
+}
+
+const DEFAULT_PARTITIONS = 6;
+
+function spec(s: Omit<TopicSpec, 'partitions'> & { partitions?: number }): TopicSpec {
+  return { partitions: DEFAULT_PARTITIONS, ...s };
+}
+
+/** Every topic of the product. Services, provisioning and deployment manifests read it from here. */
+export const TOPICS = {
+  reviews: spec({
+    name: 'reviews.v1',
+    schema: 'Review',
+    keyField: 'userId',
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY_MS,
+    description: 'Reviews from platforms (input).',
+  }),
+  posts: spec({
+    name: 'posts.v1',
+    schema: 'Post',
+    keyField: 'userId',
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY_MS,
+    description: 'Posts from platforms (input).',
+  }),
+  clicks: spec({
+    name: 'clicks.v1',
+    schema: 'Click',
+    keyField: 'userId',
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY_MS,
+    description: 'Behaviour: view, click, like, add_to_cart, purchase (input).',
+  }),
+  items: spec({
+    name: 'items.v1',
+    schema: 'Item',
+    keyField: 'itemId',
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
+    description: 'Catalogue: the latest title, description and categories per item (input, compacted).',
+  }),
+  userDeletions: spec({
+    name: 'user-deletions.v1',
+    schema: 'UserDeletion',
+    keyField: 'userId',
+    cleanupPolicy: 'delete',
+    retentionMs: 30 * DAY_MS,
+    description: 'Erasure requests (input).',
+  }),
+  textsCleaned: spec({
+    name: 'texts.cleaned.v1',
+    schema: 'CleanedText',
+    keyField: 'userId',
+    cleanupPolicy: 'delete',
+    retentionMs: 3 * DAY_MS,
+    description: 'Cleaned, redacted, language-tagged text (text-cleaner to encoder).',
+  }),
+  textsEmbedded: spec({
+    name: 'texts.embedded.v1',
+    schema: 'EmbeddedText',
+    keyField: 'userId',
+    cleanupPolicy: 'delete',
+    retentionMs: 3 * DAY_MS,
+    description: 'Sentence embeddings (encoder to profile-fuser).',
+  }),
+  profiles: spec({
+    name: 'profiles.v1',
+    schema: 'UserProfile',
+    keyField: 'userId',
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
+    config: { 'min.cleanable.dirty.ratio': '0.1', 'delete.retention.ms': String(DAY_MS) },
+    description: 'The latest profile per user (output, compacted; a tombstone erases a user).',
+  }),
+  profilesChangelog: spec({
+    name: 'profiles.changelog.v1',
+    schema: 'ProfileChange',
+    keyField: 'userId',
+    cleanupPolicy: 'delete',
+    retentionMs: 30 * DAY_MS,
+    description: 'Every publish with event and publish time, for point-in-time training joins (output).',
+  }),
+} as const satisfies Record<string, TopicSpec>;
+
+export type TopicKey = keyof typeof TOPICS;
+
+/** Dead-letter topics keep failed records for two weeks: long enough to inspect and replay. */
+export const DLQ_RETENTION_MS = 14 * DAY_MS;
+
+/** The dead-letter topic of a source topic: `<topic>.dlq`. */
+export function dlqTopicName(topic: string): string {
+  return `${topic}.dlq`;
+}
+
+/** The dead-letter topic spec for a source topic. */
+export function dlqTopicSpec(source: TopicSpec): TopicSpec {
+  return {
+    name: dlqTopicName(source.name),
+    schema: null,
+    keyField: source.keyField,
+    partitions: 1,
+    cleanupPolicy: 'delete',
+    retentionMs: DLQ_RETENTION_MS,
+    description: `Records of ${source.name} that could not be processed, with the reason in headers.`,
+  };
+}
+
+/** All topics, with the dead-letter topics of the ones services consume. */
+export function allTopicSpecs(): TopicSpec[] {
+  const consumed: TopicKey[] = ['reviews', 'posts', 'clicks', 'items', 'userDeletions', 'textsCleaned', 'textsEmbedded'];
+  return [...Object.values(TOPICS), ...consumed.map((k) => dlqTopicSpec(TOPICS[k]))];
+}
+
+/** Kafka topic configs for a spec, as the admin API takes them. */
+export function topicConfigEntries(spec: TopicSpec): { name: string; value: string }[] {
+  return [
+    { name: 'cleanup.policy', value: spec.cleanupPolicy },
+    { name: 'retention.ms', value: String(spec.retentionMs) },
+    ...Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+  ];
+}

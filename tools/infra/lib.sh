@@ -1,0 +1,134 @@
+# shellcheck shell=bash disable=SC2034 # vars are used by the scripts that source this
+# Shared settings and helpers for tools/infra/{up,down,status}.sh and kafka/fetch.sh.
+# Sourced, not executed. Every path derives from this file's location, so the
+# repo can live anywhere; everything the stack writes stays under
+# INFRA_STATE_DIR (runtime) and INFRA_CACHE_DIR (downloads), both git-ignored.
+
+INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$INFRA_DIR/../.." && pwd)"
+
+# Relative overrides are taken relative to the repo root, not the caller's cwd,
+# so `INFRA_STATE_DIR=.local/x tools/infra/up.sh` means the same from anywhere.
+abs_path() {
+  case "$1" in
+    /*) printf '%s\n' "$1" ;;
+    *) printf '%s\n' "$REPO_ROOT/$1" ;;
+  esac
+}
+
+KAFKA_VERSION="${KAFKA_VERSION:-4.1.1}"
+# Kafka 4.1.x declares log4j-api/core 2.24.3 itself; keep the SLF4J binding equal.
+KAFKA_LOG4J_VERSION="${KAFKA_LOG4J_VERSION:-2.24.3}"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
+KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
+REDIS_PORT="${REDIS_PORT:-6379}"
+REDIS_START_TIMEOUT="${REDIS_START_TIMEOUT:-30}"
+STOP_TIMEOUT="${STOP_TIMEOUT:-30}"
+INFRA_STATE_DIR="$(abs_path "${INFRA_STATE_DIR:-.local/infra}")"
+INFRA_CACHE_DIR="$(abs_path "${INFRA_CACHE_DIR:-.cache}")"
+
+HOST=127.0.0.1
+KAFKA_LIBS="$INFRA_CACHE_DIR/kafka/$KAFKA_VERSION/libs"
+KAFKA_STATE="$INFRA_STATE_DIR/kafka"
+KAFKA_PIDFILE="$KAFKA_STATE/kafka.pid"
+KAFKA_LOG="$KAFKA_STATE/logs/server.log"
+KAFKA_OUT="$KAFKA_STATE/logs/kafka.out"
+REDIS_STATE="$INFRA_STATE_DIR/redis"
+REDIS_PIDFILE="$REDIS_STATE/redis.pid"
+REDIS_LOG="$REDIS_STATE/redis.log"
+
+log() { printf '[infra] %s\n' "$*" >&2; }
+die() { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Milliseconds since the epoch, from bash's own clock (no date fork per poll).
+now_ms() {
+  local t=${EPOCHREALTIME/[.,]/}
+  echo $((t / 1000))
+}
+
+# "12.3s" from a start timestamp taken with now_ms.
+elapsed_since() {
+  local ms=$(($(now_ms) - $1))
+  printf '%d.%ds' $((ms / 1000)) $((ms % 1000 / 100))
+}
+
+# True if something accepts TCP connections on 127.0.0.1:$1 (bash /dev/tcp, no nc needed).
+port_open() {
+  (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
+}
+
+# Print the pid from pid file $1 if that process is alive and its command line
+# contains $2 (guards against a stale pid file whose pid was reused).
+live_pid() {
+  local pidfile=$1 pattern=$2 pid cmd
+  [[ -s $pidfile ]] || return 1
+  pid=$(<"$pidfile")
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmd == *"$pattern"* ]] || return 1
+  echo "$pid"
+}
+
+kafka_pid() { live_pid "$KAFKA_PIDFILE" kafka.Kafka; }
+redis_pid() { live_pid "$REDIS_PIDFILE" redis-server; }
+
+redis_ping() {
+  [[ $(redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]
+}
+
+# Install Debian packages for commands that are missing (fresh CI machines).
+# A policy-rc.d is put in place for the install when there is none, so the
+# package's init script does not start a system-wide redis on port 6379.
+apt_install() {
+  local sudo=() own_policy=0
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || die "need root or sudo to apt-get install $*"
+    sudo=(sudo)
+  fi
+  log "installing $* (apt-get)"
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+    "${sudo[@]}" chmod +x /usr/sbin/policy-rc.d
+    own_policy=1
+  fi
+  local rc=0
+  { "${sudo[@]}" apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$@"; } >&2 || rc=$?
+  if ((own_policy)); then "${sudo[@]}" rm -f /usr/sbin/policy-rc.d; fi
+  ((rc == 0)) || die "apt-get install $* failed"
+}
+
+# Ensure command $1 exists, installing Debian package $2 if not.
+need() {
+  command -v "$1" >/dev/null || apt_install "$2"
+  command -v "$1" >/dev/null || die "$1 still missing after installing $2"
+}
+
+# Kafka 4.x brokers require Java 17+.
+need_java17() {
+  need java openjdk-17-jre-headless
+  local v
+  v=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p')
+  if ! [[ ${v%%.*} =~ ^[0-9]+$ ]] || ((${v%%.*} < 17)); then
+    die "Kafka $KAFKA_VERSION needs Java 17+, found '${v:-unknown}'"
+  fi
+}
+
+# Send SIGTERM to pid $2 (name $1), wait up to STOP_TIMEOUT s, then SIGKILL.
+stop_pid() {
+  local name=$1 pid=$2 deadline
+  kill -TERM "$pid" 2>/dev/null || return 0
+  deadline=$((SECONDS + STOP_TIMEOUT))
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      log "$name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT}s; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.2
+      break
+    fi
+    sleep 0.2
+  done
+}
