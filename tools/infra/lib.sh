@@ -17,8 +17,14 @@ abs_path() {
 }
 
 KAFKA_VERSION="${KAFKA_VERSION:-4.1.1}"
-# Kafka 4.1.x declares log4j-api/core 2.24.3 itself; keep the SLF4J binding equal.
-KAFKA_LOG4J_VERSION="${KAFKA_LOG4J_VERSION:-2.24.3}"
+# The log4j2 version Kafka itself uses (kafka-server's POM declares log4j-api/core
+# from 4.1 on); the SLF4J binding we add must match it. Check when bumping.
+case "$KAFKA_VERSION" in
+  4.0.* | 4.1.*) _log4j=2.24.3 ;;
+  *) _log4j=2.25.3 ;; # 4.2.0
+esac
+KAFKA_LOG4J_VERSION="${KAFKA_LOG4J_VERSION:-$_log4j}"
+unset _log4j
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"

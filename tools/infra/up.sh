@@ -10,11 +10,21 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Print why a service failed: the tail of each of its log files.
+# Print why a service failed: the tail of each of its log files. A dying broker
+# logs a page of shutdown noise after the real cause, so first list its ERROR/
+# FATAL lines with the exception message under each (and any "Caused by:").
 show_tail() {
-  local f
+  local f errors
   for f in "$@"; do
     [[ -s $f ]] || continue
+    errors=$(awk '
+      /^\[[^]]*\] (ERROR|FATAL) / { print; want = 1; next }
+      want && !/^\[/ && !/^[[:space:]]+at / { print }
+      /^Caused by: / && !want { print }
+      { want = 0 }' "$f" | head -n 30)
+    if [[ -n $errors ]]; then
+      printf -- '----- errors in %s -----\n%s\n' "$f" "$errors" >&2
+    fi
     printf -- '----- last 40 lines of %s -----\n' "$f" >&2
     tail -n 40 "$f" >&2
   done
@@ -98,7 +108,9 @@ start_kafka() {
     die "kafka storage format failed (data dir from another cluster? try tools/infra/down.sh --wipe)"
   fi
 
-  rm -f "$KAFKA_LOG" "$KAFKA_OUT"
+  # Keep the previous run's logs for debugging; start this run's from empty.
+  [[ -f $KAFKA_LOG ]] && mv -f "$KAFKA_LOG" "$KAFKA_LOG.prev"
+  [[ -f $KAFKA_OUT ]] && mv -f "$KAFKA_OUT" "$KAFKA_OUT.prev"
   local heap
   read -r -a heap <<<"$KAFKA_HEAP_OPTS"
   # setsid: own session, so the broker outlives this script and a Ctrl-C in the
@@ -130,7 +142,14 @@ wait_kafka() {
     fi
     if ((SECONDS >= deadline)); then
       show_tail "$KAFKA_LOG" "$KAFKA_OUT"
-      die "kafka (pid $pid) not ready after ${KAFKA_START_TIMEOUT}s (still running; stop it with tools/infra/down.sh)"
+      # A broker we just launched is stopped, so a failed up.sh leaves nothing
+      # half-started behind; one we found running is left alone.
+      if [[ $how == started ]]; then
+        stop_pid kafka "$pid"
+        rm -f "$KAFKA_PIDFILE"
+        die "kafka (pid $pid) not ready after ${KAFKA_START_TIMEOUT}s; stopped it (raise KAFKA_START_TIMEOUT if the machine is just slow)"
+      fi
+      die "kafka (pid $pid, already running) not ready after ${KAFKA_START_TIMEOUT}s on $HOST:$KAFKA_PORT"
     fi
     sleep 0.25
   done

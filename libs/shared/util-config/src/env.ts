@@ -68,7 +68,7 @@ export const env = {
       .transform((v) => v === 'true' || v === '1' || v === 'yes')
       .default(fallback ? 'true' : 'false')
       .describe(doc),
-  oneOf: <T extends [string, ...string[]]>(doc: string, values: T, fallback: T[number]) =>
+  oneOf: <const T extends [string, ...string[]]>(doc: string, values: T, fallback: T[number]) =>
     z
       .enum(values, { errorMap: () => ({ message: `must be one of ${values.join(', ')}` }) })
       .default(fallback as never)

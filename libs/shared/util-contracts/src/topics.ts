@@ -20,7 +20,7 @@ export interface TopicSpec {
 
 const DEFAULT_PARTITIONS = 6;
 
-function spec(s: Omit<TopicSpec, 'partitions'> & { partitions?: number }): TopicSpec {
+function spec<const S extends Omit<TopicSpec, 'partitions'> & { partitions?: number }>(s: S): S & { readonly partitions: number } {
   return { partitions: DEFAULT_PARTITIONS, ...s };
 }
 

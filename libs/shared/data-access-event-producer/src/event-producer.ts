@@ -1,0 +1,130 @@
+import {
+  ContractViolation,
+  DEFAULT_INPUT_LIMITS,
+  TOPICS,
+  validateClick,
+  validateItem,
+  validatePost,
+  validateReview,
+  validateUserDeletion,
+  type ClickInput,
+  type InputLimits,
+  type ItemInput,
+  type PostInput,
+  type ReviewInput,
+  type SchemaInputTypes,
+  type SchemaName,
+  type SchemaTypes,
+  type TopicSpec,
+  type ValueSerde,
+  type Violation,
+  type UserDeletionInput,
+} from '@profilestream/contracts';
+import type { KafkaSettings } from '@profilestream/config';
+import { BatchingProducer, createKafka, topicSerde, type LogSink } from '@profilestream/kafka';
+
+type Validator<N extends SchemaName> = (value: SchemaTypes[N], now: number, limits: InputLimits) => Violation[];
+
+interface Channel<N extends SchemaName> {
+  spec: TopicSpec & { schema: N };
+  serde: ValueSerde<N>;
+  validate: Validator<N>;
+}
+
+/** Applies schema defaults so semantic validation sees the record as a reader will. */
+function withDefaults<T extends object>(value: T, defaults: Partial<Record<string, unknown>>): T {
+  const out: Record<string, unknown> = { ...defaults, ...value };
+  for (const [k, v] of Object.entries(defaults)) if (out[k] === undefined) out[k] = v;
+  return out as T;
+}
+
+const INPUT_DEFAULTS: Partial<Record<SchemaName, Partial<Record<string, unknown>>>> = {
+  Review: { rating: null, lang: null },
+  Post: { tags: [] },
+  Click: { dwellMs: null },
+  Item: { categories: [] },
+};
+
+/**
+ * The typed producer platforms use to publish events. Every record is checked against the Avro
+ * schema and the contract's rules before it is sent; a bad one throws a ContractViolation (or a
+ * SerdeError) naming the fields, and nothing is sent.
+ */
+export class EventProducer {
+  private readonly producer: BatchingProducer;
+  private readonly channels: {
+    review: Channel<'Review'>;
+    post: Channel<'Post'>;
+    click: Channel<'Click'>;
+    item: Channel<'Item'>;
+    deletion: Channel<'UserDeletion'>;
+  };
+
+  constructor(
+    settings: KafkaSettings,
+    log: LogSink,
+    private readonly limits: InputLimits = DEFAULT_INPUT_LIMITS,
+  ) {
+    this.producer = new BatchingProducer(createKafka(settings, log), { log });
+    this.channels = {
+      review: { spec: TOPICS.reviews, serde: topicSerde(TOPICS.reviews, settings), validate: validateReview },
+      post: { spec: TOPICS.posts, serde: topicSerde(TOPICS.posts, settings), validate: validatePost },
+      click: { spec: TOPICS.clicks, serde: topicSerde(TOPICS.clicks, settings), validate: validateClick },
+      item: { spec: TOPICS.items, serde: topicSerde(TOPICS.items, settings), validate: validateItem },
+      deletion: { spec: TOPICS.userDeletions, serde: topicSerde(TOPICS.userDeletions, settings), validate: validateUserDeletion },
+    };
+  }
+
+  async connect(): Promise<void> {
+    await Promise.all(Object.values(this.channels).map((c: { serde: { init(): Promise<void> } }) => c.serde.init()));
+    await this.producer.connect();
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect();
+  }
+
+  sendReview(review: ReviewInput): Promise<void> {
+    return this.send(this.channels.review, review, review.userId);
+  }
+
+  sendPost(post: PostInput): Promise<void> {
+    return this.send(this.channels.post, post, post.userId);
+  }
+
+  sendClick(click: ClickInput): Promise<void> {
+    return this.send(this.channels.click, click, click.userId);
+  }
+
+  sendItem(item: ItemInput): Promise<void> {
+    return this.send(this.channels.item, item, item.itemId);
+  }
+
+  sendDeletion(deletion: UserDeletionInput): Promise<void> {
+    return this.send(this.channels.deletion, deletion, deletion.userId);
+  }
+
+  /** Encodes and validates: throws before anything is sent. */
+  private encode<N extends SchemaName>(channel: Channel<N>, value: SchemaInputTypes[N]): Buffer {
+    const bytes = channel.serde.encode(value);
+    const full = withDefaults(value as object, INPUT_DEFAULTS[channel.spec.schema] ?? {}) as SchemaTypes[N];
+    const violations = channel.validate(full, Date.now(), this.limits);
+    if (violations.length > 0) {
+      throw new ContractViolation(
+        violations[0]!.reason,
+        violations.map((v) => v.detail),
+      );
+    }
+    return bytes;
+  }
+
+  private send<N extends SchemaName>(channel: Channel<N>, value: SchemaInputTypes[N], key: string): Promise<void> {
+    let bytes: Buffer;
+    try {
+      bytes = this.encode(channel, value);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.producer.send(channel.spec.name, [{ key, value: bytes }]);
+  }
+}

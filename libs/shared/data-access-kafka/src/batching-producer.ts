@@ -1,0 +1,117 @@
+import type { Kafka, Producer, TopicMessages } from 'kafkajs';
+import type { KafkaMetrics } from './kafka-metrics';
+import type { LogSink } from './log-sink';
+
+export interface OutgoingMessage {
+  key: string | Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, string | Buffer>;
+  /** Record timestamp, epoch milliseconds as a string (kafkajs' convention); broker time when omitted. */
+  timestamp?: string;
+}
+
+export interface BatchingProducerOptions {
+  /** How long a send waits for company before its batch goes out (kafkajs has no linger.ms). */
+  lingerMs?: number;
+  /** A batch goes out at once when it holds this many messages. */
+  maxBatchMessages?: number;
+  metrics?: KafkaMetrics;
+  log: LogSink;
+}
+
+interface Pending {
+  topic: string;
+  messages: OutgoingMessage[];
+  startedAt: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * An idempotent producer that gathers sends from concurrent callers into one request. Every
+ * `send` resolves only once the brokers (all in-sync replicas) acknowledged its messages, so a
+ * caller may resolve consumer offsets after awaiting it. Batches go out one at a time, in order.
+ */
+export class BatchingProducer {
+  private readonly producer: Producer;
+  private readonly lingerMs: number;
+  private readonly maxBatchMessages: number;
+  private pending: Pending[] = [];
+  private pendingCount = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private connected = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: BatchingProducerOptions,
+  ) {
+    // Idempotence needs one request in flight; it makes broker-side retries duplicate-free.
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.lingerMs = options.lingerMs ?? 5;
+    this.maxBatchMessages = options.maxBatchMessages ?? 1000;
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  /** Sends the remaining messages, then disconnects. */
+  async disconnect(): Promise<void> {
+    if (!this.connected) return;
+    await this.flush();
+    this.connected = false;
+    await this.producer.disconnect();
+  }
+
+  isConnected(): boolean {
+    return this.connected;
+  }
+
+  send(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    if (!this.connected) return Promise.reject(new Error('producer is not connected'));
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ topic, messages, startedAt: performance.now(), resolve, reject });
+      this.pendingCount += messages.length;
+      if (this.pendingCount >= this.maxBatchMessages) void this.flush();
+      else this.timer ??= setTimeout(() => void this.flush(), this.lingerMs);
+    });
+  }
+
+  /** Sends everything queued so far and waits for its acknowledgement. */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingCount = 0;
+    if (batch.length > 0) this.chain = this.chain.then(() => this.sendBatch(batch));
+    return this.chain;
+  }
+
+  private async sendBatch(batch: Pending[]): Promise<void> {
+    const byTopic = new Map<string, TopicMessages>();
+    for (const p of batch) {
+      let entry = byTopic.get(p.topic);
+      if (!entry) byTopic.set(p.topic, (entry = { topic: p.topic, messages: [] }));
+      for (const m of p.messages) entry.messages.push(m);
+    }
+    try {
+      await this.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
+    } catch (err) {
+      this.options.log.error({ err, topics: [...byTopic.keys()] }, 'produce failed');
+      for (const p of batch) p.reject(err as Error);
+      return;
+    }
+    const now = performance.now();
+    for (const p of batch) {
+      this.options.metrics?.produced.inc({ topic: p.topic }, p.messages.length);
+      this.options.metrics?.produceSeconds.observe((now - p.startedAt) / 1000);
+      p.resolve();
+    }
+  }
+}

@@ -1,0 +1,12 @@
+export * from './batch-consumer';
+export * from './batching-producer';
+export * from './dead-letter';
+export * from './decoding-handler';
+export * from './kafka-metrics';
+export * from './kafka.client';
+export * from './kafka.health';
+export * from './log-sink';
+export * from './schema-registry.client';
+export * from './serdes';
+export * from './topic-provisioner';
+export type { Admin, Kafka } from 'kafkajs';

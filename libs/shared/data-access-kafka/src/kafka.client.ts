@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { KafkaSettings } from '@profilestream/config';
+import type { LogSink } from './log-sink';
+
+/** Builds a kafkajs client from validated settings, routing its logs to `log`. */
+export function createKafka(settings: KafkaSettings, log: LogSink): Kafka {
+  const config: KafkaConfig = {
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    connectionTimeout: 5_000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => forwardLog(log, entry),
+  };
+  if (settings.ssl) {
+    config.ssl = {
+      rejectUnauthorized: settings.ssl.rejectUnauthorized,
+      ...(settings.ssl.caFile ? { ca: [readFileSync(settings.ssl.caFile, 'utf8')] } : {}),
+    };
+  }
+  if (settings.sasl) {
+    config.sasl = { mechanism: settings.sasl.mechanism, username: settings.sasl.username, password: settings.sasl.password } as SASLOptions;
+  }
+  return new Kafka(config);
+}
+
+function forwardLog(log: LogSink, { level, namespace, log: entry }: LogEntry): void {
+  const { message, ...fields } = entry;
+  const obj = { component: 'kafkajs', namespace, ...fields };
+  if (level === logLevel.ERROR || level === logLevel.NOTHING) log.error(obj, message);
+  else if (level === logLevel.WARN) log.warn(obj, message);
+  else if (level === logLevel.INFO) log.info(obj, message);
+  else log.debug(obj, message);
+}

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { kafkaEnvSchema, parseEnv, toKafkaSettings, type KafkaSettings } from '@profilestream/config';
+import { normaliseHeaders, type ConsumedMessage } from '../batch-consumer';
+
+/** A name no other test (or earlier run) uses: tests never share topics or groups. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Settings for the local broker the test command started (KAFKA_BROKERS, default 127.0.0.1:9092). */
+export function testKafkaSettings(clientId = 'integration-test'): KafkaSettings {
+  return toKafkaSettings(parseEnv(kafkaEnvSchema, process.env), clientId);
+}
+
+export function testKafka(clientId = 'integration-test'): Kafka {
+  return new Kafka({ clientId, brokers: testKafkaSettings(clientId).brokers, logLevel: logLevel.NOTHING });
+}
+
+export async function createTopic(admin: Admin, topic: string, partitions = 1, configEntries: { name: string; value: string }[] = []): Promise<void> {
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }] });
+}
+
+/**
+ * Reads a topic from the beginning until `count` records arrived or `timeoutMs` passed, with a
+ * throwaway group, and returns what it read (fewer than `count` on timeout).
+ */
+export async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs = 20_000): Promise<ConsumedMessage[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
+  const out: ConsumedMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const timer = setTimeout(() => done(), timeoutMs);
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      out.push({
+        topic,
+        partition,
+        offset: message.offset,
+        key: message.key,
+        value: message.value,
+        headers: normaliseHeaders(message.headers),
+        timestamp: Number(message.timestamp),
+      });
+      if (out.length >= count) done();
+    },
+  });
+  await finished;
+  clearTimeout(timer);
+  await consumer.disconnect();
+  return out;
+}
+
+/** Polls `predicate` until it holds or `timeoutMs` passes; returns whether it held. */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000, intervalMs = 50): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await predicate()) return true;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  return predicate();
+}

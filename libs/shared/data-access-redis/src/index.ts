@@ -1,0 +1,3 @@
+export * from './redis.client';
+export * from './scripts';
+export * from './versioned-hash';

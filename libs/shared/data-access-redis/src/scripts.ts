@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RedisClient } from './redis.client';
+
+/** A Lua script shipped as a `.lua` file beside its TypeScript wrapper. */
+export interface ScriptDefinition {
+  /** Command name the script gets on the client. */
+  name: string;
+  /** Path of the `.lua` file. */
+  file: string;
+  numberOfKeys: number;
+}
+
+/**
+ * Registers scripts with `defineCommand`: ioredis sends EVALSHA and falls back to EVAL once when
+ * the server does not know the script yet (after a restart or failover).
+ */
+export function defineScripts(redis: RedisClient, scripts: readonly ScriptDefinition[]): void {
+  for (const s of scripts) {
+    redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: readFileSync(s.file, 'utf8') });
+  }
+}
+
+/** Scripts this library ships (copied next to the compiled code by the build). */
+export const SCRIPT_DIR = join(__dirname, 'scripts');

@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import type { INestApplication, Type } from '@nestjs/common';
+
+export interface BootstrapOptions {
+  host: string;
+  port: number;
+  /** After SIGTERM, the process exits by force once this has passed (drain plus a margin). */
+  drainTimeoutMs: number;
+}
+
+/**
+ * Starts a service: pino logging from the first line, shutdown hooks so SIGTERM drains consumers
+ * and commits offsets (`beforeApplicationShutdown`), and a hard deadline so a stuck drain cannot
+ * keep a pod terminating forever.
+ */
+export async function bootstrapService(rootModule: Type<unknown>, options: BootstrapOptions): Promise<INestApplication> {
+  const app = await NestFactory.create(rootModule, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => {
+        app.get(Logger).error({ signal, drainTimeoutMs: options.drainTimeoutMs }, 'shutdown exceeded its deadline; exiting');
+        process.exit(1);
+      }, options.drainTimeoutMs + 5_000).unref();
+    });
+  }
+  await app.listen(options.port, options.host);
+  return app;
+}
