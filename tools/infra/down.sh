@@ -31,6 +31,7 @@ stop() {
   rm -f "$pidfile"
 }
 
+lock_state_dir
 # Kafka first: it does a controlled shutdown and may still be flushing.
 stop kafka "$KAFKA_PIDFILE" kafka_pid
 stop redis "$REDIS_PIDFILE" redis_pid

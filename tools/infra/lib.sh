@@ -138,3 +138,11 @@ stop_pid() {
     sleep 0.2
   done
 }
+
+# Serialise up.sh/down.sh runs on one state dir (e.g. parallel test targets each
+# calling up.sh): the second waits, then reuses what the first started.
+lock_state_dir() {
+  mkdir -p "$INFRA_STATE_DIR"
+  exec 9>"$INFRA_STATE_DIR/.lock"
+  if command -v flock >/dev/null; then flock 9; fi
+}

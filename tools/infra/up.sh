@@ -188,7 +188,7 @@ start_redis() {
     "$HOST" "$REDIS_PORT" "$pid" "$how" "$(elapsed_since "$start")" "${REDIS_STATE#"$REPO_ROOT"/}"
 }
 
-mkdir -p "$INFRA_STATE_DIR"
+lock_state_dir
 # Redis first: it is instant, and a Kafka failure then still leaves it usable.
 start_redis
 start_kafka
