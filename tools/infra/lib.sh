@@ -141,8 +141,10 @@ stop_pid() {
 
 # Serialise up.sh/down.sh runs on one state dir (e.g. parallel test targets each
 # calling up.sh): the second waits, then reuses what the first started.
+# Services launched while holding it must get `9>&-`, or they keep it locked.
 lock_state_dir() {
   mkdir -p "$INFRA_STATE_DIR"
-  exec 9>"$INFRA_STATE_DIR/.lock"
-  if command -v flock >/dev/null; then flock 9; fi
+  exec 9>"$INFRA_STATE_DIR/infra.lock"
+  command -v flock >/dev/null || return 0
+  flock -w 120 9 || log "warning: $INFRA_STATE_DIR/infra.lock still held after 120s; going on without it"
 }

@@ -6,6 +6,7 @@
 # Env: KAFKA_PORT (9092) KAFKA_CONTROLLER_PORT (9093) REDIS_PORT (6379)
 #      KAFKA_VERSION (4.1.1) INFRA_STATE_DIR (.local/infra) INFRA_CACHE_DIR (.cache)
 #      KAFKA_HEAP_OPTS (-Xmx512m -Xms256m) KAFKA_START_TIMEOUT (90) REDIS_START_TIMEOUT (30)
+# Logs: <state>/kafka/logs/{server.log,kafka.out,format.out}, <state>/redis/redis.log
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -100,7 +101,7 @@ start_kafka() {
   write_kafka_config
 
   # Format once per data dir; --ignore-formatted makes later starts a no-op.
-  # Run without our log4j config so it does not truncate the broker's server.log.
+  # Its output goes to format.out (no log4j config: errors print to stderr).
   if ! java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
     -t "$(<"$KAFKA_STATE/cluster.id")" -c "$KAFKA_STATE/server.properties" \
     --ignore-formatted >"$KAFKA_STATE/logs/format.out" 2>&1; then
@@ -121,7 +122,7 @@ start_kafka() {
     -Dkafka.logs.dir="$KAFKA_STATE/logs" \
     -Dlog4j2.configurationFile="$INFRA_DIR/kafka/log4j2.properties" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_STATE/server.properties" \
-    </dev/null >"$KAFKA_OUT" 2>&1 &
+    </dev/null >"$KAFKA_OUT" 2>&1 9>&- &
   # The pid file appears once the wrapper runs; $! is the same process.
   pid=$!
   wait_kafka "$pid" "$start" started
@@ -172,7 +173,7 @@ start_redis() {
     # In-memory only (no RDB/AOF): test data must not survive a restart.
     redis-server --bind "$HOST" --port "$REDIS_PORT" --daemonize yes \
       --pidfile "$REDIS_PIDFILE" --dir "$REDIS_STATE" --logfile "$REDIS_LOG" \
-      --save '' --appendonly no ||
+      --save '' --appendonly no 9>&- ||
       { show_tail "$REDIS_LOG"; die "redis-server failed to start"; }
   fi
   until redis_ping; do
