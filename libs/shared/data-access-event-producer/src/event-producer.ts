@@ -1,7 +1,7 @@
 import {
   ContractViolation,
   DEFAULT_INPUT_LIMITS,
-  TOPICS,
+  topicCatalog,
   validateClick,
   validateItem,
   validatePost,
@@ -66,12 +66,13 @@ export class EventProducer {
     private readonly limits: InputLimits = DEFAULT_INPUT_LIMITS,
   ) {
     this.producer = new BatchingProducer(createKafka(settings, log), { log });
+    const topics = topicCatalog(settings.topicPrefix);
     this.channels = {
-      review: { spec: TOPICS.reviews, serde: topicSerde(TOPICS.reviews, settings), validate: validateReview },
-      post: { spec: TOPICS.posts, serde: topicSerde(TOPICS.posts, settings), validate: validatePost },
-      click: { spec: TOPICS.clicks, serde: topicSerde(TOPICS.clicks, settings), validate: validateClick },
-      item: { spec: TOPICS.items, serde: topicSerde(TOPICS.items, settings), validate: validateItem },
-      deletion: { spec: TOPICS.userDeletions, serde: topicSerde(TOPICS.userDeletions, settings), validate: validateUserDeletion },
+      review: { spec: topics.reviews, serde: topicSerde(topics.reviews, settings), validate: validateReview },
+      post: { spec: topics.posts, serde: topicSerde(topics.posts, settings), validate: validatePost },
+      click: { spec: topics.clicks, serde: topicSerde(topics.clicks, settings), validate: validateClick },
+      item: { spec: topics.items, serde: topicSerde(topics.items, settings), validate: validateItem },
+      deletion: { spec: topics.userDeletions, serde: topicSerde(topics.userDeletions, settings), validate: validateUserDeletion },
     };
   }
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import type { INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 
 export interface BootstrapOptions {
   host: string;
@@ -15,7 +15,7 @@ export interface BootstrapOptions {
  * and commits offsets (`beforeApplicationShutdown`), and a hard deadline so a stuck drain cannot
  * keep a pod terminating forever.
  */
-export async function bootstrapService(rootModule: Type<unknown>, options: BootstrapOptions): Promise<INestApplication> {
+export async function bootstrapService(rootModule: Type<unknown> | DynamicModule, options: BootstrapOptions): Promise<INestApplication> {
   const app = await NestFactory.create(rootModule, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();

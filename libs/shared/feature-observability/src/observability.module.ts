@@ -4,7 +4,7 @@ import { HealthRegistry } from './health.registry';
 import { createLogger } from './logger';
 import { MetricsService } from './metrics.service';
 import { ObservabilityController } from './observability.controller';
-import { OBSERVABILITY_OPTIONS, type ObservabilityOptions } from './observability.options';
+import { OBSERVABILITY_OPTIONS, SERVICE_LOGGER, type ObservabilityOptions } from './observability.options';
 
 /** Metrics, health endpoints and structured logging for one service; import once in its root module. */
 @Module({})
@@ -16,8 +16,8 @@ export class ObservabilityModule {
       global: true,
       imports: [LoggerModule.forRoot({ pinoHttp: { logger, autoLogging: false, quietReqLogger: true } })],
       controllers: [ObservabilityController],
-      providers: [{ provide: OBSERVABILITY_OPTIONS, useValue: options }, MetricsService, HealthRegistry],
-      exports: [OBSERVABILITY_OPTIONS, MetricsService, HealthRegistry, LoggerModule],
+      providers: [{ provide: OBSERVABILITY_OPTIONS, useValue: options }, { provide: SERVICE_LOGGER, useValue: logger }, MetricsService, HealthRegistry],
+      exports: [OBSERVABILITY_OPTIONS, SERVICE_LOGGER, MetricsService, HealthRegistry, LoggerModule],
     };
   }
 }

@@ -9,3 +9,6 @@ export interface ObservabilityOptions {
 }
 
 export const OBSERVABILITY_OPTIONS = Symbol('OBSERVABILITY_OPTIONS');
+
+/** The service's pino logger, for code outside Nest's logger (Kafka, Redis, workers). */
+export const SERVICE_LOGGER = Symbol('SERVICE_LOGGER');

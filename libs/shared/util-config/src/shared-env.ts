@@ -16,6 +16,17 @@ export const kafkaEnvSchema = z.object({
   KAFKA_SSL_REJECT_UNAUTHORIZED: env.bool('Verify broker certificates (TLS only).', true),
   KAFKA_REPLICATION_FACTOR: env.int('Replication factor for topics this service creates.', 1, 1, 7),
   KAFKA_PROVISION_TOPICS: env.bool('Create missing topics with the contract settings at start-up.', true),
+  KAFKA_TOPIC_PARTITIONS: z.coerce
+    .number({ invalid_type_error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .optional()
+    .describe('Partitions for topics this service creates; unset uses each topic\'s contract setting.'),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/, 'may only contain letters, digits, dot, underscore and dash')
+    .default('')
+    .describe('Prefix of every topic and consumer group name (several environments on one cluster).'),
   KAFKA_FRAMING: env.oneOf('Avro framing: single-object (no registry) or confluent (needs SCHEMA_REGISTRY_URL).', ['single-object', 'confluent'], 'single-object'),
   SCHEMA_REGISTRY_URL: env.optionalString('Confluent-compatible schema registry base URL (confluent framing).'),
   SCHEMA_REGISTRY_USERNAME: env.optionalString('Schema registry basic-auth user.'),
@@ -32,6 +43,10 @@ export interface KafkaSettings {
   ssl: { caFile: string | null; rejectUnauthorized: boolean } | null;
   replicationFactor: number;
   provisionTopics: boolean;
+  /** Overrides the contract's partition count for topics created here (local runs). */
+  topicPartitions: number | null;
+  /** Prefix of every topic and consumer group name. */
+  topicPrefix: string;
   framing: 'single-object' | 'confluent';
   schemaRegistry: { url: string; username: string | null; password: string | null } | null;
 }
@@ -58,6 +73,8 @@ export function toKafkaSettings(e: KafkaEnv, serviceName: string): KafkaSettings
     ssl: e.KAFKA_SSL ? { caFile: e.KAFKA_SSL_CA_FILE ?? null, rejectUnauthorized: e.KAFKA_SSL_REJECT_UNAUTHORIZED } : null,
     replicationFactor: e.KAFKA_REPLICATION_FACTOR,
     provisionTopics: e.KAFKA_PROVISION_TOPICS,
+    topicPartitions: e.KAFKA_TOPIC_PARTITIONS ?? null,
+    topicPrefix: e.KAFKA_TOPIC_PREFIX,
     framing: e.KAFKA_FRAMING,
     schemaRegistry: e.SCHEMA_REGISTRY_URL
       ? { url: e.SCHEMA_REGISTRY_URL, username: e.SCHEMA_REGISTRY_USERNAME ?? null, password: e.SCHEMA_REGISTRY_PASSWORD ?? null }

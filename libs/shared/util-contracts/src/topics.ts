@@ -103,6 +103,20 @@ export const TOPICS = {
 
 export type TopicKey = keyof typeof TOPICS;
 
+/** The product's topics as one deployment names them. */
+export type TopicCatalog = { readonly [K in TopicKey]: (typeof TOPICS)[K] };
+
+/**
+ * The topics with a deployment's name prefix (for example `staging.`): several environments or
+ * tenants can share one cluster, and every test gets topics of its own.
+ */
+export function topicCatalog(prefix = ''): TopicCatalog {
+  if (!prefix) return TOPICS;
+  const out: Record<string, TopicSpec> = {};
+  for (const [key, spec] of Object.entries(TOPICS)) out[key] = { ...spec, name: `${prefix}${spec.name}` };
+  return out as unknown as TopicCatalog;
+}
+
 /** Dead-letter topics keep failed records for two weeks: long enough to inspect and replay. */
 export const DLQ_RETENTION_MS = 14 * DAY_MS;
 
@@ -125,9 +139,9 @@ export function dlqTopicSpec(source: TopicSpec): TopicSpec {
 }
 
 /** All topics, with the dead-letter topics of the ones services consume. */
-export function allTopicSpecs(): TopicSpec[] {
+export function allTopicSpecs(topics: TopicCatalog = TOPICS): TopicSpec[] {
   const consumed: TopicKey[] = ['reviews', 'posts', 'clicks', 'items', 'userDeletions', 'textsCleaned', 'textsEmbedded'];
-  return [...Object.values(TOPICS), ...consumed.map((k) => dlqTopicSpec(TOPICS[k]))];
+  return [...Object.values(topics), ...consumed.map((k) => dlqTopicSpec(topics[k]))];
 }
 
 /** Kafka topic configs for a spec, as the admin API takes them. */

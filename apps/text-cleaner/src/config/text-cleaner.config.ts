@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import {
+  env,
+  kafkaCrossChecks,
+  kafkaEnvSchema,
+  parseEnv,
+  redisEnvSchema,
+  serviceEnvSchema,
+  toKafkaSettings,
+  toRedisSettings,
+  type KafkaSettings,
+  type RedisSettings,
+  type ServiceEnv,
+} from '@profilestream/config';
+
+export const SERVICE_NAME = 'text-cleaner';
+/** Fixed per service: every instance of text-cleaner shares the work of one group. */
+export const CONSUMER_GROUP = 'text-cleaner';
+
+export const cleanerEnvSchema = z.object({
+  CLEANER_MAX_CHARS: env.int('Cleaned texts are truncated to this many UTF-16 code units (counted).', 2000, 16, 100_000),
+  CLEANER_MIN_MEANINGFUL_CHARS: env.int('Texts with fewer letters or digits are dropped as too_short.', 2, 1, 1000),
+  CLEANER_MAX_INPUT_CHARS: env.int('Raw texts longer than this are dead-lettered (text_too_large).', 100_000, 100, 10_000_000),
+  CLEANER_MAX_FUTURE_SKEW_MS: env.int('Events timed further in the future are dead-lettered (future_timestamp).', 300_000, 0, 86_400_000),
+  CLEANER_DEDUP_WINDOW_MS: env.int('The same cleaned text from the same author within this window is dropped (duplicate).', 86_400_000, 1000, 30 * 86_400_000),
+  CLEANER_CHUNK_MESSAGES: env.int('Most messages handled at once per partition.', 500, 1, 10_000),
+  CLEANER_PARTITION_CONCURRENCY: env.int('Partitions processed concurrently by one instance.', 1, 1, 64),
+});
+
+export const textCleanerEnvSchema = serviceEnvSchema(8081).merge(kafkaEnvSchema).merge(redisEnvSchema).merge(cleanerEnvSchema);
+
+export interface TextCleanerConfig {
+  service: ServiceEnv;
+  kafka: KafkaSettings;
+  redis: RedisSettings;
+  cleaning: { maxChars: number; minMeaningfulChars: number };
+  limits: { maxTextChars: number; maxFutureSkewMs: number };
+  dedupWindowMs: number;
+  chunkMessages: number;
+  partitionConcurrency: number;
+}
+
+/** Reads and validates the environment once, at boot; throws a ConfigError naming bad variables. */
+export function loadTextCleanerConfig(source: Record<string, string | undefined> = process.env): TextCleanerConfig {
+  const e = parseEnv(textCleanerEnvSchema, source, kafkaCrossChecks);
+  return {
+    service: e,
+    kafka: toKafkaSettings(e, SERVICE_NAME),
+    redis: toRedisSettings(e),
+    cleaning: { maxChars: e.CLEANER_MAX_CHARS, minMeaningfulChars: e.CLEANER_MIN_MEANINGFUL_CHARS },
+    limits: { maxTextChars: e.CLEANER_MAX_INPUT_CHARS, maxFutureSkewMs: e.CLEANER_MAX_FUTURE_SKEW_MS },
+    dedupWindowMs: e.CLEANER_DEDUP_WINDOW_MS,
+    chunkMessages: e.CLEANER_CHUNK_MESSAGES,
+    partitionConcurrency: e.CLEANER_PARTITION_CONCURRENCY,
+  };
+}

@@ -1,0 +1,114 @@
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { SingleObjectSerde, dlqTopicName, topicCatalog, type CleanedText } from '@profilestream/contracts';
+import { BatchingProducer, DLQ_HEADERS, silentLog } from '@profilestream/kafka';
+import { readTopic, testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
+import { MetricsService } from '@profilestream/observability';
+import { AppModule } from './app.module';
+import { loadTextCleanerConfig } from './config/text-cleaner.config';
+
+const reviewSerde = new SingleObjectSerde('Review');
+const postSerde = new SingleObjectSerde('Post');
+const itemSerde = new SingleObjectSerde('Item');
+const cleanedSerde = new SingleObjectSerde('CleanedText');
+
+describe('text-cleaner on the real broker and Redis', () => {
+  const prefix = `${uniqueName('tc')}.`;
+  const topics = topicCatalog(prefix);
+  let app: INestApplication;
+  const kafka = testKafka();
+  const producer = new BatchingProducer(kafka, { log: silentLog });
+
+  beforeAll(async () => {
+    const config = loadTextCleanerConfig({
+      ...process.env,
+      KAFKA_TOPIC_PREFIX: prefix,
+      KAFKA_TOPIC_PARTITIONS: '2',
+      REDIS_KEY_PREFIX: `${prefix}:`,
+      LOG_LEVEL: 'silent',
+      HTTP_PORT: '0',
+    });
+    app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
+    await app.listen(0, '127.0.0.1');
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    await producer.disconnect();
+    await app.close();
+  });
+
+  it('cleans, redacts, deduplicates and dead-letters a mixed stream, accounting for every event', async () => {
+    const now = Date.now();
+    const review = (eventId: string, userId: string, text: string, extra: Partial<{ occurredAt: number; rating: number }> = {}) => ({
+      key: userId,
+      value: reviewSerde.encode({ eventId, userId, itemId: 'guitar-1', text, rating: 5, platform: 'shop', occurredAt: now - 60_000, ...extra }),
+    });
+    await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200, 30_000);
+
+    await producer.send(topics.reviews.name, [
+      review('r1', 'alice', '<p>Great <b>strings</b>! Mail me at alice.smith@example.com</p>'),
+      review('r2', 'alice', 'Great strings! Mail me at alice.smith@example.com'), // same cleaned text, same user
+      review('r3', 'bob', 'Great strings! Mail me at alice.smith@example.com'), // same text, another user
+      review('r4', 'carol', 'Arrives tomorrow?', { occurredAt: now + 86_400_000 }),
+      review('r5', '', 'No author'),
+      review('r6', 'dave', '!!!??? ... ###'),
+      { key: 'mallory', value: Buffer.from('<xml>not avro</xml>') },
+    ]);
+    await producer.send(topics.posts.name, [
+      {
+        key: 'li',
+        value: postSerde.encode({ eventId: 'p1', userId: 'li', text: '这把吉他音色很好，有问题请打13812345678联系我', tags: ['music'], platform: 'forum', occurredAt: now - 1000 }),
+      },
+    ]);
+    await producer.send(topics.items.name, [
+      {
+        key: 'guitar-1',
+        value: itemSerde.encode({ itemId: 'guitar-1', title: 'Nylon strings', description: 'Soft &amp; warm tone.', categories: ['strings'], occurredAt: now - 5000 }),
+      },
+    ]);
+    const consumedTotal = 9;
+
+    const registry = app.get(MetricsService).registry;
+    const sum = async (name: string, filter: (labels: Record<string, string | number>) => boolean = () => true) =>
+      (await registry.getSingleMetric(name)!.get()).values.filter((v) => filter(v.labels)).reduce((s, v) => s + v.value, 0);
+    expect(await waitFor(async () => (await sum('text_cleaner_kafka_message_outcomes_total')) === consumedTotal, 30_000)).toBe(true);
+
+    // consumed = cleaned + dead-lettered + dropped, exactly.
+    const consumed = await sum('text_cleaner_kafka_consumed_messages_total');
+    const cleaned = await sum('text_cleaner_texts_cleaned_total');
+    const dropped = await sum('text_cleaner_texts_dropped_total');
+    const deadLettered = await sum('text_cleaner_texts_dead_lettered_total');
+    expect({ consumed, cleaned, dropped, deadLettered }).toEqual({ consumed: 9, cleaned: 4, dropped: 2, deadLettered: 3 });
+    expect(await sum('text_cleaner_texts_dropped_total', (l) => l['reason'] === 'duplicate')).toBe(1);
+    expect(await sum('text_cleaner_texts_dropped_total', (l) => l['reason'] === 'only_symbols')).toBe(1);
+    expect(await sum('text_cleaner_redactions_total', (l) => l['type'] === 'email')).toBe(2);
+    expect(await sum('text_cleaner_redactions_total', (l) => l['type'] === 'phone')).toBe(1);
+
+    const outputs = await Promise.all((await readTopic(kafka, topics.textsCleaned.name, 4)).map((m) => cleanedSerde.decode(m.value!)));
+    const byEvent = new Map<string, CleanedText>(outputs.map((o) => [o.eventId, o]));
+    expect([...byEvent.keys()].sort()).toEqual(['item:guitar-1:' + (now - 5000), 'p1', 'r1', 'r3'].sort());
+    expect(byEvent.get('r1')).toMatchObject({ source: 'review', userId: 'alice', itemId: 'guitar-1', text: 'Great strings! Mail me at [EMAIL]', lang: 'en', rating: 5 });
+    expect(byEvent.get('r1')!.redactions).toEqual({ email: 1 });
+    expect(byEvent.get('r1')!.contentHash).toBe(byEvent.get('r3')!.contentHash);
+    expect(byEvent.get('p1')).toMatchObject({ source: 'post', lang: 'zh', tags: ['music'] });
+    expect(byEvent.get('p1')!.text).toContain('[PHONE]');
+    expect(byEvent.get('p1')!.text).not.toContain('13812345678');
+    expect(byEvent.get(`item:guitar-1:${now - 5000}`)).toMatchObject({ source: 'item', userId: null, text: 'Nylon strings. Soft & warm tone.', categories: ['strings'] });
+    for (const o of outputs) expect(o.ingestedAt).toBeGreaterThan(0);
+
+    const letters = await readTopic(kafka, dlqTopicName(topics.reviews.name), 3);
+    const reasons = letters.map((l) => l.headers[DLQ_HEADERS.reason]!.toString()).sort();
+    expect(reasons).toEqual(['future_timestamp', 'missing_id', 'unknown_framing']);
+    for (const l of letters) {
+      expect(l.headers[DLQ_HEADERS.stage]!.toString()).toBe('text-cleaner');
+      expect(l.headers[DLQ_HEADERS.sourceTopic]!.toString()).toBe(topics.reviews.name);
+    }
+    const raw = letters.find((l) => l.headers[DLQ_HEADERS.reason]!.toString() === 'unknown_framing')!;
+    expect(raw.value!.toString()).toBe('<xml>not avro</xml>');
+
+    const metricsText = (await request(app.getHttpServer()).get('/metrics')).text;
+    expect(metricsText).toMatch(/text_cleaner_texts_cleaned_total\{source="post",lang="zh"\} 1/);
+  });
+});

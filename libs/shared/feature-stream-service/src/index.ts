@@ -1,0 +1,3 @@
+export * from './stream-runtime';
+export * from './stream-service.module';
+export * from './stream-service.options';

@@ -1,0 +1,129 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
+import { dlqTopicSpec, type TopicSpec } from '@profilestream/contracts';
+import {
+  BatchConsumer,
+  BatchingProducer,
+  DeadLetterPublisher,
+  KafkaMetrics,
+  checkKafka,
+  createKafka,
+  provisionTopics,
+  type Admin,
+  type BatchConsumerOptions,
+  type Kafka,
+  type LogSink,
+} from '@profilestream/kafka';
+import { checkRedis, createRedis, type RedisClient } from '@profilestream/redis';
+import { HealthRegistry, MetricsService, SERVICE_LOGGER, OBSERVABILITY_OPTIONS, type ObservabilityOptions } from '@profilestream/observability';
+import { STREAM_SERVICE_OPTIONS, type StreamServiceOptions } from './stream-service.options';
+
+export type ConsumerSpec = Omit<BatchConsumerOptions, 'deadLetters' | 'metrics' | 'log'>;
+
+/**
+ * The Kafka and Redis plumbing every stream service shares: clients, topic provisioning, the
+ * batching producer, dead-letter publishing, readiness and liveness checks, and an orderly stop.
+ *
+ * Start-up order: connect, provision, then consume only once every readiness check passes (a
+ * consumer that joins before its dependencies answer would only fail and rebalance). Shutdown
+ * order: stop consumers (finish the chunk in flight, commit), flush the producer, then close
+ * connections in `onApplicationShutdown`, which Nest runs after every `beforeApplicationShutdown`.
+ */
+@Injectable()
+export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationShutdown {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly producer: BatchingProducer;
+  readonly kafkaMetrics: KafkaMetrics;
+  readonly deadLetters: DeadLetterPublisher;
+  readonly redis: RedisClient | null;
+  private readonly consumers: BatchConsumer[] = [];
+  private stopping = false;
+
+  constructor(
+    @Inject(STREAM_SERVICE_OPTIONS) readonly options: StreamServiceOptions,
+    @Inject(SERVICE_LOGGER) readonly log: LogSink,
+    @Inject(OBSERVABILITY_OPTIONS) private readonly observability: ObservabilityOptions,
+    readonly metrics: MetricsService,
+    private readonly health: HealthRegistry,
+  ) {
+    this.kafka = createKafka(options.kafka, log);
+    this.admin = this.kafka.admin();
+    this.kafkaMetrics = new KafkaMetrics(metrics.registry, metrics.prefix);
+    this.producer = new BatchingProducer(this.kafka, { log, metrics: this.kafkaMetrics });
+    this.deadLetters = new DeadLetterPublisher(this.producer, options.serviceName, this.kafkaMetrics);
+    this.redis = options.redis ? createRedis(options.redis, options.serviceName) : null;
+
+    const timeout = this.observability.healthCheckTimeoutMs;
+    health.addReadinessCheck('kafka', () => checkKafka(this.admin, timeout));
+    health.addReadinessCheck('kafka-producer', async () => {
+      if (!this.producer.isConnected()) throw new Error('producer not connected');
+    });
+    if (this.redis) {
+      const redis = this.redis;
+      health.addReadinessCheck('redis', () => checkRedis(redis, timeout));
+    }
+  }
+
+  /** Connects clients and creates missing topics (with their dead-letter topics). */
+  async connect(): Promise<void> {
+    if (this.redis) await this.redis.connect();
+    await this.admin.connect();
+    await this.producer.connect();
+    if (this.options.kafka.provisionTopics) {
+      const specs = withDeadLetterTopics(this.options.topics);
+      const result = await provisionTopics(this.admin, specs, {
+        replicationFactor: this.options.kafka.replicationFactor,
+        ...(this.options.kafka.topicPartitions ? { partitions: this.options.kafka.topicPartitions } : {}),
+      });
+      if (result.created.length > 0) this.log.info({ created: result.created }, 'created topics');
+    }
+  }
+
+  /**
+   * Starts a batch consumer once every readiness check passes; its health joins liveness (a crashed
+   * or stalled consume loop restarts the pod) and readiness.
+   */
+  async startConsumer(spec: ConsumerSpec, readinessPollMs = 500): Promise<BatchConsumer> {
+    for (;;) {
+      if (this.stopping) throw new Error('service is stopping');
+      const report = await this.health.ready();
+      if (report.status === 'ok') break;
+      this.log.warn({ checks: report.checks }, 'waiting for dependencies before consuming');
+      await new Promise((r) => setTimeout(r, readinessPollMs));
+    }
+    const consumer = new BatchConsumer(this.kafka, { ...spec, deadLetters: this.deadLetters, metrics: this.kafkaMetrics, log: this.log });
+    this.consumers.push(consumer);
+    this.health.addLivenessCheck(`consumer:${spec.groupId}`, async () => {
+      const h = consumer.health();
+      if (h.crashed) throw new Error(`consumer crashed: ${h.crashed}`);
+      if (h.stalled) throw new Error(`consumer has not fetched since ${new Date(h.lastFetchAt).toISOString()}`);
+      return { joined: h.joined, paused: h.paused };
+    });
+    await consumer.start();
+    this.log.info({ groupId: spec.groupId, topics: spec.topics }, 'consuming');
+    return consumer;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled(this.consumers.map((c) => c.stop()));
+    await this.producer.disconnect().catch((err: unknown) => this.log.error({ err }, 'producer flush failed on shutdown'));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.admin.disconnect().catch(() => undefined);
+    if (this.redis) await this.redis.quit().catch(() => undefined);
+  }
+}
+
+function withDeadLetterTopics(topics: readonly TopicSpec[]): TopicSpec[] {
+  const out = new Map<string, TopicSpec>();
+  for (const t of topics) {
+    out.set(t.name, t);
+    if (t.schema !== null) {
+      const dlq = dlqTopicSpec(t);
+      out.set(dlq.name, dlq);
+    }
+  }
+  return [...out.values()];
+}

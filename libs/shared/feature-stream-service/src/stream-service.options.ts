@@ -1,0 +1,13 @@
+import type { KafkaSettings, RedisSettings } from '@profilestream/config';
+import type { TopicSpec } from '@profilestream/contracts';
+
+export interface StreamServiceOptions {
+  serviceName: string;
+  kafka: KafkaSettings;
+  /** Null for services that keep no state in Redis. */
+  redis: RedisSettings | null;
+  /** Topics created at start-up when KAFKA_PROVISION_TOPICS is on: what the service reads and writes. */
+  topics: readonly TopicSpec[];
+}
+
+export const STREAM_SERVICE_OPTIONS = Symbol('STREAM_SERVICE_OPTIONS');
