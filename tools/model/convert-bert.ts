@@ -1,0 +1,175 @@
+/**
+ * Converts a Hugging Face BERT-family checkpoint (config.json + model.safetensors + tokenizer files)
+ * into the HF ONNX layout used by the encoder service:
+ *
+ *   <out>/tokenizer.json, tokenizer_config.json, config.json, special_tokens_map.json?,
+ *   <out>/onnx/model.onnx (fp32), <out>/onnx/model_quantized.onnx (dynamic int8),
+ *   <out>/profilestream-model.json, <out>/<LICENSE>, <out>/README.md?
+ *
+ * Usage:
+ *   npx tsx tools/model/convert-bert.ts --checkpoint <dir> --out <dir> --name <model name>
+ *     [--pooling mean|cls|pooled] [--normalize true|false] [--max-tokens N] [--license <file>] [--reduce-range]
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseBertConfig } from './bert-config';
+import { buildBertGraph, INPUT_NAMES, OUTPUT_NAME, POOLER_OUTPUT_NAME } from './bert-graph';
+import { MANIFEST_FILE, type ModelManifest, type Pooling } from './manifest';
+import { writeModel } from './onnx/write-model';
+import { quantizeDynamic } from './quantize-dynamic';
+import { SafetensorsFile } from './safetensors';
+import { readStSettings } from './st-settings';
+
+export interface ConvertOptions {
+  checkpoint: string;
+  out: string;
+  name: string;
+  pooling?: Pooling;
+  normalize?: boolean;
+  maxTokens?: number;
+  /** Licence file to copy; defaults to LICENSE* found in the checkpoint directory. */
+  license?: string;
+  reduceRange?: boolean;
+  log?: (msg: string) => void;
+}
+
+export interface ConvertResult {
+  manifest: ModelManifest;
+  fp32Bytes: number;
+  int8Bytes: number;
+}
+
+const LICENSE_CANDIDATES = ['LICENSE', 'LICENSE.txt', 'LICENSE.md', 'LICENCE', 'license', 'license.txt'];
+
+/** Runs the whole conversion; throws with a readable message on any unsupported input. */
+export function convertBert(opts: ConvertOptions): ConvertResult {
+  const log = opts.log ?? ((m: string) => console.log(m));
+  const ck = opts.checkpoint;
+  const need = (f: string): string => {
+    const p = join(ck, f);
+    if (!existsSync(p)) throw new Error(`checkpoint is missing ${f}`);
+    return p;
+  };
+  const configJson = JSON.parse(readFileSync(need('config.json'), 'utf8')) as Record<string, unknown>;
+  const cfg = parseBertConfig(configJson);
+  const tokenizerConfig = JSON.parse(readFileSync(need('tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+  const licensePath = opts.license ?? LICENSE_CANDIDATES.map((f) => join(ck, f)).find((p) => existsSync(p));
+  if (!licensePath || !existsSync(licensePath)) throw new Error('no LICENSE file in the checkpoint; pass --license <file>');
+
+  const manifest = resolveManifest(opts, cfg.hiddenSize, cfg.maxPositions, tokenizerConfig, basename(licensePath));
+  log(`${opts.name}: ${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, heads ${cfg.numHeads}, vocab ${cfg.vocabSize}; ` +
+    `pooling ${manifest.pooling}, normalize ${manifest.normalize}, maxTokens ${manifest.maxTokens}`);
+
+  const weights = SafetensorsFile.read(need('model.safetensors'));
+  const model = buildBertGraph(cfg, weights, {
+    pooler: manifest.pooling === 'pooled',
+    docString: `${opts.name} converted from safetensors by tools/model/convert-bert.ts`,
+  });
+  if (manifest.pooling === 'pooled' && !model.graph.outputs.some((o) => o.name === POOLER_OUTPUT_NAME)) {
+    throw new Error('--pooling pooled needs pooler.dense weights, which this checkpoint lacks');
+  }
+
+  mkdirSync(join(opts.out, 'onnx'), { recursive: true });
+  const fp32Bytes = writeModel(join(opts.out, 'onnx', 'model.onnx'), model);
+  const { model: q, report } = quantizeDynamic(model, { reduceRange: opts.reduceRange === true });
+  const int8Bytes = writeModel(join(opts.out, 'onnx', 'model_quantized.onnx'), q);
+  log(`onnx/model.onnx ${mb(fp32Bytes)}; onnx/model_quantized.onnx ${mb(int8Bytes)} (${report.quantized} MatMuls quantized)`);
+
+  writeTokenizer(need('tokenizer.json'), join(opts.out, 'tokenizer.json'), manifest.maxTokens);
+  writeFileSync(join(opts.out, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n');
+  copyFileSync(need('config.json'), join(opts.out, 'config.json'));
+  for (const f of ['special_tokens_map.json', 'README.md']) {
+    if (existsSync(join(ck, f))) copyFileSync(join(ck, f), join(opts.out, f));
+  }
+  copyFileSync(licensePath, join(opts.out, manifest.license));
+  writeFileSync(join(opts.out, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+  return { manifest, fp32Bytes, int8Bytes };
+}
+
+/** CLI flags override sentence-transformers files, which override plain-BERT defaults. */
+function resolveManifest(
+  opts: ConvertOptions, dimension: number, maxPositions: number, tokenizerConfig: Record<string, unknown>, license: string,
+): ModelManifest {
+  const st = readStSettings(opts.checkpoint);
+  if (!opts.pooling && st.unsupportedPooling) {
+    throw new Error(`sentence-transformers pooling "${st.unsupportedPooling}" is not supported; pass --pooling mean|cls`);
+  }
+  const tokMax = tokenizerConfig['model_max_length'];
+  // Tokenizers without a real limit store a huge sentinel (1e30); fall back to the position table size.
+  const defaultMax = typeof tokMax === 'number' && tokMax <= maxPositions ? tokMax : maxPositions;
+  const maxTokens = opts.maxTokens ?? st.maxTokens ?? defaultMax;
+  if (!Number.isInteger(maxTokens) || maxTokens < 2 || maxTokens > maxPositions) {
+    throw new Error(`max tokens ${maxTokens} must be an integer in [2, ${maxPositions}] (max_position_embeddings)`);
+  }
+  const pooling = opts.pooling ?? st.pooling ?? 'mean';
+  return {
+    name: opts.name,
+    pooling,
+    normalize: opts.normalize ?? st.normalize ?? true,
+    maxTokens,
+    outputName: pooling === 'pooled' ? POOLER_OUTPUT_NAME : OUTPUT_NAME,
+    dimension,
+    inputs: [...INPUT_NAMES],
+    license,
+  };
+}
+
+/**
+ * Copies tokenizer.json with padding removed and truncation set to the manifest's maxTokens:
+ * checkpoints often carry a training-time fixed padding (e.g. 128) that would be wrong at inference.
+ */
+function writeTokenizer(src: string, dest: string, maxTokens: number): void {
+  const tok = JSON.parse(readFileSync(src, 'utf8')) as Record<string, unknown>;
+  tok['padding'] = null;
+  tok['truncation'] = { direction: 'Right', max_length: maxTokens, strategy: 'LongestFirst', stride: 0 };
+  writeFileSync(dest, JSON.stringify(tok));
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(2)} MB`;
+}
+
+function parseCli(argv: string[]): ConvertOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      checkpoint: { type: 'string' },
+      out: { type: 'string' },
+      name: { type: 'string' },
+      pooling: { type: 'string' },
+      normalize: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      license: { type: 'string' },
+      'reduce-range': { type: 'boolean' },
+    },
+  });
+  if (!values.checkpoint || !values.out || !values.name) {
+    throw new Error('usage: convert-bert.ts --checkpoint <dir> --out <dir> --name <name> [--pooling mean|cls|pooled] ' +
+      '[--normalize true|false] [--max-tokens N] [--license <file>] [--reduce-range]');
+  }
+  const opts: ConvertOptions = { checkpoint: values.checkpoint, out: values.out, name: values.name };
+  if (values.pooling !== undefined) {
+    if (!['mean', 'cls', 'pooled'].includes(values.pooling)) throw new Error('--pooling must be mean, cls or pooled');
+    opts.pooling = values.pooling as Pooling;
+  }
+  if (values.normalize !== undefined) {
+    if (values.normalize !== 'true' && values.normalize !== 'false') throw new Error('--normalize must be true or false');
+    opts.normalize = values.normalize === 'true';
+  }
+  if (values['max-tokens'] !== undefined) opts.maxTokens = Number(values['max-tokens']);
+  if (values.license !== undefined) opts.license = values.license;
+  if (values['reduce-range']) opts.reduceRange = true;
+  return opts;
+}
+
+if (require.main === module) {
+  try {
+    const started = Date.now();
+    convertBert(parseCli(process.argv.slice(2)));
+    console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } catch (err) {
+    console.error(`convert-bert: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Runs a built service (dist/apps/<name>/src/main.js) as a child process, the way a deployment
+ * runs it: its own process and environment, logs to a file, readiness over HTTP, SIGTERM to stop.
+ * Used by the demo and the benchmarks.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const repoRoot = resolve(__dirname, '../..');
+
+export interface ServiceProcessOptions {
+  name: 'text-cleaner' | 'encoder' | 'profile-fuser';
+  port: number;
+  env: Record<string, string>;
+  logDir?: string;
+}
+
+export class ServiceProcess {
+  private child: ChildProcess | null = null;
+  private exited: Promise<{ code: number | null; signal: string | null }> = Promise.resolve({ code: null, signal: null });
+  readonly logFile: string;
+
+  constructor(readonly options: ServiceProcessOptions) {
+    const dir = options.logDir ?? join(repoRoot, '.local/logs');
+    mkdirSync(dir, { recursive: true });
+    this.logFile = join(dir, `${options.name}.log`);
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.options.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(): void {
+    const main = join(repoRoot, 'dist/apps', this.options.name, 'src/main.js');
+    if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
+    const log = createWriteStream(this.logFile, { flags: 'w' });
+    this.child = spawn(process.execPath, [main], {
+      cwd: repoRoot,
+      env: { ...process.env, ...this.options.env, HTTP_PORT: String(this.options.port), HTTP_HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout?.pipe(log);
+    this.child.stderr?.pipe(log);
+    const child = this.child;
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Waits until /health/ready answers 200; fails early with the log tail if the process dies. */
+  async waitReady(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let died = false;
+    void this.exited.then(() => (died = true));
+    while (Date.now() < deadline) {
+      if (died) throw new Error(`${this.options.name} exited during start-up:\n${this.logTail()}`);
+      try {
+        const res = await fetch(`${this.baseUrl}/health/ready`, { signal: AbortSignal.timeout(2000) });
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`${this.options.name} not ready after ${timeoutMs} ms:\n${this.logTail()}`);
+  }
+
+  /** Current value of a metric (summed over its series) from /metrics. */
+  async metric(name: string, filter: (labels: string) => boolean = () => true): Promise<number> {
+    const text = await (await fetch(`${this.baseUrl}/metrics`)).text();
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(name)) continue;
+      const m = /^([a-zA-Z0-9_:]+)(\{[^}]*\})?\s+(\S+)/.exec(line);
+      if (m && m[1] === name && filter(m[2] ?? '')) sum += Number(m[3]);
+    }
+    return sum;
+  }
+
+  /** Peak resident memory of the process so far (Linux VmHWM), in MiB. */
+  peakRssMiB(): number | null {
+    const pid = this.child?.pid;
+    if (!pid) return null;
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return m ? Number(m[1]) / 1024 : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`; how it ended. */
+  async stop(graceMs = 20_000): Promise<{ code: number | null; signal: string | null }> {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  logTail(lines = 30): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+}
