@@ -1,0 +1,76 @@
+import fc from 'fast-check';
+import { clsPool, cosine, l2NormaliseRows, meanPool, paddingRatio, planRuns, project, type Projection } from './index';
+
+describe('pooling', () => {
+  // 2 texts × 3 tokens × 2 dims; the second text has one padding token.
+  const hidden = Float32Array.from([1, 2, 3, 4, 5, 6, 10, 20, 30, 40, 999, 999]);
+  const mask = [1, 1, 1, 1, 1, 0];
+
+  it('averages only unmasked tokens', () => {
+    expect(Array.from(meanPool(hidden, mask, 2, 3, 2))).toEqual([3, 4, 20, 30]);
+    expect(Array.from(meanPool(hidden, [1n, 1n, 1n, 1n, 1n, 0n], 2, 3, 2))).toEqual([3, 4, 20, 30]);
+  });
+
+  it('takes the first token for cls pooling', () => {
+    expect(Array.from(clsPool(hidden, 2, 3, 2))).toEqual([1, 2, 10, 20]);
+  });
+
+  it('normalises rows to unit length and leaves zero rows alone', () => {
+    const m = l2NormaliseRows(Float32Array.from([3, 4, 0, 0]), 2);
+    expect(Array.from(m)).toEqual([0.6000000238418579, 0.800000011920929, 0, 0]);
+    expect(cosine([1, 0], [0, 1])).toBe(0);
+    expect(cosine([1, 1], [2, 2])).toBeCloseTo(1, 12);
+  });
+});
+
+describe('planRuns', () => {
+  it('sorts by length and fills runs up to the padded-token budget', () => {
+    const runs = planRuns(
+      [
+        { key: 'a', tokens: 100 },
+        { key: 'b', tokens: 10 },
+        { key: 'c', tokens: 12 },
+        { key: 'd', tokens: 90 },
+        { key: 'e', tokens: 11 },
+      ],
+      { tokenBudget: 199, maxTexts: 32 },
+    );
+    expect(runs.map((r) => r.keys)).toEqual([['b', 'e', 'c'], ['d'], ['a']]);
+    expect(runs[0]).toMatchObject({ paddedLength: 12, realTokens: 33 });
+    expect(paddingRatio(runs[0]!)).toBeCloseTo(3 / 36, 12);
+  });
+
+  it('puts every text in exactly one run within budget and text limits', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 300 }), { maxLength: 200 }), fc.integer({ min: 64, max: 4096 }), fc.integer({ min: 1, max: 64 }), (lengths, budget, maxTexts) => {
+        const runs = planRuns(
+          lengths.map((tokens, key) => ({ key, tokens })),
+          { tokenBudget: budget, maxTexts },
+        );
+        const keys = runs.flatMap((r) => r.keys).sort((a, b) => a - b);
+        expect(keys).toEqual(lengths.map((_, i) => i));
+        for (const r of runs) {
+          expect(r.keys.length).toBeLessThanOrEqual(maxTexts);
+          if (r.keys.length > 1) expect(r.keys.length * r.paddedLength).toBeLessThanOrEqual(budget);
+        }
+      }),
+    );
+  });
+});
+
+describe('project', () => {
+  it('centres, projects onto the components and re-normalises', () => {
+    const p: Projection = {
+      id: 'pca2-test',
+      modelId: 'm',
+      inputDim: 3,
+      outputDim: 2,
+      mean: Float32Array.from([1, 1, 1]),
+      components: Float32Array.from([1, 0, 0, 0, 0, 1]),
+      explainedVarianceRatio: [0.7, 0.2],
+    };
+    const out = project(Float32Array.from([4, 9, 5, 1, 1, 1]), p);
+    expect(Array.from(out.subarray(0, 2))).toEqual([0.6000000238418579, 0.800000011920929]);
+    expect(Array.from(out.subarray(2))).toEqual([0, 0]);
+  });
+});

@@ -1,0 +1,3 @@
+export * from './pooling';
+export * from './projection';
+export * from './run-planner';
