@@ -30,3 +30,28 @@ export async function bootstrapService(rootModule: Type<unknown> | DynamicModule
   await app.listen(options.port, options.host);
   return app;
 }
+
+/**
+ * A service's `main`: validates configuration (a ConfigError prints the bad variables, without a
+ * stack, and exits 1), then boots the root module on the configured HTTP address.
+ */
+export function runService<C extends { service: { HTTP_HOST: string; HTTP_PORT: number; SHUTDOWN_DRAIN_TIMEOUT_MS: number } }>(
+  loadConfig: () => C,
+  rootModule: (config: C) => DynamicModule,
+): void {
+  let config: C;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error(err instanceof Error && err.name === 'ConfigError' ? err.message : err);
+    process.exit(1);
+  }
+  bootstrapService(rootModule(config), {
+    host: config.service.HTTP_HOST,
+    port: config.service.HTTP_PORT,
+    drainTimeoutMs: config.service.SHUTDOWN_DRAIN_TIMEOUT_MS,
+  }).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,51 @@
+import type { RedisClient } from '@profilestream/redis';
+
+export interface CachedEmbedding {
+  vector: Float32Array;
+  tokens: number;
+  truncated: boolean;
+}
+
+/** Value layout: uint16 LE token count, uint8 truncated flag, one spare byte, then float32 LE values. */
+const HEADER = 4;
+
+/**
+ * Embeddings by content hash, per model and projection, in Redis. Single-key commands only, so it
+ * works on Redis Cluster; ioredis auto-pipelining turns a chunk's lookups into one round trip.
+ */
+export class EmbeddingCache {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly prefix: string,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  private key(modelId: string, projectionId: string | null, contentHash: string): string {
+    return `${this.prefix}emb:${modelId}:${projectionId ?? 'none'}:${contentHash}`;
+  }
+
+  async getMany(modelId: string, projectionId: string | null, hashes: readonly string[]): Promise<(CachedEmbedding | null)[]> {
+    const values = await Promise.all(hashes.map((h) => this.redis.getBuffer(this.key(modelId, projectionId, h))));
+    return values.map((b) => (b ? decode(b) : null));
+  }
+
+  async setMany(modelId: string, projectionId: string | null, entries: readonly ({ hash: string } & CachedEmbedding)[]): Promise<void> {
+    await Promise.all(entries.map((e) => this.redis.set(this.key(modelId, projectionId, e.hash), encode(e), 'EX', this.ttlSeconds)));
+  }
+}
+
+function encode(e: CachedEmbedding): Buffer {
+  const out = Buffer.alloc(HEADER + e.vector.length * 4);
+  out.writeUInt16LE(Math.min(e.tokens, 0xffff), 0);
+  out.writeUInt8(e.truncated ? 1 : 0, 2);
+  for (let i = 0; i < e.vector.length; i++) out.writeFloatLE(e.vector[i]!, HEADER + i * 4);
+  return out;
+}
+
+/** A malformed entry (another writer, a format change) reads as a miss, never as a wrong vector. */
+function decode(b: Buffer): CachedEmbedding | null {
+  if (b.length < HEADER + 4 || (b.length - HEADER) % 4 !== 0) return null;
+  const vector = new Float32Array((b.length - HEADER) / 4);
+  for (let i = 0; i < vector.length; i++) vector[i] = b.readFloatLE(HEADER + i * 4);
+  return { vector, tokens: b.readUInt16LE(0), truncated: b.readUInt8(2) === 1 };
+}

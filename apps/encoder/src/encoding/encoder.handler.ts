@@ -1,0 +1,104 @@
+import { packFloat32, type CleanedText, type EmbeddedText, type TopicCatalog, type ValueSerde } from '@profilestream/contracts';
+import { decodingHandler, dlq, ok, type BatchHandler, type BatchingProducer, type Outcome } from '@profilestream/kafka';
+import { PoisonTextError, type EncodingEngine } from '@profilestream/inference';
+import type { EmbeddingCache, CachedEmbedding } from './embedding-cache';
+import type { EncoderMetrics } from './encoder.metrics';
+
+export interface EncoderDeps {
+  topics: TopicCatalog;
+  serdes: { cleaned: ValueSerde<'CleanedText'>; embedded: ValueSerde<'EmbeddedText'> };
+  producer: BatchingProducer;
+  cache: EmbeddingCache;
+  engine: EncodingEngine;
+  modelId: string;
+  projectionId: string | null;
+  metrics: EncoderMetrics;
+}
+
+type Computed = (CachedEmbedding & { cacheHit: boolean; queuedMs: number; inferenceMs: number }) | { poison: string };
+
+/**
+ * Embeds a chunk of cleaned texts: each distinct content hash is looked up in the cache, the rest
+ * are queued on the engine (which shares runs with other partitions' chunks), new embeddings are
+ * cached, and one EmbeddedText per input is produced. A text that fails alone is dead-lettered.
+ */
+export function encoderHandler(deps: EncoderDeps): BatchHandler {
+  return decodingHandler(
+    (bytes) => deps.serdes.cleaned.decode(bytes),
+    async (records) => {
+      const texts = new Map<string, string>();
+      for (const { value } of records) texts.set(value.contentHash, value.text);
+      const hashes = [...texts.keys()];
+      const cached = await deps.cache.getMany(deps.modelId, deps.projectionId, hashes);
+
+      const computed = new Map<string, Computed>();
+      const misses: Promise<void>[] = [];
+      const fresh: ({ hash: string } & CachedEmbedding)[] = [];
+      hashes.forEach((hash, i) => {
+        const hit = cached[i];
+        if (hit) {
+          deps.metrics.cacheHits.inc();
+          computed.set(hash, { ...hit, cacheHit: true, queuedMs: 0, inferenceMs: 0 });
+          return;
+        }
+        deps.metrics.cacheMisses.inc();
+        misses.push(
+          deps.engine.embed(hash, texts.get(hash)!).then(
+            (e) => {
+              computed.set(hash, { vector: e.vector, tokens: e.tokens, truncated: e.truncated, cacheHit: false, queuedMs: e.queuedMs, inferenceMs: e.inferenceMs });
+              fresh.push({ hash, vector: e.vector, tokens: e.tokens, truncated: e.truncated });
+            },
+            (err: unknown) => {
+              if (!(err instanceof PoisonTextError)) throw err;
+              computed.set(hash, { poison: err.message });
+            },
+          ),
+        );
+      });
+      await Promise.all(misses);
+      if (fresh.length > 0) await deps.cache.setMany(deps.modelId, deps.projectionId, fresh);
+
+      const now = Date.now();
+      const outcomes: Outcome[] = [];
+      const out: { key: string | null; value: Buffer }[] = [];
+      for (const { value } of records) {
+        const c = computed.get(value.contentHash)!;
+        if ('poison' in c) {
+          deps.metrics.poison.inc();
+          outcomes.push(dlq('poison_text', c.poison));
+          continue;
+        }
+        out.push({ key: value.userId ?? value.itemId, value: deps.serdes.embedded.encode(toEmbedded(value, c, deps, now)) });
+        deps.metrics.texts.inc({ source: value.source, cache: c.cacheHit ? 'hit' : 'miss' });
+        if (c.truncated) deps.metrics.truncated.inc();
+        outcomes.push(ok);
+      }
+      await deps.producer.send(deps.topics.textsEmbedded.name, out);
+      return outcomes;
+    },
+  );
+}
+
+function toEmbedded(t: CleanedText, c: Exclude<Computed, { poison: string }>, deps: EncoderDeps, now: number): EmbeddedText {
+  return {
+    eventId: t.eventId,
+    source: t.source,
+    userId: t.userId,
+    itemId: t.itemId,
+    lang: t.lang,
+    contentHash: t.contentHash,
+    rating: t.rating,
+    tags: t.tags,
+    categories: t.categories,
+    platform: t.platform,
+    occurredAt: t.occurredAt,
+    ingestedAt: t.ingestedAt,
+    modelId: deps.modelId,
+    projectionId: deps.projectionId,
+    dim: c.vector.length,
+    vector: packFloat32(c.vector),
+    tokenCount: c.tokens,
+    truncated: c.truncated,
+    timing: { cacheHit: c.cacheHit, queuedMs: c.queuedMs, inferenceMs: c.inferenceMs, embeddedAt: now },
+  };
+}

@@ -1,0 +1,116 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { topicCatalog } from '@profilestream/contracts';
+import { topicSerde, type BatchConsumer } from '@profilestream/kafka';
+import { EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, loadProjection } from '@profilestream/inference';
+import { HealthRegistry } from '@profilestream/observability';
+import { StreamRuntime } from '@profilestream/stream-service';
+import { CONSUMER_GROUP, type EncoderConfig } from '../config/encoder.config';
+import { EmbeddingCache } from './embedding-cache';
+import { encoderHandler } from './encoder.handler';
+import { EncoderMetrics } from './encoder.metrics';
+
+export const ENCODER_CONFIG = Symbol('ENCODER_CONFIG');
+
+/**
+ * Loads the model into the worker pool (once, at start-up), then consumes cleaned texts. Pauses
+ * consumption while the inference queue is above its high-water mark.
+ */
+@Injectable()
+export class EncoderService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private pool: InferencePool | null = null;
+  private consumer: BatchConsumer | null = null;
+  private pressureTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly runtime: StreamRuntime,
+    private readonly health: HealthRegistry,
+    @Inject(ENCODER_CONFIG) private readonly config: EncoderConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { runtime, config } = this;
+    const metrics = new EncoderMetrics(runtime.metrics.registry, runtime.metrics.prefix);
+    this.health.addReadinessCheck('model', async () => {
+      if (!this.pool?.healthy()) throw new Error('model not loaded');
+      return { provider: this.pool.provider };
+    });
+    this.health.addLivenessCheck('inference-pool', async () => {
+      if (this.pool && !this.pool.healthy()) throw new Error('an inference worker died');
+    });
+
+    const bundle = await loadModelBundle(config.model.dir, config.model.variant);
+    const projection = config.model.projectionFile ? loadProjection(config.model.projectionFile, bundle.modelId) : null;
+    const pool = new InferencePool(bundle, {
+      size: config.inference.workers,
+      provider: config.inference.provider,
+      intraOpNumThreads: config.inference.intraOpThreads,
+      projection,
+    });
+    await pool.start();
+    this.pool = pool;
+    if (pool.fellBackFrom) {
+      metrics.providerFallbacks.inc();
+      runtime.log.warn({ reason: pool.fellBackFrom.slice(0, 300) }, 'CUDA is unavailable; running on CPU');
+    }
+    metrics.provider.set({ provider: pool.provider, variant: bundle.variant }, 1);
+    runtime.log.info({ modelId: bundle.modelId, provider: pool.provider, workers: pool.size, projection: projection?.id ?? null }, 'model loaded');
+
+    const engine = new EncodingEngine(
+      new TextTokenizer(bundle),
+      pool,
+      {
+        tokenBudget: pool.provider === 'cuda' ? config.inference.gpuTokenBudget : config.inference.cpuTokenBudget,
+        maxTexts: config.inference.maxTexts,
+        maxWaitMs: config.inference.maxWaitMs,
+      },
+      metrics.observer,
+    );
+    metrics.sampleWorkerBusy = () => pool.sampleBusyRatio();
+
+    await runtime.connect();
+    const topics = topicCatalog(config.kafka.topicPrefix);
+    const serdes = { cleaned: topicSerde(topics.textsCleaned, config.kafka), embedded: topicSerde(topics.textsEmbedded, config.kafka) };
+    await Promise.all([serdes.cleaned.init(), serdes.embedded.init()]);
+    const handler = encoderHandler({
+      topics,
+      serdes,
+      producer: runtime.producer,
+      cache: new EmbeddingCache(runtime.redis!, config.redis.keyPrefix, config.cacheTtlSeconds),
+      engine,
+      modelId: bundle.modelId,
+      projectionId: projection?.id ?? null,
+      metrics,
+    });
+
+    this.pressureTimer = setInterval(() => {
+      const depth = engine.queueDepth();
+      const health = this.consumer?.health();
+      if (!this.consumer || !health) return;
+      if (!health.paused && depth >= config.queue.highWater) {
+        this.consumer.pause();
+        metrics.backpressurePauses.inc();
+      } else if (health.paused && depth <= config.queue.lowWater) this.consumer.resume();
+    }, 20);
+    this.pressureTimer.unref();
+
+    void runtime
+      .startConsumer({
+        groupId: `${config.kafka.topicPrefix}${CONSUMER_GROUP}`,
+        topics: [topics.textsCleaned.name],
+        handler,
+        maxChunkMessages: config.chunkMessages,
+        partitionsConsumedConcurrently: config.partitionConcurrency,
+      })
+      .then((c) => (this.consumer = c))
+      .catch((err: unknown) => runtime.log.error({ err }, 'consumer did not start'));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.pressureTimer) clearInterval(this.pressureTimer);
+    // The runtime stops the consumer (draining in-flight runs) first; the pool closes after.
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool?.close();
+  }
+}

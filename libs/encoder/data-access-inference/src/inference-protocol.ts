@@ -1,0 +1,38 @@
+import type { ModelManifest } from './model-bundle';
+
+export type ExecutionProvider = 'cpu' | 'cuda' | 'auto';
+
+/** A projection in a form that crosses a worker boundary. */
+export interface ProjectionData {
+  id: string;
+  modelId: string;
+  inputDim: number;
+  outputDim: number;
+  mean: Float32Array;
+  components: Float32Array;
+  explainedVarianceRatio: number[];
+}
+
+export interface WorkerInit {
+  modelPath: string;
+  manifest: ModelManifest;
+  provider: ExecutionProvider;
+  intraOpNumThreads: number;
+  projection: ProjectionData | null;
+}
+
+export interface RunRequest {
+  type: 'run';
+  id: number;
+  /** Row-major [texts × tokens], zero-padded. */
+  ids: BigInt64Array;
+  mask: BigInt64Array;
+  texts: number;
+  tokens: number;
+}
+
+export type WorkerMessage =
+  | { type: 'ready'; provider: 'cpu' | 'cuda'; fellBackFrom: string | null }
+  | { type: 'failed'; error: string }
+  | { type: 'result'; id: number; vectors: Float32Array; ms: number }
+  | { type: 'error'; id: number; error: string };
