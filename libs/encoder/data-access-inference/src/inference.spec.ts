@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import { cosine } from '@profilestream/embedding';
+import { EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, type ModelBundle } from './index';
+
+const fixture = join(__dirname, '../../fixtures/tiny-bert');
+
+describe('model bundle and tokenizer (tiny BERT fixture)', () => {
+  let bundle: ModelBundle;
+
+  beforeAll(async () => {
+    bundle = await loadModelBundle(fixture, 'fp32');
+  });
+
+  it('reads the manifest and derives a model id from the weights', async () => {
+    expect(bundle.manifest).toMatchObject({ name: 'tiny-bert', pooling: 'mean', normalize: true, dimension: 64 });
+    expect(bundle.modelId).toMatch(/^tiny-bert@[0-9a-f]{8}$/);
+    const int8 = await loadModelBundle(fixture, 'int8');
+    expect(int8.modelId).not.toBe(bundle.modelId);
+    await expect(loadModelBundle(join(fixture, 'onnx'))).rejects.toThrow(/has no profilestream-model.json/);
+  });
+
+  it('tokenizes with [CLS] … [SEP] and truncates long texts keeping [SEP]', () => {
+    const tokenizer = new TextTokenizer(bundle);
+    const short = tokenizer.encode('great guitar');
+    expect(short.truncated).toBe(false);
+    expect(short.ids[0]).toBe(2);
+    expect(short.ids[short.ids.length - 1]).toBe(3);
+    const long = tokenizer.encode('great guitar strings '.repeat(200));
+    expect(long.truncated).toBe(true);
+    expect(long.ids).toHaveLength(bundle.manifest.maxTokens);
+    expect(long.ids[long.ids.length - 1]).toBe(3);
+  });
+});
+
+describe('EncodingEngine on worker threads (tiny BERT fixture)', () => {
+  let pool: InferencePool;
+  let engine: EncodingEngine;
+  const runs: { texts: number; paddedTokens: number; realTokens: number }[] = [];
+
+  beforeAll(async () => {
+    const bundle = await loadModelBundle(fixture, 'fp32');
+    pool = new InferencePool(bundle, { size: 2, provider: 'cpu', intraOpNumThreads: 1, projection: null });
+    await pool.start();
+    engine = new EncodingEngine(new TextTokenizer(bundle), pool, { tokenBudget: 256, maxTexts: 16, maxWaitMs: 5 }, { onRun: (r) => runs.push(r) });
+  }, 30_000);
+
+  afterAll(() => pool.close());
+
+  it('gives a text the same unit vector alone and padded in a batch (pooling ignores padding)', async () => {
+    const alone = await engine.embed('a', 'nice strings');
+    const [again, long] = await Promise.all([engine.embed('a2', 'nice strings'), engine.embed('b', 'the quick brown fox jumps over the lazy dog again and again')]);
+    expect(cosine(alone.vector, again.vector)).toBeGreaterThan(0.99999);
+    expect(long.vector).toHaveLength(64);
+    const norm = Math.sqrt(alone.vector.reduce((s, x) => s + x * x, 0));
+    expect(norm).toBeCloseTo(1, 5);
+    expect(runs.some((r) => r.texts === 2 && r.paddedTokens > r.realTokens)).toBe(true);
+  });
+
+  it('computes identical keys once and packs many texts into few runs', async () => {
+    runs.length = 0;
+    const texts = Array.from({ length: 40 }, (_, i) => `text ${i % 20} about drums`);
+    const results = await Promise.all(texts.map((t) => engine.embed(t, t)));
+    expect(results).toHaveLength(40);
+    const computed = runs.reduce((s, r) => s + r.texts, 0);
+    expect(computed).toBe(20);
+    expect(runs.length).toBeLessThan(20);
+  });
+});
