@@ -8,7 +8,8 @@
  *
  * Usage:
  *   npx tsx tools/model/convert-bert.ts --checkpoint <dir> --out <dir> --name <model name>
- *     [--pooling mean|cls|pooled] [--normalize true|false] [--max-tokens N] [--license <file>] [--reduce-range]
+ *     [--pooling mean|cls|pooled] [--normalize true|false] [--max-tokens N] [--license <file>]
+ *     [--int8-activations per-token|per-tensor] [--int8-outliers N] [--reduce-range]
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -17,7 +18,9 @@ import { parseBertConfig } from './bert-config';
 import { buildBertGraph, INPUT_NAMES, OUTPUT_NAME, POOLER_OUTPUT_NAME } from './bert-graph';
 import { MANIFEST_FILE, type ModelManifest, type Pooling } from './manifest';
 import { writeModel } from './onnx/write-model';
-import { quantizeDynamic } from './quantize-dynamic';
+import { findOutlierChannels } from './calibrate';
+import { loadTokenizer } from './embed';
+import { quantizeDynamic, type ActivationScheme } from './quantize-dynamic';
 import { SafetensorsFile } from './safetensors';
 import { readStSettings } from './st-settings';
 
@@ -31,6 +34,10 @@ export interface ConvertOptions {
   /** Licence file to copy; defaults to LICENSE* found in the checkpoint directory. */
   license?: string;
   reduceRange?: boolean;
+  /** Activation quantization scheme of the int8 model (default per-token). */
+  activations?: ActivationScheme;
+  /** Max fp32 outlier channels per Linear layer in the int8 model (default 8; 0 disables calibration). */
+  outliersPerLayer?: number;
   log?: (msg: string) => void;
 }
 
@@ -43,7 +50,7 @@ export interface ConvertResult {
 const LICENSE_CANDIDATES = ['LICENSE', 'LICENSE.txt', 'LICENSE.md', 'LICENCE', 'license', 'license.txt'];
 
 /** Runs the whole conversion; throws with a readable message on any unsupported input. */
-export function convertBert(opts: ConvertOptions): ConvertResult {
+export async function convertBert(opts: ConvertOptions): Promise<ConvertResult> {
   const log = opts.log ?? ((m: string) => console.log(m));
   const ck = opts.checkpoint;
   const need = (f: string): string => {
@@ -72,11 +79,17 @@ export function convertBert(opts: ConvertOptions): ConvertResult {
 
   mkdirSync(join(opts.out, 'onnx'), { recursive: true });
   const fp32Bytes = writeModel(join(opts.out, 'onnx', 'model.onnx'), model);
-  const { model: q, report } = quantizeDynamic(model, { reduceRange: opts.reduceRange === true });
+  const maxOutliers = opts.outliersPerLayer ?? 8;
+  const outlierChannels = maxOutliers > 0
+    ? await findOutlierChannels(model, loadTokenizer(ck), { maxPerLayer: maxOutliers })
+    : new Map<string, number[]>();
+  const activations = opts.activations ?? 'per-token';
+  const { model: q, report } = quantizeDynamic(model, { reduceRange: opts.reduceRange === true, activations, outlierChannels });
   const int8Bytes = writeModel(join(opts.out, 'onnx', 'model_quantized.onnx'), q);
-  log(`onnx/model.onnx ${mb(fp32Bytes)}; onnx/model_quantized.onnx ${mb(int8Bytes)} (${report.quantized} MatMuls quantized)`);
+  log(`onnx/model.onnx ${mb(fp32Bytes)}; onnx/model_quantized.onnx ${mb(int8Bytes)} ` +
+    `(${report.quantized} MatMuls int8, ${activations} activations, ${report.outlierChannels} fp32 outlier channels)`);
 
-  writeTokenizer(need('tokenizer.json'), join(opts.out, 'tokenizer.json'), manifest.maxTokens);
+  writeTokenizer(need('tokenizer.json'), join(opts.out, 'tokenizer.json'));
   writeFileSync(join(opts.out, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n');
   copyFileSync(need('config.json'), join(opts.out, 'config.json'));
   for (const f of ['special_tokens_map.json', 'README.md']) {
@@ -116,13 +129,13 @@ function resolveManifest(
 }
 
 /**
- * Copies tokenizer.json with padding removed and truncation set to the manifest's maxTokens:
- * checkpoints often carry a training-time fixed padding (e.g. 128) that would be wrong at inference.
+ * Copies tokenizer.json with padding and truncation cleared: checkpoints often carry training-time
+ * settings (e.g. fixed padding to 128) that are wrong at inference; the manifest's maxTokens rules.
  */
-function writeTokenizer(src: string, dest: string, maxTokens: number): void {
+function writeTokenizer(src: string, dest: string): void {
   const tok = JSON.parse(readFileSync(src, 'utf8')) as Record<string, unknown>;
   tok['padding'] = null;
-  tok['truncation'] = { direction: 'Right', max_length: maxTokens, strategy: 'LongestFirst', stride: 0 };
+  tok['truncation'] = null;
   writeFileSync(dest, JSON.stringify(tok));
 }
 
@@ -142,11 +155,14 @@ function parseCli(argv: string[]): ConvertOptions {
       'max-tokens': { type: 'string' },
       license: { type: 'string' },
       'reduce-range': { type: 'boolean' },
+      'int8-activations': { type: 'string' },
+      'int8-outliers': { type: 'string' },
     },
   });
   if (!values.checkpoint || !values.out || !values.name) {
     throw new Error('usage: convert-bert.ts --checkpoint <dir> --out <dir> --name <name> [--pooling mean|cls|pooled] ' +
-      '[--normalize true|false] [--max-tokens N] [--license <file>] [--reduce-range]');
+      '[--normalize true|false] [--max-tokens N] [--license <file>] [--int8-activations per-token|per-tensor] ' +
+      '[--int8-outliers N] [--reduce-range]');
   }
   const opts: ConvertOptions = { checkpoint: values.checkpoint, out: values.out, name: values.name };
   if (values.pooling !== undefined) {
@@ -160,16 +176,25 @@ function parseCli(argv: string[]): ConvertOptions {
   if (values['max-tokens'] !== undefined) opts.maxTokens = Number(values['max-tokens']);
   if (values.license !== undefined) opts.license = values.license;
   if (values['reduce-range']) opts.reduceRange = true;
+  const acts = values['int8-activations'];
+  if (acts !== undefined) {
+    if (acts !== 'per-token' && acts !== 'per-tensor') throw new Error('--int8-activations must be per-token or per-tensor');
+    opts.activations = acts;
+  }
+  if (values['int8-outliers'] !== undefined) {
+    opts.outliersPerLayer = Number(values['int8-outliers']);
+    if (!Number.isInteger(opts.outliersPerLayer) || opts.outliersPerLayer < 0) throw new Error('--int8-outliers must be an integer >= 0');
+  }
   return opts;
 }
 
 if (require.main === module) {
-  try {
-    const started = Date.now();
-    convertBert(parseCli(process.argv.slice(2)));
-    console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  } catch (err) {
-    console.error(`convert-bert: ${(err as Error).message}`);
-    process.exit(1);
-  }
+  const started = Date.now();
+  Promise.resolve()
+    .then(() => convertBert(parseCli(process.argv.slice(2))))
+    .then(() => console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`))
+    .catch((err: unknown) => {
+      console.error(`convert-bert: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    });
 }

@@ -52,6 +52,7 @@ export class ReferenceEncoder {
     return out;
   }
 
+  /** Frees the native session. */
   async release(): Promise<void> {
     await this.session.release();
   }

@@ -65,6 +65,7 @@ if [[ -f "$MANIFEST" && "$MANIFEST" -nt "$SRC_DIR/.unpacked" ]]; then
   # Converter sources: everything convert-bert.ts imports (not the parity/fixture tools).
   newer="$(find tools/model/convert-bert.ts tools/model/bert-config.ts tools/model/bert-graph.ts \
     tools/model/quantize-dynamic.ts tools/model/safetensors.ts tools/model/st-settings.ts tools/model/manifest.ts \
+    tools/model/calibrate.ts tools/model/embed.ts \
     tools/model/onnx -name '*.ts' -newer "$MANIFEST" -print -quit)"
   [[ -z "$newer" ]] && stale=0
 fi

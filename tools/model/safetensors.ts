@@ -51,10 +51,12 @@ export class SafetensorsFile {
     return [...this.entries.keys()];
   }
 
+  /** Whether the file holds a tensor of this name. */
   has(name: string): boolean {
     return this.entries.has(name);
   }
 
+  /** Shape of a tensor (copy). */
   shape(name: string): number[] {
     return [...this.entry(name).shape];
   }
