@@ -5,9 +5,11 @@
  */
 import { report, type BenchResult } from './bench-harness';
 import { benchCleaner } from './cleaner.bench';
+import { benchEncoder } from './encoder.bench';
 
 const benches: Record<string, () => Promise<BenchResult | null>> = {
   cleaner: benchCleaner,
+  encoder: benchEncoder,
 };
 
 async function main(): Promise<void> {

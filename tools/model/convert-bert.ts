@@ -90,7 +90,8 @@ export async function convertBert(opts: ConvertOptions): Promise<ConvertResult> 
     `(${report.quantized} MatMuls int8, ${activations} activations, ${report.outlierChannels} fp32 outlier channels)`);
 
   writeTokenizer(need('tokenizer.json'), join(opts.out, 'tokenizer.json'));
-  writeFileSync(join(opts.out, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n');
+  // Other tokenizer users (transformers.js) read the length limit from here: keep it the manifest's.
+  writeFileSync(join(opts.out, 'tokenizer_config.json'), JSON.stringify({ ...tokenizerConfig, model_max_length: manifest.maxTokens }, null, 2) + '\n');
   copyFileSync(need('config.json'), join(opts.out, 'config.json'));
   for (const f of ['special_tokens_map.json', 'README.md']) {
     if (existsSync(join(ck, f))) copyFileSync(join(ck, f), join(opts.out, f));

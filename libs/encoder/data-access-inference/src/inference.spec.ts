@@ -66,3 +66,28 @@ describe('EncodingEngine on worker threads (tiny BERT fixture)', () => {
     expect(runs.length).toBeLessThan(20);
   });
 });
+
+describe('projection in the workers', () => {
+  it('applies a fitted PCA after pooling and returns the reduced, normalised vectors', async () => {
+    const { fitPca, project } = await import('@profilestream/embedding');
+    const bundle = await loadModelBundle(fixture, 'fp32');
+    const texts = Array.from({ length: 40 }, (_, i) => `sample ${i} about guitars and drums ${'x '.repeat(i % 5)}`);
+    const plainPool = new InferencePool(bundle, { size: 1, provider: 'cpu', intraOpNumThreads: 1, projection: null });
+    await plainPool.start();
+    const plain = new EncodingEngine(new TextTokenizer(bundle), plainPool, { tokenBudget: 512, maxTexts: 64, maxWaitMs: 1 });
+    const vectors = await Promise.all(texts.map((t) => plain.embed(t, t)));
+    await plainPool.close();
+    const rows = new Float32Array(texts.length * 64);
+    vectors.forEach((v, i) => rows.set(v.vector, i * 64));
+    const fit = fitPca(rows, 64, 8);
+    const projection = { id: 'pca8-test', modelId: bundle.modelId, inputDim: 64, outputDim: 8, ...fit };
+
+    const pool = new InferencePool(bundle, { size: 1, provider: 'cpu', intraOpNumThreads: 1, projection });
+    await pool.start();
+    const engine = new EncodingEngine(new TextTokenizer(bundle), pool, { tokenBudget: 512, maxTexts: 64, maxWaitMs: 1 });
+    const reduced = await engine.embed('t0', texts[0]!);
+    await pool.close();
+    expect(reduced.vector).toHaveLength(8);
+    expect(cosine(reduced.vector, project(vectors[0]!.vector, projection))).toBeGreaterThan(0.9999);
+  });
+});

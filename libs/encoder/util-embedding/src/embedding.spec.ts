@@ -74,3 +74,25 @@ describe('project', () => {
     expect(Array.from(out.subarray(2))).toEqual([0, 0]);
   });
 });
+
+describe('fitPca', () => {
+  it('finds the axes of largest variance, by falling variance, orthonormal', async () => {
+    const { fitPca } = await import('./index');
+    // Points spread mostly along (1, 1, 0)/√2, a little along z, hardly along (1, -1, 0).
+    const rows: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const a = Math.sin(i * 1.7) * 10;
+      const b = Math.cos(i * 2.3) * 2;
+      const c = Math.sin(i * 0.7) * 0.1;
+      rows.push(5 + a / Math.SQRT2 + c / Math.SQRT2, -3 + a / Math.SQRT2 - c / Math.SQRT2, 1 + b);
+    }
+    const fit = fitPca(Float32Array.from(rows), 3, 2);
+    expect(Array.from(fit.mean).map((m) => Math.round(m))).toEqual([5, -3, 1]);
+    const first = Array.from(fit.components.subarray(0, 3));
+    expect(Math.abs(first[0]! * Math.SQRT1_2 + first[1]! * Math.SQRT1_2)).toBeCloseTo(1, 3);
+    expect(Math.abs(fit.components[5]!)).toBeCloseTo(1, 3);
+    expect(fit.explainedVarianceRatio[0]!).toBeGreaterThan(fit.explainedVarianceRatio[1]!);
+    expect(fit.explainedVarianceRatio[0]! + fit.explainedVarianceRatio[1]!).toBeGreaterThan(0.999);
+    expect(cosine(first, Array.from(fit.components.subarray(3, 6)))).toBeCloseTo(0, 5);
+  });
+});

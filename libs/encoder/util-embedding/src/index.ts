@@ -1,3 +1,4 @@
 export * from './pooling';
 export * from './projection';
 export * from './run-planner';
+export * from './fit-pca';

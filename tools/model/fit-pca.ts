@@ -1,0 +1,82 @@
+/**
+ * Fits a PCA projection on a sample of embeddings and writes a versioned artefact the encoder
+ * applies when ENCODER_PROJECTION_FILE points at it (the source document's dimension-reduction step).
+ *
+ *   npm run pca:fit -- --dim 128 [--model .cache/models/all-MiniLM-L6-v2] [--variant int8]
+ *                      [--sample 3000] [--texts FILE.jsonl] [--out FILE]
+ *
+ * Sample texts come from --texts (JSON lines with a `text` field) or the replay dataset's reviews.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fitPca } from '@profilestream/embedding';
+import { EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, saveProjection } from '@profilestream/inference';
+import { cleanText } from '@profilestream/text-cleaning';
+import { findEventsFile, loadEvents } from '../datasets/events-dataset';
+
+async function sampleTexts(textsFile: string | undefined, size: number): Promise<string[]> {
+  const raw = textsFile
+    ? readFileSync(textsFile, 'utf8').split('\n').filter((l) => l.trim()).map((l) => String((JSON.parse(l) as { text: unknown }).text))
+    : await (async () => {
+        const file = findEventsFile();
+        if (!file) throw new Error('no sample: pass --texts FILE.jsonl or provide the replay dataset');
+        return (await loadEvents(file, size * 2)).map((e) => e.text ?? '');
+      })();
+  const out: string[] = [];
+  for (const t of raw) {
+    const r = cleanText(t);
+    if (!r.dropped) out.push(r.text);
+    if (out.length === size) break;
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      dim: { type: 'string', default: '128' },
+      model: { type: 'string', default: '.cache/models/all-MiniLM-L6-v2' },
+      variant: { type: 'string', default: 'int8' },
+      sample: { type: 'string', default: '3000' },
+      texts: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const dim = Number(values.dim);
+  const variant = values.variant === 'fp32' ? 'fp32' : 'int8';
+  const bundle = await loadModelBundle(values.model!, variant);
+  const texts = await sampleTexts(values.texts, Number(values.sample));
+  const pool = new InferencePool(bundle, { size: availableParallelism(), provider: 'cpu', intraOpNumThreads: 1, projection: null });
+  await pool.start();
+  const engine = new EncodingEngine(new TextTokenizer(bundle), pool, { tokenBudget: 512, maxTexts: 64, maxWaitMs: 2 });
+  const vectors = await Promise.all(texts.map((t, i) => engine.embed(String(i), t)));
+  await pool.close();
+  const inputDim = bundle.manifest.dimension;
+  const rows = new Float32Array(vectors.length * inputDim);
+  vectors.forEach((v, i) => rows.set(v.vector, i * inputDim));
+  const fit = fitPca(rows, inputDim, dim);
+  const hash = createHash('sha256').update(Buffer.from(fit.components.buffer)).digest('hex').slice(0, 8);
+  const id = `pca${dim}-${hash}`;
+  const out = values.out ?? join(values.model!, `${id}.json`);
+  saveProjection(out, {
+    id,
+    modelId: bundle.modelId,
+    inputDim,
+    outputDim: dim,
+    mean: Array.from(fit.mean),
+    components: Array.from({ length: dim }, (_, c) => Array.from(fit.components.subarray(c * inputDim, (c + 1) * inputDim))),
+    explainedVarianceRatio: fit.explainedVarianceRatio,
+    fittedOn: texts.length,
+  });
+  const kept = fit.explainedVarianceRatio.reduce((s, v) => s + v, 0);
+  console.log(`${id}: ${inputDim} → ${dim} dimensions keep ${(kept * 100).toFixed(1)}% of the variance of ${texts.length} ${bundle.modelId} embeddings`);
+  console.log(`wrote ${out}; set ENCODER_PROJECTION_FILE=${out}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
