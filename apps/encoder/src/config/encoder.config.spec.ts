@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describeEnv } from '@profilestream/config';
+import { undocumentedVariables } from '@profilestream/config/testing';
 import { encoderServiceEnvSchema, loadEncoderConfig } from './encoder.config';
 
 describe('encoder configuration', () => {
@@ -18,10 +16,6 @@ describe('encoder configuration', () => {
   });
 
   it('documents every variable in the README configuration table', () => {
-    const readme = readFileSync(join(__dirname, '../../../../README.md'), 'utf8');
-    const missing = describeEnv(encoderServiceEnvSchema)
-      .map((row) => row.name)
-      .filter((name) => !readme.includes(`| \`${name}\` |`));
-    expect(missing).toEqual([]);
+    expect(undocumentedVariables(encoderServiceEnvSchema)).toEqual([]);
   });
 });

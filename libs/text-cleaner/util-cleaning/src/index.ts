@@ -1,0 +1,13 @@
+export type { CleanedResult, CleaningOptions, DropReason, RedactionCounts, RedactionType } from './cleaning-types';
+export { DEFAULT_CLEANING_OPTIONS } from './cleaning-types';
+export { cleanText } from './clean-text';
+export { normalizeUnicode } from './normalize-unicode';
+export { stripMarkup } from './strip-markup';
+export { redactPersonalData, type RedactionResult } from './redact-personal-data';
+export { reduceNoise } from './reduce-noise';
+export { truncateText, type TruncationResult } from './truncate-text';
+export { detectLanguage } from './detect-language';
+export { classifyGarbage } from './classify-garbage';
+export { contentHash } from './content-hash';
+export { isLuhnValid, isValidChineseId } from './checksums';
+export { PLACEHOLDERS } from './placeholders';
