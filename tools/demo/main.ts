@@ -24,7 +24,10 @@ const durationS = Number(args.duration);
 const rate = Number(args.rate);
 const users = Number(args.users);
 
-const services = [new ServiceProcess({ name: 'text-cleaner', port: 8081, env: { KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info' } })];
+const services = [
+  new ServiceProcess({ name: 'text-cleaner', port: 8081, env: { KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info' } }),
+  new ServiceProcess({ name: 'encoder', port: 8082, env: { KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info', ENCODER_WORKERS: '1' } }),
+];
 
 async function main(): Promise<void> {
   const kafkaSettings = toKafkaSettings(parseEnv(kafkaEnvSchema, process.env), 'demo');
@@ -94,15 +97,21 @@ async function main(): Promise<void> {
     }
   })();
 
-  let previous = { at: Date.now(), produced: 0, cleaned: 0 };
+  let previous = { at: Date.now(), produced: 0, cleaned: 0, embedded: 0 };
   const view = setInterval(() => void render().catch(() => undefined), 2000);
   async function render(): Promise<void> {
-    const cleaner = services[0]!;
+    const [cleaner, encoder] = services as [ServiceProcess, ServiceProcess];
     const cleaned = await cleaner.metric('text_cleaner_texts_cleaned_total');
     const dropped = await cleaner.metric('text_cleaner_texts_dropped_total');
     const dlq = await cleaner.metric('text_cleaner_texts_dead_lettered_total');
     const lag = await cleaner.metric('text_cleaner_kafka_consumer_lag_messages');
     const redactions = await cleaner.metric('text_cleaner_redactions_total');
+    const embedded = await encoder.metric('encoder_texts_embedded_total');
+    const hits = await encoder.metric('encoder_cache_hits_total');
+    const misses = await encoder.metric('encoder_cache_misses_total');
+    const runs = await encoder.metric('encoder_run_texts_count');
+    const runTexts = await encoder.metric('encoder_run_texts_sum');
+    const encoderLag = await encoder.metric('encoder_kafka_consumer_lag_messages');
     const now = Date.now();
     const dt = (now - previous.at) / 1000;
     const lines = [
@@ -110,11 +119,12 @@ async function main(): Promise<void> {
       '',
       `  platforms     produced ${String(produced).padStart(7)}   ${((produced - previous.produced) / dt).toFixed(1).padStart(6)} events/s   rejected ${rejected}`,
       `  text-cleaner  cleaned  ${String(cleaned).padStart(7)}   ${((cleaned - previous.cleaned) / dt).toFixed(1).padStart(6)} texts/s    dropped ${dropped}   dead-lettered ${dlq}   redactions ${redactions}   lag ${lag}`,
+      `  encoder       embedded ${String(embedded).padStart(7)}   ${((embedded - previous.embedded) / dt).toFixed(1).padStart(6)} texts/s    cache hits ${hits}/${hits + misses}   runs ${runs} (${runs ? (runTexts / runs).toFixed(1) : '0'} texts each)   lag ${encoderLag}`,
       '',
       '  latest cleaned texts:',
       ...latest.map((t) => `    ${(t.userId ?? t.itemId ?? '').padEnd(14)} [${t.lang}] ${t.text.slice(0, 90)}`),
     ];
-    previous = { at: now, produced, cleaned };
+    previous = { at: now, produced, cleaned, embedded };
     if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
     console.log(lines.join('\n'));
   }

@@ -9,6 +9,8 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { readManifest, type ModelManifest } from './manifest';
 
+export { cosine } from '@profilestream/embedding';
+
 export interface EncoderOptions {
   quantized?: boolean;
   intraOpNumThreads?: number;
@@ -114,17 +116,4 @@ export function l2Normalize(v: Float32Array): Float32Array {
   for (const x of v) sum += x * x;
   const norm = Math.sqrt(sum);
   return norm > 0 ? v.map((x) => x / norm) : v;
-}
-
-/** Cosine similarity of two equal-length vectors. */
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
 }

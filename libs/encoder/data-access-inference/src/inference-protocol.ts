@@ -1,17 +1,10 @@
+import type { Projection } from '@profilestream/embedding';
 import type { ModelManifest } from './model-bundle';
 
 export type ExecutionProvider = 'cpu' | 'cuda' | 'auto';
 
-/** A projection in a form that crosses a worker boundary. */
-export interface ProjectionData {
-  id: string;
-  modelId: string;
-  inputDim: number;
-  outputDim: number;
-  mean: Float32Array;
-  components: Float32Array;
-  explainedVarianceRatio: number[];
-}
+/** A projection crosses the worker boundary as is: typed arrays are structured-cloneable. */
+export type ProjectionData = Projection;
 
 export interface WorkerInit {
   modelPath: string;
