@@ -79,13 +79,18 @@ export async function benchEncoder(): Promise<BenchResult | null> {
   const tokens = lengths.reduce((s, l) => s + l, 0);
   const shape = JSON.parse(readFileSync(join(MODEL_DIR, 'config.json'), 'utf8')) as BertShape;
   const flops = lengths.reduce((s, l) => s + flopsPerText(shape, l), 0);
-  const peak = await measurePeakFlops();
+  const measured = await measurePeakFlops();
+  // On a shared machine the all-core run is often squeezed by neighbours; cores × one thread is
+  // the machine's attainable peak, and the higher of the two is the honest denominator.
+  const peak = { ...measured, allCores: Math.max(measured.allCores, measured.oneThread * availableParallelism()) };
 
   const result = newResult('encoder');
   result.notes.push(
     `${texts.length} cleaned review texts, ${tokens} tokens (mean ${(tokens / texts.length).toFixed(0)}, max ${Math.max(...lengths)}, truncated at ${bundle.manifest.maxTokens}); model ${bundle.modelId}`,
   );
-  result.notes.push(`measured peak (1024³ MatMul in onnxruntime): ${(peak.oneThread / 1e9).toFixed(1)} GFLOP/s on 1 thread, ${(peak.allCores / 1e9).toFixed(1)} GFLOP/s on all cores`);
+  result.notes.push(
+    `measured peak (1024³ fp32 MatMul in onnxruntime): ${(measured.oneThread / 1e9).toFixed(1)} GFLOP/s on 1 thread, ${(measured.allCores / 1e9).toFixed(1)} GFLOP/s on all cores; share of peak uses ${(peak.allCores / 1e9).toFixed(1)}`,
+  );
   const row = (name: string, seconds: number, extra: Record<string, string | number> = {}) => {
     result.rows.push({
       case: name,
@@ -98,10 +103,14 @@ export async function benchEncoder(): Promise<BenchResult | null> {
     return texts.length / seconds;
   };
 
+  const progress = (what: string) => console.log(`  encoder bench: ${what}…`);
+  progress('engine fp32');
   const engine32 = await timeEngine('fp32', texts);
   const e32 = row(`engine fp32 (${engine32.workers} workers, budget 512)`, engine32.seconds);
+  progress('engine int8');
   const engine8 = await timeEngine('int8', texts);
   const e8 = row(`engine int8 (${engine8.workers} workers, budget 512)`, engine8.seconds);
+  progress('transformers.js (three runs)');
   const tjs32 = row('transformers.js fp32, batches of 32 in arrival order', await timeTransformersJs('fp32', texts, 32));
   const tjs8 = row('transformers.js int8 (q8), batches of 32', await timeTransformersJs('int8', texts, 32));
   row('transformers.js fp32, one text at a time', await timeTransformersJs('fp32', texts, 1));

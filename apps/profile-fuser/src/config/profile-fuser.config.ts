@@ -1,0 +1,104 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ClickActionValues, type ClickAction } from '@profilestream/contracts';
+import {
+  env,
+  kafkaCrossChecks,
+  kafkaEnvSchema,
+  parseEnv,
+  redisEnvSchema,
+  serviceEnvSchema,
+  toKafkaSettings,
+  toRedisSettings,
+  type KafkaSettings,
+  type RedisSettings,
+  type ServiceEnv,
+} from '@profilestream/config';
+
+export const SERVICE_NAME = 'profile-fuser';
+export const CONSUMER_GROUP = 'profile-fuser';
+
+const HOUR_MS = 3_600_000;
+
+/** `view=0.2,click=0.5,…`: a weight per click action. */
+const actionWeights = z
+  .string()
+  .default('view=0.2,click=0.5,like=1,add_to_cart=2,purchase=3')
+  .transform((s, ctx) => {
+    const out: Partial<Record<ClickAction, number>> = {};
+    for (const pair of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const [name, value] = pair.split('=').map((x) => x.trim());
+      const weight = Number(value);
+      if (!ClickActionValues.includes(name as ClickAction) || !Number.isFinite(weight) || weight < 0) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${pair}" is not action=weight with action one of ${ClickActionValues.join(', ')}` });
+        return z.NEVER;
+      }
+      out[name as ClickAction] = weight;
+    }
+    const missing = ClickActionValues.filter((a) => out[a] === undefined);
+    if (missing.length > 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `missing weights for ${missing.join(', ')}` });
+      return z.NEVER;
+    }
+    return out as Record<ClickAction, number>;
+  })
+  .describe('Weight of each click action in behaviour vectors and affinities, as action=weight pairs.');
+
+export const fuserEnvSchema = z.object({
+  FUSER_HALF_LIVES_HOURS: env.numberList('Half-lives of the profile horizons, in hours (24 = 1d, 168 = 7d, 2160 = 90d).', '24,168,2160'),
+  FUSER_ACTION_WEIGHTS: actionWeights,
+  FUSER_PUBLISH_INTERVAL_MS: env.int('At most one publish per user per interval; the newest state always goes out.', 1000, 0, 3_600_000),
+  FUSER_DELETION_RETENTION_MS: env.int('How long a deletion mark rejects late or replayed events older than the erasure.', 30 * 24 * HOUR_MS, 60_000, 365 * 24 * HOUR_MS),
+  FUSER_MODEL_DIR: env.string('Model the profiles are built with (same as the encoder\'s); used to embed the interest taxonomy.', '.cache/models/all-MiniLM-L6-v2'),
+  FUSER_MODEL_VARIANT: env.oneOf('Weights the encoder runs (fp32 or int8): embeddings of another model id are skipped.', ['fp32', 'int8'], 'int8'),
+  FUSER_TAXONOMY_FILE: env.optionalString('Interest labels (JSON) embedded once per model for explainable profiles; unset uses the shipped e-commerce, media and social taxonomy.'),
+  FUSER_TOP_INTERESTS: env.int('Interest labels listed per published profile.', 5, 0, 50),
+  FUSER_API_TOKEN: env.optionalString('Bearer token for DELETE /v1/profiles/{userId}; unset disables deletion over HTTP.'),
+  FUSER_CAS_MAX_RETRIES: env.int('Compare-and-set attempts per user and batch before the batch is retried.', 20, 1, 1000),
+  FUSER_CHUNK_MESSAGES: env.int('Most messages handled at once per partition.', 500, 1, 10_000),
+  FUSER_PARTITION_CONCURRENCY: env.int('Partitions processed concurrently by one instance.', 3, 1, 64),
+});
+
+export const fuserServiceEnvSchema = serviceEnvSchema(8083).merge(kafkaEnvSchema).merge(redisEnvSchema).merge(fuserEnvSchema);
+
+export interface ProfileFuserConfig {
+  service: ServiceEnv;
+  kafka: KafkaSettings;
+  redis: RedisSettings;
+  halfLivesMs: Record<string, number>;
+  actionWeights: Record<ClickAction, number>;
+  publishIntervalMs: number;
+  deletionRetentionMs: number;
+  model: { dir: string; variant: 'fp32' | 'int8' };
+  taxonomyFile: string;
+  topInterests: number;
+  apiToken: string | null;
+  casMaxRetries: number;
+  chunkMessages: number;
+  partitionConcurrency: number;
+}
+
+/** `24` → `1d`, `36` → `36h`. */
+export function horizonName(hours: number): string {
+  return hours % 24 === 0 ? `${hours / 24}d` : `${hours}h`;
+}
+
+export function loadProfileFuserConfig(source: Record<string, string | undefined> = process.env): ProfileFuserConfig {
+  const e = parseEnv(fuserServiceEnvSchema, source, kafkaCrossChecks);
+  return {
+    service: e,
+    kafka: toKafkaSettings(e, SERVICE_NAME),
+    redis: toRedisSettings(e),
+    halfLivesMs: Object.fromEntries(e.FUSER_HALF_LIVES_HOURS.map((h) => [horizonName(h), h * HOUR_MS])),
+    actionWeights: e.FUSER_ACTION_WEIGHTS,
+    publishIntervalMs: e.FUSER_PUBLISH_INTERVAL_MS,
+    deletionRetentionMs: e.FUSER_DELETION_RETENTION_MS,
+    model: { dir: e.FUSER_MODEL_DIR, variant: e.FUSER_MODEL_VARIANT },
+    taxonomyFile: e.FUSER_TAXONOMY_FILE ?? join(__dirname, '../assets/interests.taxonomy.json'),
+    topInterests: e.FUSER_TOP_INTERESTS,
+    apiToken: e.FUSER_API_TOKEN ?? null,
+    casMaxRetries: e.FUSER_CAS_MAX_RETRIES,
+    chunkMessages: e.FUSER_CHUNK_MESSAGES,
+    partitionConcurrency: e.FUSER_PARTITION_CONCURRENCY,
+  };
+}

@@ -1,0 +1,266 @@
+import {
+  unpackFloat32,
+  type Click,
+  type EmbeddedText,
+  type TopicCatalog,
+  type UserDeletion,
+  type ValueSerde,
+} from '@profilestream/contracts';
+import { SerdeError } from '@profilestream/contracts';
+import { dlq, drop, ok, type BatchHandler, type ConsumedMessage, type Outcome } from '@profilestream/kafka';
+import {
+  FusionInputError,
+  applyEvents,
+  decodeState,
+  emptyState,
+  encodeState,
+  isDuplicate,
+  normalised,
+  toUserProfile,
+  topInterests,
+  type FusionConfig,
+  type FusionEvent,
+  type InterestLabel,
+  type ProfileState,
+} from '@profilestream/fusion';
+import type { FuserMetrics } from './fuser.metrics';
+import type { ItemUpdate, ItemVectorStore } from './item-vector.store';
+import type { ProfilePublisher, PublishedState } from './profile.publisher';
+import type { ProfileStore } from './profile.store';
+
+export interface FuserDeps {
+  topics: TopicCatalog;
+  serdes: { embedded: ValueSerde<'EmbeddedText'>; click: ValueSerde<'Click'>; deletion: ValueSerde<'UserDeletion'> };
+  profiles: ProfileStore;
+  items: ItemVectorStore;
+  publisher: ProfilePublisher;
+  metrics: FuserMetrics;
+  fusion: FusionConfig;
+  /** Profiles are built with this model only; embeddings of another model are skipped. */
+  modelId: string;
+  /** Its embedding dimension: a projected (PCA) embedding of another size counts as another model. */
+  dimension: number;
+  interests: { labels: InterestLabel[]; top: number };
+  casMaxRetries: number;
+  deletionRetentionMs: number;
+}
+
+/** One decoded input that targets a user's profile, with where its outcome goes. */
+interface UserEvent {
+  index: number;
+  userId: string;
+  event: FusionEvent;
+  ingestedAt: number;
+}
+
+type Decoded<T> = { index: number; message: ConsumedMessage; value: T };
+
+/**
+ * Fuses a chunk of one input topic into profiles. All events of one user in the chunk are applied
+ * with one read and one compare-and-set write; the applied offsets travel inside the state, so a
+ * redelivered event is recognised and skipped (exactly-once effect).
+ */
+export function profileFuserHandler(deps: FuserDeps): BatchHandler {
+  return async (messages) => {
+    const outcomes: Outcome[] = new Array(messages.length);
+    const topic = messages[0]?.topic;
+    if (topic === deps.topics.userDeletions.name) {
+      const decoded = await decodeAll(messages, deps.serdes.deletion, outcomes);
+      await handleDeletions(deps, decoded, outcomes);
+    } else if (topic === deps.topics.textsEmbedded.name) {
+      const decoded = await decodeAll(messages, deps.serdes.embedded, outcomes);
+      await fuseUsers(deps, await embeddedEvents(deps, decoded, outcomes), outcomes);
+    } else if (topic === deps.topics.clicks.name) {
+      const decoded = await decodeAll(messages, deps.serdes.click, outcomes);
+      await fuseUsers(deps, await clickEvents(deps, decoded), outcomes);
+    } else {
+      messages.forEach((m, i) => (outcomes[i] = dlq('unexpected_topic', m.topic)));
+    }
+    return outcomes;
+  };
+}
+
+async function decodeAll<T>(messages: ConsumedMessage[], serde: { decode(b: Buffer): Promise<T> }, outcomes: Outcome[]): Promise<Decoded<T>[]> {
+  const out: Decoded<T>[] = [];
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i]!;
+    if (message.value === null) {
+      outcomes[i] = dlq('empty_payload', 'record has no value');
+      continue;
+    }
+    try {
+      out.push({ index: i, message, value: await serde.decode(message.value) });
+    } catch (err) {
+      if (err instanceof SerdeError && !err.retriable) outcomes[i] = dlq(err.reason, err.message);
+      else throw err;
+    }
+  }
+  return out;
+}
+
+function position(m: ConsumedMessage) {
+  return { topic: m.topic, partition: m.partition, offset: m.offset };
+}
+
+async function embeddedEvents(deps: FuserDeps, decoded: Decoded<EmbeddedText>[], outcomes: Outcome[]): Promise<UserEvent[]> {
+  const events: UserEvent[] = [];
+  const itemUpdates = new Map<string, ItemUpdate[]>();
+  const addItemUpdate = (u: ItemUpdate) => itemUpdates.set(u.itemId, [...(itemUpdates.get(u.itemId) ?? []), u]);
+  for (const { index, message, value } of decoded) {
+    if (value.modelId !== deps.modelId || value.dim !== deps.dimension) {
+      deps.metrics.skipped.inc({ reason: 'other_model' });
+      outcomes[index] = drop('other_model');
+      continue;
+    }
+    const vector = unpackFloat32(value.vector);
+    const at = { positionKey: `${message.topic}:${message.partition}`, offset: BigInt(message.offset) };
+    if (value.source === 'item') {
+      if (value.itemId) addItemUpdate({ itemId: value.itemId, kind: 'description', vector, categories: value.categories, ...at });
+      outcomes[index] = value.itemId ? ok : dlq('missing_id', 'catalogue text without itemId');
+      continue;
+    }
+    if (!value.userId) {
+      deps.metrics.skipped.inc({ reason: 'no_user' });
+      outcomes[index] = dlq('missing_id', 'user text without userId');
+      continue;
+    }
+    if (value.source === 'review' && value.itemId) addItemUpdate({ itemId: value.itemId, kind: 'review', vector, categories: [], ...at });
+    events.push({
+      index,
+      userId: value.userId,
+      ingestedAt: value.ingestedAt,
+      event: { kind: 'text', source: value.source, vector, occurredAt: value.occurredAt, rating: value.rating, categories: value.categories, position: position(message) },
+    });
+  }
+  const stop = deps.metrics.redisSeconds.startTimer({ operation: 'items' });
+  for (const [itemId, updates] of itemUpdates) {
+    const fresh = await deps.items.apply(deps.modelId, itemId, updates, deps.casMaxRetries);
+    deps.metrics.applied.inc({ kind: 'item' }, fresh);
+  }
+  stop();
+  return events;
+}
+
+async function clickEvents(deps: FuserDeps, decoded: Decoded<Click>[]): Promise<UserEvent[]> {
+  const stop = deps.metrics.redisSeconds.startTimer({ operation: 'items' });
+  const inputs = await deps.items.clickInputs(
+    deps.modelId,
+    decoded.map((d) => d.value.itemId),
+  );
+  stop();
+  return decoded.map(({ index, message, value }) => {
+    const item = inputs.get(value.itemId) ?? { vector: null, categories: [] };
+    if (!item.vector) deps.metrics.clicksWithoutVector.inc();
+    return {
+      index,
+      userId: value.userId,
+      ingestedAt: message.timestamp,
+      event: { kind: 'click', action: value.action, itemVector: item.vector, categories: item.categories, occurredAt: value.occurredAt, position: position(message) },
+    };
+  });
+}
+
+async function fuseUsers(deps: FuserDeps, events: UserEvent[], outcomes: Outcome[]): Promise<void> {
+  const byUser = new Map<string, UserEvent[]>();
+  for (const e of events) byUser.set(e.userId, [...(byUser.get(e.userId) ?? []), e]);
+  const deleted = await deps.profiles.deletedAt([...byUser.keys()]);
+  const published: PublishedState[] = [];
+  await Promise.all(
+    [...byUser].map(async ([userId, userEvents]) => {
+      const erasedAt = deleted.get(userId) ?? null;
+      const live = userEvents.filter((e) => {
+        if (erasedAt !== null && e.event.occurredAt <= erasedAt) {
+          deps.metrics.skipped.inc({ reason: 'deleted_user' });
+          outcomes[e.index] = drop('deleted_user');
+          return false;
+        }
+        return true;
+      });
+      if (live.length === 0) return;
+      const result = await fuseOneUser(deps, userId, live, outcomes);
+      if (result) published.push(result);
+    }),
+  );
+  await deps.publisher.offer(published);
+  for (const p of published) deps.metrics.publishes.inc({ kind: 'update' });
+}
+
+/** Read, apply, compare-and-set; on a conflict re-read and re-apply (already-applied events are skipped). */
+async function fuseOneUser(deps: FuserDeps, userId: string, events: UserEvent[], outcomes: Outcome[]): Promise<PublishedState | null> {
+  for (let attempt = 0; attempt < deps.casMaxRetries; attempt++) {
+    const stopRead = deps.metrics.redisSeconds.startTimer({ operation: 'read' });
+    const stored = await deps.profiles.read(userId, deps.modelId);
+    stopRead();
+    const state: ProfileState = stored.state ? decodeState(stored.state) : emptyState(userId, deps.modelId, deps.dimension, deps.fusion);
+    const fresh = events.filter((e) => !isDuplicate(state, e.event.position));
+    for (const e of events) if (!fresh.includes(e)) outcomes[e.index] = drop('duplicate');
+    if (fresh.length === 0) {
+      deps.metrics.skipped.inc({ reason: 'duplicate' }, events.length);
+      return null;
+    }
+    let next: ProfileState;
+    try {
+      next = applyEvents(state, fresh.map((e) => e.event), deps.fusion).state;
+    } catch (err) {
+      if (!(err instanceof FusionInputError)) throw err;
+      // One bad event must not block the user's others: apply them one by one, dead-letter the bad.
+      return fuseIndividually(deps, userId, events, outcomes);
+    }
+    const stopWrite = deps.metrics.redisSeconds.startTimer({ operation: 'write' });
+    const written = await deps.profiles.write(userId, deps.modelId, stored.version, encodeState(next));
+    stopWrite();
+    if (!written.ok) {
+      deps.metrics.casRetries.inc();
+      continue;
+    }
+    deps.metrics.skipped.inc({ reason: 'duplicate' }, events.length - fresh.length);
+    for (const e of fresh) {
+      outcomes[e.index] = ok;
+      deps.metrics.applied.inc({ kind: e.event.kind });
+    }
+    const interests = deps.interests.top > 0 ? topInterests(normalised(longestHorizon(next)), deps.interests.labels, deps.interests.top) : [];
+    return {
+      profile: toUserProfile(next, { version: written.version, interests, updatedAt: Date.now() }),
+      eventTime: next.lastEventAt,
+      ingestedAt: Math.max(...fresh.map((e) => e.ingestedAt)),
+    };
+  }
+  throw new Error(`user ${userId}: compare-and-set failed ${deps.casMaxRetries} times; the chunk will be retried`);
+}
+
+async function fuseIndividually(deps: FuserDeps, userId: string, events: UserEvent[], outcomes: Outcome[]): Promise<PublishedState | null> {
+  let last: PublishedState | null = null;
+  for (const e of events) {
+    try {
+      // Validate alone first: a bad event is dead-lettered without touching the state.
+      applyEvents(emptyState(userId, deps.modelId, deps.dimension, deps.fusion), [e.event], deps.fusion);
+    } catch (err) {
+      if (!(err instanceof FusionInputError)) throw err;
+      outcomes[e.index] = dlq('invalid_event', err.message);
+      continue;
+    }
+    last = (await fuseOneUser(deps, userId, [e], outcomes)) ?? last;
+  }
+  return last;
+}
+
+function longestHorizon(state: ProfileState) {
+  const all = Object.values(state.horizons);
+  return all.reduce((a, b) => (b.halfLifeMs > a.halfLifeMs ? b : a));
+}
+
+async function handleDeletions(deps: FuserDeps, decoded: Decoded<UserDeletion>[], outcomes: Outcome[]): Promise<void> {
+  for (const { index, value } of decoded) {
+    if (!value.userId.trim()) {
+      outcomes[index] = dlq('missing_id', 'deletion without userId');
+      continue;
+    }
+    const stop = deps.metrics.redisSeconds.startTimer({ operation: 'erase' });
+    await deps.profiles.erase(value.userId, value.requestedAt, deps.deletionRetentionMs);
+    stop();
+    await deps.publisher.publishDeletion(value.userId, value.requestedAt);
+    deps.metrics.applied.inc({ kind: 'deletion' });
+    deps.metrics.publishes.inc({ kind: 'delete' });
+    outcomes[index] = ok;
+  }
+}
