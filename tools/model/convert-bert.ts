@@ -9,7 +9,10 @@
  * Usage:
  *   npx tsx tools/model/convert-bert.ts --checkpoint <dir> --out <dir> --name <model name>
  *     [--pooling mean|cls|pooled] [--normalize true|false] [--max-tokens N] [--license <file>]
- *     [--int8-activations per-token|per-tensor] [--int8-outliers N] [--reduce-range]
+ *     [--int8-activations per-token|per-tensor] [--int8-outliers N] [--reduce-range] [--prefix <text>]
+ *
+ * --prefix writes `prefix` into the manifest: text the encoder prepends to every input
+ * (e5 models expect "query: ").
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -38,11 +41,16 @@ export interface ConvertOptions {
   activations?: ActivationScheme;
   /** Max fp32 outlier channels per Linear layer in the int8 model (default 8; 0 disables calibration). */
   outliersPerLayer?: number;
+  /** Text prepended to every input by the encoder (manifest `prefix`); omitted from the manifest when empty. */
+  prefix?: string;
   log?: (msg: string) => void;
 }
 
+/** The manifest as written: tools/model's ModelManifest plus the encoder's optional `prefix`. */
+export type WrittenManifest = ModelManifest & { prefix?: string };
+
 export interface ConvertResult {
-  manifest: ModelManifest;
+  manifest: WrittenManifest;
   fp32Bytes: number;
   int8Bytes: number;
 }
@@ -64,9 +72,11 @@ export async function convertBert(opts: ConvertOptions): Promise<ConvertResult> 
   const licensePath = opts.license ?? LICENSE_CANDIDATES.map((f) => join(ck, f)).find((p) => existsSync(p));
   if (!licensePath || !existsSync(licensePath)) throw new Error('no LICENSE file in the checkpoint; pass --license <file>');
 
-  const manifest = resolveManifest(opts, cfg.hiddenSize, cfg.maxPositions, tokenizerConfig, basename(licensePath));
+  const manifest: WrittenManifest = resolveManifest(opts, cfg.hiddenSize, cfg.maxPositions, tokenizerConfig, basename(licensePath));
+  if (opts.prefix) manifest.prefix = opts.prefix;
   log(`${opts.name}: ${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, heads ${cfg.numHeads}, vocab ${cfg.vocabSize}; ` +
-    `pooling ${manifest.pooling}, normalize ${manifest.normalize}, maxTokens ${manifest.maxTokens}`);
+    `pooling ${manifest.pooling}, normalize ${manifest.normalize}, maxTokens ${manifest.maxTokens}` +
+    (manifest.prefix ? `, prefix ${JSON.stringify(manifest.prefix)}` : ''));
 
   const weights = SafetensorsFile.read(need('model.safetensors'));
   const model = buildBertGraph(cfg, weights, {
@@ -158,12 +168,13 @@ function parseCli(argv: string[]): ConvertOptions {
       'reduce-range': { type: 'boolean' },
       'int8-activations': { type: 'string' },
       'int8-outliers': { type: 'string' },
+      prefix: { type: 'string' },
     },
   });
   if (!values.checkpoint || !values.out || !values.name) {
     throw new Error('usage: convert-bert.ts --checkpoint <dir> --out <dir> --name <name> [--pooling mean|cls|pooled] ' +
       '[--normalize true|false] [--max-tokens N] [--license <file>] [--int8-activations per-token|per-tensor] ' +
-      '[--int8-outliers N] [--reduce-range]');
+      '[--int8-outliers N] [--reduce-range] [--prefix <text>]');
   }
   const opts: ConvertOptions = { checkpoint: values.checkpoint, out: values.out, name: values.name };
   if (values.pooling !== undefined) {
@@ -177,6 +188,7 @@ function parseCli(argv: string[]): ConvertOptions {
   if (values['max-tokens'] !== undefined) opts.maxTokens = Number(values['max-tokens']);
   if (values.license !== undefined) opts.license = values.license;
   if (values['reduce-range']) opts.reduceRange = true;
+  if (values.prefix !== undefined) opts.prefix = values.prefix;
   const acts = values['int8-activations'];
   if (acts !== undefined) {
     if (acts !== 'per-token' && acts !== 'per-tensor') throw new Error('--int8-activations must be per-token or per-tensor');

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { cosine } from '@profilestream/embedding';
+import { cosine, fitPca, project } from '@profilestream/embedding';
 import { EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, type ModelBundle } from './index';
 
 const fixture = join(__dirname, '../../fixtures/tiny-bert');
@@ -69,7 +69,6 @@ describe('EncodingEngine on worker threads (tiny BERT fixture)', () => {
 
 describe('projection in the workers', () => {
   it('applies a fitted PCA after pooling and returns the reduced, normalised vectors', async () => {
-    const { fitPca, project } = await import('@profilestream/embedding');
     const bundle = await loadModelBundle(fixture, 'fp32');
     const texts = Array.from({ length: 40 }, (_, i) => `sample ${i} about guitars and drums ${'x '.repeat(i % 5)}`);
     const plainPool = new InferencePool(bundle, { size: 1, provider: 'cpu', intraOpNumThreads: 1, projection: null });

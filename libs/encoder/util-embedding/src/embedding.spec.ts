@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { clsPool, cosine, l2NormaliseRows, meanPool, paddingRatio, planRuns, project, type Projection } from './index';
+import { clsPool, cosine, fitPca, l2NormaliseRows, meanPool, paddingRatio, planRuns, project, type Projection } from './index';
 
 describe('pooling', () => {
   // 2 texts × 3 tokens × 2 dims; the second text has one padding token.
@@ -77,7 +77,6 @@ describe('project', () => {
 
 describe('fitPca', () => {
   it('finds the axes of largest variance, by falling variance, orthonormal', async () => {
-    const { fitPca } = await import('./index');
     // Points spread mostly along (1, 1, 0)/√2, a little along z, hardly along (1, -1, 0).
     const rows: number[] = [];
     for (let i = 0; i < 200; i++) {
