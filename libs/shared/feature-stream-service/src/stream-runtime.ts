@@ -37,6 +37,7 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
   readonly deadLetters: DeadLetterPublisher;
   readonly redis: RedisClient | null;
   private readonly consumers: BatchConsumer[] = [];
+  private readonly drainHooks: (() => Promise<void>)[] = [];
   private stopping = false;
 
   constructor(
@@ -104,9 +105,15 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
     return consumer;
   }
 
+  /** Work to finish after consumers stopped and before the producer closes (pending publishes). */
+  onDrain(hook: () => Promise<void>): void {
+    this.drainHooks.push(hook);
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await Promise.allSettled(this.consumers.map((c) => c.stop()));
+    for (const hook of this.drainHooks) await hook().catch((err: unknown) => this.log.error({ err }, 'drain step failed on shutdown'));
     await this.producer.disconnect().catch((err: unknown) => this.log.error({ err }, 'producer flush failed on shutdown'));
   }
 

@@ -1,0 +1,60 @@
+import { BadRequestException, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Headers, ServiceUnavailableException, UnauthorizedException, ForbiddenException } from '@nestjs/common';
+import { timingSafeEqual } from 'node:crypto';
+import { decodeState, decayProfileTo, toUserProfile, type ProfileState } from '@profilestream/fusion';
+import { topicCatalog, unpackFloat32, type DecayedVector, type UserProfile } from '@profilestream/contracts';
+import { topicSerde } from '@profilestream/kafka';
+import { StreamRuntime } from '@profilestream/stream-service';
+import { FUSER_CONFIG, ProfileFuserService } from '../fusion/profile-fuser.service';
+import type { ProfileFuserConfig } from '../config/profile-fuser.config';
+
+const USER_ID = /^[\w.:@-]{1,256}$/u;
+
+type VectorView = Omit<DecayedVector, 'vector'> & { vector: number[] };
+
+/** The profile read API recommenders and operators call; the Kafka topic is the streaming one. */
+@Controller('v1/profiles')
+export class ProfilesController {
+  constructor(
+    private readonly fuser: ProfileFuserService,
+    private readonly runtime: StreamRuntime,
+    @Inject(FUSER_CONFIG) private readonly config: ProfileFuserConfig,
+  ) {}
+
+  /** The user's profile with weights and counts decayed to now; vectors as arrays. */
+  @Get(':userId')
+  async get(@Param('userId') userId: string): Promise<Omit<UserProfile, 'horizons' | 'channels' | 'negative' | 'state'> & { horizons: VectorView[]; channels: VectorView[]; negative: VectorView | null }> {
+    const context = this.requireContext();
+    if (!USER_ID.test(userId)) throw new BadRequestException('userId must be 1-256 letters, digits or . _ : @ -');
+    const stored = await context.profiles.read(userId, context.modelId);
+    if (!stored.state) throw new NotFoundException(`no profile for ${userId}`);
+    const state: ProfileState = decodeState(stored.state);
+    const profile = decayProfileTo(toUserProfile(state, { version: stored.version, interests: [], updatedAt: Date.now(), stateBytes: null }), Date.now());
+    const view = (v: DecayedVector): VectorView => ({ ...v, vector: Array.from(unpackFloat32(v.vector)) });
+    const { state: _omit, ...rest } = profile;
+    return { ...rest, horizons: profile.horizons.map(view), channels: profile.channels.map(view), negative: profile.negative ? view(profile.negative) : null };
+  }
+
+  /** Emits an erasure request onto user-deletions.v1; the fuser then erases and tombstones. */
+  @Delete(':userId')
+  @HttpCode(202)
+  async remove(@Param('userId') userId: string, @Headers('authorization') authorization: string | undefined): Promise<{ userId: string; requestedAt: number }> {
+    const token = this.config.apiToken;
+    if (!token) throw new ForbiddenException('deletion over HTTP is disabled (FUSER_API_TOKEN is unset)');
+    const given = Buffer.from(authorization?.replace(/^Bearer\s+/i, '') ?? '');
+    const expected = Buffer.from(token);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new UnauthorizedException('a valid bearer token is required');
+    if (!USER_ID.test(userId)) throw new BadRequestException('userId must be 1-256 letters, digits or . _ : @ -');
+    const requestedAt = Date.now();
+    const topic = topicCatalog(this.config.kafka.topicPrefix).userDeletions;
+    const serde = topicSerde(topic, this.config.kafka);
+    await serde.init();
+    await this.runtime.producer.send(topic.name, [{ key: userId, value: serde.encode({ userId, requestedAt }) }]);
+    return { userId, requestedAt };
+  }
+
+  private requireContext() {
+    const context = this.fuser.context;
+    if (!context) throw new ServiceUnavailableException('the fuser is still starting');
+    return context;
+  }
+}

@@ -1,0 +1,95 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { topicCatalog } from '@profilestream/contracts';
+import { topicSerde } from '@profilestream/kafka';
+import { loadModelBundle } from '@profilestream/inference';
+import { HealthRegistry } from '@profilestream/observability';
+import { StreamRuntime } from '@profilestream/stream-service';
+import { CONSUMER_GROUP, type ProfileFuserConfig } from '../config/profile-fuser.config';
+import { FuserMetrics } from './fuser.metrics';
+import { ItemVectorStore } from './item-vector.store';
+import { profileFuserHandler } from './profile-fuser.handler';
+import { ProfilePublisher } from './profile.publisher';
+import { ProfileStore } from './profile.store';
+import { embedTaxonomy } from './taxonomy';
+
+export const FUSER_CONFIG = Symbol('FUSER_CONFIG');
+
+/** What the read API needs once the service has started. */
+export interface FuserContext {
+  modelId: string;
+  profiles: ProfileStore;
+}
+
+/**
+ * Embeds the interest taxonomy with the profiles' model, then consumes embeddings, clicks and
+ * deletions. Publishes what is pending before it stops.
+ */
+@Injectable()
+export class ProfileFuserService implements OnApplicationBootstrap {
+  private publisher: ProfilePublisher | null = null;
+  context: FuserContext | null = null;
+
+  constructor(
+    private readonly runtime: StreamRuntime,
+    private readonly health: HealthRegistry,
+    @Inject(FUSER_CONFIG) private readonly config: ProfileFuserConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { runtime, config } = this;
+    this.health.addReadinessCheck('taxonomy', async () => {
+      if (!this.context) throw new Error('interest taxonomy not embedded yet');
+      return { modelId: this.context.modelId };
+    });
+    const bundle = await loadModelBundle(config.model.dir, config.model.variant);
+    const labels = await embedTaxonomy(config.taxonomyFile, bundle);
+    runtime.log.info({ modelId: bundle.modelId, labels: labels.length }, 'interest taxonomy embedded');
+
+    await runtime.connect();
+    const topics = topicCatalog(config.kafka.topicPrefix);
+    const serdes = {
+      embedded: topicSerde(topics.textsEmbedded, config.kafka),
+      click: topicSerde(topics.clicks, config.kafka),
+      deletion: topicSerde(topics.userDeletions, config.kafka),
+      profile: topicSerde(topics.profiles, config.kafka),
+      change: topicSerde(topics.profilesChangelog, config.kafka),
+    };
+    await Promise.all(Object.values(serdes).map((s) => s.init()));
+    const metrics = new FuserMetrics(runtime.metrics.registry, runtime.metrics.prefix);
+    const redis = runtime.redis!;
+    const profiles = new ProfileStore(redis, config.redis.keyPrefix);
+    this.publisher = new ProfilePublisher({
+      topics,
+      serdes: { profile: serdes.profile, change: serdes.change },
+      producer: runtime.producer,
+      intervalMs: config.publishIntervalMs,
+      onPublished: (p, at) => metrics.eventToProfileSeconds.observe(Math.max(0, at - p.ingestedAt) / 1000),
+    });
+    const handler = profileFuserHandler({
+      topics,
+      serdes,
+      profiles,
+      items: new ItemVectorStore(redis, config.redis.keyPrefix),
+      publisher: this.publisher,
+      metrics,
+      fusion: { halfLivesMs: config.halfLivesMs, actionWeights: config.actionWeights },
+      modelId: bundle.modelId,
+      dimension: bundle.manifest.dimension,
+      interests: { labels, top: config.topInterests },
+      casMaxRetries: config.casMaxRetries,
+      deletionRetentionMs: config.deletionRetentionMs,
+    });
+    this.context = { modelId: bundle.modelId, profiles };
+    const publisher = this.publisher;
+    runtime.onDrain(() => publisher.flush());
+    void runtime
+      .startConsumer({
+        groupId: `${config.kafka.topicPrefix}${CONSUMER_GROUP}`,
+        topics: [topics.textsEmbedded.name, topics.clicks.name, topics.userDeletions.name],
+        handler,
+        maxChunkMessages: config.chunkMessages,
+        partitionsConsumedConcurrently: config.partitionConcurrency,
+      })
+      .catch((err: unknown) => runtime.log.error({ err }, 'consumer did not start'));
+  }
+}

@@ -1,0 +1,5 @@
+import { runService } from '@profilestream/observability';
+import { AppModule } from './app.module';
+import { loadProfileFuserConfig } from './config/profile-fuser.config';
+
+runService(() => loadProfileFuserConfig(), (config) => AppModule.forRoot(config));

@@ -1,0 +1,91 @@
+import fc from 'fast-check';
+import { shuffle } from './spec-helpers';
+import { addEvent, addScalar, decayFactor, decayScalarTo, decayTo, emptyDecayedScalar, emptyDecayedVector, normalised } from './decayed-vector';
+
+describe('decayed vector', () => {
+  it('decays forward and discounts late events by the closed form', () => {
+    const s = emptyDecayedVector(2, 1000);
+    addEvent(s, [1, 0], 1, 0);
+    addEvent(s, [0, 1], 2, 1000); // first event halves
+    expect(Array.from(s.sum)).toEqual([0.5, 2]);
+    expect(s.weight).toBe(2.5);
+    expect(s.refTime).toBe(1000);
+    addEvent(s, [1, 1], 4, 0); // late: 4·2^-1 added, refTime stays
+    expect(Array.from(s.sum)).toEqual([2.5, 4]);
+    expect(s.weight).toBe(4.5);
+    expect(s.refTime).toBe(1000);
+    addEvent(s, [0, 0], 0, 3000); // two half-lives later
+    expect(Array.from(s.sum)).toEqual([0.625, 1]);
+    expect(s.weight).toBe(1.125);
+  });
+
+  it('reads decayed copies without moving refTime back', () => {
+    const s = emptyDecayedVector(2, 1000);
+    addEvent(s, [2, 0], 1, 5000);
+    const later = decayTo(s, 7000);
+    expect(later).toMatchObject({ weight: 0.25, refTime: 7000 });
+    expect(Array.from(later.sum)).toEqual([0.5, 0]);
+    expect(s).toMatchObject({ weight: 1, refTime: 5000 }); // untouched
+    expect(decayTo(s, 1000)).toMatchObject({ weight: 1, refTime: 5000 });
+    expect(decayFactor(86_400_000 * 7, 86_400_000 * 7)).toBe(0.5);
+  });
+
+  it('normalises to a unit vector, zeros when empty, even for tiny sums', () => {
+    const s = emptyDecayedVector(2, 1000);
+    expect(Array.from(normalised(s))).toEqual([0, 0]);
+    addEvent(s, [3, 4], 1, 0);
+    expect(Array.from(normalised(s))).toEqual([0.6, 0.8]);
+    s.sum[0] = 3e-300;
+    s.sum[1] = 4e-300;
+    const n = normalised(s);
+    expect(n[0]).toBeCloseTo(0.6, 12);
+    expect(n[1]).toBeCloseTo(0.8, 12);
+  });
+
+  it('rejects vectors of the wrong dimension', () => {
+    expect(() => addEvent(emptyDecayedVector(3, 1000), [1, 2], 1, 0)).toThrow(/dimension 2, state has 3/);
+  });
+
+  it('keeps scalars the same way', () => {
+    const c = emptyDecayedScalar(1000);
+    addScalar(c, 1, 1000);
+    addScalar(c, 1, 2000);
+    addScalar(c, 4, 0);
+    expect(c).toEqual({ halfLifeMs: 1000, value: 2.5, refTime: 2000 });
+    expect(decayScalarTo(c, 3000)).toEqual({ halfLifeMs: 1000, value: 1.25, refTime: 3000 });
+  });
+
+  it('equals Σ wᵢ·2^-((T−tᵢ)/h)·vᵢ with T = max tᵢ, in any order', () => {
+    const arbEvent = fc.record({
+      v: fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 3, maxLength: 3 }),
+      w: fc.double({ min: 0, max: 5, noNaN: true }),
+      t: fc.integer({ min: 0, max: 10_000_000_000 }),
+    });
+    fc.assert(
+      fc.property(fc.array(arbEvent, { minLength: 1, maxLength: 30 }), fc.integer({ min: 60_000, max: 10_000_000_000 }), fc.integer(), (events, h, seed) => {
+        const shuffled = shuffle(events, seed);
+        const s = emptyDecayedVector(3, h);
+        const c = emptyDecayedScalar(h);
+        for (const e of shuffled) {
+          addEvent(s, e.v, e.w, e.t);
+          addScalar(c, e.w, e.t);
+        }
+        const T = Math.max(...events.map((e) => e.t));
+        const sum = [0, 0, 0];
+        let weight = 0;
+        for (const e of events) {
+          const f = e.w * Math.pow(2, -(T - e.t) / h);
+          weight += f;
+          for (let i = 0; i < 3; i++) sum[i] = sum[i]! + f * e.v[i]!;
+        }
+        expect(s.refTime).toBe(T);
+        expect(c.refTime).toBe(T);
+        const tol = 1e-9 * Math.max(1, weight);
+        expect(Math.abs(s.weight - weight)).toBeLessThanOrEqual(tol);
+        expect(Math.abs(c.value - weight)).toBeLessThanOrEqual(tol);
+        for (let i = 0; i < 3; i++) expect(Math.abs(s.sum[i]! - sum[i]!)).toBeLessThanOrEqual(tol);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,209 @@
+import type { ClickAction } from '@profilestream/contracts';
+import { addEvent, addScalar, emptyDecayedScalar, type DecayedVectorState } from './decayed-vector';
+import { FusionInputError } from './errors';
+import { CLICK_ACTIONS, DEFAULT_FUSION_CONFIG, cloneState, counterKey, stateLongestHalfLifeMs, type FusionChannel, type FusionConfig, type ProfileState } from './profile-state';
+import { compareStrings, getEntry, setEntry } from './records';
+
+/** Where an event sits in Kafka; the fuser deduplicates by it. */
+export interface EventPosition {
+  topic: string;
+  partition: number;
+  /** Non-negative decimal integer. */
+  offset: string;
+}
+
+/** A review or post embedding. */
+export interface TextFusionEvent {
+  kind: 'text';
+  source: 'review' | 'post';
+  vector: Float32Array;
+  occurredAt: number;
+  /** Review star rating (1-5); ignored for posts. */
+  rating: number | null;
+  categories: string[];
+  position: EventPosition;
+}
+
+/** A click, carrying the clicked item's vector when the item is known. */
+export interface ClickFusionEvent {
+  kind: 'click';
+  action: ClickAction;
+  itemVector: Float32Array | null;
+  categories: string[];
+  occurredAt: number;
+  position: EventPosition;
+}
+
+export type FusionEvent = TextFusionEvent | ClickFusionEvent;
+
+/**
+ * `duplicate`: at or below the partition's applied offset, not applied at all.
+ * `clickWithoutVector`: a click whose item has no vector; it IS applied (counted in `applied`:
+ * counters, affinities, times) but adds nothing to the vectors.
+ */
+export type SkipReason = 'duplicate' | 'clickWithoutVector';
+
+export interface ApplyResult {
+  /** A new state; the input state is never modified. */
+  state: ProfileState;
+  /** Events folded in (everything except duplicates). */
+  applied: number;
+  skipped: Record<SkipReason, number>;
+}
+
+/** Reviews rated at or below this go to `negative` only. */
+export const NEGATIVE_RATING_MAX = 2;
+
+export function positionKey(p: Pick<EventPosition, 'topic' | 'partition'>): string {
+  return `${p.topic}:${p.partition}`;
+}
+
+const OFFSET_RE = /^(0|[1-9][0-9]*)$/;
+
+function describe(e: FusionEvent): string {
+  const p = e.position as EventPosition | undefined;
+  return p ? `${e.kind} event at ${p.topic}:${p.partition}@${p.offset}` : `${e.kind} event`;
+}
+
+function parsePosition(e: FusionEvent): bigint {
+  const p = e.position as EventPosition | undefined;
+  if (!p || typeof p.topic !== 'string' || p.topic.length === 0) throw new FusionInputError('invalid_event', `${describe(e)}: position.topic must be a non-empty string`);
+  if (!(Number.isSafeInteger(p.partition) && p.partition >= 0)) throw new FusionInputError('invalid_event', `${describe(e)}: position.partition must be a non-negative integer`);
+  if (typeof p.offset !== 'string' || !OFFSET_RE.test(p.offset)) throw new FusionInputError('invalid_event', `${describe(e)}: position.offset must be a non-negative decimal integer string`);
+  return BigInt(p.offset);
+}
+
+/** True when `position` is at or below what `state` has already applied for its partition. */
+export function isDuplicate(state: ProfileState, position: EventPosition): boolean {
+  const applied = getEntry(state.appliedOffsets, positionKey(position));
+  return applied !== undefined && BigInt(position.offset) <= BigInt(applied);
+}
+
+function checkVector(e: FusionEvent, v: Float32Array, dim: number, what: string): void {
+  if (!(v instanceof Float32Array)) throw new FusionInputError('invalid_event', `${describe(e)}: ${what} must be a Float32Array`);
+  if (v.length !== dim) throw new FusionInputError('dimension_mismatch', `${describe(e)}: ${what} has dimension ${v.length} but the profile has dimension ${dim}`);
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i]!)) throw new FusionInputError('invalid_event', `${describe(e)}: ${what}[${i}] is ${v[i]}`);
+  }
+}
+
+/**
+ * Throws a FusionInputError when `event` can never be applied to a profile of dimension `dim`
+ * (the service dead-letters it). applyEvents runs this on every non-duplicate event; call it first
+ * to dead-letter single events instead of failing a batch.
+ */
+export function validateEvent(event: FusionEvent, dim: number, config: FusionConfig = DEFAULT_FUSION_CONFIG): void {
+  parsePosition(event);
+  if (!(Number.isSafeInteger(event.occurredAt) && event.occurredAt >= 0)) throw new FusionInputError('invalid_event', `${describe(event)}: occurredAt must be a non-negative integer epoch ms, got ${event.occurredAt}`);
+  if (!Array.isArray(event.categories) || event.categories.some((c) => typeof c !== 'string')) throw new FusionInputError('invalid_event', `${describe(event)}: categories must be an array of strings`);
+  if (event.kind === 'text') {
+    if (event.source !== 'review' && event.source !== 'post') throw new FusionInputError('invalid_event', `${describe(event)}: source must be review or post, got ${String(event.source)}`);
+    if (event.rating !== null && !Number.isFinite(event.rating)) throw new FusionInputError('invalid_event', `${describe(event)}: rating must be null or finite`);
+    checkVector(event, event.vector, dim, 'vector');
+  } else if (event.kind === 'click') {
+    if (!CLICK_ACTIONS.includes(event.action)) throw new FusionInputError('invalid_event', `${describe(event)}: unknown click action ${String(event.action)}`);
+    const w = config.actionWeights[event.action];
+    if (!(Number.isFinite(w) && w >= 0)) throw new FusionInputError('invalid_event', `${describe(event)}: no usable weight configured for action ${event.action}`);
+    if (event.itemVector !== null) checkVector(event, event.itemVector, dim, 'itemVector');
+  } else {
+    throw new FusionInputError('invalid_event', `unknown event kind ${String((event as { kind?: unknown }).kind)}`);
+  }
+}
+
+interface Positioned {
+  event: FusionEvent;
+  offset: bigint;
+}
+
+function comparePositions(a: Positioned, b: Positioned): number {
+  const pa = a.event.position;
+  const pb = b.event.position;
+  return compareStrings(pa.topic, pb.topic) || pa.partition - pb.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0);
+}
+
+function bump(state: ProfileState, channel: FusionChannel, action: ClickAction | null, t: number): void {
+  const key = counterKey(channel, action);
+  let c = getEntry(state.counters, key);
+  if (!c) {
+    c = { channel, action, total: 0, decayed: emptyDecayedScalar(stateLongestHalfLifeMs(state)) };
+    setEntry(state.counters, key, c);
+  }
+  c.total += 1;
+  addScalar(c.decayed, 1, t);
+}
+
+function addAffinity(state: ProfileState, categories: readonly string[], w: number, t: number): void {
+  for (const label of new Set(categories)) {
+    let a = getEntry(state.categoryAffinity, label);
+    if (!a) {
+      a = emptyDecayedScalar(stateLongestHalfLifeMs(state));
+      setEntry(state.categoryAffinity, label, a);
+    }
+    addScalar(a, w, t);
+  }
+}
+
+function addToHorizons(state: ProfileState, v: Float32Array, w: number, t: number, channel: DecayedVectorState): void {
+  for (const h of Object.values(state.horizons)) addEvent(h, v, w, t);
+  addEvent(channel, v, w, t);
+}
+
+/**
+ * Folds a batch of events into a copy of `state`. Events at or below their partition's applied
+ * offset are skipped as duplicates; the batch is applied in (topic, partition, offset) order
+ * whatever order it arrives in, so any permutation of a batch gives a bit-identical state, and
+ * splitting events across batches differently changes the state only by float rounding.
+ * Throws a FusionInputError (nothing applied) if any non-duplicate event is invalid; see validateEvent.
+ * Horizons and half-lives come from the state; `config` supplies the click action weights.
+ */
+export function applyEvents(state: ProfileState, events: readonly FusionEvent[], config: FusionConfig = DEFAULT_FUSION_CONFIG): ApplyResult {
+  const next = cloneState(state);
+  const skipped: Record<SkipReason, number> = { duplicate: 0, clickWithoutVector: 0 };
+  let applied = 0;
+  const ordered: Positioned[] = events.map((event) => ({ event, offset: parsePosition(event) }));
+  ordered.sort(comparePositions);
+
+  for (const { event: e, offset } of ordered) {
+    const key = positionKey(e.position);
+    const seen = getEntry(next.appliedOffsets, key);
+    if (seen !== undefined && offset <= BigInt(seen)) {
+      skipped.duplicate++;
+      continue;
+    }
+    validateEvent(e, next.dim, config);
+    const t = e.occurredAt;
+
+    if (e.kind === 'text') {
+      const isReview = e.source === 'review';
+      if (isReview && e.rating !== null && e.rating <= NEGATIVE_RATING_MAX) {
+        addEvent(next.negative, e.vector, 1, t);
+      } else {
+        addToHorizons(next, e.vector, 1, t, next.channels[e.source]);
+      }
+      if (isReview && e.rating !== null) {
+        next.ratingSum += e.rating;
+        next.ratingCount += 1;
+      }
+      bump(next, e.source, null, t);
+      addAffinity(next, e.categories, 1, t);
+    } else {
+      const w = config.actionWeights[e.action];
+      if (e.itemVector !== null) addToHorizons(next, e.itemVector, w, t, next.channels.click);
+      else skipped.clickWithoutVector++;
+      bump(next, 'click', e.action, t);
+      addAffinity(next, e.categories, w, t);
+    }
+
+    if (next.eventCount === 0) {
+      next.firstEventAt = t;
+      next.lastEventAt = t;
+    } else {
+      next.firstEventAt = Math.min(next.firstEventAt, t);
+      next.lastEventAt = Math.max(next.lastEventAt, t);
+    }
+    next.eventCount += 1;
+    setEntry(next.appliedOffsets, key, e.position.offset);
+    applied++;
+  }
+  return { state: next, applied, skipped };
+}

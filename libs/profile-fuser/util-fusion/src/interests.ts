@@ -1,0 +1,34 @@
+import type { ScoredLabel } from '@profilestream/contracts';
+
+export interface InterestLabel {
+  label: string;
+  vector: Float32Array;
+}
+
+/** Cosine similarity; 0 when either vector is zero. */
+export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new RangeError(`cosine of vectors of dimension ${a.length} and ${b.length}`);
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}
+
+/**
+ * The k labels most similar to `profileVector` by cosine, best first (ties by label). Returns []
+ * for a zero profile vector (no evidence) or k ≤ 0. Throws if a label's dimension differs.
+ */
+export function topInterests(profileVector: Float32Array | Float64Array, labels: readonly InterestLabel[], k: number): ScoredLabel[] {
+  if (!(k > 0) || labels.length === 0) return [];
+  let pn = 0;
+  for (let i = 0; i < profileVector.length; i++) pn += profileVector[i]! * profileVector[i]!;
+  if (!(pn > 0)) return [];
+  const scored = labels.map((l) => ({ label: l.label, score: cosineSimilarity(profileVector, l.vector) }));
+  scored.sort((a, b) => b.score - a.score || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  return scored.slice(0, Math.floor(k));
+}

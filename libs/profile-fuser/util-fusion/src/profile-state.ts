@@ -1,0 +1,116 @@
+import type { ClickAction } from '@profilestream/contracts';
+import { cloneDecayedVector, emptyDecayedVector, type DecayedScalarState, type DecayedVectorState } from './decayed-vector';
+import { dict, mapDict, setEntry, type Dict } from './records';
+
+export type FusionChannel = 'review' | 'post' | 'click';
+export const FUSION_CHANNELS: readonly FusionChannel[] = ['review', 'post', 'click'];
+
+export const CLICK_ACTIONS: readonly ClickAction[] = ['view', 'click', 'like', 'add_to_cart', 'purchase'];
+
+const DAY_MS = 86_400_000;
+
+export const DEFAULT_HALF_LIVES_MS: Readonly<Record<string, number>> = { '1d': DAY_MS, '7d': 7 * DAY_MS, '90d': 90 * DAY_MS };
+
+export const DEFAULT_ACTION_WEIGHTS: Readonly<Record<ClickAction, number>> = { view: 0.2, click: 0.5, like: 1, add_to_cart: 2, purchase: 3 };
+
+export interface FusionConfig {
+  /** Horizon name → half-life in ms, e.g. { '1d': 86400000 }. Fixed into a state by emptyState. */
+  halfLivesMs: Record<string, number>;
+  /** Weight of a click's item vector (and category affinity) by action. */
+  actionWeights: Record<ClickAction, number>;
+}
+
+export const DEFAULT_FUSION_CONFIG: FusionConfig = { halfLivesMs: { ...DEFAULT_HALF_LIVES_MS }, actionWeights: { ...DEFAULT_ACTION_WEIGHTS } };
+
+/** Activity per (channel, action): `total` never decays; `decayed` uses the longest half-life. */
+export interface CounterState {
+  channel: FusionChannel;
+  /** Click action; null for review and post. */
+  action: ClickAction | null;
+  total: number;
+  decayed: DecayedScalarState;
+}
+
+/** Everything the fuser keeps for one user and one model. Dictionaries are null-prototype objects. */
+export interface ProfileState {
+  userId: string;
+  modelId: string;
+  dim: number;
+  /** Horizon name (e.g. '1d') → decayed vector of all positive evidence. */
+  horizons: Dict<DecayedVectorState>;
+  /** Per channel, with the longest half-life. */
+  channels: Record<FusionChannel, DecayedVectorState>;
+  /** Reviews rated 1 or 2 (only here), with the longest half-life. */
+  negative: DecayedVectorState;
+  /** counterKey(channel, action) → counter. */
+  counters: Dict<CounterState>;
+  /** Sum and count of review ratings. */
+  ratingSum: number;
+  ratingCount: number;
+  /** Category → decayed affinity (longest half-life). */
+  categoryAffinity: Dict<DecayedScalarState>;
+  /** Min and max event time applied; 0 while eventCount is 0. */
+  firstEventAt: number;
+  lastEventAt: number;
+  eventCount: number;
+  /** `topic:partition` → highest applied offset (decimal string). */
+  appliedOffsets: Dict<string>;
+}
+
+export function counterKey(channel: FusionChannel, action: ClickAction | null): string {
+  return action === null ? channel : `${channel}:${action}`;
+}
+
+/** The longest configured half-life (the one channels, negative, counters and affinities use). */
+export function longestHalfLifeMs(halfLivesMs: Record<string, number>): number {
+  const values = Object.values(halfLivesMs);
+  if (values.length === 0) throw new RangeError('at least one half-life must be configured');
+  return Math.max(...values);
+}
+
+/** The longest half-life of an existing state (its horizons fix it). */
+export function stateLongestHalfLifeMs(state: ProfileState): number {
+  return state.negative.halfLifeMs;
+}
+
+export function emptyState(userId: string, modelId: string, dim: number, config: FusionConfig = DEFAULT_FUSION_CONFIG): ProfileState {
+  const longest = longestHalfLifeMs(config.halfLivesMs);
+  const horizons = dict<DecayedVectorState>();
+  for (const [name, h] of Object.entries(config.halfLivesMs)) setEntry(horizons, name, emptyDecayedVector(dim, h));
+  return {
+    userId,
+    modelId,
+    dim,
+    horizons,
+    channels: { review: emptyDecayedVector(dim, longest), post: emptyDecayedVector(dim, longest), click: emptyDecayedVector(dim, longest) },
+    negative: emptyDecayedVector(dim, longest),
+    counters: dict(),
+    ratingSum: 0,
+    ratingCount: 0,
+    categoryAffinity: dict(),
+    firstEventAt: 0,
+    lastEventAt: 0,
+    eventCount: 0,
+    appliedOffsets: dict(),
+  };
+}
+
+/** A deep copy sharing nothing mutable with `s`. */
+export function cloneState(s: ProfileState): ProfileState {
+  return {
+    userId: s.userId,
+    modelId: s.modelId,
+    dim: s.dim,
+    horizons: mapDict(s.horizons, cloneDecayedVector),
+    channels: { review: cloneDecayedVector(s.channels.review), post: cloneDecayedVector(s.channels.post), click: cloneDecayedVector(s.channels.click) },
+    negative: cloneDecayedVector(s.negative),
+    counters: mapDict(s.counters, (c) => ({ channel: c.channel, action: c.action, total: c.total, decayed: { ...c.decayed } })),
+    ratingSum: s.ratingSum,
+    ratingCount: s.ratingCount,
+    categoryAffinity: mapDict(s.categoryAffinity, (a) => ({ ...a })),
+    firstEventAt: s.firstEventAt,
+    lastEventAt: s.lastEventAt,
+    eventCount: s.eventCount,
+    appliedOffsets: mapDict(s.appliedOffsets, (o) => o),
+  };
+}

@@ -1,0 +1,118 @@
+import fc from 'fast-check';
+import type { ClickAction } from '@profilestream/contracts';
+import type { DecayedScalarState, DecayedVectorState } from './decayed-vector';
+import { StateCodecError } from './errors';
+import { applyEvents } from './fuse';
+import { counterKey, emptyState, type CounterState, type FusionChannel, type ProfileState } from './profile-state';
+import { dict, setEntry } from './records';
+import { decodeState, encodeState, STATE_CODEC_VERSION } from './state-codec';
+import { DIM, arbEvents, click, pos, text, vec } from './spec-helpers';
+
+/** Every number compared with Object.is (so -0 ≠ 0) and every vector byte for byte. */
+function expectBitIdentical(a: ProfileState, b: ProfileState): void {
+  const norm = (s: ProfileState): unknown =>
+    JSON.parse(
+      JSON.stringify(s, (_k, v: unknown) => {
+        if (v instanceof Float64Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
+        if (typeof v === 'number') return Object.is(v, -0) ? '-0' : `n${v}`;
+        if (v && typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+        return v;
+      }),
+    );
+  expect(norm(b)).toEqual(norm(a));
+}
+
+const anyDouble = fc.double({ noNaN: true });
+const anyString = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 12 });
+const arbScalar: fc.Arbitrary<DecayedScalarState> = fc.record({ halfLifeMs: anyDouble, value: anyDouble, refTime: anyDouble });
+const arbVec = (dim: number): fc.Arbitrary<DecayedVectorState> =>
+  fc.record({ halfLifeMs: anyDouble, weight: anyDouble, refTime: anyDouble, sum: fc.array(anyDouble, { minLength: dim, maxLength: dim }).map((xs) => Float64Array.from(xs)) });
+const arbKeyed = <T>(arbKey: fc.Arbitrary<string>, arbValue: fc.Arbitrary<T>) =>
+  fc.uniqueArray(fc.tuple(arbKey, arbValue), { selector: ([k]) => k, maxLength: 5 }).map((entries) => {
+    const d = dict<T>();
+    for (const [k, v] of entries) setEntry(d, k, v);
+    return d;
+  });
+const arbCounter: fc.Arbitrary<CounterState> = fc.record({
+  channel: fc.constantFrom<FusionChannel>('review', 'post', 'click'),
+  action: fc.option(fc.constantFrom<ClickAction>('view', 'click', 'like', 'add_to_cart', 'purchase')),
+  total: anyDouble,
+  decayed: arbScalar,
+});
+
+const arbState: fc.Arbitrary<ProfileState> = fc.integer({ min: 1, max: 6 }).chain((dim) =>
+  fc.record({
+    userId: anyString,
+    modelId: anyString,
+    dim: fc.constant(dim),
+    horizons: arbKeyed(fc.oneof(anyString, fc.constant('__proto__')), arbVec(dim)),
+    channels: fc.record({ review: arbVec(dim), post: arbVec(dim), click: arbVec(dim) }),
+    negative: arbVec(dim),
+    counters: fc.uniqueArray(arbCounter, { selector: (c) => counterKey(c.channel, c.action), maxLength: 6 }).map((cs) => {
+      const d = dict<CounterState>();
+      for (const c of cs) setEntry(d, counterKey(c.channel, c.action), c);
+      return d;
+    }),
+    ratingSum: anyDouble,
+    ratingCount: anyDouble,
+    categoryAffinity: arbKeyed(fc.oneof(anyString, fc.constantFrom('__proto__', 'constructor')), arbScalar),
+    firstEventAt: anyDouble,
+    lastEventAt: anyDouble,
+    eventCount: anyDouble,
+    appliedOffsets: arbKeyed(anyString, fc.bigInt({ min: 0n, max: 2n ** 64n }).map(String)),
+  }),
+);
+
+describe('state codec', () => {
+  it('round-trips an applied state bit-exactly, starting with the version byte', () => {
+    fc.assert(
+      fc.property(arbEvents, (events) => {
+        const s = applyEvents(emptyState('u', 'm', DIM), events).state;
+        const bytes = encodeState(s);
+        expect(bytes[0]).toBe(STATE_CODEC_VERSION);
+        const back = decodeState(bytes);
+        expectBitIdentical(s, back);
+        expect(encodeState(back)).toEqual(bytes);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('round-trips any state bit-exactly (-0, subnormals, infinities, any UTF-16 string)', () => {
+    fc.assert(
+      fc.property(arbState, (s) => {
+        const bytes = encodeState(s);
+        const back = decodeState(bytes);
+        expectBitIdentical(s, back);
+        expect(Object.getPrototypeOf(back.categoryAffinity)).toBeNull();
+        expect(encodeState(back)).toEqual(bytes);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('encodes equal states equally whatever their key insertion order', () => {
+    const a = emptyState('u', 'm', 2, { halfLivesMs: { x: 1, y: 2 }, actionWeights: { view: 1, click: 1, like: 1, add_to_cart: 1, purchase: 1 } });
+    const b = emptyState('u', 'm', 2, { halfLivesMs: { y: 2, x: 1 }, actionWeights: { view: 1, click: 1, like: 1, add_to_cart: 1, purchase: 1 } });
+    expect(encodeState(a)).toEqual(encodeState(b));
+    // Counters, categories and partitions created in opposite orders by separate batches.
+    const e1 = click({ action: 'like', categories: ['x'], position: pos(1, 0, 'clicks.v1') });
+    const e2 = text({ vector: vec(1, 0, 0, 0), categories: ['y'], position: pos(1, 0) });
+    const s12 = applyEvents(applyEvents(emptyState('u', 'm', DIM), [e1]).state, [e2]).state;
+    const s21 = applyEvents(applyEvents(emptyState('u', 'm', DIM), [e2]).state, [e1]).state;
+    expect(Object.keys(s12.categoryAffinity)).toEqual(['x', 'y']);
+    expect(Object.keys(s21.categoryAffinity)).toEqual(['y', 'x']);
+    expect(encodeState(s12)).toEqual(encodeState(s21));
+  });
+
+  it('rejects unknown versions, truncated and trailing bytes', () => {
+    const bytes = encodeState(emptyState('u', 'm', DIM));
+    const v2 = Buffer.from(bytes);
+    v2[0] = 2;
+    expect(() => decodeState(v2)).toThrow(StateCodecError);
+    expect(() => decodeState(v2)).toThrow(/unknown state version 2/);
+    expect(() => decodeState(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated/);
+    expect(() => decodeState(Buffer.concat([bytes, Buffer.from([0])]))).toThrow(/trailing/);
+    expect(() => decodeState(Buffer.alloc(0))).toThrow(/truncated/);
+  });
+});

@@ -1,0 +1,282 @@
+import type { ClickAction } from '@profilestream/contracts';
+import type { DecayedScalarState, DecayedVectorState } from './decayed-vector';
+import { StateCodecError } from './errors';
+import { CLICK_ACTIONS, FUSION_CHANNELS, type CounterState, type FusionChannel, type ProfileState } from './profile-state';
+import { dict, getEntry, setEntry, sortedKeys } from './records';
+
+/**
+ * Binary form of a ProfileState, stored in Redis and shipped in the published profile's `state`.
+ *
+ * Version 1 layout (little-endian; str = u32 count of UTF-16 code units + the code units, so every
+ * JS string round-trips exactly; every number except counts and dim is a float64, so round-trips
+ * are bit-exact; dictionaries are written in code-unit key order, so equal states encode equally):
+ *
+ *   u8 version=1 · str userId · str modelId · u32 dim
+ *   u32 n · n × (str name · vec)                      horizons
+ *   3 × vec                                            channels review, post, click
+ *   vec                                                negative
+ *   u32 n · n × (str channel · u8 hasAction · [str action] · f64 total · scalar)   counters
+ *   f64 ratingSum · f64 ratingCount
+ *   u32 n · n × (str label · scalar)                   categoryAffinity
+ *   f64 firstEventAt · f64 lastEventAt · f64 eventCount
+ *   u32 n · n × (str topic:partition · str offset)     appliedOffsets
+ *
+ *   vec    = f64 halfLifeMs · f64 weight · f64 refTime · dim × f64
+ *   scalar = f64 halfLifeMs · f64 value · f64 refTime
+ */
+export const STATE_CODEC_VERSION = 1;
+
+class Writer {
+  private buf = Buffer.alloc(4096);
+  private pos = 0;
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const grown = Buffer.alloc(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+  }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf.writeUInt8(v, this.pos);
+    this.pos += 1;
+  }
+  u32(v: number): void {
+    if (!(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) throw new StateCodecError(`cannot encode ${v} as u32`);
+    this.ensure(4);
+    this.buf.writeUInt32LE(v, this.pos);
+    this.pos += 4;
+  }
+  f64(v: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(v, this.pos);
+    this.pos += 8;
+  }
+  f64s(vs: Float64Array): void {
+    this.ensure(vs.length * 8);
+    for (let i = 0; i < vs.length; i++) this.buf.writeDoubleLE(vs[i]!, this.pos + i * 8);
+    this.pos += vs.length * 8;
+  }
+  str(s: string): void {
+    this.u32(s.length);
+    this.ensure(s.length * 2);
+    for (let i = 0; i < s.length; i++) this.buf.writeUInt16LE(s.charCodeAt(i), this.pos + i * 2);
+    this.pos += s.length * 2;
+  }
+  done(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.pos));
+  }
+}
+
+class Reader {
+  private pos = 0;
+  constructor(private readonly buf: Uint8Array) {}
+
+  private take(n: number, what: string): number {
+    if (this.pos + n > this.buf.length) throw new StateCodecError(`state bytes truncated reading ${what} at byte ${this.pos}`);
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+  private view(): Buffer {
+    return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
+  u8(what: string): number {
+    return this.buf[this.take(1, what)]!;
+  }
+  u32(what: string): number {
+    return this.view().readUInt32LE(this.take(4, what));
+  }
+  f64(what: string): number {
+    return this.view().readDoubleLE(this.take(8, what));
+  }
+  f64s(n: number, what: string): Float64Array {
+    const at = this.take(n * 8, what);
+    const v = this.view();
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = v.readDoubleLE(at + i * 8);
+    return out;
+  }
+  str(what: string): string {
+    const n = this.u32(what);
+    const at = this.take(n * 2, what);
+    const v = this.view();
+    const units = new Array<number>(n);
+    for (let i = 0; i < n; i++) units[i] = v.readUInt16LE(at + i * 2);
+    let s = '';
+    for (let i = 0; i < n; i += 8192) s += String.fromCharCode(...units.slice(i, i + 8192));
+    return s;
+  }
+  /** A count of items each at least `minBytes` long, checked against what is left. */
+  count(minBytes: number, what: string): number {
+    const n = this.u32(what);
+    if (n * minBytes > this.buf.length - this.pos) throw new StateCodecError(`state bytes truncated: ${n} ${what} cannot fit`);
+    return n;
+  }
+  end(): void {
+    if (this.pos !== this.buf.length) throw new StateCodecError(`${this.buf.length - this.pos} trailing bytes after the state`);
+  }
+}
+
+function writeVec(w: Writer, v: DecayedVectorState, dim: number, what: string): void {
+  if (v.sum.length !== dim) throw new StateCodecError(`${what} has dimension ${v.sum.length}, state has ${dim}`);
+  w.f64(v.halfLifeMs);
+  w.f64(v.weight);
+  w.f64(v.refTime);
+  w.f64s(v.sum);
+}
+
+function readVec(r: Reader, dim: number, what: string): DecayedVectorState {
+  const halfLifeMs = r.f64(what);
+  const weight = r.f64(what);
+  const refTime = r.f64(what);
+  return { halfLifeMs, sum: r.f64s(dim, what), weight, refTime };
+}
+
+function writeScalar(w: Writer, s: DecayedScalarState): void {
+  w.f64(s.halfLifeMs);
+  w.f64(s.value);
+  w.f64(s.refTime);
+}
+
+function readScalar(r: Reader, what: string): DecayedScalarState {
+  const halfLifeMs = r.f64(what);
+  const value = r.f64(what);
+  return { halfLifeMs, value, refTime: r.f64(what) };
+}
+
+export function encodeState(state: ProfileState): Buffer {
+  const w = new Writer();
+  w.u8(STATE_CODEC_VERSION);
+  w.str(state.userId);
+  w.str(state.modelId);
+  w.u32(state.dim);
+
+  const horizonNames = sortedKeys(state.horizons);
+  w.u32(horizonNames.length);
+  for (const name of horizonNames) {
+    w.str(name);
+    writeVec(w, state.horizons[name]!, state.dim, `horizon ${name}`);
+  }
+  for (const ch of FUSION_CHANNELS) writeVec(w, state.channels[ch], state.dim, `channel ${ch}`);
+  writeVec(w, state.negative, state.dim, 'negative');
+
+  const counterKeys = sortedKeys(state.counters);
+  w.u32(counterKeys.length);
+  for (const k of counterKeys) {
+    const c = state.counters[k]!;
+    w.str(c.channel);
+    if (c.action === null) w.u8(0);
+    else {
+      w.u8(1);
+      w.str(c.action);
+    }
+    w.f64(c.total);
+    writeScalar(w, c.decayed);
+  }
+  w.f64(state.ratingSum);
+  w.f64(state.ratingCount);
+
+  const labels = sortedKeys(state.categoryAffinity);
+  w.u32(labels.length);
+  for (const l of labels) {
+    w.str(l);
+    writeScalar(w, state.categoryAffinity[l]!);
+  }
+  w.f64(state.firstEventAt);
+  w.f64(state.lastEventAt);
+  w.f64(state.eventCount);
+
+  const partitions = sortedKeys(state.appliedOffsets);
+  w.u32(partitions.length);
+  for (const p of partitions) {
+    w.str(p);
+    w.str(state.appliedOffsets[p]!);
+  }
+  return w.done();
+}
+
+const OFFSET_RE = /^(0|[1-9][0-9]*)$/;
+
+export function decodeState(buf: Uint8Array): ProfileState {
+  const r = new Reader(buf);
+  const version = r.u8('version');
+  if (version !== STATE_CODEC_VERSION) throw new StateCodecError(`unknown state version ${version} (this build reads ${STATE_CODEC_VERSION})`);
+  const userId = r.str('userId');
+  const modelId = r.str('modelId');
+  const dim = r.u32('dim');
+  if (dim === 0) throw new StateCodecError('state dim is 0');
+  const vecBytes = 24 + dim * 8;
+
+  const horizons = dict<DecayedVectorState>();
+  const nh = r.count(4 + vecBytes, 'horizons');
+  for (let i = 0; i < nh; i++) {
+    const name = r.str('horizon name');
+    if (getEntry(horizons, name)) throw new StateCodecError(`horizon ${name} appears twice`);
+    setEntry(horizons, name, readVec(r, dim, `horizon ${name}`));
+  }
+  const review = readVec(r, dim, 'channel review');
+  const post = readVec(r, dim, 'channel post');
+  const click = readVec(r, dim, 'channel click');
+  const negative = readVec(r, dim, 'negative');
+
+  const counters = dict<CounterState>();
+  const nc = r.count(4 + 1 + 32, 'counters');
+  for (let i = 0; i < nc; i++) {
+    const channel = r.str('counter channel');
+    if (!FUSION_CHANNELS.includes(channel as FusionChannel)) throw new StateCodecError(`unknown counter channel ${channel}`);
+    let action: ClickAction | null = null;
+    const hasAction = r.u8('counter action flag');
+    if (hasAction === 1) {
+      const a = r.str('counter action');
+      if (!CLICK_ACTIONS.includes(a as ClickAction)) throw new StateCodecError(`unknown counter action ${a}`);
+      action = a as ClickAction;
+    } else if (hasAction !== 0) throw new StateCodecError(`bad counter action flag ${hasAction}`);
+    const total = r.f64('counter total');
+    const decayed = readScalar(r, 'counter');
+    const key = action === null ? channel : `${channel}:${action}`;
+    if (getEntry(counters, key)) throw new StateCodecError(`counter ${key} appears twice`);
+    setEntry(counters, key, { channel: channel as FusionChannel, action, total, decayed });
+  }
+  const ratingSum = r.f64('ratingSum');
+  const ratingCount = r.f64('ratingCount');
+
+  const categoryAffinity = dict<DecayedScalarState>();
+  const na = r.count(4 + 24, 'categories');
+  for (let i = 0; i < na; i++) {
+    const label = r.str('category');
+    if (getEntry(categoryAffinity, label)) throw new StateCodecError(`category ${label} appears twice`);
+    setEntry(categoryAffinity, label, readScalar(r, `category ${label}`));
+  }
+  const firstEventAt = r.f64('firstEventAt');
+  const lastEventAt = r.f64('lastEventAt');
+  const eventCount = r.f64('eventCount');
+
+  const appliedOffsets = dict<string>();
+  const no = r.count(8, 'applied offsets');
+  for (let i = 0; i < no; i++) {
+    const key = r.str('partition');
+    const offset = r.str('offset');
+    if (!OFFSET_RE.test(offset)) throw new StateCodecError(`applied offset ${JSON.stringify(offset)} for ${key} is not a decimal integer`);
+    if (getEntry(appliedOffsets, key) !== undefined) throw new StateCodecError(`partition ${key} appears twice`);
+    setEntry(appliedOffsets, key, offset);
+  }
+  r.end();
+
+  return {
+    userId,
+    modelId,
+    dim,
+    horizons,
+    channels: { review, post, click },
+    negative,
+    counters,
+    ratingSum,
+    ratingCount,
+    categoryAffinity,
+    firstEventAt,
+    lastEventAt,
+    eventCount,
+    appliedOffsets,
+  };
+}

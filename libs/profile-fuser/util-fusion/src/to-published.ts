@@ -1,0 +1,99 @@
+import { packFloat32, type ActivityCounter, type ClickAction, type DecayedVector, type ScoredLabel, type UserProfile } from '@profilestream/contracts';
+import { decayFactor, decayScalarTo, normalised, type DecayedVectorState } from './decayed-vector';
+import { CLICK_ACTIONS, FUSION_CHANNELS, type ProfileState } from './profile-state';
+import { encodeState } from './state-codec';
+import { compareStrings, sortedKeys } from './records';
+
+export const DEFAULT_MAX_CATEGORY_AFFINITIES = 20;
+
+export interface ToUserProfileOptions {
+  version: number;
+  interests: ScoredLabel[];
+  updatedAt: number;
+  /** Bytes for the record's `state` field; defaults to encodeState(state); null leaves it out. */
+  stateBytes?: Buffer | null;
+  projectionId?: string | null;
+  /** How many category affinities to publish (default 20). */
+  maxCategoryAffinities?: number;
+}
+
+/** One decayed vector as published: unit float32 vector (zeros when empty) with weight at refTime. */
+export function toDecayedVectorRecord(name: string, s: DecayedVectorState): DecayedVector {
+  return { name, halfLifeMs: s.halfLifeMs, vector: packFloat32(normalised(s)), weight: s.weight, refTime: s.refTime };
+}
+
+/**
+ * The top category affinities, each decayed to one common time `at` (default: the last event
+ * time, so the published record depends on event times only), best first, ties by label.
+ */
+export function topCategoryAffinities(state: ProfileState, k = DEFAULT_MAX_CATEGORY_AFFINITIES, at = state.lastEventAt): ScoredLabel[] {
+  const scored = sortedKeys(state.categoryAffinity).map((label) => ({ label, score: decayScalarTo(state.categoryAffinity[label]!, at).value }));
+  scored.sort((a, b) => b.score - a.score || compareStrings(a.label, b.label));
+  return scored.slice(0, Math.max(0, Math.floor(k)));
+}
+
+/**
+ * The published record for `state`. Horizons are ordered by half-life (then name), channels
+ * review, post, click; `negative` is always present (zeros, weight 0 when no negative review);
+ * counters are ordered by channel then action (null, view, click, like, add_to_cart, purchase); categoryAffinities are valued at
+ * lastEventAt (see decayProfileTo).
+ */
+export function toUserProfile(state: ProfileState, opts: ToUserProfileOptions): UserProfile {
+  const horizons = Object.entries(state.horizons)
+    .sort(([na, a], [nb, b]) => a.halfLifeMs - b.halfLifeMs || compareStrings(na, nb))
+    .map(([name, s]) => toDecayedVectorRecord(name, s));
+  const counters: ActivityCounter[] = Object.values(state.counters)
+    .sort((a, b) => FUSION_CHANNELS.indexOf(a.channel) - FUSION_CHANNELS.indexOf(b.channel) || actionRank(a.action) - actionRank(b.action))
+    .map((c) => ({ channel: c.channel, action: c.action, total: c.total, decayed: c.decayed.value, refTime: c.decayed.refTime }));
+  return {
+    userId: state.userId,
+    version: opts.version,
+    modelId: state.modelId,
+    projectionId: opts.projectionId ?? null,
+    dim: state.dim,
+    horizons,
+    channels: FUSION_CHANNELS.map((ch) => toDecayedVectorRecord(ch, state.channels[ch])),
+    negative: toDecayedVectorRecord('negative', state.negative),
+    counters,
+    ratingMean: state.ratingCount > 0 ? state.ratingSum / state.ratingCount : null,
+    ratingCount: state.ratingCount,
+    categoryAffinities: topCategoryAffinities(state, opts.maxCategoryAffinities ?? DEFAULT_MAX_CATEGORY_AFFINITIES),
+    interests: opts.interests,
+    firstEventAt: state.firstEventAt,
+    lastEventAt: state.lastEventAt,
+    eventCount: state.eventCount,
+    updatedAt: opts.updatedAt,
+    state: opts.stateBytes === undefined ? encodeState(state) : opts.stateBytes,
+  };
+}
+
+function actionRank(a: ClickAction | null): number {
+  return a === null ? -1 : CLICK_ACTIONS.indexOf(a);
+}
+
+function decayRecord(v: DecayedVector, now: number): DecayedVector {
+  if (now <= v.refTime) return { ...v };
+  return { ...v, weight: v.weight * decayFactor(now - v.refTime, v.halfLifeMs), refTime: now };
+}
+
+/**
+ * A copy of `profile` with every weight valued at `now` (for the read API): vector weights and
+ * counters' decayed counts move to refTime = now (never backwards), category affinity scores are
+ * decayed from lastEventAt with the longest half-life. Vectors (directions), totals, interests and
+ * `state` are unchanged (buffers are shared, not copied).
+ */
+export function decayProfileTo(profile: UserProfile, now: number): UserProfile {
+  const halfLives = [...profile.horizons, ...profile.channels].map((v) => v.halfLifeMs);
+  const longest = halfLives.length > 0 ? Math.max(...halfLives) : null;
+  const affinityFactor = longest !== null && now > profile.lastEventAt ? decayFactor(now - profile.lastEventAt, longest) : 1;
+  return {
+    ...profile,
+    horizons: profile.horizons.map((v) => decayRecord(v, now)),
+    channels: profile.channels.map((v) => decayRecord(v, now)),
+    negative: profile.negative === null ? null : decayRecord(profile.negative, now),
+    counters: profile.counters.map((c) =>
+      longest === null || now <= c.refTime ? { ...c } : { ...c, decayed: c.decayed * decayFactor(now - c.refTime, longest), refTime: now },
+    ),
+    categoryAffinities: profile.categoryAffinities.map((a) => ({ label: a.label, score: a.score * affinityFactor })),
+  };
+}
