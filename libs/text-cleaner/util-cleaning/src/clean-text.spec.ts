@@ -118,10 +118,9 @@ describe('cleanText', () => {
 
     beforeAll(() => cleanText('warm up the regex compiler: <b>a@b.com</b> 😂'));
 
-    it.each(cases)('cleans 1 MB of %s in under a second', (_name, input) => {
-      const started = performance.now();
+    // Speed is the benchmark's business (npm run bench); here: huge inputs finish and obey the limit.
+    it.each(cases)('cleans 1 MB of %s within the length limit', (_name, input) => {
       const result = cleanText(input);
-      expect(performance.now() - started).toBeLessThan(1000);
       expect(result.text.length).toBeLessThanOrEqual(DEFAULT_CLEANING_OPTIONS.maxChars);
     });
   });
