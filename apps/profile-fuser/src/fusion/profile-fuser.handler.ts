@@ -18,6 +18,7 @@ import {
   normalised,
   toUserProfile,
   topInterests,
+  validateEvent,
   type FusionConfig,
   type FusionEvent,
   type InterestLabel,
@@ -207,7 +208,8 @@ async function fuseOneUser(deps: FuserDeps, userId: string, events: UserEvent[],
       return fuseIndividually(deps, userId, events, outcomes);
     }
     const stopWrite = deps.metrics.redisSeconds.startTimer({ operation: 'write' });
-    const written = await deps.profiles.write(userId, deps.modelId, stored.version, encodeState(next));
+    const bytes = encodeState(next);
+    const written = await deps.profiles.write(userId, deps.modelId, stored.version, bytes);
     stopWrite();
     if (!written.ok) {
       deps.metrics.casRetries.inc();
@@ -220,7 +222,7 @@ async function fuseOneUser(deps: FuserDeps, userId: string, events: UserEvent[],
     }
     const interests = deps.interests.top > 0 ? topInterests(normalised(longestHorizon(next)), deps.interests.labels, deps.interests.top) : [];
     return {
-      profile: toUserProfile(next, { version: written.version, interests, updatedAt: Date.now() }),
+      profile: toUserProfile(next, { version: written.version, interests, updatedAt: Date.now(), stateBytes: bytes }),
       eventTime: next.lastEventAt,
       ingestedAt: Math.max(...fresh.map((e) => e.ingestedAt)),
     };
@@ -233,7 +235,7 @@ async function fuseIndividually(deps: FuserDeps, userId: string, events: UserEve
   for (const e of events) {
     try {
       // Validate alone first: a bad event is dead-lettered without touching the state.
-      applyEvents(emptyState(userId, deps.modelId, deps.dimension, deps.fusion), [e.event], deps.fusion);
+      validateEvent(e.event, deps.dimension, deps.fusion);
     } catch (err) {
       if (!(err instanceof FusionInputError)) throw err;
       outcomes[e.index] = dlq('invalid_event', err.message);

@@ -75,6 +75,7 @@ export class BatchConsumer {
   private paused = false;
   private crashed: string | null = null;
   private lastFetchAt = 0;
+  private starting: Promise<void> | null = null;
 
   constructor(
     kafka: Kafka,
@@ -86,7 +87,9 @@ export class BatchConsumer {
       heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 500,
-      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+      // After a crash kafkajs restarts the consumer on its own; never once we are stopping, or a
+      // zombie member would rejoin the group and hold partitions nobody consumes.
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => this.running },
     });
     const { events } = this.consumer;
     this.consumer.on(events.GROUP_JOIN, () => {
@@ -105,7 +108,12 @@ export class BatchConsumer {
     });
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
     this.running = true;
@@ -121,6 +129,8 @@ export class BatchConsumer {
   /** Finishes the chunk in flight, commits what was resolved, leaves the group. */
   async stop(): Promise<void> {
     this.running = false;
+    // A stop during start-up waits for it: disconnecting a half-started consumer leaves it joining.
+    await this.starting?.catch(() => undefined);
     await this.consumer.disconnect();
   }
 

@@ -10,3 +10,4 @@ export * from './schema-registry.client';
 export * from './serdes';
 export * from './topic-provisioner';
 export type { Admin, Kafka } from 'kafkajs';
+export * from './topic-reader';
