@@ -6,10 +6,12 @@
 import { report, type BenchResult } from './bench-harness';
 import { benchCleaner } from './cleaner.bench';
 import { benchEncoder } from './encoder.bench';
+import { benchFuser } from './fuser.bench';
 
 const benches: Record<string, () => Promise<BenchResult | null>> = {
   cleaner: benchCleaner,
   encoder: benchEncoder,
+  fuser: benchFuser,
 };
 
 async function main(): Promise<void> {

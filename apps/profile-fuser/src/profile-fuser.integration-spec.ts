@@ -25,7 +25,6 @@ import { restoreProfiles } from './restore/restore-profiles';
 const fixture = join(__dirname, '../../../libs/encoder/fixtures/tiny-bert');
 const embeddedSerde = new SingleObjectSerde('EmbeddedText');
 const clickSerde = new SingleObjectSerde('Click');
-const deletionSerde = new SingleObjectSerde('UserDeletion');
 const profileSerde = new SingleObjectSerde('UserProfile');
 const changeSerde = new SingleObjectSerde('ProfileChange');
 const DAY = 86_400_000;

@@ -1,12 +1,4 @@
-import {
-  unpackFloat32,
-  type Click,
-  type EmbeddedText,
-  type TopicCatalog,
-  type UserDeletion,
-  type ValueSerde,
-} from '@profilestream/contracts';
-import { SerdeError } from '@profilestream/contracts';
+import { SerdeError, unpackFloat32, type Click, type EmbeddedText, type TopicCatalog, type UserDeletion, type ValueSerde } from '@profilestream/contracts';
 import { dlq, drop, ok, type BatchHandler, type ConsumedMessage, type Outcome } from '@profilestream/kafka';
 import {
   FusionInputError,
@@ -163,87 +155,91 @@ async function clickEvents(deps: FuserDeps, decoded: Decoded<Click>[]): Promise<
 
 async function fuseUsers(deps: FuserDeps, events: UserEvent[], outcomes: Outcome[]): Promise<void> {
   const byUser = new Map<string, UserEvent[]>();
-  for (const e of events) byUser.set(e.userId, [...(byUser.get(e.userId) ?? []), e]);
-  const deleted = await deps.profiles.deletedAt([...byUser.keys()]);
-  const published: PublishedState[] = [];
-  await Promise.all(
-    [...byUser].map(async ([userId, userEvents]) => {
-      const erasedAt = deleted.get(userId) ?? null;
-      const live = userEvents.filter((e) => {
-        if (erasedAt !== null && e.event.occurredAt <= erasedAt) {
-          deps.metrics.skipped.inc({ reason: 'deleted_user' });
-          outcomes[e.index] = drop('deleted_user');
-          return false;
-        }
-        return true;
-      });
-      if (live.length === 0) return;
-      const result = await fuseOneUser(deps, userId, live, outcomes);
-      if (result) published.push(result);
-    }),
-  );
-  await deps.publisher.offer(published);
-  for (const p of published) deps.metrics.publishes.inc({ kind: 'update' });
-}
-
-/** Read, apply, compare-and-set; on a conflict re-read and re-apply (already-applied events are skipped). */
-async function fuseOneUser(deps: FuserDeps, userId: string, events: UserEvent[], outcomes: Outcome[]): Promise<PublishedState | null> {
-  for (let attempt = 0; attempt < deps.casMaxRetries; attempt++) {
-    const stopRead = deps.metrics.redisSeconds.startTimer({ operation: 'read' });
-    const stored = await deps.profiles.read(userId, deps.modelId);
-    stopRead();
-    const state: ProfileState = stored.state ? decodeState(stored.state) : emptyState(userId, deps.modelId, deps.dimension, deps.fusion);
-    const fresh = events.filter((e) => !isDuplicate(state, e.event.position));
-    for (const e of events) if (!fresh.includes(e)) outcomes[e.index] = drop('duplicate');
-    if (fresh.length === 0) {
-      deps.metrics.skipped.inc({ reason: 'duplicate' }, events.length);
-      return null;
-    }
-    let next: ProfileState;
-    try {
-      next = applyEvents(state, fresh.map((e) => e.event), deps.fusion).state;
-    } catch (err) {
-      if (!(err instanceof FusionInputError)) throw err;
-      // One bad event must not block the user's others: apply them one by one, dead-letter the bad.
-      return fuseIndividually(deps, userId, events, outcomes);
-    }
-    const stopWrite = deps.metrics.redisSeconds.startTimer({ operation: 'write' });
-    const bytes = encodeState(next);
-    const written = await deps.profiles.write(userId, deps.modelId, stored.version, bytes);
-    stopWrite();
-    if (!written.ok) {
-      deps.metrics.casRetries.inc();
-      continue;
-    }
-    deps.metrics.skipped.inc({ reason: 'duplicate' }, events.length - fresh.length);
-    for (const e of fresh) {
-      outcomes[e.index] = ok;
-      deps.metrics.applied.inc({ kind: e.event.kind });
-    }
-    const interests = deps.interests.top > 0 ? topInterests(normalised(longestHorizon(next)), deps.interests.labels, deps.interests.top) : [];
-    return {
-      profile: toUserProfile(next, { version: written.version, interests, updatedAt: Date.now(), stateBytes: bytes }),
-      eventTime: next.lastEventAt,
-      ingestedAt: Math.max(...fresh.map((e) => e.ingestedAt)),
-    };
-  }
-  throw new Error(`user ${userId}: compare-and-set failed ${deps.casMaxRetries} times; the chunk will be retried`);
-}
-
-async function fuseIndividually(deps: FuserDeps, userId: string, events: UserEvent[], outcomes: Outcome[]): Promise<PublishedState | null> {
-  let last: PublishedState | null = null;
   for (const e of events) {
     try {
-      // Validate alone first: a bad event is dead-lettered without touching the state.
       validateEvent(e.event, deps.dimension, deps.fusion);
     } catch (err) {
       if (!(err instanceof FusionInputError)) throw err;
       outcomes[e.index] = dlq('invalid_event', err.message);
       continue;
     }
-    last = (await fuseOneUser(deps, userId, [e], outcomes)) ?? last;
+    byUser.set(e.userId, [...(byUser.get(e.userId) ?? []), e]);
   }
-  return last;
+  const stopMarks = deps.metrics.redisSeconds.startTimer({ operation: 'read' });
+  const deleted = await deps.profiles.deletedAt([...byUser.keys()]);
+  stopMarks();
+  let pending: [string, UserEvent[]][] = [];
+  for (const [userId, userEvents] of byUser) {
+    const erasedAt = deleted.get(userId) ?? null;
+    const live = userEvents.filter((e) => {
+      if (erasedAt === null || e.event.occurredAt > erasedAt) return true;
+      deps.metrics.skipped.inc({ reason: 'deleted_user' });
+      outcomes[e.index] = drop('deleted_user');
+      return false;
+    });
+    if (live.length > 0) pending.push([userId, live]);
+  }
+
+  // One read and one compare-and-set write per user; users whose write lost a race go round again
+  // (re-read, re-apply: events already applied by the winner are recognised by their offsets).
+  const published: PublishedState[] = [];
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt >= deps.casMaxRetries) throw new Error(`compare-and-set failed ${deps.casMaxRetries} times for ${pending.length} users; the chunk will be retried`);
+    const stopRead = deps.metrics.redisSeconds.startTimer({ operation: 'read' });
+    const stored = await Promise.all(pending.map(([userId]) => deps.profiles.read(userId, deps.modelId)));
+    stopRead();
+    const planned = pending.map(([userId, userEvents], i) => planUser(deps, userId, userEvents, stored[i]!, outcomes));
+    const stopWrite = deps.metrics.redisSeconds.startTimer({ operation: 'write' });
+    const written = await Promise.all(planned.map((p) => (p ? deps.profiles.write(p.userId, deps.modelId, p.expectedVersion, p.bytes) : null)));
+    stopWrite();
+    const retry: [string, UserEvent[]][] = [];
+    planned.forEach((p, i) => {
+      const w = written[i];
+      if (!p || !w) return;
+      if (!w.ok) {
+        deps.metrics.casRetries.inc();
+        retry.push(pending[i]!);
+        return;
+      }
+      deps.metrics.skipped.inc({ reason: 'duplicate' }, p.duplicates.length);
+      for (const e of p.fresh) {
+        outcomes[e.index] = ok;
+        deps.metrics.applied.inc({ kind: e.event.kind });
+      }
+      const interests = deps.interests.top > 0 ? topInterests(normalised(longestHorizon(p.next)), deps.interests.labels, deps.interests.top) : [];
+      published.push({
+        profile: toUserProfile(p.next, { version: w.version, interests, updatedAt: Date.now(), stateBytes: p.bytes }),
+        eventTime: p.next.lastEventAt,
+        ingestedAt: Math.max(...p.fresh.map((e) => e.ingestedAt)),
+      });
+    });
+    pending = retry;
+  }
+  await deps.publisher.offer(published);
+  deps.metrics.publishes.inc({ kind: 'update' }, published.length);
+}
+
+interface UserPlan {
+  userId: string;
+  expectedVersion: number;
+  next: ProfileState;
+  bytes: Buffer;
+  fresh: UserEvent[];
+  duplicates: UserEvent[];
+}
+
+/** The user's next state, or null when every event was already applied (nothing to write). */
+function planUser(deps: FuserDeps, userId: string, events: UserEvent[], stored: { version: number; state: Buffer | null }, outcomes: Outcome[]): UserPlan | null {
+  const state: ProfileState = stored.state ? decodeState(stored.state) : emptyState(userId, deps.modelId, deps.dimension, deps.fusion);
+  const fresh = events.filter((e) => !isDuplicate(state, e.event.position));
+  const duplicates = events.filter((e) => !fresh.includes(e));
+  for (const e of duplicates) outcomes[e.index] = drop('duplicate');
+  if (fresh.length === 0) {
+    deps.metrics.skipped.inc({ reason: 'duplicate' }, duplicates.length);
+    return null;
+  }
+  const next = applyEvents(state, fresh.map((e) => e.event), deps.fusion).state;
+  return { userId, expectedVersion: stored.version, next, bytes: encodeState(next), fresh, duplicates };
 }
 
 function longestHorizon(state: ProfileState) {

@@ -15,6 +15,12 @@ export interface BatchingProducerOptions {
   lingerMs?: number;
   /** A batch goes out at once when it holds this many messages. */
   maxBatchMessages?: number;
+  /**
+   * Most payload bytes per produce request. Brokers reject a record batch over their
+   * `max.message.bytes` (1 MB by default), and kafkajs puts a request's messages for one partition
+   * in one record batch, so large sends are split below that.
+   */
+  maxRequestBytes?: number;
   metrics?: KafkaMetrics;
   log: LogSink;
 }
@@ -94,16 +100,30 @@ export class BatchingProducer {
   }
 
   private async sendBatch(batch: Pending[]): Promise<void> {
-    const byTopic = new Map<string, TopicMessages>();
+    const limit = this.options.maxRequestBytes ?? 768 * 1024;
+    const requests: TopicMessages[][] = [];
+    let current = new Map<string, TopicMessages>();
+    let bytes = 0;
     for (const p of batch) {
-      let entry = byTopic.get(p.topic);
-      if (!entry) byTopic.set(p.topic, (entry = { topic: p.topic, messages: [] }));
-      for (const m of p.messages) entry.messages.push(m);
+      for (const m of p.messages) {
+        const size = messageBytes(m);
+        if (bytes > 0 && bytes + size > limit) {
+          requests.push([...current.values()]);
+          current = new Map();
+          bytes = 0;
+        }
+        let entry = current.get(p.topic);
+        if (!entry) current.set(p.topic, (entry = { topic: p.topic, messages: [] }));
+        entry.messages.push(m);
+        bytes += size;
+      }
     }
+    if (current.size > 0) requests.push([...current.values()]);
+    const topics = [...new Set(batch.map((p) => p.topic))];
     try {
-      await this.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
+      for (const topicMessages of requests) await this.producer.sendBatch({ topicMessages, acks: -1 });
     } catch (err) {
-      this.options.log.error({ err, topics: [...byTopic.keys()] }, 'produce failed');
+      this.options.log.error({ err, topics }, 'produce failed');
       for (const p of batch) p.reject(err as Error);
       return;
     }
@@ -114,4 +134,10 @@ export class BatchingProducer {
       p.resolve();
     }
   }
+}
+
+function messageBytes(m: OutgoingMessage): number {
+  let size = 64 + (m.value?.length ?? 0) + (typeof m.key === 'string' ? Buffer.byteLength(m.key) : (m.key?.length ?? 0));
+  for (const [k, v] of Object.entries(m.headers ?? {})) size += k.length + (typeof v === 'string' ? Buffer.byteLength(v) : v.length);
+  return size;
 }
