@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
-import { SingleObjectSerde, TOPICS, allTopicSpecs, type CleanedText } from '@profilestream/contracts';
+import { SingleObjectSerde, TOPICS, allTopicSpecs, type CleanedText, type UserProfile } from '@profilestream/contracts';
 import { EventProducer } from '@profilestream/event-producer';
 import { createKafka, provisionTopics, silentLog } from '@profilestream/kafka';
 import { ServiceProcess } from '../runtime/service-process';
@@ -27,6 +27,7 @@ const users = Number(args.users);
 const services = [
   new ServiceProcess({ name: 'text-cleaner', port: 8081, env: { KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info' } }),
   new ServiceProcess({ name: 'encoder', port: 8082, env: { KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info', ENCODER_WORKERS: '1' } }),
+  new ServiceProcess({ name: 'profile-fuser', port: 8083, env: { KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info' } }),
 ];
 
 async function main(): Promise<void> {
@@ -49,14 +50,21 @@ async function main(): Promise<void> {
 
   const latest: CleanedText[] = [];
   const cleanedSerde = new SingleObjectSerde('CleanedText');
+  const profileSerde = new SingleObjectSerde('UserProfile');
+  const profiles = new Map<string, UserProfile>();
   const watcher = kafka.consumer({ groupId: `demo-watch-${Date.now()}`, maxWaitTimeInMs: 200 });
   await watcher.connect();
-  await watcher.subscribe({ topic: TOPICS.textsCleaned.name, fromBeginning: false });
+  await watcher.subscribe({ topics: [TOPICS.textsCleaned.name, TOPICS.profiles.name], fromBeginning: false });
   await watcher.run({
-    eachMessage: async ({ message }) => {
+    eachMessage: async ({ topic, message }) => {
       if (!message.value) return;
+      if (topic === TOPICS.profiles.name) {
+        const p = profileSerde.decodeSync(message.value);
+        profiles.set(p.userId, p);
+        return;
+      }
       latest.unshift(cleanedSerde.decodeSync(message.value));
-      latest.length = Math.min(latest.length, 6);
+      latest.length = Math.min(latest.length, 4);
     },
   });
 
@@ -97,10 +105,10 @@ async function main(): Promise<void> {
     }
   })();
 
-  let previous = { at: Date.now(), produced: 0, cleaned: 0, embedded: 0 };
+  let previous = { at: Date.now(), produced: 0, cleaned: 0, embedded: 0, applied: 0 };
   const view = setInterval(() => void render().catch(() => undefined), 2000);
   async function render(): Promise<void> {
-    const [cleaner, encoder] = services as [ServiceProcess, ServiceProcess];
+    const [cleaner, encoder, fuser] = services as [ServiceProcess, ServiceProcess, ServiceProcess];
     const cleaned = await cleaner.metric('text_cleaner_texts_cleaned_total');
     const dropped = await cleaner.metric('text_cleaner_texts_dropped_total');
     const dlq = await cleaner.metric('text_cleaner_texts_dead_lettered_total');
@@ -112,6 +120,12 @@ async function main(): Promise<void> {
     const runs = await encoder.metric('encoder_run_texts_count');
     const runTexts = await encoder.metric('encoder_run_texts_sum');
     const encoderLag = await encoder.metric('encoder_kafka_consumer_lag_messages');
+    const applied = await fuser.metric('profile_fuser_events_applied_total');
+    const published = await fuser.metric('profile_fuser_profiles_published_total');
+    const fuserLag = await fuser.metric('profile_fuser_kafka_consumer_lag_messages');
+    const latencyCount = await fuser.metric('profile_fuser_event_to_profile_seconds_count');
+    const latencySum = await fuser.metric('profile_fuser_event_to_profile_seconds_sum');
+    const shown = [...profiles.values()].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, 4);
     const now = Date.now();
     const dt = (now - previous.at) / 1000;
     const lines = [
@@ -120,11 +134,19 @@ async function main(): Promise<void> {
       `  platforms     produced ${String(produced).padStart(7)}   ${((produced - previous.produced) / dt).toFixed(1).padStart(6)} events/s   rejected ${rejected}`,
       `  text-cleaner  cleaned  ${String(cleaned).padStart(7)}   ${((cleaned - previous.cleaned) / dt).toFixed(1).padStart(6)} texts/s    dropped ${dropped}   dead-lettered ${dlq}   redactions ${redactions}   lag ${lag}`,
       `  encoder       embedded ${String(embedded).padStart(7)}   ${((embedded - previous.embedded) / dt).toFixed(1).padStart(6)} texts/s    cache hits ${hits}/${hits + misses}   runs ${runs} (${runs ? (runTexts / runs).toFixed(1) : '0'} texts each)   lag ${encoderLag}`,
+      `  profile-fuser applied  ${String(applied).padStart(7)}   ${((applied - previous.applied) / dt).toFixed(1).padStart(6)} events/s   published ${published}   lag ${fuserLag}   event→profile ${latencyCount ? ((latencySum / latencyCount) * 1000).toFixed(0) : '-'} ms (mean)`,
       '',
       '  latest cleaned texts:',
       ...latest.map((t) => `    ${(t.userId ?? t.itemId ?? '').padEnd(14)} [${t.lang}] ${t.text.slice(0, 90)}`),
+      '',
+      '  profiles updating:',
+      ...shown.map((p) => {
+        const counts = p.counters.map((c) => `${c.action ?? c.channel} ${c.total}`).join(', ');
+        const interests = p.interests.slice(0, 3).map((i) => `${i.label} ${i.score.toFixed(2)}`).join(', ');
+        return `    ${p.userId.padEnd(12)} v${String(p.version).padEnd(4)} interests: ${interests}\n${' '.repeat(22)}activity: ${counts}${p.ratingMean === null ? '' : `, rating ${p.ratingMean.toFixed(1)}`}`;
+      }),
     ];
-    previous = { at: now, produced, cleaned, embedded };
+    previous = { at: now, produced, cleaned, embedded, applied };
     if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
     console.log(lines.join('\n'));
   }
