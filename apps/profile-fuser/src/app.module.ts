@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { topicCatalog } from '@profilestream/contracts';
-import { ObservabilityModule } from '@profilestream/observability';
-import { StreamServiceModule } from '@profilestream/stream-service';
+import { streamServiceImports } from '@profilestream/stream-service';
 import { ProfilesController } from './api/profiles.controller';
 import { SERVICE_NAME, type ProfileFuserConfig } from './config/profile-fuser.config';
 import { FUSER_CONFIG, ProfileFuserService } from './fusion/profile-fuser.service';
@@ -12,20 +11,7 @@ export class AppModule {
     const topics = topicCatalog(config.kafka.topicPrefix);
     return {
       module: AppModule,
-      imports: [
-        ObservabilityModule.forRoot({
-          serviceName: SERVICE_NAME,
-          metricsPrefix: 'profile_fuser',
-          logLevel: config.service.LOG_LEVEL,
-          healthCheckTimeoutMs: config.service.HEALTH_CHECK_TIMEOUT_MS,
-        }),
-        StreamServiceModule.forRoot({
-          serviceName: SERVICE_NAME,
-          kafka: config.kafka,
-          redis: config.redis,
-          topics: [topics.textsEmbedded, topics.clicks, topics.userDeletions, topics.profiles, topics.profilesChangelog],
-        }),
-      ],
+      imports: streamServiceImports({ serviceName: SERVICE_NAME, metricsPrefix: 'profile_fuser', ...config, topics: [topics.textsEmbedded, topics.clicks, topics.userDeletions, topics.profiles, topics.profilesChangelog] }),
       controllers: [ProfilesController],
       providers: [{ provide: FUSER_CONFIG, useValue: config }, ProfileFuserService],
     };

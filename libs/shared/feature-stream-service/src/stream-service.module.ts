@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ObservabilityModule } from '@profilestream/observability';
 import { StreamRuntime } from './stream-runtime';
 import { STREAM_SERVICE_OPTIONS, type StreamServiceOptions } from './stream-service.options';
 
@@ -13,4 +14,17 @@ export class StreamServiceModule {
       exports: [StreamRuntime],
     };
   }
+}
+
+/** The modules every stream service's root module imports: observability plus the Kafka/Redis runtime. */
+export function streamServiceImports(options: StreamServiceOptions & { metricsPrefix: string; service: { LOG_LEVEL: string; HEALTH_CHECK_TIMEOUT_MS: number } }): DynamicModule[] {
+  return [
+    ObservabilityModule.forRoot({
+      serviceName: options.serviceName,
+      metricsPrefix: options.metricsPrefix,
+      logLevel: options.service.LOG_LEVEL,
+      healthCheckTimeoutMs: options.service.HEALTH_CHECK_TIMEOUT_MS,
+    }),
+    StreamServiceModule.forRoot({ serviceName: options.serviceName, kafka: options.kafka, redis: options.redis, topics: options.topics }),
+  ];
 }
