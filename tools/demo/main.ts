@@ -4,11 +4,14 @@
  * everything cleanly.
  *
  *   npm start [-- --duration SECONDS] [--rate EVENTS_PER_SECOND] [--users N]
+ *             [--replay FILE|dataset]   replay a JSON-lines events file (or the review dataset)
+ *                                       instead of the built-in feed; --rate 0 sends as fast as possible
  */
 import { parseArgs } from 'node:util';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
 import { SingleObjectSerde, TOPICS, allTopicSpecs, type CleanedText, type UserProfile } from '@profilestream/contracts';
-import { EventProducer } from '@profilestream/event-producer';
+import { EventProducer, mapReplayLine, type ReplayEvent } from '@profilestream/event-producer';
+import { findEventsFile, readEvents } from '../datasets/events-dataset';
 import { createKafka, provisionTopics, silentLog } from '@profilestream/kafka';
 import { ServiceProcess } from '../runtime/service-process';
 import { SampleFeed, type SampleEvent } from './sample-events';
@@ -18,6 +21,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '0' },
     rate: { type: 'string', default: '25' },
     users: { type: 'string', default: '40' },
+    replay: { type: 'string' },
   },
 });
 const durationS = Number(args.duration);
@@ -78,8 +82,10 @@ async function main(): Promise<void> {
     if (durationS > 0) setTimeout(resolve, durationS * 1000);
   }).then(() => (stopping = true));
 
-  const send = (e: SampleEvent): Promise<void> => {
+  const send = (e: SampleEvent | ReplayEvent): Promise<void> => {
     switch (e.kind) {
+      case 'deletion':
+        return producer.sendDeletion(e.value);
       case 'review':
         return producer.sendReview(e.value);
       case 'post':
@@ -90,7 +96,33 @@ async function main(): Promise<void> {
         return producer.sendItem(e.value);
     }
   };
+  const replayFile = args.replay === 'dataset' ? findEventsFile() : (args.replay ?? null);
+  if (args.replay && !replayFile) throw new Error('no dataset found for --replay dataset (set PROFILESTREAM_DATASET_DIR)');
+  const replaying = async (file: string) => {
+    let i = 0;
+    const t0 = Date.now();
+    let batch: Promise<void>[] = [];
+    for await (const line of readEvents(file)) {
+      if (stopping) break;
+      const mapped = mapReplayLine(line, i++, 'replay');
+      if ('error' in mapped) {
+        rejected++;
+        continue;
+      }
+      batch.push(send(mapped).then(() => void produced++, () => void rejected++));
+      if (batch.length >= 100) {
+        await Promise.all(batch);
+        batch = [];
+      }
+      if (rate > 0) {
+        const due = t0 + (i / rate) * 1000;
+        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      }
+    }
+    await Promise.all(batch);
+  };
   const feeding = (async () => {
+    if (replayFile) return replaying(replayFile);
     while (!stopping) {
       const tick = Date.now();
       await Promise.all(

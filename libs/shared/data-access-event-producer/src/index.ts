@@ -1,1 +1,2 @@
 export * from './event-producer';
+export * from './replay-mapping';

@@ -1,0 +1,59 @@
+import { ClickActionValues, type ClickAction, type ClickInput, type ItemInput, type PostInput, type ReviewInput, type UserDeletionInput } from '@profilestream/contracts';
+
+/**
+ * One line of a replay file (JSON lines, optionally gzipped), as platforms export events:
+ * `type` is review | post | click | item | deletion; `ts` is unix seconds (or `occurred_at` in
+ * epoch ms). The review dataset's own fields (`user_id`, `item_id`, `rating`, `text`, `seq`)
+ * are this shape.
+ */
+export interface ReplayLine {
+  type?: string;
+  ts?: number;
+  occurred_at?: number;
+  seq?: number;
+  event_id?: string;
+  user_id?: string;
+  item_id?: string;
+  text?: string | null;
+  rating?: number | null;
+  tags?: string[];
+  action?: string;
+  dwell_ms?: number | null;
+  title?: string;
+  description?: string;
+  categories?: string[];
+  platform?: string;
+}
+
+export type ReplayEvent =
+  | { kind: 'review'; value: ReviewInput }
+  | { kind: 'post'; value: PostInput }
+  | { kind: 'click'; value: ClickInput }
+  | { kind: 'item'; value: ItemInput }
+  | { kind: 'deletion'; value: UserDeletionInput };
+
+/** Maps a replay line onto the typed event it stands for, or says why it cannot be sent. */
+export function mapReplayLine(line: ReplayLine, index: number, platform = 'replay'): ReplayEvent | { error: string } {
+  const occurredAt = typeof line.occurred_at === 'number' ? line.occurred_at : typeof line.ts === 'number' ? Math.round(line.ts * 1000) : null;
+  if (occurredAt === null) return { error: 'missing_time' };
+  const eventId = line.event_id ?? `${line.type ?? 'event'}-${line.seq ?? index}`;
+  const userId = line.user_id ?? '';
+  const src = line.platform ?? platform;
+  switch (line.type ?? 'review') {
+    case 'review':
+      return { kind: 'review', value: { eventId, userId, itemId: line.item_id ?? '', text: line.text ?? '', rating: line.rating ?? null, platform: src, occurredAt } };
+    case 'post':
+      return { kind: 'post', value: { eventId, userId, text: line.text ?? '', tags: line.tags ?? [], platform: src, occurredAt } };
+    case 'click': {
+      const action = (line.action ?? 'click') as ClickAction;
+      if (!ClickActionValues.includes(action)) return { error: 'unknown_action' };
+      return { kind: 'click', value: { eventId, userId, itemId: line.item_id ?? '', action, dwellMs: line.dwell_ms ?? null, platform: src, occurredAt } };
+    }
+    case 'item':
+      return { kind: 'item', value: { itemId: line.item_id ?? '', title: line.title ?? '', description: line.description ?? line.text ?? '', categories: line.categories ?? [], occurredAt } };
+    case 'deletion':
+      return { kind: 'deletion', value: { userId, requestedAt: occurredAt } };
+    default:
+      return { error: 'unknown_type' };
+  }
+}
