@@ -10,11 +10,11 @@
 import { parseArgs } from 'node:util';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
 import { SingleObjectSerde, TOPICS, allTopicSpecs, type CleanedText, type UserProfile } from '@profilestream/contracts';
-import { EventProducer, mapReplayLine, type ReplayEvent } from '@profilestream/event-producer';
+import { EventProducer, mapReplayLine } from '@profilestream/event-producer';
 import { findEventsFile, readEvents } from '../datasets/events-dataset';
 import { createKafka, provisionTopics, silentLog } from '@profilestream/kafka';
 import { ServiceProcess } from '../runtime/service-process';
-import { SampleFeed, type SampleEvent } from './sample-events';
+import { SampleFeed } from './sample-events';
 
 const { values: args } = parseArgs({
   options: {
@@ -82,20 +82,6 @@ async function main(): Promise<void> {
     if (durationS > 0) setTimeout(resolve, durationS * 1000);
   }).then(() => (stopping = true));
 
-  const send = (e: SampleEvent | ReplayEvent): Promise<void> => {
-    switch (e.kind) {
-      case 'deletion':
-        return producer.sendDeletion(e.value);
-      case 'review':
-        return producer.sendReview(e.value);
-      case 'post':
-        return producer.sendPost(e.value);
-      case 'click':
-        return producer.sendClick(e.value);
-      case 'item':
-        return producer.sendItem(e.value);
-    }
-  };
   const replayFile = args.replay === 'dataset' ? findEventsFile() : (args.replay ?? null);
   if (args.replay && !replayFile) throw new Error('no dataset found for --replay dataset (set PROFILESTREAM_DATASET_DIR)');
   const replaying = async (file: string) => {
@@ -109,7 +95,7 @@ async function main(): Promise<void> {
         rejected++;
         continue;
       }
-      batch.push(send(mapped).then(() => void produced++, () => void rejected++));
+      batch.push(producer.send(mapped).then(() => void produced++, () => void rejected++));
       if (batch.length >= 100) {
         await Promise.all(batch);
         batch = [];
@@ -127,7 +113,7 @@ async function main(): Promise<void> {
       const tick = Date.now();
       await Promise.all(
         Array.from({ length: Math.max(1, Math.round(rate / 10)) }, () =>
-          send(feed.next(Date.now())).then(
+          producer.send(feed.next(Date.now())).then(
             () => void produced++,
             () => void rejected++,
           ),

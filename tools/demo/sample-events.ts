@@ -3,13 +3,11 @@
  * musical gear, writing reviews and posts (English and Chinese, sometimes with markup, personal
  * data, repeats or noise) and clicking on items. Deterministic for a given seed.
  */
-import type { ClickAction, ClickInput, ItemInput, PostInput, ReviewInput } from '@profilestream/contracts';
+import type { ClickAction, ItemInput } from '@profilestream/contracts';
+import type { PlatformEvent } from '@profilestream/event-producer';
 
-export type SampleEvent =
-  | { kind: 'review'; value: ReviewInput }
-  | { kind: 'post'; value: PostInput }
-  | { kind: 'click'; value: ClickInput }
-  | { kind: 'item'; value: ItemInput };
+/** The feed never erases users. */
+export type SampleEvent = Exclude<PlatformEvent, { kind: 'deletion' }>;
 
 interface Interest {
   category: string;

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
 import { ContractViolation, SerdeError } from '@profilestream/contracts';
-import { EventProducer, mapReplayLine, type ReplayEvent, type ReplayLine } from '@profilestream/event-producer';
+import { EventProducer, mapReplayLine, type ReplayLine } from '@profilestream/event-producer';
 import { silentLog } from '@profilestream/kafka';
 
 const { values } = parseArgs({
@@ -25,21 +25,6 @@ const { values } = parseArgs({
     platform: { type: 'string', default: 'replay' },
   },
 });
-
-function send(producer: EventProducer, e: ReplayEvent): Promise<void> {
-  switch (e.kind) {
-    case 'review':
-      return producer.sendReview(e.value);
-    case 'post':
-      return producer.sendPost(e.value);
-    case 'click':
-      return producer.sendClick(e.value);
-    case 'item':
-      return producer.sendItem(e.value);
-    case 'deletion':
-      return producer.sendDeletion(e.value);
-  }
-}
 
 async function main(): Promise<void> {
   if (!values.file) throw new Error('--file is required');
@@ -92,7 +77,7 @@ async function main(): Promise<void> {
       if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
     }
     inFlight.push(
-      send(producer, mapped).then(
+      producer.send(mapped).then(
         () => void (sent[mapped.kind] = (sent[mapped.kind] ?? 0) + 1),
         (err: unknown) => {
           reject(err instanceof ContractViolation || err instanceof SerdeError ? err.reason : 'send_failed');

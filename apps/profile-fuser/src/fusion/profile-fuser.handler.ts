@@ -1,5 +1,5 @@
-import { SerdeError, unpackFloat32, type Click, type EmbeddedText, type TopicCatalog, type UserDeletion, type ValueSerde } from '@profilestream/contracts';
-import { dlq, drop, ok, type BatchHandler, type ConsumedMessage, type Outcome } from '@profilestream/kafka';
+import { unpackFloat32, type Click, type EmbeddedText, type TopicCatalog, type UserDeletion, type ValueSerde } from '@profilestream/contracts';
+import { decodeMessage, dlq, drop, ok, type BatchHandler, type ConsumedMessage, type Outcome } from '@profilestream/kafka';
 import {
   FusionInputError,
   applyEvents,
@@ -76,17 +76,9 @@ export function profileFuserHandler(deps: FuserDeps): BatchHandler {
 async function decodeAll<T>(messages: ConsumedMessage[], serde: { decode(b: Buffer): Promise<T> }, outcomes: Outcome[]): Promise<Decoded<T>[]> {
   const out: Decoded<T>[] = [];
   for (let i = 0; i < messages.length; i++) {
-    const message = messages[i]!;
-    if (message.value === null) {
-      outcomes[i] = dlq('empty_payload', 'record has no value');
-      continue;
-    }
-    try {
-      out.push({ index: i, message, value: await serde.decode(message.value) });
-    } catch (err) {
-      if (err instanceof SerdeError && !err.retriable) outcomes[i] = dlq(err.reason, err.message);
-      else throw err;
-    }
+    const result = await decodeMessage(messages[i]!, (b) => serde.decode(b));
+    if ('outcome' in result) outcomes[i] = result.outcome;
+    else out.push({ index: i, message: messages[i]!, value: result.value });
   }
   return out;
 }

@@ -1,5 +1,5 @@
-import { SerdeError, type CleanedText, type TopicCatalog, type ValueSerde } from '@profilestream/contracts';
-import { dlq, drop, ok, type BatchHandler, type BatchingProducer, type ConsumedMessage, type Outcome } from '@profilestream/kafka';
+import { type CleanedText, type TopicCatalog, type ValueSerde } from '@profilestream/contracts';
+import { decodeMessage, dlq, drop, ok, type BatchHandler, type BatchingProducer, type ConsumedMessage, type Outcome } from '@profilestream/kafka';
 import { cleanSourceRecord, dedupOwner, type CleanRecordOptions, type SourceRecord } from './clean-record';
 import type { CleanerMetrics } from './cleaner.metrics';
 import type { DuplicateFilter } from './duplicate-filter';
@@ -73,14 +73,14 @@ export function textCleanerHandler(deps: TextCleanerDeps): BatchHandler {
 type Decision = { kind: 'ok'; record: CleanedText } | { kind: 'done'; outcome: Outcome };
 
 async function decide(deps: TextCleanerDeps, source: Source, message: ConsumedMessage, now: number): Promise<Decision> {
-  if (message.value === null) return dead(deps, source, 'empty_payload', 'record has no value');
-  let input: SourceRecord;
-  try {
-    input = await decodeAs(deps, source, message.value);
-  } catch (err) {
-    if (err instanceof SerdeError && !err.retriable) return dead(deps, source, err.reason, err.message);
-    throw err;
+  const decoded = await decodeMessage(message, (bytes) => decodeAs(deps, source, bytes));
+  if ('outcome' in decoded) {
+    const o = decoded.outcome;
+    // Undecodable input is dead-lettered; the outcome carries the serde's reason.
+    if (o.kind === 'dlq') deps.metrics.deadLettered.inc({ source, reason: o.reason });
+    return { kind: 'done', outcome: o };
   }
+  const input = decoded.value;
   const stopTimer = deps.metrics.cleaningSeconds.startTimer({ source });
   const decision = cleanSourceRecord(input, message.timestamp, now, deps.options);
   stopTimer();

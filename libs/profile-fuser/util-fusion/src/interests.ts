@@ -1,22 +1,15 @@
 import type { ScoredLabel } from '@profilestream/contracts';
+import { cosine } from '@profilestream/embedding';
 
 export interface InterestLabel {
   label: string;
   vector: Float32Array;
 }
 
-/** Cosine similarity; 0 when either vector is zero. */
+/** Cosine similarity of equal-length vectors; 0 when either is zero. */
 export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new RangeError(`cosine of vectors of dimension ${a.length} and ${b.length}`);
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+  return cosine(a, b);
 }
 
 /**

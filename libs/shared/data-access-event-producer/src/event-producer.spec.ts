@@ -21,6 +21,12 @@ describe('EventProducer validation', () => {
     });
   });
 
+  it('sends any platform event by its kind, with the same checks', async () => {
+    await expect(producer.send({ kind: 'review', value: { ...review, rating: 6 } })).rejects.toMatchObject({ reason: 'rating_out_of_range' });
+    await expect(producer.send({ kind: 'deletion', value: { userId: '', requestedAt: Date.now() } })).rejects.toMatchObject({ reason: 'missing_id' });
+    await expect(producer.send({ kind: 'click', value: { eventId: 'c', userId: 'u', itemId: 'i', action: 'like', platform: 'p', occurredAt: Date.now() } })).rejects.toThrow('producer is not connected');
+  });
+
   it('passes valid records on to the transport', async () => {
     await expect(producer.sendReview(review)).rejects.toThrow('producer is not connected');
     await expect(producer.sendDeletion({ userId: 'u1', requestedAt: Date.now() })).rejects.toThrow('producer is not connected');

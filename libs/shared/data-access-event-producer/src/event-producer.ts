@@ -23,6 +23,14 @@ import {
 import type { KafkaSettings } from '@profilestream/config';
 import { BatchingProducer, createKafka, topicSerde, type LogSink } from '@profilestream/kafka';
 
+/** Any event a platform publishes, tagged by kind. */
+export type PlatformEvent =
+  | { kind: 'review'; value: ReviewInput }
+  | { kind: 'post'; value: PostInput }
+  | { kind: 'click'; value: ClickInput }
+  | { kind: 'item'; value: ItemInput }
+  | { kind: 'deletion'; value: UserDeletionInput };
+
 type Validator<N extends SchemaName> = (value: SchemaTypes[N], now: number, limits: InputLimits) => Violation[];
 
 interface Channel<N extends SchemaName> {
@@ -86,23 +94,39 @@ export class EventProducer {
   }
 
   sendReview(review: ReviewInput): Promise<void> {
-    return this.send(this.channels.review, review, review.userId);
+    return this.publish(this.channels.review, review, review.userId);
   }
 
   sendPost(post: PostInput): Promise<void> {
-    return this.send(this.channels.post, post, post.userId);
+    return this.publish(this.channels.post, post, post.userId);
   }
 
   sendClick(click: ClickInput): Promise<void> {
-    return this.send(this.channels.click, click, click.userId);
+    return this.publish(this.channels.click, click, click.userId);
   }
 
   sendItem(item: ItemInput): Promise<void> {
-    return this.send(this.channels.item, item, item.itemId);
+    return this.publish(this.channels.item, item, item.itemId);
   }
 
   sendDeletion(deletion: UserDeletionInput): Promise<void> {
-    return this.send(this.channels.deletion, deletion, deletion.userId);
+    return this.publish(this.channels.deletion, deletion, deletion.userId);
+  }
+
+  /** Sends any platform event by its kind (replays, feeds). */
+  send(event: PlatformEvent): Promise<void> {
+    switch (event.kind) {
+      case 'review':
+        return this.sendReview(event.value);
+      case 'post':
+        return this.sendPost(event.value);
+      case 'click':
+        return this.sendClick(event.value);
+      case 'item':
+        return this.sendItem(event.value);
+      case 'deletion':
+        return this.sendDeletion(event.value);
+    }
   }
 
   /** Encodes and validates: throws before anything is sent. */
@@ -119,7 +143,7 @@ export class EventProducer {
     return bytes;
   }
 
-  private send<N extends SchemaName>(channel: Channel<N>, value: SchemaInputTypes[N], key: string): Promise<void> {
+  private publish<N extends SchemaName>(channel: Channel<N>, value: SchemaInputTypes[N], key: string): Promise<void> {
     let bytes: Buffer;
     try {
       bytes = this.encode(channel, value);

@@ -1,4 +1,5 @@
-import { ClickActionValues, type ClickAction, type ClickInput, type ItemInput, type PostInput, type ReviewInput, type UserDeletionInput } from '@profilestream/contracts';
+import { ClickActionValues, type ClickAction } from '@profilestream/contracts';
+import type { PlatformEvent } from './event-producer';
 
 /**
  * One line of a replay file (JSON lines, optionally gzipped), as platforms export events:
@@ -25,12 +26,7 @@ export interface ReplayLine {
   platform?: string;
 }
 
-export type ReplayEvent =
-  | { kind: 'review'; value: ReviewInput }
-  | { kind: 'post'; value: PostInput }
-  | { kind: 'click'; value: ClickInput }
-  | { kind: 'item'; value: ItemInput }
-  | { kind: 'deletion'; value: UserDeletionInput };
+export type ReplayEvent = PlatformEvent;
 
 /** Maps a replay line onto the typed event it stands for, or says why it cannot be sent. */
 export function mapReplayLine(line: ReplayLine, index: number, platform = 'replay'): ReplayEvent | { error: string } {

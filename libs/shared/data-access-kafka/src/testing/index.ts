@@ -25,7 +25,7 @@ export async function createTopic(admin: Admin, topic: string, partitions = 1, c
  * Reads a topic from the beginning until `count` records arrived or `timeoutMs` passed, with a
  * throwaway group, and returns what it read (fewer than `count` on timeout).
  */
-export async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs = 20_000): Promise<ConsumedMessage[]> {
+export async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs = 60_000): Promise<ConsumedMessage[]> {
   const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
   const out: ConsumedMessage[] = [];
   await consumer.connect();
@@ -53,8 +53,11 @@ export async function readTopic(kafka: Kafka, topic: string, count: number, time
   return out;
 }
 
-/** Polls `predicate` until it holds or `timeoutMs` passes; returns whether it held. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000, intervalMs = 50): Promise<boolean> {
+/**
+ * Polls `predicate` until it holds or `timeoutMs` passes; returns whether it held. The default is
+ * generous: on a broker that has just started, the first consumer group takes a while to form.
+ */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 60_000, intervalMs = 50): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await predicate()) return true;
