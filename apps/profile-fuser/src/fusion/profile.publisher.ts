@@ -70,10 +70,6 @@ export class ProfilePublisher {
     for (const [user, at] of this.lastPublishedAt) if (at < cutoff) this.lastPublishedAt.delete(user);
   }
 
-  pendingCount(): number {
-    return this.pending.size;
-  }
-
   private schedule(): void {
     if (this.timer || this.pending.size === 0) return;
     this.timer = setTimeout(() => {

@@ -81,11 +81,6 @@ export class EncodingEngine {
     return promise;
   }
 
-  /** Token count a text would have (capped at the model maximum), without queueing it. */
-  countTokens(text: string): number {
-    return this.tokenizer.encode(text).ids.length;
-  }
-
   private pump(): void {
     if (this.pending.size === 0) return;
     let idle = this.pool.idleWorkers();
