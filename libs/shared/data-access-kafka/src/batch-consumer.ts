@@ -76,6 +76,7 @@ export class BatchConsumer {
   private crashed: string | null = null;
   private lastFetchAt = 0;
   private starting: Promise<void> | null = null;
+  private stopRequested = false;
 
   constructor(
     kafka: Kafka,
@@ -87,13 +88,16 @@ export class BatchConsumer {
       heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 500,
-      // After a crash kafkajs restarts the consumer on its own; never once we are stopping, or a
-      // zombie member would rejoin the group and hold partitions nobody consumes.
-      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => this.running },
+      // After a crash kafkajs disconnects (emitting STOP) and then restarts the consumer on its own;
+      // never once we asked it to stop, or a zombie member would rejoin the group and hold
+      // partitions nobody consumes. (`running` cannot decide: the crash's own STOP clears it.)
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => !this.stopRequested },
     });
     const { events } = this.consumer;
     this.consumer.on(events.GROUP_JOIN, () => {
       this.joined = true;
+      // A consumer restarted after a crash is running again (the crash's STOP had cleared it).
+      this.running = !this.stopRequested;
     });
     this.consumer.on(events.FETCH_START, () => {
       this.lastFetchAt = Date.now();
@@ -128,6 +132,7 @@ export class BatchConsumer {
 
   /** Finishes the chunk in flight, commits what was resolved, leaves the group. */
   async stop(): Promise<void> {
+    this.stopRequested = true;
     this.running = false;
     // A stop during start-up waits for it: disconnecting a half-started consumer leaves it joining.
     await this.starting?.catch(() => undefined);
