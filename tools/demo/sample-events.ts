@@ -6,8 +6,8 @@
 import type { ClickAction, ItemInput } from '@profilestream/contracts';
 import type { PlatformEvent } from '@profilestream/event-producer';
 
-/** The feed never erases users. */
-export type SampleEvent = Exclude<PlatformEvent, { kind: 'deletion' }>;
+/** What users do in the feed (the catalogue comes separately; the feed never erases users). */
+export type SampleEvent = Extract<PlatformEvent, { kind: 'review' | 'post' | 'click' }>;
 
 interface Interest {
   category: string;
