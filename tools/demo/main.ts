@@ -5,7 +5,8 @@
  *
  *   npm start [-- --duration SECONDS] [--rate EVENTS_PER_SECOND] [--users N]
  *             [--replay FILE|dataset]   replay a JSON-lines events file (or the review dataset)
- *                                       instead of the built-in feed; --rate 0 sends as fast as possible
+ *                                       instead of the built-in feed, at --rate events/s (0: as fast
+ *                                       as possible) or at --speedup X times its original timing
  */
 import { parseArgs } from 'node:util';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
@@ -14,6 +15,7 @@ import { EventProducer, mapReplayLine } from '@profilestream/event-producer';
 import { findEventsFile, readEvents } from '../datasets/events-dataset';
 import { createKafka, provisionTopics, silentLog } from '@profilestream/kafka';
 import { ServiceProcess } from '../runtime/service-process';
+import { Pacer, pacingFrom } from '../replay/pacing';
 import { SampleFeed } from './sample-events';
 
 const { values: args } = parseArgs({
@@ -22,6 +24,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '25' },
     users: { type: 'string', default: '40' },
     replay: { type: 'string' },
+    speedup: { type: 'string' },
   },
 });
 const durationS = Number(args.duration);
@@ -86,7 +89,7 @@ async function main(): Promise<void> {
   if (args.replay && !replayFile) throw new Error('no dataset found for --replay dataset (set PROFILESTREAM_DATASET_DIR)');
   const replaying = async (file: string) => {
     let i = 0;
-    const t0 = Date.now();
+    const pacer = new Pacer(pacingFrom({ rate: args.rate, speedup: args.speedup }), Date.now());
     let batch: Promise<void>[] = [];
     for await (const line of readEvents(file)) {
       if (stopping) break;
@@ -100,10 +103,7 @@ async function main(): Promise<void> {
         await Promise.all(batch);
         batch = [];
       }
-      if (rate > 0) {
-        const due = t0 + (i / rate) * 1000;
-        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-      }
+      await pacer.wait(mapped.kind === 'deletion' ? mapped.value.requestedAt : mapped.value.occurredAt);
     }
     await Promise.all(batch);
   };

@@ -14,6 +14,7 @@ import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config
 import { ContractViolation, SerdeError } from '@profilestream/contracts';
 import { EventProducer, mapReplayLine, type ReplayLine } from '@profilestream/event-producer';
 import { silentLog } from '@profilestream/kafka';
+import { Pacer, pacingFrom } from './pacing';
 
 const { values } = parseArgs({
   options: {
@@ -28,8 +29,7 @@ const { values } = parseArgs({
 
 async function main(): Promise<void> {
   if (!values.file) throw new Error('--file is required');
-  const rate = Number(values.rate);
-  const speedup = values.speedup ? Number(values.speedup) : null;
+  const pacing = pacingFrom(values);
   const limit = values.limit ? Number(values.limit) : Infinity;
   const producer = new EventProducer(toKafkaSettings(parseEnv(kafkaEnvSchema, process.env), 'replay'), silentLog);
   await producer.connect();
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     rejected[reason] = (rejected[reason] ?? 0) + 1;
   };
   const started = Date.now();
-  let firstEventAt: number | null = null;
+  const pacer = new Pacer(pacing, started);
   let index = 0;
   let inFlight: Promise<void>[] = [];
   const progress = setInterval(() => {
@@ -66,16 +66,7 @@ async function main(): Promise<void> {
       reject(mapped.error);
       continue;
     }
-    // Pacing: original timing compressed by --speedup, else a fixed rate, else as fast as possible.
-    if (speedup) {
-      const at = 'requestedAt' in mapped.value ? mapped.value.requestedAt : mapped.value.occurredAt;
-      firstEventAt ??= at;
-      const due = started + (at - firstEventAt) / speedup;
-      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-    } else if (!values.asap) {
-      const due = started + (i / rate) * 1000;
-      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-    }
+    await pacer.wait(mapped.kind === 'deletion' ? mapped.value.requestedAt : mapped.value.occurredAt);
     inFlight.push(
       producer.send(mapped).then(
         () => void (sent[mapped.kind] = (sent[mapped.kind] ?? 0) + 1),
