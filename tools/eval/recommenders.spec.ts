@@ -1,0 +1,50 @@
+import { packFloat32, type UserProfile } from '@profilestream/contracts';
+import { ItemVectors, popularity, popularityPrior, profileVectors } from './recommenders';
+
+describe('popularity', () => {
+  it('counts training interactions per catalogue item and scales log counts to [0, 1]', () => {
+    const pop = popularity(['a', 'b', 'c'], ['a', 'b', 'a', 'zz', 'a']);
+    expect([...pop]).toEqual([3, 1, 0]);
+    const prior = popularityPrior(pop);
+    expect(prior[0]).toBe(1);
+    expect(prior[1]).toBeCloseTo(Math.log(2) / Math.log(4), 12);
+    expect(prior[2]).toBe(0);
+  });
+});
+
+describe('ItemVectors', () => {
+  it('averages normalised vectors per item and scores by cosine; items without vectors rank last', () => {
+    const items = ItemVectors.fromMeans(['a', 'b', 'c'], 2, [
+      { itemId: 'a', vector: Float32Array.of(10, 0) },
+      { itemId: 'a', vector: Float32Array.of(0, 1) },
+      { itemId: 'b', vector: Float32Array.of(0, 3) },
+      { itemId: 'unknown', vector: Float32Array.of(1, 1) },
+    ]);
+    expect(items.withVectors).toBe(2);
+    const scores = items.scores(Float32Array.of(0, 1));
+    expect(scores[0]).toBeCloseTo(Math.SQRT1_2, 6);
+    expect(scores[1]).toBeCloseTo(1, 6);
+    expect(scores[2]).toBe(-Infinity);
+  });
+
+  it('refuses vectors of another dimension', () => {
+    expect(() => ItemVectors.fromMeans(['a'], 3, [{ itemId: 'a', vector: Float32Array.of(1, 0) }])).toThrow(/2 dimensions, expected 3/);
+  });
+});
+
+describe('profileVectors', () => {
+  const vector = (name: string, v: number[], weight: number) => ({ name, halfLifeMs: 1, vector: packFloat32(v), weight, refTime: 0 });
+  const profile = {
+    dim: 2,
+    horizons: [vector('1d', [1, 0], 0.5), vector('7d', [0, 2], 3), vector('90d', [0, 0], 0)],
+    channels: [vector('review', [3, 4], 2), vector('click', [0, 0], 0)],
+  } as unknown as UserProfile;
+
+  it('gives each horizon and channel with evidence as a unit vector, and their fusion', () => {
+    const vs = profileVectors(profile);
+    expect([...vs.keys()].sort()).toEqual(['channel:review', 'fused', 'horizon:1d', 'horizon:7d']);
+    expect([...vs.get('channel:review')!]).toEqual([expect.closeTo(0.6, 6), expect.closeTo(0.8, 6)]);
+    // The 1d and 7d directions count alike, whatever their weights.
+    expect([...vs.get('fused')!]).toEqual([expect.closeTo(Math.SQRT1_2, 6), expect.closeTo(Math.SQRT1_2, 6)]);
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * Scorers over the training catalogue: popularity, dense vectors (item embeddings against a
+ * profile vector), and the profile's vectors by horizon and channel.
+ */
+import { unpackFloat32, type UserProfile } from '@profilestream/contracts';
+
+/** Training interactions per catalogue item. */
+export function popularity(catalogue: readonly string[], interactions: Iterable<string>): Float64Array {
+  const index = new Map(catalogue.map((id, i) => [id, i]));
+  const out = new Float64Array(catalogue.length);
+  for (const itemId of interactions) {
+    const i = index.get(itemId);
+    if (i !== undefined) out[i]!++;
+  }
+  return out;
+}
+
+/** log(1 + popularity), scaled to [0, 1]: comparable with a cosine in a blend. */
+export function popularityPrior(pop: Float64Array): Float64Array {
+  let max = 0;
+  for (const p of pop) max = Math.max(max, p);
+  return Float64Array.from(pop, (p) => (max > 0 ? Math.log1p(p) / Math.log1p(max) : 0));
+}
+
+export function normalise(v: Float32Array): Float32Array | null {
+  let n = 0;
+  for (const x of v) n += x * x;
+  if (n === 0 || !Number.isFinite(n)) return null;
+  const inv = 1 / Math.sqrt(n);
+  return Float32Array.from(v, (x) => x * inv);
+}
+
+/** Unit item vectors in catalogue order; items without one score -Infinity (ranked last). */
+export class ItemVectors {
+  private readonly data: Float32Array;
+  private readonly present: Uint8Array;
+
+  constructor(
+    readonly catalogue: readonly string[],
+    readonly dim: number,
+  ) {
+    this.data = new Float32Array(catalogue.length * dim);
+    this.present = new Uint8Array(catalogue.length);
+  }
+
+  /** Mean direction of the given vectors per item (each input vector normalised first). */
+  static fromMeans(catalogue: readonly string[], dim: number, vectors: Iterable<{ itemId: string; vector: Float32Array }>): ItemVectors {
+    const index = new Map(catalogue.map((id, i) => [id, i]));
+    const sums = new Float64Array(catalogue.length * dim);
+    for (const { itemId, vector } of vectors) {
+      const i = index.get(itemId);
+      const unit = normalise(vector);
+      if (i === undefined || !unit) continue;
+      if (unit.length !== dim) throw new Error(`item ${itemId}: vector of ${unit.length} dimensions, expected ${dim}`);
+      for (let d = 0; d < dim; d++) sums[i * dim + d]! += unit[d]!;
+    }
+    const out = new ItemVectors(catalogue, dim);
+    for (let i = 0; i < catalogue.length; i++) {
+      const unit = normalise(Float32Array.from(sums.subarray(i * dim, (i + 1) * dim)));
+      if (unit) out.set(i, unit);
+    }
+    return out;
+  }
+
+  set(i: number, unit: Float32Array): void {
+    this.data.set(unit, i * this.dim);
+    this.present[i] = 1;
+  }
+
+  get withVectors(): number {
+    return this.present.reduce((a, b) => a + b, 0);
+  }
+
+  /** Cosine of a unit query with every item. */
+  scores(query: Float32Array): Float64Array {
+    const out = new Float64Array(this.catalogue.length);
+    for (let i = 0; i < out.length; i++) {
+      if (!this.present[i]) {
+        out[i] = -Infinity;
+        continue;
+      }
+      let s = 0;
+      const base = i * this.dim;
+      for (let d = 0; d < this.dim; d++) s += this.data[base + d]! * query[d]!;
+      out[i] = s;
+    }
+    return out;
+  }
+}
+
+/**
+ * The profile's unit vectors to rank with: each horizon alone (`horizon:7d`), each channel alone
+ * (`channel:review`), and `fused`, the horizons with evidence summed as unit vectors (short and
+ * long memory counted alike). Absent when the profile has no evidence there.
+ */
+export function profileVectors(profile: UserProfile): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  const fused = new Float32Array(profile.dim);
+  let any = false;
+  for (const h of profile.horizons) {
+    const unit = h.weight > 0 ? normalise(unpackFloat32(h.vector)) : null;
+    if (!unit) continue;
+    out.set(`horizon:${h.name}`, unit);
+    for (let d = 0; d < unit.length; d++) fused[d]! += unit[d]!;
+    any = true;
+  }
+  for (const c of profile.channels) {
+    const unit = c.weight > 0 ? normalise(unpackFloat32(c.vector)) : null;
+    if (unit) out.set(`channel:${c.name}`, unit);
+  }
+  const unitFused = any ? normalise(fused) : null;
+  if (unitFused) out.set('fused', unitFused);
+  return out;
+}

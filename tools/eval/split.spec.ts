@@ -1,0 +1,44 @@
+import type { DatasetEvent } from '../datasets/events-dataset';
+import { leaveLastOut } from './split';
+
+const ev = (seq: number, user: string, item: string, ts: number, type = 'review'): DatasetEvent => ({ ts, seq, user_id: user, item_id: item, type, rating: 5, text: `${user} on ${item}` });
+
+describe('leaveLastOut', () => {
+  const events = [
+    ev(0, 'u1', 'i1', 100),
+    ev(1, 'u2', 'i2', 100),
+    ev(2, 'u1', 'i2', 200),
+    ev(3, 'u1', 'i3', 300),
+    ev(4, 'u1', 'i4', 300), // same day as i3: source order decides which is last
+    ev(5, 'u2', 'i1', 150),
+    ev(6, 'u3', 'i5', 50), // u3 has 2 interactions: not evaluated, but trains
+    ev(7, 'u3', 'i1', 60),
+    ev(8, 'u2', 'i3', 400),
+    ev(9, 'u1', 'i9', 250, 'post'),
+  ];
+
+  it('holds out each eligible user\'s last interaction, ties broken by source order', () => {
+    const split = leaveLastOut(events);
+    expect(split.test).toEqual([
+      { userId: 'u1', itemId: 'i4', ts: 300, seq: 4 },
+      { userId: 'u2', itemId: 'i3', ts: 400, seq: 8 },
+    ]);
+  });
+
+  it('trains on everything before the held-out events, in time order, other users included', () => {
+    const split = leaveLastOut(events);
+    expect(split.train.map((e) => e.seq)).toEqual([6, 7, 0, 1, 5, 2, 9, 3]);
+    expect(split.trainItems.get('u1')).toEqual(new Set(['i1', 'i2', 'i3']));
+    expect(split.trainItems.get('u2')).toEqual(new Set(['i2', 'i1']));
+    expect(split.trainItems.has('u3')).toBe(false);
+  });
+
+  it('builds the candidate catalogue from training interactions in source order', () => {
+    // i4 appears only as a held-out item, so it is not a candidate.
+    expect(leaveLastOut(events).catalogue).toEqual(['i1', 'i2', 'i3', 'i5']);
+  });
+
+  it('honours the minimum number of interactions', () => {
+    expect(leaveLastOut(events, 2).test.map((t) => t.userId)).toEqual(['u1', 'u2', 'u3']);
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * Chronological leave-last-out: each user's last interaction (by time, then source order) is held
+ * out; everything before it is training data. The protocol of the dataset's reference floors.
+ */
+import type { DatasetEvent } from '../datasets/events-dataset';
+
+/** Event types that are interactions with an item (what is predicted and what is excluded). */
+const INTERACTIONS = new Set(['review', 'click']);
+
+export interface HeldOut {
+  userId: string;
+  itemId: string;
+  ts: number;
+  seq: number;
+}
+
+export interface Split {
+  /** Training events in stream order (time, then source order). */
+  train: DatasetEvent[];
+  /** One held-out interaction per evaluated user. */
+  test: HeldOut[];
+  /** Items seen in training interactions, in order of first appearance in the source: the candidates, and the tie-break order. */
+  catalogue: string[];
+  /** Each evaluated user's training items (excluded from their ranking). */
+  trainItems: Map<string, Set<string>>;
+}
+
+const byTime = (a: DatasetEvent, b: DatasetEvent) => a.ts - b.ts || a.seq - b.seq;
+
+/**
+ * Users with at least `minInteractions` interactions are evaluated on their last one. Events of
+ * an evaluated user after the held-out interaction are dropped too, so nothing from the future
+ * reaches training; other users' events all train.
+ */
+export function leaveLastOut(events: readonly DatasetEvent[], minInteractions = 3): Split {
+  const sorted = [...events].sort(byTime);
+  const byUser = new Map<string, DatasetEvent[]>();
+  for (const e of sorted) {
+    if (!INTERACTIONS.has(e.type)) continue;
+    const list = byUser.get(e.user_id) ?? [];
+    list.push(e);
+    byUser.set(e.user_id, list);
+  }
+  const heldOut = new Map<string, DatasetEvent>();
+  for (const [userId, list] of byUser) if (list.length >= minInteractions) heldOut.set(userId, list[list.length - 1]!);
+
+  const train = sorted.filter((e) => {
+    const last = heldOut.get(e.user_id);
+    return !last || byTime(e, last) < 0;
+  });
+  const bySource = [...train].sort((a, b) => a.seq - b.seq);
+  const catalogue: string[] = [];
+  const seen = new Set<string>();
+  for (const e of bySource) {
+    if (!INTERACTIONS.has(e.type) || seen.has(e.item_id)) continue;
+    seen.add(e.item_id);
+    catalogue.push(e.item_id);
+  }
+  const trainItems = new Map<string, Set<string>>();
+  for (const userId of heldOut.keys()) trainItems.set(userId, new Set());
+  for (const e of train) if (INTERACTIONS.has(e.type)) trainItems.get(e.user_id)?.add(e.item_id);
+  const test = [...heldOut.values()].map((e) => ({ userId: e.user_id, itemId: e.item_id, ts: e.ts, seq: e.seq })).sort((a, b) => (a.userId < b.userId ? -1 : 1));
+  return { train, test, catalogue, trainItems };
+}

@@ -1,0 +1,146 @@
+/**
+ * The whole pipeline on this machine for commands that measure it (evaluation, benchmarks): the
+ * three built services as separate processes on local Kafka and Redis, isolated from any other
+ * run by a topic and key prefix, a typed producer into it, and a way to know when every stage has
+ * caught up.
+ */
+import { kafkaEnvSchema, parseEnv, toKafkaSettings, type KafkaSettings } from '@profilestream/config';
+import { SingleObjectSerde, allTopicSpecs, topicCatalog, type TopicCatalog, type UserProfile } from '@profilestream/contracts';
+import { EventProducer } from '@profilestream/event-producer';
+import { createKafka, provisionTopics, readTopicToEnd, silentLog, type Admin, type Kafka } from '@profilestream/kafka';
+import { ServiceProcess, type ServiceProcessOptions } from './service-process';
+
+export type ServiceName = ServiceProcessOptions['name'];
+
+export interface LocalPipelineOptions {
+  /** Topic, consumer-group and Redis key prefix of this run, e.g. `eval-lx3k.`. */
+  prefix: string;
+  /** text-cleaner listens on basePort, encoder on +1, profile-fuser on +2. */
+  basePort: number;
+  partitions?: number;
+  /** Extra environment per service (LOG_LEVEL, ENCODER_WORKERS, …). */
+  env?: Partial<Record<ServiceName, Record<string, string>>>;
+  logDir?: string;
+}
+
+/** Consumer groups as the services name them, with the topics each consumes. */
+function consumedTopics(topics: TopicCatalog): Record<ServiceName, string[]> {
+  return {
+    'text-cleaner': [topics.reviews.name, topics.posts.name, topics.items.name],
+    encoder: [topics.textsCleaned.name],
+    'profile-fuser': [topics.textsEmbedded.name, topics.clicks.name, topics.userDeletions.name],
+  };
+}
+
+export class LocalPipeline {
+  readonly settings: KafkaSettings;
+  readonly topics: TopicCatalog;
+  readonly kafka: Kafka;
+  readonly services: Record<ServiceName, ServiceProcess>;
+  private admin: Admin | null = null;
+
+  constructor(private readonly options: LocalPipelineOptions) {
+    this.settings = { ...toKafkaSettings(parseEnv(kafkaEnvSchema, process.env), 'pipeline-driver'), topicPrefix: options.prefix };
+    this.topics = topicCatalog(options.prefix);
+    this.kafka = createKafka(this.settings, silentLog);
+    const partitions = String(options.partitions ?? 3);
+    const service = (name: ServiceName, port: number) =>
+      new ServiceProcess({
+        name,
+        port,
+        logDir: options.logDir,
+        env: { LOG_LEVEL: 'warn', KAFKA_TOPIC_PARTITIONS: partitions, KAFKA_TOPIC_PREFIX: options.prefix, REDIS_KEY_PREFIX: options.prefix, ...options.env?.[name] },
+      });
+    this.services = {
+      'text-cleaner': service('text-cleaner', options.basePort),
+      encoder: service('encoder', options.basePort + 1),
+      'profile-fuser': service('profile-fuser', options.basePort + 2),
+    };
+  }
+
+  /** Provisions every topic of the run, starts the services and waits until all are ready. */
+  async start(readyTimeoutMs = 120_000): Promise<void> {
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    await provisionTopics(this.admin, allTopicSpecs(this.topics), { replicationFactor: 1, partitions: this.options.partitions ?? 3 });
+    for (const s of Object.values(this.services)) s.start();
+    await Promise.all(Object.values(this.services).map((s) => s.waitReady(readyTimeoutMs)));
+  }
+
+  /** A typed producer into this run's input topics (connect and disconnect it yourself). */
+  producer(): EventProducer {
+    return new EventProducer(this.settings, silentLog);
+  }
+
+  /** Messages every stage still has to consume: end offsets minus committed offsets, per service. */
+  async lag(): Promise<Record<ServiceName, number>> {
+    const admin = this.requireAdmin();
+    const out = { 'text-cleaner': 0, encoder: 0, 'profile-fuser': 0 };
+    for (const [name, topics] of Object.entries(consumedTopics(this.topics)) as [ServiceName, string[]][]) {
+      const committed = await admin.fetchOffsets({ groupId: `${this.options.prefix}${name}`, topics });
+      for (const topic of topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const done = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]));
+        for (const p of ends) out[name] += Math.max(0, Number(p.high) - (done.get(p.partition) ?? 0));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Resolves once every stage has consumed everything produced so far, twice in a row (a stage
+   * may still be writing to the next topic while its own offsets are already committed), plus
+   * `settleMs` for the fuser's rate-limited last publishes.
+   */
+  async waitDrained(options: { timeoutMs?: number; pollMs?: number; settleMs?: number; onPoll?: (lag: Record<ServiceName, number>) => void } = {}): Promise<void> {
+    const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
+    let quiet = 0;
+    while (quiet < 2) {
+      if (Date.now() > deadline) throw new Error(`pipeline not drained in time: lag ${JSON.stringify(await this.lag())}`);
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
+      const lag = await this.lag();
+      options.onPoll?.(lag);
+      quiet = Object.values(lag).every((n) => n === 0) ? quiet + 1 : 0;
+    }
+    await new Promise((r) => setTimeout(r, options.settleMs ?? 2500));
+  }
+
+  /** The latest published profile per user (tombstoned users left out). */
+  async profiles(): Promise<Map<string, UserProfile>> {
+    const serde = new SingleObjectSerde('UserProfile');
+    const out = new Map<string, UserProfile>();
+    await readTopicToEnd(this.kafka, this.topics.profiles.name, (m) => {
+      const key = m.key?.toString() ?? '';
+      if (!m.value) out.delete(key);
+      else {
+        const profile = serde.decodeSync(m.value);
+        if ((out.get(key)?.version ?? -1) < profile.version) out.set(key, profile);
+      }
+    });
+    return out;
+  }
+
+  /** Peak resident memory of each service so far, MiB. */
+  peakRssMiB(): Record<ServiceName, number> {
+    const out = { 'text-cleaner': 0, encoder: 0, 'profile-fuser': 0 };
+    for (const [name, s] of Object.entries(this.services) as [ServiceName, ServiceProcess][]) out[name] = Math.round(s.peakRssMiB() ?? 0);
+    return out;
+  }
+
+  /** Stops the services (SIGTERM, drained) and deletes the run's topics. */
+  async stop(options: { deleteTopics?: boolean } = {}): Promise<void> {
+    await Promise.all(Object.values(this.services).map((s) => s.stop()));
+    if (!this.admin) return;
+    if (options.deleteTopics ?? true) {
+      const names = allTopicSpecs(this.topics).map((t) => t.name);
+      await this.admin.deleteTopics({ topics: names }).catch(() => undefined);
+    }
+    await this.admin.disconnect();
+    this.admin = null;
+  }
+
+  private requireAdmin(): Admin {
+    if (!this.admin) throw new Error('pipeline not started');
+    return this.admin;
+  }
+}
