@@ -32,7 +32,7 @@ function flopsPerText(c: BertShape, l: number): number {
   return 2 * perTokenParams * l + 4 * c.num_hidden_layers * c.hidden_size * l * l;
 }
 
-async function timeEngine(variant: ModelVariant, texts: string[]): Promise<{ seconds: number; workers: number }> {
+export async function timeEngine(variant: ModelVariant, texts: string[]): Promise<{ seconds: number; workers: number }> {
   const bundle = await loadModelBundle(MODEL_DIR, variant);
   const workers = availableParallelism();
   const pool = new InferencePool(bundle, { size: workers, provider: 'cpu', intraOpNumThreads: 1, projection: null });

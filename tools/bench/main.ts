@@ -7,11 +7,13 @@ import { report, type BenchResult } from './bench-harness';
 import { benchCleaner } from './cleaner.bench';
 import { benchEncoder } from './encoder.bench';
 import { benchFuser } from './fuser.bench';
+import { benchPipeline } from './pipeline.bench';
 
 const benches: Record<string, () => Promise<BenchResult | null>> = {
   cleaner: benchCleaner,
   encoder: benchEncoder,
   fuser: benchFuser,
+  pipeline: benchPipeline,
 };
 
 async function main(): Promise<void> {

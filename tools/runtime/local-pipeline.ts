@@ -4,10 +4,11 @@
  * run by a topic and key prefix, a typed producer into it, and a way to know when every stage has
  * caught up.
  */
-import { kafkaEnvSchema, parseEnv, toKafkaSettings, type KafkaSettings } from '@profilestream/config';
+import { kafkaEnvSchema, parseEnv, redisEnvSchema, toKafkaSettings, toRedisSettings, type KafkaSettings } from '@profilestream/config';
 import { SingleObjectSerde, allTopicSpecs, topicCatalog, type TopicCatalog, type UserProfile } from '@profilestream/contracts';
 import { EventProducer } from '@profilestream/event-producer';
 import { createKafka, provisionTopics, readTopicToEnd, silentLog, type Admin, type Kafka } from '@profilestream/kafka';
+import { createRedis } from '@profilestream/redis';
 import { ServiceProcess, type ServiceProcessOptions } from './service-process';
 
 export type ServiceName = ServiceProcessOptions['name'];
@@ -90,19 +91,25 @@ export class LocalPipeline {
   /**
    * Resolves once every stage has consumed everything produced so far, twice in a row (a stage
    * may still be writing to the next topic while its own offsets are already committed), plus
-   * `settleMs` for the fuser's rate-limited last publishes.
+   * `settleMs` for the fuser's rate-limited last publishes. Returns when the first of the quiet
+   * polls was seen (epoch ms): when the pipeline had caught up.
    */
-  async waitDrained(options: { timeoutMs?: number; pollMs?: number; settleMs?: number; onPoll?: (lag: Record<ServiceName, number>) => void } = {}): Promise<void> {
+  async waitDrained(options: { timeoutMs?: number; pollMs?: number; settleMs?: number; onPoll?: (lag: Record<ServiceName, number>) => void } = {}): Promise<number> {
     const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
+    let quietSince = 0;
     let quiet = 0;
     while (quiet < 2) {
       if (Date.now() > deadline) throw new Error(`pipeline not drained in time: lag ${JSON.stringify(await this.lag())}`);
       await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
+      const polledAt = Date.now();
       const lag = await this.lag();
       options.onPoll?.(lag);
-      quiet = Object.values(lag).every((n) => n === 0) ? quiet + 1 : 0;
+      const idle = Object.values(lag).every((n) => n === 0);
+      if (idle && quiet === 0) quietSince = polledAt;
+      quiet = idle ? quiet + 1 : 0;
     }
     await new Promise((r) => setTimeout(r, options.settleMs ?? 2500));
+    return quietSince;
   }
 
   /** The latest published profile per user (tombstoned users left out). */
@@ -127,16 +134,29 @@ export class LocalPipeline {
     return out;
   }
 
-  /** Stops the services (SIGTERM, drained) and deletes the run's topics. */
-  async stop(options: { deleteTopics?: boolean } = {}): Promise<void> {
+  /** Stops the services (SIGTERM, drained), then deletes the run's topics and Redis keys unless kept. */
+  async stop(options: { keepData?: boolean } = {}): Promise<void> {
     await Promise.all(Object.values(this.services).map((s) => s.stop()));
     if (!this.admin) return;
-    if (options.deleteTopics ?? true) {
-      const names = allTopicSpecs(this.topics).map((t) => t.name);
-      await this.admin.deleteTopics({ topics: names }).catch(() => undefined);
+    if (!options.keepData) {
+      await this.admin.deleteTopics({ topics: allTopicSpecs(this.topics).map((t) => t.name) }).catch(() => undefined);
+      await this.deleteRedisKeys();
     }
     await this.admin.disconnect();
     this.admin = null;
+  }
+
+  private async deleteRedisKeys(): Promise<void> {
+    const redis = createRedis(toRedisSettings(parseEnv(redisEnvSchema, process.env)), 'pipeline-driver');
+    try {
+      await redis.connect();
+      if (!('scanStream' in redis)) return; // a cluster: leave cleanup to key expiry
+      for await (const keys of redis.scanStream({ match: `${this.options.prefix}*`, count: 1000 })) {
+        if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
+      }
+    } finally {
+      redis.disconnect();
+    }
   }
 
   private requireAdmin(): Admin {

@@ -68,9 +68,14 @@ export class ServiceProcess {
     throw new Error(`${this.options.name} not ready after ${timeoutMs} ms:\n${this.logTail()}`);
   }
 
+  /** The service's /metrics exposition. */
+  async metricsText(): Promise<string> {
+    return (await fetch(`${this.baseUrl}/metrics`)).text();
+  }
+
   /** Current value of a metric (summed over its series) from /metrics. */
   async metric(name: string, filter: (labels: string) => boolean = () => true): Promise<number> {
-    const text = await (await fetch(`${this.baseUrl}/metrics`)).text();
+    const text = await this.metricsText();
     let sum = 0;
     for (const line of text.split('\n')) {
       if (!line.startsWith(name)) continue;

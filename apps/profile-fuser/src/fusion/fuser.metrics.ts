@@ -31,7 +31,7 @@ export class FuserMetrics {
     this.eventToProfileSeconds = new Histogram({
       name: `${prefix}_event_to_profile_seconds`,
       help: 'Publish time minus the arrival of the newest event folded into it at the first service.',
-      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 30, 60, 120, 300],
       registers,
     });
     this.clicksWithoutVector = new Counter({ name: `${prefix}_clicks_without_item_vector_total`, help: 'Clicks on items with no vector yet: counters updated, vectors not.', registers });
