@@ -9,12 +9,10 @@
  *                                       as possible) or at --speedup X times its original timing
  */
 import { parseArgs } from 'node:util';
-import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
-import { SingleObjectSerde, TOPICS, allTopicSpecs, type CleanedText, type UserProfile } from '@profilestream/contracts';
-import { EventProducer, mapReplayLine } from '@profilestream/event-producer';
+import { SingleObjectSerde, TOPICS, type CleanedText, type UserProfile } from '@profilestream/contracts';
+import { mapReplayLine } from '@profilestream/event-producer';
 import { findEventsFile, readEvents } from '../datasets/events-dataset';
-import { createKafka, provisionTopics, silentLog } from '@profilestream/kafka';
-import { ServiceProcess } from '../runtime/service-process';
+import { LocalPipeline } from '../runtime/local-pipeline';
 import { Pacer, pacingFrom } from '../replay/pacing';
 import { SampleFeed } from './sample-events';
 
@@ -31,26 +29,22 @@ const durationS = Number(args.duration);
 const rate = Number(args.rate);
 const users = Number(args.users);
 
-const services = [
-  new ServiceProcess({ name: 'text-cleaner', port: 8081, env: { KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info' } }),
-  new ServiceProcess({ name: 'encoder', port: 8082, env: { KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info', ENCODER_WORKERS: '1' } }),
-  new ServiceProcess({ name: 'profile-fuser', port: 8083, env: { KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info' } }),
-];
+// The services' own ports and topic names; every topic provisioned up front (clicks.v1 before
+// profile-fuser exists included). The demo's data stays when it stops.
+const pipeline = new LocalPipeline({
+  prefix: '',
+  basePort: 8081,
+  env: { 'text-cleaner': { LOG_LEVEL: 'info' }, encoder: { LOG_LEVEL: 'info', ENCODER_WORKERS: '1' }, 'profile-fuser': { LOG_LEVEL: 'info' } },
+});
+const services = Object.values(pipeline.services);
 
 async function main(): Promise<void> {
-  const kafkaSettings = toKafkaSettings(parseEnv(kafkaEnvSchema, process.env), 'demo');
-  const kafka = createKafka(kafkaSettings, silentLog);
-  const admin = kafka.admin();
-  await admin.connect();
-  // Every topic, the ones no running service creates included (clicks.v1 before profile-fuser exists).
-  await provisionTopics(admin, allTopicSpecs(), { replicationFactor: 1, partitions: 3 });
-  await admin.disconnect();
+  const kafka = pipeline.kafka;
   console.log('starting services…');
-  for (const s of services) s.start();
-  await Promise.all(services.map((s) => s.waitReady(90_000)));
+  await pipeline.start(90_000);
   console.log(`services ready: ${services.map((s) => `${s.options.name} (${s.baseUrl})`).join(', ')}; logs in .local/logs/`);
 
-  const producer = new EventProducer(kafkaSettings, silentLog);
+  const producer = pipeline.producer();
   await producer.connect();
   const feed = new SampleFeed({ users, seed: Date.now() % 100_000 });
   await Promise.all(feed.catalogue(Date.now()).map((item) => producer.sendItem(item)));
@@ -126,7 +120,7 @@ async function main(): Promise<void> {
   let previous = { at: Date.now(), produced: 0, cleaned: 0, embedded: 0, applied: 0 };
   const view = setInterval(() => void render().catch(() => undefined), 2000);
   async function render(): Promise<void> {
-    const [cleaner, encoder, fuser] = services as [ServiceProcess, ServiceProcess, ServiceProcess];
+    const { 'text-cleaner': cleaner, encoder, 'profile-fuser': fuser } = pipeline.services;
     const cleaned = await cleaner.metric('text_cleaner_texts_cleaned_total');
     const dropped = await cleaner.metric('text_cleaner_texts_dropped_total');
     const dlq = await cleaner.metric('text_cleaner_texts_dead_lettered_total');
@@ -176,10 +170,11 @@ async function main(): Promise<void> {
   await producer.disconnect();
   await watcher.disconnect();
   await render();
+  const peak = pipeline.peakRssMiB();
+  await pipeline.stop({ keepData: true });
   for (const s of services) {
-    const peak = s.peakRssMiB();
     const exit = await s.stop();
-    console.log(`${s.options.name} stopped (${exit.signal ?? `exit ${exit.code}`}, peak memory ${Math.round(peak ?? 0)} MiB)`);
+    console.log(`${s.options.name} stopped (${exit.signal ?? `exit ${exit.code}`}, peak memory ${peak[s.options.name]} MiB)`);
   }
 }
 
@@ -187,7 +182,7 @@ main().then(
   () => process.exit(0),
   async (err: unknown) => {
     console.error(err);
-    await Promise.all(services.map((s) => s.stop()));
+    await pipeline.stop({ keepData: true });
     process.exit(1);
   },
 );

@@ -8,10 +8,10 @@
  * the pipeline's embeddings of training reviews only. HR@10 and NDCG@10 with bootstrap intervals
  * over users; results in reports/eval/.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SingleObjectSerde, unpackFloat32 } from '@profilestream/contracts';
+import { SingleObjectSerde, packFloat32, unpackFloat32, type UserProfile } from '@profilestream/contracts';
 import { mapReplayLine } from '@profilestream/event-producer';
 import { readTopicToEnd } from '@profilestream/kafka';
 import { findEventsFile, loadEvents } from '../datasets/events-dataset';
@@ -19,12 +19,12 @@ import { formatTable, type BenchRow } from '../bench/bench-harness';
 import { LocalPipeline } from '../runtime/local-pipeline';
 import { crossFitBlend, hits, ndcgs, rankAll, type Scorer } from './evaluate';
 import { bootstrapDifference, bootstrapMean, type Interval } from './metrics';
-import { ItemVectors, popularity, popularityPrior, profileVectors } from './recommenders';
+import { ItemVectors, centre, popularity, popularityPrior, profileVectors } from './recommenders';
 import { leaveLastOut } from './split';
 import { SparseIndex, TfIdf } from './tfidf';
 
 const repoRoot = resolve(__dirname, '../..');
-const BLEND_GRID = [0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1];
+const BLEND_GRID = [0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];
 
 const { values: args } = parseArgs({
   options: {
@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
     'min-interactions': { type: 'string', default: '3' },
     resamples: { type: 'string', default: '1000' },
     keep: { type: 'boolean', default: false },
+    'reuse-run': { type: 'boolean', default: false },
   },
 });
 
@@ -63,8 +64,10 @@ async function main(): Promise<void> {
   const byPopularity: Scorer = () => pop;
   const tfidf = tfidfScorer(split.catalogue, itemIndex, split.train);
 
-  // The pipeline.
-  const run = await runPipeline(split.train);
+  // The pipeline (or, with --reuse-run, what it published last time on the same dataset).
+  const cacheFile = join(repoRoot, '.cache/eval', `${basename(dirname(file))}.run.json`);
+  const run = args['reuse-run'] && existsSync(cacheFile) ? loadRun(cacheFile) : await runPipeline(split.train);
+  saveRun(cacheFile, run);
   const dim = run.profiles.values().next().value?.dim ?? 0;
   const items = ItemVectors.fromMeans(split.catalogue, dim, run.reviewVectors);
   const vectorsByUser = new Map([...run.profiles].map(([userId, p]) => [userId, profileVectors(p)]));
@@ -72,6 +75,14 @@ async function main(): Promise<void> {
   const byVariant = (variant: string): Scorer => (userId) => {
     const v = vectorsByUser.get(userId)?.get(variant);
     return v ? items.scores(v) : null;
+  };
+  // The same vectors with the catalogue's shared direction taken out of items and profiles alike.
+  const mean = items.centroid();
+  const centredItems = items.centred(mean);
+  const byCentredVariant = (variant: string): Scorer => (userId) => {
+    const v = vectorsByUser.get(userId)?.get(variant);
+    const c = v ? centre(v, mean) : null;
+    return c ? centredItems.scores(c) : null;
   };
 
   const popularityRanks = rankAll(split, byPopularity);
@@ -85,8 +96,15 @@ async function main(): Promise<void> {
   });
   const reports: MethodReport[] = [report('most popular', popularityRanks), report('TF-IDF profile (review text)', rankAll(split, tfidf))];
   for (const variant of variants) reports.push(report(`pipeline ${variant}`, rankAll(split, byVariant(variant))));
-  const blend = crossFitBlend(split, byVariant('fused'), popularityPrior(pop), BLEND_GRID);
-  reports.push(report('pipeline fused + popularity', blend.ranks, `cosine + β·log-popularity, β cross-fitted over two user folds: ${blend.betas.join(', ')}`));
+  for (const variant of variants) reports.push(report(`pipeline ${variant}, centred`, rankAll(split, byCentredVariant(variant))));
+  const prior = popularityPrior(pop);
+  for (const [name, scorer] of [
+    ['pipeline fused + popularity', byVariant('fused')],
+    ['pipeline fused, centred + popularity', byCentredVariant('fused')],
+  ] as const) {
+    const blend = crossFitBlend(split, scorer, prior, BLEND_GRID);
+    reports.push(report(name, blend.ranks, `cosine + β·log-popularity, β cross-fitted over two user folds: ${blend.betas.join(', ')}`));
+  }
 
   const withoutProfile = split.test.filter((t) => !run.profiles.has(t.userId)).length;
   const notInCatalogue = split.test.filter((t) => !itemIndex.has(t.itemId)).length;
@@ -141,7 +159,41 @@ function tfidfScorer(catalogue: readonly string[], itemIndex: Map<string, number
   };
 }
 
-async function runPipeline(train: ReturnType<typeof leaveLastOut>['train']) {
+interface PipelineRun {
+  sent: number;
+  accounting: string;
+  profiles: Map<string, UserProfile>;
+  reviewVectors: { itemId: string; vector: Float32Array }[];
+  modelId: string;
+  seconds: number;
+}
+
+/** What a pipeline run published, kept under .cache so scoring can be re-run without the pipeline. */
+function saveRun(file: string, run: PipelineRun): void {
+  const serde = new SingleObjectSerde('UserProfile');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      ...run,
+      profiles: [...run.profiles.values()].map((p) => serde.encode({ ...p, state: null }).toString('base64')),
+      reviewVectors: run.reviewVectors.map((v) => [v.itemId, packFloat32(v.vector).toString('base64')]),
+    }),
+  );
+}
+
+function loadRun(file: string): PipelineRun {
+  const serde = new SingleObjectSerde('UserProfile');
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as Omit<PipelineRun, 'profiles' | 'reviewVectors'> & { profiles: string[]; reviewVectors: [string, string][] };
+  console.log(`reusing the pipeline run saved in ${file.slice(repoRoot.length + 1)}`);
+  return {
+    ...raw,
+    profiles: new Map(raw.profiles.map((b) => serde.decodeSync(Buffer.from(b, 'base64'))).map((p) => [p.userId, p])),
+    reviewVectors: raw.reviewVectors.map(([itemId, b]) => ({ itemId, vector: unpackFloat32(Buffer.from(b, 'base64')) })),
+  };
+}
+
+async function runPipeline(train: ReturnType<typeof leaveLastOut>['train']): Promise<PipelineRun> {
   const pipeline = new LocalPipeline({ prefix: `eval-${Date.now().toString(36)}.`, basePort: 18281 });
   const started = Date.now();
   console.log('starting the pipeline (text-cleaner, encoder, profile-fuser)…');

@@ -1,5 +1,5 @@
 import { packFloat32, type UserProfile } from '@profilestream/contracts';
-import { ItemVectors, popularity, popularityPrior, profileVectors } from './recommenders';
+import { ItemVectors, centre, popularity, popularityPrior, profileVectors } from './recommenders';
 
 describe('popularity', () => {
   it('counts training interactions per catalogue item and scales log counts to [0, 1]', () => {
@@ -25,6 +25,23 @@ describe('ItemVectors', () => {
     expect(scores[0]).toBeCloseTo(Math.SQRT1_2, 6);
     expect(scores[1]).toBeCloseTo(1, 6);
     expect(scores[2]).toBe(-Infinity);
+  });
+
+  it('takes the shared direction out of items and queries', () => {
+    const items = ItemVectors.fromMeans(['a', 'b'], 2, [
+      { itemId: 'a', vector: Float32Array.of(1, 0.2) },
+      { itemId: 'b', vector: Float32Array.of(1, -0.2) },
+    ]);
+    const mean = items.centroid();
+    expect(mean[1]).toBeCloseTo(0, 6);
+    // Raw cosines barely separate the items; centred, they point opposite ways.
+    const centred = items.centred(mean);
+    const query = centre(Float32Array.of(mean[0]!, 0.1), mean)!;
+    expect([...query]).toEqual([expect.closeTo(0, 6), expect.closeTo(1, 6)]);
+    const scores = centred.scores(query);
+    expect(scores[0]).toBeCloseTo(1, 6);
+    expect(scores[1]).toBeCloseTo(-1, 6);
+    expect(centre(mean, mean)).toBeNull();
   });
 
   it('refuses vectors of another dimension', () => {

@@ -71,6 +71,31 @@ export class ItemVectors {
     return this.present.reduce((a, b) => a + b, 0);
   }
 
+  /** Mean of the unit item vectors: the direction every text about this catalogue shares. */
+  centroid(): Float32Array {
+    const out = new Float32Array(this.dim);
+    const n = this.withVectors;
+    for (let i = 0; i < this.catalogue.length; i++) {
+      if (!this.present[i]) continue;
+      for (let d = 0; d < this.dim; d++) out[d]! += this.data[i * this.dim + d]! / n;
+    }
+    return out;
+  }
+
+  /**
+   * The same items with `mean` taken out and re-normalised: sentence embeddings of one domain all
+   * lean the same way, and that shared direction hides the differences between items.
+   */
+  centred(mean: Float32Array): ItemVectors {
+    const out = new ItemVectors(this.catalogue, this.dim);
+    for (let i = 0; i < this.catalogue.length; i++) {
+      if (!this.present[i]) continue;
+      const unit = normalise(Float32Array.from(this.data.subarray(i * this.dim, (i + 1) * this.dim), (x, d) => x - mean[d]!));
+      if (unit) out.set(i, unit);
+    }
+    return out;
+  }
+
   /** Cosine of a unit query with every item. */
   scores(query: Float32Array): Float64Array {
     const out = new Float64Array(this.catalogue.length);
@@ -86,6 +111,11 @@ export class ItemVectors {
     }
     return out;
   }
+}
+
+/** `v − mean`, re-normalised (null when nothing is left). */
+export function centre(v: Float32Array, mean: Float32Array): Float32Array | null {
+  return normalise(Float32Array.from(v, (x, d) => x - mean[d]!));
 }
 
 /**

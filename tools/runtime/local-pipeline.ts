@@ -14,7 +14,7 @@ import { ServiceProcess, type ServiceProcessOptions } from './service-process';
 export type ServiceName = ServiceProcessOptions['name'];
 
 export interface LocalPipelineOptions {
-  /** Topic, consumer-group and Redis key prefix of this run, e.g. `eval-lx3k.`. */
+  /** Topic, consumer-group and Redis key prefix of this run, e.g. `eval-lx3k.`; empty for the services' defaults. */
   prefix: string;
   /** text-cleaner listens on basePort, encoder on +1, profile-fuser on +2. */
   basePort: number;
@@ -50,7 +50,12 @@ export class LocalPipeline {
         name,
         port,
         logDir: options.logDir,
-        env: { LOG_LEVEL: 'warn', KAFKA_TOPIC_PARTITIONS: partitions, KAFKA_TOPIC_PREFIX: options.prefix, REDIS_KEY_PREFIX: options.prefix, ...options.env?.[name] },
+        env: {
+          LOG_LEVEL: 'warn',
+          KAFKA_TOPIC_PARTITIONS: partitions,
+          ...(options.prefix ? { KAFKA_TOPIC_PREFIX: options.prefix, REDIS_KEY_PREFIX: options.prefix } : {}),
+          ...options.env?.[name],
+        },
       });
     this.services = {
       'text-cleaner': service('text-cleaner', options.basePort),
@@ -134,11 +139,11 @@ export class LocalPipeline {
     return out;
   }
 
-  /** Stops the services (SIGTERM, drained), then deletes the run's topics and Redis keys unless kept. */
+  /** Stops the services (SIGTERM, drained), then deletes a prefixed run's topics and Redis keys unless kept. */
   async stop(options: { keepData?: boolean } = {}): Promise<void> {
     await Promise.all(Object.values(this.services).map((s) => s.stop()));
     if (!this.admin) return;
-    if (!options.keepData) {
+    if (!options.keepData && this.options.prefix) {
       await this.admin.deleteTopics({ topics: allTopicSpecs(this.topics).map((t) => t.name) }).catch(() => undefined);
       await this.deleteRedisKeys();
     }
