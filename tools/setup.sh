@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the project needs on a fresh machine: system packages (Java, Maven, Redis) when
-# missing, and npm dependencies from the lock file. Safe to run again; it only does what is missing.
+# Installs what the project needs on a fresh machine: system packages (Java, Maven, Redis) and
+# kustomize when missing, and npm dependencies from the lock file. Safe to run again; it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,23 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# The Kubernetes manifests (deploy/k8s) render with kustomize 5 (components, replacements),
+# which kubectl bundles from 1.27 on. Debian's kubernetes-client (1.20) bundles kustomize 2, so
+# without a recent kubectl, kustomize itself is built from the Go module proxy into .cache/bin
+# (needs Go 1.22 or later; Debian bookworm's golang-go is 1.19, too old for it).
+KUSTOMIZE_VERSION=v5.5.0
+kubectl_kustomize_major="$( (kubectl version --client 2>/dev/null || true) | sed -n 's/^Kustomize Version: v\([0-9][0-9]*\).*/\1/p')"
+if [ "${kubectl_kustomize_major:-0}" -lt 5 ] && [ "$(.cache/bin/kustomize version 2>/dev/null || true)" != "$KUSTOMIZE_VERSION" ]; then
+  go_minor="$( (go env GOVERSION 2>/dev/null || true) | sed -n 's/^go1\.\([0-9][0-9]*\).*/\1/p')"
+  if [ "${go_minor:-0}" -lt 22 ]; then
+    echo "setup: deploy/k8s needs kubectl 1.27+ (kustomize 5) or Go 1.22+ to build kustomize $KUSTOMIZE_VERSION; neither is here" >&2
+    exit 1
+  fi
+  echo "setup: building kustomize $KUSTOMIZE_VERSION into .cache/bin"
+  GOBIN="$PWD/.cache/bin" go install -ldflags "-X sigs.k8s.io/kustomize/api/provenance.version=$KUSTOMIZE_VERSION" \
+    "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
 fi
 
 # onnxruntime-node's install step downloads CUDA binaries; the CPU provider ships in the package.

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import type { TopicKey } from '@profilestream/contracts';
 import {
   env,
   kafkaCrossChecks,
@@ -16,6 +17,8 @@ import {
 
 export const SERVICE_NAME = 'encoder';
 export const CONSUMER_GROUP = 'encoder';
+/** Topics the consumer group reads (keys of the topic catalog); deployment autoscaling follows their lag. */
+export const CONSUMED_TOPICS = ['textsCleaned'] as const satisfies readonly TopicKey[];
 
 export const encoderEnvSchema = z.object({
   ENCODER_MODEL_DIR: env.string('Model directory (Hugging Face ONNX layout plus profilestream-model.json).', '.cache/models/all-MiniLM-L6-v2'),

@@ -4,7 +4,7 @@ import { topicSerde, type BatchConsumer } from '@profilestream/kafka';
 import { EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, loadProjection } from '@profilestream/inference';
 import { HealthRegistry } from '@profilestream/observability';
 import { StreamRuntime } from '@profilestream/stream-service';
-import { CONSUMER_GROUP, type EncoderConfig } from '../config/encoder.config';
+import { CONSUMED_TOPICS, CONSUMER_GROUP, type EncoderConfig } from '../config/encoder.config';
 import { EmbeddingCache } from './embedding-cache';
 import { encoderHandler } from './encoder.handler';
 import { EncoderMetrics } from './encoder.metrics';
@@ -96,7 +96,7 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
     void runtime
       .startConsumer({
         groupId: `${config.kafka.topicPrefix}${CONSUMER_GROUP}`,
-        topics: [topics.textsCleaned.name],
+        topics: CONSUMED_TOPICS.map((key) => topics[key].name),
         handler,
         maxChunkMessages: config.chunkMessages,
         partitionsConsumedConcurrently: config.partitionConcurrency,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ClickActionValues, type ClickAction } from '@profilestream/contracts';
+import { ClickActionValues, type ClickAction, type TopicKey } from '@profilestream/contracts';
 import {
   env,
   kafkaCrossChecks,
@@ -17,6 +17,8 @@ import {
 
 export const SERVICE_NAME = 'profile-fuser';
 export const CONSUMER_GROUP = 'profile-fuser';
+/** Topics the consumer group reads (keys of the topic catalog); deployment autoscaling follows their lag. */
+export const CONSUMED_TOPICS = ['textsEmbedded', 'clicks', 'userDeletions'] as const satisfies readonly TopicKey[];
 
 const HOUR_MS = 3_600_000;
 

@@ -4,7 +4,7 @@ import { topicSerde } from '@profilestream/kafka';
 import { loadModelBundle } from '@profilestream/inference';
 import { HealthRegistry } from '@profilestream/observability';
 import { StreamRuntime } from '@profilestream/stream-service';
-import { CONSUMER_GROUP, type ProfileFuserConfig } from '../config/profile-fuser.config';
+import { CONSUMED_TOPICS, CONSUMER_GROUP, type ProfileFuserConfig } from '../config/profile-fuser.config';
 import { FuserMetrics } from './fuser.metrics';
 import { ItemVectorStore } from './item-vector.store';
 import { profileFuserHandler } from './profile-fuser.handler';
@@ -85,7 +85,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     void runtime
       .startConsumer({
         groupId: `${config.kafka.topicPrefix}${CONSUMER_GROUP}`,
-        topics: [topics.textsEmbedded.name, topics.clicks.name, topics.userDeletions.name],
+        topics: CONSUMED_TOPICS.map((key) => topics[key].name),
         handler,
         maxChunkMessages: config.chunkMessages,
         partitionsConsumedConcurrently: config.partitionConcurrency,

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import { topicCatalog } from '@profilestream/contracts';
 import { topicSerde } from '@profilestream/kafka';
 import { StreamRuntime } from '@profilestream/stream-service';
-import { CONSUMER_GROUP, type TextCleanerConfig } from '../config/text-cleaner.config';
+import { CONSUMED_TOPICS, CONSUMER_GROUP, type TextCleanerConfig } from '../config/text-cleaner.config';
 import { CleanerMetrics } from './cleaner.metrics';
 import { DuplicateFilter } from './duplicate-filter';
 import { textCleanerHandler } from './text-cleaner.handler';
@@ -40,7 +40,7 @@ export class TextCleanerService implements OnApplicationBootstrap {
     void runtime
       .startConsumer({
         groupId: `${config.kafka.topicPrefix}${CONSUMER_GROUP}`,
-        topics: [topics.reviews.name, topics.posts.name, topics.items.name],
+        topics: CONSUMED_TOPICS.map((key) => topics[key].name),
         handler,
         maxChunkMessages: config.chunkMessages,
         partitionsConsumedConcurrently: config.partitionConcurrency,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TopicKey } from '@profilestream/contracts';
 import {
   env,
   kafkaCrossChecks,
@@ -16,6 +17,8 @@ import {
 export const SERVICE_NAME = 'text-cleaner';
 /** Fixed per service: every instance of text-cleaner shares the work of one group. */
 export const CONSUMER_GROUP = 'text-cleaner';
+/** Topics the consumer group reads (keys of the topic catalog); deployment autoscaling follows their lag. */
+export const CONSUMED_TOPICS = ['reviews', 'posts', 'items'] as const satisfies readonly TopicKey[];
 
 export const cleanerEnvSchema = z.object({
   CLEANER_MAX_CHARS: env.int('Cleaned texts are truncated to this many UTF-16 code units (counted).', 2000, 16, 100_000),

@@ -3,6 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 
+/** After SIGTERM the process exits by force once the drain timeout plus this margin has passed. */
+export const FORCED_EXIT_MARGIN_MS = 5_000;
+
 export interface BootstrapOptions {
   host: string;
   port: number;
@@ -24,7 +27,7 @@ export async function bootstrapService(rootModule: Type<unknown> | DynamicModule
       setTimeout(() => {
         app.get(Logger).error({ signal, drainTimeoutMs: options.drainTimeoutMs }, 'shutdown exceeded its deadline; exiting');
         process.exit(1);
-      }, options.drainTimeoutMs + 5_000).unref();
+      }, options.drainTimeoutMs + FORCED_EXIT_MARGIN_MS).unref();
     });
   }
   await app.listen(options.port, options.host);

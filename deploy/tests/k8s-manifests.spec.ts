@@ -1,0 +1,253 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Test } from '@nestjs/testing';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { TOPICS } from '@profilestream/contracts';
+import { HealthRegistry, ObservabilityModule } from '@profilestream/observability';
+// The services' own schemas, loaders, groups and topics are what the manifests must agree with.
+/* eslint-disable @nx/enforce-module-boundaries */
+import * as cleaner from '../../apps/text-cleaner/src/config/text-cleaner.config';
+import * as encoder from '../../apps/encoder/src/config/encoder.config';
+import * as fuser from '../../apps/profile-fuser/src/config/profile-fuser.config';
+/* eslint-enable @nx/enforce-module-boundaries */
+import {
+  checkGpu,
+  checkNetworkPolicies,
+  checkScaledObject,
+  checkService,
+  checkTopics,
+  containerEnv,
+  find,
+  mustSet,
+  ofKind,
+  type ServiceUnderTest,
+} from './checks';
+import { K8S_DIR, OVERLAYS, REPO_ROOT, render, renderOverlay, renderer, type K8sObject, type Overlay } from './render';
+
+const SERVICES: ServiceUnderTest[] = [
+  { name: cleaner.SERVICE_NAME, schema: cleaner.textCleanerEnvSchema, load: cleaner.loadTextCleanerConfig, consumerGroup: cleaner.CONSUMER_GROUP, consumedTopics: cleaner.CONSUMED_TOPICS },
+  { name: encoder.SERVICE_NAME, schema: encoder.encoderServiceEnvSchema, load: encoder.loadEncoderConfig, consumerGroup: encoder.CONSUMER_GROUP, consumedTopics: encoder.CONSUMED_TOPICS },
+  { name: fuser.SERVICE_NAME, schema: fuser.fuserServiceEnvSchema, load: fuser.loadProfileFuserConfig, consumerGroup: fuser.CONSUMER_GROUP, consumedTopics: fuser.CONSUMED_TOPICS },
+];
+
+/** Paths the manifests point at; the first test proves the services serve them as meant. */
+const PATHS = { live: '/health/live', ready: '/health/ready', metrics: '/metrics' };
+
+const rendered = new Map<Overlay, K8sObject[]>();
+const renderedOf = (overlay: Overlay): K8sObject[] => {
+  if (!rendered.has(overlay)) rendered.set(overlay, renderOverlay(overlay));
+  return rendered.get(overlay)!;
+};
+const envOf = (objects: K8sObject[], name: string) => containerEnv(objects, find(objects, 'Deployment', name)!).env;
+const clone = <T>(x: T): T => structuredClone(x);
+
+describe('the endpoints the manifests probe and scrape', () => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ObservabilityModule.forRoot({ serviceName: 'svc', metricsPrefix: 'svc', logLevel: 'silent', healthCheckTimeoutMs: 100 })],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    app.get(HealthRegistry).addReadinessCheck('kafka', async () => {
+      throw new Error('broker down');
+    });
+  });
+  afterAll(() => app.close());
+
+  it('liveness stays green while a dependency is down, readiness does not, metrics are Prometheus text', async () => {
+    await request(app.getHttpServer()).get(PATHS.live).expect(200);
+    await request(app.getHttpServer()).get(PATHS.ready).expect(503);
+    const metrics = await request(app.getHttpServer()).get(PATHS.metrics).expect(200);
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
+  });
+});
+
+describe('kustomize', () => {
+  it(`renders every overlay (${OVERLAYS.join(', ')})`, () => {
+    for (const overlay of OVERLAYS) {
+      const objects = renderedOf(overlay);
+      expect(objects.length).toBeGreaterThan(20);
+      for (const o of objects) expect(typeof o.apiVersion === 'string' && typeof o.kind === 'string' && typeof o.metadata?.name === 'string').toBe(true);
+      const ids = objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+      expect(new Set(ids).size).toBe(ids.length);
+    }
+    expect(renderer().describe).toMatch(/v5\./);
+  });
+
+  it('fails loudly on a broken kustomization', () => {
+    expect(() => render(join(K8S_DIR, 'components'))).toThrow(/failed on/);
+  });
+});
+
+describe.each(OVERLAYS)('overlay %s', (overlay) => {
+  const objects = () => renderedOf(overlay);
+
+  it('puts the services in one namespace and the KafkaTopics in the Topic Operator\'s', () => {
+    const serviceNamespaces = new Set(objects().filter((o) => o.kind !== 'KafkaTopic').map((o) => o.metadata.namespace));
+    expect([...serviceNamespaces]).toEqual([overlay === 'dev' ? 'profilestream-dev' : 'profilestream']);
+    const topicNamespaces = new Set(ofKind(objects(), 'KafkaTopic').map((o) => o.metadata.namespace));
+    expect(topicNamespaces.size).toBe(1);
+    expect(topicNamespaces.has(undefined)).toBe(false);
+  });
+
+  it.each(SERVICES.map((s) => [s.name, s] as const))('%s: Deployment, environment, probes, Service, ServiceMonitor, PDB', (_name, svc) => {
+    expect(checkService(objects(), svc, PATHS)).toEqual([]);
+  });
+
+  it.each(SERVICES.map((s) => [s.name, s] as const))('%s: KEDA scales on the lag of its own group and topics, within their partitions', (_name, svc) => {
+    expect(checkScaledObject(objects(), svc, envOf(objects(), svc.name))).toEqual([]);
+  });
+
+  it.each(SERVICES.map((s) => [s.name, s] as const))('%s: network policies', (_name, svc) => {
+    expect(checkNetworkPolicies(objects(), svc, envOf(objects(), svc.name))).toEqual([]);
+  });
+
+  it('declares every topic and dead-letter topic as in the contracts', () => {
+    const env = envOf(objects(), cleaner.SERVICE_NAME);
+    const kafka = cleaner.loadTextCleanerConfig(env).kafka;
+    expect(checkTopics(objects(), kafka.topicPrefix, kafka.replicationFactor)).toEqual([]);
+    expect(ofKind(objects(), 'KafkaTopic').length).toBeGreaterThan(Object.keys(TOPICS).length);
+  });
+
+  it('gives every service the same Kafka prefix, and the fuser the weights the encoder runs', () => {
+    const prefixes = SERVICES.map((s) => s.load(envOf(objects(), s.name)).kafka.topicPrefix);
+    expect(new Set(prefixes).size).toBe(1);
+    const enc = encoder.loadEncoderConfig(envOf(objects(), encoder.SERVICE_NAME));
+    const fus = fuser.loadProfileFuserConfig(envOf(objects(), fuser.SERVICE_NAME));
+    expect(fus.model.variant).toBe(enc.model.variant);
+  });
+
+  it(overlay === 'gpu' ? 'runs the encoder on GPUs with a larger token budget' : 'asks for no GPU', () => {
+    expect(checkGpu(objects(), new Set(overlay === 'gpu' ? [encoder.SERVICE_NAME] : []))).toEqual([]);
+    if (overlay === 'gpu') {
+      const gpu = encoder.loadEncoderConfig(envOf(objects(), encoder.SERVICE_NAME)).inference;
+      const cpu = encoder.loadEncoderConfig(envOf(renderedOf('prod'), encoder.SERVICE_NAME)).inference;
+      expect(gpu.provider).toBe('cuda');
+      expect(gpu.gpuTokenBudget).toBeGreaterThan(encoder.encoderEnvSchema.shape.ENCODER_GPU_TOKEN_BUDGET.parse(undefined));
+      expect(gpu.gpuTokenBudget).toBeGreaterThan(cpu.cpuTokenBudget);
+    }
+  });
+});
+
+describe('prod overlay credentials', () => {
+  it('takes Kafka SASL credentials from a Secret and never from a ConfigMap', () => {
+    const objects = renderedOf('prod');
+    for (const svc of SERVICES) {
+      const container = (find(objects, 'Deployment', svc.name)!.spec as { template: { spec: { containers: { env: { name: string; valueFrom?: { secretKeyRef?: { name: string } } }[] }[] } } }).template.spec.containers[0]!;
+      for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'REDIS_PASSWORD']) {
+        expect(container.env.find((e) => e.name === name)?.valueFrom?.secretKeyRef?.name).toBeTruthy();
+      }
+    }
+    for (const cm of ofKind(objects, 'ConfigMap')) {
+      for (const key of Object.keys(cm.data ?? {})) expect(key).not.toMatch(/PASSWORD|SECRET|_TOKEN$/);
+    }
+    expect(ofKind(objects, 'Secret')).toEqual([]);
+  });
+});
+
+describe('the checks catch manifests that disagree with the code', () => {
+  const base = () => clone(renderedOf('prod'));
+  const svc = (name: string) => SERVICES.find((s) => s.name === name)!;
+  const deployment = (objects: K8sObject[], name: string) => find(objects, 'Deployment', name)!.spec as { template: { spec: Record<string, unknown> & { containers: Record<string, unknown>[] } } };
+
+  it('a topic with other partitions or a missing compaction setting', () => {
+    const objects = base();
+    const profiles = ofKind(objects, 'KafkaTopic').find((t) => (t.spec as { topicName: string }).topicName === TOPICS.profiles.name)!;
+    (profiles.spec as { partitions: number }).partitions = 12;
+    delete (profiles.spec as { config: Record<string, unknown> }).config['min.cleanable.dirty.ratio'];
+    const problems = checkTopics(objects, '', 3);
+    expect(problems).toContainEqual(expect.stringMatching(/profiles\.v1: partitions 12, contracts say 6/));
+    expect(problems).toContainEqual(expect.stringMatching(/profiles\.v1: config/));
+    expect(checkTopics(objects.filter((o) => o !== profiles), '', 3)).toContainEqual('topic profiles.v1 has no KafkaTopic');
+  });
+
+  it('a variable the service does not know, one it rejects, a probe on the wrong path, a short grace period', () => {
+    const objects = base();
+    const spec = deployment(objects, encoder.SERVICE_NAME);
+    const container = spec.template.spec.containers[0]!;
+    (container['env'] as unknown[]).push({ name: 'ENCODER_BATCH_SIZE', value: '32' }, { name: 'ENCODER_MODEL_VARIANT', value: 'fp16' });
+    (container['livenessProbe'] as { httpGet: { path: string } }).httpGet.path = PATHS.ready;
+    spec.template.spec['terminationGracePeriodSeconds'] = 20;
+    const problems = checkService(objects, svc(encoder.SERVICE_NAME), PATHS);
+    expect(problems).toContainEqual('encoder: ENCODER_BATCH_SIZE is not a variable of encoder');
+    expect(problems).toContainEqual(expect.stringMatching(/encoder: the service rejects its rendered environment: .*ENCODER_MODEL_VARIANT/s));
+    (container['env'] as { name: string }[]).splice(-2);
+    const again = checkService(objects, svc(encoder.SERVICE_NAME), PATHS);
+    expect(again).toContainEqual('encoder: livenessProbe path /health/ready is not /health/live');
+    expect(again).toContainEqual('encoder: terminationGracePeriodSeconds 20 s is not longer than the drain deadline 25 s');
+  });
+
+  it('a variable left at a default that points at the pod itself', () => {
+    expect(mustSet(cleaner.textCleanerEnvSchema)).toEqual(expect.arrayContaining(['KAFKA_BROKERS', 'REDIS_URL']));
+    const objects = base();
+    const common = ofKind(objects, 'ConfigMap').find((c) => 'KAFKA_BROKERS' in (c.data ?? {}))!;
+    delete common.data!['KAFKA_BROKERS'];
+    expect(checkService(objects, svc(cleaner.SERVICE_NAME), PATHS)).toContainEqual('text-cleaner: KAFKA_BROKERS must be set (its default does not fit a cluster)');
+  });
+
+  it('a Service or ServiceMonitor that selects nothing, a scrape on a port name the Service lacks', () => {
+    const objects = base();
+    (find(objects, 'Service', fuser.SERVICE_NAME)!.spec as { selector: Record<string, string> }).selector['app.kubernetes.io/name'] = 'fuser';
+    ((find(objects, 'ServiceMonitor', fuser.SERVICE_NAME)!.spec as { endpoints: { port: string }[] }).endpoints[0]!).port = 'metrics';
+    const problems = checkService(objects, svc(fuser.SERVICE_NAME), PATHS);
+    expect(problems).toContainEqual('profile-fuser: Service selector does not select the pods');
+    expect(problems).toContainEqual('profile-fuser: ServiceMonitor port metrics is not a Service port name');
+  });
+
+  it('autoscaling past the partitions, on another group or topic, without the SASL settings', () => {
+    const objects = base();
+    const so = ofKind(objects, 'ScaledObject').find((o) => o.metadata.name === cleaner.SERVICE_NAME)!.spec as { maxReplicaCount: number; triggers: { metadata: Record<string, string> }[] };
+    so.maxReplicaCount = 7;
+    so.triggers[0]!.metadata['consumerGroup'] = 'cleaner';
+    so.triggers[1]!.metadata['topic'] = TOPICS.clicks.name;
+    delete so.triggers[2]!.metadata['sasl'];
+    const problems = checkScaledObject(objects, svc(cleaner.SERVICE_NAME), envOf(objects, cleaner.SERVICE_NAME));
+    expect(problems).toContainEqual('text-cleaner: maxReplicaCount 7 exceeds the 6 partitions of reviews.v1');
+    expect(problems).toContainEqual('text-cleaner: trigger consumerGroup cleaner is not the service\'s group text-cleaner');
+    expect(problems).toContainEqual(expect.stringMatching(/text-cleaner: triggers watch .*clicks\.v1/));
+    expect(problems).toContainEqual('text-cleaner: trigger sasl undefined, the service uses scram_sha512');
+  });
+
+  it('egress without the brokers\' port, GPU settings on a CPU service', () => {
+    const objects = base();
+    const common = ofKind(objects, 'ConfigMap').find((c) => 'KAFKA_BROKERS' in (c.data ?? {}))!;
+    common.data!['KAFKA_BROKERS'] = 'kafka.example.com:9094';
+    expect(checkNetworkPolicies(objects, svc(cleaner.SERVICE_NAME), envOf(objects, cleaner.SERVICE_NAME))).toContainEqual("text-cleaner: egress does not allow the brokers' port 9094");
+    const spec = deployment(objects, cleaner.SERVICE_NAME);
+    (spec.template.spec.containers[0]!['resources'] as { limits: Record<string, unknown> }).limits['nvidia.com/gpu'] = 1;
+    expect(checkGpu(objects, new Set())).toContainEqual('text-cleaner: GPU settings outside the GPU variant');
+  });
+});
+
+describe('images', () => {
+  const dockerfile = readFileSync(join(REPO_ROOT, 'deploy/docker/Dockerfile'), 'utf8');
+  const targets = [...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map((m) => m[1]);
+
+  it('has a Dockerfile target per service image the overlays deploy, each starting that service\'s main', () => {
+    for (const overlay of OVERLAYS) {
+      for (const d of ofKind(renderedOf(overlay), 'Deployment')) {
+        const image = ((d.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image.split('/').pop() ?? '').split(':')[0]!;
+        expect(targets).toContain(image);
+      }
+    }
+    for (const svc of SERVICES) {
+      const project = JSON.parse(readFileSync(join(REPO_ROOT, 'apps', svc.name, 'project.json'), 'utf8')) as { targets: { serve: { options: { command: string } } } };
+      const main = project.targets.serve.options.command.replace(/^node\s+/, '');
+      const stage = dockerfile.split(/^FROM /m).find((s) => new RegExp(`^\\S+\\s+AS\\s+${svc.name}\\s*$`, 'im').test(s.split('\n')[0]!))!;
+      expect(stage).toContain(`CMD ["node", "${main}"]`);
+    }
+  });
+
+  it('runs as a non-root user and installs onnxruntime-node\'s CUDA provider only for the GPU image', () => {
+    expect(dockerfile).toMatch(/^USER 1000:1000$/m);
+    expect(dockerfile).not.toMatch(/^USER (root|0)\b/m);
+    const stages = dockerfile.split(/^FROM /m).slice(1).map((s) => ({ name: /\bAS\s+(\S+)/i.exec(s.split('\n')[0]!)?.[1] ?? '', body: s }));
+    const cudaStages = stages.filter((s) => /ONNXRUNTIME_NODE_INSTALL=cuda12/.test(s.body)).map((s) => s.name);
+    expect(cudaStages).toEqual(['prod-deps-cuda']);
+    expect(stages.filter((s) => s.body.includes('--from=prod-deps-cuda')).map((s) => s.name)).toEqual(['encoder-gpu']);
+    expect(stages.filter((s) => /npm ci --omit=dev/.test(s.body)).map((s) => s.name).sort()).toEqual(['prod-deps', 'prod-deps-cuda']);
+    expect(dockerfile).toMatch(/^RUN bash tools\/model\/fetch-default-model\.sh$/m);
+  });
+});
