@@ -1,4 +1,4 @@
-import { dashboardQueries, exportedFamilies, isExportedSeries, metricNames, substituteVariables, unknownNames } from './promql';
+import { dashboardQueries, dashboardVariableMetrics, exportedFamilies, isExportedSeries, metricNames, substituteVariables, unknownNames } from './promql';
 
 describe('metricNames', () => {
   it('finds selectors and skips functions, aggregations, keywords, labels and strings', () => {
@@ -60,5 +60,12 @@ describe('dashboard queries', () => {
     expect(queries.map((q) => `${q.panel}/${q.refId}`)).toEqual(['A/A', 'B/B']);
     expect(substituteVariables(queries[0]!.expr, { namespace: '.*', __rate_interval: '1m' })).toBe('rate(x_total{namespace=~".*"}[1m])');
     expect(() => substituteVariables('rate(x[$__range])', {})).toThrow(/unknown dashboard variable \$__range/);
+  });
+
+  it('reads the metric of label_values variables and refuses other variable queries', () => {
+    const vars = (query: unknown) => ({ templating: { list: [{ type: 'datasource', query: 'prometheus' }, { type: 'query', query }] } });
+    expect(dashboardVariableMetrics(vars({ query: 'label_values(m_info{job="x"}, namespace)' }))).toEqual(['m_info']);
+    expect(dashboardVariableMetrics(vars('label_values(n_total, pod)'))).toEqual(['n_total']);
+    expect(() => dashboardVariableMetrics(vars('query_result(up)'))).toThrow(/not understood/);
   });
 });

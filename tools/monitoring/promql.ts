@@ -125,3 +125,14 @@ export function substituteVariables(expr: string, values: Readonly<Record<string
     return value;
   });
 }
+
+/** Metric names the dashboard's query variables read (`label_values(metric, label)`). */
+export function dashboardVariableMetrics(dashboard: unknown): string[] {
+  const list = ((dashboard as { templating?: { list?: { type?: string; query?: unknown }[] } }).templating?.list ?? []).filter((v) => v.type === 'query');
+  return list.flatMap((v) => {
+    const q = typeof v.query === 'string' ? v.query : ((v.query as { query?: string } | undefined)?.query ?? '');
+    const m = /^label_values\(\s*([^,]+),\s*\w+\s*\)$/.exec(q.trim());
+    if (!m) throw new Error(`dashboard variable query not understood: ${q}`);
+    return metricNames(m[1]!);
+  });
+}
