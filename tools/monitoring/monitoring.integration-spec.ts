@@ -214,14 +214,14 @@ describe('monitoring against running services and a real Prometheus', () => {
 
   it('shows throughput and latency for every stage', async () => {
     for (const { name, prefix: p } of STAGES) {
-      const throughput = values(await query(`sum(rate(${p}_kafka_message_outcomes_total{outcome="ok"}[30s]))`));
+      const throughput = values(await query(`sum(rate(${p}_kafka_message_outcomes_total{outcome="ok"}[1m]))`));
       expect({ stage: name, throughput: throughput[0]! > 0 }).toEqual({ stage: name, throughput: true });
       const p99 = values(await query(`histogram_quantile(0.99, sum by (le) (rate(${p}_kafka_handler_seconds_bucket[1m])))`));
       expect({ stage: name, latencyFinite: Number.isFinite(p99[0]) && p99[0]! > 0 }).toEqual({ stage: name, latencyFinite: true });
     }
-    expect(values(await query('sum(rate(text_cleaner_texts_cleaned_total[30s]))'))[0]).toBeGreaterThan(0);
-    expect(values(await query('sum(rate(encoder_texts_embedded_total[30s]))'))[0]).toBeGreaterThan(0);
-    expect(values(await query('sum(rate(profile_fuser_events_applied_total[30s]))'))[0]).toBeGreaterThan(0);
+    expect(values(await query('sum(rate(text_cleaner_texts_cleaned_total[1m]))'))[0]).toBeGreaterThan(0);
+    expect(values(await query('sum(rate(encoder_texts_embedded_total[1m]))'))[0]).toBeGreaterThan(0);
+    expect(values(await query('sum(rate(profile_fuser_events_applied_total[1m]))'))[0]).toBeGreaterThan(0);
     const [p50, p99] = [
       values(await query('histogram_quantile(0.5, sum by (le) (rate(profile_fuser_event_to_profile_seconds_bucket[1m])))'))[0]!,
       values(await query('histogram_quantile(0.99, sum by (le) (rate(profile_fuser_event_to_profile_seconds_bucket[1m])))'))[0]!,
@@ -265,7 +265,7 @@ describe('monitoring against running services and a real Prometheus', () => {
     const withData = new Set<string>();
     const errors: string[] = [];
     for (const q of queries) {
-      const expr = substituteVariables(q.expr, { namespace: '.*', __rate_interval: '30s', datasource: '' });
+      const expr = substituteVariables(q.expr, { namespace: '.*', __rate_interval: '1m', datasource: '' });
       try {
         if ((await query(expr)).length > 0) withData.add(q.panel);
       } catch (err) {
