@@ -1,16 +1,42 @@
 /**
  * Runs a built service (dist/apps/<name>/src/main.js) as a child process, the way a deployment
  * runs it: its own process and environment, logs to a file, readiness over HTTP, SIGTERM to stop.
- * Used by the demo and the benchmarks.
+ * Used by the demo, the benchmarks and the monitoring integration test.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const repoRoot = resolve(__dirname, '../..');
 
+const SERVICES = ['text-cleaner', 'encoder', 'profile-fuser'] as const;
+
+/**
+ * Runs `npm run build` when a service's dist entry point is missing or older than a source file
+ * under apps/, libs/ or schemas/ (tests must not run stale builds). Returns whether it built.
+ */
+export function ensureBuilt(): boolean {
+  const mains = SERVICES.map((name) => join(repoRoot, 'dist/apps', name, 'src/main.js'));
+  const builtAt = Math.min(...mains.map((m) => (existsSync(m) ? statSync(m).mtimeMs : 0)));
+  const newest = Math.max(...['apps', 'libs', 'schemas'].map((dir) => newestSource(join(repoRoot, dir))));
+  if (builtAt > newest) return false;
+  execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  return true;
+}
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (!/\.(integration-)?spec\.ts$/.test(entry.name)) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
 export interface ServiceProcessOptions {
-  name: 'text-cleaner' | 'encoder' | 'profile-fuser';
+  name: (typeof SERVICES)[number];
   port: number;
   env: Record<string, string>;
   logDir?: string;
