@@ -36,12 +36,9 @@ describe('Pacer', () => {
     expect(pacer.dueAt(10_000)).toBe(t0);
   });
 
-  it('never waits when as fast as possible', async () => {
+  it('never waits when as fast as possible: every event is due at the start', () => {
     const pacer = new Pacer({ kind: 'asap' }, t0);
-    expect(pacer.dueAt(1)).toBe(t0);
-    const started = Date.now();
-    await pacer.wait(123, () => t0 + 1);
-    expect(Date.now() - started).toBeLessThan(50);
+    expect([1, 5_000_000, 3].map((at) => pacer.dueAt(at))).toEqual([t0, t0, t0]);
   });
 
   it('waits until the due time', async () => {
