@@ -43,6 +43,7 @@ async function main(): Promise<void> {
       sample: { type: 'string', default: '3000' },
       texts: { type: 'string' },
       out: { type: 'string' },
+      whiten: { type: 'boolean', default: false },
     },
   });
   const dim = Number(values.dim);
@@ -57,9 +58,9 @@ async function main(): Promise<void> {
   const inputDim = bundle.manifest.dimension;
   const rows = new Float32Array(vectors.length * inputDim);
   vectors.forEach((v, i) => rows.set(v.vector, i * inputDim));
-  const fit = fitPca(rows, inputDim, dim);
+  const fit = fitPca(rows, inputDim, dim, { whiten: values.whiten });
   const hash = createHash('sha256').update(Buffer.from(fit.components.buffer)).digest('hex').slice(0, 8);
-  const id = `pca${dim}-${hash}`;
+  const id = `pca${dim}${values.whiten ? 'w' : ''}-${hash}`;
   const out = values.out ?? join(values.model!, `${id}.json`);
   saveProjection(out, {
     id,

@@ -94,4 +94,26 @@ describe('fitPca', () => {
     expect(fit.explainedVarianceRatio[0]! + fit.explainedVarianceRatio[1]!).toBeGreaterThan(0.999);
     expect(cosine(first, Array.from(fit.components.subarray(3, 6)))).toBeCloseTo(0, 5);
   });
+
+  it('whitens: projected coordinates have unit variance on every kept axis', () => {
+    const rows: number[] = [];
+    for (let i = 0; i < 500; i++) rows.push(Math.sin(i * 1.3) * 10, Math.cos(i * 0.7) * 1, Math.sin(i * 2.9) * 0.1);
+    const data = Float32Array.from(rows);
+    const plain = fitPca(data, 3, 3);
+    const white = fitPca(data, 3, 3, { whiten: true });
+    // The same axes, scaled.
+    expect(Math.abs(cosine(Array.from(plain.components.subarray(0, 3)), Array.from(white.components.subarray(0, 3))))).toBeCloseTo(1, 6);
+    for (let c = 0; c < 3; c++) {
+      let sum = 0;
+      let sq = 0;
+      for (let r = 0; r < 500; r++) {
+        let y = 0;
+        for (let d = 0; d < 3; d++) y += (data[r * 3 + d]! - white.mean[d]!) * white.components[c * 3 + d]!;
+        sum += y;
+        sq += y * y;
+      }
+      expect(sum / 500).toBeCloseTo(0, 4);
+      expect(sq / 500).toBeCloseTo(1, 2);
+    }
+  });
 });

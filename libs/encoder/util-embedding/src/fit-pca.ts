@@ -2,7 +2,10 @@ import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 
 export interface PcaFit {
   mean: Float32Array;
-  /** Row-major [outputDim × inputDim]: the top principal axes, unit length, by falling variance. */
+  /**
+   * Row-major [outputDim × inputDim]: the top principal axes by falling variance; unit length, or
+   * divided by the axis's standard deviation when whitened.
+   */
   components: Float32Array;
   /** Share of the total variance each kept component explains. */
   explainedVarianceRatio: number[];
@@ -13,7 +16,12 @@ export interface PcaFit {
  * with the largest eigenvalues. The source document's dimension-reduction step; a sample of a few
  * thousand embeddings is enough for 384 dimensions.
  */
-export function fitPca(rows: Float32Array, inputDim: number, outputDim: number): PcaFit {
+/**
+ * With `whiten`, every kept axis is scaled to unit variance. Sentence embeddings of one domain
+ * spend most of their variance on a few shared directions (style, topic of the whole catalogue);
+ * after whitening, cosine weighs the remaining, distinguishing directions alike.
+ */
+export function fitPca(rows: Float32Array, inputDim: number, outputDim: number, options: { whiten?: boolean } = {}): PcaFit {
   const n = rows.length / inputDim;
   if (!Number.isInteger(n) || n < 2) throw new RangeError('fitPca needs at least two rows');
   if (outputDim < 1 || outputDim > inputDim) throw new RangeError(`outputDim must be within 1..${inputDim}`);
@@ -47,7 +55,9 @@ export function fitPca(rows: Float32Array, inputDim: number, outputDim: number):
   const total = values.reduce((s, v) => s + Math.max(0, v), 0);
   const components = new Float32Array(outputDim * inputDim);
   order.slice(0, outputDim).forEach((col, c) => {
-    for (let d = 0; d < inputDim; d++) components[c * inputDim + d] = vectors.get(d, col);
+    // A tiny floor keeps a degenerate (zero-variance) axis from blowing up.
+    const scale = options.whiten ? 1 / Math.sqrt(Math.max(values[col]!, 1e-12 * Math.max(total, 1e-30))) : 1;
+    for (let d = 0; d < inputDim; d++) components[c * inputDim + d] = vectors.get(d, col) * scale;
   });
   return {
     mean: Float32Array.from(mean),
