@@ -8,19 +8,22 @@
  * the pipeline's embeddings of training reviews only. HR@10 and NDCG@10 with bootstrap intervals
  * over users; results in reports/eval/.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleObjectSerde, packFloat32, unpackFloat32, type UserProfile } from '@profilestream/contracts';
+import { fitPca } from '@profilestream/embedding';
 import { mapReplayLine } from '@profilestream/event-producer';
+import { saveProjection } from '@profilestream/inference';
 import { readTopicToEnd } from '@profilestream/kafka';
-import { findEventsFile, loadEvents } from '../datasets/events-dataset';
+import { findEventsFile, loadEvents, type DatasetEvent } from '../datasets/events-dataset';
 import { formatTable, type BenchRow } from '../bench/bench-harness';
 import { LocalPipeline } from '../runtime/local-pipeline';
 import { crossFitBlend, hits, ndcgs, rankAll, type Scorer } from './evaluate';
 import { bootstrapDifference, bootstrapMean, type Interval } from './metrics';
 import { ItemVectors, centre, popularity, popularityPrior, profileVectors } from './recommenders';
-import { leaveLastOut } from './split';
+import { leaveLastOut, type Split } from './split';
 import { SparseIndex, TfIdf } from './tfidf';
 
 const repoRoot = resolve(__dirname, '../..');
@@ -33,6 +36,7 @@ const { values: args } = parseArgs({
     resamples: { type: 'string', default: '1000' },
     keep: { type: 'boolean', default: false },
     'reuse-run': { type: 'boolean', default: false },
+    pca: { type: 'string', default: '256' },
   },
 });
 
@@ -64,27 +68,6 @@ async function main(): Promise<void> {
   const byPopularity: Scorer = () => pop;
   const tfidf = tfidfScorer(split.catalogue, itemIndex, split.train);
 
-  // The pipeline (or, with --reuse-run, what it published last time on the same dataset).
-  const cacheFile = join(repoRoot, '.cache/eval', `${basename(dirname(file))}.run.json`);
-  const run = args['reuse-run'] && existsSync(cacheFile) ? loadRun(cacheFile) : await runPipeline(split.train);
-  saveRun(cacheFile, run);
-  const dim = run.profiles.values().next().value?.dim ?? 0;
-  const items = ItemVectors.fromMeans(split.catalogue, dim, run.reviewVectors);
-  const vectorsByUser = new Map([...run.profiles].map(([userId, p]) => [userId, profileVectors(p)]));
-  const variants = [...new Set([...vectorsByUser.values()].flatMap((vs) => [...vs.keys()]))].sort(variantOrder);
-  const byVariant = (variant: string): Scorer => (userId) => {
-    const v = vectorsByUser.get(userId)?.get(variant);
-    return v ? items.scores(v) : null;
-  };
-  // The same vectors with the catalogue's shared direction taken out of items and profiles alike.
-  const mean = items.centroid();
-  const centredItems = items.centred(mean);
-  const byCentredVariant = (variant: string): Scorer => (userId) => {
-    const v = vectorsByUser.get(userId)?.get(variant);
-    const c = v ? centre(v, mean) : null;
-    return c ? centredItems.scores(c) : null;
-  };
-
   const popularityRanks = rankAll(split, byPopularity);
   const report = (method: string, ranks: number[], note?: string): MethodReport => ({
     method,
@@ -95,25 +78,48 @@ async function main(): Promise<void> {
     ...(note ? { note } : {}),
   });
   const reports: MethodReport[] = [report('most popular', popularityRanks), report('TF-IDF profile (review text)', rankAll(split, tfidf))];
-  for (const variant of variants) reports.push(report(`pipeline ${variant}`, rankAll(split, byVariant(variant))));
-  for (const variant of variants) reports.push(report(`pipeline ${variant}, centred`, rankAll(split, byCentredVariant(variant))));
   const prior = popularityPrior(pop);
-  for (const [name, scorer] of [
-    ['pipeline fused + popularity', byVariant('fused')],
-    ['pipeline fused, centred + popularity', byCentredVariant('fused')],
-  ] as const) {
-    const blend = crossFitBlend(split, scorer, prior, BLEND_GRID);
-    reports.push(report(name, blend.ranks, `cosine + β·log-popularity, β cross-fitted over two user folds: ${blend.betas.join(', ')}`));
-  }
-
-  const withoutProfile = split.test.filter((t) => !run.profiles.has(t.userId)).length;
-  const notInCatalogue = split.test.filter((t) => !itemIndex.has(t.itemId)).length;
+  const blend = (name: string, scorer: Scorer) => {
+    const b = crossFitBlend(split, scorer, prior, BLEND_GRID);
+    reports.push(report(name, b.ranks, `cosine + β·log-popularity, β cross-fitted over two user folds: ${b.betas.join(', ')}`));
+  };
   const notes = [
     `${split.test.length} users, chronological leave-last-out (≥ ${args['min-interactions']} interactions), full ranking over ${split.catalogue.length} training items minus each user's own, ties by source order; 95% percentile bootstrap over users (${resamples} resamples), paired for differences`,
-    `pipeline: ${run.sent} training events sent, ${run.accounting}; ${run.profiles.size} profiles published, ${withoutProfile} evaluated users without one; ${items.withVectors} of ${split.catalogue.length} items with a review vector; model ${run.modelId}`,
-    `${notInCatalogue} held-out items never appear in training (a miss for every method)`,
-    `pipeline run ${run.seconds.toFixed(0)} s`,
+    `${split.test.filter((t) => !itemIndex.has(t.itemId)).length} held-out items never appear in training (a miss for every method)`,
   ];
+  const describe = (label: string, run: PipelineRun, scored: ScoredRun) =>
+    `${label}: ${run.seconds.toFixed(0)} s, ${run.sent} training events sent, ${run.accounting}; ${run.profiles.size} profiles published, ${split.test.filter((t) => !run.profiles.has(t.userId)).length} evaluated users without one; ${scored.items.withVectors} of ${split.catalogue.length} items with a review vector; model ${run.modelId}${run.projectionId ? `, projection ${run.projectionId}` : ''}`;
+
+  // Stage 1: the pipeline as configured by default (or, with --reuse-run, its saved output).
+  const datasetName = basename(dirname(file));
+  const run = await pipelineRun(join(repoRoot, '.cache/eval', `${datasetName}.run.json`), split.train, null);
+  const raw = scoredRun(split, run);
+  for (const variant of raw.variants) reports.push(report(`pipeline ${variant}`, rankAll(split, raw.scorer(variant))));
+  // The same vectors with the catalogue's shared direction taken out of items and profiles alike.
+  const mean = raw.items.centroid();
+  const centredItems = raw.items.centred(mean);
+  const centred: Scorer = (userId) => {
+    const v = raw.vectors.get(userId)?.get('fused');
+    const c = v ? centre(v, mean) : null;
+    return c ? centredItems.scores(c) : null;
+  };
+  reports.push(report('pipeline fused, centred at scoring', rankAll(split, centred)));
+  blend('pipeline fused + popularity', raw.scorer('fused'));
+  notes.push(describe('pipeline run', run, raw));
+
+  // Stage 2: the source document's dimension reduction, inside the pipeline: a whitened PCA fitted
+  // on the stage-1 embeddings of training reviews only, applied by the encoder.
+  const pcaDim = Number(args.pca);
+  if (pcaDim > 0) {
+    const projectionFile = join(repoRoot, '.cache/eval', `${datasetName}.pca${pcaDim}w.json`);
+    const fit = fitProjection(run, pcaDim, projectionFile);
+    const projectedRun = await pipelineRun(join(repoRoot, '.cache/eval', `${datasetName}.run.${fit.id}.json`), split.train, projectionFile);
+    const projected = scoredRun(split, projectedRun);
+    for (const variant of projected.variants) reports.push(report(`pipeline + PCA ${pcaDim} whitened, ${variant}`, rankAll(split, projected.scorer(variant))));
+    blend(`pipeline + PCA ${pcaDim} whitened, fused + popularity`, projected.scorer('fused'));
+    notes.push(`PCA: ${fit.id}, fitted on ${run.reviewVectors.length} training review embeddings, keeps ${(fit.kept * 100).toFixed(1)}% of their variance`);
+    notes.push(describe('pipeline run with PCA', projectedRun, projected));
+  }
 
   const rows: BenchRow[] = reports.map((r) => ({
     case: r.method,
@@ -159,7 +165,56 @@ function tfidfScorer(catalogue: readonly string[], itemIndex: Map<string, number
   };
 }
 
+interface ScoredRun {
+  items: ItemVectors;
+  vectors: Map<string, Map<string, Float32Array>>;
+  variants: string[];
+  scorer: (variant: string) => Scorer;
+}
+
+/** Item vectors from the run's training review embeddings, and a scorer per profile vector. */
+function scoredRun(split: Split, run: PipelineRun): ScoredRun {
+  const dim = run.profiles.values().next().value?.dim ?? 0;
+  const items = ItemVectors.fromMeans(split.catalogue, dim, run.reviewVectors);
+  const vectors = new Map([...run.profiles].map(([userId, p]) => [userId, profileVectors(p)]));
+  const variants = [...new Set([...vectors.values()].flatMap((vs) => [...vs.keys()]))].sort(variantOrder);
+  const scorer = (variant: string): Scorer => (userId) => {
+    const v = vectors.get(userId)?.get(variant);
+    return v ? items.scores(v) : null;
+  };
+  return { items, vectors, variants, scorer };
+}
+
+/** Fits a whitened PCA on the run's review embeddings and writes it where the encoder can load it. */
+function fitProjection(run: PipelineRun, dim: number, file: string): { id: string; kept: number } {
+  const inputDim = run.reviewVectors[0]?.vector.length ?? 0;
+  const rows = new Float32Array(run.reviewVectors.length * inputDim);
+  run.reviewVectors.forEach((r, i) => rows.set(r.vector, i * inputDim));
+  const fit = fitPca(rows, inputDim, dim, { whiten: true });
+  const id = `pca${dim}w-${createHash('sha256').update(Buffer.from(fit.components.buffer)).digest('hex').slice(0, 8)}`;
+  saveProjection(file, {
+    id,
+    modelId: run.modelId,
+    inputDim,
+    outputDim: dim,
+    mean: Array.from(fit.mean),
+    components: Array.from({ length: dim }, (_, c) => Array.from(fit.components.subarray(c * inputDim, (c + 1) * inputDim))),
+    explainedVarianceRatio: fit.explainedVarianceRatio,
+    fittedOn: run.reviewVectors.length,
+  });
+  return { id, kept: fit.explainedVarianceRatio.reduce((a, b) => a + b, 0) };
+}
+
+/** A pipeline run, or with --reuse-run the saved output of the last one with the same settings. */
+async function pipelineRun(cacheFile: string, train: DatasetEvent[], projectionFile: string | null): Promise<PipelineRun> {
+  if (args['reuse-run'] && existsSync(cacheFile)) return loadRun(cacheFile);
+  const run = await runPipeline(train, projectionFile);
+  saveRun(cacheFile, run);
+  return run;
+}
+
 interface PipelineRun {
+  projectionId: string | null;
   sent: number;
   accounting: string;
   profiles: Map<string, UserProfile>;
@@ -193,8 +248,13 @@ function loadRun(file: string): PipelineRun {
   };
 }
 
-async function runPipeline(train: ReturnType<typeof leaveLastOut>['train']): Promise<PipelineRun> {
-  const pipeline = new LocalPipeline({ prefix: `eval-${Date.now().toString(36)}.`, basePort: 18281 });
+async function runPipeline(train: DatasetEvent[], projectionFile: string | null): Promise<PipelineRun> {
+  // The encoder projects; the fuser must know the projection to accept its vectors.
+  const pipeline = new LocalPipeline({
+    prefix: `eval-${Date.now().toString(36)}.`,
+    basePort: 18281,
+    env: projectionFile ? { encoder: { ENCODER_PROJECTION_FILE: projectionFile }, 'profile-fuser': { FUSER_PROJECTION_FILE: projectionFile } } : {},
+  });
   const started = Date.now();
   console.log('starting the pipeline (text-cleaner, encoder, profile-fuser)…');
   await pipeline.start();
@@ -230,13 +290,15 @@ async function runPipeline(train: ReturnType<typeof leaveLastOut>['train']): Pro
     const reviewVectors: { itemId: string; vector: Float32Array }[] = [];
     const serde = new SingleObjectSerde('EmbeddedText');
     let modelId = '';
+    let projectionId: string | null = null;
     await readTopicToEnd(pipeline.kafka, pipeline.topics.textsEmbedded.name, (m) => {
       if (!m.value) return;
       const e = serde.decodeSync(m.value);
       modelId = e.modelId;
+      projectionId = e.projectionId;
       if (e.source === 'review' && e.itemId) reviewVectors.push({ itemId: e.itemId, vector: unpackFloat32(e.vector) });
     });
-    return { sent, accounting, profiles, reviewVectors, modelId, seconds: (Date.now() - started) / 1000 };
+    return { projectionId, sent, accounting, profiles, reviewVectors, modelId, seconds: (Date.now() - started) / 1000 };
   } finally {
     await pipeline.stop({ keepData: args.keep });
   }
