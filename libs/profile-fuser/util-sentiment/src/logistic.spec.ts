@@ -9,6 +9,7 @@ describe('logistic regression (Newton)', () => {
     const d = logisticProblem(20_000, w, -0.5, 7);
     const fit = trainLogistic(d, { l2: 1e-6, classWeighting: 'none' });
     expect(fit.converged).toBe(true);
+    expect(fit.iterations).toBeLessThan(15); // Newton: a handful of steps, not a crawl
     fit.weights.forEach((x, j) => expect(Math.abs(x - w[j]!)).toBeLessThan(0.12));
     expect(Math.abs(fit.bias - -0.5)).toBeLessThan(0.08);
   });

@@ -189,7 +189,11 @@ export function trainLogistic(d: Dataset, options: LogisticOptions): LogisticFit
     const step = chol.solve(Matrix.columnVector(Array.from(current.gradient))).getColumn(0);
     let decrease = 0;
     for (let j = 0; j <= dim; j++) decrease += current.gradient[j]! * step[j]!;
-    // Armijo backtracking: a full Newton step can overshoot far from the optimum.
+    // Armijo backtracking: a full Newton step can overshoot far from the optimum. Close to it the
+    // loss changes by less than its own rounding error (a sum over every example), so a step that
+    // leaves the loss equal within that error and shrinks the gradient is taken too.
+    const lossNoise = 1e-12 * Math.max(1, Math.abs(current.loss));
+    const gradientNow = maxAbs(current.gradient);
     let t = 1;
     let next: Objective | null = null;
     let wNext = w;
@@ -199,7 +203,9 @@ export function trainLogistic(d: Dataset, options: LogisticOptions): LogisticFit
       for (let j = 0; j < dim; j++) wNext[j] = w[j]! - t * step[j]!;
       bNext = b - t * step[dim]!;
       const candidate = objective(d, sampleWeight, total, options.l2, wNext, bNext);
-      if (candidate.loss <= current.loss - 1e-4 * t * decrease) {
+      const sufficient = candidate.loss <= current.loss - 1e-4 * t * decrease;
+      const withinNoise = candidate.loss <= current.loss + lossNoise && maxAbs(candidate.gradient) < gradientNow;
+      if (sufficient || withinNoise) {
         next = candidate;
         break;
       }

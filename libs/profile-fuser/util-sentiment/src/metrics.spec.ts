@@ -1,4 +1,4 @@
-import { classificationReport, confusionMatrix, majorityClass, reportFromConfusion } from './metrics';
+import { classificationReport, confusionMatrix, logLoss, majorityClass, reportFromConfusion } from './metrics';
 
 describe('classification metrics', () => {
   // 12 examples: 8 positive (6 found, 2 missed), 4 negative (3 kept, 1 false alarm).
@@ -35,6 +35,13 @@ describe('classification metrics', () => {
   it('rejects labels other than 0 and 1 and mismatched lengths', () => {
     expect(() => confusionMatrix([1, 2], [1, 1])).toThrow(/truth\[1\] must be 0 or 1, got 2/);
     expect(() => confusionMatrix([1], [1, 0])).toThrow(/1 labels, predicted 2/);
+  });
+
+  it('computes the class-weighted log loss', () => {
+    // −(ln 0.8 + ln 0.6 + 3·ln 0.9) / 5 with the negative weighted 3.
+    expect(logLoss([1, 1, 0], [0.8, 0.6, 0.1], { positive: 1, negative: 3 })).toBeCloseTo(-(Math.log(0.8) + Math.log(0.6) + 3 * Math.log(0.9)) / 5, 12);
+    expect(logLoss([1], [0])).toBeCloseTo(-Math.log(1e-15), 6);
+    expect(() => logLoss([], [])).toThrow(/at least one/);
   });
 
   it('finds the majority class', () => {

@@ -33,8 +33,11 @@ export function confusionMatrix(truth: ArrayLike<number>, predicted: ArrayLike<n
   for (let i = 0; i < truth.length; i++) {
     checkLabel(truth[i]!, 'truth', i);
     checkLabel(predicted[i]!, 'predicted', i);
-    if (truth[i] === 1) predicted[i] === 1 ? m.tp++ : m.fn++;
-    else predicted[i] === 1 ? m.fp++ : m.tn++;
+    if (truth[i] === 1) {
+      if (predicted[i] === 1) m.tp++;
+      else m.fn++;
+    } else if (predicted[i] === 1) m.fp++;
+    else m.tn++;
   }
   return m;
 }
@@ -68,4 +71,22 @@ export function majorityClass(labels: ArrayLike<number>): 0 | 1 {
     ones += labels[i]!;
   }
   return ones * 2 >= labels.length ? 1 : 0;
+}
+
+/**
+ * Mean negative log-likelihood of `truth` under `probabilities` (P(label 1)), each example weighted
+ * by its class; probabilities are clipped to [1e-15, 1 − 1e-15] so one certain mistake stays finite.
+ */
+export function logLoss(truth: ArrayLike<number>, probabilities: ArrayLike<number>, weights: { positive: number; negative: number } = { positive: 1, negative: 1 }): number {
+  if (truth.length !== probabilities.length || truth.length === 0) throw new RangeError(`log loss needs as many probabilities as labels, at least one (got ${probabilities.length} and ${truth.length})`);
+  let sum = 0;
+  let total = 0;
+  for (let i = 0; i < truth.length; i++) {
+    checkLabel(truth[i]!, 'truth', i);
+    const p = Math.min(1 - 1e-15, Math.max(1e-15, probabilities[i]!));
+    const w = truth[i] === 1 ? weights.positive : weights.negative;
+    sum -= w * (truth[i] === 1 ? Math.log(p) : Math.log(1 - p));
+    total += w;
+  }
+  return sum / total;
 }

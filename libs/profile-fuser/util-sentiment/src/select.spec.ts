@@ -1,4 +1,5 @@
-import { classificationReport } from './metrics';
+import { predictProbabilities } from './logistic';
+import { classificationReport, logLoss } from './metrics';
 import { applyThreshold, chooseThreshold, selectModel } from './select';
 import { imbalancedProblem, rows } from './spec-helpers';
 
@@ -24,13 +25,23 @@ describe('threshold and regularisation choice', () => {
     for (let t = 0.01; t < 1; t += 0.01) expect(classificationReport(d.labels, applyThreshold(p, t)).macroF1).toBeLessThanOrEqual(choice.report.macroF1 + 1e-12);
   });
 
-  it('tries every λ, largest first, and keeps the one best on validation', () => {
-    const all = imbalancedProblem(3_000, 6, 0.9, 1.2, 9);
-    const result = selectModel(rows(all, 0, 2_000), rows(all, 2_000, 3_000), [1e-4, 10, 1e-2], 'balanced');
+  it('tries every λ, largest first, and keeps the one with the lowest validation log loss', () => {
+    // Few training rows in many dimensions: too little penalty overfits, too much underfits.
+    const all = imbalancedProblem(2_400, 40, 0.85, 1.2, 9);
+    const train = rows(all, 0, 400);
+    const validation = rows(all, 400, 2_400);
+    const result = selectModel(train, validation, [1e-4, 10, 1e-2], 'balanced');
     expect(result.candidates.map((c) => c.l2)).toEqual([10, 1e-2, 1e-4]);
-    const best = Math.max(...result.candidates.map((c) => c.validation.macroF1));
-    expect(result.validation.macroF1).toBe(best);
-    expect(result.candidates.find((c) => c.l2 === result.l2)!.validation.macroF1).toBe(best);
+    const losses = result.candidates.map((c) => c.validationLoss);
+    expect(result.validationLoss).toBe(Math.min(...losses));
+    expect(result.l2).toBe(1e-2);
+    expect(losses[1]).toBeLessThan(losses[0]!);
+    expect(losses[1]).toBeLessThan(losses[2]!);
+    // The reported loss is the weighted log loss of the kept model on the validation part.
+    const n = validation.labels.length;
+    const pos = validation.labels.reduce((s, y) => s + y, 0);
+    const p = predictProbabilities(validation.vectors, validation.dim, result.fit.weights, result.fit.bias);
+    expect(result.validationLoss).toBeCloseTo(logLoss(validation.labels, p, { positive: n / (2 * pos), negative: n / (2 * (n - pos)) }), 12);
   });
 
   it('rejects an empty grid and mismatched dimensions', () => {

@@ -1,6 +1,6 @@
 import { SentimentTrainingError } from './errors';
 import { checkDataset, predictProbabilities, trainLogistic, type ClassWeighting, type Dataset, type LogisticFit } from './logistic';
-import { classificationReport, reportFromConfusion, type ClassificationReport } from './metrics';
+import { classificationReport, logLoss, reportFromConfusion, type ClassificationReport } from './metrics';
 
 /** Predicted labels: 1 where the probability is at least `threshold`. */
 export function applyThreshold(probabilities: ArrayLike<number>, threshold: number): Uint8Array {
@@ -54,6 +54,8 @@ export function chooseThreshold(probabilities: ArrayLike<number>, labels: Uint8A
 
 export interface CandidateResult {
   l2: number;
+  /** Validation log loss, classes weighted as in training: what λ is chosen by. */
+  validationLoss: number;
   threshold: number;
   validation: ClassificationReport;
   iterations: number;
@@ -62,6 +64,7 @@ export interface CandidateResult {
 export interface SelectionResult {
   fit: LogisticFit;
   l2: number;
+  validationLoss: number;
   threshold: number;
   validation: ClassificationReport;
   /** Every λ tried, in the order tried. */
@@ -69,14 +72,19 @@ export interface SelectionResult {
 }
 
 /**
- * Fits one model per λ on `train` (largest λ first, each starting from the previous solution),
- * chooses each one's threshold on `validation`, and keeps the λ with the best validation macro-F1
- * (the larger λ on a tie: the simpler model). The test set plays no part.
+ * Fits one model per λ on `train` (largest λ first, each starting from the previous solution) and
+ * keeps the λ with the lowest validation log loss, the classes weighted as in training (the larger
+ * λ on a tie: the simpler model). Log loss judges every probability, so it is far less noisy than
+ * F1 when one class has few examples; the decision threshold is then chosen on the same validation
+ * part for macro-F1. The test set plays no part.
  */
 export function selectModel(train: Dataset, validation: Dataset, l2Grid: readonly number[], classWeighting: ClassWeighting): SelectionResult {
   if (l2Grid.length === 0) throw new SentimentTrainingError('the regularisation grid is empty');
-  checkDataset(validation, 'validation set');
+  const counts = checkDataset(validation, 'validation set');
   if (validation.dim !== train.dim) throw new SentimentTrainingError(`validation dimension ${validation.dim} differs from training dimension ${train.dim}`);
+  if (counts.positive === 0 || counts.negative === 0) throw new SentimentTrainingError(`validation set needs both classes, got ${counts.positive} positive and ${counts.negative} negative`);
+  const n = validation.labels.length;
+  const weights = classWeighting === 'balanced' ? { positive: n / (2 * counts.positive), negative: n / (2 * counts.negative) } : { positive: 1, negative: 1 };
   const grid = [...l2Grid].sort((a, b) => b - a);
   let best: SelectionResult | null = null;
   const candidates: CandidateResult[] = [];
@@ -84,9 +92,11 @@ export function selectModel(train: Dataset, validation: Dataset, l2Grid: readonl
   for (const l2 of grid) {
     const fit: LogisticFit = trainLogistic(train, { l2, classWeighting, init: init ? { weights: init.weights, bias: init.bias } : undefined });
     init = fit;
-    const choice = chooseThreshold(predictProbabilities(validation.vectors, validation.dim, fit.weights, fit.bias), validation.labels);
-    candidates.push({ l2, threshold: choice.threshold, validation: choice.report, iterations: fit.iterations });
-    if (!best || choice.report.macroF1 > best.validation.macroF1 + 1e-12) best = { fit, l2, threshold: choice.threshold, validation: choice.report, candidates };
+    const probabilities = predictProbabilities(validation.vectors, validation.dim, fit.weights, fit.bias);
+    const validationLoss = logLoss(validation.labels, probabilities, weights);
+    const choice = chooseThreshold(probabilities, validation.labels);
+    candidates.push({ l2, validationLoss, threshold: choice.threshold, validation: choice.report, iterations: fit.iterations });
+    if (!best || validationLoss < best.validationLoss - 1e-12) best = { fit, l2, validationLoss, threshold: choice.threshold, validation: choice.report, candidates };
   }
   return best!;
 }
