@@ -108,8 +108,9 @@ async function main(): Promise<void> {
 
   const cacheFile = join(values['cache-dir']!, `${space.modelId.replace(/[^A-Za-z0-9_.-]/g, '_')}.${space.projectionId ?? 'none'}.emb`);
   const cache = new EmbeddingFileCache(cacheFile, dim);
-  const missing = [...new Map(labelled.filter((r) => !cache.vectors.has(r.hash)).map((r) => [r.hash, r.text])).entries()];
-  console.log(`${labelled.length - missing.length} embeddings cached in ${cacheFile}, ${missing.length} to compute with ${space.modelId} (${values.variant})`);
+  const distinct = new Map(labelled.map((r) => [r.hash, r.text]));
+  const missing = [...distinct.entries()].filter(([hash]) => !cache.vectors.has(hash));
+  console.log(`${distinct.size} distinct texts: ${distinct.size - missing.length} embeddings cached in ${cacheFile}, ${missing.length} to compute with ${space.modelId} (${values.variant})`);
   if (missing.length > 0) {
     const pool = new InferencePool(bundle, { size: availableParallelism(), provider: 'cpu', intraOpNumThreads: 1, projection });
     await pool.start();
@@ -141,7 +142,9 @@ async function main(): Promise<void> {
   const t = model.training!;
   const m = model.metrics!;
   console.log(`trained in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  for (const c of candidates) console.log(`  l2 ${c.l2}: validation macro-F1 ${c.validation.macroF1.toFixed(4)} at threshold ${c.threshold.toFixed(4)} (${c.iterations} Newton steps)`);
+  for (const c of candidates) {
+    console.log(`  l2 ${c.l2}: validation log loss ${c.validationLoss.toFixed(4)}, macro-F1 ${c.validation.macroF1.toFixed(4)} at threshold ${c.threshold.toFixed(4)} (${c.iterations} Newton steps)`);
+  }
   console.log(`chosen l2 ${t.l2}, threshold ${model.threshold.toFixed(4)}, class weights ${JSON.stringify(t.classWeights)}`);
   const c = t.counts;
   console.log(`users train/validation/test ${c.train.users}/${c.validation.users}/${c.test.users}; reviews (positive+negative) ${c.train.positive}+${c.train.negative} / ${c.validation.positive}+${c.validation.negative} / ${c.test.positive}+${c.test.negative}; 3 stars left out ${c.excluded}`);
