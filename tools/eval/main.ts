@@ -284,7 +284,9 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
       `${await cleaner.metric('text_cleaner_texts_cleaned_total')} cleaned`,
       `${await cleaner.metric('text_cleaner_texts_dropped_total')} dropped by the cleaner`,
       `${await cleaner.metric('text_cleaner_texts_dead_lettered_total')} dead-lettered`,
-      `${await fuser.metric('profile_fuser_events_applied_total')} applied to profiles`,
+      `${await fuser.metric('profile_fuser_events_applied_total', (l) => l.includes('kind="text"'))} texts applied to profiles`,
+      `${await fuser.metric('profile_fuser_events_applied_total', (l) => l.includes('kind="item"'))} to item vectors`,
+      `${await fuser.metric('profile_fuser_events_skipped_total')} skipped by the fuser`,
     ].join(', ');
     const profiles = await pipeline.profiles();
     const reviewVectors: { itemId: string; vector: Float32Array }[] = [];

@@ -28,7 +28,7 @@ export class ProfilesController {
     const stored = await context.profiles.read(userId, context.modelId);
     if (!stored.state) throw new NotFoundException(`no profile for ${userId}`);
     const state: ProfileState = decodeState(stored.state);
-    const profile = decayProfileTo(toUserProfile(state, { version: stored.version, interests: [], updatedAt: Date.now(), stateBytes: null }), Date.now());
+    const profile = decayProfileTo(toUserProfile(state, { version: stored.version, interests: [], updatedAt: Date.now(), stateBytes: null, sentimentClassifierId: context.sentimentClassifierId }), Date.now());
     const view = (v: DecayedVector): VectorView => ({ ...v, vector: Array.from(unpackFloat32(v.vector)) });
     const { state: _omit, ...rest } = profile;
     return { ...rest, horizons: profile.horizons.map(view), channels: profile.channels.map(view), negative: profile.negative ? view(profile.negative) : null };

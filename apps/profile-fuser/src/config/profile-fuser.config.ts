@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ClickActionValues, type ClickAction, type TopicKey } from '@profilestream/contracts';
+import { parseSentimentModel, type SentimentModel } from '@profilestream/sentiment';
 import {
+  ConfigError,
   env,
   kafkaCrossChecks,
   kafkaEnvSchema,
@@ -54,6 +57,9 @@ export const fuserEnvSchema = z.object({
   FUSER_MODEL_DIR: env.string('Model the profiles are built with (same as the encoder\'s); used to embed the interest taxonomy.', '.cache/models/all-MiniLM-L6-v2'),
   FUSER_MODEL_VARIANT: env.oneOf('Weights the encoder runs (fp32 or int8): embeddings of another model id are skipped.', ['fp32', 'int8'], 'int8'),
   FUSER_TAXONOMY_FILE: env.optionalString('Interest labels (JSON) embedded once per model for explainable profiles; unset uses the shipped e-commerce, media and social taxonomy.'),
+  FUSER_SENTIMENT_MODEL_FILE: env.optionalString(
+    'Post sentiment classifier (JSON artefact from `npm run sentiment:train`), checked at boot; unset uses the shipped one, trained on the default model (int8).',
+  ),
   FUSER_TOP_INTERESTS: env.int('Interest labels listed per published profile.', 5, 0, 50),
   FUSER_API_TOKEN: env.optionalString('Bearer token for DELETE /v1/profiles/{userId}; unset disables deletion over HTTP.'),
   FUSER_CAS_MAX_RETRIES: env.int('Compare-and-set attempts per user and batch before the batch is retried.', 20, 1, 1000),
@@ -73,11 +79,38 @@ export interface ProfileFuserConfig {
   deletionRetentionMs: number;
   model: { dir: string; variant: 'fp32' | 'int8' };
   taxonomyFile: string;
+  /** The classifier scoring posts, and the file it came from. */
+  sentiment: { file: string; model: SentimentModel };
   topInterests: number;
   apiToken: string | null;
   casMaxRetries: number;
   chunkMessages: number;
   partitionConcurrency: number;
+}
+
+/** The shipped classifier: trained on the embeddings of the default model and variant. */
+export const DEFAULT_SENTIMENT_MODEL_FILE = join(__dirname, '../assets/all-MiniLM-L6-v2.int8.sentiment.json');
+
+/** Reads and checks a classifier artefact; any problem fails the boot naming the variable. */
+export function loadSentimentModel(file: string): SentimentModel {
+  const problem = (what: string, err: unknown) => new ConfigError([`FUSER_SENTIMENT_MODEL_FILE: ${what}: ${(err as { message?: string } | null)?.message ?? String(err)}`]);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw problem(`cannot read ${file}`, err);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw problem(`${file} is not JSON`, err);
+  }
+  try {
+    return parseSentimentModel(json, file);
+  } catch (err) {
+    throw problem('not a usable sentiment classifier', err);
+  }
 }
 
 /** `24` → `1d`, `36` → `36h`. */
@@ -87,6 +120,7 @@ export function horizonName(hours: number): string {
 
 export function loadProfileFuserConfig(source: Record<string, string | undefined> = process.env): ProfileFuserConfig {
   const e = parseEnv(fuserServiceEnvSchema, source, kafkaCrossChecks);
+  const sentimentFile = e.FUSER_SENTIMENT_MODEL_FILE ?? DEFAULT_SENTIMENT_MODEL_FILE;
   return {
     service: e,
     kafka: toKafkaSettings(e, SERVICE_NAME),
@@ -97,6 +131,7 @@ export function loadProfileFuserConfig(source: Record<string, string | undefined
     deletionRetentionMs: e.FUSER_DELETION_RETENTION_MS,
     model: { dir: e.FUSER_MODEL_DIR, variant: e.FUSER_MODEL_VARIANT },
     taxonomyFile: e.FUSER_TAXONOMY_FILE ?? join(__dirname, '../assets/interests.taxonomy.json'),
+    sentiment: { file: sentimentFile, model: loadSentimentModel(sentimentFile) },
     topInterests: e.FUSER_TOP_INTERESTS,
     apiToken: e.FUSER_API_TOKEN ?? null,
     casMaxRetries: e.FUSER_CAS_MAX_RETRIES,

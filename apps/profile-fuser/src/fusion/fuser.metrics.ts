@@ -9,6 +9,8 @@ export class FuserMetrics {
   readonly redisSeconds: Histogram<'operation'>;
   readonly eventToProfileSeconds: Histogram<never>;
   readonly clicksWithoutVector: Counter<never>;
+  readonly sentimentScored: Counter<'label'>;
+  readonly sentimentUnscored: Counter<'reason'>;
 
   constructor(registry: Registry, prefix: string) {
     const registers = [registry];
@@ -32,6 +34,13 @@ export class FuserMetrics {
       name: `${prefix}_event_to_profile_seconds`,
       help: 'Publish time minus the arrival of the newest event folded into it at the first service.',
       buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 30, 60, 120, 300],
+      registers,
+    });
+    this.sentimentScored = new Counter({ name: `${prefix}_sentiment_scored_total`, help: 'Posts scored by the sentiment classifier, by label (positive, negative).', labelNames: ['label'], registers });
+    this.sentimentUnscored = new Counter({
+      name: `${prefix}_sentiment_unscored_total`,
+      help: 'Posts applied without a sentiment score because the classifier was trained on other embeddings: model_mismatch, projection_mismatch, dimension_mismatch.',
+      labelNames: ['reason'],
       registers,
     });
     this.clicksWithoutVector = new Counter({ name: `${prefix}_clicks_without_item_vector_total`, help: 'Clicks on items with no vector yet: counters updated, vectors not.', registers });

@@ -16,6 +16,7 @@ import {
   type InterestLabel,
   type ProfileState,
 } from '@profilestream/fusion';
+import { compatibility, scoreSentiment, type Compatibility, type SentimentModel } from '@profilestream/sentiment';
 import type { FuserMetrics } from './fuser.metrics';
 import type { ItemUpdate, ItemVectorStore } from './item-vector.store';
 import type { ProfilePublisher, PublishedState } from './profile.publisher';
@@ -34,6 +35,8 @@ export interface FuserDeps {
   /** Its embedding dimension: a projected (PCA) embedding of another size counts as another model. */
   dimension: number;
   interests: { labels: InterestLabel[]; top: number };
+  /** Scores posts whose embeddings come from the space it was trained on. */
+  sentiment: SentimentModel;
   casMaxRetries: number;
   deletionRetentionMs: number;
 }
@@ -44,6 +47,8 @@ interface UserEvent {
   userId: string;
   event: FusionEvent;
   ingestedAt: number;
+  /** Why a post was not scored (its embedding is not the classifier's kind); null otherwise. */
+  unscored: Exclude<Compatibility, 'ok'> | null;
 }
 
 type Decoded<T> = { index: number; message: ConsumedMessage; value: T };
@@ -110,11 +115,15 @@ async function embeddedEvents(deps: FuserDeps, decoded: Decoded<EmbeddedText>[],
       continue;
     }
     if (value.source === 'review' && value.itemId) addItemUpdate({ itemId: value.itemId, kind: 'review', vector, categories: [], ...at });
+    // Posts carry no rating: the classifier says how they sound, when it knows their embedding space.
+    const fit = value.source === 'post' ? compatibility(deps.sentiment, { modelId: value.modelId, projectionId: value.projectionId, dim: value.dim }) : null;
+    const sentiment = fit === 'ok' && value.vector.length === value.dim * 4 ? scoreSentiment(deps.sentiment, vector) : null;
     events.push({
       index,
       userId: value.userId,
       ingestedAt: value.ingestedAt,
-      event: { kind: 'text', source: value.source, vector, occurredAt: value.occurredAt, rating: value.rating, categories: value.categories, position: position(message) },
+      unscored: fit === null || fit === 'ok' ? null : fit,
+      event: { kind: 'text', source: value.source, vector, occurredAt: value.occurredAt, rating: value.rating, sentiment, categories: value.categories, position: position(message) },
     });
   }
   const stop = deps.metrics.redisSeconds.startTimer({ operation: 'items' });
@@ -140,6 +149,7 @@ async function clickEvents(deps: FuserDeps, decoded: Decoded<Click>[]): Promise<
       index,
       userId: value.userId,
       ingestedAt: message.timestamp,
+      unscored: null,
       event: { kind: 'click', action: value.action, itemVector: item.vector, categories: item.categories, occurredAt: value.occurredAt, position: position(message) },
     };
   });
@@ -197,10 +207,12 @@ async function fuseUsers(deps: FuserDeps, events: UserEvent[], outcomes: Outcome
       for (const e of p.fresh) {
         outcomes[e.index] = ok;
         deps.metrics.applied.inc({ kind: e.event.kind });
+        if (e.event.kind === 'text' && e.event.sentiment) deps.metrics.sentimentScored.inc({ label: e.event.sentiment.positive ? 'positive' : 'negative' });
+        if (e.unscored) deps.metrics.sentimentUnscored.inc({ reason: e.unscored });
       }
       const interests = deps.interests.top > 0 ? topInterests(normalised(longestHorizon(p.next)), deps.interests.labels, deps.interests.top) : [];
       published.push({
-        profile: toUserProfile(p.next, { version: w.version, interests, updatedAt: Date.now(), stateBytes: p.bytes }),
+        profile: toUserProfile(p.next, { version: w.version, interests, updatedAt: Date.now(), stateBytes: p.bytes, sentimentClassifierId: deps.sentiment.id }),
         eventTime: p.next.lastEventAt,
         ingestedAt: Math.max(...p.fresh.map((e) => e.ingestedAt)),
       });

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import { topicCatalog } from '@profilestream/contracts';
 import { topicSerde } from '@profilestream/kafka';
 import { loadModelBundle } from '@profilestream/inference';
+import { compatibility } from '@profilestream/sentiment';
 import { HealthRegistry } from '@profilestream/observability';
 import { StreamRuntime } from '@profilestream/stream-service';
 import { CONSUMED_TOPICS, CONSUMER_GROUP, type ProfileFuserConfig } from '../config/profile-fuser.config';
@@ -18,6 +19,7 @@ export const FUSER_CONFIG = Symbol('FUSER_CONFIG');
 export interface FuserContext {
   modelId: string;
   profiles: ProfileStore;
+  sentimentClassifierId: string;
 }
 
 /**
@@ -44,6 +46,15 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     const bundle = await loadModelBundle(config.model.dir, config.model.variant);
     const labels = await embedTaxonomy(config.taxonomyFile, bundle);
     runtime.log.info({ modelId: bundle.modelId, labels: labels.length }, 'interest taxonomy embedded');
+    const classifier = config.sentiment.model;
+    const fit = compatibility(classifier, { modelId: bundle.modelId, projectionId: null, dim: bundle.manifest.dimension });
+    if (fit === 'ok') runtime.log.info({ classifier: classifier.id, file: config.sentiment.file }, 'sentiment classifier loaded');
+    else {
+      runtime.log.warn(
+        { classifier: classifier.id, trainedOn: classifier.embedding, modelId: bundle.modelId, reason: fit, file: config.sentiment.file },
+        'the sentiment classifier was trained on other embeddings: posts will not be scored (profile_fuser_sentiment_unscored_total)',
+      );
+    }
 
     await runtime.connect();
     const topics = topicCatalog(config.kafka.topicPrefix);
@@ -76,10 +87,11 @@ export class ProfileFuserService implements OnApplicationBootstrap {
       modelId: bundle.modelId,
       dimension: bundle.manifest.dimension,
       interests: { labels, top: config.topInterests },
+      sentiment: classifier,
       casMaxRetries: config.casMaxRetries,
       deletionRetentionMs: config.deletionRetentionMs,
     });
-    this.context = { modelId: bundle.modelId, profiles };
+    this.context = { modelId: bundle.modelId, profiles, sentimentClassifierId: classifier.id };
     const publisher = this.publisher;
     runtime.onDrain(() => publisher.flush());
     void runtime

@@ -12,6 +12,14 @@ export interface EventPosition {
   offset: string;
 }
 
+/** The sentiment classifier's verdict on a text. */
+export interface TextSentiment {
+  /** P(positive), in [0, 1]. */
+  probability: number;
+  /** At or above the classifier's threshold. */
+  positive: boolean;
+}
+
 /** A review or post embedding. */
 export interface TextFusionEvent {
   kind: 'text';
@@ -20,6 +28,8 @@ export interface TextFusionEvent {
   occurredAt: number;
   /** Review star rating (1-5); ignored for posts. */
   rating: number | null;
+  /** Set when the text was scored (the fuser scores posts); null otherwise. */
+  sentiment: TextSentiment | null;
   categories: string[];
   position: EventPosition;
 }
@@ -99,6 +109,10 @@ export function validateEvent(event: FusionEvent, dim: number, config: FusionCon
   if (event.kind === 'text') {
     if (event.source !== 'review' && event.source !== 'post') throw new FusionInputError('invalid_event', `${describe(event)}: source must be review or post, got ${String(event.source)}`);
     if (event.rating !== null && !Number.isFinite(event.rating)) throw new FusionInputError('invalid_event', `${describe(event)}: rating must be null or finite`);
+    const s = event.sentiment as TextSentiment | null | undefined;
+    if (s !== null && (typeof s !== 'object' || !(s.probability >= 0 && s.probability <= 1) || typeof s.positive !== 'boolean')) {
+      throw new FusionInputError('invalid_event', `${describe(event)}: sentiment must be null or { probability in [0, 1], positive: boolean }`);
+    }
     checkVector(event, event.vector, dim, 'vector');
   } else if (event.kind === 'click') {
     if (!CLICK_ACTIONS.includes(event.action)) throw new FusionInputError('invalid_event', `${describe(event)}: unknown click action ${String(event.action)}`);
@@ -183,6 +197,12 @@ export function applyEvents(state: ProfileState, events: readonly FusionEvent[],
       if (isReview && e.rating !== null) {
         next.ratingSum += e.rating;
         next.ratingCount += 1;
+      }
+      if (e.sentiment !== null) {
+        addScalar(next.sentiment.probability, e.sentiment.probability, t);
+        addScalar(next.sentiment.scored, 1, t);
+        if (e.sentiment.positive) next.sentiment.positive += 1;
+        else next.sentiment.negative += 1;
       }
       bump(next, e.source, null, t);
       addAffinity(next, e.categories, 1, t);

@@ -1,5 +1,5 @@
 import type { ClickAction } from '@profilestream/contracts';
-import { cloneDecayedVector, emptyDecayedVector, type DecayedScalarState, type DecayedVectorState } from './decayed-vector';
+import { cloneDecayedVector, emptyDecayedScalar, emptyDecayedVector, type DecayedScalarState, type DecayedVectorState } from './decayed-vector';
 import { dict, mapDict, setEntry, type Dict } from './records';
 
 export type FusionChannel = 'review' | 'post' | 'click';
@@ -31,6 +31,21 @@ export interface CounterState {
   decayed: DecayedScalarState;
 }
 
+/**
+ * What the sentiment classifier said about the user's posts. `probability` and `scored` decay with
+ * the longest half-life and move together (same refTime), so their ratio is the decayed mean
+ * probability that a post is positive.
+ */
+export interface SentimentState {
+  /** Posts judged positive and negative (at the classifier's threshold); never decay. */
+  positive: number;
+  negative: number;
+  /** Σ decayed P(positive) of scored posts. */
+  probability: DecayedScalarState;
+  /** Decayed number of scored posts. */
+  scored: DecayedScalarState;
+}
+
 /** Everything the fuser keeps for one user and one model. Dictionaries are null-prototype objects. */
 export interface ProfileState {
   userId: string;
@@ -49,6 +64,7 @@ export interface ProfileState {
   ratingCount: number;
   /** Category → decayed affinity (longest half-life). */
   categoryAffinity: Dict<DecayedScalarState>;
+  sentiment: SentimentState;
   /** Min and max event time applied; 0 while eventCount is 0. */
   firstEventAt: number;
   lastEventAt: number;
@@ -73,6 +89,10 @@ export function stateLongestHalfLifeMs(state: ProfileState): number {
   return state.negative.halfLifeMs;
 }
 
+export function emptySentiment(halfLifeMs: number): SentimentState {
+  return { positive: 0, negative: 0, probability: emptyDecayedScalar(halfLifeMs), scored: emptyDecayedScalar(halfLifeMs) };
+}
+
 export function emptyState(userId: string, modelId: string, dim: number, config: FusionConfig = DEFAULT_FUSION_CONFIG): ProfileState {
   const longest = longestHalfLifeMs(config.halfLivesMs);
   const horizons = dict<DecayedVectorState>();
@@ -88,6 +108,7 @@ export function emptyState(userId: string, modelId: string, dim: number, config:
     ratingSum: 0,
     ratingCount: 0,
     categoryAffinity: dict(),
+    sentiment: emptySentiment(longest),
     firstEventAt: 0,
     lastEventAt: 0,
     eventCount: 0,
@@ -108,6 +129,7 @@ export function cloneState(s: ProfileState): ProfileState {
     ratingSum: s.ratingSum,
     ratingCount: s.ratingCount,
     categoryAffinity: mapDict(s.categoryAffinity, (a) => ({ ...a })),
+    sentiment: { positive: s.sentiment.positive, negative: s.sentiment.negative, probability: { ...s.sentiment.probability }, scored: { ...s.sentiment.scored } },
     firstEventAt: s.firstEventAt,
     lastEventAt: s.lastEventAt,
     eventCount: s.eventCount,

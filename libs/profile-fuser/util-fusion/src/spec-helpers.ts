@@ -13,7 +13,7 @@ export function pos(offset: number | string, partition = 0, topic = 'texts.embed
 }
 
 export function text(over: Partial<TextFusionEvent> & { vector: Float32Array; position: EventPosition }): TextFusionEvent {
-  return { kind: 'text', source: 'review', occurredAt: T0, rating: null, categories: [], ...over };
+  return { kind: 'text', source: 'review', occurredAt: T0, rating: null, sentiment: null, categories: [], ...over };
 }
 
 export function click(over: Partial<ClickFusionEvent> & { position: EventPosition }): ClickFusionEvent {
@@ -57,6 +57,12 @@ export function stateDiffs(a: ProfileState, b: ProfileState, tol = 1e-6): string
     const y = b.categoryAffinity[k]!;
     if (x.refTime !== y.refTime || !close(x.value, y.value, tol)) out.push(`categoryAffinity.${k} ${JSON.stringify(x)} != ${JSON.stringify(y)}`);
   }
+  const sa = a.sentiment;
+  const sb = b.sentiment;
+  if (sa.positive !== sb.positive || sa.negative !== sb.negative) out.push(`sentiment counts ${sa.positive}/${sa.negative} != ${sb.positive}/${sb.negative}`);
+  for (const k of ['probability', 'scored'] as const) {
+    if (sa[k].refTime !== sb[k].refTime || sa[k].halfLifeMs !== sb[k].halfLifeMs || !close(sa[k].value, sb[k].value, tol)) out.push(`sentiment.${k} ${JSON.stringify(sa[k])} != ${JSON.stringify(sb[k])}`);
+  }
   for (const k of Object.keys(a.appliedOffsets)) if (a.appliedOffsets[k] !== b.appliedOffsets[k]) out.push(`appliedOffsets.${k}`);
   return out;
 }
@@ -77,6 +83,7 @@ export const arbEventBody: fc.Arbitrary<Omit<TextFusionEvent, 'position'> | Omit
     vector: arbVector,
     occurredAt: arbTime,
     rating: fc.option(fc.integer({ min: 1, max: 5 })),
+    sentiment: fc.option(fc.record({ probability: fc.double({ min: 0, max: 1, noNaN: true }), positive: fc.boolean() })),
     categories: arbCategories,
   }),
   fc.record({

@@ -23,6 +23,8 @@ function expectBitIdentical(a: ProfileState, b: ProfileState): void {
 }
 
 const anyDouble = fc.double({ noNaN: true });
+
+const V1_STATE = 'AQYAAAB1AHMAZQByAC0AMQADAAAAbQBAADEAAgAAAAIAAAACAAAAMQBkAAAAAABwmZRBogmI8xsa/z8AAFA0Bb14Qh9V68lUH+I/GNo+LOMU/D8DAAAAOQAwAGQAAAAAgMX3/EEBlZs8X/3/PwAAUDQFvXhC/v4e7wsw4z9AihWassr8PwAAAIDF9/xBAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAACAxff8QQAAAAAAAPA/AACAVv68eEIAAABAMzPjPwAAAKCZmek/AAAAgMX3/EEAAAAAAADwPwAAUDQFvXhCAAAAAAAAAAAAAAAAAADwPwAAAIDF9/xBAAAAAAAA8D8AAGjFAb14QgAAAAAAAPA/AAAAAAAAAAADAAAABQAAAGMAbABpAGMAawABBAAAAGwAaQBrAGUAAAAAAAAA8D8AAACAxff8QQAAAAAAAPA/AABQNAW9eEIEAAAAcABvAHMAdAAAAAAAAAAA8D8AAACAxff8QQAAAAAAAPA/AACAVv68eEIGAAAAcgBlAHYAaQBlAHcAAAAAAAAAAPA/AAAAgMX3/EEAAAAAAADwPwAAaMUBvXhCAAAAAAAAAEAAAAAAAADwPwEAAAAFAAAAbQB1AHMAaQBjAAAAAIDF9/xBAZWbPF/9/z8AAFA0Bb14QgAAgFb+vHhCAABQNAW9eEIAAAAAAAAIQAIAAAALAAAAYwBsAGkAYwBrAHMALgB2ADEAOgAxAAEAAAAzABMAAAB0AGUAeAB0AHMALgBlAG0AYgBlAGQAZABlAGQALgB2ADEAOgAwAAEAAAA4AA==';
 const anyString = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 12 });
 const arbScalar: fc.Arbitrary<DecayedScalarState> = fc.record({ halfLifeMs: anyDouble, value: anyDouble, refTime: anyDouble });
 const arbVec = (dim: number): fc.Arbitrary<DecayedVectorState> =>
@@ -56,6 +58,7 @@ const arbState: fc.Arbitrary<ProfileState> = fc.integer({ min: 1, max: 6 }).chai
     ratingSum: anyDouble,
     ratingCount: anyDouble,
     categoryAffinity: arbKeyed(fc.oneof(anyString, fc.constantFrom('__proto__', 'constructor')), arbScalar),
+    sentiment: fc.record({ positive: anyDouble, negative: anyDouble, probability: arbScalar, scored: arbScalar }),
     firstEventAt: anyDouble,
     lastEventAt: anyDouble,
     eventCount: anyDouble,
@@ -105,12 +108,34 @@ describe('state codec', () => {
     expect(encodeState(s12)).toEqual(encodeState(s21));
   });
 
+  it('reads version 1 states, stored before sentiment existed, as states with no scored post', () => {
+    // Written by the version 1 encoder: dim 2, horizons 1d and 90d, a post (offset 7), a 2-star review (8), a like (clicks.v1:1@3).
+    const v1 = Buffer.from(V1_STATE, 'base64');
+    expect(v1[0]).toBe(1);
+    const s = decodeState(v1);
+    expect(s.userId).toBe('user-1');
+    expect(s.modelId).toBe('m@1');
+    expect(Object.keys(s.horizons).sort()).toEqual(['1d', '90d']);
+    expect(s.eventCount).toBe(3);
+    expect(s.ratingSum).toBe(2);
+    expect(Array.from(s.negative.sum)).toEqual([1, 0]);
+    expect({ ...s.appliedOffsets }).toEqual({ 'texts.embedded.v1:0': '8', 'clicks.v1:1': '3' });
+    expect(s.sentiment).toEqual({ positive: 0, negative: 0, probability: { halfLifeMs: 7_776_000_000, value: 0, refTime: 0 }, scored: { halfLifeMs: 7_776_000_000, value: 0, refTime: 0 } });
+    // Re-encoded as version 2; the same state otherwise, and a scored post can now be added.
+    const v2 = encodeState(s);
+    expect(v2[0]).toBe(2);
+    expect(v2.length).toBe(v1.length + 2 * 8 + 2 * 24);
+    expectBitIdentical(decodeState(v2), s);
+    const next = applyEvents(s, [text({ source: 'post', vector: vec(0, 1), sentiment: { probability: 0.9, positive: true }, position: pos(9) })]).state;
+    expect(next.sentiment.positive).toBe(1);
+  });
+
   it('rejects unknown versions, truncated and trailing bytes', () => {
     const bytes = encodeState(emptyState('u', 'm', DIM));
-    const v2 = Buffer.from(bytes);
-    v2[0] = 2;
-    expect(() => decodeState(v2)).toThrow(StateCodecError);
-    expect(() => decodeState(v2)).toThrow(/unknown state version 2/);
+    const v3 = Buffer.from(bytes);
+    v3[0] = 3;
+    expect(() => decodeState(v3)).toThrow(StateCodecError);
+    expect(() => decodeState(v3)).toThrow(/unknown state version 3 \(this build reads 1 and 2\)/);
     expect(() => decodeState(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated/);
     expect(() => decodeState(Buffer.concat([bytes, Buffer.from([0])]))).toThrow(/trailing/);
     expect(() => decodeState(Buffer.alloc(0))).toThrow(/truncated/);

@@ -1,17 +1,17 @@
 import type { ClickAction } from '@profilestream/contracts';
 import type { DecayedScalarState, DecayedVectorState } from './decayed-vector';
 import { StateCodecError } from './errors';
-import { CLICK_ACTIONS, FUSION_CHANNELS, type CounterState, type FusionChannel, type ProfileState } from './profile-state';
+import { CLICK_ACTIONS, FUSION_CHANNELS, emptySentiment, type CounterState, type FusionChannel, type ProfileState } from './profile-state';
 import { dict, getEntry, setEntry, sortedKeys } from './records';
 
 /**
  * Binary form of a ProfileState, stored in Redis and shipped in the published profile's `state`.
  *
- * Version 1 layout (little-endian; str = u32 count of UTF-16 code units + the code units, so every
+ * Version 2 layout (little-endian; str = u32 count of UTF-16 code units + the code units, so every
  * JS string round-trips exactly; every number except counts and dim is a float64, so round-trips
  * are bit-exact; dictionaries are written in code-unit key order, so equal states encode equally):
  *
- *   u8 version=1 · str userId · str modelId · u32 dim
+ *   u8 version=2 · str userId · str modelId · u32 dim
  *   u32 n · n × (str name · vec)                      horizons
  *   3 × vec                                            channels review, post, click
  *   vec                                                negative
@@ -20,11 +20,17 @@ import { dict, getEntry, setEntry, sortedKeys } from './records';
  *   u32 n · n × (str label · scalar)                   categoryAffinity
  *   f64 firstEventAt · f64 lastEventAt · f64 eventCount
  *   u32 n · n × (str topic:partition · str offset)     appliedOffsets
+ *   f64 positive · f64 negative · scalar probability · scalar scored   sentiment (version 2 on)
  *
  *   vec    = f64 halfLifeMs · f64 weight · f64 refTime · dim × f64
  *   scalar = f64 halfLifeMs · f64 value · f64 refTime
+ *
+ * Version 1 is version 2 without the sentiment block; it is still read (as a state whose posts were
+ * never scored, with the longest half-life), so states stored before sentiment existed stay usable.
+ * Writers always write the newest version.
  */
-export const STATE_CODEC_VERSION = 1;
+export const STATE_CODEC_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 
 class Writer {
   private buf = Buffer.alloc(4096);
@@ -193,6 +199,10 @@ export function encodeState(state: ProfileState): Buffer {
     w.str(p);
     w.str(state.appliedOffsets[p]!);
   }
+  w.f64(state.sentiment.positive);
+  w.f64(state.sentiment.negative);
+  writeScalar(w, state.sentiment.probability);
+  writeScalar(w, state.sentiment.scored);
   return w.done();
 }
 
@@ -201,7 +211,7 @@ const OFFSET_RE = /^(0|[1-9][0-9]*)$/;
 export function decodeState(buf: Uint8Array): ProfileState {
   const r = new Reader(buf);
   const version = r.u8('version');
-  if (version !== STATE_CODEC_VERSION) throw new StateCodecError(`unknown state version ${version} (this build reads ${STATE_CODEC_VERSION})`);
+  if (!READABLE_VERSIONS.includes(version)) throw new StateCodecError(`unknown state version ${version} (this build reads ${READABLE_VERSIONS.join(' and ')})`);
   const userId = r.str('userId');
   const modelId = r.str('modelId');
   const dim = r.u32('dim');
@@ -261,6 +271,10 @@ export function decodeState(buf: Uint8Array): ProfileState {
     if (getEntry(appliedOffsets, key) !== undefined) throw new StateCodecError(`partition ${key} appears twice`);
     setEntry(appliedOffsets, key, offset);
   }
+  const sentiment =
+    version >= 2
+      ? { positive: r.f64('sentiment positive'), negative: r.f64('sentiment negative'), probability: readScalar(r, 'sentiment probability'), scored: readScalar(r, 'sentiment scored') }
+      : emptySentiment(negative.halfLifeMs);
   r.end();
 
   return {
@@ -274,6 +288,7 @@ export function decodeState(buf: Uint8Array): ProfileState {
     ratingSum,
     ratingCount,
     categoryAffinity,
+    sentiment,
     firstEventAt,
     lastEventAt,
     eventCount,

@@ -99,3 +99,34 @@ describe('decayProfileTo', () => {
     expect(earlier.categoryAffinities).toEqual([{ label: 'a', score: 1 }]);
   });
 });
+
+describe('sentiment summary', () => {
+  const post = (offset: number, probability: number, at: number) => text({ source: 'post', vector: vec(1, 0, 0, 0), sentiment: { probability, positive: probability >= 0.5 }, occurredAt: at, position: pos(offset) });
+  const state = applyEvents(emptyState('u1', 'm@1', DIM), [
+    post(1, 0.9, T0),
+    post(2, 0.2, T0 + 90 * DAY),
+    // Neither a review nor an unscored post counts.
+    text({ vector: vec(0, 1, 0, 0), rating: 5, occurredAt: T0 + 90 * DAY, position: pos(3) }),
+    text({ source: 'post', vector: vec(0, 1, 0, 0), occurredAt: T0 + 90 * DAY, position: pos(4) }),
+  ]).state;
+
+  it('publishes counts and the decayed mean probability positive with its evidence', () => {
+    const profile = toUserProfile(state, { version: 1, interests: [], updatedAt: T0, sentimentClassifierId: 'sentiment-lr-1' });
+    expect(schemaCatalog().type('UserProfile').isValid(profile)).toBe(true);
+    // The first post is one half-life older: weights 0.5 and 1.
+    expect(profile.sentiment).toEqual({ classifierId: 'sentiment-lr-1', positive: 1, negative: 1, meanPositive: expect.closeTo((0.9 * 0.5 + 0.2) / 1.5, 12), scored: 1.5, halfLifeMs: 90 * DAY, refTime: T0 + 90 * DAY });
+    const later = decayProfileTo(profile, T0 + 180 * DAY);
+    expect(later.sentiment).toMatchObject({ scored: 0.75, refTime: T0 + 180 * DAY, positive: 1, negative: 1, meanPositive: profile.sentiment!.meanPositive });
+  });
+
+  it('has no mean before a post is scored, and no summary without a classifier', () => {
+    const empty = toUserProfile(emptyState('u2', 'm@1', DIM), { version: 1, interests: [], updatedAt: T0, sentimentClassifierId: 'c' });
+    expect(empty.sentiment).toEqual({ classifierId: 'c', positive: 0, negative: 0, meanPositive: null, scored: 0, halfLifeMs: 90 * DAY, refTime: 0 });
+    expect(toUserProfile(state, { version: 1, interests: [], updatedAt: T0 }).sentiment).toBeNull();
+  });
+
+  it('rejects a sentiment that is not a probability', () => {
+    expect(() => applyEvents(emptyState('u1', 'm@1', DIM), [post(1, 1.5, T0)])).toThrow(/sentiment must be null or \{ probability in \[0, 1\], positive: boolean \}/);
+    expect(() => applyEvents(emptyState('u1', 'm@1', DIM), [post(1, NaN, T0)])).toThrow(/sentiment must be null/);
+  });
+});

@@ -1,6 +1,6 @@
-import { packFloat32, type ActivityCounter, type ClickAction, type DecayedVector, type ScoredLabel, type UserProfile } from '@profilestream/contracts';
+import { packFloat32, type ActivityCounter, type ClickAction, type DecayedVector, type ScoredLabel, type SentimentSummary, type UserProfile } from '@profilestream/contracts';
 import { decayFactor, decayScalarTo, normalised, type DecayedVectorState } from './decayed-vector';
-import { CLICK_ACTIONS, FUSION_CHANNELS, type ProfileState } from './profile-state';
+import { CLICK_ACTIONS, FUSION_CHANNELS, type ProfileState, type SentimentState } from './profile-state';
 import { encodeState } from './state-codec';
 import { compareStrings, sortedKeys } from './records';
 
@@ -15,6 +15,21 @@ export interface ToUserProfileOptions {
   projectionId?: string | null;
   /** How many category affinities to publish (default 20). */
   maxCategoryAffinities?: number;
+  /** Id of the classifier scoring posts; the profile's `sentiment` is null without one. */
+  sentimentClassifierId?: string | null;
+}
+
+/** The published sentiment summary: counts, and the decayed mean P(positive) with its evidence at refTime. */
+export function toSentimentSummary(s: SentimentState, classifierId: string): SentimentSummary {
+  return {
+    classifierId,
+    positive: s.positive,
+    negative: s.negative,
+    meanPositive: s.scored.value > 0 ? s.probability.value / s.scored.value : null,
+    scored: s.scored.value,
+    halfLifeMs: s.scored.halfLifeMs,
+    refTime: s.scored.refTime,
+  };
 }
 
 /** One decayed vector as published: unit float32 vector (zeros when empty) with weight at refTime. */
@@ -57,6 +72,7 @@ export function toUserProfile(state: ProfileState, opts: ToUserProfileOptions): 
     counters,
     ratingMean: state.ratingCount > 0 ? state.ratingSum / state.ratingCount : null,
     ratingCount: state.ratingCount,
+    sentiment: opts.sentimentClassifierId ? toSentimentSummary(state.sentiment, opts.sentimentClassifierId) : null,
     categoryAffinities: topCategoryAffinities(state, opts.maxCategoryAffinities ?? DEFAULT_MAX_CATEGORY_AFFINITIES),
     interests: opts.interests,
     firstEventAt: state.firstEventAt,
@@ -77,8 +93,8 @@ function decayRecord(v: DecayedVector, now: number): DecayedVector {
 }
 
 /**
- * A copy of `profile` with every weight valued at `now` (for the read API): vector weights and
- * counters' decayed counts move to refTime = now (never backwards), category affinity scores are
+ * A copy of `profile` with every weight valued at `now` (for the read API): vector weights,
+ * counters' decayed counts and the sentiment evidence move to refTime = now (never backwards), category affinity scores are
  * decayed from lastEventAt with the longest half-life. Vectors (directions), totals, interests and
  * `state` are unchanged (buffers are shared, not copied).
  */
@@ -95,5 +111,10 @@ export function decayProfileTo(profile: UserProfile, now: number): UserProfile {
       longest === null || now <= c.refTime ? { ...c } : { ...c, decayed: c.decayed * decayFactor(now - c.refTime, longest), refTime: now },
     ),
     categoryAffinities: profile.categoryAffinities.map((a) => ({ label: a.label, score: a.score * affinityFactor })),
+    // The mean is a ratio of two sums decayed alike: only its evidence decays.
+    sentiment:
+      profile.sentiment === null || now <= profile.sentiment.refTime
+        ? profile.sentiment && { ...profile.sentiment }
+        : { ...profile.sentiment, scored: profile.sentiment.scored * decayFactor(now - profile.sentiment.refTime, profile.sentiment.halfLifeMs), refTime: now },
   };
 }

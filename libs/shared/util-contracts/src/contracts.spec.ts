@@ -107,6 +107,33 @@ describe('SingleObjectSerde', () => {
       const resolver = newType.createResolver(schemaCatalog().type('Review'));
       expect({ ...newType.fromBuffer(old.subarray(10), resolver) }).toEqual({ ...review, lang: null, helpfulVotes: null });
     });
+
+    describe('UserProfile gained `sentiment`', () => {
+      const current = AVRO_SCHEMAS.UserProfile as { fields: { name: string }[] } & Record<string, unknown>;
+      // The schema as it was before: every field but sentiment.
+      const before = parseSchema({ ...current, fields: current.fields.filter((f) => f.name !== 'sentiment') } as unknown as Schema);
+      const now = schemaCatalog().type('UserProfile');
+      const vector = { name: '90d', halfLifeMs: 7_776_000_000, vector: Buffer.alloc(8), weight: 1, refTime: 1 };
+      const base = {
+        userId: 'u', version: 3, modelId: 'm@1', projectionId: null, dim: 2, horizons: [vector], channels: [], negative: null, counters: [],
+        ratingMean: null, ratingCount: 0, categoryAffinities: [], interests: [], firstEventAt: 1, lastEventAt: 1, eventCount: 1, updatedAt: 2, state: null,
+      };
+      const sentiment = { classifierId: 'c', positive: 2, negative: 1, meanPositive: 0.6, scored: 2.5, halfLifeMs: 7_776_000_000, refTime: 1 };
+
+      it('reads profiles written before it, as null', () => {
+        const old = before.toBuffer(base);
+        expect({ ...now.fromBuffer(old, now.createResolver(before)) }.sentiment).toBeNull();
+      });
+
+      it('lets readers on the old schema read new profiles, skipping it', () => {
+        const fresh = now.toBuffer({ ...base, sentiment });
+        const read = before.fromBuffer(fresh, before.createResolver(now)) as Record<string, unknown>;
+        expect(read['sentiment']).toBeUndefined();
+        expect(read['userId']).toBe('u');
+        expect(read['state']).toBeNull();
+        expect(now.fromBuffer(fresh).sentiment).toEqual(sentiment);
+      });
+    });
   });
 });
 
