@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
@@ -12,7 +14,7 @@ import {
 } from '@profilestream/contracts';
 import { BatchingProducer, silentLog } from '@profilestream/kafka';
 import { readTopic, testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
-import { loadModelBundle } from '@profilestream/inference';
+import { loadModelBundle, saveProjection } from '@profilestream/inference';
 import { MetricsService } from '@profilestream/observability';
 import { testRedis } from '@profilestream/redis/testing';
 import type { RedisClient } from '@profilestream/redis';
@@ -221,5 +223,48 @@ describe('profile-fuser on the real broker and Redis', () => {
     expect((await profiles.keysOf('alice')).filter((k) => !k.endsWith(':deleted'))).toEqual([]);
     await request(app.getHttpServer()).get('/v1/profiles/alice').expect(404);
     await stopApp(app);
+  }, 120_000);
+
+  it('with the encoder\'s PCA projection, builds profiles in the projected space and skips unprojected embeddings', async () => {
+    // A projection of the fixture's 64 dimensions onto its first 8 axes.
+    const dir = mkdtempSync(join(tmpdir(), 'pf-projection-'));
+    const projectionFile = join(dir, 'pca8.json');
+    saveProjection(projectionFile, {
+      id: 'pca8-test',
+      modelId,
+      inputDim: 64,
+      outputDim: 8,
+      mean: new Array(64).fill(0),
+      components: Array.from({ length: 8 }, (_, c) => Array.from({ length: 64 }, (_, d) => (d === c ? 1 : 0))),
+      explainedVarianceRatio: new Array(8).fill(0.1),
+      fittedOn: 1,
+    });
+    const projectedPrefix = `${uniqueName('pfp')}.`;
+    const projectedTopics = topicCatalog(projectedPrefix);
+    const app = await NestFactory.create(
+      AppModule.forRoot(loadProfileFuserConfig({ ...env, KAFKA_TOPIC_PREFIX: projectedPrefix, REDIS_KEY_PREFIX: projectedPrefix, FUSER_PROJECTION_FILE: projectionFile })),
+      { logger: false },
+    );
+    await app.init();
+    apps.push(app);
+    expect(await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200, 60_000)).toBe(true);
+
+    const projected = embedded('pr1', 'pat', { projectionId: 'pca8-test', dim: 8, vector: packFloat32(vec(3).subarray(0, 8)) });
+    const unprojected = embedded('pr2', 'pat');
+    await producer.send(projectedTopics.textsEmbedded.name, [projected, unprojected].map((r) => ({ key: r.userId, value: embeddedSerde.encode(r) })));
+    expect(await waitFor(async () => (await metric(app, 'profile_fuser_kafka_message_outcomes_total')) === 2, 30_000)).toBe(true);
+    expect(await metric(app, 'profile_fuser_events_skipped_total', (l) => l['reason'] === 'other_model')).toBe(1);
+
+    const res = await request(app.getHttpServer()).get('/v1/profiles/pat').expect(200);
+    expect(res.body).toMatchObject({ userId: 'pat', modelId, projectionId: 'pca8-test', dim: 8, eventCount: 1 });
+    expect(res.body.horizons[0].vector).toHaveLength(8);
+    expect(await redis.exists(`${projectedPrefix}{pat}:profile:${modelId}+pca8-test`)).toBe(1);
+    const published = await Promise.all((await readTopic(kafka, projectedTopics.profiles.name, 1, 10_000)).map((m) => profileSerde.decode(m.value!)));
+    expect(published[0]).toMatchObject({ userId: 'pat', projectionId: 'pca8-test', dim: 8 });
+    // Interest labels were embedded through the same projection, so they score in this space.
+    expect(published[0]!.interests.length).toBeGreaterThan(0);
+    await stopApp(app);
+    const keys = await redis.keys(`${projectedPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
   }, 120_000);
 });

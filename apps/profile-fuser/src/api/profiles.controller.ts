@@ -5,6 +5,7 @@ import { topicCatalog, unpackFloat32, type DecayedVector, type UserProfile } fro
 import { topicSerde } from '@profilestream/kafka';
 import { StreamRuntime } from '@profilestream/stream-service';
 import { FUSER_CONFIG, ProfileFuserService } from '../fusion/profile-fuser.service';
+import { vectorSpace } from '../fusion/profile.store';
 import type { ProfileFuserConfig } from '../config/profile-fuser.config';
 
 const USER_ID = /^[\w.:@-]{1,256}$/u;
@@ -25,10 +26,10 @@ export class ProfilesController {
   async get(@Param('userId') userId: string): Promise<Omit<UserProfile, 'horizons' | 'channels' | 'negative' | 'state'> & { horizons: VectorView[]; channels: VectorView[]; negative: VectorView | null }> {
     const context = this.requireContext();
     if (!USER_ID.test(userId)) throw new BadRequestException('userId must be 1-256 letters, digits or . _ : @ -');
-    const stored = await context.profiles.read(userId, context.modelId);
+    const stored = await context.profiles.read(userId, vectorSpace(context.modelId, context.projectionId));
     if (!stored.state) throw new NotFoundException(`no profile for ${userId}`);
     const state: ProfileState = decodeState(stored.state);
-    const profile = decayProfileTo(toUserProfile(state, { version: stored.version, interests: [], updatedAt: Date.now(), stateBytes: null, sentimentClassifierId: context.sentimentClassifierId }), Date.now());
+    const profile = decayProfileTo(toUserProfile(state, { version: stored.version, interests: [], updatedAt: Date.now(), stateBytes: null, sentimentClassifierId: context.sentimentClassifierId, projectionId: context.projectionId }), Date.now());
     const view = (v: DecayedVector): VectorView => ({ ...v, vector: Array.from(unpackFloat32(v.vector)) });
     const { state: _omit, ...rest } = profile;
     return { ...rest, horizons: profile.horizons.map(view), channels: profile.channels.map(view), negative: profile.negative ? view(profile.negative) : null };

@@ -56,6 +56,9 @@ export const fuserEnvSchema = z.object({
   FUSER_DELETION_RETENTION_MS: env.int('How long a deletion mark rejects late or replayed events older than the erasure.', 30 * 24 * HOUR_MS, 60_000, 365 * 24 * HOUR_MS),
   FUSER_MODEL_DIR: env.string('Model the profiles are built with (same as the encoder\'s); used to embed the interest taxonomy.', '.cache/models/all-MiniLM-L6-v2'),
   FUSER_MODEL_VARIANT: env.oneOf('Weights the encoder runs (fp32 or int8): embeddings of another model id are skipped.', ['fp32', 'int8'], 'int8'),
+  FUSER_PROJECTION_FILE: env.optionalString(
+    'PCA projection the encoder applies (its ENCODER_PROJECTION_FILE): set both or neither. Profiles then live in the projected space; embeddings without it are skipped.',
+  ),
   FUSER_TAXONOMY_FILE: env.optionalString('Interest labels (JSON) embedded once per model for explainable profiles; unset uses the shipped e-commerce, media and social taxonomy.'),
   FUSER_SENTIMENT_MODEL_FILE: env.optionalString(
     'Post sentiment classifier (JSON artefact from `npm run sentiment:train`), checked at boot; unset uses the shipped one, trained on the default model (int8).',
@@ -78,6 +81,8 @@ export interface ProfileFuserConfig {
   publishIntervalMs: number;
   deletionRetentionMs: number;
   model: { dir: string; variant: 'fp32' | 'int8' };
+  /** The encoder's PCA projection, when it applies one. */
+  projectionFile: string | null;
   taxonomyFile: string;
   /** The classifier scoring posts, and the file it came from. */
   sentiment: { file: string; model: SentimentModel };
@@ -130,6 +135,7 @@ export function loadProfileFuserConfig(source: Record<string, string | undefined
     publishIntervalMs: e.FUSER_PUBLISH_INTERVAL_MS,
     deletionRetentionMs: e.FUSER_DELETION_RETENTION_MS,
     model: { dir: e.FUSER_MODEL_DIR, variant: e.FUSER_MODEL_VARIANT },
+    projectionFile: e.FUSER_PROJECTION_FILE ?? null,
     taxonomyFile: e.FUSER_TAXONOMY_FILE ?? join(__dirname, '../assets/interests.taxonomy.json'),
     sentiment: { file: sentimentFile, model: loadSentimentModel(sentimentFile) },
     topInterests: e.FUSER_TOP_INTERESTS,

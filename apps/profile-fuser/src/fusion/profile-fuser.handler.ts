@@ -20,7 +20,7 @@ import { compatibility, scoreSentiment, type Compatibility, type SentimentModel 
 import type { FuserMetrics } from './fuser.metrics';
 import type { ItemUpdate, ItemVectorStore } from './item-vector.store';
 import type { ProfilePublisher, PublishedState } from './profile.publisher';
-import type { ProfileStore } from './profile.store';
+import { vectorSpace, type ProfileStore } from './profile.store';
 
 export interface FuserDeps {
   topics: TopicCatalog;
@@ -32,7 +32,9 @@ export interface FuserDeps {
   fusion: FusionConfig;
   /** Profiles are built with this model only; embeddings of another model are skipped. */
   modelId: string;
-  /** Its embedding dimension: a projected (PCA) embedding of another size counts as another model. */
+  /** The PCA projection the encoder applies, or null: embeddings projected otherwise are skipped. */
+  projectionId: string | null;
+  /** The embedding dimension after the projection. */
   dimension: number;
   interests: { labels: InterestLabel[]; top: number };
   /** Scores posts whose embeddings come from the space it was trained on. */
@@ -97,7 +99,7 @@ async function embeddedEvents(deps: FuserDeps, decoded: Decoded<EmbeddedText>[],
   const itemUpdates = new Map<string, ItemUpdate[]>();
   const addItemUpdate = (u: ItemUpdate) => itemUpdates.set(u.itemId, [...(itemUpdates.get(u.itemId) ?? []), u]);
   for (const { index, message, value } of decoded) {
-    if (value.modelId !== deps.modelId || value.dim !== deps.dimension) {
+    if (value.modelId !== deps.modelId || (value.projectionId ?? null) !== deps.projectionId || value.dim !== deps.dimension) {
       deps.metrics.skipped.inc({ reason: 'other_model' });
       outcomes[index] = drop('other_model');
       continue;
@@ -128,7 +130,7 @@ async function embeddedEvents(deps: FuserDeps, decoded: Decoded<EmbeddedText>[],
   }
   const stop = deps.metrics.redisSeconds.startTimer({ operation: 'items' });
   for (const [itemId, updates] of itemUpdates) {
-    const fresh = await deps.items.apply(deps.modelId, itemId, updates, deps.casMaxRetries);
+    const fresh = await deps.items.apply(vectorSpace(deps.modelId, deps.projectionId), itemId, updates, deps.casMaxRetries);
     deps.metrics.applied.inc({ kind: 'item' }, fresh);
   }
   stop();
@@ -138,7 +140,7 @@ async function embeddedEvents(deps: FuserDeps, decoded: Decoded<EmbeddedText>[],
 async function clickEvents(deps: FuserDeps, decoded: Decoded<Click>[]): Promise<UserEvent[]> {
   const stop = deps.metrics.redisSeconds.startTimer({ operation: 'items' });
   const inputs = await deps.items.clickInputs(
-    deps.modelId,
+    vectorSpace(deps.modelId, deps.projectionId),
     decoded.map((d) => d.value.itemId),
   );
   stop();
@@ -188,11 +190,12 @@ async function fuseUsers(deps: FuserDeps, events: UserEvent[], outcomes: Outcome
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt >= deps.casMaxRetries) throw new Error(`compare-and-set failed ${deps.casMaxRetries} times for ${pending.length} users; the chunk will be retried`);
     const stopRead = deps.metrics.redisSeconds.startTimer({ operation: 'read' });
-    const stored = await Promise.all(pending.map(([userId]) => deps.profiles.read(userId, deps.modelId)));
+    const space = vectorSpace(deps.modelId, deps.projectionId);
+    const stored = await Promise.all(pending.map(([userId]) => deps.profiles.read(userId, space)));
     stopRead();
     const planned = pending.map(([userId, userEvents], i) => planUser(deps, userId, userEvents, stored[i]!, outcomes));
     const stopWrite = deps.metrics.redisSeconds.startTimer({ operation: 'write' });
-    const written = await Promise.all(planned.map((p) => (p ? deps.profiles.write(p.userId, deps.modelId, p.expectedVersion, p.bytes) : null)));
+    const written = await Promise.all(planned.map((p) => (p ? deps.profiles.write(p.userId, space, p.expectedVersion, p.bytes) : null)));
     stopWrite();
     const retry: [string, UserEvent[]][] = [];
     planned.forEach((p, i) => {
@@ -212,7 +215,7 @@ async function fuseUsers(deps: FuserDeps, events: UserEvent[], outcomes: Outcome
       }
       const interests = deps.interests.top > 0 ? topInterests(normalised(longestHorizon(p.next)), deps.interests.labels, deps.interests.top) : [];
       published.push({
-        profile: toUserProfile(p.next, { version: w.version, interests, updatedAt: Date.now(), stateBytes: p.bytes, sentimentClassifierId: deps.sentiment.id }),
+        profile: toUserProfile(p.next, { version: w.version, interests, updatedAt: Date.now(), stateBytes: p.bytes, sentimentClassifierId: deps.sentiment.id, projectionId: deps.projectionId }),
         eventTime: p.next.lastEventAt,
         ingestedAt: Math.max(...p.fresh.map((e) => e.ingestedAt)),
       });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { topicCatalog } from '@profilestream/contracts';
 import { topicSerde } from '@profilestream/kafka';
-import { loadModelBundle } from '@profilestream/inference';
+import { loadModelBundle, loadProjection } from '@profilestream/inference';
 import { compatibility } from '@profilestream/sentiment';
 import { HealthRegistry } from '@profilestream/observability';
 import { StreamRuntime } from '@profilestream/stream-service';
@@ -18,6 +18,7 @@ export const FUSER_CONFIG = Symbol('FUSER_CONFIG');
 /** What the read API needs once the service has started. */
 export interface FuserContext {
   modelId: string;
+  projectionId: string | null;
   profiles: ProfileStore;
   sentimentClassifierId: string;
 }
@@ -44,10 +45,13 @@ export class ProfileFuserService implements OnApplicationBootstrap {
       return { modelId: this.context.modelId };
     });
     const bundle = await loadModelBundle(config.model.dir, config.model.variant);
-    const labels = await embedTaxonomy(config.taxonomyFile, bundle);
-    runtime.log.info({ modelId: bundle.modelId, labels: labels.length }, 'interest taxonomy embedded');
+    // Fails the boot when the projection was fitted on another model.
+    const projection = config.projectionFile ? loadProjection(config.projectionFile, bundle.modelId) : null;
+    const space = { modelId: bundle.modelId, projectionId: projection?.id ?? null, dim: projection?.outputDim ?? bundle.manifest.dimension };
+    const labels = await embedTaxonomy(config.taxonomyFile, bundle, projection);
+    runtime.log.info({ ...space, labels: labels.length }, 'interest taxonomy embedded');
     const classifier = config.sentiment.model;
-    const fit = compatibility(classifier, { modelId: bundle.modelId, projectionId: null, dim: bundle.manifest.dimension });
+    const fit = compatibility(classifier, space);
     if (fit === 'ok') runtime.log.info({ classifier: classifier.id, file: config.sentiment.file }, 'sentiment classifier loaded');
     else {
       runtime.log.warn(
@@ -84,14 +88,15 @@ export class ProfileFuserService implements OnApplicationBootstrap {
       publisher: this.publisher,
       metrics,
       fusion: { halfLivesMs: config.halfLivesMs, actionWeights: config.actionWeights },
-      modelId: bundle.modelId,
-      dimension: bundle.manifest.dimension,
+      modelId: space.modelId,
+      projectionId: space.projectionId,
+      dimension: space.dim,
       interests: { labels, top: config.topInterests },
       sentiment: classifier,
       casMaxRetries: config.casMaxRetries,
       deletionRetentionMs: config.deletionRetentionMs,
     });
-    this.context = { modelId: bundle.modelId, profiles, sentimentClassifierId: classifier.id };
+    this.context = { modelId: bundle.modelId, projectionId: space.projectionId, profiles, sentimentClassifierId: classifier.id };
     const publisher = this.publisher;
     runtime.onDrain(() => publisher.flush());
     void runtime

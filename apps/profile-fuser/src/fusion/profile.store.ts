@@ -1,7 +1,15 @@
 import { userKey, VersionedHashStore, type CasResult, type RedisClient } from '@profilestream/redis';
 
 /**
- * Profiles in Redis: one versioned hash per user and model (`{userId}:profile:<modelId>`, field
+ * The embedding space a profile's vectors live in, as Redis keys name it: the model, plus the PCA
+ * projection when the encoder applies one (vectors of different spaces never mix).
+ */
+export function vectorSpace(modelId: string, projectionId: string | null): string {
+  return projectionId ? `${modelId}+${projectionId}` : modelId;
+}
+
+/**
+ * Profiles in Redis: one versioned hash per user and vector space (`{userId}:profile:<space>`, field
  * `state`), a set of the user's model ids, and a deletion mark. Every key of a user carries the
  * user id as its hash tag, so they share a cluster slot.
  */

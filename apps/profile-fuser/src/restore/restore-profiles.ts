@@ -1,6 +1,6 @@
 import type { ValueSerde } from '@profilestream/contracts';
 import { readTopicToEnd, type Kafka } from '@profilestream/kafka';
-import type { ProfileStore } from '../fusion/profile.store';
+import { vectorSpace, type ProfileStore } from '../fusion/profile.store';
 
 export interface RestoreReport {
   restored: number;
@@ -30,7 +30,7 @@ export async function restoreProfiles(kafka: Kafka, topic: string, serde: ValueS
       report.withoutState++;
       continue;
     }
-    await store.restore(userId, profile.modelId, profile.version, profile.state);
+    await store.restore(userId, vectorSpace(profile.modelId, profile.projectionId), profile.version, profile.state);
     report.restored++;
   }
   return report;
