@@ -117,6 +117,18 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     const enc = encoder.loadEncoderConfig(envOf(objects(), encoder.SERVICE_NAME));
     const fus = fuser.loadProfileFuserConfig(envOf(objects(), fuser.SERVICE_NAME));
     expect(fus.model.variant).toBe(enc.model.variant);
+    expect(fus.projectionFile).toBe(enc.model.projectionFile);
+  });
+
+  it('names the Services (and so the scrape jobs) the way the alert rules select them', () => {
+    const alerts = readFileSync(join(REPO_ROOT, 'deploy/monitoring/prometheus/alerts.yml'), 'utf8');
+    const selectors = [...alerts.matchAll(/job=~"([^"]+)"/g)].map((m) => new RegExp(`^${m[1]!}$`));
+    expect(selectors.length).toBeGreaterThan(0);
+    for (const svc of SERVICES) {
+      const service = find(objects(), 'Service', svc.name);
+      expect(service).toBeDefined();
+      expect(selectors.some((re) => re.test(service!.metadata.name))).toBe(true);
+    }
   });
 
   it(overlay === 'gpu' ? 'runs the encoder on GPUs with a larger token budget' : 'asks for no GPU', () => {
