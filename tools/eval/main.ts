@@ -47,6 +47,8 @@ interface MethodReport {
   ndcg: Interval;
   /** NDCG@10 minus the popularity baseline's, paired over users. */
   ndcgVsPopularity: Interval | null;
+  /** NDCG@10 minus the TF-IDF baseline's, paired over users. */
+  ndcgVsTfidf: Interval | null;
   note?: string;
 }
 
@@ -69,15 +71,18 @@ async function main(): Promise<void> {
   const tfidf = tfidfScorer(split.catalogue, itemIndex, split.train);
 
   const popularityRanks = rankAll(split, byPopularity);
+  const tfidfRanks = rankAll(split, tfidf);
+  const versus = (ranks: number[], baseline: number[]) => (ranks === baseline ? null : bootstrapDifference(ndcgs(ranks), ndcgs(baseline), { resamples }));
   const report = (method: string, ranks: number[], note?: string): MethodReport => ({
     method,
     users: ranks.length,
     hr: bootstrapMean(hits(ranks), { resamples }),
     ndcg: bootstrapMean(ndcgs(ranks), { resamples }),
-    ndcgVsPopularity: method === 'most popular' ? null : bootstrapDifference(ndcgs(ranks), ndcgs(popularityRanks), { resamples }),
+    ndcgVsPopularity: versus(ranks, popularityRanks),
+    ndcgVsTfidf: versus(ranks, tfidfRanks),
     ...(note ? { note } : {}),
   });
-  const reports: MethodReport[] = [report('most popular', popularityRanks), report('TF-IDF profile (review text)', rankAll(split, tfidf))];
+  const reports: MethodReport[] = [report('most popular', popularityRanks), report('TF-IDF profile (review text)', tfidfRanks)];
   const prior = popularityPrior(pop);
   const blend = (name: string, scorer: Scorer) => {
     const b = crossFitBlend(split, scorer, prior, BLEND_GRID);
@@ -125,7 +130,8 @@ async function main(): Promise<void> {
     case: r.method,
     'HR@10': `${r.hr.mean.toFixed(4)} [${r.hr.low.toFixed(4)}, ${r.hr.high.toFixed(4)}]`,
     'NDCG@10': `${r.ndcg.mean.toFixed(4)} [${r.ndcg.low.toFixed(4)}, ${r.ndcg.high.toFixed(4)}]`,
-    'ΔNDCG@10 vs popular': r.ndcgVsPopularity ? `${sign(r.ndcgVsPopularity.mean)} [${sign(r.ndcgVsPopularity.low)}, ${sign(r.ndcgVsPopularity.high)}]` : '',
+    'ΔNDCG@10 vs popular': difference(r.ndcgVsPopularity),
+    'ΔNDCG@10 vs TF-IDF': difference(r.ndcgVsTfidf),
   }));
   console.log(`\n${formatTable(rows)}`);
   for (const n of [...notes, ...reports.filter((r) => r.note).map((r) => `${r.method}: ${r.note}`)]) console.log(`  note: ${n}`);
@@ -134,6 +140,10 @@ async function main(): Promise<void> {
   const out = join(dir, `${basename(dirname(file))}.json`);
   writeFileSync(out, JSON.stringify({ dataset: basename(dirname(file)), startedAt: new Date().toISOString(), notes, methods: reports }, null, 2));
   console.log(`  results: ${out.slice(repoRoot.length + 1)}`);
+}
+
+function difference(d: Interval | null): string {
+  return d ? `${sign(d.mean)} [${sign(d.low)}, ${sign(d.high)}]` : '';
 }
 
 function sign(x: number): string {
