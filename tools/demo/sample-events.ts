@@ -4,6 +4,7 @@
  * data, repeats or noise) and clicking on items. Deterministic for a given seed.
  */
 import type { ClickAction, ItemInput } from '@profilestream/contracts';
+import { seededRandom } from '@profilestream/embedding';
 import type { PlatformEvent } from '@profilestream/event-producer';
 
 /** What users do in the feed (the catalogue comes separately; the feed never erases users). */
@@ -38,17 +39,6 @@ const INTERESTS: Interest[] = [
   },
 ];
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same stream. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface SampleFeedOptions {
   users: number;
@@ -63,7 +53,7 @@ export class SampleFeed {
   private seq = 0;
 
   constructor(private readonly options: SampleFeedOptions) {
-    this.random = prng(options.seed);
+    this.random = seededRandom(options.seed); // the same seed gives the same stream
     for (const interest of INTERESTS) {
       interest.en.nouns.forEach((noun, i) => this.items.push({ itemId: `${interest.category}-${i}`, interest, noun, zh: false }));
       interest.zh.nouns.forEach((noun, i) => this.items.push({ itemId: `${interest.category}-zh-${i}`, interest, noun, zh: true }));

@@ -1,4 +1,6 @@
 /** Full-ranking metrics with one relevant item per user, and bootstrap confidence intervals. */
+import { seededRandom } from '@profilestream/embedding';
+
 
 /**
  * 1-based rank of `target` among the candidates by descending score, excluding `excluded` (the
@@ -32,17 +34,6 @@ export function mean(xs: ArrayLike<number>): number {
   return xs.length === 0 ? 0 : s / xs.length;
 }
 
-/** mulberry32: seeded, so a report's intervals are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Interval {
   mean: number;

@@ -14,6 +14,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { seededRandom } from '@profilestream/embedding';
 import type { Oracle } from './oracle-format';
 import { convertBert } from './convert-bert';
 import { cosine, ReferenceEncoder } from './embed';
@@ -34,20 +35,9 @@ const SAMPLE_TEXTS = [
   'unbelievably overengineered gizmo 😍',
 ];
 
-/** mulberry32: tiny, fast, well-distributed 32-bit PRNG (fixture reproducibility, not crypto). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeWeights(seed: number, vocabSize: number): Map<string, FloatTensor> {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   // Box–Muller; 1 - rand() avoids log(0).
   const normal = (): number => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   const tensor = (shape: number[], std: number, mean = 0): FloatTensor => {

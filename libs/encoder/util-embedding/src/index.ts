@@ -2,3 +2,4 @@ export * from './pooling';
 export * from './projection';
 export * from './run-planner';
 export * from './fit-pca';
+export * from './random';

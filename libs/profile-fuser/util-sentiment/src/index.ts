@@ -2,7 +2,6 @@ export * from './errors';
 export * from './logistic';
 export * from './metrics';
 export * from './model';
-export * from './random';
 export * from './select';
 export * from './split';
 export * from './train';

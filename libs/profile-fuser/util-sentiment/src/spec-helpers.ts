@@ -1,6 +1,6 @@
 // Test-only helpers shared by the specs (not exported from the library).
 import type { Dataset } from './logistic';
-import { seededRandom } from './random';
+import { seededRandom } from '@profilestream/embedding';
 
 export function gaussian(random: () => number): () => number {
   return () => {

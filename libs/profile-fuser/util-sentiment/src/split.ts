@@ -1,5 +1,5 @@
 import { SentimentTrainingError } from './errors';
-import { seededRandom, shuffled } from './random';
+import { seededRandom, shuffled } from '@profilestream/embedding';
 
 export interface SplitFractions {
   train: number;

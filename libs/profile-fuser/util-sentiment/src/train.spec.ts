@@ -1,6 +1,6 @@
 import { predictProbabilities } from './logistic';
 import { parseSentimentModel, scoreSentiment, serializeSentimentModel } from './model';
-import { seededRandom } from './random';
+import { seededRandom } from '@profilestream/embedding';
 import { gaussian } from './spec-helpers';
 import { labelFromRating, trainSentimentClassifier, type RatedEmbedding } from './train';
 

@@ -1,4 +1,7 @@
-/** mulberry32: a small seeded generator, so splits and synthetic data are the same on every machine. */
+/**
+ * mulberry32: a small seeded generator, so splits, samples, synthetic data and bootstrap intervals
+ * are the same on every machine (reproducibility, not cryptography).
+ */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
