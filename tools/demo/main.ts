@@ -155,7 +155,7 @@ async function main(): Promise<void> {
       ...shown.map((p) => {
         const counts = p.counters.map((c) => `${c.action ?? c.channel} ${c.total}`).join(', ');
         const interests = p.interests.slice(0, 3).map((i) => `${i.label} ${i.score.toFixed(2)}`).join(', ');
-        return `    ${p.userId.padEnd(12)} v${String(p.version).padEnd(4)} interests: ${interests}\n${' '.repeat(22)}activity: ${counts}${p.ratingMean === null ? '' : `, rating ${p.ratingMean.toFixed(1)}`}`;
+        return `    ${p.userId.padEnd(12)} v${String(p.version).padEnd(4)} interests: ${interests}\n${' '.repeat(22)}activity: ${counts}${p.ratingMean === null ? '' : `, rating ${p.ratingMean.toFixed(1)}`}${postMood(p)}`;
       }),
     ];
     previous = { at: now, produced, cleaned, embedded, applied };
@@ -176,6 +176,13 @@ async function main(): Promise<void> {
     const exit = await s.stop();
     console.log(`${s.options.name} stopped (${exit.signal ?? `exit ${exit.code}`}, peak memory ${peak[s.options.name]} MiB)`);
   }
+}
+
+/** How the user's posts sound, from the fuser's sentiment summary. */
+function postMood(p: UserProfile): string {
+  const s = p.sentiment;
+  if (!s || s.meanPositive === null) return '';
+  return `, posts ${Math.round(s.meanPositive * 100)}% positive (${s.positive}+/${s.negative}−)`;
 }
 
 main().then(
