@@ -154,6 +154,9 @@ describe('profile-fuser on the real broker and Redis', () => {
     expect(latest.state).not.toBeNull();
     const changes: ProfileChange[] = await Promise.all((await readTopic(kafka, topics.profilesChangelog.name, 1, 10_000)).map((m) => changeSerde.decode(m.value!)));
     expect(changes[0]).toMatchObject({ userId: 'alice', kind: 'update' });
+    // The changelog carries the published view only; the exact state rides on profiles.v1.
+    expect(changes[0]!.profile).toMatchObject({ userId: 'alice', state: null });
+    expect(changes[0]!.profile!.horizons.length).toBeGreaterThan(0);
     const latencyCount = async () =>
       (await app.get(MetricsService).registry.getSingleMetric('profile_fuser_event_to_profile_seconds')!.get()).values.find((v) => (v as { metricName?: string }).metricName === 'profile_fuser_event_to_profile_seconds_count')?.value ?? 0;
     expect(await waitFor(async () => (await latencyCount()) > 0, 10_000)).toBe(true);

@@ -1,7 +1,7 @@
 import { BadRequestException, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Headers, ServiceUnavailableException, UnauthorizedException, ForbiddenException } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
 import { decodeState, decayProfileTo, toUserProfile, type ProfileState } from '@profilestream/fusion';
-import { topicCatalog, unpackFloat32, type DecayedVector, type UserProfile } from '@profilestream/contracts';
+import { topicCatalog, unpackFloat32, type DecayedVector, type UserProfile, type ValueSerde } from '@profilestream/contracts';
 import { topicSerde } from '@profilestream/kafka';
 import { StreamRuntime } from '@profilestream/stream-service';
 import { FUSER_CONFIG, ProfileFuserService } from '../fusion/profile-fuser.service';
@@ -15,6 +15,9 @@ type VectorView = Omit<DecayedVector, 'vector'> & { vector: number[] };
 /** The profile read API recommenders and operators call; the Kafka topic is the streaming one. */
 @Controller('v1/profiles')
 export class ProfilesController {
+  /** Made on the first erasure request and kept (a registry lookup, with Confluent framing). */
+  private deletionSerde: Promise<ValueSerde<'UserDeletion'>> | null = null;
+
   constructor(
     private readonly fuser: ProfileFuserService,
     private readonly runtime: StreamRuntime,
@@ -47,10 +50,20 @@ export class ProfilesController {
     if (!USER_ID.test(userId)) throw new BadRequestException('userId must be 1-256 letters, digits or . _ : @ -');
     const requestedAt = Date.now();
     const topic = topicCatalog(this.config.kafka.topicPrefix).userDeletions;
-    const serde = topicSerde(topic, this.config.kafka);
-    await serde.init();
+    const serde = await (this.deletionSerde ??= this.createDeletionSerde(topic));
     await this.runtime.producer.send(topic.name, [{ key: userId, value: serde.encode({ userId, requestedAt }) }]);
     return { userId, requestedAt };
+  }
+
+  private async createDeletionSerde(topic: ReturnType<typeof topicCatalog>['userDeletions']): Promise<ValueSerde<'UserDeletion'>> {
+    const serde = topicSerde(topic, this.config.kafka);
+    try {
+      await serde.init();
+      return serde;
+    } catch (err) {
+      this.deletionSerde = null; // a registry outage must not stick: the next request tries again
+      throw err;
+    }
   }
 
   private requireContext() {

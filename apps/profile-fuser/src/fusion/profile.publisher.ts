@@ -98,7 +98,10 @@ export class ProfilePublisher {
       producer.send(
         topics.profilesChangelog.name,
         states.map((s) => {
-          const change: ProfileChange = { userId: s.profile.userId, kind: 'update', version: s.profile.version, eventTime: s.eventTime, publishedAt: now, profile: s.profile };
+          // Without the exact state: profiles.v1 already carries it (restore reads that), and it is
+          // most of a record's bytes; training joins want the published view, not the fuser's sums.
+          const profile = { ...s.profile, state: null };
+          const change: ProfileChange = { userId: s.profile.userId, kind: 'update', version: s.profile.version, eventTime: s.eventTime, publishedAt: now, profile };
           return { key: s.profile.userId, value: serdes.change.encode(change) };
         }),
       ),
