@@ -6,19 +6,34 @@ import { normaliseHeaders, type ConsumedMessage } from './batch-consumer';
  * Reads a topic from its beginning up to the high watermarks present when the call started (a
  * snapshot), with a throwaway consumer group, and hands every record to `onRecord` in offset order
  * per partition. For compacted topics this yields the latest value per key, tombstones included.
+ * Partitions whose records have all expired (low = high) are empty, not awaited; if no record
+ * arrives for `stallMs` while some are still expected, it fails naming them instead of hanging.
  */
-export async function readTopicToEnd(kafka: Kafka, topic: string, onRecord: (m: ConsumedMessage) => Promise<void> | void): Promise<number> {
+export async function readTopicToEnd(
+  kafka: Kafka,
+  topic: string,
+  onRecord: (m: ConsumedMessage) => Promise<void> | void,
+  options: { stallMs?: number } = {},
+): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+  const offsets = await admin.fetchTopicOffsets(topic);
+  const ends = new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
   const groupId = `snapshot-reader-${randomBytes(6).toString('hex')}`;
-  const pending = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
+  const pending = new Set(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => p.partition));
   let count = 0;
   if (pending.size > 0) {
     const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
+    const stallMs = options.stallMs ?? 120_000;
+    let lastProgress = Date.now();
+    let watchdog: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+      watchdog = setInterval(() => {
+        if (Date.now() - lastProgress > stallMs) reject(new Error(`${topic}: no record for ${stallMs} ms; partitions ${[...pending].join(', ')} not read to their end`));
+      }, Math.min(1000, stallMs));
       consumer
         .run({
           eachMessage: async ({ partition, message }) => {
@@ -33,6 +48,7 @@ export async function readTopicToEnd(kafka: Kafka, topic: string, onRecord: (m: 
               timestamp: Number(message.timestamp),
             });
             count++;
+            lastProgress = Date.now();
             if (BigInt(message.offset) + 1n >= ends.get(partition)!) {
               pending.delete(partition);
               if (pending.size === 0) resolve();
@@ -40,8 +56,11 @@ export async function readTopicToEnd(kafka: Kafka, topic: string, onRecord: (m: 
           },
         })
         .catch(reject);
-    });
-    await consumer.disconnect();
+      });
+    } finally {
+      clearInterval(watchdog);
+      await consumer.disconnect();
+    }
   }
   await admin.deleteGroups([groupId]).catch(() => undefined);
   await admin.disconnect();

@@ -1,0 +1,57 @@
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { readTopicToEnd } from '../src';
+import { createTopic, testKafka, uniqueName } from '../src/testing';
+
+describe('readTopicToEnd on a real broker', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+  let producer: Producer; // a plain one: these tests place records on chosen partitions
+
+  beforeAll(async () => {
+    kafka = testKafka();
+    admin = kafka.admin();
+    await admin.connect();
+    producer = kafka.producer();
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    await producer.disconnect();
+    await admin.disconnect();
+  });
+
+  it('reads every partition to the end present at the start, skipping partitions whose records all expired', async () => {
+    const topic = uniqueName('reader');
+    await createTopic(admin, topic, 3);
+    for (const partition of [0, 1, 2]) {
+      await producer.send({ topic, messages: [0, 1, 2].map((i) => ({ key: `k${partition}-${i}`, value: `p${partition}-${i}`, partition })) });
+    }
+    // As retention does to a quiet dead-letter topic: partition 1 keeps its offsets but no records.
+    await admin.fetchTopicMetadata({ topics: [topic] }); // the admin learns the new topic's leaders
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 1, offset: '3' }] });
+    const offsets = await admin.fetchTopicOffsets(topic);
+    expect(offsets.find((p) => p.partition === 1)).toMatchObject({ low: '3', high: '3' });
+
+    const seen: string[] = [];
+    const count = await readTopicToEnd(kafka, topic, (m) => void seen.push(m.value!.toString()));
+    expect(count).toBe(6);
+    expect(seen.sort()).toEqual(['p0-0', 'p0-1', 'p0-2', 'p2-0', 'p2-1', 'p2-2']);
+  }, 90_000);
+
+  it('fails with the partitions it was still waiting for rather than hanging when nothing arrives', async () => {
+    const topic = uniqueName('reader-stall');
+    await createTopic(admin, topic, 1);
+    await producer.send({ topic, messages: [{ key: 'a', value: 'a', partition: 0 }] });
+    // A reader that throws on every record never makes progress: the watchdog ends the wait.
+    await expect(
+      readTopicToEnd(
+        kafka,
+        topic,
+        () => {
+          throw new Error('cannot handle');
+        },
+        { stallMs: 3000 },
+      ),
+    ).rejects.toThrow(/no record for 3000 ms; partitions 0 not read to their end/);
+  }, 90_000);
+});
