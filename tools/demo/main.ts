@@ -8,6 +8,7 @@
  *                                       instead of the built-in feed, at --rate events/s (0: as fast
  *                                       as possible) or at --speedup X times its original timing
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SingleObjectSerde, TOPICS, type CleanedText, type UserProfile } from '@profilestream/contracts';
 import { mapReplayLine } from '@profilestream/event-producer';
@@ -40,6 +41,11 @@ const services = Object.values(pipeline.services);
 
 async function main(): Promise<void> {
   const kafka = pipeline.kafka;
+  // A bad --replay is reported before anything starts.
+  const replayFile = args.replay === 'dataset' ? findEventsFile() : (args.replay ?? null);
+  if (args.replay && !replayFile) throw new Error('no dataset found for --replay dataset (set PROFILESTREAM_DATASET_DIR)');
+  if (replayFile && !existsSync(replayFile)) throw new Error(`--replay ${replayFile}: no such file`);
+  const pacing = pacingFrom({ rate: args.rate, speedup: args.speedup });
   console.log('starting services…');
   await pipeline.start(90_000);
   console.log(`services ready: ${services.map((s) => `${s.options.name} (${s.baseUrl})`).join(', ')}; logs in .local/logs/`);
@@ -73,17 +79,17 @@ async function main(): Promise<void> {
   let rejected = 0;
   const started = Date.now();
   let stopping = false;
+  let requestStop: () => void = () => undefined;
   const stop = new Promise<void>((resolve) => {
+    requestStop = resolve;
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
     if (durationS > 0) setTimeout(resolve, durationS * 1000);
   }).then(() => (stopping = true));
 
-  const replayFile = args.replay === 'dataset' ? findEventsFile() : (args.replay ?? null);
-  if (args.replay && !replayFile) throw new Error('no dataset found for --replay dataset (set PROFILESTREAM_DATASET_DIR)');
   const replaying = async (file: string) => {
     let i = 0;
-    const pacer = new Pacer(pacingFrom({ rate: args.rate, speedup: args.speedup }), Date.now());
+    const pacer = new Pacer(pacing, Date.now());
     let batch: Promise<void>[] = [];
     for await (const line of readEvents(file)) {
       if (stopping) break;
@@ -92,15 +98,16 @@ async function main(): Promise<void> {
         rejected++;
         continue;
       }
+      await pacer.wait(mapped.kind === 'deletion' ? mapped.value.requestedAt : mapped.value.occurredAt);
       batch.push(producer.send(mapped).then(() => void produced++, () => void rejected++));
       if (batch.length >= 100) {
         await Promise.all(batch);
         batch = [];
       }
-      await pacer.wait(mapped.kind === 'deletion' ? mapped.value.requestedAt : mapped.value.occurredAt);
     }
     await Promise.all(batch);
   };
+  let feedError: unknown = null;
   const feeding = (async () => {
     if (replayFile) return replaying(replayFile);
     while (!stopping) {
@@ -115,7 +122,11 @@ async function main(): Promise<void> {
       );
       await new Promise((r) => setTimeout(r, Math.max(0, 100 - (Date.now() - tick))));
     }
-  })();
+  })().catch((err: unknown) => {
+    // A feed that fails (an unreadable replay file) stops the run cleanly instead of killing it.
+    feedError = err;
+    requestStop();
+  });
 
   let previous = { at: Date.now(), produced: 0, cleaned: 0, embedded: 0, applied: 0 };
   const view = setInterval(() => void render().catch(() => undefined), 2000);
@@ -176,6 +187,7 @@ async function main(): Promise<void> {
     const exit = await s.stop();
     console.log(`${s.options.name} stopped (${exit.signal ?? `exit ${exit.code}`}, peak memory ${peak[s.options.name]} MiB)`);
   }
+  if (feedError) throw feedError;
 }
 
 /** How the user's posts sound, from the fuser's sentiment summary. */

@@ -47,7 +47,7 @@ describe('dlq:replay against a real broker', () => {
     expect(await readTopic(kafka, source, 1, 3000)).toHaveLength(0);
 
     const report = await replayDeadLetters(kafka, { topic: 'reviews', topicPrefix: prefix, filter: { ...all, reasons: ['unknown_schema'] }, dryRun: false });
-    expect(report).toMatchObject({ read: 3, replayed: 2, byReason: { unknown_schema: 2 } });
+    expect(report).toMatchObject({ read: 3, replayed: 2, byReason: { unknown_schema: 2 }, failed: 0, errors: [] });
     const back = await readTopic(kafka, source, 2);
     expect(back.map((m) => [m.key?.toString(), m.value?.toString(), m.headers['origin']?.toString()])).toEqual([
       ['user-0', 'bytes-0', 'o0'],

@@ -51,6 +51,9 @@ export interface ReplayReport {
   /** Replayed (or, in a dry run, to replay) by dead-letter reason. */
   byReason: Record<string, number>;
   skipped: Record<string, number>;
+  /** Letters selected but not acknowledged by the brokers, and the first errors: replay those again. */
+  failed: number;
+  errors: string[];
 }
 
 /**
@@ -66,7 +69,7 @@ export async function replayDeadLetters(kafka: Kafka, options: { topic: TopicKey
   const exists = (await admin.listTopics()).includes(dlqTopicName(sourceTopic));
   await admin.disconnect();
   if (!exists) throw new Error(`dead-letter topic ${dlqTopicName(sourceTopic)} does not exist (check KAFKA_TOPIC_PREFIX)`);
-  const report: ReplayReport = { dlqTopic: dlqTopicName(sourceTopic), sourceTopic, dryRun: options.dryRun, read: 0, replayed: 0, byReason: {}, skipped: {} };
+  const report: ReplayReport = { dlqTopic: dlqTopicName(sourceTopic), sourceTopic, dryRun: options.dryRun, read: 0, replayed: 0, byReason: {}, skipped: {}, failed: 0, errors: [] };
   const producer = options.dryRun ? null : new BatchingProducer(kafka, { log: silentLog });
   await producer?.connect();
   const sends: Promise<void>[] = [];
@@ -81,7 +84,15 @@ export async function replayDeadLetters(kafka: Kafka, options: { topic: TopicKey
       report.replayed++;
       const reason = letter.headers[DLQ_HEADERS.reason]?.toString('utf8') ?? '';
       report.byReason[reason] = (report.byReason[reason] ?? 0) + 1;
-      if (producer) sends.push(producer.send(sourceTopic, [d.replay]));
+      // Handled at once: a failed send is counted in the report, never an unhandled rejection.
+      if (producer) {
+        sends.push(
+          producer.send(sourceTopic, [d.replay]).catch((err: unknown) => {
+            report.failed++;
+            if (report.errors.length < 5) report.errors.push(err instanceof Error ? err.message : String(err));
+          }),
+        );
+      }
     });
     await Promise.all(sends);
   } finally {

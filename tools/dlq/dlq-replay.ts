@@ -38,6 +38,9 @@ async function main(): Promise<void> {
     dryRun: values['dry-run'],
   });
   console.log(JSON.stringify(report));
+  if (report.failed > 0) {
+    throw new Error(`${report.failed} of ${report.replayed} letters were not acknowledged (${report.errors.join('; ')}); narrow with --since/--reason and replay again`);
+  }
 }
 
 main().then(

@@ -97,7 +97,10 @@ async function main(): Promise<void> {
 
   // Stage 1: the pipeline as configured by default (or, with --reuse-run, its saved output).
   const datasetName = basename(dirname(file));
-  const run = await pipelineRun(join(repoRoot, '.cache/eval', `${datasetName}.run.json`), split.train, null);
+  // Saved runs are keyed by exactly what was replayed, so --reuse-run never scores with a run whose
+  // training data differed (another file, another --min-interactions).
+  const trainingKey = createHash('sha256').update(split.train.map((e) => `${e.seq}:${e.user_id}:${e.item_id}`).join('\n')).digest('hex').slice(0, 12);
+  const run = await pipelineRun(join(repoRoot, '.cache/eval', `${datasetName}-${trainingKey}.run.json`), split.train, null);
   const raw = scoredRun(split, run);
   for (const variant of raw.variants) reports.push(report(`pipeline ${variant}`, rankAll(split, raw.scorer(variant))));
   // The same vectors with the catalogue's shared direction taken out of items and profiles alike.
@@ -116,9 +119,9 @@ async function main(): Promise<void> {
   // on the stage-1 embeddings of training reviews only, applied by the encoder.
   const pcaDim = Number(args.pca);
   if (pcaDim > 0) {
-    const projectionFile = join(repoRoot, '.cache/eval', `${datasetName}.pca${pcaDim}w.json`);
+    const projectionFile = join(repoRoot, '.cache/eval', `${datasetName}-${trainingKey}.pca${pcaDim}w.json`);
     const fit = fitProjection(run, pcaDim, projectionFile);
-    const projectedRun = await pipelineRun(join(repoRoot, '.cache/eval', `${datasetName}.run.${fit.id}.json`), split.train, projectionFile);
+    const projectedRun = await pipelineRun(join(repoRoot, '.cache/eval', `${datasetName}-${trainingKey}.run.${fit.id}.json`), split.train, projectionFile);
     const projected = scoredRun(split, projectedRun);
     for (const variant of projected.variants) reports.push(report(`pipeline + PCA ${pcaDim} whitened, ${variant}`, rankAll(split, projected.scorer(variant))));
     blend(`pipeline + PCA ${pcaDim} whitened, fused + popularity`, projected.scorer('fused'));

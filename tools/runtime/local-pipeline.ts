@@ -64,13 +64,22 @@ export class LocalPipeline {
     };
   }
 
-  /** Provisions every topic of the run, starts the services and waits until all are ready. */
+  /**
+   * Provisions every topic of the run, starts the services and waits until all are ready. If any
+   * fails to start, the others are stopped and the run's data removed before the error is thrown:
+   * nothing is left holding ports.
+   */
   async start(readyTimeoutMs = 120_000): Promise<void> {
     this.admin = this.kafka.admin();
     await this.admin.connect();
-    await provisionTopics(this.admin, allTopicSpecs(this.topics), { replicationFactor: 1, partitions: this.options.partitions ?? 3 });
-    for (const s of Object.values(this.services)) s.start();
-    await Promise.all(Object.values(this.services).map((s) => s.waitReady(readyTimeoutMs)));
+    try {
+      await provisionTopics(this.admin, allTopicSpecs(this.topics), { replicationFactor: 1, partitions: this.options.partitions ?? 3 });
+      for (const s of Object.values(this.services)) s.start();
+      await Promise.all(Object.values(this.services).map((s) => s.waitReady(readyTimeoutMs)));
+    } catch (err) {
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
   }
 
   /** A typed producer into this run's input topics (connect and disconnect it yourself). */

@@ -13,6 +13,7 @@ x_seconds_bucket{le="+Inf",stage="b"} 0
 x_seconds_sum{stage="a"} 42
 x_seconds_count{stage="a"} 100
 xy_seconds_bucket{le="0.1"} 999
+x_seconds_bucket{handle="9",le="0.1",stage="c"} 0
 `;
 
 describe('histograms from the text exposition', () => {

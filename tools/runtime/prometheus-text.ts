@@ -10,7 +10,7 @@ export function histogramBuckets(exposition: string, name: string): Bucket[] {
   const counts = new Map<number, number>();
   for (const line of exposition.split('\n')) {
     if (!line.startsWith(`${name}_bucket{`)) continue;
-    const m = /le="([^"]+)"[^}]*\}\s+(\S+)/.exec(line);
+    const m = /[{,]le="([^"]+)"[^}]*\}\s+(\S+)/.exec(line);
     if (!m) continue;
     const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
     counts.set(le, (counts.get(le) ?? 0) + Number(m[2]));

@@ -116,4 +116,14 @@ describe('fitPca', () => {
       expect(sq / 500).toBeCloseTo(1, 2);
     }
   });
+
+  it('refuses to whiten an axis the sample hardly varies on, instead of amplifying its noise', () => {
+    // Points on a plane in 3-d: the third axis has no variance.
+    const rows: number[] = [];
+    for (let i = 0; i < 100; i++) rows.push(Math.sin(i), Math.cos(i * 1.7), 0);
+    expect(() => fitPca(Float32Array.from(rows), 3, 3, { whiten: true })).toThrow(/cannot whiten 3 dimensions/);
+    expect(() => fitPca(Float32Array.from(rows), 3, 2, { whiten: true })).not.toThrow();
+    // Fewer rows than dimensions cannot span them.
+    expect(() => fitPca(Float32Array.from(rows.slice(0, 6)), 3, 2, { whiten: true })).toThrow(/2 rows/);
+  });
 });

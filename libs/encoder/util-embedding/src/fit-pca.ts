@@ -54,9 +54,19 @@ export function fitPca(rows: Float32Array, inputDim: number, outputDim: number, 
   const order = values.map((_, i) => i).sort((a, b) => values[b]! - values[a]!);
   const total = values.reduce((s, v) => s + Math.max(0, v), 0);
   const components = new Float32Array(outputDim * inputDim);
+  if (options.whiten) {
+    // Whitening divides by each axis's spread: an axis with (almost) none would turn rounding noise
+    // into a dimension as loud as the real ones. Too few rows, or too many dimensions asked for.
+    const largest = values[order[0]!]!;
+    const weakest = values[order[outputDim - 1]!]!;
+    if (n <= outputDim || !(weakest > 1e-6 * largest)) {
+      throw new RangeError(
+        `cannot whiten ${outputDim} dimensions: the sample (${n} rows) has almost no variance on axis ${outputDim} (${weakest.toExponential(2)} against ${largest.toExponential(2)}); fit fewer dimensions or more rows`,
+      );
+    }
+  }
   order.slice(0, outputDim).forEach((col, c) => {
-    // A tiny floor keeps a degenerate (zero-variance) axis from blowing up.
-    const scale = options.whiten ? 1 / Math.sqrt(Math.max(values[col]!, 1e-12 * Math.max(total, 1e-30))) : 1;
+    const scale = options.whiten ? 1 / Math.sqrt(values[col]!) : 1;
     for (let d = 0; d < inputDim; d++) components[c * inputDim + d] = vectors.get(d, col) * scale;
   });
   return {
