@@ -270,4 +270,20 @@ describe('profile-fuser on the real broker and Redis', () => {
     const keys = await redis.keys(`${projectedPrefix}*`);
     if (keys.length > 0) await redis.del(...keys);
   }, 120_000);
+
+  it('dead-letters the events of a user whose stored state it cannot read, and applies everyone else\'s', async () => {
+    // As after a rollback: a state written by a newer release (here, an unknown codec version).
+    await redis.hset(`${prefix}{mallory}:profile:${modelId}`, 'state', Buffer.from([99, 1, 2, 3]), '_v', '1');
+    const app = await startApp();
+    const before = await metric(app, 'profile_fuser_events_applied_total', (l) => l['kind'] === 'text');
+    await sendEmbedded([embedded('m1', 'mallory'), embedded('o1', 'oscar')]);
+    const dlqTopic = `${topics.textsEmbedded.name}.dlq`;
+    const letters = await readTopic(kafka, dlqTopic, 1, 30_000);
+    const letter = letters.find((m) => m.key?.toString() === 'mallory');
+    expect(letter?.headers['ps-dlq-reason']?.toString()).toBe('undecodable_state');
+    expect(letter?.headers['ps-dlq-detail']?.toString()).toMatch(/stored state of mallory cannot be read/);
+    expect(await waitFor(async () => (await metric(app, 'profile_fuser_events_applied_total', (l) => l['kind'] === 'text')) === before + 1, 30_000)).toBe(true);
+    await request(app.getHttpServer()).get('/v1/profiles/oscar').expect(200);
+    await stopApp(app);
+  }, 120_000);
 });

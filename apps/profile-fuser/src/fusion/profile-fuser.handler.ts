@@ -235,9 +235,21 @@ interface UserPlan {
   duplicates: UserEvent[];
 }
 
-/** The user's next state, or null when every event was already applied (nothing to write). */
+/**
+ * The user's next state, or null when there is nothing to write: every event was already applied,
+ * or the stored state cannot be read (a state written by a newer release, or damaged). Then that
+ * user's events are dead-lettered with the reason, and the rest of the chunk goes on: replay them
+ * with `npm run dlq:replay` once a release that reads the state runs.
+ */
 function planUser(deps: FuserDeps, userId: string, events: UserEvent[], stored: { version: number; state: Buffer | null }, outcomes: Outcome[]): UserPlan | null {
-  const state: ProfileState = stored.state ? decodeState(stored.state) : emptyState(userId, deps.modelId, deps.dimension, deps.fusion);
+  let state: ProfileState;
+  try {
+    state = stored.state ? decodeState(stored.state) : emptyState(userId, deps.modelId, deps.dimension, deps.fusion);
+  } catch (err) {
+    const detail = `stored state of ${userId} cannot be read: ${err instanceof Error ? err.message : String(err)}`;
+    for (const e of events) outcomes[e.index] = dlq('undecodable_state', detail);
+    return null;
+  }
   const fresh = events.filter((e) => !isDuplicate(state, e.event.position));
   const duplicates = events.filter((e) => !fresh.includes(e));
   for (const e of duplicates) outcomes[e.index] = drop('duplicate');
