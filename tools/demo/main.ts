@@ -200,7 +200,7 @@ function postMood(p: UserProfile): string {
 main().then(
   () => process.exit(0),
   async (err: unknown) => {
-    console.error(err);
+    console.error(err instanceof Error ? `npm start: ${err.message}` : err);
     await pipeline.stop({ keepData: true });
     process.exit(1);
   },
