@@ -94,15 +94,14 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
     this.pressureTimer.unref();
 
     void runtime
-      .startConsumer({
-        groupId: `${config.kafka.topicPrefix}${CONSUMER_GROUP}`,
-        topics: CONSUMED_TOPICS.map((key) => topics[key].name),
+      .consumeInBackground({
+        group: CONSUMER_GROUP,
+        topics: CONSUMED_TOPICS,
         handler,
         maxChunkMessages: config.chunkMessages,
         partitionsConsumedConcurrently: config.partitionConcurrency,
       })
-      .then((c) => (this.consumer = c))
-      .catch((err: unknown) => runtime.log.error({ err }, 'consumer did not start'));
+      .then((c) => (this.consumer = c));
   }
 
   async beforeApplicationShutdown(): Promise<void> {

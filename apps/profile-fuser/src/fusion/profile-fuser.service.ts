@@ -99,14 +99,12 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     this.context = { modelId: bundle.modelId, projectionId: space.projectionId, profiles, sentimentClassifierId: classifier.id };
     const publisher = this.publisher;
     runtime.onDrain(() => publisher.flush());
-    void runtime
-      .startConsumer({
-        groupId: `${config.kafka.topicPrefix}${CONSUMER_GROUP}`,
-        topics: CONSUMED_TOPICS.map((key) => topics[key].name),
-        handler,
-        maxChunkMessages: config.chunkMessages,
-        partitionsConsumedConcurrently: config.partitionConcurrency,
-      })
-      .catch((err: unknown) => runtime.log.error({ err }, 'consumer did not start'));
+    void runtime.consumeInBackground({
+      group: CONSUMER_GROUP,
+      topics: CONSUMED_TOPICS,
+      handler,
+      maxChunkMessages: config.chunkMessages,
+      partitionsConsumedConcurrently: config.partitionConcurrency,
+    });
   }
 }

@@ -37,14 +37,12 @@ export class TextCleanerService implements OnApplicationBootstrap {
       options: { cleaning: config.cleaning, limits: config.limits },
     });
     // Not awaited: consumption starts when dependencies are ready, without holding up the HTTP server.
-    void runtime
-      .startConsumer({
-        groupId: `${config.kafka.topicPrefix}${CONSUMER_GROUP}`,
-        topics: CONSUMED_TOPICS.map((key) => topics[key].name),
-        handler,
-        maxChunkMessages: config.chunkMessages,
-        partitionsConsumedConcurrently: config.partitionConcurrency,
-      })
-      .catch((err: unknown) => runtime.log.error({ err }, 'consumer did not start'));
+    void runtime.consumeInBackground({
+      group: CONSUMER_GROUP,
+      topics: CONSUMED_TOPICS,
+      handler,
+      maxChunkMessages: config.chunkMessages,
+      partitionsConsumedConcurrently: config.partitionConcurrency,
+    });
   }
 }

@@ -178,7 +178,7 @@ export class BatchConsumer {
     const chunkSize = this.options.maxChunkMessages ?? 500;
     for (let start = 0; start < batch.messages.length; start += chunkSize) {
       if (!isRunning() || isStale()) break;
-      const messages = batch.messages.slice(start, start + chunkSize).map((m) => toConsumed(topic, partition, m));
+      const messages = batch.messages.slice(start, start + chunkSize).map((m) => toConsumedMessage(topic, partition, m));
       metrics.consumed.inc({ topic }, messages.length);
       metrics.batchSize.observe({ topic }, messages.length);
       const stopTimer = metrics.handlerSeconds.startTimer({ topic });
@@ -213,7 +213,8 @@ export class BatchConsumer {
   }
 }
 
-function toConsumed(topic: string, partition: number, m: KafkaMessage): ConsumedMessage {
+/** A kafkajs message as handlers, readers and tests see it. */
+export function toConsumedMessage(topic: string, partition: number, m: KafkaMessage): ConsumedMessage {
   return {
     topic,
     partition,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { normaliseHeaders, type ConsumedMessage } from './batch-consumer';
+import { toConsumedMessage, type ConsumedMessage } from './batch-consumer';
 
 /**
  * Reads a topic from its beginning up to the high watermarks present when the call started (a
@@ -38,15 +38,7 @@ export async function readTopicToEnd(
         .run({
           eachMessage: async ({ partition, message }) => {
             if (!pending.has(partition)) return;
-            await onRecord({
-              topic,
-              partition,
-              offset: message.offset,
-              key: message.key,
-              value: message.value,
-              headers: normaliseHeaders(message.headers),
-              timestamp: Number(message.timestamp),
-            });
+            await onRecord(toConsumedMessage(topic, partition, message));
             count++;
             lastProgress = Date.now();
             if (BigInt(message.offset) + 1n >= ends.get(partition)!) {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
-import { dlqTopicSpec, type TopicSpec } from '@profilestream/contracts';
+import { dlqTopicSpec, topicCatalog, type TopicKey, type TopicSpec } from '@profilestream/contracts';
 import {
   BatchConsumer,
   BatchingProducer,
@@ -103,6 +103,21 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
     await consumer.start();
     this.log.info({ groupId: spec.groupId, topics: spec.topics }, 'consuming');
     return consumer;
+  }
+
+  /**
+   * Starts a service's consumer the way every service does, without holding up the HTTP server:
+   * the group and topics under the deployment's topic prefix, consumption once dependencies are
+   * ready, a failure to start logged. Resolves with the consumer, or null when it did not start.
+   */
+  consumeInBackground(spec: Omit<ConsumerSpec, 'groupId' | 'topics'> & { group: string; topics: readonly TopicKey[] }): Promise<BatchConsumer | null> {
+    const { group, topics, ...rest } = spec;
+    const prefix = this.options.kafka.topicPrefix;
+    const catalog = topicCatalog(prefix);
+    return this.startConsumer({ ...rest, groupId: `${prefix}${group}`, topics: topics.map((key) => catalog[key].name) }).catch((err: unknown) => {
+      this.log.error({ err }, 'consumer did not start');
+      return null;
+    });
   }
 
   /** Work to finish after consumers stopped and before the producer closes (pending publishes). */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings, type KafkaSettings } from '@profilestream/config';
-import { normaliseHeaders, type ConsumedMessage } from '../batch-consumer';
+import { toConsumedMessage, type ConsumedMessage } from '../batch-consumer';
 
 /** A name no other test (or earlier run) uses: tests never share topics or groups. */
 export function uniqueName(prefix: string): string {
@@ -35,15 +35,7 @@ export async function readTopic(kafka: Kafka, topic: string, count: number, time
   const timer = setTimeout(() => done(), timeoutMs);
   await consumer.run({
     eachMessage: async ({ partition, message }) => {
-      out.push({
-        topic,
-        partition,
-        offset: message.offset,
-        key: message.key,
-        value: message.value,
-        headers: normaliseHeaders(message.headers),
-        timestamp: Number(message.timestamp),
-      });
+      out.push(toConsumedMessage(topic, partition, message));
       if (out.length >= count) done();
     },
   });
