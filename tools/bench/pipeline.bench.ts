@@ -6,9 +6,10 @@
  * pipeline's text throughput as a share of the encoder engine's alone on the same texts.
  */
 import { cleanText } from '@profilestream/text-cleaning';
-import { mapReplayLine, type EventProducer } from '@profilestream/event-producer';
+import type { EventProducer } from '@profilestream/event-producer';
 import { findEventsFile, loadEvents, type DatasetEvent } from '../datasets/events-dataset';
 import { Pacer } from '../replay/pacing';
+import { sendReplayLines, total } from '../replay/send-events';
 import { LocalPipeline } from '../runtime/local-pipeline';
 import { bucketDelta, histogramBuckets, histogramQuantile, type Bucket } from '../runtime/prometheus-text';
 import { newResult, type BenchResult } from './bench-harness';
@@ -81,21 +82,11 @@ export async function benchPipeline(): Promise<BenchResult | null> {
   return result;
 }
 
+/** Sends the reviews through the typed producer, paced; returns how many the brokers acknowledged. */
 async function send(producer: EventProducer, events: DatasetEvent[], pacer: Pacer): Promise<number> {
-  let sent = 0;
-  let inFlight: Promise<void>[] = [];
-  for (const [i, e] of events.entries()) {
-    const mapped = mapReplayLine(e, e.seq ?? i, 'bench');
-    if ('error' in mapped) continue;
-    await pacer.wait(0);
-    inFlight.push(producer.send(mapped).then(() => void sent++));
-    if (inFlight.length >= 500) {
-      await Promise.all(inFlight);
-      inFlight = [];
-    }
-  }
-  await Promise.all(inFlight);
-  return sent;
+  const tally = await sendReplayLines(producer, events, { pacer, platform: 'bench' });
+  if (total(tally.rejected) > 0) console.log(`  pipeline bench: rejected ${JSON.stringify(tally.rejected)}`);
+  return total(tally.sent);
 }
 
 function row(name: string, eventsPerSecond: number, textsPerSecond: number, latency: Bucket[]) {

@@ -11,10 +11,10 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SingleObjectSerde, TOPICS, type CleanedText, type UserProfile } from '@profilestream/contracts';
-import { mapReplayLine } from '@profilestream/event-producer';
 import { findEventsFile, readEvents } from '../datasets/events-dataset';
 import { LocalPipeline } from '../runtime/local-pipeline';
 import { Pacer, pacingFrom } from '../replay/pacing';
+import { sendCounted, sendReplayLines, total, type ReplayTally } from '../replay/send-events';
 import { SampleFeed } from './sample-events';
 
 const { values: args } = parseArgs({
@@ -75,8 +75,8 @@ async function main(): Promise<void> {
     },
   });
 
-  let produced = 0;
-  let rejected = 0;
+  // What the platforms sent, by kind, and what was refused, by reason (replayed or generated).
+  const tally: ReplayTally = { sent: {}, rejected: {} };
   const started = Date.now();
   let stopping = false;
   let requestStop: () => void = () => undefined;
@@ -88,24 +88,7 @@ async function main(): Promise<void> {
   }).then(() => (stopping = true));
 
   const replaying = async (file: string) => {
-    let i = 0;
-    const pacer = new Pacer(pacing, Date.now());
-    let batch: Promise<void>[] = [];
-    for await (const line of readEvents(file)) {
-      if (stopping) break;
-      const mapped = mapReplayLine(line, i++, 'replay');
-      if ('error' in mapped) {
-        rejected++;
-        continue;
-      }
-      await pacer.wait(mapped.kind === 'deletion' ? mapped.value.requestedAt : mapped.value.occurredAt);
-      batch.push(producer.send(mapped).then(() => void produced++, () => void rejected++));
-      if (batch.length >= 100) {
-        await Promise.all(batch);
-        batch = [];
-      }
-    }
-    await Promise.all(batch);
+    await sendReplayLines(producer, readEvents(file), { pacer: new Pacer(pacing, Date.now()), platform: 'replay', window: 100, shouldStop: () => stopping, tally });
   };
   let feedError: unknown = null;
   const feeding = (async () => {
@@ -114,10 +97,7 @@ async function main(): Promise<void> {
       const tick = Date.now();
       await Promise.all(
         Array.from({ length: Math.max(1, Math.round(rate / 10)) }, () =>
-          producer.send(feed.next(Date.now())).then(
-            () => void produced++,
-            () => void rejected++,
-          ),
+          sendCounted(producer, feed.next(Date.now()), tally),
         ),
       );
       await new Promise((r) => setTimeout(r, Math.max(0, 100 - (Date.now() - tick))));
@@ -154,7 +134,7 @@ async function main(): Promise<void> {
     const lines = [
       `ProfileStream — ${Math.round((now - started) / 1000)} s   (Ctrl-C stops everything)`,
       '',
-      `  platforms     produced ${String(produced).padStart(7)}   ${((produced - previous.produced) / dt).toFixed(1).padStart(6)} events/s   rejected ${rejected}`,
+      `  platforms     produced ${String(total(tally.sent)).padStart(7)}   ${((total(tally.sent) - previous.produced) / dt).toFixed(1).padStart(6)} events/s   rejected ${total(tally.rejected)}`,
       `  text-cleaner  cleaned  ${String(cleaned).padStart(7)}   ${((cleaned - previous.cleaned) / dt).toFixed(1).padStart(6)} texts/s    dropped ${dropped}   dead-lettered ${dlq}   redactions ${redactions}   lag ${lag}`,
       `  encoder       embedded ${String(embedded).padStart(7)}   ${((embedded - previous.embedded) / dt).toFixed(1).padStart(6)} texts/s    cache hits ${hits}/${hits + misses}   runs ${runs} (${runs ? (runTexts / runs).toFixed(1) : '0'} texts each)   lag ${encoderLag}`,
       `  profile-fuser applied  ${String(applied).padStart(7)}   ${((applied - previous.applied) / dt).toFixed(1).padStart(6)} events/s   published ${published}   lag ${fuserLag}   event→profile ${latencyCount ? ((latencySum / latencyCount) * 1000).toFixed(0) : '-'} ms (mean)`,
@@ -169,7 +149,7 @@ async function main(): Promise<void> {
         return `    ${p.userId.padEnd(12)} v${String(p.version).padEnd(4)} interests: ${interests}\n${' '.repeat(22)}activity: ${counts}${p.ratingMean === null ? '' : `, rating ${p.ratingMean.toFixed(1)}`}${postMood(p)}`;
       }),
     ];
-    previous = { at: now, produced, cleaned, embedded, applied };
+    previous = { at: now, produced: total(tally.sent), cleaned, embedded, applied };
     if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
     console.log(lines.join('\n'));
   }

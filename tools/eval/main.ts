@@ -14,11 +14,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleObjectSerde, packFloat32, unpackFloat32, type UserProfile } from '@profilestream/contracts';
 import { fitPca } from '@profilestream/embedding';
-import { mapReplayLine } from '@profilestream/event-producer';
 import { saveProjection } from '@profilestream/inference';
 import { readTopicToEnd } from '@profilestream/kafka';
 import { findEventsFile, loadEvents, type DatasetEvent } from '../datasets/events-dataset';
 import { formatTable, type BenchRow } from '../bench/bench-harness';
+import { Pacer } from '../replay/pacing';
+import { sendReplayLines, total } from '../replay/send-events';
 import { LocalPipeline } from '../runtime/local-pipeline';
 import { crossFitBlend, hits, ndcgs, rankAll, type Scorer } from './evaluate';
 import { bootstrapDifference, bootstrapMean, type Interval } from './metrics';
@@ -274,16 +275,10 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
   try {
     const producer = pipeline.producer();
     await producer.connect();
-    let sent = 0;
-    let rejected = 0;
-    for (let i = 0; i < train.length; i += 500) {
-      const chunk = train.slice(i, i + 500).map((e, j) => mapReplayLine(e, i + j, 'eval'));
-      await Promise.all(
-        chunk.map((m) => ('error' in m ? void rejected++ : producer.send(m).then(() => void sent++, () => void rejected++))),
-      );
-    }
+    const tally = await sendReplayLines(producer, train, { pacer: new Pacer({ kind: 'asap' }, Date.now()), platform: 'eval' });
     await producer.disconnect();
-    console.log(`sent ${sent} training events (${rejected} rejected); waiting for every stage to catch up…`);
+    const sent = total(tally.sent);
+    console.log(`sent ${sent} training events (rejected: ${JSON.stringify(tally.rejected)}); waiting for every stage to catch up…`);
     let lastLog = 0;
     await pipeline.waitDrained({
       onPoll: (lag) => {

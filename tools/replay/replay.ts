@@ -11,10 +11,10 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
-import { ContractViolation, SerdeError } from '@profilestream/contracts';
-import { EventProducer, mapReplayLine, type ReplayLine } from '@profilestream/event-producer';
+import { EventProducer } from '@profilestream/event-producer';
 import { silentLog } from '@profilestream/kafka';
 import { Pacer, pacingFrom } from './pacing';
+import { sendReplayLines, total, type ReplayTally } from './send-events';
 
 const { values } = parseArgs({
   options: {
@@ -36,55 +36,27 @@ async function main(): Promise<void> {
 
   const input = createReadStream(values.file);
   const lines = createInterface({ input: values.file.endsWith('.gz') ? input.pipe(createGunzip()) : input, crlfDelay: Infinity });
-  const sent: Record<string, number> = {};
-  const rejected: Record<string, number> = {};
-  const reject = (reason: string): void => {
-    rejected[reason] = (rejected[reason] ?? 0) + 1;
-  };
+  const tally: ReplayTally = { sent: {}, rejected: {} };
   const started = Date.now();
-  const pacer = new Pacer(pacing, started);
-  let index = 0;
-  let inFlight: Promise<void>[] = [];
   const progress = setInterval(() => {
-    const total = Object.values(sent).reduce((a, b) => a + b, 0);
-    console.log(`replay: ${total} sent, ${Object.values(rejected).reduce((a, b) => a + b, 0)} rejected, ${(total / ((Date.now() - started) / 1000)).toFixed(0)} events/s`);
+    const sent = total(tally.sent);
+    console.log(`replay: ${sent} sent, ${total(tally.rejected)} rejected, ${(sent / ((Date.now() - started) / 1000)).toFixed(0)} events/s`);
   }, 5000);
-
-  for await (const text of lines) {
-    if (!text.trim()) continue;
-    if (index >= limit) break;
-    const i = index++;
-    let line: ReplayLine;
-    try {
-      line = JSON.parse(text) as ReplayLine;
-    } catch {
-      reject('invalid_json');
-      continue;
-    }
-    const mapped = mapReplayLine(line, i, values.platform);
-    if ('error' in mapped) {
-      reject(mapped.error);
-      continue;
-    }
-    await pacer.wait(mapped.kind === 'deletion' ? mapped.value.requestedAt : mapped.value.occurredAt);
-    inFlight.push(
-      producer.send(mapped).then(
-        () => void (sent[mapped.kind] = (sent[mapped.kind] ?? 0) + 1),
-        (err: unknown) => {
-          reject(err instanceof ContractViolation || err instanceof SerdeError ? err.reason : 'send_failed');
-        },
-      ),
-    );
-    if (inFlight.length >= 1000) {
-      await Promise.all(inFlight);
-      inFlight = [];
-    }
-  }
-  await Promise.all(inFlight);
+  await sendReplayLines(producer, firstLines(lines, limit), { pacer: new Pacer(pacing, started), platform: values.platform, window: 1000, tally });
   clearInterval(progress);
   await producer.disconnect();
   const seconds = (Date.now() - started) / 1000;
-  console.log(JSON.stringify({ sent, rejected, seconds: Number(seconds.toFixed(1)) }));
+  console.log(JSON.stringify({ ...tally, seconds: Number(seconds.toFixed(1)) }));
+}
+
+/** The first `limit` non-blank lines. */
+async function* firstLines(lines: AsyncIterable<string>, limit: number): AsyncGenerator<string> {
+  let taken = 0;
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    if (taken++ >= limit) return;
+    yield line;
+  }
 }
 
 main().then(
