@@ -168,7 +168,9 @@ function tfidfScorer(catalogue: readonly string[], itemIndex: Map<string, number
     if (e.type !== 'review' && e.type !== 'post') continue;
     const i = itemIndex.get(e.item_id);
     if (e.type === 'review' && i !== undefined) itemDocs[i]!.push(e.text);
-    userDocs.set(e.user_id, [...(userDocs.get(e.user_id) ?? []), e.text]);
+    const docs = userDocs.get(e.user_id) ?? [];
+    docs.push(e.text);
+    userDocs.set(e.user_id, docs);
   }
   const model = new TfIdf().fit(itemDocs.map((d) => d.join('\n')));
   const index = new SparseIndex(catalogue.length);

@@ -12,7 +12,8 @@ import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
 import { EventProducer } from '@profilestream/event-producer';
-import { silentLog } from '@profilestream/kafka';
+import { topicCatalog } from '@profilestream/contracts';
+import { createKafka, silentLog } from '@profilestream/kafka';
 import { Pacer, pacingFrom } from './pacing';
 import { sendReplayLines, total, type ReplayTally } from './send-events';
 
@@ -31,7 +32,9 @@ async function main(): Promise<void> {
   if (!values.file) throw new Error('--file is required');
   const pacing = pacingFrom(values);
   const limit = values.limit ? Number(values.limit) : Infinity;
-  const producer = new EventProducer(toKafkaSettings(parseEnv(kafkaEnvSchema, process.env), 'replay'), silentLog);
+  const settings = toKafkaSettings(parseEnv(kafkaEnvSchema, process.env), 'replay');
+  await requireInputTopics(settings);
+  const producer = new EventProducer(settings, silentLog);
   await producer.connect();
 
   const input = createReadStream(values.file);
@@ -47,6 +50,20 @@ async function main(): Promise<void> {
   await producer.disconnect();
   const seconds = (Date.now() - started) / 1000;
   console.log(JSON.stringify({ ...tally, seconds: Number(seconds.toFixed(1)) }));
+}
+
+/** Fails at once, naming them, when the input topics are missing (every send would time out). */
+async function requireInputTopics(settings: ReturnType<typeof toKafkaSettings>): Promise<void> {
+  const admin = createKafka(settings, silentLog).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const topics = topicCatalog(settings.topicPrefix);
+    const missing = [topics.reviews, topics.posts, topics.clicks, topics.items, topics.userDeletions].map((t) => t.name).filter((name) => !existing.has(name));
+    if (missing.length > 0) throw new Error(`input topics missing on ${settings.brokers.join(',')}: ${missing.join(', ')} (check KAFKA_TOPIC_PREFIX, or start the services, which create them)`);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** The first `limit` non-blank lines. */
