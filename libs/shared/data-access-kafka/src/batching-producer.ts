@@ -8,6 +8,8 @@ export interface OutgoingMessage {
   headers?: Record<string, string | Buffer>;
   /** Record timestamp, epoch milliseconds as a string (kafkajs' convention); broker time when omitted. */
   timestamp?: string;
+  /** Target partition; by default the key's murmur2 hash picks it (as Java clients do). */
+  partition?: number;
 }
 
 export interface BatchingProducerOptions {

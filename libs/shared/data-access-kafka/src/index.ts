@@ -9,5 +9,6 @@ export * from './log-sink';
 export * from './schema-registry.client';
 export * from './serdes';
 export * from './topic-provisioner';
+export * from './transactional-producer';
 export type { Admin, Kafka } from 'kafkajs';
 export * from './topic-reader';

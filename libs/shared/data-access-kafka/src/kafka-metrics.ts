@@ -11,6 +11,8 @@ export class KafkaMetrics {
   readonly produced: Counter<'topic'>;
   readonly produceSeconds: Histogram<never>;
   readonly deadLettered: Counter<'topic' | 'reason'>;
+  readonly transactions: Counter<'outcome'>;
+  readonly transactionSeconds: Histogram<never>;
 
   constructor(registry: Registry, prefix: string) {
     const registers = [registry];
@@ -58,6 +60,18 @@ export class KafkaMetrics {
       name: `${prefix}_kafka_dead_lettered_total`,
       help: 'Records written to a dead-letter topic, by source topic and reason.',
       labelNames: ['topic', 'reason'],
+      registers,
+    });
+    this.transactions = new Counter({
+      name: `${prefix}_kafka_transactions_total`,
+      help: 'Kafka transactions (records and consumed offsets written atomically), by outcome: committed or aborted.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.transactionSeconds = new Histogram({
+      name: `${prefix}_kafka_transaction_seconds`,
+      help: 'Time from the start of a transaction to its commit.',
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
   }
