@@ -3,12 +3,16 @@
  * latest event time folded in (0 while empty); an event of weight w at time t contributes
  * w·2^-((refTime−t)/h). Folding events in any order gives Σ wᵢ·2^-((T−tᵢ)/h)·vᵢ with T = max tᵢ,
  * equal up to float rounding, and refTime = T exactly.
+ *
+ * Sums are kept in float32 (the precision embeddings arrive in): each step computes in float64
+ * and rounds once on store, so a state is half the bytes and its stored form is exactly what the
+ * maths reads back. Weights and times stay float64.
  */
 
 export interface DecayedVectorState {
   halfLifeMs: number;
-  /** Σ wᵢ·2^-((refTime−tᵢ)/h)·vᵢ. */
-  sum: Float64Array;
+  /** Σ wᵢ·2^-((refTime−tᵢ)/h)·vᵢ, rounded to float32 at every step. */
+  sum: Float32Array;
   /** Σ wᵢ·2^-((refTime−tᵢ)/h). */
   weight: number;
   /** Epoch ms the sum and weight are valued at. */
@@ -38,11 +42,11 @@ function checkTime(t: number, what: string): void {
 export function emptyDecayedVector(dim: number, halfLifeMs: number): DecayedVectorState {
   if (!(Number.isSafeInteger(dim) && dim > 0)) throw new RangeError(`dim must be a positive integer, got ${dim}`);
   checkHalfLife(halfLifeMs);
-  return { halfLifeMs, sum: new Float64Array(dim), weight: 0, refTime: 0 };
+  return { halfLifeMs, sum: new Float32Array(dim), weight: 0, refTime: 0 };
 }
 
 export function cloneDecayedVector(s: DecayedVectorState): DecayedVectorState {
-  return { halfLifeMs: s.halfLifeMs, sum: Float64Array.from(s.sum), weight: s.weight, refTime: s.refTime };
+  return { halfLifeMs: s.halfLifeMs, sum: s.sum.slice(), weight: s.weight, refTime: s.refTime };
 }
 
 /**
@@ -69,6 +73,11 @@ export function addEvent(state: DecayedVectorState, v: ArrayLike<number>, w: num
     state.weight += g;
   }
   return state;
+}
+
+/** True while nothing was ever folded in (the state is as emptyDecayedVector made it). */
+export function isEmptyDecayedVector(state: DecayedVectorState): boolean {
+  return state.weight === 0 && state.refTime === 0 && state.sum.every((x) => x === 0);
 }
 
 /** A copy valued at `now` (sum and weight decayed). Never moves refTime back: if now ≤ refTime the copy is unchanged. */

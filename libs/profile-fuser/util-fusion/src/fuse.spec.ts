@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { FusionInputError } from './errors';
-import { applyEvents, isDuplicate, type FusionEvent } from './fuse';
+import { applyEvents, foldClickContent, isDuplicate, type ClickFusionEvent, type FusionEvent } from './fuse';
 import { DEFAULT_FUSION_CONFIG, emptyState, type ProfileState } from './profile-state';
 import { encodeState } from './state-codec';
 import { DAY, DIM, T0, arbEvents, batches, click, pos, shuffle, stateDiffs, text, vec } from './spec-helpers';
@@ -63,7 +63,7 @@ describe('applyEvents rules', () => {
       click({ action: 'view', itemVector: vec(0, 1, 0, 0), categories: ['books'], position: pos(8, 0, 'clicks.v1') }),
     ]).state;
     expect(weights(s)).toEqual({ '1d': 3.2, '7d': 3.2, '90d': 3.2 });
-    expect(Array.from(s.channels.click.sum)).toEqual([3, 0.2, 0, 0]);
+    expect(Array.from(s.channels.click.sum)).toEqual([3, Math.fround(0.2), 0, 0]);
     expect(s.channels.review.weight).toBe(0);
     expect(s.counters['click:purchase']).toMatchObject({ channel: 'click', action: 'purchase', total: 1 });
     expect(s.counters['click:view']).toMatchObject({ channel: 'click', action: 'view', total: 1 });
@@ -71,14 +71,14 @@ describe('applyEvents rules', () => {
     expect(s.appliedOffsets['clicks.v1:0']).toBe('8');
   });
 
-  it('counts clicks without an item vector but leaves the vectors alone', () => {
-    const r = apply([click({ action: 'like', categories: ['music'], position: pos(1, 0, 'clicks.v1') })]);
+  it('counts clicks on an item not known yet, but leaves its vector and categories for later', () => {
+    const r = apply([click({ action: 'like', position: pos(1, 0, 'clicks.v1') })]);
     expect(r.applied).toBe(1);
     expect(r.skipped).toEqual({ duplicate: 0, clickWithoutVector: 1 });
     expect(weights(r.state)).toEqual({ '1d': 0, '7d': 0, '90d': 0 });
     expect(r.state.channels.click.weight).toBe(0);
     expect(r.state.counters['click:like']!.total).toBe(1);
-    expect(r.state.categoryAffinity['music']!.value).toBe(1);
+    expect(Object.keys(r.state.categoryAffinity)).toEqual([]);
     expect(r.state.eventCount).toBe(1);
   });
 
@@ -98,11 +98,11 @@ describe('applyEvents rules', () => {
     const config = { ...DEFAULT_FUSION_CONFIG, actionWeights: { ...DEFAULT_FUSION_CONFIG.actionWeights, view: 0.05 } };
     const s = applyEvents(fresh(), [click({ action: 'view', itemVector: vec(0, 0, 2, 0), position: pos(1) })], config).state;
     expect(s.horizons['1d']!.weight).toBe(0.05);
-    expect(s.horizons['1d']!.sum[2]).toBe(0.1);
+    expect(s.horizons['1d']!.sum[2]).toBe(Math.fround(0.1));
   });
 
   it('treats category labels such as __proto__ as plain keys', () => {
-    const s = apply([click({ action: 'like', categories: ['__proto__', 'constructor'], position: pos(1) })]).state;
+    const s = apply([click({ action: 'like', itemVector: vec(1, 0, 0, 0), categories: ['__proto__', 'constructor'], position: pos(1) })]).state;
     expect(Object.keys(s.categoryAffinity).sort()).toEqual(['__proto__', 'constructor']);
     expect(s.categoryAffinity['constructor']!.value).toBe(1);
   });
@@ -201,6 +201,32 @@ describe('order independence and idempotence (properties)', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('folds a click whose item arrived late into the profile the in-order application gives', () => {
+    fc.assert(
+      fc.property(arbEvents, fc.integer(), (events, seed) => {
+        // In order: every click already knows its item's vector and categories.
+        const inOrder = apply(events).state;
+        // Late: clicks arrive first with nothing but their action and time; their items arrive
+        // afterwards, in any order, and each click's content is folded in then.
+        const lateClicks = events.filter((e): e is ClickFusionEvent => e.kind === 'click' && e.itemVector !== null);
+        const late = apply(events.map((e) => (e.kind === 'click' ? { ...e, itemVector: null } : e))).state;
+        for (const c of shuffle(lateClicks, seed)) foldClickContent(late, { action: c.action, itemVector: c.itemVector!, categories: c.categories, occurredAt: c.occurredAt });
+        // The arbitraries give vectorless clicks categories too; in-order application ignores them.
+        const known = apply(events.map((e) => (e.kind === 'click' && e.itemVector === null ? { ...e, categories: [] } : e))).state;
+        expect(stateDiffs(late, known, 1e-5)).toEqual([]);
+        expect(stateDiffs(inOrder, known, 1e-5)).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses to fold an item vector of another dimension or an action without weight', () => {
+    const s = fresh();
+    expect(() => foldClickContent(s, { action: 'like', itemVector: vec(1, 0), categories: [], occurredAt: T0 })).toThrow(/dimension 2/);
+    const config = { ...DEFAULT_FUSION_CONFIG, actionWeights: { ...DEFAULT_FUSION_CONFIG.actionWeights, like: Number.NaN } };
+    expect(() => foldClickContent(s, { action: 'like', itemVector: vec(1, 0, 0, 0), categories: [], occurredAt: T0 }, config)).toThrow(/no usable weight/);
   });
 
   it('changes nothing when already-applied events are delivered again', () => {

@@ -172,58 +172,93 @@ function addToHorizons(state: ProfileState, v: Float32Array, w: number, t: numbe
  */
 export function applyEvents(state: ProfileState, events: readonly FusionEvent[], config: FusionConfig = DEFAULT_FUSION_CONFIG): ApplyResult {
   const next = cloneState(state);
+  // Validate every fresh event first, so an invalid one leaves nothing half-applied.
+  for (const e of events) {
+    const seen = getEntry(next.appliedOffsets, positionKey(e.position));
+    if (seen === undefined || parsePosition(e) > BigInt(seen)) validateEvent(e, next.dim, config);
+  }
+  const { applied, skipped } = foldEvents(next, events, config);
+  return { state: next, applied, skipped };
+}
+
+/**
+ * applyEvents on `state` itself, for callers that own the state (the fuser's working copy): no
+ * copy per batch. Events must have passed validateEvent; an invalid one throws midway.
+ */
+export function foldEvents(state: ProfileState, events: readonly FusionEvent[], config: FusionConfig = DEFAULT_FUSION_CONFIG): Omit<ApplyResult, 'state'> {
   const skipped: Record<SkipReason, number> = { duplicate: 0, clickWithoutVector: 0 };
   let applied = 0;
   const ordered: Positioned[] = events.map((event) => ({ event, offset: parsePosition(event) }));
-  ordered.sort(comparePositions);
+  if (ordered.length > 1) ordered.sort(comparePositions);
 
   for (const { event: e, offset } of ordered) {
     const key = positionKey(e.position);
-    const seen = getEntry(next.appliedOffsets, key);
+    const seen = getEntry(state.appliedOffsets, key);
     if (seen !== undefined && offset <= BigInt(seen)) {
       skipped.duplicate++;
       continue;
     }
-    validateEvent(e, next.dim, config);
+    validateEvent(e, state.dim, config);
     const t = e.occurredAt;
 
     if (e.kind === 'text') {
       const isReview = e.source === 'review';
       if (isReview && e.rating !== null && e.rating <= NEGATIVE_RATING_MAX) {
-        addEvent(next.negative, e.vector, 1, t);
+        addEvent(state.negative, e.vector, 1, t);
       } else {
-        addToHorizons(next, e.vector, 1, t, next.channels[e.source]);
+        addToHorizons(state, e.vector, 1, t, state.channels[e.source]);
       }
       if (isReview && e.rating !== null) {
-        next.ratingSum += e.rating;
-        next.ratingCount += 1;
+        state.ratingSum += e.rating;
+        state.ratingCount += 1;
       }
       if (e.sentiment !== null) {
-        addScalar(next.sentiment.probability, e.sentiment.probability, t);
-        addScalar(next.sentiment.scored, 1, t);
-        if (e.sentiment.positive) next.sentiment.positive += 1;
-        else next.sentiment.negative += 1;
+        addScalar(state.sentiment.probability, e.sentiment.probability, t);
+        addScalar(state.sentiment.scored, 1, t);
+        if (e.sentiment.positive) state.sentiment.positive += 1;
+        else state.sentiment.negative += 1;
       }
-      bump(next, e.source, null, t);
-      addAffinity(next, e.categories, 1, t);
+      bump(state, e.source, null, t);
+      addAffinity(state, e.categories, 1, t);
     } else {
-      const w = config.actionWeights[e.action];
-      if (e.itemVector !== null) addToHorizons(next, e.itemVector, w, t, next.channels.click);
+      bump(state, 'click', e.action, t);
+      if (e.itemVector !== null) foldClickContent(state, { action: e.action, itemVector: e.itemVector, categories: e.categories, occurredAt: t }, config);
       else skipped.clickWithoutVector++;
-      bump(next, 'click', e.action, t);
-      addAffinity(next, e.categories, w, t);
     }
 
-    if (next.eventCount === 0) {
-      next.firstEventAt = t;
-      next.lastEventAt = t;
+    if (state.eventCount === 0) {
+      state.firstEventAt = t;
+      state.lastEventAt = t;
     } else {
-      next.firstEventAt = Math.min(next.firstEventAt, t);
-      next.lastEventAt = Math.max(next.lastEventAt, t);
+      state.firstEventAt = Math.min(state.firstEventAt, t);
+      state.lastEventAt = Math.max(state.lastEventAt, t);
     }
-    next.eventCount += 1;
-    setEntry(next.appliedOffsets, key, e.position.offset);
+    state.eventCount += 1;
+    setEntry(state.appliedOffsets, key, e.position.offset);
     applied++;
   }
-  return { state: next, applied, skipped };
+  return { applied, skipped };
+}
+
+/** What a click adds once its item's vector is known. */
+export interface ClickContent {
+  action: ClickAction;
+  itemVector: Float32Array;
+  categories: readonly string[];
+  occurredAt: number;
+}
+
+/**
+ * Adds a click's item vector (to the horizons and the click channel) and its item's categories
+ * (to the affinities), weighted by the action, at the click's own time, in place. A click applied
+ * before its item was known (counters only) gets its content this way when the item arrives: the
+ * decayed sums are order-insensitive, so the profile is the one in-order application gives (up to
+ * float rounding). The click's activity (counters, event times, count) is not touched here.
+ */
+export function foldClickContent(state: ProfileState, content: ClickContent, config: FusionConfig = DEFAULT_FUSION_CONFIG): void {
+  const w = config.actionWeights[content.action];
+  if (!(Number.isFinite(w) && w >= 0)) throw new FusionInputError('invalid_event', `no usable weight configured for action ${content.action}`);
+  if (content.itemVector.length !== state.dim) throw new FusionInputError('dimension_mismatch', `item vector has dimension ${content.itemVector.length} but the profile has dimension ${state.dim}`);
+  addToHorizons(state, content.itemVector, w, content.occurredAt, state.channels.click);
+  addAffinity(state, content.categories, w, content.occurredAt);
 }

@@ -12,6 +12,20 @@ export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): nu
   return cosine(a, b);
 }
 
+/** 1/‖v‖ of each label vector, computed once: labels are fixed for the life of a process. */
+const inverseNorms = new WeakMap<Float32Array, number>();
+
+function inverseNorm(v: Float32Array): number {
+  let inv = inverseNorms.get(v);
+  if (inv === undefined) {
+    let n = 0;
+    for (let i = 0; i < v.length; i++) n += v[i]! * v[i]!;
+    inv = n > 0 ? 1 / Math.sqrt(n) : 0;
+    inverseNorms.set(v, inv);
+  }
+  return inv;
+}
+
 /**
  * The k labels most similar to `profileVector` by cosine, best first (ties by label). Returns []
  * for a zero profile vector (no evidence) or k ≤ 0. Throws if a label's dimension differs.
@@ -21,7 +35,13 @@ export function topInterests(profileVector: Float32Array | Float64Array, labels:
   let pn = 0;
   for (let i = 0; i < profileVector.length; i++) pn += profileVector[i]! * profileVector[i]!;
   if (!(pn > 0)) return [];
-  const scored = labels.map((l) => ({ label: l.label, score: cosineSimilarity(profileVector, l.vector) }));
+  const inv = 1 / Math.sqrt(pn);
+  const scored = labels.map((l) => {
+    if (l.vector.length !== profileVector.length) throw new RangeError(`cosine of vectors of dimension ${profileVector.length} and ${l.vector.length}`);
+    let dot = 0;
+    for (let i = 0; i < l.vector.length; i++) dot += profileVector[i]! * l.vector[i]!;
+    return { label: l.label, score: dot * inv * inverseNorm(l.vector) };
+  });
   scored.sort((a, b) => b.score - a.score || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
   return scored.slice(0, Math.floor(k));
 }

@@ -1,17 +1,18 @@
 import type { ClickAction } from '@profilestream/contracts';
 import type { DecayedScalarState, DecayedVectorState } from './decayed-vector';
+import { endianness } from 'node:os';
 import { StateCodecError } from './errors';
 import { CLICK_ACTIONS, FUSION_CHANNELS, emptySentiment, type CounterState, type FusionChannel, type ProfileState } from './profile-state';
 import { dict, getEntry, setEntry, sortedKeys } from './records';
 
 /**
- * Binary form of a ProfileState, stored in Redis and shipped in the published profile's `state`.
+ * Binary form of a ProfileState: the fuser's exact state, written to its state topic and Redis.
  *
- * Version 2 layout (little-endian; str = u32 count of UTF-16 code units + the code units, so every
- * JS string round-trips exactly; every number except counts and dim is a float64, so round-trips
- * are bit-exact; dictionaries are written in code-unit key order, so equal states encode equally):
+ * Version 3 layout (little-endian; str = u32 count of UTF-16 code units + the code units, so every
+ * JS string round-trips exactly; dictionaries are written in code-unit key order, so equal states
+ * encode equally; decode(encode(s)) is bit-identical to s):
  *
- *   u8 version=2 · str userId · str modelId · u32 dim
+ *   u8 version=3 · str userId · str modelId · u32 dim
  *   u32 n · n × (str name · vec)                      horizons
  *   3 × vec                                            channels review, post, click
  *   vec                                                negative
@@ -20,17 +21,21 @@ import { dict, getEntry, setEntry, sortedKeys } from './records';
  *   u32 n · n × (str label · scalar)                   categoryAffinity
  *   f64 firstEventAt · f64 lastEventAt · f64 eventCount
  *   u32 n · n × (str topic:partition · str offset)     appliedOffsets
- *   f64 positive · f64 negative · scalar probability · scalar scored   sentiment (version 2 on)
+ *   f64 positive · f64 negative · scalar probability · scalar scored   sentiment
  *
- *   vec    = f64 halfLifeMs · f64 weight · f64 refTime · dim × f64
+ *   vec    = f64 halfLifeMs · f64 weight · f64 refTime · u8 hasSum · [dim × f32]
+ *            (a vector nothing was folded into writes hasSum = 0 and no floats: a user who only
+ *            clicks carries no review, post or negative floats)
  *   scalar = f64 halfLifeMs · f64 value · f64 refTime
  *
- * Version 1 is version 2 without the sentiment block; it is still read (as a state whose posts were
- * never scored, with the longest half-life), so states stored before sentiment existed stay usable.
- * Writers always write the newest version.
+ * Versions 1 and 2 (float64 sums; 2 added the sentiment block) are still read, with sums rounded to
+ * float32, so states exported by earlier releases can be imported. Writers write version 3.
  */
-export const STATE_CODEC_VERSION = 2;
-const READABLE_VERSIONS = [1, 2];
+export const STATE_CODEC_VERSION = 3;
+const READABLE_VERSIONS = [1, 2, 3];
+
+/** Float arrays are copied as bytes where the machine is little-endian (every platform we run on). */
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 class Writer {
   private buf = Buffer.alloc(4096);
@@ -58,15 +63,18 @@ class Writer {
     this.buf.writeDoubleLE(v, this.pos);
     this.pos += 8;
   }
-  f64s(vs: Float64Array): void {
-    this.ensure(vs.length * 8);
-    for (let i = 0; i < vs.length; i++) this.buf.writeDoubleLE(vs[i]!, this.pos + i * 8);
-    this.pos += vs.length * 8;
+  f32s(vs: Float32Array): void {
+    const n = vs.length * 4;
+    this.ensure(n);
+    if (LITTLE_ENDIAN) this.buf.set(new Uint8Array(vs.buffer, vs.byteOffset, n), this.pos);
+    else for (let i = 0; i < vs.length; i++) this.buf.writeFloatLE(vs[i]!, this.pos + i * 4);
+    this.pos += n;
   }
   str(s: string): void {
     this.u32(s.length);
     this.ensure(s.length * 2);
-    for (let i = 0; i < s.length; i++) this.buf.writeUInt16LE(s.charCodeAt(i), this.pos + i * 2);
+    // utf16le writes every code unit as it is, lone surrogates included.
+    this.buf.write(s, this.pos, s.length * 2, 'utf16le');
     this.pos += s.length * 2;
   }
   done(): Buffer {
@@ -96,22 +104,28 @@ class Reader {
   f64(what: string): number {
     return this.view().readDoubleLE(this.take(8, what));
   }
-  f64s(n: number, what: string): Float64Array {
+  /** n float64s (versions 1 and 2), rounded to float32. */
+  f64sAsF32(n: number, what: string): Float32Array {
     const at = this.take(n * 8, what);
     const v = this.view();
-    const out = new Float64Array(n);
+    const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = v.readDoubleLE(at + i * 8);
+    return out;
+  }
+  f32s(n: number, what: string): Float32Array {
+    const at = this.take(n * 4, what);
+    const out = new Float32Array(n);
+    if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(this.buf.subarray(at, at + n * 4));
+    else {
+      const v = this.view();
+      for (let i = 0; i < n; i++) out[i] = v.readFloatLE(at + i * 4);
+    }
     return out;
   }
   str(what: string): string {
     const n = this.u32(what);
     const at = this.take(n * 2, what);
-    const v = this.view();
-    const units = new Array<number>(n);
-    for (let i = 0; i < n; i++) units[i] = v.readUInt16LE(at + i * 2);
-    let s = '';
-    for (let i = 0; i < n; i += 8192) s += String.fromCharCode(...units.slice(i, i + 8192));
-    return s;
+    return this.view().toString('utf16le', at, at + n * 2);
   }
   /** A count of items each at least `minBytes` long, checked against what is left. */
   count(minBytes: number, what: string): number {
@@ -129,14 +143,19 @@ function writeVec(w: Writer, v: DecayedVectorState, dim: number, what: string): 
   w.f64(v.halfLifeMs);
   w.f64(v.weight);
   w.f64(v.refTime);
-  w.f64s(v.sum);
+  const hasSum = !v.sum.every((x) => Object.is(x, 0));
+  w.u8(hasSum ? 1 : 0);
+  if (hasSum) w.f32s(v.sum);
 }
 
-function readVec(r: Reader, dim: number, what: string): DecayedVectorState {
+function readVec(r: Reader, dim: number, what: string, version: number): DecayedVectorState {
   const halfLifeMs = r.f64(what);
   const weight = r.f64(what);
   const refTime = r.f64(what);
-  return { halfLifeMs, sum: r.f64s(dim, what), weight, refTime };
+  if (version < 3) return { halfLifeMs, sum: r.f64sAsF32(dim, what), weight, refTime };
+  const hasSum = r.u8(what);
+  if (hasSum !== 0 && hasSum !== 1) throw new StateCodecError(`bad vector flag ${hasSum} in ${what}`);
+  return { halfLifeMs, sum: hasSum ? r.f32s(dim, what) : new Float32Array(dim), weight, refTime };
 }
 
 function writeScalar(w: Writer, s: DecayedScalarState): void {
@@ -211,24 +230,24 @@ const OFFSET_RE = /^(0|[1-9][0-9]*)$/;
 export function decodeState(buf: Uint8Array): ProfileState {
   const r = new Reader(buf);
   const version = r.u8('version');
-  if (!READABLE_VERSIONS.includes(version)) throw new StateCodecError(`unknown state version ${version} (this build reads ${READABLE_VERSIONS.join(' and ')})`);
+  if (!READABLE_VERSIONS.includes(version)) throw new StateCodecError(`unknown state version ${version} (this build reads ${READABLE_VERSIONS.join(', ')})`);
   const userId = r.str('userId');
   const modelId = r.str('modelId');
   const dim = r.u32('dim');
   if (dim === 0) throw new StateCodecError('state dim is 0');
-  const vecBytes = 24 + dim * 8;
+  const vecBytes = version < 3 ? 24 + dim * 8 : 25;
 
   const horizons = dict<DecayedVectorState>();
   const nh = r.count(4 + vecBytes, 'horizons');
   for (let i = 0; i < nh; i++) {
     const name = r.str('horizon name');
     if (getEntry(horizons, name)) throw new StateCodecError(`horizon ${name} appears twice`);
-    setEntry(horizons, name, readVec(r, dim, `horizon ${name}`));
+    setEntry(horizons, name, readVec(r, dim, `horizon ${name}`, version));
   }
-  const review = readVec(r, dim, 'channel review');
-  const post = readVec(r, dim, 'channel post');
-  const click = readVec(r, dim, 'channel click');
-  const negative = readVec(r, dim, 'negative');
+  const review = readVec(r, dim, 'channel review', version);
+  const post = readVec(r, dim, 'channel post', version);
+  const click = readVec(r, dim, 'channel click', version);
+  const negative = readVec(r, dim, 'negative', version);
 
   const counters = dict<CounterState>();
   const nc = r.count(4 + 1 + 32, 'counters');

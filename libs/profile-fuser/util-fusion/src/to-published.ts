@@ -1,7 +1,6 @@
 import { packFloat32, type ActivityCounter, type ClickAction, type DecayedVector, type ScoredLabel, type SentimentSummary, type UserProfile } from '@profilestream/contracts';
 import { decayFactor, decayScalarTo, normalised, type DecayedVectorState } from './decayed-vector';
 import { CLICK_ACTIONS, FUSION_CHANNELS, type ProfileState, type SentimentState } from './profile-state';
-import { encodeState } from './state-codec';
 import { compareStrings, sortedKeys } from './records';
 
 export const DEFAULT_MAX_CATEGORY_AFFINITIES = 20;
@@ -10,7 +9,7 @@ export interface ToUserProfileOptions {
   version: number;
   interests: ScoredLabel[];
   updatedAt: number;
-  /** Bytes for the record's `state` field; defaults to encodeState(state); null leaves it out. */
+  /** Bytes for the record's `state` field (kept for old readers); null, the default, leaves it out. */
   stateBytes?: Buffer | null;
   projectionId?: string | null;
   /** How many category affinities to publish (default 20). */
@@ -79,7 +78,7 @@ export function toUserProfile(state: ProfileState, opts: ToUserProfileOptions): 
     lastEventAt: state.lastEventAt,
     eventCount: state.eventCount,
     updatedAt: opts.updatedAt,
-    state: opts.stateBytes === undefined ? encodeState(state) : opts.stateBytes,
+    state: opts.stateBytes ?? null,
   };
 }
 
