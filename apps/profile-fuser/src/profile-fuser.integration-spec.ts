@@ -7,12 +7,14 @@ import request from 'supertest';
 import {
   SingleObjectSerde,
   packFloat32,
+  partitionForKey,
   topicCatalog,
   type Click,
   type EmbeddedText,
   type ProfileChange,
+  type UserProfile,
 } from '@profilestream/contracts';
-import { BatchingProducer, silentLog } from '@profilestream/kafka';
+import { BatchingProducer, readTopicToEnd, silentLog } from '@profilestream/kafka';
 import { readTopic, testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { loadModelBundle, saveProjection } from '@profilestream/inference';
 import { MetricsService } from '@profilestream/observability';
@@ -20,9 +22,9 @@ import { testRedis } from '@profilestream/redis/testing';
 import type { RedisClient } from '@profilestream/redis';
 import { AppModule } from './app.module';
 import { loadProfileFuserConfig } from './config/profile-fuser.config';
-import { ProfileFuserService } from './fusion/profile-fuser.service';
-import { ProfileStore } from './fusion/profile.store';
-import { restoreProfiles } from './restore/restore-profiles';
+import { REDIS_LOST } from './state/partition-state.store';
+import { rebuildPartition } from './state/partition-rebuild';
+import { decodeStoredUser } from './state/state-records';
 
 const fixture = join(__dirname, '../../../libs/encoder/fixtures/tiny-bert');
 const embeddedSerde = new SingleObjectSerde('EmbeddedText');
@@ -49,7 +51,7 @@ describe('profile-fuser on the real broker and Redis', () => {
     KAFKA_TOPIC_PREFIX: prefix,
     KAFKA_TOPIC_PARTITIONS: '2',
     REDIS_KEY_PREFIX: prefix,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     FUSER_MODEL_DIR: fixture,
     FUSER_MODEL_VARIANT: 'fp32',
     FUSER_PUBLISH_INTERVAL_MS: '200',
@@ -116,9 +118,23 @@ describe('profile-fuser on the real broker and Redis', () => {
     await redis.quit();
   });
 
-  it('fuses texts and clicks into profiles, stores them in Redis and publishes them on both topics', async () => {
+  /** The latest profiles.v1 value per user (null: tombstone), in offset order. */
+  async function latestProfiles(topicPrefix = prefix) {
+    const latest = new Map<string, Buffer | null>();
+    await readTopicToEnd(kafka, topicCatalog(topicPrefix).profiles.name, (m) => {
+      if (m.key) latest.set(m.key.toString(), m.value);
+    });
+    return latest;
+  }
+
+  const userKey = (userId: string) => `${prefix}{pf-${partitionForKey(userId, 2)}}:${modelId}:u:${userId}`;
+
+  it('fuses texts and clicks into profiles, folds a click that came before its item, publishes them and keeps state in Kafka and Redis', async () => {
     const app = await startApp();
     const now = Date.now();
+    // The click outruns its item: its counters count at once, its vector waits.
+    await sendClicks([{ eventId: 'c0', userId: 'alice', itemId: 'guitar-1', action: 'purchase', dwellMs: 1000, platform: 'test', occurredAt: now - 1500 }]);
+    expect(await waitFor(async () => (await metric(app, 'profile_fuser_pending_clicks')) === 1, 30_000)).toBe(true);
     await sendEmbedded([
       embedded('item-desc', null, { source: 'item', itemId: 'guitar-1', userId: null, categories: ['guitars'], rating: null }),
       embedded('r1', 'alice'),
@@ -126,68 +142,116 @@ describe('profile-fuser on the real broker and Redis', () => {
       embedded('p1', 'alice', { source: 'post', itemId: null, rating: null }),
       embedded('other-model', 'alice', { modelId: 'someone-else@00000000' }),
     ]);
-    expect(await waitFor(async () => (await metric(app, 'profile_fuser_kafka_message_outcomes_total')) === 5, 30_000)).toBe(true);
+    expect(await waitFor(async () => (await metric(app, 'profile_fuser_kafka_message_outcomes_total')) === 6, 30_000)).toBe(true);
+    expect(await waitFor(async () => (await metric(app, 'profile_fuser_clicks_without_item_vector_total', (l) => l['outcome'] === 'folded')) === 1, 30_000)).toBe(true);
+    expect(await metric(app, 'profile_fuser_pending_clicks')).toBe(0);
     await sendClicks([
       { eventId: 'c1', userId: 'alice', itemId: 'guitar-1', action: 'purchase', dwellMs: 1000, platform: 'test', occurredAt: now - 1000 },
       { eventId: 'c2', userId: 'alice', itemId: 'unknown-item', action: 'view', dwellMs: null, platform: 'test', occurredAt: now - 500 },
     ]);
-    expect(await waitFor(async () => (await metric(app, 'profile_fuser_kafka_message_outcomes_total')) === 7, 30_000)).toBe(true);
+    expect(await waitFor(async () => (await metric(app, 'profile_fuser_kafka_message_outcomes_total')) === 8, 30_000)).toBe(true);
     expect(await metric(app, 'profile_fuser_events_skipped_total', (l) => l['reason'] === 'other_model')).toBe(1);
-    expect(await metric(app, 'profile_fuser_clicks_without_item_vector_total')).toBe(1);
+    expect(await metric(app, 'profile_fuser_clicks_without_item_vector_total', (l) => l['outcome'] === 'pending')).toBe(2);
 
-    // The read API: decayed to now.
+    // The read API: decayed to now, from Redis once the flush is synced there.
+    expect(await waitFor(async () => (await request(app.getHttpServer()).get('/v1/profiles/alice')).body.eventCount === 6, 30_000)).toBe(true);
     const res = await request(app.getHttpServer()).get('/v1/profiles/alice').expect(200);
-    expect(res.body).toMatchObject({ userId: 'alice', modelId, dim: 64, ratingCount: 2, eventCount: 5 });
+    expect(res.body).toMatchObject({ userId: 'alice', modelId, dim: 64, ratingCount: 2, eventCount: 6 });
     expect(res.body.horizons.map((h: { name: string }) => h.name)).toEqual(['1d', '7d', '90d']);
     expect(res.body.horizons[0].vector).toHaveLength(64);
     expect(res.body.negative.weight).toBeGreaterThan(0);
+    // Both purchases carry the guitar's vector (3 each), the view none yet.
+    expect(res.body.channels.find((c: { name: string }) => c.name === 'click').weight).toBeGreaterThan(5.9);
     const counters = Object.fromEntries(res.body.counters.map((c: { channel: string; action: string | null; total: number }) => [`${c.channel}:${c.action}`, c.total]));
-    expect(counters).toMatchObject({ 'review:null': 2, 'post:null': 1, 'click:purchase': 1, 'click:view': 1 });
+    expect(counters).toMatchObject({ 'review:null': 2, 'post:null': 1, 'click:purchase': 2, 'click:view': 1 });
     expect(res.body.categoryAffinities[0]).toMatchObject({ label: 'guitars' });
     await request(app.getHttpServer()).get('/v1/profiles/nobody').expect(404);
     await request(app.getHttpServer()).get('/v1/profiles/bad%20id%3F').expect(400);
 
-    // Published: the compacted topic carries the latest state, the changelog every publish.
-    const published = await Promise.all((await readTopic(kafka, topics.profiles.name, 1, 10_000)).map((m) => profileSerde.decode(m.value!)));
-    const latest = published.filter((p) => p.userId === 'alice').sort((a, b) => b.version - a.version)[0]!;
-    expect(latest.interests.length).toBeGreaterThan(0);
-    expect(latest.state).not.toBeNull();
+    // Published: profiles.v1 carries what recommenders read (no exact state), the changelog every publish.
+    const latest = await latestProfiles();
+    const published = await profileSerde.decode(latest.get('alice')!);
+    expect(published).toMatchObject({ userId: 'alice', eventCount: 6, state: null });
+    expect(published.interests.length).toBeGreaterThan(0);
     const changes: ProfileChange[] = await Promise.all((await readTopic(kafka, topics.profilesChangelog.name, 1, 10_000)).map((m) => changeSerde.decode(m.value!)));
     expect(changes[0]).toMatchObject({ userId: 'alice', kind: 'update' });
-    // The changelog carries the published view only; the exact state rides on profiles.v1.
-    expect(changes[0]!.profile).toMatchObject({ userId: 'alice', state: null });
     expect(changes[0]!.profile!.horizons.length).toBeGreaterThan(0);
+    // Kafka is the record: the state topic holds alice's exact state, equal to Redis's copy.
+    const stateRecords = new Map<string, Buffer | null>();
+    await readTopicToEnd(kafka, topics.fuserState.name, (m) => void stateRecords.set(m.key!.toString(), m.value));
+    const inKafka = stateRecords.get(`${modelId}|u|alice`)!;
+    expect(decodeStoredUser(inKafka)).toMatchObject({ kind: 'profile', version: published.version });
+    expect(await waitFor(async () => (await redis.hgetBuffer(userKey('alice'), 's'))?.equals(inKafka) ?? false, 10_000)).toBe(true);
+    // The item's vector is in the items topic, for every instance.
+    const itemRecords: string[] = [];
+    await readTopicToEnd(kafka, topics.fuserItems.name, (m) => void itemRecords.push(m.key!.toString()));
+    expect(itemRecords).toContain(`${modelId}|guitar-1`);
+    // Offsets were committed with the states.
+    const admin = kafka.admin();
+    await admin.connect();
+    const committed = await admin.fetchOffsets({ groupId: `${prefix}profile-fuser`, topics: [topics.clicks.name] });
+    await admin.disconnect();
+    expect(committed[0]!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0)).toBe(3);
     const latencyCount = async () =>
       (await app.get(MetricsService).registry.getSingleMetric('profile_fuser_event_to_profile_seconds')!.get()).values.find((v) => (v as { metricName?: string }).metricName === 'profile_fuser_event_to_profile_seconds_count')?.value ?? 0;
-    expect(await waitFor(async () => (await latencyCount()) > 0, 10_000)).toBe(true);
+    expect(await latencyCount()).toBeGreaterThan(0);
     await stopApp(app);
   }, 120_000);
 
-  it('leaves every counter and vector exactly as before when uncommitted events are redelivered', async () => {
-    const profileKey = `${prefix}{alice}:profile:${modelId}`;
-    const before = await redis.hgetBuffer(profileKey, 'state');
+  it('leaves every counter and vector exactly as before when committed events are delivered again', async () => {
+    const before = await redis.hgetBuffer(userKey('alice'), 's');
     expect(before).not.toBeNull();
-    // As if the fuser had written Redis but died before committing: every event comes again.
+    // As after a rebalance that raced a commit: every event comes again.
     const admin = kafka.admin();
     await admin.connect();
     for (const t of [topics.textsEmbedded.name, topics.clicks.name]) await admin.resetOffsets({ groupId: `${prefix}profile-fuser`, topic: t, earliest: true });
     await admin.disconnect();
     const app = await startApp();
-    expect(await waitFor(async () => (await metric(app, 'profile_fuser_kafka_message_outcomes_total')) >= 7, 30_000)).toBe(true);
-    expect(await metric(app, 'profile_fuser_events_skipped_total', (l) => l['reason'] === 'duplicate')).toBe(5);
-    expect((await redis.hgetBuffer(profileKey, 'state'))!.equals(before!)).toBe(true);
+    expect(await waitFor(async () => (await metric(app, 'profile_fuser_kafka_message_outcomes_total')) >= 8, 30_000)).toBe(true);
+    // Three clicks and three texts of alice were already in her state; the item is simply rewritten.
+    expect(await metric(app, 'profile_fuser_events_skipped_total', (l) => l['reason'] === 'duplicate')).toBe(6);
+    expect((await redis.hgetBuffer(userKey('alice'), 's'))!.equals(before!)).toBe(true);
     await stopApp(app);
   }, 120_000);
 
-  it('restores every profile into an empty Redis exactly as it was, from the compacted topic', async () => {
-    const keys = await redis.keys(`${prefix}{*}:profile:*`);
+  it('rebuilds Redis from the state topic when Redis loses its data while the fuser runs, and publishes no partial profile', async () => {
+    const app = await startApp();
+    const before = await redis.hgetBuffer(userKey('alice'), 's');
+    const versionBefore = decodeStoredUser(before!).version;
+    // Redis comes back empty (as a restart without persistence would).
+    const keys = await redis.keys(`${prefix}*`);
+    await redis.del(...keys);
+    await sendEmbedded([embedded('r3', 'alice', { occurredAt: Date.now() - 1000 })]);
+    expect(await waitFor(async () => (await metric(app, 'profile_fuser_redis_rebuilds_total', (l) => l['reason'] === 'missing')) >= 1, 30_000)).toBe(true);
+    expect(await waitFor(async () => (await request(app.getHttpServer()).get('/v1/profiles/alice')).body.eventCount === 7, 30_000)).toBe(true);
+    const after = decodeStoredUser((await redis.hgetBuffer(userKey('alice'), 's'))!);
+    // Everything alice had, plus the new review: no partial state, and the version moved forward.
+    expect(after.kind === 'profile' && after.state.ratingCount).toBe(3);
+    expect(after.version).toBeGreaterThan(versionBefore);
+    const published: UserProfile[] = [];
+    await readTopicToEnd(kafka, topics.profiles.name, async (m) => {
+      if (m.key?.toString() === 'alice' && m.value) published.push(await profileSerde.decode(m.value));
+    });
+    for (let i = 1; i < published.length; i++) {
+      expect(published[i]!.version).toBeGreaterThan(published[i - 1]!.version);
+      expect(published[i]!.eventCount).toBeGreaterThanOrEqual(published[i - 1]!.eventCount);
+    }
+    await stopApp(app);
+  }, 120_000);
+
+  it('restores every partition\'s Redis copy from the state topic exactly as it was (the restore command)', async () => {
+    const keys = await redis.keys(`${prefix}{pf-*:u:*`);
     const before = new Map<string, Buffer>();
-    for (const k of keys) before.set(k, (await redis.hgetBuffer(k, 'state'))!);
+    for (const k of keys) before.set(k, (await redis.hgetBuffer(k, 's'))!);
     expect(before.size).toBeGreaterThan(0);
-    await redis.del(...(await redis.keys(`${prefix}{*`)));
-    const report = await restoreProfiles(kafka, topics.profiles.name, profileSerde, new ProfileStore(redis, prefix));
-    expect(report.restored).toBe(before.size);
-    for (const [k, state] of before) expect((await redis.hgetBuffer(k, 'state'))!.equals(state)).toBe(true);
+    await redis.del(...(await redis.keys(`${prefix}*`)));
+    const store = new (await import('./state/partition-state.store')).PartitionStateStore(redis, prefix, modelId);
+    for (const partition of [0, 1]) {
+      const report = await rebuildPartition({ kafka, stateTopic: topics.fuserState.name, partition, store, space: modelId, deletionRetentionMs: DAY, from: 0n });
+      expect(report).not.toBe(REDIS_LOST);
+    }
+    for (const [k, state] of before) expect((await redis.hgetBuffer(k, 's'))!.equals(state)).toBe(true);
+    expect(await store.checkpoint(0)).not.toBeNull();
   }, 60_000);
 
   it('loses nothing while two instances share the group through a rebalance', async () => {
@@ -198,32 +262,34 @@ describe('profile-fuser on the real broker and Redis', () => {
     await sendClicks(clicks(0));
     const second = await startApp(); // joins the group: partitions move
     for (let round = 1; round < 5; round++) await sendClicks(clicks(round));
-    const total = async () => (await metric(first, 'profile_fuser_events_applied_total')) + (await metric(second, 'profile_fuser_events_applied_total'));
-    expect(await waitFor(async () => (await total()) >= 60, 60_000)).toBe(true);
     for (const userId of users) {
-      const res = await request(first.getHttpServer()).get(`/v1/profiles/${userId}`).expect(200);
-      const clickCounter = res.body.counters.find((c: { channel: string; action: string }) => c.channel === 'click' && c.action === 'click');
-      expect(clickCounter.total).toBe(5);
+      const total = async () => {
+        const res = await request(first.getHttpServer()).get(`/v1/profiles/${userId}`);
+        return res.status === 200 ? res.body.counters.find((c: { channel: string; action: string }) => c.channel === 'click' && c.action === 'click')?.total : 0;
+      };
+      expect(await waitFor(async () => (await total()) === 5, 60_000)).toBe(true);
     }
     await stopApp(second);
     await stopApp(first);
   }, 180_000);
 
-  it('erases a user: no key left, a tombstone published, and an old replayed event does not bring them back', async () => {
+  it('erases a user: an erasure mark instead of the state, a tombstone published, and an old replayed event does not bring them back', async () => {
     const app = await startApp();
     const requestedAt = Date.now();
     await request(app.getHttpServer()).delete('/v1/profiles/alice').expect(401);
     await request(app.getHttpServer()).delete('/v1/profiles/alice').set('authorization', 'Bearer secret-token').expect(202);
     expect(await waitFor(async () => (await metric(app, 'profile_fuser_events_applied_total', (l) => l['kind'] === 'deletion')) === 1, 60_000)).toBe(true);
-    const { profiles } = app.get(ProfileFuserService).context!;
-    const remaining = (await profiles.keysOf('alice')).filter((k) => !k.endsWith(':deleted'));
-    expect(remaining).toEqual([]);
-    const tombstones = (await readTopic(kafka, topics.profiles.name, 100, 5_000)).filter((m) => m.key?.toString() === 'alice' && m.value === null);
-    expect(tombstones.length).toBeGreaterThan(0);
+    expect(await waitFor(async () => (await latestProfiles()).get('alice') === null, 30_000)).toBe(true);
+    expect(await waitFor(async () => {
+      const s = await redis.hgetBuffer(userKey('alice'), 's');
+      return s !== null && decodeStoredUser(s).kind === 'erased';
+    }, 30_000)).toBe(true);
+    // The erasure mark expires with the deletion retention.
+    expect(await redis.pttl(userKey('alice'))).toBeGreaterThan(0);
+    await request(app.getHttpServer()).get('/v1/profiles/alice').expect(404);
 
     await sendEmbedded([embedded('late', 'alice', { occurredAt: requestedAt - DAY })]);
     expect(await waitFor(async () => (await metric(app, 'profile_fuser_events_skipped_total', (l) => l['reason'] === 'deleted_user')) === 1, 30_000)).toBe(true);
-    expect((await profiles.keysOf('alice')).filter((k) => !k.endsWith(':deleted'))).toEqual([]);
     await request(app.getHttpServer()).get('/v1/profiles/alice').expect(404);
     await stopApp(app);
   }, 120_000);
@@ -261,8 +327,9 @@ describe('profile-fuser on the real broker and Redis', () => {
     const res = await request(app.getHttpServer()).get('/v1/profiles/pat').expect(200);
     expect(res.body).toMatchObject({ userId: 'pat', modelId, projectionId: 'pca8-test', dim: 8, eventCount: 1 });
     expect(res.body.horizons[0].vector).toHaveLength(8);
-    expect(await redis.exists(`${projectedPrefix}{pat}:profile:${modelId}+pca8-test`)).toBe(1);
-    const published = await Promise.all((await readTopic(kafka, projectedTopics.profiles.name, 1, 10_000)).map((m) => profileSerde.decode(m.value!)));
+    expect(await redis.exists(`${projectedPrefix}{pf-${partitionForKey('pat', 2)}}:${modelId}+pca8-test:u:pat`)).toBe(1);
+    expect(await waitFor(async () => (await latestProfiles(projectedPrefix)).has('pat'), 10_000)).toBe(true);
+    const published = [await profileSerde.decode((await latestProfiles(projectedPrefix)).get('pat')!)];
     expect(published[0]).toMatchObject({ userId: 'pat', projectionId: 'pca8-test', dim: 8 });
     // Interest labels were embedded through the same projection, so they score in this space.
     expect(published[0]!.interests.length).toBeGreaterThan(0);
@@ -273,7 +340,7 @@ describe('profile-fuser on the real broker and Redis', () => {
 
   it('dead-letters the events of a user whose stored state it cannot read, and applies everyone else\'s', async () => {
     // As after a rollback: a state written by a newer release (here, an unknown codec version).
-    await redis.hset(`${prefix}{mallory}:profile:${modelId}`, 'state', Buffer.from([99, 1, 2, 3]), '_v', '1');
+    await redis.hset(userKey('mallory'), 's', Buffer.from([99, 1, 2, 3]), 'v', '1');
     const app = await startApp();
     const before = await metric(app, 'profile_fuser_events_applied_total', (l) => l['kind'] === 'text');
     await sendEmbedded([embedded('m1', 'mallory'), embedded('o1', 'oscar')]);

@@ -1,27 +1,64 @@
 /**
- * `npm run profiles:restore`: rebuilds every profile in Redis from the compacted profiles topic
- * (after a Redis loss), with the fuser's configuration. Run it before starting the fuser.
+ * `npm run profiles:restore`: rebuilds profile-fuser's Redis copy (user states, erasure marks,
+ * pending clicks) from its state topic, with the fuser's configuration. The fuser does this by
+ * itself for a partition whose Redis checkpoint is missing; this command lets an operator do it
+ * for every partition at once (say, before traffic returns after a Redis loss). Safe while the
+ * fuser runs: a stored state only ever moves to a newer version.
  */
+import { parseArgs } from 'node:util';
 import { topicCatalog } from '@profilestream/contracts';
-import { createKafka, silentLog, topicSerde } from '@profilestream/kafka';
+import { createKafka, silentLog } from '@profilestream/kafka';
 import { createRedis } from '@profilestream/redis';
+import { loadModelBundle, loadProjection } from '@profilestream/inference';
 import { loadProfileFuserConfig } from './config/profile-fuser.config';
-import { ProfileStore } from './fusion/profile.store';
-import { restoreProfiles } from './restore/restore-profiles';
+import { vectorSpace } from './fusion/profile-fuser.service';
+import { REDIS_LOST, PartitionStateStore } from './state/partition-state.store';
+import { rebuildPartition } from './state/partition-rebuild';
+
+const USAGE = `Usage: npm run profiles:restore [-- --partition N]
+
+Rebuilds profile-fuser's Redis copy from its state topic (profile-fuser.state.v1 under
+KAFKA_TOPIC_PREFIX), every partition or only --partition N, for the vector space of
+FUSER_MODEL_DIR / FUSER_MODEL_VARIANT / FUSER_PROJECTION_FILE. Reads the fuser's environment
+(KAFKA_*, REDIS_*, FUSER_*). Prints one JSON line per partition.`;
 
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { partition: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const config = loadProfileFuserConfig();
+  const bundle = await loadModelBundle(config.model.dir, config.model.variant);
+  const projection = config.projectionFile ? loadProjection(config.projectionFile, bundle.modelId) : null;
+  const space = vectorSpace(bundle.modelId, projection?.id ?? null);
+  const kafka = createKafka(config.kafka, silentLog);
+  const topic = topicCatalog(config.kafka.topicPrefix).fuserState.name;
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const wanted = values.partition === undefined ? offsets.map((o) => o.partition) : [Number(values.partition)];
+  if (wanted.some((p) => !offsets.some((o) => o.partition === p))) throw new Error(`${topic} has partitions 0-${offsets.length - 1}`);
   const redis = createRedis(config.redis, 'profile-restore');
   await redis.connect();
-  const topic = topicCatalog(config.kafka.topicPrefix).profiles;
-  const serde = topicSerde(topic, config.kafka);
-  await serde.init();
-  const report = await restoreProfiles(createKafka(config.kafka, silentLog), topic.name, serde, new ProfileStore(redis, config.redis.keyPrefix));
-  console.log(JSON.stringify(report));
-  await redis.quit();
+  try {
+    const store = new PartitionStateStore(redis, config.redis.keyPrefix, space);
+    for (const partition of wanted.sort((a, b) => a - b)) {
+      const report = await rebuildPartition({ kafka, stateTopic: topic, partition, store, space, deletionRetentionMs: config.deletionRetentionMs, from: 0n });
+      if (report === REDIS_LOST) throw new Error(`Redis lost partition ${partition} while it was being restored`);
+      console.log(JSON.stringify({ partition, records: report.records, checkpoint: String(report.checkpoint) }));
+    }
+  } finally {
+    await redis.quit();
+  }
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error && err.name === 'ConfigError' ? err.message : err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    if (err instanceof TypeError && String(err.message).includes('Unknown option')) console.error(USAGE);
+    process.exit(1);
+  },
+);

@@ -1,11 +1,11 @@
 import { BadRequestException, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Headers, ServiceUnavailableException, UnauthorizedException, ForbiddenException } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
-import { decodeState, decayProfileTo, toUserProfile, type ProfileState } from '@profilestream/fusion';
-import { topicCatalog, unpackFloat32, type DecayedVector, type UserProfile, type ValueSerde } from '@profilestream/contracts';
+import { decayProfileTo, toUserProfile } from '@profilestream/fusion';
+import { partitionForKey, topicCatalog, unpackFloat32, type DecayedVector, type UserProfile, type ValueSerde } from '@profilestream/contracts';
 import { topicSerde } from '@profilestream/kafka';
 import { StreamRuntime } from '@profilestream/stream-service';
 import { FUSER_CONFIG, ProfileFuserService } from '../fusion/profile-fuser.service';
-import { vectorSpace } from '../fusion/profile.store';
+import { decodeStoredUser } from '../state/state-records';
 import type { ProfileFuserConfig } from '../config/profile-fuser.config';
 
 const USER_ID = /^[\w.:@-]{1,256}$/u;
@@ -29,10 +29,19 @@ export class ProfilesController {
   async get(@Param('userId') userId: string): Promise<Omit<UserProfile, 'horizons' | 'channels' | 'negative' | 'state'> & { horizons: VectorView[]; channels: VectorView[]; negative: VectorView | null }> {
     const context = this.requireContext();
     if (!USER_ID.test(userId)) throw new BadRequestException('userId must be 1-256 letters, digits or . _ : @ -');
-    const stored = await context.profiles.read(userId, vectorSpace(context.modelId, context.projectionId));
-    if (!stored.state) throw new NotFoundException(`no profile for ${userId}`);
-    const state: ProfileState = decodeState(stored.state);
-    const profile = decayProfileTo(toUserProfile(state, { version: stored.version, interests: [], updatedAt: Date.now(), stateBytes: null, sentimentClassifierId: context.sentimentClassifierId, projectionId: context.projectionId }), Date.now());
+    const partition = partitionForKey(userId, context.partitionCount);
+    const bytes = await context.store.readUser(partition, userId);
+    if (!bytes) {
+      // Without its checkpoint the partition's Redis copy is being rebuilt: absent is not "none".
+      if ((await context.store.checkpoint(partition)) === null) throw new ServiceUnavailableException('profiles of this user\'s partition are being restored; retry shortly');
+      throw new NotFoundException(`no profile for ${userId}`);
+    }
+    const stored = decodeStoredUser(bytes);
+    if (stored.kind !== 'profile') throw new NotFoundException(`no profile for ${userId}`);
+    const profile = decayProfileTo(
+      toUserProfile(stored.state, { version: stored.version, interests: [], updatedAt: stored.publishedAt, stateBytes: null, sentimentClassifierId: context.sentimentClassifierId, projectionId: context.projectionId }),
+      Date.now(),
+    );
     const view = (v: DecayedVector): VectorView => ({ ...v, vector: Array.from(unpackFloat32(v.vector)) });
     const { state: _omit, ...rest } = profile;
     return { ...rest, horizons: profile.horizons.map(view), channels: profile.channels.map(view), negative: profile.negative ? view(profile.negative) : null };

@@ -52,7 +52,12 @@ const actionWeights = z
 export const fuserEnvSchema = z.object({
   FUSER_HALF_LIVES_HOURS: env.numberList('Half-lives of the profile horizons, in hours (24 = 1d, 168 = 7d, 2160 = 90d).', '24,168,2160'),
   FUSER_ACTION_WEIGHTS: actionWeights,
-  FUSER_PUBLISH_INTERVAL_MS: env.int('At most one publish per user per interval; the newest state always goes out.', 1000, 0, 3_600_000),
+  FUSER_PUBLISH_INTERVAL_MS: env.int(
+    'A user\'s changes are committed and published at most once per interval (the first change after a quiet interval goes out at once); the newest state always goes out.',
+    1000,
+    0,
+    3_600_000,
+  ),
   FUSER_DELETION_RETENTION_MS: env.int('How long a deletion mark rejects late or replayed events older than the erasure.', 30 * 24 * HOUR_MS, 60_000, 365 * 24 * HOUR_MS),
   FUSER_MODEL_DIR: env.string('Model the profiles are built with (same as the encoder\'s); used to embed the interest taxonomy.', '.cache/models/all-MiniLM-L6-v2'),
   FUSER_MODEL_VARIANT: env.oneOf('Weights the encoder runs (fp32 or int8): embeddings of another model id are skipped.', ['fp32', 'int8'], 'int8'),
@@ -65,9 +70,12 @@ export const fuserEnvSchema = z.object({
   ),
   FUSER_TOP_INTERESTS: env.int('Interest labels listed per published profile.', 5, 0, 50),
   FUSER_API_TOKEN: env.optionalString('Bearer token for DELETE /v1/profiles/{userId}; unset disables deletion over HTTP.'),
-  FUSER_CAS_MAX_RETRIES: env.int('Compare-and-set attempts per user and batch before the batch is retried.', 20, 1, 1000),
-  FUSER_CHUNK_MESSAGES: env.int('Most messages handled at once per partition.', 500, 1, 10_000),
-  FUSER_PARTITION_CONCURRENCY: env.int('Partitions processed concurrently by one instance.', 3, 1, 64),
+  FUSER_CHUNK_MESSAGES: env.int('Most messages folded at once per partition.', 2000, 1, 20_000),
+  FUSER_STATE_MEMORY_MB: env.int('User state kept in memory across the owned partitions; beyond it, users already in Redis are evicted (least recently used first).', 128, 8, 65_536),
+  FUSER_MAX_USERS_PER_FLUSH: env.int('Most users one flush (one Kafka transaction) writes.', 2000, 1, 100_000),
+  FUSER_PENDING_CLICK_TTL_MS: env.int('How long a click on an item with no vector yet waits for the item (its counters count at once); then it stays without a vector.', 24 * HOUR_MS, 1_000, 30 * 24 * HOUR_MS),
+  FUSER_PENDING_CLICKS_PER_ITEM: env.int('Most clicks waiting for one item; more are counted and stay without a vector.', 10_000, 1, 1_000_000),
+  FUSER_PENDING_CLICKS_MAX: env.int('Most clicks waiting per partition; more are counted and stay without a vector.', 200_000, 1, 10_000_000),
 });
 
 export const fuserServiceEnvSchema = serviceEnvSchema(8083).merge(kafkaEnvSchema).merge(redisEnvSchema).merge(fuserEnvSchema);
@@ -88,9 +96,10 @@ export interface ProfileFuserConfig {
   sentiment: { file: string; model: SentimentModel };
   topInterests: number;
   apiToken: string | null;
-  casMaxRetries: number;
   chunkMessages: number;
-  partitionConcurrency: number;
+  stateMemoryBytes: number;
+  maxUsersPerFlush: number;
+  pending: { ttlMs: number; maxPerItem: number; maxTotal: number };
 }
 
 /** The shipped classifier: trained on the embeddings of the default model and variant. */
@@ -140,8 +149,9 @@ export function loadProfileFuserConfig(source: Record<string, string | undefined
     sentiment: { file: sentimentFile, model: loadSentimentModel(sentimentFile) },
     topInterests: e.FUSER_TOP_INTERESTS,
     apiToken: e.FUSER_API_TOKEN ?? null,
-    casMaxRetries: e.FUSER_CAS_MAX_RETRIES,
     chunkMessages: e.FUSER_CHUNK_MESSAGES,
-    partitionConcurrency: e.FUSER_PARTITION_CONCURRENCY,
+    stateMemoryBytes: e.FUSER_STATE_MEMORY_MB * 1024 * 1024,
+    maxUsersPerFlush: e.FUSER_MAX_USERS_PER_FLUSH,
+    pending: { ttlMs: e.FUSER_PENDING_CLICK_TTL_MS, maxPerItem: e.FUSER_PENDING_CLICKS_PER_ITEM, maxTotal: e.FUSER_PENDING_CLICKS_MAX },
   };
 }

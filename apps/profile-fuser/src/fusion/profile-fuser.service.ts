@@ -1,16 +1,18 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { topicCatalog } from '@profilestream/contracts';
-import { topicSerde } from '@profilestream/kafka';
+import { topicCatalog, type TopicCatalog } from '@profilestream/contracts';
+import { PartitionTaskConsumer, provisionTopics, topicSerde, type Admin } from '@profilestream/kafka';
 import { loadModelBundle, loadProjection } from '@profilestream/inference';
 import { compatibility } from '@profilestream/sentiment';
 import { HealthRegistry } from '@profilestream/observability';
 import { StreamRuntime } from '@profilestream/stream-service';
 import { CONSUMED_TOPICS, CONSUMER_GROUP, type ProfileFuserConfig } from '../config/profile-fuser.config';
+import { InputDecoder } from '../state/fuser-inputs';
+import { ItemTable } from '../state/item-table';
+import { PartitionStateStore } from '../state/partition-state.store';
+import { PartitionTask } from '../state/partition-task';
+import { TaskManager } from '../state/task-manager';
 import { FuserMetrics } from './fuser.metrics';
-import { ItemVectorStore } from './item-vector.store';
-import { profileFuserHandler } from './profile-fuser.handler';
-import { ProfilePublisher } from './profile.publisher';
-import { ProfileStore } from './profile.store';
+import { profilePublishing } from './profile-publishing';
 import { embedTaxonomy } from './taxonomy';
 
 export const FUSER_CONFIG = Symbol('FUSER_CONFIG');
@@ -19,18 +21,31 @@ export const FUSER_CONFIG = Symbol('FUSER_CONFIG');
 export interface FuserContext {
   modelId: string;
   projectionId: string | null;
-  profiles: ProfileStore;
+  /** The vector space's key: the model id, plus the projection id when there is one. */
+  space: string;
+  store: PartitionStateStore;
+  /** Partitions of the input topics: a user's state lives with partitionForKey(userId, this). */
+  partitionCount: number;
   sentimentClassifierId: string;
 }
 
 /**
- * Embeds the interest taxonomy with the profiles' model, then consumes embeddings, clicks and
- * deletions. Publishes what is pending before it stops.
+ * The vector space profiles live in, as keys and records name it: the model, plus the PCA
+ * projection when the encoder applies one (vectors of different spaces never mix).
+ */
+export function vectorSpace(modelId: string, projectionId: string | null): string {
+  return projectionId ? `${modelId}+${projectionId}` : modelId;
+}
+
+/**
+ * Embeds the interest taxonomy with the profiles' model, checks that its input topics are
+ * co-partitioned, follows the item table, then owns input partitions as the group assigns them:
+ * one PartitionTask each (state in memory, Kafka transactions, Redis serving copy).
  */
 @Injectable()
 export class ProfileFuserService implements OnApplicationBootstrap {
-  private publisher: ProfilePublisher | null = null;
   context: FuserContext | null = null;
+  private consumer: PartitionTaskConsumer | null = null;
 
   constructor(
     private readonly runtime: StreamRuntime,
@@ -62,6 +77,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
 
     await runtime.connect();
     const topics = topicCatalog(config.kafka.topicPrefix);
+    const partitionCount = await this.coPartition(runtime.admin, topics);
     const serdes = {
       embedded: topicSerde(topics.textsEmbedded, config.kafka),
       click: topicSerde(topics.clicks, config.kafka),
@@ -71,40 +87,113 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     };
     await Promise.all(Object.values(serdes).map((s) => s.init()));
     const metrics = new FuserMetrics(runtime.metrics.registry, runtime.metrics.prefix);
-    const redis = runtime.redis!;
-    const profiles = new ProfileStore(redis, config.redis.keyPrefix);
-    this.publisher = new ProfilePublisher({
-      topics,
-      serdes: { profile: serdes.profile, change: serdes.change },
-      producer: runtime.producer,
-      intervalMs: config.publishIntervalMs,
-      onPublished: (p, at) => metrics.eventToProfileSeconds.observe(Math.max(0, at - p.ingestedAt) / 1000),
-    });
-    const handler = profileFuserHandler({
-      topics,
-      serdes,
-      profiles,
-      items: new ItemVectorStore(redis, config.redis.keyPrefix),
-      publisher: this.publisher,
-      metrics,
-      fusion: { halfLivesMs: config.halfLivesMs, actionWeights: config.actionWeights },
-      modelId: space.modelId,
-      projectionId: space.projectionId,
-      dimension: space.dim,
-      interests: { labels, top: config.topInterests },
-      sentiment: classifier,
-      casMaxRetries: config.casMaxRetries,
-      deletionRetentionMs: config.deletionRetentionMs,
-    });
-    this.context = { modelId: bundle.modelId, projectionId: space.projectionId, profiles, sentimentClassifierId: classifier.id };
-    const publisher = this.publisher;
-    runtime.onDrain(() => publisher.flush());
-    void runtime.consumeInBackground({
-      group: CONSUMER_GROUP,
-      topics: CONSUMED_TOPICS,
-      handler,
+    const spaceKey = vectorSpace(space.modelId, space.projectionId);
+    const store = new PartitionStateStore(runtime.redis!, config.redis.keyPrefix, spaceKey);
+    const items = new ItemTable(runtime.kafka, topics.fuserItems.name, spaceKey, runtime.log);
+    const fusion = { halfLivesMs: config.halfLivesMs, actionWeights: config.actionWeights };
+    const decoder = new InputDecoder({ topics, serdes, fusion, modelId: space.modelId, projectionId: space.projectionId, dimension: space.dim, sentiment: classifier });
+    const publishing = profilePublishing({ serdes, interests: { labels, top: config.topInterests }, projectionId: space.projectionId, sentimentClassifierId: classifier.id });
+    const groupId = `${config.kafka.topicPrefix}${CONSUMER_GROUP}`;
+    let manager: TaskManager | null = null;
+    const createTask = (partition: number) =>
+      new PartitionTask({
+        partition,
+        partitionCount,
+        kafka: runtime.kafka,
+        groupId,
+        // One transactional id per input partition: the instance that takes it over fences the last.
+        transactionalId: `${groupId}-${spaceKey}-p${partition}`,
+        topics: { state: topics.fuserState.name, items: topics.fuserItems.name, profiles: topics.profiles.name, changelog: topics.profilesChangelog.name },
+        space: { key: spaceKey, modelId: space.modelId, dim: space.dim },
+        store,
+        items,
+        fusion,
+        publishing,
+        publishIntervalMs: config.publishIntervalMs,
+        memoryBudgetBytes: () => config.stateMemoryBytes / Math.max(1, manager?.size ?? 1),
+        pending: config.pending,
+        deletionRetentionMs: config.deletionRetentionMs,
+        maxUsersPerFlush: config.maxUsersPerFlush,
+        metrics,
+        kafkaMetrics: runtime.kafkaMetrics,
+        log: runtime.log,
+        onFenced: (p) => manager?.fenced(p),
+      });
+    manager = new TaskManager(createTask, decoder, metrics, runtime.log);
+    const tasks = manager;
+    items.onArrival((itemId) => tasks.itemArrived(itemId));
+    this.context = { modelId: bundle.modelId, projectionId: space.projectionId, space: spaceKey, store, partitionCount, sentimentClassifierId: classifier.id };
+
+    const consumer = new PartitionTaskConsumer(runtime.kafka, {
+      groupId,
+      topics: CONSUMED_TOPICS.map((k) => topics[k].name),
+      listener: tasks,
+      log: runtime.log,
+      metrics: runtime.kafkaMetrics,
       maxChunkMessages: config.chunkMessages,
-      partitionsConsumedConcurrently: config.partitionConcurrency,
     });
+    this.consumer = consumer;
+    this.health.addReadinessCheck('item-table', async () => {
+      const caught = await Promise.race([items.caughtUp.then(() => true), new Promise<false>((r) => setImmediate(() => r(false)))]);
+      if (!caught) throw new Error('item table still catching up');
+      return { items: items.size };
+    });
+    this.health.addLivenessCheck(`consumer:${groupId}`, async () => {
+      const h = consumer.health();
+      if (h.crashed) throw new Error(`consumer crashed: ${h.crashed}`);
+      if (h.stalled) throw new Error(`consumer has not fetched since ${new Date(h.lastFetchAt).toISOString()}`);
+      return { joined: h.joined, partitions: consumer.partitions() };
+    });
+    // Stop: pause fetching, flush every owned partition while still its owner, leave the group,
+    // then stop following the item table.
+    runtime.onDrain(async () => {
+      await consumer.stop(() => tasks.stop());
+      await items.stop();
+    });
+    void this.startConsuming(items, consumer);
+  }
+
+  private async startConsuming(items: ItemTable, consumer: PartitionTaskConsumer): Promise<void> {
+    try {
+      await items.start();
+      await items.caughtUp;
+      for (;;) {
+        const report = await this.health.ready();
+        if (report.status === 'ok') break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await consumer.start();
+      this.runtime.log.info({ groupId: this.config.kafka.topicPrefix + CONSUMER_GROUP }, 'consuming');
+    } catch (err) {
+      this.runtime.log.error({ err }, 'consumer did not start');
+    }
+  }
+
+  /**
+   * The fuser owns a user's state with the input partition that owns the user: its three input
+   * topics must have one partition count, and its internal topics the same (created so when
+   * missing). Returns that count; fails the boot naming the topics otherwise.
+   */
+  private async coPartition(admin: Admin, topics: TopicCatalog): Promise<number> {
+    const inputs = CONSUMED_TOPICS.map((k) => topics[k].name);
+    const counts = async (names: string[]) => {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics: names });
+      return new Map(meta.map((t) => [t.name, t.partitions.length]));
+    };
+    const inputCounts = await counts(inputs);
+    const count = inputCounts.get(inputs[0]!)!;
+    if ([...inputCounts.values()].some((c) => c !== count)) {
+      throw new Error(`profile-fuser's input topics must have equal partition counts (a user's events must meet in one partition): ${[...inputCounts].map(([t, c]) => `${t}=${c}`).join(', ')}`);
+    }
+    const internal = [topics.fuserState, topics.fuserItems];
+    if (this.config.kafka.provisionTopics) {
+      await provisionTopics(admin, internal, { replicationFactor: this.config.kafka.replicationFactor, partitions: count });
+    }
+    const internalCounts = await counts(internal.map((t) => t.name));
+    const wrong = [...internalCounts].filter(([, c]) => c !== count);
+    if (wrong.length > 0) {
+      throw new Error(`profile-fuser's internal topics must have the ${count} partitions of its input topics: ${wrong.map(([t, c]) => `${t}=${c}`).join(', ')}`);
+    }
+    return count;
   }
 }

@@ -12,3 +12,6 @@ export * from './topic-provisioner';
 export * from './transactional-producer';
 export type { Admin, Kafka } from 'kafkajs';
 export * from './topic-reader';
+export * from './co-partitioned-assigner';
+export * from './partition-reader';
+export * from './partition-task-consumer';

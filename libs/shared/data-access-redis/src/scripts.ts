@@ -8,7 +8,8 @@ export interface ScriptDefinition {
   name: string;
   /** Path of the `.lua` file. */
   file: string;
-  numberOfKeys: number;
+  /** Keys the script takes; omit it for a variable number (callers then pass the count first). */
+  numberOfKeys?: number;
 }
 
 /**
@@ -17,7 +18,7 @@ export interface ScriptDefinition {
  */
 export function defineScripts(redis: RedisClient, scripts: readonly ScriptDefinition[]): void {
   for (const s of scripts) {
-    redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: readFileSync(s.file, 'utf8') });
+    redis.defineCommand(s.name, { ...(s.numberOfKeys === undefined ? {} : { numberOfKeys: s.numberOfKeys }), lua: readFileSync(s.file, 'utf8') });
   }
 }
 

@@ -193,7 +193,7 @@ describe('topics', () => {
   });
 
   it('names a schema that exists for every topic that has one', () => {
-    for (const spec of Object.values(TOPICS)) expect(Object.keys(AVRO_SCHEMAS)).toContain(spec.schema);
+    for (const spec of Object.values(TOPICS)) if (spec.schema !== null) expect(Object.keys(AVRO_SCHEMAS)).toContain(spec.schema);
   });
 });
 

@@ -6,3 +6,4 @@ export * from './serde';
 export * from './topics';
 export * from './validation';
 export * from './vectors';
+export * from './partitioning';

@@ -99,6 +99,24 @@ export const TOPICS = {
     retentionMs: 30 * DAY_MS,
     description: 'Every publish with event and publish time, for point-in-time training joins (output).',
   }),
+  fuserState: spec({
+    name: 'profile-fuser.state.v1',
+    schema: null,
+    keyField: null,
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
+    config: { 'min.cleanable.dirty.ratio': '0.1', 'delete.retention.ms': String(DAY_MS) },
+    description: "profile-fuser's exact state per user and the clicks waiting for their item (internal, compacted; partition p written only by the owner of input partition p, in transactions with the consumed offsets).",
+  }),
+  fuserItems: spec({
+    name: 'profile-fuser.items.v1',
+    schema: null,
+    keyField: null,
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
+    config: { 'min.cleanable.dirty.ratio': '0.1', 'delete.retention.ms': String(DAY_MS) },
+    description: 'Item description vectors for clicks (internal, compacted; every profile-fuser instance reads all of it).',
+  }),
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicKey = keyof typeof TOPICS;

@@ -1,0 +1,776 @@
+import { dlqTopicName, partitionForKey } from '@profilestream/contracts';
+import {
+  DLQ_HEADERS,
+  ProducerFencedError,
+  TransactionalProducer,
+  type ConsumedMessage,
+  type Kafka,
+  type KafkaMetrics,
+  type LogSink,
+  type OutgoingMessage,
+  type TopicBatch,
+} from '@profilestream/kafka';
+import { emptyState, foldClickContent, foldEvents, type ClickFusionEvent, type FusionConfig, type FusionEvent, type ProfileState } from '@profilestream/fusion';
+import type { FuserMetrics } from '../fusion/fuser.metrics';
+import { DueQueue } from './due-queue';
+import { rebuildPartition } from './partition-rebuild';
+import type { FuserInput } from './fuser-inputs';
+import type { ItemTable } from './item-table';
+import { REDIS_LOST, type PartitionStateStore, type SyncOp } from './partition-state.store';
+import {
+  decodePending,
+  decodeStoredUser,
+  encodeItem,
+  encodePending,
+  encodeStoredUser,
+  itemKey,
+  pendingStateKey,
+  userStateKey,
+  type ItemVector,
+  type PendingClick,
+  type StoredUser,
+} from './state-records';
+
+/** Builds what recommenders read from a user's state. */
+export interface ProfilePublishing {
+  /** profiles.v1 and changelog values for an updated profile. */
+  update(state: ProfileState, version: number, now: number): { profile: Buffer; change: Buffer };
+  /** The changelog value for an erasure (profiles.v1 gets a tombstone). */
+  erasure(userId: string, version: number, requestedAt: number, now: number): Buffer;
+}
+
+export interface PartitionTaskOptions {
+  partition: number;
+  partitionCount: number;
+  kafka: Kafka;
+  groupId: string;
+  transactionalId: string;
+  topics: { state: string; items: string; profiles: string; changelog: string };
+  /** The vector space every state of this deployment lives in (model id, and projection). */
+  space: { key: string; modelId: string; dim: number };
+  store: PartitionStateStore;
+  items: ItemTable;
+  fusion: FusionConfig;
+  publishing: ProfilePublishing;
+  publishIntervalMs: number;
+  /** Most bytes of user state this task keeps in memory before evicting (clean users) or flushing. */
+  memoryBudgetBytes: () => number;
+  pending: { ttlMs: number; maxPerItem: number; maxTotal: number };
+  deletionRetentionMs: number;
+  /** Most users written in one transaction. */
+  maxUsersPerFlush: number;
+  metrics: FuserMetrics;
+  kafkaMetrics: KafkaMetrics;
+  log: LogSink;
+  /** The task was fenced (another instance owns the partition now): drop it. */
+  onFenced: (partition: number) => void;
+}
+
+/** A user's working copy. */
+interface UserEntry {
+  userId: string;
+  stored: StoredUser | null;
+  /** Changed since its last committed flush. */
+  dirty: boolean;
+  /** Must go out with the next flush whatever its due time (a late click folded in). */
+  urgent: boolean;
+  /** Per input topic, the first offset folded in since the last committed flush. */
+  first: Map<string, bigint>;
+  due: number;
+  /** When the newest event folded in since the last publish entered the pipeline. */
+  newestIngestedAt: number;
+  /** Highest version known to be in Redis: a user may leave memory only once it is. */
+  syncedVersion: number;
+  bytes: number;
+  /** Why the stored state cannot be read (written by a newer release, or damaged); its events are dead-lettered. */
+  unreadable: string | null;
+}
+
+interface FlushSnapshot {
+  users: { entry: UserEntry; first: Map<string, bigint>; newestIngestedAt: number; urgent: boolean }[];
+  items: Map<string, ItemVector>;
+  pending: Set<string>;
+  deadLetters: OutgoingBatch[];
+  forwards: OutgoingBatch[];
+}
+
+interface OutgoingBatch {
+  topic: string;
+  message: OutgoingMessage;
+}
+
+interface SyncJob {
+  ops: SyncOp[];
+  checkpoint: bigint | null;
+  versions: { entry: UserEntry; version: number }[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * What one instance does for one input partition it owns (partition p of texts.embedded.v1,
+ * clicks.v1 and user-deletions.v1, co-partitioned by user): the working state of the partition's
+ * users in memory, folded event by event without I/O; flushes that write, in ONE Kafka
+ * transaction, the changed users' exact states (state topic), their published profiles
+ * (profiles.v1, changelog), new item vectors, pending clicks, dead letters and the consumed offsets;
+ * then the same states into Redis, the serving copy, in commit order.
+ *
+ * Invariants:
+ * - The committed offset of an input never passes an event whose effect is not committed: it is
+ *   the lowest first-unflushed offset of the users left out of the flush (or the position).
+ * - A user's state records which offsets it folded in (per input partition), so events fetched
+ *   again after a restart or rebalance are recognised as duplicates.
+ * - Redis never gets a state that was not committed, and a stored state only moves to a newer
+ *   version. A partition's Redis copy is trusted only while its checkpoint key exists; without it
+ *   (Redis lost its data) the partition is rebuilt from the state topic before any user is read.
+ */
+export class PartitionTask {
+  private readonly producer: TransactionalProducer;
+  private readonly users = new Map<string, UserEntry>();
+  private readonly due = new DueQueue();
+  private readonly positions = new Map<string, bigint>();
+  private readonly pending = new Map<string, PendingClick[]>();
+  private pendingCount = 0;
+  private dirtyPending = new Set<string>();
+  /** Dirty users that must go out with the next flush (erasures, folded late clicks). */
+  private urgent = new Set<UserEntry>();
+  private dirtyItems = new Map<string, ItemVector>();
+  private deadLetters: OutgoingBatch[] = [];
+  private forwards: OutgoingBatch[] = [];
+  private usedBytes = 0;
+  private closed = false;
+  private readyPromise: Promise<void>;
+  private flushChain: Promise<void> = Promise.resolve();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushScheduledAt = Infinity;
+  private syncQueue: SyncJob[] = [];
+  private syncing: Promise<void> | null = null;
+  private rebuilding: Promise<void> | null = null;
+  private folding: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: PartitionTaskOptions) {
+    this.producer = new TransactionalProducer(o.kafka, { transactionalId: o.transactionalId, log: o.log, metrics: o.kafkaMetrics, transactionTimeoutMs: 60_000 });
+    this.readyPromise = this.init();
+    this.readyPromise.catch((err: unknown) => o.log.error({ err, partition: o.partition }, 'partition task failed to start'));
+  }
+
+  get partition(): number {
+    return this.o.partition;
+  }
+
+  get ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  /** Claims the partition (fencing its previous owner), brings Redis up to the state topic, loads pending clicks. */
+  private async init(): Promise<void> {
+    await this.producer.connect();
+    await this.bringRedisUpToDate();
+    const stored = await this.o.store.loadPending(this.o.partition);
+    for (const [itemId, bytes] of stored) {
+      const clicks = decodePending(bytes);
+      this.pending.set(itemId, clicks);
+      this.pendingCount += clicks.length;
+    }
+    this.o.metrics.pendingClicks.inc(this.pendingCount);
+    // Items that arrived while nobody owned the partition.
+    for (const itemId of [...this.pending.keys()]) if (this.o.items.get(itemId)) this.itemArrived(itemId);
+  }
+
+  /** Waits (heartbeating) until the task can take events. */
+  private async whenReady(heartbeat: () => Promise<void>): Promise<void> {
+    for (;;) {
+      const done = await Promise.race([this.readyPromise.then(() => true), sleep(2_000).then(() => false)]);
+      if (done) return;
+      await heartbeat();
+    }
+  }
+
+  /** Folds one chunk of one input topic into the working state. */
+  async process(inputs: FuserInput[], control: { heartbeat(): Promise<void>; isCurrent(): boolean }): Promise<void> {
+    await this.whenReady(control.heartbeat);
+    if (this.closed || !control.isCurrent()) throw new Error(`partition ${this.o.partition} is no longer owned here`);
+    const wanted = new Set<string>();
+    for (const i of inputs) if ((i.kind === 'text' || i.kind === 'click' || i.kind === 'deletion') && !this.users.has(i.userId) && this.owns(i.owner)) wanted.add(i.userId);
+    await this.load([...wanted], control.heartbeat);
+    if (this.closed || !control.isCurrent()) throw new Error(`partition ${this.o.partition} is no longer owned here`);
+    const now = Date.now();
+    for (const input of inputs) this.apply(input, now);
+    const last = inputs[inputs.length - 1];
+    if (last) this.positions.set(last.message.topic, BigInt(last.message.offset) + 1n);
+    this.scheduleFlush();
+    await this.relieveMemory(control.heartbeat);
+  }
+
+  private owns(key: string): boolean {
+    return partitionForKey(key, this.o.partitionCount) === this.o.partition;
+  }
+
+  /** Loads users not in memory from Redis; a Redis that lost the partition is rebuilt first. */
+  private async load(userIds: string[], heartbeat: () => Promise<void>): Promise<void> {
+    if (userIds.length === 0) return;
+    for (;;) {
+      await this.rebuilding;
+      const stop = this.o.metrics.redisSeconds.startTimer({ operation: 'load' });
+      const loaded = await this.o.store.loadUsers(this.o.partition, userIds);
+      stop();
+      if (loaded === REDIS_LOST) {
+        await this.rebuild('missing', heartbeat);
+        continue;
+      }
+      for (const [userId, bytes] of loaded) {
+        if (this.users.has(userId)) continue;
+        let stored: StoredUser | null = null;
+        let unreadable: string | null = null;
+        try {
+          stored = bytes ? decodeStoredUser(bytes) : null;
+        } catch (err) {
+          unreadable = `stored state of ${userId} cannot be read: ${err instanceof Error ? err.message : String(err)}`;
+        }
+        this.o.metrics.stateLoads.inc({ result: unreadable ? 'unreadable' : stored ? 'redis' : 'absent' });
+        this.insert(userId, stored, stored?.version ?? 0).unreadable = unreadable;
+      }
+      return;
+    }
+  }
+
+  private insert(userId: string, stored: StoredUser | null, syncedVersion: number): UserEntry {
+    const entry: UserEntry = { userId, stored, dirty: false, urgent: false, first: new Map(), due: Infinity, newestIngestedAt: 0, syncedVersion, bytes: this.sizeOf(stored), unreadable: null };
+    this.users.set(userId, entry);
+    this.usedBytes += entry.bytes;
+    return entry;
+  }
+
+  private sizeOf(stored: StoredUser | null): number {
+    // Seven vectors (horizons, channels, negative) of dim float32s, plus the rest of the state.
+    return stored?.kind === 'profile' ? 7 * 4 * this.o.space.dim + 1_500 : 300;
+  }
+
+  /** The user's entry, most recently used. */
+  private touch(userId: string): UserEntry {
+    const entry = this.users.get(userId);
+    if (!entry) return this.insert(userId, null, 0);
+    this.users.delete(userId);
+    this.users.set(userId, entry);
+    return entry;
+  }
+
+  private apply(input: FuserInput, now: number): void {
+    const m = this.o.metrics;
+    const topic = input.message.topic;
+    // An erasure needs no readable state: it replaces it.
+    const unreadable = input.kind === 'text' || input.kind === 'click' ? this.users.get(input.userId)?.unreadable : null;
+    if (unreadable && (input.kind === 'text' || input.kind === 'click') && this.owns(input.userId)) {
+      // Replay them with dlq:replay once a release that reads the state runs; the rest go on.
+      this.outcome(topic, 'dlq', 'undecodable_state');
+      this.deadLetter(input.message, 'undecodable_state', unreadable);
+      return;
+    }
+    if (input.kind === 'done') {
+      this.outcome(topic, input.outcome.kind, input.outcome.kind === 'ok' ? '' : input.outcome.reason);
+      if (input.outcome.kind === 'dlq') this.deadLetter(input.message, input.outcome.reason, input.outcome.detail);
+      if (input.reason === 'other_model') m.skipped.inc({ reason: 'other_model' });
+      return;
+    }
+    if (!this.owns(input.owner)) {
+      // Produced with another partitioner: the owner of the key is another partition. Forward it
+      // there (inside the next transaction, so exactly once) rather than split a user's state.
+      const target = partitionForKey(input.owner, this.o.partitionCount);
+      this.forwards.push({ topic, message: { key: input.message.key, value: input.message.value, headers: input.message.headers, partition: target } });
+      m.forwarded.inc({ topic });
+      this.outcome(topic, 'drop', 'forwarded');
+      return;
+    }
+    switch (input.kind) {
+      case 'item':
+        return this.applyItem(input.itemId, input.item, topic);
+      case 'text':
+        return this.applyEvent(input.userId, input.event, input.ingestedAt, now, () => {
+          m.applied.inc({ kind: 'text' });
+          if (input.event.sentiment) m.sentimentScored.inc({ label: input.event.sentiment.positive ? 'positive' : 'negative' });
+          if (input.unscored) m.sentimentUnscored.inc({ reason: input.unscored });
+        });
+      case 'click': {
+        const item = this.o.items.get(input.itemId) ?? this.dirtyItems.get(input.itemId);
+        const event: ClickFusionEvent = {
+          kind: 'click',
+          action: input.action,
+          itemVector: item?.vector ?? null,
+          categories: item?.categories ?? [],
+          occurredAt: input.occurredAt,
+          position: { topic, partition: input.message.partition, offset: input.message.offset },
+        };
+        return this.applyEvent(input.userId, event, input.ingestedAt, now, () => {
+          m.applied.inc({ kind: 'click' });
+          if (!item) this.addPending(input.itemId, { userId: input.userId, action: input.action, occurredAt: input.occurredAt, since: now });
+        });
+      }
+      case 'deletion':
+        return this.applyDeletion(input.userId, input.requestedAt, topic, input.message.offset, now);
+    }
+  }
+
+  private outcome(topic: string, outcome: string, reason: string): void {
+    this.o.kafkaMetrics.outcomes.inc({ topic, outcome, reason });
+  }
+
+  private deadLetter(message: ConsumedMessage, reason: string, detail?: string): void {
+    this.deadLetters.push({
+      topic: dlqTopicName(message.topic),
+      message: {
+        key: message.key,
+        value: message.value,
+        headers: {
+          ...message.headers,
+          [DLQ_HEADERS.reason]: reason,
+          [DLQ_HEADERS.detail]: (detail ?? '').slice(0, 500),
+          [DLQ_HEADERS.stage]: 'profile-fuser',
+          [DLQ_HEADERS.sourceTopic]: message.topic,
+          [DLQ_HEADERS.sourcePartition]: String(message.partition),
+          [DLQ_HEADERS.sourceOffset]: message.offset,
+          [DLQ_HEADERS.sourceTimestamp]: String(message.timestamp),
+          [DLQ_HEADERS.failedAt]: String(Date.now()),
+        },
+      },
+    });
+    this.o.kafkaMetrics.deadLettered.inc({ topic: message.topic, reason });
+  }
+
+  private applyItem(itemId: string, item: ItemVector, topic: string): void {
+    const known = this.dirtyItems.get(itemId) ?? this.o.items.get(itemId);
+    if (!known || item.occurredAt >= known.occurredAt) this.dirtyItems.set(itemId, item);
+    this.o.metrics.applied.inc({ kind: 'item' });
+    this.outcome(topic, 'ok', '');
+    // Clicks of this partition waiting for the item need not wait for the table.
+    if (this.pending.has(itemId)) this.itemArrived(itemId);
+  }
+
+  /** Folds one user event; `onApplied` runs when it was not a duplicate. */
+  private applyEvent(userId: string, event: FusionEvent, ingestedAt: number, now: number, onApplied: () => void): void {
+    const entry = this.touch(userId);
+    const topic = event.position.topic;
+    let stored = entry.stored;
+    if (stored?.kind === 'erased') {
+      if (event.occurredAt <= stored.requestedAt && now - stored.requestedAt < this.o.deletionRetentionMs) {
+        this.o.metrics.skipped.inc({ reason: 'deleted_user' });
+        this.outcome(topic, 'drop', 'deleted_user');
+        return;
+      }
+      // Back after the erasure: a new profile, its versions continuing past the erasure's.
+      stored = entry.stored = { kind: 'profile', version: stored.version, publishedAt: 0, state: emptyState(userId, this.o.space.modelId, this.o.space.dim, this.o.fusion) };
+    }
+    if (!stored) stored = entry.stored = { kind: 'profile', version: 0, publishedAt: 0, state: emptyState(userId, this.o.space.modelId, this.o.space.dim, this.o.fusion) };
+    this.resize(entry);
+    const result = foldEvents(stored.state, [event], this.o.fusion);
+    if (result.applied === 0) {
+      this.o.metrics.skipped.inc({ reason: 'duplicate' });
+      this.outcome(topic, 'drop', 'duplicate');
+      return;
+    }
+    onApplied();
+    this.outcome(topic, 'ok', '');
+    this.markDirty(entry, now, topic, BigInt(event.position.offset), ingestedAt);
+  }
+
+  private applyDeletion(userId: string, requestedAt: number, topic: string, offset: string, now: number): void {
+    const entry = this.touch(userId);
+    const previous = entry.stored;
+    const at = previous?.kind === 'erased' ? Math.max(previous.requestedAt, requestedAt) : requestedAt;
+    entry.stored = { kind: 'erased', version: previous?.version ?? 0, requestedAt: at };
+    entry.unreadable = null;
+    this.resize(entry);
+    this.o.metrics.applied.inc({ kind: 'deletion' });
+    this.outcome(topic, 'ok', '');
+    // An erasure goes out at once, whatever the publish interval.
+    this.markUrgent(entry);
+    this.markDirty(entry, now, topic, BigInt(offset), now);
+  }
+
+  private resize(entry: UserEntry): void {
+    const bytes = this.sizeOf(entry.stored);
+    this.usedBytes += bytes - entry.bytes;
+    entry.bytes = bytes;
+  }
+
+  private markUrgent(entry: UserEntry): void {
+    entry.urgent = true;
+    this.urgent.add(entry);
+  }
+
+  private markDirty(entry: UserEntry, now: number, topic: string | null, offset: bigint | null, ingestedAt: number): void {
+    if (topic !== null && offset !== null && !entry.first.has(topic)) entry.first.set(topic, offset);
+    entry.newestIngestedAt = Math.max(entry.newestIngestedAt, ingestedAt);
+    if (entry.dirty) return;
+    entry.dirty = true;
+    const publishedAt = entry.stored?.kind === 'profile' ? entry.stored.publishedAt : 0;
+    entry.due = entry.urgent ? now : Math.max(now, publishedAt + this.o.publishIntervalMs);
+    this.due.push(entry.userId, entry.due);
+  }
+
+  private addPending(itemId: string, click: PendingClick): void {
+    const list = this.pending.get(itemId) ?? [];
+    if (list.length >= this.o.pending.maxPerItem || this.pendingCount >= this.o.pending.maxTotal) {
+      this.o.metrics.clicksWithoutVector.inc({ outcome: 'overflow' });
+      return;
+    }
+    list.push(click);
+    this.pending.set(itemId, list);
+    this.pendingCount++;
+    this.dirtyPending.add(itemId);
+    this.o.metrics.pendingClicks.inc();
+    this.o.metrics.clicksWithoutVector.inc({ outcome: 'pending' });
+  }
+
+  /** An item's vector is known now: fold the clicks that waited for it (serialised per task). */
+  itemArrived(itemId: string): void {
+    if (!this.pending.has(itemId) || this.closed) return;
+    this.folding = this.folding.then(() => this.foldPending(itemId)).catch((err: unknown) => this.o.log.error({ err, itemId, partition: this.o.partition }, 'folding pending clicks failed; they wait for the next arrival'));
+  }
+
+  private async foldPending(itemId: string): Promise<void> {
+    await this.readyPromise;
+    const item = this.dirtyItems.get(itemId) ?? this.o.items.get(itemId);
+    const clicks = this.pending.get(itemId);
+    if (!item || !clicks || this.closed) return;
+    await this.load([...new Set(clicks.map((c) => c.userId))].filter((u) => !this.users.has(u)), async () => undefined);
+    const current = this.pending.get(itemId);
+    if (!current || this.closed) return;
+    const now = Date.now();
+    for (const c of current) {
+      const entry = this.touch(c.userId);
+      const stored = entry.stored;
+      // Erased since, or never applied (a click dropped as deleted_user is not pending).
+      if (stored?.kind !== 'profile' || stored.state.eventCount === 0) continue;
+      foldClickContent(stored.state, { action: c.action, itemVector: item.vector, categories: item.categories, occurredAt: c.occurredAt }, this.o.fusion);
+      // The folded users and the pending record's removal must commit together.
+      this.markUrgent(entry);
+      this.markDirty(entry, now, null, null, 0);
+      this.o.metrics.clicksWithoutVector.inc({ outcome: 'folded' });
+    }
+    this.pending.delete(itemId);
+    this.pendingCount -= current.length;
+    this.o.metrics.pendingClicks.dec(current.length);
+    this.dirtyPending.add(itemId);
+    this.scheduleFlush();
+  }
+
+  private expirePending(now: number): void {
+    for (const [itemId, clicks] of this.pending) {
+      const kept = clicks.filter((c) => now - c.since < this.o.pending.ttlMs);
+      if (kept.length === clicks.length) continue;
+      const expired = clicks.length - kept.length;
+      this.o.metrics.clicksWithoutVector.inc({ outcome: 'expired' }, expired);
+      this.o.metrics.pendingClicks.dec(expired);
+      this.pendingCount -= expired;
+      if (kept.length > 0) this.pending.set(itemId, kept);
+      else this.pending.delete(itemId);
+      this.dirtyPending.add(itemId);
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.closed) return;
+    const hasWork = this.urgent.size > 0 || this.dirtyItems.size > 0 || this.dirtyPending.size > 0 || this.deadLetters.length > 0 || this.forwards.length > 0;
+    const at = hasWork ? Date.now() : (this.due.peekAt() ?? Infinity);
+    if (at === Infinity || at >= this.flushScheduledAt) return;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushScheduledAt = at;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      this.flushScheduledAt = Infinity;
+      void this.flush('due');
+    }, Math.max(0, at - Date.now()));
+  }
+
+  /**
+   * Writes what is due (or, with 'all', everything changed) in one transaction; serialised per
+   * task. Failures other than fencing put the work back and retry.
+   */
+  flush(mode: 'due' | 'all'): Promise<void> {
+    const run = this.flushChain.then(() => this.flushOnce(mode));
+    this.flushChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushOnce(mode: 'due' | 'all'): Promise<void> {
+    if (this.closed) return;
+    await this.readyPromise;
+    const now = Date.now();
+    this.expirePending(now);
+    const snapshot = this.takeSnapshot(mode, now);
+    const offsets = this.committableOffsets();
+    if (snapshot.users.length === 0 && snapshot.items.size === 0 && snapshot.pending.size === 0 && snapshot.deadLetters.length === 0 && snapshot.forwards.length === 0) {
+      this.scheduleFlush();
+      return;
+    }
+    const stop = this.o.metrics.flushSeconds.startTimer();
+    const { batches, job, published } = this.buildRecords(snapshot, now);
+    try {
+      const ends = await this.producer.commit({
+        batches,
+        offsets: { groupId: this.o.groupId, partitions: [...offsets].map(([topic, offset]) => ({ topic, partition: this.o.partition, offset: offset.toString() })) },
+      });
+      job.checkpoint = ends.get(`${this.o.topics.state}:${this.o.partition}`) ?? null;
+    } catch (err) {
+      stop();
+      if (err instanceof ProducerFencedError) {
+        this.o.log.warn({ partition: this.o.partition }, 'fenced: another instance owns this partition now');
+        this.close();
+        this.o.onFenced(this.o.partition);
+        return;
+      }
+      this.putBack(snapshot);
+      this.o.log.error({ err, partition: this.o.partition }, 'flush failed; retrying');
+      await sleep(500);
+      this.scheduleFlush();
+      return;
+    }
+    stop();
+    this.o.metrics.flushUsers.observe(snapshot.users.length);
+    const publishedAt = Date.now();
+    for (const p of published) {
+      if (p.kind === 'update') this.o.metrics.publishes.inc({ kind: 'update' });
+      else this.o.metrics.publishes.inc({ kind: 'delete' });
+      if (p.ingestedAt > 0) this.o.metrics.eventToProfileSeconds.observe(Math.max(0, publishedAt - p.ingestedAt) / 1000);
+    }
+    this.syncQueue.push(job);
+    this.kickSync();
+    this.scheduleFlush();
+    if (mode === 'due' && this.due.peekAt() !== null && this.due.peekAt()! <= Date.now()) void this.flush('due');
+  }
+
+  /** Takes the users, items, pending changes and letters this flush writes, leaving the rest. */
+  private takeSnapshot(mode: 'due' | 'all', now: number): FlushSnapshot {
+    const chosen = new Set<UserEntry>();
+    const limit = mode === 'all' ? Infinity : this.o.maxUsersPerFlush;
+    // Urgent users always (erasures, folded late clicks: they must commit with their pending record).
+    for (const entry of this.urgent) if (entry.dirty) chosen.add(entry);
+    this.urgent.clear();
+    if (mode === 'all') for (const entry of this.users.values()) if (entry.dirty) chosen.add(entry);
+    for (let e = this.due.popDue(now); e && chosen.size < limit; e = this.due.popDue(now)) {
+      const entry = this.users.get(e.id);
+      if (entry?.dirty && entry.due === e.at) chosen.add(entry);
+    }
+    const users = [...chosen].map((entry) => {
+      const taken = { entry, first: entry.first, newestIngestedAt: entry.newestIngestedAt, urgent: entry.urgent };
+      entry.dirty = false;
+      entry.urgent = false;
+      entry.first = new Map();
+      entry.due = Infinity;
+      entry.newestIngestedAt = 0;
+      return taken;
+    });
+    const snapshot: FlushSnapshot = { users, items: this.dirtyItems, pending: this.dirtyPending, deadLetters: this.deadLetters, forwards: this.forwards };
+    this.dirtyItems = new Map();
+    this.dirtyPending = new Set();
+    this.deadLetters = [];
+    this.forwards = [];
+    return snapshot;
+  }
+
+  /** A failed flush: everything it took is due again now. */
+  private putBack(s: FlushSnapshot): void {
+    const now = Date.now();
+    for (const u of s.users) {
+      for (const [t, o] of u.first) if (!u.entry.first.has(t) || u.entry.first.get(t)! > o) u.entry.first.set(t, o);
+      u.entry.newestIngestedAt = Math.max(u.entry.newestIngestedAt, u.newestIngestedAt);
+      u.entry.dirty = true;
+      u.entry.due = now;
+      if (u.urgent) this.markUrgent(u.entry);
+      this.due.push(u.entry.userId, now);
+    }
+    for (const [k, v] of s.items) if (!this.dirtyItems.has(k)) this.dirtyItems.set(k, v);
+    for (const k of s.pending) this.dirtyPending.add(k);
+    this.deadLetters = [...s.deadLetters, ...this.deadLetters];
+    this.forwards = [...s.forwards, ...this.forwards];
+  }
+
+  /**
+   * Per input topic: the position, held back to the first unflushed offset of any user still
+   * dirty (their events must be fetched again if this instance dies before their flush).
+   */
+  private committableOffsets(): Map<string, bigint> {
+    const out = new Map(this.positions);
+    for (const entry of this.users.values()) {
+      if (!entry.dirty) continue;
+      for (const [topic, first] of entry.first) if (first < (out.get(topic) ?? first + 1n)) out.set(topic, first);
+    }
+    return out;
+  }
+
+  private buildRecords(s: FlushSnapshot, now: number) {
+    const { topics, space, publishing } = this.o;
+    const p = this.o.partition;
+    const state: OutgoingMessage[] = [];
+    const profiles: OutgoingMessage[] = [];
+    const changes: OutgoingMessage[] = [];
+    const job: SyncJob = { ops: [], checkpoint: null, versions: [] };
+    const published: { kind: 'update' | 'delete'; ingestedAt: number }[] = [];
+    for (const { entry, newestIngestedAt } of s.users) {
+      const stored = entry.stored;
+      if (!stored) continue;
+      stored.version += 1;
+      let ttlMs = 0;
+      if (stored.kind === 'profile') {
+        stored.publishedAt = now;
+        const { profile, change } = publishing.update(stored.state, stored.version, now);
+        profiles.push({ key: entry.userId, value: profile });
+        changes.push({ key: entry.userId, value: change });
+        published.push({ kind: 'update', ingestedAt: newestIngestedAt });
+      } else {
+        profiles.push({ key: entry.userId, value: null });
+        changes.push({ key: entry.userId, value: publishing.erasure(entry.userId, stored.version, stored.requestedAt, now) });
+        published.push({ kind: 'delete', ingestedAt: 0 });
+        ttlMs = Math.max(1, stored.requestedAt + this.o.deletionRetentionMs - now);
+      }
+      const bytes = encodeStoredUser(stored);
+      state.push({ key: userStateKey(space.key, entry.userId), value: bytes, partition: p });
+      job.ops.push({ kind: 'user', userId: entry.userId, version: stored.version, ttlMs, bytes });
+      job.versions.push({ entry, version: stored.version });
+    }
+    for (const itemId of s.pending) {
+      const clicks = this.pending.get(itemId);
+      const bytes = clicks && clicks.length > 0 ? encodePending(clicks) : null;
+      state.push({ key: pendingStateKey(space.key, itemId), value: bytes, partition: p });
+      job.ops.push({ kind: 'pending', itemId, bytes });
+    }
+    const items: OutgoingMessage[] = [...s.items].map(([itemId, item]) => ({ key: itemKey(space.key, itemId), value: encodeItem(item), partition: p }));
+    const batches: TopicBatch[] = [
+      { topic: topics.state, messages: state },
+      { topic: topics.items, messages: items },
+      { topic: topics.profiles, messages: profiles },
+      { topic: topics.changelog, messages: changes },
+      ...group(s.deadLetters),
+      ...group(s.forwards),
+    ].filter((b) => b.messages.length > 0);
+    return { batches, job, published };
+  }
+
+  private kickSync(): void {
+    this.syncing ??= this.drainSync().finally(() => {
+      this.syncing = null;
+      if (this.syncQueue.length > 0 && !this.closed) this.kickSync();
+    });
+  }
+
+  /** Applies committed flushes to Redis in commit order; retries while Redis is down. */
+  private async drainSync(): Promise<void> {
+    while (this.syncQueue.length > 0 && !this.closed) {
+      const job = this.syncQueue[0]!;
+      try {
+        await this.rebuilding;
+        const stop = this.o.metrics.redisSeconds.startTimer({ operation: 'sync' });
+        const result = await this.o.store.sync(this.o.partition, job.ops, job.checkpoint, true);
+        stop();
+        if (result === REDIS_LOST) {
+          await this.rebuild('missing', async () => undefined);
+          continue;
+        }
+      } catch (err) {
+        this.o.log.warn({ err, partition: this.o.partition }, 'Redis sync failed; retrying');
+        await sleep(1_000);
+        continue;
+      }
+      this.syncQueue.shift();
+      for (const { entry, version } of job.versions) entry.syncedVersion = Math.max(entry.syncedVersion, version);
+      this.evict();
+    }
+  }
+
+  /** Leaves memory: clean users already in Redis, least recently used first, down to the budget. */
+  private evict(): void {
+    const budget = this.o.memoryBudgetBytes();
+    if (this.usedBytes <= budget) return;
+    for (const entry of this.users.values()) {
+      if (this.usedBytes <= budget * 0.9) break;
+      if (entry.dirty || entry.syncedVersion < (entry.stored?.version ?? 0)) continue;
+      this.users.delete(entry.userId);
+      this.usedBytes -= entry.bytes;
+    }
+    this.o.metrics.cacheBytes.set({ partition: String(this.o.partition) }, this.usedBytes);
+  }
+
+  /** Over budget with nothing to evict: flush everything and wait for Redis before taking more. */
+  private async relieveMemory(heartbeat: () => Promise<void>): Promise<void> {
+    this.evict();
+    const budget = this.o.memoryBudgetBytes();
+    for (let round = 0; this.usedBytes > budget && !this.closed && round < 600; round++) {
+      await this.flush('all');
+      await this.syncing;
+      this.evict();
+      if (this.usedBytes > budget) {
+        await heartbeat();
+        await sleep(100);
+      }
+    }
+  }
+
+  /**
+   * Makes the partition's Redis copy reflect its state topic: from the checkpoint when Redis is
+   * behind, from the beginning when the checkpoint is missing.
+   */
+  private async bringRedisUpToDate(): Promise<void> {
+    const checkpoint = await this.o.store.checkpoint(this.o.partition);
+    if (checkpoint === null) await this.rebuild('missing', async () => undefined);
+    else await this.rebuild('behind', async () => undefined, checkpoint);
+  }
+
+  private rebuild(reason: 'missing' | 'behind', heartbeat: () => Promise<void>, from = 0n): Promise<void> {
+    this.rebuilding ??= this.doRebuild(reason, heartbeat, from).finally(() => {
+      this.rebuilding = null;
+    });
+    return this.rebuilding;
+  }
+
+  private async doRebuild(reason: 'missing' | 'behind', heartbeat: () => Promise<void>, from: bigint): Promise<void> {
+    const started = Date.now();
+    const common = { kafka: this.o.kafka, stateTopic: this.o.topics.state, partition: this.o.partition, store: this.o.store, space: this.o.space.key, deletionRetentionMs: this.o.deletionRetentionMs, heartbeat };
+    let report = await rebuildPartition({ ...common, from });
+    if (report === REDIS_LOST) {
+      // Lost while catching up: start over from the beginning.
+      reason = 'missing';
+      report = await rebuildPartition({ ...common, from: 0n });
+      if (report === REDIS_LOST) throw new Error(`Redis lost partition ${this.o.partition} again while it was being rebuilt`);
+    }
+    if (reason === 'missing' || report.records > 0) {
+      this.o.metrics.rebuilds.inc({ reason });
+      this.o.log.info({ partition: this.o.partition, reason, records: report.records, from: String(from), checkpoint: String(report.checkpoint), ms: Date.now() - started }, 'Redis brought up to the state topic');
+    }
+  }
+
+  /** Writes everything changed (on shutdown, while still owning the partition). */
+  async flushAll(): Promise<void> {
+    if (this.closed) return;
+    await this.folding;
+    await this.flush('all');
+    await this.syncing;
+  }
+
+  /** Stops without writing: the partition's next owner replays from the committed offsets. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.o.metrics.pendingClicks.dec(this.pendingCount);
+    this.o.metrics.cacheBytes.remove({ partition: String(this.o.partition) });
+    this.users.clear();
+    this.urgent.clear();
+    this.due.clear();
+    void this.producer.disconnect().catch(() => undefined);
+  }
+
+  /** Shuts the producer after a final flush. */
+  async stop(): Promise<void> {
+    await this.flushAll().catch((err: unknown) => this.o.log.error({ err, partition: this.o.partition }, 'final flush failed'));
+    this.closed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.o.metrics.pendingClicks.dec(this.pendingCount);
+    await this.producer.disconnect().catch(() => undefined);
+  }
+}
+
+function group(batches: OutgoingBatch[]): TopicBatch[] {
+  const out = new Map<string, OutgoingMessage[]>();
+  for (const b of batches) out.set(b.topic, [...(out.get(b.topic) ?? []), b.message]);
+  return [...out].map(([topic, messages]) => ({ topic, messages }));
+}

@@ -1,0 +1,162 @@
+import type { Consumer, Kafka } from 'kafkajs';
+import { toConsumedMessage, type ConsumedMessage, type ConsumerHealth } from './batch-consumer';
+import { coPartitionedAssigner } from './co-partitioned-assigner';
+import type { KafkaMetrics } from './kafka-metrics';
+import type { LogSink } from './log-sink';
+
+/** What the consumer asks of whoever owns the partitions' state. */
+export interface PartitionTaskListener {
+  /** The group gave this member these partition numbers (the same on every subscribed topic). */
+  assigned(partitions: readonly number[]): void;
+  /** These partitions went to another member: drop their state, do not write for them again. */
+  revoked(partitions: readonly number[]): void;
+  /**
+   * A chunk of one topic-partition, in offset order. Resolve once the messages are folded into the
+   * partition's working state (not necessarily committed: offsets are committed by the owner's own
+   * transactions). Throw to have the chunk fetched again. `heartbeat` keeps the membership alive
+   * during long waits; `isCurrent` turns false once the partition is revoked or the consumer stops.
+   */
+  chunk(messages: ConsumedMessage[], control: { heartbeat(): Promise<void>; isCurrent(): boolean }): Promise<void>;
+}
+
+export interface PartitionTaskConsumerOptions {
+  groupId: string;
+  /** Co-partitioned topics: keyed alike, equal partition counts. */
+  topics: readonly string[];
+  listener: PartitionTaskListener;
+  log: LogSink;
+  metrics: KafkaMetrics;
+  maxChunkMessages?: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  stallAfterMs?: number;
+}
+
+/**
+ * A consumer for a stateful processor that owns partitions, in the manner of Kafka Streams'
+ * tasks: partition p of every subscribed topic goes to one member (co-partitioned, sticky
+ * assignment), chunks are handed to the owner, and nothing is committed here: the owner commits
+ * consumed offsets inside the transactions that write its state, so offsets and state never
+ * disagree. Fetching still advances as chunks are handed over (resolveOffset); after a rebalance
+ * kafkajs fetches again from the committed offsets, so an owner sees every message at least once
+ * after its last commit and must recognise what it already folded in.
+ */
+export class PartitionTaskConsumer {
+  private readonly consumer: Consumer;
+  private owned = new Set<number>();
+  private running = false;
+  private joined = false;
+  private crashed: string | null = null;
+  private lastFetchAt = 0;
+  private stopRequested = false;
+  private starting: Promise<void> | null = null;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: PartitionTaskConsumerOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      partitionAssigners: [coPartitionedAssigner(() => [...this.owned])],
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+      allowAutoTopicCreation: false,
+      // Only what committed transactions wrote: upstream services produce transactionally.
+      readUncommitted: false,
+      maxWaitTimeInMs: 100,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => !this.stopRequested },
+    });
+    const { events } = this.consumer;
+    this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
+      this.joined = true;
+      this.running = !this.stopRequested;
+      const now = new Set<number>(Object.values(payload.memberAssignment).flat());
+      const revoked = [...this.owned].filter((p) => !now.has(p));
+      const assigned = [...now].filter((p) => !this.owned.has(p));
+      this.owned = now;
+      if (revoked.length > 0) options.listener.revoked(revoked);
+      if (assigned.length > 0) options.listener.assigned(assigned);
+      options.log.info({ groupId: options.groupId, partitions: [...now].sort((a, b) => a - b), assigned, revoked }, 'partitions assigned');
+    });
+    this.consumer.on(events.FETCH_START, () => {
+      this.lastFetchAt = Date.now();
+    });
+    this.consumer.on(events.CRASH, ({ payload }) => {
+      options.log.error({ err: payload.error, restart: payload.restart, groupId: options.groupId }, 'consumer crashed');
+      if (!payload.restart) this.crashed = payload.error.message;
+    });
+    this.consumer.on(events.STOP, () => {
+      this.running = false;
+    });
+  }
+
+  /** Partitions this member owns now. */
+  partitions(): number[] {
+    return [...this.owned].sort((a, b) => a - b);
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
+    this.running = true;
+    this.lastFetchAt = Date.now();
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 64,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const { topic, partition } = batch;
+        const { metrics, listener } = this.options;
+        const chunkSize = this.options.maxChunkMessages ?? 2000;
+        const isCurrent = () => isRunning() && !isStale() && this.owned.has(partition) && !this.stopRequested;
+        for (let start = 0; start < batch.messages.length; start += chunkSize) {
+          if (!isCurrent()) break;
+          const messages = batch.messages.slice(start, start + chunkSize).map((m) => toConsumedMessage(topic, partition, m));
+          metrics.consumed.inc({ topic }, messages.length);
+          metrics.batchSize.observe({ topic }, messages.length);
+          const stop = metrics.handlerSeconds.startTimer({ topic });
+          try {
+            await listener.chunk(messages, { heartbeat, isCurrent });
+          } catch (err) {
+            metrics.handlerErrors.inc({ topic });
+            this.options.log.error({ err, topic, partition, firstOffset: messages[0]?.offset }, 'chunk failed; it will be fetched again');
+            throw err;
+          }
+          stop();
+          resolveOffset(messages[messages.length - 1]!.offset);
+          const last = Number(messages[messages.length - 1]!.offset);
+          metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - last - 1));
+          await heartbeat();
+        }
+      },
+    });
+  }
+
+  /**
+   * Stops: no new chunks are handed over, `beforeLeave` runs while this member still owns its
+   * partitions (the owner flushes and commits there), then the consumer leaves the group.
+   */
+  async stop(beforeLeave: () => Promise<void> = async () => undefined): Promise<void> {
+    this.stopRequested = true;
+    await this.starting?.catch(() => undefined);
+    // Pausing stops fetching; chunks in flight finish (isCurrent is now false between chunks).
+    try {
+      this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+    } catch {
+      // Not running: nothing to pause.
+    }
+    await beforeLeave().catch((err: unknown) => this.options.log.error({ err }, 'flush before leaving the group failed'));
+    this.running = false;
+    await this.consumer.disconnect();
+  }
+
+  health(now = Date.now()): ConsumerHealth {
+    const stallAfter = this.options.stallAfterMs ?? 60_000;
+    return { running: this.running, joined: this.joined, paused: false, crashed: this.crashed, stalled: this.running && now - this.lastFetchAt > stallAfter, lastFetchAt: this.lastFetchAt };
+  }
+}
