@@ -59,7 +59,8 @@ async function main(): Promise<void> {
   const cleanedSerde = new SingleObjectSerde('CleanedText');
   const profileSerde = new SingleObjectSerde('UserProfile');
   const profiles = new Map<string, UserProfile>();
-  const watcher = kafka.consumer({ groupId: `demo-watch-${Date.now()}`, maxWaitTimeInMs: 200 });
+  // read_committed, as every reader of the pipeline's topics must be: the services write in transactions.
+  const watcher = kafka.consumer({ groupId: `demo-watch-${Date.now()}`, maxWaitTimeInMs: 200, readUncommitted: false });
   await watcher.connect();
   await watcher.subscribe({ topics: [TOPICS.textsCleaned.name, TOPICS.profiles.name], fromBeginning: false });
   await watcher.run({

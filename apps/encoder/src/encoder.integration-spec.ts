@@ -117,6 +117,8 @@ describe('encoder on the real broker and Redis', () => {
     expect(letter!.headers[DLQ_HEADERS.reason]!.toString()).toBe('poison_text');
     expect((await cleanedSerde.decode(letter!.value!)).eventId).toBe('e3');
     expect(await metric('encoder_poison_texts_total')).toBe(1);
+    // Outputs, the dead letter and the offsets went out in transactions (KAFKA_EXACTLY_ONCE defaults to true).
+    expect(await metric('encoder_kafka_transactions_total')).toBeGreaterThan(0);
 
     // The same contents again: served from the Redis cache, no inference.
     const tokensBefore = await metric('encoder_tokens_total');

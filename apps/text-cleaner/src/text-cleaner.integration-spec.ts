@@ -108,6 +108,10 @@ describe('text-cleaner on the real broker and Redis', () => {
     const raw = letters.find((l) => l.headers[DLQ_HEADERS.reason]!.toString() === 'unknown_framing')!;
     expect(raw.value!.toString()).toBe('<xml>not avro</xml>');
 
+    // Outputs, dead letters and offsets went out in transactions (KAFKA_EXACTLY_ONCE defaults to true).
+    expect(await sum('text_cleaner_kafka_transactions_total', (l) => l['outcome'] === 'committed')).toBeGreaterThan(0);
+    expect(await sum('text_cleaner_kafka_transactions_total', (l) => l['outcome'] !== 'committed')).toBe(0);
+
     const metricsText = (await request(app.getHttpServer()).get('/metrics')).text;
     expect(metricsText).toMatch(/text_cleaner_texts_cleaned_total\{source="post",lang="zh"\} 1/);
   });

@@ -1,5 +1,5 @@
 import { packFloat32, type CleanedText, type EmbeddedText, type TopicCatalog, type ValueSerde } from '@profilestream/contracts';
-import { decodingHandler, dlq, ok, type BatchHandler, type BatchingProducer, type Outcome } from '@profilestream/kafka';
+import { decodingTransform, dlq, ok, type Outcome, type TransformHandler } from '@profilestream/kafka';
 import { PoisonTextError, type EncodingEngine } from '@profilestream/inference';
 import type { EmbeddingCache, CachedEmbedding } from './embedding-cache';
 import type { EncoderMetrics } from './encoder.metrics';
@@ -7,7 +7,6 @@ import type { EncoderMetrics } from './encoder.metrics';
 export interface EncoderDeps {
   topics: TopicCatalog;
   serdes: { cleaned: ValueSerde<'CleanedText'>; embedded: ValueSerde<'EmbeddedText'> };
-  producer: BatchingProducer;
   cache: EmbeddingCache;
   engine: EncodingEngine;
   modelId: string;
@@ -20,10 +19,11 @@ type Computed = (CachedEmbedding & { cacheHit: boolean; queuedMs: number; infere
 /**
  * Embeds a chunk of cleaned texts: each distinct content hash is looked up in the cache, the rest
  * are queued on the engine (which shares runs with other partitions' chunks), new embeddings are
- * cached, and one EmbeddedText per input is produced. A text that fails alone is dead-lettered.
+ * cached, and one EmbeddedText per input is returned for the consumer to write (with the chunk's
+ * dead letters and offsets, in one transaction). A text that fails alone is dead-lettered.
  */
-export function encoderHandler(deps: EncoderDeps): BatchHandler {
-  return decodingHandler(
+export function encoderHandler(deps: EncoderDeps): TransformHandler {
+  return decodingTransform(
     (bytes) => deps.serdes.cleaned.decode(bytes),
     async (records) => {
       const texts = new Map<string, string>();
@@ -61,6 +61,7 @@ export function encoderHandler(deps: EncoderDeps): BatchHandler {
       const now = Date.now();
       const outcomes: Outcome[] = [];
       const out: { key: string | null; value: Buffer }[] = [];
+      const embedded: { source: string; cacheHit: boolean; truncated: boolean }[] = [];
       for (const { value } of records) {
         const c = computed.get(value.contentHash)!;
         if ('poison' in c) {
@@ -69,12 +70,19 @@ export function encoderHandler(deps: EncoderDeps): BatchHandler {
           continue;
         }
         out.push({ key: value.userId ?? value.itemId, value: deps.serdes.embedded.encode(toEmbedded(value, c, deps, now)) });
-        deps.metrics.texts.inc({ source: value.source, cache: c.cacheHit ? 'hit' : 'miss' });
-        if (c.truncated) deps.metrics.truncated.inc();
+        embedded.push({ source: value.source, cacheHit: c.cacheHit, truncated: c.truncated });
         outcomes.push(ok);
       }
-      await deps.producer.send(deps.topics.textsEmbedded.name, out);
-      return outcomes;
+      return {
+        outcomes,
+        records: [{ topic: deps.topics.textsEmbedded.name, messages: out }],
+        onDurable: () => {
+          for (const e of embedded) {
+            deps.metrics.texts.inc({ source: e.source, cache: e.cacheHit ? 'hit' : 'miss' });
+            if (e.truncated) deps.metrics.truncated.inc();
+          }
+        },
+      };
     },
   );
 }

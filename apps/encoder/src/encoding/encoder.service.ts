@@ -74,7 +74,6 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
     const handler = encoderHandler({
       topics,
       serdes,
-      producer: runtime.producer,
       cache: new EmbeddingCache(runtime.redis!, config.redis.keyPrefix, config.cacheTtlSeconds),
       engine,
       modelId: bundle.modelId,
@@ -97,7 +96,7 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
       .consumeInBackground({
         group: CONSUMER_GROUP,
         topics: CONSUMED_TOPICS,
-        handler,
+        transform: handler,
         maxChunkMessages: config.chunkMessages,
         partitionsConsumedConcurrently: config.partitionConcurrency,
       })

@@ -4,9 +4,9 @@ import { userKey, type RedisClient } from '@profilestream/redis';
  * Remembers which texts each author sent recently, in Redis, to drop repeats (spam, double
  * submits, re-sent catalogue entries).
  *
- * The marker stores the event id that claimed the text. A redelivered event (the service crashed
- * after marking but before its output was acknowledged) finds its own id and goes through again,
- * so at-least-once delivery never turns into a silent loss.
+ * The marker stores the event id that claimed the text. A redelivered event (the service crashed,
+ * or its chunk's transaction aborted, after marking but before its output was committed) finds its
+ * own id and goes through again, so a redelivery never turns into a silent loss.
  */
 export class DuplicateFilter {
   constructor(

@@ -1,5 +1,5 @@
 import { type CleanedText, type TopicCatalog, type ValueSerde } from '@profilestream/contracts';
-import { decodeMessage, dlq, drop, ok, type BatchHandler, type BatchingProducer, type ConsumedMessage, type Outcome } from '@profilestream/kafka';
+import { decodeMessage, dlq, drop, ok, type ConsumedMessage, type Outcome, type TransformHandler } from '@profilestream/kafka';
 import { cleanSourceRecord, dedupOwner, type CleanRecordOptions, type SourceRecord } from './clean-record';
 import type { CleanerMetrics } from './cleaner.metrics';
 import type { DuplicateFilter } from './duplicate-filter';
@@ -7,7 +7,6 @@ import type { DuplicateFilter } from './duplicate-filter';
 export interface TextCleanerDeps {
   topics: TopicCatalog;
   serdes: { review: ValueSerde<'Review'>; post: ValueSerde<'Post'>; item: ValueSerde<'Item'>; cleaned: ValueSerde<'CleanedText'> };
-  producer: BatchingProducer;
   duplicates: DuplicateFilter;
   metrics: CleanerMetrics;
   options: CleanRecordOptions;
@@ -16,13 +15,13 @@ export interface TextCleanerDeps {
 
 type Source = SourceRecord['source'];
 
-
 /**
- * Cleans one chunk of reviews, posts or catalogue items and emits the results onto
- * texts.cleaned.v1. Each input ends as exactly one outcome: cleaned (`ok`, after the output was
- * acknowledged), dropped with a reason, or dead-lettered with a reason.
+ * Cleans one chunk of reviews, posts or catalogue items into records for texts.cleaned.v1, which
+ * the consumer writes (with the chunk's dead letters and offsets, in one transaction). Each input
+ * ends as exactly one outcome: cleaned (`ok`, its record among the chunk's), dropped with a
+ * reason, or dead-lettered with a reason.
  */
-export function textCleanerHandler(deps: TextCleanerDeps): BatchHandler {
+export function textCleanerHandler(deps: TextCleanerDeps): TransformHandler {
   const now = deps.now ?? Date.now;
   const sourceByTopic: Record<string, Source> = {
     [deps.topics.reviews.name]: 'review',
@@ -57,16 +56,22 @@ export function textCleanerHandler(deps: TextCleanerDeps): BatchHandler {
       } else toSend.push(p);
     });
 
-    await deps.producer.send(
-      deps.topics.textsCleaned.name,
-      toSend.map(({ record }) => ({ key: record.userId ?? record.itemId, value: deps.serdes.cleaned.encode(record) })),
-    );
-    for (const { index, record } of toSend) {
-      deps.metrics.cleaned.inc({ source: record.source, lang: record.lang });
-      if (record.truncated) deps.metrics.truncated.inc({ source: record.source });
-      outcomes[index] = ok;
-    }
-    return outcomes;
+    for (const { index } of toSend) outcomes[index] = ok;
+    return {
+      outcomes,
+      records: [
+        {
+          topic: deps.topics.textsCleaned.name,
+          messages: toSend.map(({ record }) => ({ key: record.userId ?? record.itemId, value: deps.serdes.cleaned.encode(record) })),
+        },
+      ],
+      onDurable: () => {
+        for (const { record } of toSend) {
+          deps.metrics.cleaned.inc({ source: record.source, lang: record.lang });
+          if (record.truncated) deps.metrics.truncated.inc({ source: record.source });
+        }
+      },
+    };
   };
 }
 

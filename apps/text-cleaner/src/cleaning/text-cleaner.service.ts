@@ -31,7 +31,6 @@ export class TextCleanerService implements OnApplicationBootstrap {
     const handler = textCleanerHandler({
       topics,
       serdes,
-      producer: runtime.producer,
       duplicates: new DuplicateFilter(runtime.redis!, config.redis.keyPrefix, config.dedupWindowMs),
       metrics: new CleanerMetrics(runtime.metrics.registry, runtime.metrics.prefix),
       options: { cleaning: config.cleaning, limits: config.limits },
@@ -40,7 +39,7 @@ export class TextCleanerService implements OnApplicationBootstrap {
     void runtime.consumeInBackground({
       group: CONSUMER_GROUP,
       topics: CONSUMED_TOPICS,
-      handler,
+      transform: handler,
       maxChunkMessages: config.chunkMessages,
       partitionsConsumedConcurrently: config.partitionConcurrency,
     });

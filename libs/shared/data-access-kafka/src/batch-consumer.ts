@@ -1,7 +1,9 @@
-import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { AcknowledgedChunkWriter, type ChunkWriter } from './chunk-writer';
 import type { DeadLetter, DeadLetterPublisher } from './dead-letter';
 import type { KafkaMetrics } from './kafka-metrics';
 import type { LogSink } from './log-sink';
+import type { TopicBatch } from './transactional-producer';
 
 /** A consumed record, detached from kafkajs' types. */
 export interface ConsumedMessage {
@@ -32,11 +34,28 @@ export const drop = (reason: string): Outcome => ({ kind: 'drop', reason });
  */
 export type BatchHandler = (messages: ConsumedMessage[]) => Promise<Outcome[]>;
 
-export interface BatchConsumerOptions {
+/** What a transforming handler made of a chunk; the consumer writes it, the handler writes nothing to Kafka. */
+export interface ChunkResult {
+  /** One per consumed message, in order. */
+  outcomes: Outcome[];
+  /** The records the chunk's `ok` messages produce. */
+  records: TopicBatch[];
+  /** Runs once the records are durable: counters that a redelivered chunk must not count twice. */
+  onDurable?: () => void;
+}
+
+/**
+ * Turns a chunk of messages from one topic-partition, in offset order, into records to write and
+ * one outcome per message. The consumer writes the records, the dead letters of `dlq` outcomes and
+ * the chunk's offsets together (one Kafka transaction with a TransactionalChunkWriter). Throw only
+ * for failures that retrying can cure: the chunk is then redelivered.
+ */
+export type TransformHandler = (messages: ConsumedMessage[]) => Promise<ChunkResult>;
+
+/** Settings shared by both kinds of consumer. */
+export interface ConsumerSettings {
   groupId: string;
   topics: readonly string[];
-  handler: BatchHandler;
-  deadLetters: DeadLetterPublisher;
   metrics: KafkaMetrics;
   log: LogSink;
   /** Largest chunk handed to the handler at once. */
@@ -50,6 +69,20 @@ export interface BatchConsumerOptions {
   stallAfterMs?: number;
 }
 
+/** The handler writes its own outputs; dead letters are acknowledged, then offsets committed (at least once). */
+export interface HandlerConsumerOptions extends ConsumerSettings {
+  handler: BatchHandler;
+  deadLetters: DeadLetterPublisher;
+}
+
+/** The handler returns its outputs; `writer` makes them durable with the chunk's offsets. */
+export interface TransformConsumerOptions extends ConsumerSettings {
+  transform: TransformHandler;
+  writer: ChunkWriter;
+}
+
+export type BatchConsumerOptions = HandlerConsumerOptions | TransformConsumerOptions;
+
 export interface ConsumerHealth {
   running: boolean;
   /** Joined its group and was assigned partitions (or none, if there are more members than partitions). */
@@ -61,15 +94,24 @@ export interface ConsumerHealth {
   lastFetchAt: number;
 }
 
+type PartitionKey = `${string}:${number}`;
+const keyOf = (topic: string, partition: number): PartitionKey => `${topic}:${partition}`;
+
 /**
  * A kafkajs consumer on `eachBatch` that commits only what its handler finished.
  *
- * Invariant: a message's offset is resolved (and then committed) only after the handler returned
- * its outcome and, for `dlq` outcomes, after the dead-letter record was acknowledged. Offsets are
- * resolved in order, so a commit never passes an unfinished message.
+ * Invariant: a message's offset is resolved (and then committed) only after its outcome is
+ * durable: its records and, for `dlq` outcomes, its dead letter written by the chunk writer (in
+ * the same transaction as the offsets, for a transactional writer). Offsets are resolved in
+ * order, so a commit never passes an unfinished message.
+ *
+ * Reads committed data only (read_committed): records of aborted or open transactions of the
+ * stage before never reach a handler.
  */
 export class BatchConsumer {
   private readonly consumer: Consumer;
+  private readonly transform: TransformHandler;
+  private readonly writer: ChunkWriter;
   private running = false;
   private joined = false;
   private paused = false;
@@ -77,27 +119,41 @@ export class BatchConsumer {
   private lastFetchAt = 0;
   private starting: Promise<void> | null = null;
   private stopRequested = false;
+  /** Partitions whose writer was fenced: another member owns them now; untouched until the next assignment. */
+  private readonly fenced = new Map<PartitionKey, { topic: string; partition: number }>();
 
   constructor(
     kafka: Kafka,
     private readonly options: BatchConsumerOptions,
   ) {
+    if ('transform' in options) {
+      this.transform = options.transform;
+      this.writer = options.writer;
+    } else {
+      const { handler } = options;
+      this.transform = async (messages) => ({ outcomes: await handler(messages), records: [] });
+      this.writer = new AcknowledgedChunkWriter(options.deadLetters);
+    }
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 500,
+      // kafkajs' default, stated because exactly-once depends on it: never hand a handler records of
+      // a transaction that was aborted (or is still open) upstream.
+      readUncommitted: false,
       // After a crash kafkajs disconnects (emitting STOP) and then restarts the consumer on its own;
       // never once we asked it to stop, or a zombie member would rejoin the group and hold
       // partitions nobody consumes. (`running` cannot decide: the crash's own STOP clears it.)
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => !this.stopRequested },
     });
     const { events } = this.consumer;
-    this.consumer.on(events.GROUP_JOIN, () => {
+    this.consumer.on(events.GROUP_JOIN, (event) => {
       this.joined = true;
       // A consumer restarted after a crash is running again (the crash's STOP had cleared it).
       this.running = !this.stopRequested;
+      this.onAssignment(event.payload.memberAssignment);
     });
     this.consumer.on(events.FETCH_START, () => {
       this.lastFetchAt = Date.now();
@@ -124,19 +180,22 @@ export class BatchConsumer {
     this.lastFetchAt = Date.now();
     await this.consumer.run({
       eachBatchAutoResolve: false,
-      autoCommit: true,
+      // A writer that commits offsets in its transactions is their only committer: a plain commit
+      // could move an offset past records whose transaction then aborts.
+      autoCommit: !this.writer.commitsOffsets,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
   }
 
-  /** Finishes the chunk in flight, commits what was resolved, leaves the group. */
+  /** Finishes the chunk in flight, commits what was resolved, leaves the group, closes the writer. */
   async stop(): Promise<void> {
     this.stopRequested = true;
     this.running = false;
     // A stop during start-up waits for it: disconnecting a half-started consumer leaves it joining.
     await this.starting?.catch(() => undefined);
     await this.consumer.disconnect();
+    await this.writer.close().catch((err: unknown) => this.options.log.error({ err, groupId: this.options.groupId }, 'closing the chunk writer failed'));
   }
 
   /** Stops fetching from every subscribed topic (backpressure); in-flight work continues. */
@@ -150,6 +209,8 @@ export class BatchConsumer {
     if (!this.paused) return;
     this.paused = false;
     this.consumer.resume(this.options.topics.map((topic) => ({ topic })));
+    // Resuming whole topics also lifts the pause of partitions lost to another member.
+    for (const { topic, partition } of this.fenced.values()) this.consumer.pause([{ topic, partitions: [partition] }]);
   }
 
   health(now = Date.now()): ConsumerHealth {
@@ -164,53 +225,103 @@ export class BatchConsumer {
     };
   }
 
-  private async onBatch({
-    batch,
-    resolveOffset,
-    heartbeat,
-    commitOffsetsIfNecessary,
-    uncommittedOffsets,
-    isRunning,
-    isStale,
-  }: Parameters<NonNullable<Parameters<Consumer['run']>[0]>['eachBatch'] & object>[0]): Promise<void> {
+  /** A new generation of the group: what this member owns now. */
+  private onAssignment(assignment: Record<string, number[]>): void {
+    this.writer.assigned(assignment);
+    // Partitions lost to another member may be ours again, under a fresh claim.
+    const lost = [...this.fenced.values()];
+    this.fenced.clear();
+    if (!this.paused) for (const { topic, partition } of lost) this.consumer.resume([{ topic, partitions: [partition] }]);
+  }
+
+  /** The writer was fenced: another member took the partition over. Leave it alone (no retry) until the next assignment. */
+  private onFenced(topic: string, partition: number, firstOffset: string): void {
+    this.fenced.set(keyOf(topic, partition), { topic, partition });
+    // Under backpressure whole topics are paused already, and a partition-level pause would lift
+    // that (kafkajs keeps one or the other per topic); resume() pauses fenced partitions again.
+    if (!this.paused) this.consumer.pause([{ topic, partitions: [partition] }]);
+    this.options.log.warn(
+      { topic, partition, firstOffset, groupId: this.options.groupId },
+      'producer fenced: another member took this partition over; its chunk was not written and the partition is left to the new owner',
+    );
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
-    const { metrics, handler, log } = this.options;
+    const { metrics, log } = this.options;
+    if (this.fenced.has(keyOf(topic, partition))) return;
     const chunkSize = this.options.maxChunkMessages ?? 500;
     for (let start = 0; start < batch.messages.length; start += chunkSize) {
       if (!isRunning() || isStale()) break;
       const messages = batch.messages.slice(start, start + chunkSize).map((m) => toConsumedMessage(topic, partition, m));
-      metrics.consumed.inc({ topic }, messages.length);
-      metrics.batchSize.observe({ topic }, messages.length);
-      const stopTimer = metrics.handlerSeconds.startTimer({ topic });
-      let outcomes: Outcome[];
+      const firstOffset = messages[0]!.offset;
+      const lastOffset = BigInt(messages[messages.length - 1]!.offset);
+      // The last chunk of a batch also passes the control records (transaction markers) behind it.
+      const next = (start + chunkSize >= batch.messages.length ? maxOffset(lastOffset, BigInt(batch.lastOffset())) : lastOffset) + 1n;
+      let result: ChunkResult;
+      let written: 'written' | 'fenced';
+      let stopTimer: () => number;
       try {
-        outcomes = await handler(messages);
-        if (outcomes.length !== messages.length) {
-          throw new Error(`handler returned ${outcomes.length} outcomes for ${messages.length} messages`);
+        const claim = await this.writer.claim(topic, partition, firstOffset).catch(redeliver);
+        if (claim.kind === 'skip') {
+          if (claim.seekTo !== undefined) this.consumer.seek({ topic, partition, offset: claim.seekTo });
+          log.info({ topic, partition, firstOffset, seekTo: claim.seekTo, reason: claim.reason, groupId: this.options.groupId }, 'chunk not handled here');
+          break;
         }
-        const letters: DeadLetter[] = [];
-        outcomes.forEach((o, i) => {
-          if (o.kind === 'dlq') letters.push({ message: messages[i]!, reason: o.reason, ...(o.detail === undefined ? {} : { detail: o.detail }) });
+        metrics.consumed.inc({ topic }, messages.length);
+        metrics.batchSize.observe({ topic }, messages.length);
+        stopTimer = metrics.handlerSeconds.startTimer({ topic });
+        result = await this.transform(messages);
+        if (result.outcomes.length !== messages.length) {
+          throw new Error(`handler returned ${result.outcomes.length} outcomes for ${messages.length} messages`);
+        }
+        const deadLetters: DeadLetter[] = [];
+        result.outcomes.forEach((o, i) => {
+          if (o.kind === 'dlq') deadLetters.push({ message: messages[i]!, reason: o.reason, ...(o.detail === undefined ? {} : { detail: o.detail }) });
         });
-        if (letters.length > 0) await this.options.deadLetters.publish(letters);
+        written = await this.writer.write({ topic, partition, records: result.records, deadLetters, nextOffset: next.toString() }).catch(redeliver);
       } catch (err) {
         metrics.handlerErrors.inc({ topic });
-        log.error({ err, topic, partition, firstOffset: messages[0]?.offset }, 'handler failed; the chunk will be redelivered');
+        log.error({ err, topic, partition, firstOffset }, 'handler failed; the chunk will be redelivered');
         throw err;
       }
       stopTimer();
+      if (written === 'fenced') {
+        this.onFenced(topic, partition, firstOffset);
+        break;
+      }
+      result.onDurable?.();
       for (let i = 0; i < messages.length; i++) {
-        const o = outcomes[i]!;
+        const o = result.outcomes[i]!;
         metrics.outcomes.inc({ topic, outcome: o.kind, reason: o.kind === 'ok' ? '' : o.reason });
         resolveOffset(messages[i]!.offset);
       }
-      const lastOffset = Number(messages[messages.length - 1]!.offset);
-      metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - lastOffset - 1));
+      metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - next)));
       await heartbeat();
       // Commit every finished chunk: a restart then replays at most the chunk that was in flight.
-      await commitOffsetsIfNecessary(uncommittedOffsets());
+      // (A transactional writer committed the offsets with the chunk's records already.)
+      if (!this.writer.commitsOffsets) await commitOffsetsIfNecessary(uncommittedOffsets());
     }
   }
+}
+
+/**
+ * A failure to claim a partition or write a chunk, marked retriable: kafkajs then redelivers the
+ * chunk (from the last resolved offset) instead of crashing the consumer for good, as it does on a
+ * Kafka error it deems final (a record too large, an authorisation refused). Once its retries are
+ * spent it restarts the consumer, which redelivers the chunk too.
+ */
+export class ChunkRedeliveryError extends Error {
+  override readonly name = 'ChunkRedeliveryError';
+  readonly retriable = true;
+}
+
+function redeliver(err: unknown): never {
+  throw new ChunkRedeliveryError(err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+function maxOffset(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
 }
 
 /** A kafkajs message as handlers, readers and tests see it. */

@@ -1,5 +1,5 @@
 import { SerdeError } from '@profilestream/contracts';
-import { dlq, type BatchHandler, type ConsumedMessage, type Outcome } from './batch-consumer';
+import { dlq, type BatchHandler, type ChunkResult, type ConsumedMessage, type Outcome, type TransformHandler } from './batch-consumer';
 
 export interface DecodedMessage<T> {
   message: ConsumedMessage;
@@ -30,6 +30,15 @@ export function decodingHandler<T>(
   decode: (bytes: Buffer) => Promise<T>,
   handle: (records: DecodedMessage<T>[]) => Promise<Outcome[]>,
 ): BatchHandler {
+  const transform = decodingTransform(decode, async (records) => ({ outcomes: await handle(records), records: [] }));
+  return async (messages) => (await transform(messages)).outcomes;
+}
+
+/** decodingHandler for a transforming handler: the records `handle` returns pass through. */
+export function decodingTransform<T>(
+  decode: (bytes: Buffer) => Promise<T>,
+  handle: (records: DecodedMessage<T>[]) => Promise<ChunkResult>,
+): TransformHandler {
   return async (messages) => {
     const outcomes: (Outcome | undefined)[] = new Array(messages.length);
     const decoded: DecodedMessage<T>[] = [];
@@ -44,11 +53,10 @@ export function decodingHandler<T>(
       decoded.push({ message, value: result.value });
       positions.push(i);
     }
-    if (decoded.length > 0) {
-      const handled = await handle(decoded);
-      if (handled.length !== decoded.length) throw new Error(`handler returned ${handled.length} outcomes for ${decoded.length} records`);
-      handled.forEach((o, j) => (outcomes[positions[j]!] = o));
-    }
-    return outcomes as Outcome[];
+    if (decoded.length === 0) return { outcomes: outcomes as Outcome[], records: [] };
+    const handled = await handle(decoded);
+    if (handled.outcomes.length !== decoded.length) throw new Error(`handler returned ${handled.outcomes.length} outcomes for ${decoded.length} records`);
+    handled.outcomes.forEach((o, j) => (outcomes[positions[j]!] = o));
+    return { ...handled, outcomes: outcomes as Outcome[] };
   };
 }

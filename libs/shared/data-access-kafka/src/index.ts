@@ -1,5 +1,6 @@
 export * from './batch-consumer';
 export * from './batching-producer';
+export * from './chunk-writer';
 export * from './dead-letter';
 export * from './decoding-handler';
 export * from './kafka-metrics';
@@ -9,6 +10,7 @@ export * from './log-sink';
 export * from './schema-registry.client';
 export * from './serdes';
 export * from './topic-provisioner';
+export * from './transactional-chunk-writer';
 export * from './transactional-producer';
 export type { Admin, Kafka } from 'kafkajs';
 export * from './topic-reader';

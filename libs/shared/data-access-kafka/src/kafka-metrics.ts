@@ -9,6 +9,7 @@ export class KafkaMetrics {
   readonly handlerErrors: Counter<'topic'>;
   readonly lag: Gauge<'topic' | 'partition'>;
   readonly produced: Counter<'topic'>;
+  readonly producedBytes: Counter<'topic'>;
   readonly produceSeconds: Histogram<never>;
   readonly deadLettered: Counter<'topic' | 'reason'>;
   readonly transactions: Counter<'outcome'>;
@@ -50,6 +51,12 @@ export class KafkaMetrics {
       registers,
     });
     this.produced = new Counter({ name: `${prefix}_kafka_produced_messages_total`, help: 'Messages acknowledged by the brokers.', labelNames: ['topic'], registers });
+    this.producedBytes = new Counter({
+      name: `${prefix}_kafka_produced_bytes_total`,
+      help: 'Key and value bytes of messages acknowledged by the brokers, by topic (transactional writes).',
+      labelNames: ['topic'],
+      registers,
+    });
     this.produceSeconds = new Histogram({
       name: `${prefix}_kafka_produce_seconds`,
       help: 'Time from a send request to the brokers\' acknowledgement of its batch.',
@@ -64,7 +71,7 @@ export class KafkaMetrics {
     });
     this.transactions = new Counter({
       name: `${prefix}_kafka_transactions_total`,
-      help: 'Kafka transactions (records and consumed offsets written atomically), by outcome: committed or aborted.',
+      help: 'Kafka transactions (records and consumed offsets written atomically), by outcome: committed, aborted, or fenced (another member took the partition over).',
       labelNames: ['outcome'],
       registers,
     });

@@ -6,17 +6,21 @@ import type { LogSink } from './log-sink';
 
 /** What the consumer asks of whoever owns the partitions' state. */
 export interface PartitionTaskListener {
-  /** The group gave this member these partition numbers (the same on every subscribed topic). */
-  assigned(partitions: readonly number[]): void;
-  /** These partitions went to another member: drop their state, do not write for them again. */
-  revoked(partitions: readonly number[]): void;
   /**
-   * A chunk of one topic-partition, in offset order. Resolve once the messages are folded into the
-   * partition's working state (not necessarily committed: offsets are committed by the owner's own
-   * transactions). Throw to have the chunk fetched again. `heartbeat` keeps the membership alive
+   * A new generation of the group gave this member these partition numbers (the same on every
+   * subscribed topic). Work of the previous generation must be dropped, also for partitions that
+   * stay: a member expelled for a while may get a partition back that another member advanced
+   * meanwhile. Owners re-claim each partition and rewind to its committed offsets (`seek`).
+   */
+  generation(partitions: readonly number[]): void;
+  /**
+   * A chunk of one topic-partition, in offset order. Resolve `true` once the messages are folded
+   * into the partition's working state (not necessarily committed: offsets are committed by the
+   * owner's own transactions), `false` to leave them unread (the partition was rewound or is no
+   * longer owned). Throw to have the chunk fetched again. `heartbeat` keeps the membership alive
    * during long waits; `isCurrent` turns false once the partition is revoked or the consumer stops.
    */
-  chunk(messages: ConsumedMessage[], control: { heartbeat(): Promise<void>; isCurrent(): boolean }): Promise<void>;
+  chunk(messages: ConsumedMessage[], control: { heartbeat(): Promise<void>; isCurrent(): boolean }): Promise<boolean>;
 }
 
 export interface PartitionTaskConsumerOptions {
@@ -44,6 +48,7 @@ export interface PartitionTaskConsumerOptions {
 export class PartitionTaskConsumer {
   private readonly consumer: Consumer;
   private owned = new Set<number>();
+  private generationId = 0;
   private running = false;
   private joined = false;
   private crashed: string | null = null;
@@ -74,8 +79,8 @@ export class PartitionTaskConsumer {
       const revoked = [...this.owned].filter((p) => !now.has(p));
       const assigned = [...now].filter((p) => !this.owned.has(p));
       this.owned = now;
-      if (revoked.length > 0) options.listener.revoked(revoked);
-      if (assigned.length > 0) options.listener.assigned(assigned);
+      this.generationId++;
+      options.listener.generation([...now].sort((a, b) => a - b));
       options.log.info({ groupId: options.groupId, partitions: [...now].sort((a, b) => a - b), assigned, revoked }, 'partitions assigned');
     });
     this.consumer.on(events.FETCH_START, () => {
@@ -88,6 +93,15 @@ export class PartitionTaskConsumer {
     this.consumer.on(events.STOP, () => {
       this.running = false;
     });
+  }
+
+  /**
+   * Fetches the partition's topics from these offsets next (kafkajs caches the group's committed
+   * offsets from its first fetch, and the owner commits through its own producer, so after a
+   * rebalance the consumer's idea of them may be old).
+   */
+  seek(offsets: readonly { topic: string; partition: number; offset: string }[]): void {
+    for (const o of offsets) this.consumer.seek(o);
   }
 
   /** Partitions this member owns now. */
@@ -113,21 +127,24 @@ export class PartitionTaskConsumer {
         const { topic, partition } = batch;
         const { metrics, listener } = this.options;
         const chunkSize = this.options.maxChunkMessages ?? 2000;
-        const isCurrent = () => isRunning() && !isStale() && this.owned.has(partition) && !this.stopRequested;
+        const generation = this.generationId;
+        const isCurrent = () => isRunning() && !isStale() && this.owned.has(partition) && !this.stopRequested && generation === this.generationId;
         for (let start = 0; start < batch.messages.length; start += chunkSize) {
           if (!isCurrent()) break;
           const messages = batch.messages.slice(start, start + chunkSize).map((m) => toConsumedMessage(topic, partition, m));
           metrics.consumed.inc({ topic }, messages.length);
           metrics.batchSize.observe({ topic }, messages.length);
           const stop = metrics.handlerSeconds.startTimer({ topic });
+          let taken: boolean;
           try {
-            await listener.chunk(messages, { heartbeat, isCurrent });
+            taken = await listener.chunk(messages, { heartbeat, isCurrent });
           } catch (err) {
             metrics.handlerErrors.inc({ topic });
             this.options.log.error({ err, topic, partition, firstOffset: messages[0]?.offset }, 'chunk failed; it will be fetched again');
             throw err;
           }
           stop();
+          if (!taken) break;
           resolveOffset(messages[messages.length - 1]!.offset);
           const last = Number(messages[messages.length - 1]!.offset);
           metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - last - 1));

@@ -1,5 +1,5 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { readTopicToEnd } from '../src';
+import { TransactionalProducer, readTopicToEnd, silentLog } from '../src';
 import { createTopic, testKafka, uniqueName } from '../src/testing';
 
 describe('readTopicToEnd on a real broker', () => {
@@ -36,6 +36,29 @@ describe('readTopicToEnd on a real broker', () => {
     const count = await readTopicToEnd(kafka, topic, (m) => void seen.push(m.value!.toString()));
     expect(count).toBe(6);
     expect(seen.sort()).toEqual(['p0-0', 'p0-1', 'p0-2', 'p2-0', 'p2-1', 'p2-2']);
+  }, 90_000);
+
+  it('reads a topic written in transactions to its end, past the commit marker that ends it, skipping aborted records', async () => {
+    const topic = uniqueName('reader-txn');
+    await createTopic(admin, topic, 1);
+    const txn = new TransactionalProducer(kafka, { transactionalId: uniqueName('reader-txn-id'), log: silentLog });
+    await txn.connect();
+    try {
+      await txn.commit({ batches: [{ topic, messages: [{ key: 'a', value: Buffer.from('first') }] }] });
+      // A transaction that fails (its second record is refused) is aborted: its first record is never read.
+      const small = uniqueName('reader-small');
+      await createTopic(admin, small, 1, [{ name: 'max.message.bytes', value: '1024' }]);
+      await expect(
+        txn.commit({ batches: [{ topic, messages: [{ key: 'b', value: Buffer.from('aborted') }] }, { topic: small, messages: [{ key: 'c', value: Buffer.alloc(4096) }] }] }),
+      ).rejects.toThrow();
+      await txn.commit({ batches: [{ topic, messages: [{ key: 'd', value: Buffer.from('last') }] }] });
+    } finally {
+      await txn.disconnect();
+    }
+    const seen: string[] = [];
+    const count = await readTopicToEnd(kafka, topic, (m) => void seen.push(m.value!.toString()), { stallMs: 15_000 });
+    expect(seen).toEqual(['first', 'last']);
+    expect(count).toBe(2);
   }, 90_000);
 
   it('fails with the partitions it was still waiting for rather than hanging when nothing arrives', async () => {

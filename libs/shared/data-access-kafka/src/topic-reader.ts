@@ -23,7 +23,8 @@ export async function readTopicToEnd(
   const pending = new Set(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => p.partition));
   let count = 0;
   if (pending.size > 0) {
-    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
+    // read_committed (kafkajs' default, stated): records of aborted transactions are never read back.
+    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200, readUncommitted: false });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const stallMs = options.stallMs ?? 120_000;
@@ -34,6 +35,16 @@ export async function readTopicToEnd(
       watchdog = setInterval(() => {
         if (Date.now() - lastProgress > stallMs) reject(new Error(`${topic}: no record for ${stallMs} ms; partitions ${[...pending].join(', ')} not read to their end`));
       }, Math.min(1000, stallMs));
+      const reached = (partition: number, offset: string) => {
+        if (!pending.has(partition) || BigInt(offset) + 1n < ends.get(partition)!) return;
+        pending.delete(partition);
+        if (pending.size === 0) resolve();
+      };
+      // A topic written in transactions ends with a commit marker, which takes an offset but never
+      // reaches eachMessage; kafkajs reports a batch's last offset, markers included, here.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (payload.topic === topic) reached(payload.partition, payload.lastOffset);
+      });
       consumer
         .run({
           eachMessage: async ({ partition, message }) => {
@@ -41,10 +52,7 @@ export async function readTopicToEnd(
             await onRecord(toConsumedMessage(topic, partition, message));
             count++;
             lastProgress = Date.now();
-            if (BigInt(message.offset) + 1n >= ends.get(partition)!) {
-              pending.delete(partition);
-              if (pending.size === 0) resolve();
-            }
+            reached(partition, message.offset);
           },
         })
         .catch(reject);

@@ -165,7 +165,11 @@ export class TransactionalProducer {
     const seconds = (performance.now() - started) / 1000;
     this.options.metrics?.transactions.inc({ outcome: 'committed' });
     this.options.metrics?.transactionSeconds.observe(seconds);
-    for (const b of content.batches) if (b.messages.length > 0) this.options.metrics?.produced.inc({ topic: b.topic }, b.messages.length);
+    for (const b of content.batches) {
+      if (b.messages.length === 0) continue;
+      this.options.metrics?.produced.inc({ topic: b.topic }, b.messages.length);
+      this.options.metrics?.producedBytes.inc({ topic: b.topic }, b.messages.reduce((n, m) => n + (m.value?.length ?? 0) + (typeof m.key === 'string' ? Buffer.byteLength(m.key) : (m.key?.length ?? 0)), 0));
+    }
     return ends;
   }
 }

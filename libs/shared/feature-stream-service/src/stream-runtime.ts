@@ -1,32 +1,48 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
 import { dlqTopicSpec, topicCatalog, type TopicKey, type TopicSpec } from '@profilestream/contracts';
 import {
+  AcknowledgedChunkWriter,
   BatchConsumer,
   BatchingProducer,
   DeadLetterPublisher,
   KafkaMetrics,
+  TransactionalChunkWriter,
   checkKafka,
   createKafka,
   provisionTopics,
   type Admin,
   type BatchConsumerOptions,
+  type BatchHandler,
+  type ChunkWriter,
+  type ConsumerSettings,
   type Kafka,
   type LogSink,
+  type TransformHandler,
 } from '@profilestream/kafka';
 import { checkRedis, createRedis, type RedisClient } from '@profilestream/redis';
 import { HealthRegistry, MetricsService, SERVICE_LOGGER, OBSERVABILITY_OPTIONS, type ObservabilityOptions } from '@profilestream/observability';
 import { STREAM_SERVICE_OPTIONS, type StreamServiceOptions } from './stream-service.options';
 
-export type ConsumerSpec = Omit<BatchConsumerOptions, 'deadLetters' | 'metrics' | 'log'>;
+/**
+ * A service's consumer: a `transform` returns its outputs and the runtime writes them with the
+ * dead letters and the consumed offsets (one transaction per chunk when KAFKA_EXACTLY_ONCE, the
+ * default); a `handler` writes its own outputs (at least once).
+ */
+export type ConsumerSpec = Omit<ConsumerSettings, 'metrics' | 'log'> & ({ transform: TransformHandler } | { handler: BatchHandler });
+
+/** Omit that keeps a union a union (plain Omit keeps only the keys every member has). */
+type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /**
  * The Kafka and Redis plumbing every stream service shares: clients, topic provisioning, the
- * batching producer, dead-letter publishing, readiness and liveness checks, and an orderly stop.
+ * batching producer, dead-letter publishing, the chunk writers (transactional or acknowledged),
+ * readiness and liveness checks, and an orderly stop.
  *
  * Start-up order: connect, provision, then consume only once every readiness check passes (a
  * consumer that joins before its dependencies answer would only fail and rebalance). Shutdown
- * order: stop consumers (finish the chunk in flight, commit), flush the producer, then close
- * connections in `onApplicationShutdown`, which Nest runs after every `beforeApplicationShutdown`.
+ * order: stop consumers (finish the chunk in flight, commit, close their transactional
+ * producers), flush the producer, then close connections in `onApplicationShutdown`, which Nest
+ * runs after every `beforeApplicationShutdown`.
  */
 @Injectable()
 export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationShutdown {
@@ -92,7 +108,10 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
       this.log.warn({ checks: report.checks }, 'waiting for dependencies before consuming');
       await new Promise((r) => setTimeout(r, readinessPollMs));
     }
-    const consumer = new BatchConsumer(this.kafka, { ...spec, deadLetters: this.deadLetters, metrics: this.kafkaMetrics, log: this.log });
+    const settings = { ...spec, metrics: this.kafkaMetrics, log: this.log };
+    const options: BatchConsumerOptions =
+      'transform' in spec ? { ...settings, transform: spec.transform, writer: this.chunkWriter(spec.groupId) } : { ...settings, handler: spec.handler, deadLetters: this.deadLetters };
+    const consumer = new BatchConsumer(this.kafka, options);
     this.consumers.push(consumer);
     this.health.addLivenessCheck(`consumer:${spec.groupId}`, async () => {
       const h = consumer.health();
@@ -110,7 +129,7 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
    * the group and topics under the deployment's topic prefix, consumption once dependencies are
    * ready, a failure to start logged. Resolves with the consumer, or null when it did not start.
    */
-  consumeInBackground(spec: Omit<ConsumerSpec, 'groupId' | 'topics'> & { group: string; topics: readonly TopicKey[] }): Promise<BatchConsumer | null> {
+  consumeInBackground(spec: OmitEach<ConsumerSpec, 'groupId' | 'topics'> & { group: string; topics: readonly TopicKey[] }): Promise<BatchConsumer | null> {
     const { group, topics, ...rest } = spec;
     const prefix = this.options.kafka.topicPrefix;
     const catalog = topicCatalog(prefix);
@@ -118,6 +137,16 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
       this.log.error({ err }, 'consumer did not start');
       return null;
     });
+  }
+
+  /**
+   * Exactly once: a transactional producer per consumed partition commits each chunk's outputs,
+   * dead letters and offsets together; read_committed readers never see a chunk twice. Otherwise
+   * outputs are acknowledged through the shared producer before the offsets are committed.
+   */
+  private chunkWriter(groupId: string): ChunkWriter {
+    if (!this.options.kafka.exactlyOnce) return new AcknowledgedChunkWriter(this.deadLetters, this.producer);
+    return new TransactionalChunkWriter(this.kafka, { groupId, stage: this.options.serviceName, log: this.log, metrics: this.kafkaMetrics });
   }
 
   /** Work to finish after consumers stopped and before the producer closes (pending publishes). */

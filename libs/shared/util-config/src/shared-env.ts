@@ -27,6 +27,10 @@ export const kafkaEnvSchema = z.object({
     .regex(/^[a-zA-Z0-9._-]*$/, 'may only contain letters, digits, dot, underscore and dash')
     .default('')
     .describe('Prefix of every topic and consumer group name (several environments on one cluster).'),
+  KAFKA_EXACTLY_ONCE: env.bool(
+    'text-cleaner and encoder write each chunk\'s outputs and dead letters in one Kafka transaction with its consumed offsets (exactly once for read_committed readers); false: acknowledged writes, then an offset commit (at least once; for brokers without transactions).',
+    true,
+  ),
   KAFKA_FRAMING: env.oneOf('Avro framing: single-object (no registry) or confluent (needs SCHEMA_REGISTRY_URL).', ['single-object', 'confluent'], 'single-object'),
   SCHEMA_REGISTRY_URL: env.optionalString('Confluent-compatible schema registry base URL (confluent framing).'),
   SCHEMA_REGISTRY_USERNAME: env.optionalString('Schema registry basic-auth user.'),
@@ -47,6 +51,8 @@ export interface KafkaSettings {
   topicPartitions: number | null;
   /** Prefix of every topic and consumer group name. */
   topicPrefix: string;
+  /** Outputs, dead letters and consumed offsets of a chunk in one transaction (consume-transform-produce). */
+  exactlyOnce: boolean;
   framing: 'single-object' | 'confluent';
   schemaRegistry: { url: string; username: string | null; password: string | null } | null;
 }
@@ -75,6 +81,7 @@ export function toKafkaSettings(e: KafkaEnv, serviceName: string): KafkaSettings
     provisionTopics: e.KAFKA_PROVISION_TOPICS,
     topicPartitions: e.KAFKA_TOPIC_PARTITIONS ?? null,
     topicPrefix: e.KAFKA_TOPIC_PREFIX,
+    exactlyOnce: e.KAFKA_EXACTLY_ONCE,
     framing: e.KAFKA_FRAMING,
     schemaRegistry: e.SCHEMA_REGISTRY_URL
       ? { url: e.SCHEMA_REGISTRY_URL, username: e.SCHEMA_REGISTRY_USERNAME ?? null, password: e.SCHEMA_REGISTRY_PASSWORD ?? null }

@@ -23,10 +23,12 @@ export async function createTopic(admin: Admin, topic: string, partitions = 1, c
 
 /**
  * Reads a topic from the beginning until `count` records arrived or `timeoutMs` passed, with a
- * throwaway group, and returns what it read (fewer than `count` on timeout).
+ * throwaway group, and returns what it read (fewer than `count` on timeout). Reads committed
+ * records only, as every reader of the pipeline's topics must; `readUncommitted` also returns
+ * records of aborted and open transactions (to show what a transaction did not let through).
  */
-export async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs = 60_000): Promise<ConsumedMessage[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
+export async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs = 60_000, options: { readUncommitted?: boolean } = {}): Promise<ConsumedMessage[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100, readUncommitted: options.readUncommitted ?? false });
   const out: ConsumedMessage[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
