@@ -324,6 +324,7 @@ describe('profile-fuser on the real broker and Redis', () => {
     expect(await waitFor(async () => (await metric(app, 'profile_fuser_kafka_message_outcomes_total')) === 2, 30_000)).toBe(true);
     expect(await metric(app, 'profile_fuser_events_skipped_total', (l) => l['reason'] === 'other_model')).toBe(1);
 
+    expect(await waitFor(async () => (await request(app.getHttpServer()).get('/v1/profiles/pat')).status === 200, 10_000)).toBe(true);
     const res = await request(app.getHttpServer()).get('/v1/profiles/pat').expect(200);
     expect(res.body).toMatchObject({ userId: 'pat', modelId, projectionId: 'pca8-test', dim: 8, eventCount: 1 });
     expect(res.body.horizons[0].vector).toHaveLength(8);
@@ -350,7 +351,7 @@ describe('profile-fuser on the real broker and Redis', () => {
     expect(letter?.headers['ps-dlq-reason']?.toString()).toBe('undecodable_state');
     expect(letter?.headers['ps-dlq-detail']?.toString()).toMatch(/stored state of mallory cannot be read/);
     expect(await waitFor(async () => (await metric(app, 'profile_fuser_events_applied_total', (l) => l['kind'] === 'text')) === before + 1, 30_000)).toBe(true);
-    await request(app.getHttpServer()).get('/v1/profiles/oscar').expect(200);
+    expect(await waitFor(async () => (await request(app.getHttpServer()).get('/v1/profiles/oscar')).status === 200, 10_000)).toBe(true);
     await stopApp(app);
   }, 120_000);
 });

@@ -95,6 +95,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     const publishing = profilePublishing({ serdes, interests: { labels, top: config.topInterests }, projectionId: space.projectionId, sentimentClassifierId: classifier.id });
     const groupId = `${config.kafka.topicPrefix}${CONSUMER_GROUP}`;
     let manager: TaskManager | null = null;
+    let consumer: PartitionTaskConsumer | null = null;
     const createTask = (partition: number) =>
       new PartitionTask({
         partition,
@@ -118,13 +119,15 @@ export class ProfileFuserService implements OnApplicationBootstrap {
         kafkaMetrics: runtime.kafkaMetrics,
         log: runtime.log,
         onFenced: (p) => manager?.fenced(p),
+        inputs: CONSUMED_TOPICS.map((k) => topics[k].name),
+        seek: (offsets) => consumer?.seek(offsets),
       });
     manager = new TaskManager(createTask, decoder, metrics, runtime.log);
     const tasks = manager;
     items.onArrival((itemId) => tasks.itemArrived(itemId));
     this.context = { modelId: bundle.modelId, projectionId: space.projectionId, space: spaceKey, store, partitionCount, sentimentClassifierId: classifier.id };
 
-    const consumer = new PartitionTaskConsumer(runtime.kafka, {
+    consumer = new PartitionTaskConsumer(runtime.kafka, {
       groupId,
       topics: CONSUMED_TOPICS.map((k) => topics[k].name),
       listener: tasks,
@@ -133,24 +136,25 @@ export class ProfileFuserService implements OnApplicationBootstrap {
       maxChunkMessages: config.chunkMessages,
     });
     this.consumer = consumer;
+    const started = consumer;
     this.health.addReadinessCheck('item-table', async () => {
       const caught = await Promise.race([items.caughtUp.then(() => true), new Promise<false>((r) => setImmediate(() => r(false)))]);
       if (!caught) throw new Error('item table still catching up');
       return { items: items.size };
     });
     this.health.addLivenessCheck(`consumer:${groupId}`, async () => {
-      const h = consumer.health();
+      const h = started.health();
       if (h.crashed) throw new Error(`consumer crashed: ${h.crashed}`);
       if (h.stalled) throw new Error(`consumer has not fetched since ${new Date(h.lastFetchAt).toISOString()}`);
-      return { joined: h.joined, partitions: consumer.partitions() };
+      return { joined: h.joined, partitions: started.partitions() };
     });
     // Stop: pause fetching, flush every owned partition while still its owner, leave the group,
     // then stop following the item table.
     runtime.onDrain(async () => {
-      await consumer.stop(() => tasks.stop());
+      await started.stop(() => tasks.stop());
       await items.stop();
     });
-    void this.startConsuming(items, consumer);
+    void this.startConsuming(items, started);
   }
 
   private async startConsuming(items: ItemTable, consumer: PartitionTaskConsumer): Promise<void> {

@@ -64,6 +64,10 @@ export interface PartitionTaskOptions {
   log: LogSink;
   /** The task was fenced (another instance owns the partition now): drop it. */
   onFenced: (partition: number) => void;
+  /** The consumed input topics (co-partitioned): their committed offsets are where the task resumes. */
+  inputs: readonly string[];
+  /** Makes the consumer fetch these partitions from these offsets next. */
+  seek: (offsets: { topic: string; partition: number; offset: string }[]) => void;
 }
 
 /** A user's working copy. */
@@ -165,6 +169,9 @@ export class PartitionTask {
   /** Claims the partition (fencing its previous owner), brings Redis up to the state topic, loads pending clicks. */
   private async init(): Promise<void> {
     await this.producer.connect();
+    // Claimed: every earlier owner's transaction is committed or aborted now. Resume exactly from
+    // the offsets committed with the partition's state.
+    await this.rewind();
     await this.bringRedisUpToDate();
     const stored = await this.o.store.loadPending(this.o.partition);
     for (const [itemId, bytes] of stored) {
@@ -177,6 +184,20 @@ export class PartitionTask {
     for (const itemId of [...this.pending.keys()]) if (this.o.items.get(itemId)) this.itemArrived(itemId);
   }
 
+  private async rewind(): Promise<void> {
+    const admin = this.o.kafka.admin();
+    await admin.connect();
+    try {
+      const committed = await admin.fetchOffsets({ groupId: this.o.groupId, topics: [...this.o.inputs] });
+      const offsets = committed.flatMap(({ topic, partitions }) =>
+        partitions.filter((p) => p.partition === this.o.partition && Number(p.offset) >= 0).map((p) => ({ topic, partition: p.partition, offset: p.offset })),
+      );
+      this.o.seek(offsets);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Waits (heartbeating) until the task can take events. */
   private async whenReady(heartbeat: () => Promise<void>): Promise<void> {
     for (;;) {
@@ -186,20 +207,21 @@ export class PartitionTask {
     }
   }
 
-  /** Folds one chunk of one input topic into the working state. */
-  async process(inputs: FuserInput[], control: { heartbeat(): Promise<void>; isCurrent(): boolean }): Promise<void> {
+  /** Folds one chunk of one input topic into the working state; false when the task is gone. */
+  async process(inputs: FuserInput[], control: { heartbeat(): Promise<void>; isCurrent(): boolean }): Promise<boolean> {
     await this.whenReady(control.heartbeat);
-    if (this.closed || !control.isCurrent()) throw new Error(`partition ${this.o.partition} is no longer owned here`);
+    if (this.closed || !control.isCurrent()) return false;
     const wanted = new Set<string>();
     for (const i of inputs) if ((i.kind === 'text' || i.kind === 'click' || i.kind === 'deletion') && !this.users.has(i.userId) && this.owns(i.owner)) wanted.add(i.userId);
     await this.load([...wanted], control.heartbeat);
-    if (this.closed || !control.isCurrent()) throw new Error(`partition ${this.o.partition} is no longer owned here`);
+    if (this.closed || !control.isCurrent()) return false;
     const now = Date.now();
     for (const input of inputs) this.apply(input, now);
     const last = inputs[inputs.length - 1];
     if (last) this.positions.set(last.message.topic, BigInt(last.message.offset) + 1n);
     this.scheduleFlush();
     await this.relieveMemory(control.heartbeat);
+    return true;
   }
 
   private owns(key: string): boolean {
@@ -711,8 +733,16 @@ export class PartitionTask {
    */
   private async bringRedisUpToDate(): Promise<void> {
     const checkpoint = await this.o.store.checkpoint(this.o.partition);
-    if (checkpoint === null) await this.rebuild('missing', async () => undefined);
-    else await this.rebuild('behind', async () => undefined, checkpoint);
+    if (checkpoint === null) return this.rebuild('missing', async () => undefined);
+    const admin = this.o.kafka.admin();
+    await admin.connect();
+    const high = await admin
+      .fetchTopicOffsets(this.o.topics.state)
+      .then((offsets) => BigInt(offsets.find((o) => o.partition === this.o.partition)?.high ?? '0'))
+      .finally(() => admin.disconnect());
+    // A committed flush ends with its transaction's marker, one past the checkpoint: only a gap of
+    // two or more offsets can hold records Redis has not seen.
+    if (high > checkpoint + 1n) await this.rebuild('behind', async () => undefined, checkpoint);
   }
 
   private rebuild(reason: 'missing' | 'behind', heartbeat: () => Promise<void>, from = 0n): Promise<void> {

@@ -9,7 +9,7 @@ import type { PartitionTask } from './partition-task';
  */
 export class TaskManager implements PartitionTaskListener {
   private readonly tasks = new Map<number, PartitionTask>();
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly createTask: (partition: number) => PartitionTask,
@@ -22,12 +22,12 @@ export class TaskManager implements PartitionTaskListener {
     return this.tasks.size;
   }
 
-  assigned(partitions: readonly number[]): void {
+  generation(partitions: readonly number[]): void {
+    // Nothing of the last generation survives: a partition kept may have been advanced by another
+    // member while this one was away. Each task re-claims its partition and rewinds to the offsets
+    // committed with its state; per-user applied offsets make the re-read harmless.
+    for (const p of [...this.tasks.keys()]) this.drop(p);
     for (const p of partitions) this.task(p);
-  }
-
-  revoked(partitions: readonly number[]): void {
-    for (const p of partitions) this.drop(p);
   }
 
   /** A task fenced by the partition's new owner: forget it (the group reassigns the partition). */
@@ -53,11 +53,12 @@ export class TaskManager implements PartitionTaskListener {
     return task;
   }
 
-  chunk(messages: ConsumedMessage[], control: { heartbeat(): Promise<void>; isCurrent(): boolean }): Promise<void> {
+  chunk(messages: ConsumedMessage[], control: { heartbeat(): Promise<void>; isCurrent(): boolean }): Promise<boolean> {
     const run = (async () => {
+      if (!control.isCurrent()) return false;
       const task = this.task(messages[0]!.partition);
       const inputs = await Promise.all(messages.map((m) => this.decoder.decode(m)));
-      await task.process(inputs, control);
+      return task.process(inputs, control);
     })();
     this.inFlight.add(run);
     void run.catch(() => undefined).finally(() => this.inFlight.delete(run));
