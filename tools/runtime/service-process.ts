@@ -40,6 +40,10 @@ export interface ServiceProcessOptions {
   port: number;
   env: Record<string, string>;
   logDir?: string;
+  /** Environment the service's own `env` is laid over; default: this process's. */
+  baseEnv?: NodeJS.ProcessEnv;
+  /** Append to the log file on start instead of starting it afresh (a restarted process keeps its predecessor's log). */
+  appendLog?: boolean;
 }
 
 export class ServiceProcess {
@@ -64,16 +68,32 @@ export class ServiceProcess {
   start(): void {
     const main = join(repoRoot, 'dist/apps', this.options.name, 'src/main.js');
     if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
-    const log = createWriteStream(this.logFile, { flags: 'w' });
+    const log = createWriteStream(this.logFile, { flags: this.options.appendLog ? 'a' : 'w' });
     this.child = spawn(process.execPath, [main], {
       cwd: repoRoot,
-      env: { ...process.env, ...this.options.env, HTTP_PORT: String(this.options.port), HTTP_HOST: '127.0.0.1' },
+      env: { ...(this.options.baseEnv ?? process.env), ...this.options.env, HTTP_PORT: String(this.options.port), HTTP_HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout?.pipe(log);
     this.child.stderr?.pipe(log);
     const child = this.child;
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Whether the process started last is still running. */
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Resolves when the process started last exits, with how it ended. */
+  whenExited(): Promise<{ code: number | null; signal: string | null }> {
+    return this.exited;
+  }
+
+  /** Sends `signal` (SIGKILL by default: a crash, nothing drained) and resolves once the process has exited. */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: string | null }> {
+    if (this.running) this.child!.kill(signal);
+    return this.exited;
   }
 
   /** Waits until /health/ready answers 200; fails early with the log tail if the process dies. */

@@ -1,0 +1,170 @@
+/**
+ * `npm run chaos`, short: a small fixed input through the three built services on a Kafka and a
+ * Redis of the test's own (free ports, own state directory; the shared stack is never touched),
+ * run A without faults, run B with 3 SIGKILLs, one Redis restart and one broker restart.
+ *
+ * The mechanics are asserted unconditionally: faults were injected, services came back, both runs
+ * drained, the comparison covered every user and its numbers add up, everything was stopped. And
+ * run B ends with the same profiles as run A: no user differs, no event is lost or applied twice.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { createTopic, testKafka, uniqueName } from '@profilestream/kafka/testing';
+import { ensureBuilt } from '../runtime/service-process';
+import type { ChaosOptions } from './chaos-options';
+import { formatSummary } from './chaos-report';
+import { runChaos, type ChaosOutcome } from './chaos';
+import { partitionLag } from './group-lag';
+import { visibleRecords } from './profile-snapshot';
+
+
+const repoRoot = resolve(__dirname, '../..');
+const run = promisify(execFile);
+const TIME_BOUND_S = 220;
+
+async function listening(port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      ok(true);
+    });
+    socket.once('error', () => ok(false));
+  });
+}
+
+describe('npm run chaos, on the command line', () => {
+  const tsx = join(repoRoot, 'node_modules/.bin/tsx');
+  const chaos = (args: string[]) =>
+    run(tsx, ['tools/chaos/main.ts', ...args], { cwd: repoRoot, timeout: 30_000 }).then(
+      ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+      (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr.trim() }),
+    );
+
+  it('answers --help and rejects an unknown flag before setting anything up', async () => {
+    const help = await chaos(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^npm run chaos \[-- OPTIONS\]/);
+    expect(help.stdout).not.toMatch(/^\[\s*[\d.]+ s\]/m); // no progress line: nothing was started
+    expect(await chaos(['--kills', '2', '--wipe-everything'])).toEqual({ code: 2, stdout: '', stderr: 'chaos: unknown option --wipe-everything (see --help)' });
+  }, 60_000);
+});
+
+describe('lag left by transaction markers (on the shared test broker)', () => {
+  const kafka = testKafka('chaos-markers-test');
+  const topic = uniqueName('chaos-markers');
+
+  afterAll(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+  });
+
+  it('reads through markers and aborted records: offsets say behind, a read-committed consumer gets nothing', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await createTopic(admin, topic, 1);
+    const producer = kafka.producer({ transactionalId: uniqueName('chaos-markers-tx'), idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const committed = await producer.transaction();
+    await committed.send({ topic, messages: [{ key: 'u', value: 'a' }, { key: 'u', value: 'b' }] });
+    await committed.commit();
+    const aborted = await producer.transaction();
+    await aborted.send({ topic, messages: [{ key: 'u', value: 'never seen' }] });
+    await aborted.abort();
+    await producer.disconnect();
+    // a, b, commit marker, the aborted record, abort marker: the coordinator writes the markers after
+    // the commit or abort returned, so the end offset gets there a moment later.
+    let end = (await admin.fetchTopicOffsets(topic))[0]!;
+    for (const deadline = Date.now() + 15_000; Number(end.high) < 5 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      end = (await admin.fetchTopicOffsets(topic))[0]!;
+    }
+    await admin.disconnect();
+    expect(Number(end.high)).toBe(5);
+    expect(partitionLag('2', end.low, end.high)).toBe(3);
+    expect(await visibleRecords(kafka, topic, 0, 2, 5)).toBe(0);
+    expect(await visibleRecords(kafka, topic, 0, 0, 5)).toBe(2);
+    expect(await visibleRecords(kafka, topic, 0, 1, 5)).toBe(1);
+  }, 60_000);
+});
+
+describe('a short chaos run', () => {
+  // Seed 5 kills each service once, spread over the input (fuser, Redis, cleaner, broker, encoder):
+  // two kills of one service close together would stack two session timeouts before it drains.
+  const options: ChaosOptions = { kills: 3, seed: 5, events: 120, users: 12, redisRestarts: 1, brokerRestarts: 1, partitions: 3, timeoutS: TIME_BOUND_S, keep: false };
+  let outcome: ChaosOutcome;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    const controller = new AbortController();
+    const bound = setTimeout(() => controller.abort(new Error(`chaos run over its ${TIME_BOUND_S} s bound`)), TIME_BOUND_S * 1000);
+    const lines: string[] = [];
+    try {
+      outcome = await runChaos(options, { log: (line) => lines.push(line), signal: controller.signal, deadline: Date.now() + TIME_BOUND_S * 1000 });
+    } catch (err) {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${lines.join('\n')}`);
+    } finally {
+      clearTimeout(bound);
+    }
+    console.log(`${lines.join('\n')}\n${formatSummary(outcome.report)}`);
+  }, (TIME_BOUND_S + 30) * 1000);
+
+  it('injected every planned fault into run B, none into run A, and every service came back', () => {
+    const { a, b } = outcome.report.runs;
+    expect(a.faults).toEqual([]);
+    expect(a.serviceEvents.filter((e) => e.kind === 'kill')).toEqual([]);
+    const kinds = b.faults.map((f) => f.fault.kind).sort();
+    expect(kinds).toEqual(['broker-restart', 'kill', 'kill', 'kill', 'redis-restart']);
+    expect(b.serviceEvents.filter((e) => e.kind === 'kill')).toHaveLength(3);
+    for (const f of b.faults) {
+      expect(f.notReadyAfter ?? false).toBe(false);
+      expect(f.recoveredS).toBeGreaterThan(0);
+    }
+  });
+
+  it('drained both runs, and both hold exactly the input that was sent', () => {
+    const { report } = outcome;
+    for (const r of [report.runs.a, report.runs.b]) {
+      expect({ run: r.label, drained: r.drained, reason: r.notDrainedReason }).toEqual({ run: r.label, drained: true, reason: null });
+      expect(r.topics.input).toEqual(report.expectedInput);
+      expect(r.sent.events).toBe(Object.values(report.input.events).reduce((x, y) => x + y, 0));
+    }
+    expect(report.input.events['review']! + report.input.events['post']! + report.input.events['click']!).toBe(options.events);
+  });
+
+  it('compared every user, with numbers that add up', () => {
+    const c = outcome.report.comparison;
+    expect(c.usersCompared).toBeGreaterThanOrEqual(options.users - 2);
+    expect(c.usersIdentical + c.usersDiffering).toBe(c.usersCompared);
+    expect(c.missingInA + c.missingInB + c.erasedInOneRunOnly).toBeLessThanOrEqual(c.usersDiffering);
+    expect(c.runs.a.eventCount).toBeGreaterThan(0);
+    expect(c.runs.a.eventCount).toBeLessThanOrEqual(options.events);
+    expect(c.runs.b.eventCount - c.runs.a.eventCount).toBe(c.eventCountDelta);
+    expect(c.eventsDoubleApplied - c.eventsLost).toBe(c.eventCountDelta);
+    expect(c.countsConsistent).toBe(true);
+    expect(c.firstDifferences.length).toBeLessThanOrEqual(Math.min(20, Object.values(c.differencesByField).reduce((x, y) => x + y, 0)));
+    expect(c.firstDifferences.length > 0).toBe(c.usersDiffering > 0);
+    const { verdict } = outcome.report;
+    expect(verdict.agree).toBe(verdict.problems.length === 0);
+    expect(verdict.problems.some((p) => p.endsWith('users differ'))).toBe(c.usersDiffering > 0);
+    expect(verdict.problems.some((p) => p.endsWith('events lost'))).toBe(c.eventsLost > 0);
+  });
+
+  it('stopped everything it started, removed its data and wrote the report', async () => {
+    const { report, reportFile } = outcome;
+    expect(report.kept).toBeNull();
+    expect(existsSync(reportFile)).toBe(true);
+    const ports = [report.ports.kafka, report.ports.redis, ...Object.values(report.ports.services)];
+    expect(await Promise.all(ports.map(listening))).toEqual(ports.map(() => false));
+  });
+
+  it('ends run B with the same profiles as run A: no user differs, no event lost or applied twice', () => {
+    const c = outcome.report.comparison;
+    expect({ differing: c.usersDiffering, lost: c.eventsLost, doubled: c.eventsDoubleApplied, firstDifferences: c.firstDifferences.slice(0, 5) }).toEqual({ differing: 0, lost: 0, doubled: 0, firstDifferences: [] });
+  });
+});
