@@ -107,7 +107,7 @@ async function runCase(env: Env, c: Case): Promise<{ row: BenchRow; updatesPerSe
       new ServiceProcess({
         name: 'profile-fuser',
         port: 18183 + i,
-        env: { KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn', FUSER_PUBLISH_INTERVAL_MS: String(c.publishIntervalMs) },
+        env: { KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn', FUSER_PUBLISH_INTERVAL_MS: String(c.publishIntervalMs), ...(process.env['BENCH_FUSER_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['BENCH_FUSER_NODE_OPTIONS'] } : {}) },
         logDir: join(repoRoot, '.local/logs', `bench-fuser-${i}`),
       }),
   );

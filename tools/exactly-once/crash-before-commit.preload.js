@@ -9,6 +9,9 @@
  * - at least once: before the Nth offset commit a consumer's eachBatch asks for, after the
  *   chunk's outputs were acknowledged.
  *
+ * `PS_CRASH_AFTER_COMMIT=N` instead kills it once the Nth transaction committed, right away or
+ * `PS_CRASH_AFTER_COMMIT_DELAY_MS` later (profile-fuser: before or after its Redis sync).
+ *
  * It wraps kafkajs' own objects, so the service runs its real code up to the kill.
  */
 'use strict';
@@ -16,7 +19,21 @@
 const kafkajs = require('kafkajs');
 
 const crashAt = Number(process.env.PS_CRASH_BEFORE_COMMIT || 0);
+const crashAfter = Number(process.env.PS_CRASH_AFTER_COMMIT || 0);
+const crashAfterDelayMs = Number(process.env.PS_CRASH_AFTER_COMMIT_DELAY_MS || 0);
 let commits = 0;
+let committed = 0;
+
+function afterCommit() {
+  committed += 1;
+  if (committed !== crashAfter) return;
+  const kill = () => {
+    process.stderr.write(`crash-after-commit: SIGKILL after commit ${committed}\n`);
+    process.kill(process.pid, 'SIGKILL');
+  };
+  if (crashAfterDelayMs > 0) setTimeout(kill, crashAfterDelayMs);
+  else kill();
+}
 
 function beforeCommit() {
   commits += 1;
@@ -25,7 +42,7 @@ function beforeCommit() {
   process.kill(process.pid, 'SIGKILL');
 }
 
-if (crashAt > 0) {
+if (crashAt > 0 || crashAfter > 0) {
   const { producer, consumer } = kafkajs.Kafka.prototype;
 
   kafkajs.Kafka.prototype.producer = function (...args) {
@@ -36,7 +53,9 @@ if (crashAt > 0) {
       const commit = txn.commit;
       txn.commit = async (...commitArgs) => {
         beforeCommit();
-        return commit(...commitArgs);
+        const result = await commit(...commitArgs);
+        afterCommit();
+        return result;
       };
       return txn;
     };

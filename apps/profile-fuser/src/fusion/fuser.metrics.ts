@@ -78,5 +78,8 @@ export class FuserMetrics {
       registers,
     });
     this.ownedPartitions = new Gauge({ name: `${prefix}_owned_partitions`, help: 'Input partitions this instance owns.', registers });
+    // Series that exist from the start, so rules and dashboards see zeros rather than nothing.
+    for (const outcome of ['pending', 'folded', 'expired', 'overflow']) this.clicksWithoutVector.inc({ outcome }, 0);
+    for (const reason of ['missing', 'behind']) this.rebuilds.inc({ reason }, 0);
   }
 }

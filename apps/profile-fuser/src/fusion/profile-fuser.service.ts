@@ -6,6 +6,7 @@ import { compatibility } from '@profilestream/sentiment';
 import { HealthRegistry } from '@profilestream/observability';
 import { StreamRuntime } from '@profilestream/stream-service';
 import { CONSUMED_TOPICS, CONSUMER_GROUP, type ProfileFuserConfig } from '../config/profile-fuser.config';
+import { FlushGate } from '../state/flush-gate';
 import { InputDecoder } from '../state/fuser-inputs';
 import { ItemTable } from '../state/item-table';
 import { PartitionStateStore } from '../state/partition-state.store';
@@ -13,7 +14,7 @@ import { PartitionTask } from '../state/partition-task';
 import { TaskManager } from '../state/task-manager';
 import { FuserMetrics } from './fuser.metrics';
 import { profilePublishing } from './profile-publishing';
-import { embedTaxonomy } from './taxonomy';
+import { embedTaxonomyInChild } from './taxonomy';
 
 export const FUSER_CONFIG = Symbol('FUSER_CONFIG');
 
@@ -63,7 +64,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     // Fails the boot when the projection was fitted on another model.
     const projection = config.projectionFile ? loadProjection(config.projectionFile, bundle.modelId) : null;
     const space = { modelId: bundle.modelId, projectionId: projection?.id ?? null, dim: projection?.outputDim ?? bundle.manifest.dimension };
-    const labels = await embedTaxonomy(config.taxonomyFile, bundle, projection);
+    const labels = await embedTaxonomyInChild({ file: config.taxonomyFile, modelDir: config.model.dir, variant: config.model.variant, projectionFile: config.projectionFile });
     runtime.log.info({ ...space, labels: labels.length }, 'interest taxonomy embedded');
     const classifier = config.sentiment.model;
     const fit = compatibility(classifier, space);
@@ -94,6 +95,8 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     const decoder = new InputDecoder({ topics, serdes, fusion, modelId: space.modelId, projectionId: space.projectionId, dimension: space.dim, sentiment: classifier });
     const publishing = profilePublishing({ serdes, interests: { labels, top: config.topInterests }, projectionId: space.projectionId, sentimentClassifierId: classifier.id });
     const groupId = `${config.kafka.topicPrefix}${CONSUMER_GROUP}`;
+    // Two flushes at a time: one writes to Kafka while the next builds its records.
+    const flushGate = new FlushGate(2);
     let manager: TaskManager | null = null;
     let consumer: PartitionTaskConsumer | null = null;
     const createTask = (partition: number) =>
@@ -115,6 +118,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
         pending: config.pending,
         deletionRetentionMs: config.deletionRetentionMs,
         maxUsersPerFlush: config.maxUsersPerFlush,
+        flushGate,
         metrics,
         kafkaMetrics: runtime.kafkaMetrics,
         log: runtime.log,

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { EncodingEngine, InferencePool, TextTokenizer, type ModelBundle, type ProjectionData } from '@profilestream/inference';
 import type { InterestLabel } from '@profilestream/fusion';
 
@@ -24,4 +26,38 @@ export async function embedTaxonomy(file: string, bundle: ModelBundle, projectio
   } finally {
     await pool.close();
   }
+}
+
+export interface TaxonomyRequest {
+  file: string;
+  modelDir: string;
+  variant: 'fp32' | 'int8';
+  projectionFile: string | null;
+}
+
+/**
+ * embedTaxonomy in a short-lived child process. Running the model takes a few hundred MB of native
+ * memory that the allocator does not give back after the inference threads end; the fuser needs
+ * the model only for this, once, so its own resident memory stays that of its state.
+ */
+export function embedTaxonomyInChild(request: TaxonomyRequest): Promise<InterestLabel[]> {
+  const compiled = join(__dirname, 'taxonomy.child.js');
+  // From the TypeScript sources (tests), the child runs through tsx.
+  const child = existsSync(compiled) ? fork(compiled, [], { stdio: 'inherit' }) : fork(join(__dirname, 'taxonomy.child.ts'), [], { stdio: 'inherit', execArgv: ['--import', 'tsx'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { ok: true; labels: { label: string; vector: string }[] } | { ok: false; error: string }) => {
+      if (!m.ok) return reject(new Error(`embedding the interest taxonomy failed: ${m.error}`));
+      resolve(
+        m.labels.map(({ label, vector }) => {
+          const bytes = Buffer.from(vector, 'base64');
+          const v = new Float32Array(bytes.length / 4);
+          new Uint8Array(v.buffer).set(bytes);
+          return { label, vector: v };
+        }),
+      );
+    });
+    child.once('exit', (code) => reject(new Error(`the taxonomy process exited with code ${code}`)));
+    child.once('error', reject);
+    child.send(request);
+  });
 }

@@ -13,6 +13,7 @@ import {
 import { emptyState, foldClickContent, foldEvents, type ClickFusionEvent, type FusionConfig, type FusionEvent, type ProfileState } from '@profilestream/fusion';
 import type { FuserMetrics } from '../fusion/fuser.metrics';
 import { DueQueue } from './due-queue';
+import type { FlushGate } from './flush-gate';
 import { rebuildPartition } from './partition-rebuild';
 import type { FuserInput } from './fuser-inputs';
 import type { ItemTable } from './item-table';
@@ -59,6 +60,8 @@ export interface PartitionTaskOptions {
   deletionRetentionMs: number;
   /** Most users written in one transaction. */
   maxUsersPerFlush: number;
+  /** Shared by the instance's tasks: how many flushes run at once. */
+  flushGate: FlushGate;
   metrics: FuserMetrics;
   kafkaMetrics: KafkaMetrics;
   log: LogSink;
@@ -509,7 +512,7 @@ export class PartitionTask {
    * task. Failures other than fencing put the work back and retry.
    */
   flush(mode: 'due' | 'all'): Promise<void> {
-    const run = this.flushChain.then(() => this.flushOnce(mode));
+    const run = this.flushChain.then(() => this.o.flushGate.run(() => this.flushOnce(mode)));
     this.flushChain = run.catch(() => undefined);
     return run;
   }

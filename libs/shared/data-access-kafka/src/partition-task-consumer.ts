@@ -69,6 +69,10 @@ export class PartitionTaskConsumer {
       // Only what committed transactions wrote: upstream services produce transactionally.
       readUncommitted: false,
       maxWaitTimeInMs: 100,
+      // A fetch is held (as objects) until all of it is folded: smaller fetches bound the memory a
+      // backlog takes without costing throughput (a partition's fetch still holds thousands of clicks).
+      maxBytesPerPartition: 512 * 1024,
+      maxBytes: 4 * 1024 * 1024,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => !this.stopRequested },
     });
     const { events } = this.consumer;

@@ -107,10 +107,8 @@ export class TransactionalChunkWriter implements ChunkWriter {
       // Dropped either way. Fenced, it must never write again. Failed, a fresh claim re-reads the
       // committed offset: a commit whose answer was lost may have gone through after all.
       this.drop(id);
-      if (err instanceof ProducerFencedError) {
-        this.options.metrics?.transactions.inc({ outcome: 'fenced' });
-        return 'fenced';
-      }
+      // (The producer counts it: *_kafka_transactions_total{outcome="fenced"}.)
+      if (err instanceof ProducerFencedError) return 'fenced';
       throw err;
     }
     countDeadLetters(output.deadLetters, this.options.metrics);

@@ -149,6 +149,7 @@ export class TransactionalProducer {
       const fenced = toFenced(err);
       if (fenced) {
         this.fenced = true;
+        this.options.metrics?.transactions.inc({ outcome: 'fenced' });
         throw fenced;
       }
       await txn.abort().catch((abortErr: unknown) => {
