@@ -70,6 +70,12 @@ export const fuserEnvSchema = z.object({
   ),
   FUSER_TOP_INTERESTS: env.int('Interest labels listed per published profile.', 5, 0, 50),
   FUSER_API_TOKEN: env.optionalString('Bearer token for DELETE /v1/profiles/{userId}; unset disables deletion over HTTP.'),
+  FUSER_TEXT_DEDUP_WINDOW_MS: env.int(
+    'A user\'s text repeating one of their last 32 texts within this window of event time is left out (text-cleaner\'s duplicate rule, kept in the durable state so it holds after a Redis loss); 0 turns it off.',
+    24 * HOUR_MS,
+    0,
+    365 * 24 * HOUR_MS,
+  ),
   FUSER_CHUNK_MESSAGES: env.int('Most messages folded at once per partition.', 2000, 1, 20_000),
   FUSER_STATE_MEMORY_MB: env.int('User state kept in memory across the owned partitions; beyond it, users already in Redis are evicted (least recently used first).', 128, 8, 65_536),
   FUSER_MAX_USERS_PER_FLUSH: env.int('Most users one flush (one Kafka transaction) writes; bounds the memory a flush holds.', 500, 1, 100_000),
@@ -86,6 +92,7 @@ export interface ProfileFuserConfig {
   redis: RedisSettings;
   halfLivesMs: Record<string, number>;
   actionWeights: Record<ClickAction, number>;
+  textDedupWindowMs: number;
   publishIntervalMs: number;
   deletionRetentionMs: number;
   model: { dir: string; variant: 'fp32' | 'int8' };
@@ -141,6 +148,7 @@ export function loadProfileFuserConfig(source: Record<string, string | undefined
     redis: toRedisSettings(e),
     halfLivesMs: Object.fromEntries(e.FUSER_HALF_LIVES_HOURS.map((h) => [horizonName(h), h * HOUR_MS])),
     actionWeights: e.FUSER_ACTION_WEIGHTS,
+    textDedupWindowMs: e.FUSER_TEXT_DEDUP_WINDOW_MS,
     publishIntervalMs: e.FUSER_PUBLISH_INTERVAL_MS,
     deletionRetentionMs: e.FUSER_DELETION_RETENTION_MS,
     model: { dir: e.FUSER_MODEL_DIR, variant: e.FUSER_MODEL_VARIANT },

@@ -24,7 +24,7 @@ export class FuserMetrics {
     this.applied = new Counter({ name: `${prefix}_events_applied_total`, help: 'Events folded into profiles, by kind (text, click, item, deletion).', labelNames: ['kind'], registers });
     this.skipped = new Counter({
       name: `${prefix}_events_skipped_total`,
-      help: 'Events deliberately not applied: duplicate (already applied), deleted_user, other_model.',
+      help: 'Events deliberately not applied: duplicate (already applied), repeated_text (the user\'s same text within FUSER_TEXT_DEDUP_WINDOW_MS), deleted_user, other_model.',
       labelNames: ['reason'],
       registers,
     });

@@ -47,6 +47,7 @@ export function vectorSpace(modelId: string, projectionId: string | null): strin
 export class ProfileFuserService implements OnApplicationBootstrap {
   context: FuserContext | null = null;
   private consumer: PartitionTaskConsumer | null = null;
+  private stopping = false;
 
   constructor(
     private readonly runtime: StreamRuntime,
@@ -91,7 +92,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     const spaceKey = vectorSpace(space.modelId, space.projectionId);
     const store = new PartitionStateStore(runtime.redis!, config.redis.keyPrefix, spaceKey);
     const items = new ItemTable(runtime.kafka, topics.fuserItems.name, spaceKey, runtime.log);
-    const fusion = { halfLivesMs: config.halfLivesMs, actionWeights: config.actionWeights };
+    const fusion = { halfLivesMs: config.halfLivesMs, actionWeights: config.actionWeights, textDedupWindowMs: config.textDedupWindowMs };
     const decoder = new InputDecoder({ topics, serdes, fusion, modelId: space.modelId, projectionId: space.projectionId, dimension: space.dim, sentiment: classifier });
     const publishing = profilePublishing({ serdes, interests: { labels, top: config.topInterests }, projectionId: space.projectionId, sentimentClassifierId: classifier.id });
     const groupId = `${config.kafka.topicPrefix}${CONSUMER_GROUP}`;
@@ -155,25 +156,36 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     // Stop: pause fetching, flush every owned partition while still its owner, leave the group,
     // then stop following the item table.
     runtime.onDrain(async () => {
+      this.stopping = true;
       await started.stop(() => tasks.stop());
       await items.stop();
     });
     void this.startConsuming(items, started);
   }
 
+  /**
+   * Follows the item table, then consumes once every readiness check passes. A start that fails
+   * (services creating their topics together on a fresh broker meet topics without leaders yet) is
+   * retried with back-off: a service that stays up must consume.
+   */
   private async startConsuming(items: ItemTable, consumer: PartitionTaskConsumer): Promise<void> {
-    try {
-      await items.start();
-      await items.caughtUp;
-      for (;;) {
-        const report = await this.health.ready();
-        if (report.status === 'ok') break;
-        await new Promise((r) => setTimeout(r, 500));
+    let itemsStarted = false;
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        if (!itemsStarted) {
+          await items.start();
+          itemsStarted = true;
+        }
+        await items.caughtUp;
+        while ((await this.health.ready()).status !== 'ok') await new Promise((r) => setTimeout(r, 500));
+        await consumer.start();
+        this.runtime.log.info({ groupId: this.config.kafka.topicPrefix + CONSUMER_GROUP }, 'consuming');
+        return;
+      } catch (err) {
+        const delayMs = Math.min(10_000, 500 * 2 ** Math.min(attempt, 5));
+        this.runtime.log.warn({ err, attempt, retryInMs: delayMs }, 'consumer did not start; retrying');
+        await new Promise((r) => setTimeout(r, delayMs));
       }
-      await consumer.start();
-      this.runtime.log.info({ groupId: this.config.kafka.topicPrefix + CONSUMER_GROUP }, 'consuming');
-    } catch (err) {
-      this.runtime.log.error({ err }, 'consumer did not start');
     }
   }
 

@@ -65,6 +65,7 @@ export class InputDecoder {
       rating: value.rating,
       sentiment,
       categories: value.categories,
+      contentHash: value.contentHash,
       position: { topic: message.topic, partition: message.partition, offset: message.offset },
     };
     try {

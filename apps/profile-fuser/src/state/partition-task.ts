@@ -387,6 +387,11 @@ export class PartitionTask {
     if (!stored) stored = entry.stored = { kind: 'profile', version: 0, publishedAt: 0, state: emptyState(userId, this.o.space.modelId, this.o.space.dim, this.o.fusion) };
     this.resize(entry);
     const result = foldEvents(stored.state, [event], this.o.fusion);
+    if (result.skipped.repeatedText > 0) {
+      this.o.metrics.skipped.inc({ reason: 'repeated_text' });
+      this.outcome(topic, 'drop', 'repeated_text');
+      return;
+    }
     if (result.applied === 0) {
       this.o.metrics.skipped.inc({ reason: 'duplicate' });
       this.outcome(topic, 'drop', 'duplicate');

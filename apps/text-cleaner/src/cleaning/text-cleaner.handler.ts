@@ -46,7 +46,7 @@ export function textCleanerHandler(deps: TextCleanerDeps): TransformHandler {
     }
 
     const duplicates = await deps.duplicates.markAndCheck(
-      pending.map(({ record }) => ({ owner: dedupOwner(record), contentHash: record.contentHash, eventId: record.eventId })),
+      pending.map(({ record }) => ({ owner: dedupOwner(record), contentHash: record.contentHash, eventId: record.eventId, occurredAt: record.occurredAt })),
     );
     const toSend: { index: number; record: CleanedText }[] = [];
     pending.forEach((p, j) => {

@@ -74,7 +74,7 @@ describe('applyEvents rules', () => {
   it('counts clicks on an item not known yet, but leaves its vector and categories for later', () => {
     const r = apply([click({ action: 'like', position: pos(1, 0, 'clicks.v1') })]);
     expect(r.applied).toBe(1);
-    expect(r.skipped).toEqual({ duplicate: 0, clickWithoutVector: 1 });
+    expect(r.skipped).toEqual({ duplicate: 0, clickWithoutVector: 1, repeatedText: 0 });
     expect(weights(r.state)).toEqual({ '1d': 0, '7d': 0, '90d': 0 });
     expect(r.state.channels.click.weight).toBe(0);
     expect(r.state.counters['click:like']!.total).toBe(1);
@@ -201,6 +201,23 @@ describe('order independence and idempotence (properties)', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('leaves out a repeat of the same text by the user within the window (by event time), once seen', () => {
+    const config = { ...DEFAULT_FUSION_CONFIG, textDedupWindowMs: DAY };
+    const t = (offset: number, hash: string, at: number) => text({ vector: vec(1, 0, 0, 0), contentHash: hash, occurredAt: at, position: pos(offset) });
+    const r = applyEvents(fresh(), [t(1, 'aaaa', T0), t(2, 'aaaa', T0 + DAY / 2), t(3, 'bbbb', T0), t(4, 'aaaa', T0 + 3 * DAY)], config);
+    expect(r.applied).toBe(3);
+    expect(r.skipped.repeatedText).toBe(1);
+    expect(r.state.eventCount).toBe(3);
+    // Seen: delivered again it is a duplicate, not re-judged.
+    expect(applyEvents(r.state, [t(2, 'aaaa', T0 + DAY / 2)], config).skipped.duplicate).toBe(1);
+    // Off by default.
+    expect(applyEvents(fresh(), [t(1, 'aaaa', T0), t(2, 'aaaa', T0)]).applied).toBe(2);
+    // At most RECENT_TEXTS remembered, the latest by event time.
+    const many = applyEvents(fresh(), Array.from({ length: 40 }, (_, i) => t(i + 1, `h${i}`, T0 + i)), config).state;
+    expect(many.recentTexts).toHaveLength(32);
+    expect(many.recentTexts[0]).toEqual({ hash: 'h39', at: T0 + 39 });
   });
 
   it('folds a click whose item arrived late into the profile the in-order application gives', () => {

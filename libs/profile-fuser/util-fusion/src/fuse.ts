@@ -1,7 +1,7 @@
 import type { ClickAction } from '@profilestream/contracts';
 import { addEvent, addScalar, emptyDecayedScalar, type DecayedVectorState } from './decayed-vector';
 import { FusionInputError } from './errors';
-import { CLICK_ACTIONS, DEFAULT_FUSION_CONFIG, cloneState, counterKey, stateLongestHalfLifeMs, type FusionChannel, type FusionConfig, type ProfileState } from './profile-state';
+import { CLICK_ACTIONS, DEFAULT_FUSION_CONFIG, RECENT_TEXTS, cloneState, counterKey, stateLongestHalfLifeMs, type FusionChannel, type FusionConfig, type ProfileState } from './profile-state';
 import { compareStrings, getEntry, setEntry } from './records';
 
 /** Where an event sits in Kafka; the fuser deduplicates by it. */
@@ -31,6 +31,8 @@ export interface TextFusionEvent {
   /** Set when the text was scored (the fuser scores posts); null otherwise. */
   sentiment: TextSentiment | null;
   categories: string[];
+  /** Hash of the cleaned text (text-cleaner's contentHash), for the repeat check; null skips it. */
+  contentHash?: string | null;
   position: EventPosition;
 }
 
@@ -51,7 +53,7 @@ export type FusionEvent = TextFusionEvent | ClickFusionEvent;
  * `clickWithoutVector`: a click whose item has no vector; it IS applied (counted in `applied`:
  * counters, affinities, times) but adds nothing to the vectors.
  */
-export type SkipReason = 'duplicate' | 'clickWithoutVector';
+export type SkipReason = 'duplicate' | 'clickWithoutVector' | 'repeatedText';
 
 export interface ApplyResult {
   /** A new state; the input state is never modified. */
@@ -186,7 +188,7 @@ export function applyEvents(state: ProfileState, events: readonly FusionEvent[],
  * copy per batch. Events must have passed validateEvent; an invalid one throws midway.
  */
 export function foldEvents(state: ProfileState, events: readonly FusionEvent[], config: FusionConfig = DEFAULT_FUSION_CONFIG): Omit<ApplyResult, 'state'> {
-  const skipped: Record<SkipReason, number> = { duplicate: 0, clickWithoutVector: 0 };
+  const skipped: Record<SkipReason, number> = { duplicate: 0, clickWithoutVector: 0, repeatedText: 0 };
   let applied = 0;
   const ordered: Positioned[] = events.map((event) => ({ event, offset: parsePosition(event) }));
   if (ordered.length > 1) ordered.sort(comparePositions);
@@ -201,7 +203,14 @@ export function foldEvents(state: ProfileState, events: readonly FusionEvent[], 
     validateEvent(e, state.dim, config);
     const t = e.occurredAt;
 
+    if (e.kind === 'text' && isRepeatedText(state, e, config)) {
+      // Recorded as seen (a redelivery stays a duplicate), nothing folded: as if never written.
+      setEntry(state.appliedOffsets, key, e.position.offset);
+      skipped.repeatedText++;
+      continue;
+    }
     if (e.kind === 'text') {
+      rememberText(state, e);
       const isReview = e.source === 'review';
       if (isReview && e.rating !== null && e.rating <= NEGATIVE_RATING_MAX) {
         addEvent(state.negative, e.vector, 1, t);
@@ -238,6 +247,23 @@ export function foldEvents(state: ProfileState, events: readonly FusionEvent[], 
     applied++;
   }
   return { applied, skipped };
+}
+
+const HASH_PREFIX = 16;
+
+function isRepeatedText(state: ProfileState, e: TextFusionEvent, config: FusionConfig): boolean {
+  const window = config.textDedupWindowMs ?? 0;
+  if (!(window > 0) || !e.contentHash) return false;
+  const hash = e.contentHash.slice(0, HASH_PREFIX);
+  return state.recentTexts.some((r) => r.hash === hash && Math.abs(r.at - e.occurredAt) <= window);
+}
+
+/** Keeps the user's RECENT_TEXTS latest texts by event time (ties: the earlier hash first). */
+function rememberText(state: ProfileState, e: TextFusionEvent): void {
+  if (!e.contentHash) return;
+  state.recentTexts.push({ hash: e.contentHash.slice(0, HASH_PREFIX), at: e.occurredAt });
+  state.recentTexts.sort((a, b) => b.at - a.at || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+  if (state.recentTexts.length > RECENT_TEXTS) state.recentTexts.length = RECENT_TEXTS;
 }
 
 /** What a click adds once its item's vector is known. */

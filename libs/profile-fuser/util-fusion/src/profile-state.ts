@@ -18,6 +18,21 @@ export interface FusionConfig {
   halfLivesMs: Record<string, number>;
   /** Weight of a click's item vector (and category affinity) by action. */
   actionWeights: Record<ClickAction, number>;
+  /**
+   * A text whose content hash equals one of the user's texts within this many ms of event time is
+   * a repeat and is not folded in (0: off). The same rule as text-cleaner's duplicate filter, kept
+   * in the durable state, so the decision survives a loss of that filter's Redis.
+   */
+  textDedupWindowMs?: number;
+}
+
+/** Most recent texts remembered per user for the repeat check. */
+export const RECENT_TEXTS = 32;
+
+/** A text the user wrote: its content hash (a prefix suffices) and event time. */
+export interface RecentText {
+  hash: string;
+  at: number;
 }
 
 export const DEFAULT_FUSION_CONFIG: FusionConfig = { halfLivesMs: { ...DEFAULT_HALF_LIVES_MS }, actionWeights: { ...DEFAULT_ACTION_WEIGHTS } };
@@ -71,6 +86,8 @@ export interface ProfileState {
   eventCount: number;
   /** `topic:partition` → highest applied offset (decimal string). */
   appliedOffsets: Dict<string>;
+  /** The user's latest texts (at most RECENT_TEXTS, by event time), for the repeat check. */
+  recentTexts: RecentText[];
 }
 
 export function counterKey(channel: FusionChannel, action: ClickAction | null): string {
@@ -113,6 +130,7 @@ export function emptyState(userId: string, modelId: string, dim: number, config:
     lastEventAt: 0,
     eventCount: 0,
     appliedOffsets: dict(),
+    recentTexts: [],
   };
 }
 
@@ -134,5 +152,6 @@ export function cloneState(s: ProfileState): ProfileState {
     lastEventAt: s.lastEventAt,
     eventCount: s.eventCount,
     appliedOffsets: mapDict(s.appliedOffsets, (o) => o),
+    recentTexts: s.recentTexts.map((t) => ({ ...t })),
   };
 }

@@ -70,6 +70,7 @@ const arbState: fc.Arbitrary<ProfileState> = fc.integer({ min: 1, max: 6 }).chai
     lastEventAt: anyDouble,
     eventCount: anyDouble,
     appliedOffsets: arbKeyed(anyString, fc.bigInt({ min: 0n, max: 2n ** 64n }).map(String)),
+    recentTexts: fc.array(fc.record({ hash: anyString, at: anyDouble }), { maxLength: 4 }),
   }),
 );
 

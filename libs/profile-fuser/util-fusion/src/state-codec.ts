@@ -2,7 +2,7 @@ import type { ClickAction } from '@profilestream/contracts';
 import type { DecayedScalarState, DecayedVectorState } from './decayed-vector';
 import { endianness } from 'node:os';
 import { StateCodecError } from './errors';
-import { CLICK_ACTIONS, FUSION_CHANNELS, emptySentiment, type CounterState, type FusionChannel, type ProfileState } from './profile-state';
+import { CLICK_ACTIONS, FUSION_CHANNELS, emptySentiment, type CounterState, type FusionChannel, type ProfileState, type RecentText } from './profile-state';
 import { dict, getEntry, setEntry, sortedKeys } from './records';
 
 /**
@@ -22,6 +22,7 @@ import { dict, getEntry, setEntry, sortedKeys } from './records';
  *   f64 firstEventAt · f64 lastEventAt · f64 eventCount
  *   u32 n · n × (str topic:partition · str offset)     appliedOffsets
  *   f64 positive · f64 negative · scalar probability · scalar scored   sentiment
+ *   u32 n · n × (str hash · f64 at)                    recentTexts (version 3)
  *
  *   vec    = f64 halfLifeMs · f64 weight · f64 refTime · u8 hasSum · [dim × f32]
  *            (a vector nothing was folded into writes hasSum = 0 and no floats: a user who only
@@ -222,6 +223,11 @@ export function encodeState(state: ProfileState): Buffer {
   w.f64(state.sentiment.negative);
   writeScalar(w, state.sentiment.probability);
   writeScalar(w, state.sentiment.scored);
+  w.u32(state.recentTexts.length);
+  for (const t of state.recentTexts) {
+    w.str(t.hash);
+    w.f64(t.at);
+  }
   return w.done();
 }
 
@@ -294,6 +300,11 @@ export function decodeState(buf: Uint8Array): ProfileState {
     version >= 2
       ? { positive: r.f64('sentiment positive'), negative: r.f64('sentiment negative'), probability: readScalar(r, 'sentiment probability'), scored: readScalar(r, 'sentiment scored') }
       : emptySentiment(negative.halfLifeMs);
+  const recentTexts: RecentText[] = [];
+  if (version >= 3) {
+    const n = r.count(12, 'recent texts');
+    for (let i = 0; i < n; i++) recentTexts.push({ hash: r.str('recent text hash'), at: r.f64('recent text time') });
+  }
   r.end();
 
   return {
@@ -312,5 +323,6 @@ export function decodeState(buf: Uint8Array): ProfileState {
     lastEventAt,
     eventCount,
     appliedOffsets,
+    recentTexts,
   };
 }

@@ -158,8 +158,17 @@ export class TopicFollower {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const offsets = await admin.fetchTopicOffsets(this.topic);
-      this.tracker = new EndTracker(new Map(offsets.map((o) => [o.partition, { from: BigInt(o.low), end: BigInt(o.high) }])));
+      // A topic created moments ago may not have its leaders yet (retriable errors): try a while.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const offsets = await admin.fetchTopicOffsets(this.topic);
+          this.tracker = new EndTracker(new Map(offsets.map((o) => [o.partition, { from: BigInt(o.low), end: BigInt(o.high) }])));
+          break;
+        } catch (err) {
+          if (attempt >= 30 || !(err as { retriable?: boolean }).retriable) throw err;
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
+      }
     } finally {
       await admin.disconnect();
     }

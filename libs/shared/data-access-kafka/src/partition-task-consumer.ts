@@ -113,8 +113,12 @@ export class PartitionTaskConsumer {
     return [...this.owned].sort((a, b) => a - b);
   }
 
+  /** Joins and consumes; a failed start (say, topics not led yet) may be retried by calling it again. */
   start(): Promise<void> {
-    this.starting ??= this.doStart();
+    this.starting ??= this.doStart().catch((err: unknown) => {
+      this.starting = null;
+      throw err;
+    });
     return this.starting;
   }
 
