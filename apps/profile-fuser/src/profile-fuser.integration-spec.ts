@@ -58,8 +58,8 @@ describe('profile-fuser on the real broker and Redis', () => {
     FUSER_API_TOKEN: 'secret-token',
   };
 
-  async function startApp(): Promise<INestApplication> {
-    const app = await NestFactory.create(AppModule.forRoot(loadProfileFuserConfig(env)), { logger: false });
+  async function startApp(extra: Record<string, string> = {}): Promise<INestApplication> {
+    const app = await NestFactory.create(AppModule.forRoot(loadProfileFuserConfig({ ...env, ...extra })), { logger: false });
     await app.init();
     apps.push(app);
     await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200, 60_000);
@@ -272,6 +272,26 @@ describe('profile-fuser on the real broker and Redis', () => {
     await stopApp(second);
     await stopApp(first);
   }, 180_000);
+
+  it('flushes every user when flushes are smaller than the users due, and commits every offset', async () => {
+    const app = await startApp({ FUSER_MAX_USERS_PER_FLUSH: '3' });
+    const users = Array.from({ length: 40 }, (_, i) => `small-${i}`);
+    await sendClicks(users.map((userId, i) => ({ eventId: `s-${i}`, userId, itemId: 'guitar-1', action: 'like', dwellMs: null, platform: 'test', occurredAt: Date.now() - 100 })));
+    expect(await waitFor(async () => {
+      const latest = await latestProfiles();
+      return users.every((u) => latest.get(u));
+    }, 30_000)).toBe(true);
+    const admin = kafka.admin();
+    await admin.connect();
+    const ends = new Map((await admin.fetchTopicOffsets(topics.clicks.name)).map((p) => [p.partition, p.high]));
+    const caughtUp = await waitFor(async () => {
+      const [committed] = await admin.fetchOffsets({ groupId: `${prefix}profile-fuser`, topics: [topics.clicks.name] });
+      return committed!.partitions.every((p) => p.offset === ends.get(p.partition));
+    }, 30_000);
+    await admin.disconnect();
+    expect(caughtUp).toBe(true);
+    await stopApp(app);
+  }, 120_000);
 
   it('erases a user: an erasure mark instead of the state, a tombstone published, and an old replayed event does not bring them back', async () => {
     const app = await startApp();

@@ -136,6 +136,10 @@ export class PartitionTask {
   private readonly users = new Map<string, UserEntry>();
   private readonly due = new DueQueue();
   private readonly positions = new Map<string, bigint>();
+  /** Users changed since their last flush. */
+  private dirtyUsers = 0;
+  /** Offsets last committed per input topic (by this task). */
+  private readonly committed = new Map<string, bigint>();
   private readonly pending = new Map<string, PendingClick[]>();
   private pendingCount = 0;
   private dirtyPending = new Set<string>();
@@ -211,7 +215,7 @@ export class PartitionTask {
   }
 
   /** Folds one chunk of one input topic into the working state; false when the task is gone. */
-  async process(inputs: FuserInput[], control: { heartbeat(): Promise<void>; isCurrent(): boolean }): Promise<boolean> {
+  async process(inputs: FuserInput[], control: { heartbeat(): Promise<void>; isCurrent(): boolean; through: bigint }): Promise<boolean> {
     await this.whenReady(control.heartbeat);
     if (this.closed || !control.isCurrent()) return false;
     const wanted = new Set<string>();
@@ -221,10 +225,21 @@ export class PartitionTask {
     const now = Date.now();
     for (const input of inputs) this.apply(input, now);
     const last = inputs[inputs.length - 1];
-    if (last) this.positions.set(last.message.topic, BigInt(last.message.offset) + 1n);
+    if (last) this.advance(last.message.topic, control.through);
     this.scheduleFlush();
     await this.relieveMemory(control.heartbeat);
     return true;
+  }
+
+  /** Markers or aborted records up to `nextOffset`: nothing to fold, the position moves on. */
+  passed(topic: string, nextOffset: bigint): void {
+    if (this.closed || !this.positions.has(topic)) return;
+    this.advance(topic, nextOffset);
+    this.scheduleFlush();
+  }
+
+  private advance(topic: string, next: bigint): void {
+    if (next > (this.positions.get(topic) ?? -1n)) this.positions.set(topic, next);
   }
 
   private owns(key: string): boolean {
@@ -432,6 +447,7 @@ export class PartitionTask {
     entry.newestIngestedAt = Math.max(entry.newestIngestedAt, ingestedAt);
     if (entry.dirty) return;
     entry.dirty = true;
+    this.dirtyUsers++;
     const publishedAt = entry.stored?.kind === 'profile' ? entry.stored.publishedAt : 0;
     entry.due = entry.urgent ? now : Math.max(now, publishedAt + this.o.publishIntervalMs);
     this.due.push(entry.userId, entry.due);
@@ -500,7 +516,10 @@ export class PartitionTask {
 
   private scheduleFlush(): void {
     if (this.closed) return;
-    const hasWork = this.urgent.size > 0 || this.dirtyItems.size > 0 || this.dirtyPending.size > 0 || this.deadLetters.length > 0 || this.forwards.length > 0;
+    // Offsets alone are committed when no user waits for its flush (the tail of a stream, or
+    // markers passed): while users are dirty their flushes carry the offsets anyway.
+    const hasWork =
+      this.urgent.size > 0 || this.dirtyItems.size > 0 || this.dirtyPending.size > 0 || this.deadLetters.length > 0 || this.forwards.length > 0 || (this.dirtyUsers === 0 && this.offsetsAhead());
     const at = hasWork ? Date.now() : (this.due.peekAt() ?? Infinity);
     if (at === Infinity || at >= this.flushScheduledAt) return;
     if (this.flushTimer) clearTimeout(this.flushTimer);
@@ -529,7 +548,8 @@ export class PartitionTask {
     this.expirePending(now);
     const snapshot = this.takeSnapshot(mode, now);
     const offsets = this.committableOffsets();
-    if (snapshot.users.length === 0 && snapshot.items.size === 0 && snapshot.pending.size === 0 && snapshot.deadLetters.length === 0 && snapshot.forwards.length === 0) {
+    const nothingToWrite = snapshot.users.length === 0 && snapshot.items.size === 0 && snapshot.pending.size === 0 && snapshot.deadLetters.length === 0 && snapshot.forwards.length === 0;
+    if (nothingToWrite && !this.offsetsAhead(offsets)) {
       this.scheduleFlush();
       return;
     }
@@ -541,6 +561,7 @@ export class PartitionTask {
         offsets: { groupId: this.o.groupId, partitions: [...offsets].map(([topic, offset]) => ({ topic, partition: this.o.partition, offset: offset.toString() })) },
       });
       job.checkpoint = ends.get(`${this.o.topics.state}:${this.o.partition}`) ?? null;
+      for (const [topic, offset] of offsets) this.committed.set(topic, offset);
     } catch (err) {
       stop();
       if (err instanceof ProducerFencedError) {
@@ -572,18 +593,28 @@ export class PartitionTask {
   /** Takes the users, items, pending changes and letters this flush writes, leaving the rest. */
   private takeSnapshot(mode: 'due' | 'all', now: number): FlushSnapshot {
     const chosen = new Set<UserEntry>();
-    const limit = mode === 'all' ? Infinity : this.o.maxUsersPerFlush;
+    const limit = this.o.maxUsersPerFlush;
     // Urgent users always (erasures, folded late clicks: they must commit with their pending record).
     for (const entry of this.urgent) if (entry.dirty) chosen.add(entry);
     this.urgent.clear();
-    if (mode === 'all') for (const entry of this.users.values()) if (entry.dirty) chosen.add(entry);
-    for (let e = this.due.popDue(now); e && chosen.size < limit; e = this.due.popDue(now)) {
+    // 'all': dirty users whether due or not, least recently used first, one bounded flush at a time.
+    if (mode === 'all') {
+      for (const entry of this.users.values()) {
+        if (chosen.size >= limit) break;
+        if (entry.dirty) chosen.add(entry);
+      }
+    }
+    // Check the limit before popping: a popped reminder not taken would leave its user unflushed.
+    while (chosen.size < limit) {
+      const e = this.due.popDue(now);
+      if (!e) break;
       const entry = this.users.get(e.id);
       if (entry?.dirty && entry.due === e.at) chosen.add(entry);
     }
     const users = [...chosen].map((entry) => {
       const taken = { entry, first: entry.first, newestIngestedAt: entry.newestIngestedAt, urgent: entry.urgent };
       entry.dirty = false;
+      this.dirtyUsers--;
       entry.urgent = false;
       entry.first = new Map();
       entry.due = Infinity;
@@ -604,6 +635,7 @@ export class PartitionTask {
     for (const u of s.users) {
       for (const [t, o] of u.first) if (!u.entry.first.has(t) || u.entry.first.get(t)! > o) u.entry.first.set(t, o);
       u.entry.newestIngestedAt = Math.max(u.entry.newestIngestedAt, u.newestIngestedAt);
+      if (!u.entry.dirty) this.dirtyUsers++;
       u.entry.dirty = true;
       u.entry.due = now;
       if (u.urgent) this.markUrgent(u.entry);
@@ -613,6 +645,12 @@ export class PartitionTask {
     for (const k of s.pending) this.dirtyPending.add(k);
     this.deadLetters = [...s.deadLetters, ...this.deadLetters];
     this.forwards = [...s.forwards, ...this.forwards];
+  }
+
+  /** Whether the offsets this task could commit are past those it committed (only markers passed, say). */
+  private offsetsAhead(offsets = this.committableOffsets()): boolean {
+    for (const [topic, offset] of offsets) if (offset > (this.committed.get(topic) ?? -1n)) return true;
+    return false;
   }
 
   /**
@@ -720,7 +758,10 @@ export class PartitionTask {
     this.o.metrics.cacheBytes.set({ partition: String(this.o.partition) }, this.usedBytes);
   }
 
-  /** Over budget with nothing to evict: flush everything and wait for Redis before taking more. */
+  /**
+   * Over budget with nothing to evict: flush the least recently used dirty users (bounded flushes,
+   * their publish intervals notwithstanding) and wait for Redis before taking more events.
+   */
   private async relieveMemory(heartbeat: () => Promise<void>): Promise<void> {
     this.evict();
     const budget = this.o.memoryBudgetBytes();
@@ -780,7 +821,8 @@ export class PartitionTask {
   async flushAll(): Promise<void> {
     if (this.closed) return;
     await this.folding;
-    await this.flush('all');
+    do await this.flush('all');
+    while (this.dirtyUsers > 0 && !this.closed);
     await this.syncing;
   }
 
@@ -792,6 +834,7 @@ export class PartitionTask {
     this.o.metrics.pendingClicks.dec(this.pendingCount);
     this.o.metrics.cacheBytes.remove({ partition: String(this.o.partition) });
     this.users.clear();
+    this.dirtyUsers = 0;
     this.urgent.clear();
     this.due.clear();
     void this.producer.disconnect().catch(() => undefined);

@@ -1,4 +1,4 @@
-import type { ConsumedMessage, LogSink, PartitionTaskListener } from '@profilestream/kafka';
+import type { ChunkControl, ConsumedMessage, LogSink, PartitionTaskListener } from '@profilestream/kafka';
 import type { FuserMetrics } from '../fusion/fuser.metrics';
 import type { InputDecoder } from './fuser-inputs';
 import type { PartitionTask } from './partition-task';
@@ -53,7 +53,11 @@ export class TaskManager implements PartitionTaskListener {
     return task;
   }
 
-  chunk(messages: ConsumedMessage[], control: { heartbeat(): Promise<void>; isCurrent(): boolean }): Promise<boolean> {
+  passed(topic: string, partition: number, nextOffset: bigint): void {
+    this.tasks.get(partition)?.passed(topic, nextOffset);
+  }
+
+  chunk(messages: ConsumedMessage[], control: ChunkControl): Promise<boolean> {
     const run = (async () => {
       if (!control.isCurrent()) return false;
       const task = this.task(messages[0]!.partition);

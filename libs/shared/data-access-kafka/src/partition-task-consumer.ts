@@ -20,7 +20,19 @@ export interface PartitionTaskListener {
    * longer owned). Throw to have the chunk fetched again. `heartbeat` keeps the membership alive
    * during long waits; `isCurrent` turns false once the partition is revoked or the consumer stops.
    */
-  chunk(messages: ConsumedMessage[], control: { heartbeat(): Promise<void>; isCurrent(): boolean }): Promise<boolean>;
+  chunk(messages: ConsumedMessage[], control: ChunkControl): Promise<boolean>;
+  /**
+   * The partition's log holds nothing to hand over up to `nextOffset` (transaction markers, aborted
+   * records): the owner may count it as consumed.
+   */
+  passed(topic: string, partition: number, nextOffset: bigint): void;
+}
+
+export interface ChunkControl {
+  heartbeat(): Promise<void>;
+  isCurrent(): boolean;
+  /** The offset after the chunk's last record and any transaction markers right behind it. */
+  through: bigint;
 }
 
 export interface PartitionTaskConsumerOptions {
@@ -87,6 +99,10 @@ export class PartitionTaskConsumer {
       options.listener.generation([...now].sort((a, b) => a - b));
       options.log.info({ groupId: options.groupId, partitions: [...now].sort((a, b) => a - b), assigned, revoked }, 'partitions assigned');
     });
+    this.consumer.on(events.END_BATCH_PROCESS, ({ payload }) => {
+      // Batches of markers or aborted records only never reach eachBatch; they still move the log on.
+      if (payload.batchSize === 0 && this.owned.has(payload.partition)) options.listener.passed(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
+    });
     this.consumer.on(events.FETCH_START, () => {
       this.lastFetchAt = Date.now();
     });
@@ -143,9 +159,13 @@ export class PartitionTaskConsumer {
           metrics.consumed.inc({ topic }, messages.length);
           metrics.batchSize.observe({ topic }, messages.length);
           const stop = metrics.handlerSeconds.startTimer({ topic });
+          const lastInChunk = BigInt(messages[messages.length - 1]!.offset);
+          // The last chunk of a batch also covers the transaction markers that close it.
+          const batchEnd = BigInt(batch.lastOffset());
+          const through = (start + chunkSize >= batch.messages.length && batchEnd > lastInChunk ? batchEnd : lastInChunk) + 1n;
           let taken: boolean;
           try {
-            taken = await listener.chunk(messages, { heartbeat, isCurrent });
+            taken = await listener.chunk(messages, { heartbeat, isCurrent, through });
           } catch (err) {
             metrics.handlerErrors.inc({ topic });
             this.options.log.error({ err, topic, partition, firstOffset: messages[0]?.offset }, 'chunk failed; it will be fetched again');
