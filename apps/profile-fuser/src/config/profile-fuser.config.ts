@@ -77,7 +77,7 @@ export const fuserEnvSchema = z.object({
     365 * 24 * HOUR_MS,
   ),
   FUSER_CHUNK_MESSAGES: env.int('Most messages folded at once per partition.', 2000, 1, 20_000),
-  FUSER_STATE_MEMORY_MB: env.int('User state kept in memory across the owned partitions; beyond it, users already in Redis are evicted (least recently used first).', 128, 8, 65_536),
+  FUSER_STATE_MEMORY_MB: env.int('User state kept in memory across the owned partitions (about 12 KB a user at 384 dimensions); beyond it, users already in Redis are evicted (least recently used first).', 48, 8, 65_536),
   FUSER_MAX_USERS_PER_FLUSH: env.int('Most users one flush (one Kafka transaction) writes; bounds the memory a flush holds.', 500, 1, 100_000),
   FUSER_PENDING_CLICK_TTL_MS: env.int('How long a click on an item with no vector yet waits for the item (its counters count at once); then it stays without a vector.', 24 * HOUR_MS, 1_000, 30 * 24 * HOUR_MS),
   FUSER_PENDING_CLICKS_PER_ITEM: env.int('Most clicks waiting for one item; more are counted and stay without a vector.', 10_000, 1, 1_000_000),
