@@ -10,10 +10,11 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, type ModelVariant } from '@profilestream/inference';
+import { CPU_MAX_PADDING_SHARE, EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, type ModelVariant } from '@profilestream/inference';
 import { cleanText } from '@profilestream/text-cleaning';
 import { findEventsFile, loadEvents } from '../datasets/events-dataset';
 import { newResult, type BenchResult } from './bench-harness';
+import { splitThreadCpu, threadCpuSeconds, type ThreadCpuSplit } from './thread-cpu';
 import { measurePeakFlops } from './peak-flops';
 
 const repoRoot = resolve(__dirname, '../..');
@@ -32,17 +33,31 @@ function flopsPerText(c: BertShape, l: number): number {
   return 2 * perTokenParams * l + 4 * c.num_hidden_layers * c.hidden_size * l * l;
 }
 
-export async function timeEngine(variant: ModelVariant, texts: string[]): Promise<{ seconds: number; workers: number }> {
+export interface EngineTiming {
+  seconds: number;
+  workers: number;
+  /** Share of the workers' wall time spent in runs. */
+  workerBusy: number;
+  /** CPU seconds of this process's threads while it ran. */
+  cpu: ThreadCpuSplit;
+}
+
+/** The engine alone in this process, on `texts` (each its own key, so nothing is shared), after a warm-up of 64. */
+export async function timeEngine(variant: ModelVariant, texts: readonly string[]): Promise<EngineTiming> {
   const bundle = await loadModelBundle(MODEL_DIR, variant);
   const workers = availableParallelism();
   const pool = new InferencePool(bundle, { size: workers, provider: 'cpu', intraOpNumThreads: 1, projection: null });
   await pool.start();
   try {
-    const engine = new EncodingEngine(new TextTokenizer(bundle), pool, { tokenBudget: 512, maxTexts: 64, maxWaitMs: 2 });
+    const engine = new EncodingEngine(new TextTokenizer(bundle), pool, { tokenBudget: 512, maxTexts: 64, maxWaitMs: 2, maxPaddingShare: CPU_MAX_PADDING_SHARE });
     await Promise.all(texts.slice(0, 64).map((t, i) => engine.embed(`warm-${i}`, t)));
+    const cpuBefore = threadCpuSeconds(process.pid);
+    pool.sampleBusyRatio();
     const started = performance.now();
     await Promise.all(texts.map((t, i) => engine.embed(String(i), t)));
-    return { seconds: (performance.now() - started) / 1000, workers };
+    const seconds = (performance.now() - started) / 1000;
+    const workerBusy = pool.sampleBusyRatio();
+    return { seconds, workers, workerBusy, cpu: splitThreadCpu(process.pid, cpuBefore, threadCpuSeconds(process.pid), workers) };
   } finally {
     await pool.close();
   }

@@ -6,12 +6,14 @@
 import { report, type BenchResult } from './bench-harness';
 import { benchCleaner } from './cleaner.bench';
 import { benchEncoder } from './encoder.bench';
+import { benchEncoderService } from './encoder-service.bench';
 import { benchFuser } from './fuser.bench';
 import { benchPipeline } from './pipeline.bench';
 
 const benches: Record<string, () => Promise<BenchResult | null>> = {
   cleaner: benchCleaner,
   encoder: benchEncoder,
+  'encoder-service': benchEncoderService,
   fuser: benchFuser,
   pipeline: benchPipeline,
 };

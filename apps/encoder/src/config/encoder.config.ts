@@ -36,6 +36,12 @@ export const encoderEnvSchema = z.object({
   ENCODER_PROJECTION_FILE: env.optionalString('PCA projection artefact (from `npm run pca:fit`) applied after pooling; unset for none.'),
   ENCODER_CHUNK_MESSAGES: env.int('Most messages handled at once per partition.', 256, 1, 10_000),
   ENCODER_PARTITION_CONCURRENCY: env.int('Partitions processed concurrently (their texts share runs).', 3, 1, 64),
+  ENCODER_CHUNKS_IN_FLIGHT: env.int(
+    "Chunks of one partition handled at once: the next chunk's texts are queued while the one before it is embedded and committed (writes stay in offset order).",
+    2,
+    1,
+    16,
+  ),
 });
 
 export const encoderServiceEnvSchema = serviceEnvSchema(8082).merge(kafkaEnvSchema).merge(redisEnvSchema).merge(encoderEnvSchema);
@@ -50,6 +56,7 @@ export interface EncoderConfig {
   queue: { highWater: number; lowWater: number };
   chunkMessages: number;
   partitionConcurrency: number;
+  chunksInFlight: number;
 }
 
 export function loadEncoderConfig(source: Record<string, string | undefined> = process.env): EncoderConfig {
@@ -75,5 +82,6 @@ export function loadEncoderConfig(source: Record<string, string | undefined> = p
     queue: { highWater: e.ENCODER_QUEUE_HIGH_WATER, lowWater: e.ENCODER_QUEUE_LOW_WATER },
     chunkMessages: e.ENCODER_CHUNK_MESSAGES,
     partitionConcurrency: e.ENCODER_PARTITION_CONCURRENCY,
+    chunksInFlight: e.ENCODER_CHUNKS_IN_FLIGHT,
   };
 }

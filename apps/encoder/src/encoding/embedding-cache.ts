@@ -1,3 +1,4 @@
+import { packFloat32, unpackFloat32 } from '@profilestream/contracts';
 import type { RedisClient } from '@profilestream/redis';
 
 export interface CachedEmbedding {
@@ -34,18 +35,17 @@ export class EmbeddingCache {
   }
 }
 
+// The vector is copied as bytes, not float by float: this runs for every embedding on the event
+// loop the inference workers' results and Kafka share.
 function encode(e: CachedEmbedding): Buffer {
-  const out = Buffer.alloc(HEADER + e.vector.length * 4);
-  out.writeUInt16LE(Math.min(e.tokens, 0xffff), 0);
-  out.writeUInt8(e.truncated ? 1 : 0, 2);
-  for (let i = 0; i < e.vector.length; i++) out.writeFloatLE(e.vector[i]!, HEADER + i * 4);
-  return out;
+  const header = Buffer.alloc(HEADER);
+  header.writeUInt16LE(Math.min(e.tokens, 0xffff), 0);
+  header.writeUInt8(e.truncated ? 1 : 0, 2);
+  return Buffer.concat([header, packFloat32(e.vector)]);
 }
 
 /** A malformed entry (another writer, a format change) reads as a miss, never as a wrong vector. */
 function decode(b: Buffer): CachedEmbedding | null {
   if (b.length < HEADER + 4 || (b.length - HEADER) % 4 !== 0) return null;
-  const vector = new Float32Array((b.length - HEADER) / 4);
-  for (let i = 0; i < vector.length; i++) vector[i] = b.readFloatLE(HEADER + i * 4);
-  return { vector, tokens: b.readUInt16LE(0), truncated: b.readUInt8(2) === 1 };
+  return { vector: unpackFloat32(b.subarray(HEADER)), tokens: b.readUInt16LE(0), truncated: b.readUInt8(2) === 1 };
 }

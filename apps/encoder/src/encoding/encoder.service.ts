@@ -1,7 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { topicCatalog } from '@profilestream/contracts';
 import { topicSerde, type BatchConsumer } from '@profilestream/kafka';
-import { EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, loadProjection } from '@profilestream/inference';
+import { CPU_MAX_PADDING_SHARE, EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, loadProjection } from '@profilestream/inference';
 import { HealthRegistry } from '@profilestream/observability';
 import { StreamRuntime } from '@profilestream/stream-service';
 import { CONSUMED_TOPICS, CONSUMER_GROUP, type EncoderConfig } from '../config/encoder.config';
@@ -62,6 +62,7 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
         tokenBudget: pool.provider === 'cuda' ? config.inference.gpuTokenBudget : config.inference.cpuTokenBudget,
         maxTexts: config.inference.maxTexts,
         maxWaitMs: config.inference.maxWaitMs,
+        ...(pool.provider === 'cpu' ? { maxPaddingShare: CPU_MAX_PADDING_SHARE } : {}),
       },
       metrics.observer,
     );
@@ -99,6 +100,7 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
         transform: handler,
         maxChunkMessages: config.chunkMessages,
         partitionsConsumedConcurrently: config.partitionConcurrency,
+        chunksInFlight: config.chunksInFlight,
       })
       .then((c) => (this.consumer = c));
   }

@@ -8,6 +8,13 @@ export interface InferencePoolOptions {
   provider: ExecutionProvider;
   intraOpNumThreads: number;
   projection: ProjectionData | null;
+  /**
+   * Runs each worker holds beyond the one it is computing (default 1). A worker that finishes a
+   * run starts the next one from its own queue at once, instead of waiting for this thread to
+   * hear of the result and send more: on a busy machine the event loop may not be scheduled for
+   * milliseconds, and the worker would sit idle that long after every run.
+   */
+  runsAhead?: number;
 }
 
 export interface RunResult {
@@ -15,10 +22,17 @@ export interface RunResult {
   ms: number;
 }
 
+interface PendingRun {
+  id: number;
+  resolve: (r: RunResult) => void;
+  reject: (e: Error) => void;
+}
+
 interface Slot {
   worker: Worker;
   busySince: number | null;
-  pending: { id: number; resolve: (r: RunResult) => void; reject: (e: Error) => void } | null;
+  /** Runs sent to the worker and not answered yet, in the order it computes them. */
+  pending: PendingRun[];
 }
 
 /** Where the worker script is: beside this file, compiled (.js) or as source run through tsx (.ts). */
@@ -28,8 +42,8 @@ function workerEntry(): { file: string; execArgv: string[] } {
 }
 
 /**
- * A fixed pool of inference workers, one ONNX session each. Runs queue when every worker is busy;
- * each run goes to the first idle worker.
+ * A fixed pool of inference workers, one ONNX session each. Each worker computes one run and holds
+ * up to `runsAhead` more; runs beyond that queue here and go to the least loaded worker.
  */
 export class InferencePool {
   private readonly slots: Slot[] = [];
@@ -60,7 +74,7 @@ export class InferencePool {
     await Promise.all(
       Array.from({ length: this.options.size }, async () => {
         const worker = new Worker(file, { workerData: init, execArgv, env: { ...process.env, TSX_TSCONFIG_PATH: tsconfig } });
-        const slot: Slot = { worker, busySince: null, pending: null };
+        const slot: Slot = { worker, busySince: null, pending: [] };
         await new Promise<void>((ready, fail) => {
           const onFirst = (m: WorkerMessage) => {
             if (m.type === 'ready') {
@@ -84,8 +98,20 @@ export class InferencePool {
     return this.slots.length;
   }
 
+  /** Workers holding no run (none computing, none ahead), less runs queued here for them. */
   idleWorkers(): number {
-    return this.slots.filter((s) => s.pending === null).length - this.queue.length;
+    return this.slots.filter((s) => s.pending.length === 0).length - this.queue.length;
+  }
+
+  /** Runs the workers would take now without queueing here: each worker's free places (running plus held ahead). */
+  freeSlots(): number {
+    let free = 0;
+    for (const s of this.slots) free += this.depth - s.pending.length;
+    return free - this.queue.length;
+  }
+
+  private get depth(): number {
+    return 1 + (this.options.runsAhead ?? 1);
   }
 
   run(req: Omit<RunRequest, 'id' | 'type'>): Promise<RunResult> {
@@ -112,24 +138,28 @@ export class InferencePool {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
+  /** Sends queued runs to the least loaded workers while any has a free place. */
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (slot.pending !== null) continue;
-      const next = this.queue.shift();
-      if (!next) return;
+    while (this.queue.length > 0) {
+      let slot: Slot | null = null;
+      for (const s of this.slots) if (s.pending.length < this.depth && (slot === null || s.pending.length < slot.pending.length)) slot = s;
+      if (slot === null) return;
+      const next = this.queue.shift()!;
       const id = this.nextId++;
-      slot.pending = { id, resolve: next.resolve, reject: next.reject };
-      slot.busySince = performance.now();
+      slot.pending.push({ id, resolve: next.resolve, reject: next.reject });
+      slot.busySince ??= performance.now();
       const msg: RunRequest = { type: 'run', id, ...next.req };
       slot.worker.postMessage(msg, [msg.ids.buffer as ArrayBuffer, msg.mask.buffer as ArrayBuffer]);
     }
   }
 
-  private finish(slot: Slot): Slot['pending'] {
-    const pending = slot.pending;
-    if (slot.busySince !== null) this.busyMs += performance.now() - Math.max(slot.busySince, this.lastBusySample);
-    slot.busySince = null;
-    slot.pending = null;
+  /** The worker answered its oldest run (a worker computes its runs in the order sent); busy time ends when it holds none. */
+  private finish(slot: Slot): PendingRun | undefined {
+    const pending = slot.pending.shift();
+    if (slot.pending.length === 0 && slot.busySince !== null) {
+      this.busyMs += performance.now() - Math.max(slot.busySince, this.lastBusySample);
+      slot.busySince = null;
+    }
     return pending;
   }
 
@@ -143,12 +173,14 @@ export class InferencePool {
     this.dispatch();
   }
 
-  /** A dead worker leaves the pool; `healthy()` turns false so liveness restarts the process. */
+  /** A dead worker leaves the pool with every run it held; `healthy()` turns false so liveness restarts the process. */
   private onCrash(slot: Slot, err: Error): void {
     const i = this.slots.indexOf(slot);
     if (i < 0) return;
     this.slots.splice(i, 1);
-    this.finish(slot)?.reject(err);
+    if (slot.busySince !== null) this.busyMs += performance.now() - Math.max(slot.busySince, this.lastBusySample);
+    slot.busySince = null;
+    for (const p of slot.pending.splice(0)) p.reject(err);
     this.dispatch();
   }
 

@@ -67,6 +67,49 @@ describe('EncodingEngine on worker threads (tiny BERT fixture)', () => {
   });
 });
 
+describe('scheduling: runs held ahead, the longest-waiting text first (tiny BERT fixture)', () => {
+  let bundle: ModelBundle;
+
+  beforeAll(async () => {
+    bundle = await loadModelBundle(fixture, 'fp32');
+  });
+
+  it('lets a worker hold a run ahead and answers its runs in order', async () => {
+    const pool = new InferencePool(bundle, { size: 1, provider: 'cpu', intraOpNumThreads: 1, projection: null, runsAhead: 1 });
+    await pool.start();
+    try {
+      const engine = new EncodingEngine(new TextTokenizer(bundle), pool, { tokenBudget: 64, maxTexts: 4, maxWaitMs: 1 });
+      expect(pool.freeSlots()).toBe(2);
+      expect(pool.idleWorkers()).toBe(1);
+      const texts = Array.from({ length: 24 }, (_, i) => `drum kit number ${i} with cymbals`);
+      const alone = await Promise.all(texts.slice(0, 2).map((t, i) => engine.embed(`alone-${i}`, t)));
+      const all = await Promise.all(texts.map((t, i) => engine.embed(`all-${i}`, t)));
+      expect(cosine(all[0]!.vector, alone[0]!.vector)).toBeGreaterThan(0.99999);
+      expect(cosine(all[1]!.vector, alone[1]!.vector)).toBeGreaterThan(0.99999);
+      expect(pool.freeSlots()).toBe(2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('runs a short text that waited before newer long ones (oldest first, not fullest first)', async () => {
+    const pool = new InferencePool(bundle, { size: 1, provider: 'cpu', intraOpNumThreads: 1, projection: null, runsAhead: 0 });
+    await pool.start();
+    try {
+      const engine = new EncodingEngine(new TextTokenizer(bundle), pool, { tokenBudget: 64, maxTexts: 8, maxWaitMs: 1 });
+      const done: string[] = [];
+      const embed = (key: string, text: string) => engine.embed(key, text).then(() => void done.push(key));
+      // The worker is busy with a first run while the rest queue: one short text, then many long ones.
+      const busy = embed('busy', 'a long text about guitars, strings, picks and amplifiers '.repeat(2));
+      const rest = [embed('short', 'ok'), ...Array.from({ length: 12 }, (_, i) => embed(`long-${i}`, `a long review number ${i} about guitars, strings, picks and amplifiers`))];
+      await Promise.all([busy, ...rest]);
+      expect(done.indexOf('short')).toBeLessThanOrEqual(2);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('projection in the workers', () => {
   it('applies a fitted PCA after pooling and returns the reduced, normalised vectors', async () => {
     const bundle = await loadModelBundle(fixture, 'fp32');

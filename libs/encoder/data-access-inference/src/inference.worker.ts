@@ -38,32 +38,44 @@ async function main(): Promise<void> {
   const { manifest, projection } = init;
   const wantsTypeIds = manifest.inputs.includes('token_type_ids');
 
+  const run = async (req: RunRequest): Promise<void> => {
+    const started = performance.now();
+    try {
+      const dims = [req.texts, req.tokens];
+      const feeds: Record<string, ort.Tensor> = {
+        input_ids: new ort.Tensor('int64', req.ids, dims),
+        attention_mask: new ort.Tensor('int64', req.mask, dims),
+      };
+      if (wantsTypeIds) feeds['token_type_ids'] = new ort.Tensor('int64', new BigInt64Array(req.ids.length), dims);
+      const out = await session.run(feeds, [manifest.outputName]);
+      const hidden = out[manifest.outputName]!.data as Float32Array;
+      const dim = manifest.dimension;
+      let vectors =
+        manifest.pooling === 'mean'
+          ? meanPool(hidden, req.mask, req.texts, req.tokens, dim)
+          : manifest.pooling === 'cls'
+            ? clsPool(hidden, req.texts, req.tokens, dim)
+            : hidden.slice(0, req.texts * dim);
+      if (manifest.normalize) l2NormaliseRows(vectors, dim);
+      if (projection) vectors = project(vectors, projection);
+      post({ type: 'result', id: req.id, vectors, ms: performance.now() - started }, [vectors.buffer as ArrayBuffer]);
+    } catch (err) {
+      post({ type: 'error', id: req.id, error: (err as Error).message });
+    }
+  };
+
+  // The pool sends runs ahead of time: they are computed one at a time, in the order received
+  // (the pool matches answers to its oldest run), and each run's time starts when it does.
+  const queue: RunRequest[] = [];
+  let running = false;
+  const drain = async (): Promise<void> => {
+    running = true;
+    for (let req = queue.shift(); req; req = queue.shift()) await run(req);
+    running = false;
+  };
   port.on('message', (req: RunRequest) => {
-    void (async () => {
-      const started = performance.now();
-      try {
-        const dims = [req.texts, req.tokens];
-        const feeds: Record<string, ort.Tensor> = {
-          input_ids: new ort.Tensor('int64', req.ids, dims),
-          attention_mask: new ort.Tensor('int64', req.mask, dims),
-        };
-        if (wantsTypeIds) feeds['token_type_ids'] = new ort.Tensor('int64', new BigInt64Array(req.ids.length), dims);
-        const out = await session.run(feeds, [manifest.outputName]);
-        const hidden = out[manifest.outputName]!.data as Float32Array;
-        const dim = manifest.dimension;
-        let vectors =
-          manifest.pooling === 'mean'
-            ? meanPool(hidden, req.mask, req.texts, req.tokens, dim)
-            : manifest.pooling === 'cls'
-              ? clsPool(hidden, req.texts, req.tokens, dim)
-              : hidden.slice(0, req.texts * dim);
-        if (manifest.normalize) l2NormaliseRows(vectors, dim);
-        if (projection) vectors = project(vectors, projection);
-        post({ type: 'result', id: req.id, vectors, ms: performance.now() - started }, [vectors.buffer as ArrayBuffer]);
-      } catch (err) {
-        post({ type: 'error', id: req.id, error: (err as Error).message });
-      }
-    })();
+    queue.push(req);
+    if (!running) void drain();
   });
 }
 

@@ -40,18 +40,32 @@ describe('planRuns', () => {
     expect(paddingRatio(runs[0]!)).toBeCloseTo(3 / 36, 12);
   });
 
+  it('starts a new run rather than pad past the padding limit', () => {
+    const texts = [
+      { key: 'a', tokens: 40 },
+      { key: 'b', tokens: 42 },
+      { key: 'c', tokens: 120 },
+      { key: 'd', tokens: 200 },
+    ];
+    expect(planRuns(texts, { tokenBudget: 1024, maxTexts: 8 }).map((r) => r.keys)).toEqual([['a', 'b', 'c', 'd']]);
+    const capped = planRuns(texts, { tokenBudget: 1024, maxTexts: 8, maxPaddingShare: 0.1 });
+    expect(capped.map((r) => r.keys)).toEqual([['a', 'b'], ['c'], ['d']]);
+    for (const r of capped) expect(paddingRatio(r)).toBeLessThanOrEqual(0.1);
+  });
+
   it('puts every text in exactly one run within budget and text limits', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 300 }), { maxLength: 200 }), fc.integer({ min: 64, max: 4096 }), fc.integer({ min: 1, max: 64 }), (lengths, budget, maxTexts) => {
+      fc.property(fc.array(fc.integer({ min: 1, max: 300 }), { maxLength: 200 }), fc.integer({ min: 64, max: 4096 }), fc.integer({ min: 1, max: 64 }), fc.option(fc.double({ min: 0, max: 1, noNaN: true })), (lengths, budget, maxTexts, maxPaddingShare) => {
         const runs = planRuns(
           lengths.map((tokens, key) => ({ key, tokens })),
-          { tokenBudget: budget, maxTexts },
+          { tokenBudget: budget, maxTexts, ...(maxPaddingShare === null ? {} : { maxPaddingShare }) },
         );
         const keys = runs.flatMap((r) => r.keys).sort((a, b) => a - b);
         expect(keys).toEqual(lengths.map((_, i) => i));
         for (const r of runs) {
           expect(r.keys.length).toBeLessThanOrEqual(maxTexts);
           if (r.keys.length > 1) expect(r.keys.length * r.paddedLength).toBeLessThanOrEqual(budget);
+          if (r.keys.length > 1 && maxPaddingShare !== null) expect(paddingRatio(r)).toBeLessThanOrEqual(maxPaddingShare + 1e-12);
         }
       }),
     );

@@ -14,6 +14,12 @@ export interface RunPlanOptions {
   tokenBudget: number;
   /** Most texts in one run, whatever their length. */
   maxTexts: number;
+  /**
+   * Largest share of a run's padded tokens that may be padding (default: no limit). On CPU a run
+   * costs its padded tokens and batching saves almost nothing per text, so texts of very
+   * different lengths are cheaper (and finish sooner, on parallel workers) as runs of their own.
+   */
+  maxPaddingShare?: number;
 }
 
 export interface PlannedRun<K> {
@@ -30,7 +36,12 @@ export function planRuns<K>(texts: readonly PlannableText<K>[], options: RunPlan
   let current: PlannedRun<K> | null = null;
   for (const t of sorted) {
     // Sorted ascending, so the newcomer is the longest: the padded size becomes tokens × (n + 1).
-    const fits = current && current.keys.length < options.maxTexts && t.tokens * (current.keys.length + 1) <= options.tokenBudget;
+    const padded = current ? t.tokens * (current.keys.length + 1) : 0;
+    const fits =
+      current &&
+      current.keys.length < options.maxTexts &&
+      padded <= options.tokenBudget &&
+      (options.maxPaddingShare === undefined || 1 - (current.realTokens + t.tokens) / padded <= options.maxPaddingShare);
     if (!current || !fits) {
       current = { keys: [], paddedLength: 0, realTokens: 0 };
       runs.push(current);

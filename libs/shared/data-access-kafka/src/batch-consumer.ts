@@ -60,6 +60,16 @@ export interface ConsumerSettings {
   log: LogSink;
   /** Largest chunk handed to the handler at once. */
   maxChunkMessages?: number;
+  /**
+   * Chunks of one partition whose handlers may run at once (default 1: one after another). With
+   * more, the next chunk is handled while the one before it is still being handled or written,
+   * so a handler that queues work elsewhere (inference) stays fed while a chunk's transaction
+   * commits. Writes, offsets and `onDurable` still follow offset order, one chunk after another;
+   * when a chunk fails, the chunks started after it are not written. Handlers must tolerate
+   * running ahead of the previous chunk's write (their side effects before the write, such as a
+   * cache, must be safe to repeat on redelivery).
+   */
+  chunksInFlight?: number;
   partitionsConsumedConcurrently?: number;
   /** Where a new consumer group starts; pipelines start at the beginning so nothing is missed. */
   fromBeginning?: boolean;
@@ -102,8 +112,9 @@ const keyOf = (topic: string, partition: number): PartitionKey => `${topic}:${pa
  *
  * Invariant: a message's offset is resolved (and then committed) only after its outcome is
  * durable: its records and, for `dlq` outcomes, its dead letter written by the chunk writer (in
- * the same transaction as the offsets, for a transactional writer). Offsets are resolved in
- * order, so a commit never passes an unfinished message.
+ * the same transaction as the offsets, for a transactional writer). Chunks are written and their
+ * offsets resolved in offset order, one after another, even when their handlers overlap
+ * (`chunksInFlight`), so a commit never passes an unfinished message.
  *
  * Reads committed data only (read_committed): records of aborted or open transactions of the
  * stage before never reach a handler.
@@ -251,58 +262,84 @@ export class BatchConsumer {
     const { metrics, log } = this.options;
     if (this.fenced.has(keyOf(topic, partition))) return;
     const chunkSize = this.options.maxChunkMessages ?? 500;
-    for (let start = 0; start < batch.messages.length; start += chunkSize) {
-      if (!isRunning() || isStale()) break;
-      const messages = batch.messages.slice(start, start + chunkSize).map((m) => toConsumedMessage(topic, partition, m));
-      const firstOffset = messages[0]!.offset;
-      const lastOffset = BigInt(messages[messages.length - 1]!.offset);
-      // The last chunk of a batch also passes the control records (transaction markers) behind it.
-      const next = (start + chunkSize >= batch.messages.length ? maxOffset(lastOffset, BigInt(batch.lastOffset())) : lastOffset) + 1n;
-      let result: ChunkResult;
-      let written: 'written' | 'fenced';
-      let stopTimer: () => number;
-      try {
-        const claim = await this.writer.claim(topic, partition, firstOffset).catch(redeliver);
-        if (claim.kind === 'skip') {
-          if (claim.seekTo !== undefined) this.consumer.seek({ topic, partition, offset: claim.seekTo });
-          log.info({ topic, partition, firstOffset, seekTo: claim.seekTo, reason: claim.reason, groupId: this.options.groupId }, 'chunk not handled here');
-          break;
+    const depth = Math.max(1, this.options.chunksInFlight ?? 1);
+    /** Chunks whose handler has started, oldest first; each is written only after the one before it. */
+    const started: StartedChunk[] = [];
+    let start = 0;
+    let firstOffset = '';
+    try {
+      for (;;) {
+        // Start chunks, in offset order, while there is room.
+        while (started.length < depth && start < batch.messages.length && isRunning() && !isStale()) {
+          const messages = batch.messages.slice(start, start + chunkSize).map((m) => toConsumedMessage(topic, partition, m));
+          const first = messages[0]!.offset;
+          const lastOffset = BigInt(messages[messages.length - 1]!.offset);
+          // The last chunk of a batch also passes the control records (transaction markers) behind it.
+          const next = (start + chunkSize >= batch.messages.length ? maxOffset(lastOffset, BigInt(batch.lastOffset())) : lastOffset) + 1n;
+          firstOffset = first;
+          const claim = await this.writer.claim(topic, partition, first).catch(redeliver);
+          if (claim.kind === 'skip') {
+            // Nothing started after a skip is written: it runs from offsets this member may not own or that were committed already.
+            if (started.length > 0) log.info({ topic, partition, dropped: started.length, groupId: this.options.groupId }, 'chunks in flight left unwritten');
+            started.length = 0;
+            if (claim.seekTo !== undefined) this.consumer.seek({ topic, partition, offset: claim.seekTo });
+            log.info({ topic, partition, firstOffset: first, seekTo: claim.seekTo, reason: claim.reason, groupId: this.options.groupId }, 'chunk not handled here');
+            return;
+          }
+          start += chunkSize;
+          metrics.consumed.inc({ topic }, messages.length);
+          metrics.batchSize.observe({ topic }, messages.length);
+          const stopTimer = metrics.handlerSeconds.startTimer({ topic });
+          const result = this.transform(messages);
+          // Awaited in order below; a chunk left unwritten after an earlier one failed must not surface as an unhandled rejection.
+          result.catch(() => undefined);
+          started.push({ messages, next, result, stopTimer });
         }
-        metrics.consumed.inc({ topic }, messages.length);
-        metrics.batchSize.observe({ topic }, messages.length);
-        stopTimer = metrics.handlerSeconds.startTimer({ topic });
-        result = await this.transform(messages);
-        if (result.outcomes.length !== messages.length) {
-          throw new Error(`handler returned ${result.outcomes.length} outcomes for ${messages.length} messages`);
+        const chunk = started.shift();
+        if (!chunk) return;
+        firstOffset = chunk.messages[0]!.offset;
+        const result = await chunk.result;
+        if (result.outcomes.length !== chunk.messages.length) {
+          throw new Error(`handler returned ${result.outcomes.length} outcomes for ${chunk.messages.length} messages`);
         }
         const deadLetters: DeadLetter[] = [];
         result.outcomes.forEach((o, i) => {
-          if (o.kind === 'dlq') deadLetters.push({ message: messages[i]!, reason: o.reason, ...(o.detail === undefined ? {} : { detail: o.detail }) });
+          if (o.kind === 'dlq') deadLetters.push({ message: chunk.messages[i]!, reason: o.reason, ...(o.detail === undefined ? {} : { detail: o.detail }) });
         });
-        written = await this.writer.write({ topic, partition, records: result.records, deadLetters, nextOffset: next.toString() }).catch(redeliver);
-      } catch (err) {
-        metrics.handlerErrors.inc({ topic });
-        log.error({ err, topic, partition, firstOffset }, 'handler failed; the chunk will be redelivered');
-        throw err;
+        const written = await this.writer.write({ topic, partition, records: result.records, deadLetters, nextOffset: chunk.next.toString() }).catch(redeliver);
+        chunk.stopTimer();
+        if (written === 'fenced') {
+          // The chunks started after it are dropped with it: the partition is someone else's now.
+          this.onFenced(topic, partition, firstOffset);
+          return;
+        }
+        result.onDurable?.();
+        for (let i = 0; i < chunk.messages.length; i++) {
+          const o = result.outcomes[i]!;
+          metrics.outcomes.inc({ topic, outcome: o.kind, reason: o.kind === 'ok' ? '' : o.reason });
+          resolveOffset(chunk.messages[i]!.offset);
+        }
+        metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - chunk.next)));
+        await heartbeat();
+        // Commit every finished chunk: a restart then replays at most the chunks that were in flight.
+        // (A transactional writer committed the offsets with the chunk's records already.)
+        if (!this.writer.commitsOffsets) await commitOffsetsIfNecessary(uncommittedOffsets());
       }
-      stopTimer();
-      if (written === 'fenced') {
-        this.onFenced(topic, partition, firstOffset);
-        break;
-      }
-      result.onDurable?.();
-      for (let i = 0; i < messages.length; i++) {
-        const o = result.outcomes[i]!;
-        metrics.outcomes.inc({ topic, outcome: o.kind, reason: o.kind === 'ok' ? '' : o.reason });
-        resolveOffset(messages[i]!.offset);
-      }
-      metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - next)));
-      await heartbeat();
-      // Commit every finished chunk: a restart then replays at most the chunk that was in flight.
-      // (A transactional writer committed the offsets with the chunk's records already.)
-      if (!this.writer.commitsOffsets) await commitOffsetsIfNecessary(uncommittedOffsets());
+    } catch (err) {
+      // Chunks started after the failed one are not written; kafkajs fetches them again from the last resolved offset.
+      metrics.handlerErrors.inc({ topic });
+      log.error({ err, topic, partition, firstOffset }, 'handler failed; the chunk will be redelivered');
+      throw err;
     }
   }
+}
+
+interface StartedChunk {
+  messages: ConsumedMessage[];
+  /** The offset to read after this chunk (its consumed offset to commit). */
+  next: bigint;
+  result: Promise<ChunkResult>;
+  stopTimer: () => number;
 }
 
 /**

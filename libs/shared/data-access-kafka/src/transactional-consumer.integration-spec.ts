@@ -75,7 +75,7 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
   function consumer(
     s: Setup,
     transform: TransformHandler,
-    options: { registry?: Registry; log?: LogSink; sessionTimeoutMs?: number; writer?: 'transactional' | 'acknowledged' } = {},
+    options: { registry?: Registry; log?: LogSink; sessionTimeoutMs?: number; writer?: 'transactional' | 'acknowledged'; chunksInFlight?: number } = {},
   ): BatchConsumer {
     const metrics = new KafkaMetrics(options.registry ?? new Registry(), 'test');
     const log = options.log ?? silentLog;
@@ -91,6 +91,7 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
       metrics,
       log,
       maxChunkMessages: 4,
+      ...(options.chunksInFlight ? { chunksInFlight: options.chunksInFlight } : {}),
       ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs, heartbeatIntervalMs: 500 } : {}),
     });
     started.push(c);
@@ -253,6 +254,67 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
     const out = await readTopic(kafka, s.output, 5);
     expect(out.map(text).sort()).toEqual(['owner:p3', 'owner:p4', 'previous:p0', 'previous:p1', 'previous:p2']);
     expect(seen).toEqual(['p3', 'p4']);
+  });
+
+  /**
+   * Echoes each message to partition 0 of the output (so its order is visible) after a delay that
+   * shrinks along the partition: later chunks finish their handling first. Counts overlapping calls.
+   */
+  function overlapping(s: Setup, tag: string, calls: string[], active = { now: 0, max: 0 }, fail?: (first: string, attempt: number) => boolean): TransformHandler {
+    const attempts = new Map<string, number>();
+    return async (messages) => {
+      const first = text(messages[0]!);
+      const attempt = (attempts.get(first) ?? 0) + 1;
+      attempts.set(first, attempt);
+      calls.push(first);
+      active.now++;
+      active.max = Math.max(active.max, active.now);
+      try {
+        await new Promise((r) => setTimeout(r, Math.max(0, 400 - 40 * Number(first.slice(1)))));
+        if (fail?.(first, attempt)) throw new Error(`chunk from ${first} failed`);
+        return { outcomes: messages.map(() => ok), records: [{ topic: s.output, messages: messages.map((m) => ({ key: m.key, value: Buffer.from(`${tag}:${text(m)}`), partition: 0 })) }] };
+      } finally {
+        active.now--;
+      }
+    };
+  }
+
+  it('overlaps the handling of a partition\'s chunks (chunksInFlight) but writes and commits them in offset order', async () => {
+    const s = await topics('txn-overlap');
+    const values = Array.from({ length: 12 }, (_, i) => `c${i}`);
+    await send(s.input, values, 0);
+    const calls: string[] = [];
+    const active = { now: 0, max: 0 };
+    const c = consumer(s, overlapping(s, 'o', calls, active), { chunksInFlight: 3 });
+    await c.start();
+
+    const out = await readTopic(kafka, s.output, 12);
+    expect(out.map(text)).toEqual(values.map((v) => `o:${v}`));
+    expect(active.max).toBe(3);
+    expect(calls).toEqual(['c0', 'c4', 'c8']);
+    expect(
+      await waitFor(async () => (await admin.fetchOffsets({ groupId: s.groupId, topics: [s.input] }))[0]!.partitions[0]!.offset === '12', 20_000),
+    ).toBe(true);
+  });
+
+  it('writes none of the chunks started after one that fails, and handles them all again once', async () => {
+    const s = await topics('txn-overlap-fail');
+    const values = Array.from({ length: 12 }, (_, i) => `c${i}`);
+    await send(s.input, values, 0);
+    const calls: string[] = [];
+    const registry = new Registry();
+    // The middle chunk fails on its first attempt, after the last chunk was handled (it is quicker).
+    const c = consumer(s, overlapping(s, 'f', calls, undefined, (first, attempt) => first === 'c4' && attempt === 1), { chunksInFlight: 3, registry });
+    await c.start();
+
+    const out = await readTopic(kafka, s.output, 12);
+    expect(out.map(text)).toEqual(values.map((v) => `f:${v}`));
+    expect(calls).toEqual(['c0', 'c4', 'c8', 'c4', 'c8']);
+    // The last chunk's first result was never written, not even in an aborted transaction.
+    const everything = await readTopic(kafka, s.output, 13, 5_000, { readUncommitted: true });
+    expect(everything).toHaveLength(12);
+    expect(await metricValue(registry, 'test_kafka_handler_errors_total')).toBe(1);
+    expect(await metricValue(registry, 'test_kafka_message_outcomes_total')).toBe(12);
   });
 
   it('writes records and dead letters acknowledged, then commits, when not transactional (at least once)', async () => {
