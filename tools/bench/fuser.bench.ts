@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { kafkaEnvSchema, parseEnv, redisEnvSchema, toKafkaSettings, toRedisSettings } from '@profilestream/config';
 import { SingleObjectSerde, packFloat32, topicCatalog, type Click, type EmbeddedText, type TopicCatalog } from '@profilestream/contracts';
 import { BatchingProducer, createKafka, provisionTopics, silentLog, type Admin, type Kafka } from '@profilestream/kafka';
@@ -24,7 +25,7 @@ const PARTITIONS = 6;
 const ITEMS = 200;
 const HOT_USERS = 2000;
 const THROUGHPUT_CLICKS = Number(process.env['BENCH_FUSER_CLICKS'] ?? 300_000);
-const LATENCY_CLICKS = Number(process.env['BENCH_FUSER_LATENCY_CLICKS'] ?? 40_000);
+const LATENCY_CLICKS = Number(process.env['BENCH_FUSER_LATENCY_CLICKS'] ?? 300_000);
 const DISTINCT_USERS = Number(process.env['BENCH_FUSER_DISTINCT_USERS'] ?? 1_000_000);
 /** Publish interval of the latency case: short enough that a click reaches its profile fast. */
 const LATENCY_PUBLISH_INTERVAL_MS = 100;
@@ -78,7 +79,8 @@ export async function benchFuser(): Promise<BenchResult> {
       `${ITEMS} items with description vectors (${env.dim}-d) committed before the clicks; clicks keyed by user; one flush = one Kafka transaction (user states, profiles, changelog, consumed offsets), then a Redis sync`,
       'updates/s: clicks from the first produce until every click is committed with its state and every partition\'s Redis checkpoint reached the state topic\'s end; cores: CPU seconds of each process over that wall time (producer = this benchmark process)',
       'bytes/update: the fuser\'s transactional writes (state topic, profiles.v1, changelog) and Redis network bytes (in + out), per click',
-      'latency: publish time minus the click record\'s timestamp, from the fuser\'s histogram (interpolated within buckets, as PromQL\'s histogram_quantile)',
+      'latency: publish time minus the timestamp of the newest click folded into the publish, from the fuser\'s histogram (interpolated within buckets, as PromQL\'s histogram_quantile)',
+      `fuser Node flags: ${fuserNodeOptions() || '(none)'} (the deployment's, unless BENCH_FUSER_NODE_OPTIONS is set)`,
     );
   } finally {
     await redis.quit();
@@ -97,6 +99,20 @@ interface Case {
   rate: number | null;
 }
 
+/**
+ * The fuser runs with the Node flags its Kubernetes deployment sets (the heap cap), so the memory
+ * measured is the memory deployed; BENCH_FUSER_NODE_OPTIONS replaces them for experiments.
+ */
+export function fuserNodeOptions(): string {
+  const override = process.env['BENCH_FUSER_NODE_OPTIONS'];
+  if (override !== undefined) return override;
+  const manifest = parseYaml(readFileSync(join(repoRoot, 'deploy/k8s/base/profile-fuser/deployment.yaml'), 'utf8')) as {
+    spec: { template: { spec: { containers: { name: string; env?: { name: string; value?: string }[] }[] } } };
+  };
+  const container = manifest.spec.template.spec.containers.find((c) => c.name === 'profile-fuser');
+  return container?.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+}
+
 async function runCase(env: Env, c: Case): Promise<{ row: BenchRow; updatesPerSecond: number }> {
   const prefix = `bench-fuser-${Date.now().toString(36)}.`;
   const topics = topicCatalog(prefix);
@@ -107,7 +123,7 @@ async function runCase(env: Env, c: Case): Promise<{ row: BenchRow; updatesPerSe
       new ServiceProcess({
         name: 'profile-fuser',
         port: 18183 + i,
-        env: { KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn', FUSER_PUBLISH_INTERVAL_MS: String(c.publishIntervalMs), ...(process.env['BENCH_FUSER_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['BENCH_FUSER_NODE_OPTIONS'] } : {}) },
+        env: { KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn', FUSER_PUBLISH_INTERVAL_MS: String(c.publishIntervalMs), NODE_OPTIONS: fuserNodeOptions() },
         logDir: join(repoRoot, '.local/logs', `bench-fuser-${i}`),
       }),
   );
