@@ -9,13 +9,12 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
 import { SingleObjectSerde, allTopicSpecs, topicCatalog, type CleanedText, type TopicCatalog } from '@profilestream/contracts';
 import { BatchingProducer, createKafka, provisionTopics, silentLog, type Kafka } from '@profilestream/kafka';
-import { readTopic, uniqueName, waitFor } from '@profilestream/kafka/testing';
+import { freePort, readTopic, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { testRedis, uniquePrefix } from '@profilestream/redis/testing';
 import { ServiceProcess, ensureBuilt } from '../runtime/service-process';
 
@@ -32,16 +31,6 @@ const serdes = {
   embedded: new SingleObjectSerde('EmbeddedText'),
 };
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function alive(pid: number): boolean {
   try {

@@ -12,13 +12,12 @@
  * second instance; woken up (SIGCONT) its flushes are fenced, and every click counts once.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
 import { SingleObjectSerde, packFloat32, partitionForKey, topicCatalog, type Click, type EmbeddedText, type TopicCatalog } from '@profilestream/contracts';
 import { BatchingProducer, createKafka, provisionTopics, readTopicToEnd, silentLog, type Kafka } from '@profilestream/kafka';
-import { uniqueName, waitFor } from '@profilestream/kafka/testing';
+import { freePort, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { testRedis } from '@profilestream/redis/testing';
 import type { RedisClient } from '@profilestream/redis';
 import { loadModelBundle } from '@profilestream/inference';
@@ -39,16 +38,6 @@ const ACTIONS = ['view', 'click', 'like', 'add_to_cart', 'purchase'] as const;
 
 const serdes = { embedded: new SingleObjectSerde('EmbeddedText'), click: new SingleObjectSerde('Click'), profile: new SingleObjectSerde('UserProfile') };
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
 
 const alive = (pid: number) => {
   try {

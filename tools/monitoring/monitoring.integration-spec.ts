@@ -8,14 +8,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
 import { allTopicSpecs, topicCatalog } from '@profilestream/contracts';
 import { EventProducer } from '@profilestream/event-producer';
 import { createKafka, provisionTopics, silentLog, type Kafka } from '@profilestream/kafka';
-import { uniqueName, waitFor } from '@profilestream/kafka/testing';
+import { freePort, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { testRedis, uniquePrefix } from '@profilestream/redis/testing';
 import { SampleFeed } from '../demo/sample-events';
 import { ServiceProcess, ensureBuilt } from '../runtime/service-process';
@@ -42,16 +41,6 @@ interface RuleState {
   state?: string;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const prefix = `${uniqueName('monitoring')}.`;
 const redisPrefix = uniquePrefix();

@@ -164,29 +164,26 @@ export class ProfileFuserService implements OnApplicationBootstrap {
   }
 
   /**
-   * Follows the item table, then consumes once every readiness check passes. A start that fails
+   * Follows the item table, then consumes once every dependency is ready. A start that fails
    * (services creating their topics together on a fresh broker meet topics without leaders yet) is
-   * retried with back-off: a service that stays up must consume.
+   * retried with back-off; readiness is down until it starts, liveness once
+   * CONSUMER_START_TIMEOUT_MS has passed (see `startWithRetry`).
    */
   private async startConsuming(items: ItemTable, consumer: PartitionTaskConsumer): Promise<void> {
     let itemsStarted = false;
-    for (let attempt = 1; !this.stopping; attempt++) {
-      try {
-        if (!itemsStarted) {
-          await items.start();
-          itemsStarted = true;
-        }
-        await items.caughtUp;
-        while ((await this.health.ready()).status !== 'ok') await new Promise((r) => setTimeout(r, 500));
-        await consumer.start();
-        this.runtime.log.info({ groupId: this.config.kafka.topicPrefix + CONSUMER_GROUP }, 'consuming');
-        return;
-      } catch (err) {
-        const delayMs = Math.min(10_000, 500 * 2 ** Math.min(attempt, 5));
-        this.runtime.log.warn({ err, attempt, retryInMs: delayMs }, 'consumer did not start; retrying');
-        await new Promise((r) => setTimeout(r, delayMs));
+    await this.runtime.startWithRetry(CONSUMER_GROUP, async () => {
+      if (!itemsStarted) {
+        await items.start();
+        itemsStarted = true;
       }
-    }
+      await items.caughtUp;
+      while ((await this.health.dependenciesReady()).status !== 'ok') {
+        if (this.stopping) return;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await consumer.start();
+      this.runtime.log.info({ groupId: this.config.kafka.topicPrefix + CONSUMER_GROUP }, 'consuming');
+    });
   }
 
   /**

@@ -27,6 +27,8 @@ export interface HealthReport {
 export class HealthRegistry {
   private readonly readiness = new Map<string, HealthCheck>();
   private readonly liveness = new Map<string, HealthCheck>();
+  /** Readiness checks of the service's own start (its consumers), not of a dependency. */
+  private readonly startup = new Set<string>();
   private readonly upGauge: Gauge<'check'>;
 
   constructor(
@@ -45,6 +47,15 @@ export class HealthRegistry {
     this.readiness.set(name, check);
   }
 
+  /**
+   * A readiness check of the service's own start (a consumer that has not joined yet): part of
+   * readiness, but not of `dependenciesReady`, which is what a start waits for.
+   */
+  addStartupCheck(name: string, check: HealthCheck): void {
+    this.readiness.set(name, check);
+    this.startup.add(name);
+  }
+
   addLivenessCheck(name: string, check: HealthCheck): void {
     this.liveness.set(name, check);
   }
@@ -53,6 +64,11 @@ export class HealthRegistry {
     const report = await this.run(this.readiness);
     for (const [name, r] of Object.entries(report.checks)) this.upGauge.set({ check: name }, r.status === 'up' ? 1 : 0);
     return report;
+  }
+
+  /** Readiness of the dependencies alone (Kafka, Redis, the model): when a consumer may start. */
+  dependenciesReady(): Promise<HealthReport> {
+    return this.run(new Map([...this.readiness].filter(([name]) => !this.startup.has(name))));
   }
 
   live(): Promise<HealthReport> {

@@ -21,6 +21,7 @@ import {
 } from '@profilestream/kafka';
 import { checkRedis, createRedis, type RedisClient } from '@profilestream/redis';
 import { HealthRegistry, MetricsService, SERVICE_LOGGER, OBSERVABILITY_OPTIONS, type ObservabilityOptions } from '@profilestream/observability';
+import { startWithRetry } from './consumer-start';
 import { STREAM_SERVICE_OPTIONS, type StreamServiceOptions } from './stream-service.options';
 
 /**
@@ -69,6 +70,17 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
     this.producer = new BatchingProducer(this.kafka, { log, metrics: this.kafkaMetrics });
     this.deadLetters = new DeadLetterPublisher(this.producer, options.serviceName, this.kafkaMetrics);
     this.redis = options.redis ? createRedis(options.redis, options.serviceName) : null;
+    if (this.redis) {
+      // The client reconnects by itself; its errors are logged once per distinct cause (readiness
+      // shows the outage), not once per reconnect attempt, and never go unhandled.
+      let lastError = '';
+      this.redis.on('error', (err: Error) => {
+        if (err.message === lastError) return;
+        lastError = err.message;
+        log.warn({ err: err.message }, 'Redis connection error');
+      });
+      this.redis.on('ready', () => (lastError = ''));
+    }
 
     const timeout = this.observability.healthCheckTimeoutMs;
     health.addReadinessCheck('kafka', () => checkKafka(this.admin, timeout));
@@ -83,7 +95,7 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
 
   /** Connects clients and creates missing topics (with their dead-letter topics). */
   async connect(): Promise<void> {
-    if (this.redis) await this.redis.connect();
+    if (this.redis) await this.waitForRedis(this.redis);
     await this.admin.connect();
     await this.producer.connect();
     if (this.options.kafka.provisionTopics) {
@@ -97,13 +109,36 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
   }
 
   /**
-   * Starts a batch consumer once every readiness check passes; its health joins liveness (a crashed
-   * or stalled consume loop restarts the pod) and readiness.
+   * Connects to Redis, waiting (with back-off) while it is unreachable instead of failing the
+   * start: Redis may come up after the service, or restart. A cluster client connects on its own
+   * when created, so only a client that is not connecting yet is told to.
+   */
+  private async waitForRedis(redis: RedisClient): Promise<void> {
+    const timeout = this.observability.healthCheckTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopping) throw new Error('service is stopping');
+      try {
+        if (redis.status === 'wait' || redis.status === 'end') await redis.connect();
+        await checkRedis(redis, timeout);
+        if (attempt > 1) this.log.info({ attempts: attempt }, 'Redis answers');
+        return;
+      } catch (err) {
+        const retryInMs = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
+        this.log.warn({ err: err instanceof Error ? err.message : String(err), attempt, retryInMs }, 'waiting for Redis');
+        await new Promise((r) => setTimeout(r, retryInMs));
+      }
+    }
+  }
+
+  /**
+   * Starts a batch consumer once every dependency is ready; its health joins liveness (a crashed
+   * or stalled consume loop restarts the pod) and readiness. A consumer that fails to start is
+   * stopped and the failure thrown.
    */
   async startConsumer(spec: ConsumerSpec, readinessPollMs = 500): Promise<BatchConsumer> {
     for (;;) {
       if (this.stopping) throw new Error('service is stopping');
-      const report = await this.health.ready();
+      const report = await this.health.dependenciesReady();
       if (report.status === 'ok') break;
       this.log.warn({ checks: report.checks }, 'waiting for dependencies before consuming');
       await new Promise((r) => setTimeout(r, readinessPollMs));
@@ -113,13 +148,19 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
       'transform' in spec ? { ...settings, transform: spec.transform, writer: this.chunkWriter(spec.groupId) } : { ...settings, handler: spec.handler, deadLetters: this.deadLetters };
     const consumer = new BatchConsumer(this.kafka, options);
     this.consumers.push(consumer);
+    try {
+      await consumer.start();
+    } catch (err) {
+      this.consumers.splice(this.consumers.indexOf(consumer), 1);
+      await consumer.stop().catch(() => undefined);
+      throw err;
+    }
     this.health.addLivenessCheck(`consumer:${spec.groupId}`, async () => {
       const h = consumer.health();
       if (h.crashed) throw new Error(`consumer crashed: ${h.crashed}`);
       if (h.stalled) throw new Error(`consumer has not fetched since ${new Date(h.lastFetchAt).toISOString()}`);
       return { joined: h.joined, paused: h.paused };
     });
-    await consumer.start();
     this.log.info({ groupId: spec.groupId, topics: spec.topics }, 'consuming');
     return consumer;
   }
@@ -127,16 +168,24 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
   /**
    * Starts a service's consumer the way every service does, without holding up the HTTP server:
    * the group and topics under the deployment's topic prefix, consumption once dependencies are
-   * ready, a failure to start logged. Resolves with the consumer, or null when it did not start.
+   * ready, a failed start retried with back-off (see `startWithRetry`: readiness is down until it
+   * starts, liveness once CONSUMER_START_TIMEOUT_MS has passed). Resolves with the consumer, or
+   * null when the service stopped first.
    */
-  consumeInBackground(spec: OmitEach<ConsumerSpec, 'groupId' | 'topics'> & { group: string; topics: readonly TopicKey[] }): Promise<BatchConsumer | null> {
+  async consumeInBackground(spec: OmitEach<ConsumerSpec, 'groupId' | 'topics'> & { group: string; topics: readonly TopicKey[] }): Promise<BatchConsumer | null> {
     const { group, topics, ...rest } = spec;
     const prefix = this.options.kafka.topicPrefix;
     const catalog = topicCatalog(prefix);
-    return this.startConsumer({ ...rest, groupId: `${prefix}${group}`, topics: topics.map((key) => catalog[key].name) }).catch((err: unknown) => {
-      this.log.error({ err }, 'consumer did not start');
-      return null;
+    let consumer: BatchConsumer | null = null;
+    await this.startWithRetry(group, async () => {
+      consumer = await this.startConsumer({ ...rest, groupId: `${prefix}${group}`, topics: topics.map((key) => catalog[key].name) });
     });
+    return consumer;
+  }
+
+  /** Retries a consumer's start (see `startWithRetry`) until it starts or the service stops. */
+  startWithRetry(name: string, start: () => Promise<void>): Promise<boolean> {
+    return startWithRetry(start, { name, timeoutMs: this.options.consumerStartTimeoutMs, health: this.health, log: this.log, isStopping: () => this.stopping });
   }
 
   /**

@@ -17,7 +17,7 @@ export class StreamServiceModule {
 }
 
 /** The modules every stream service's root module imports: observability plus the Kafka/Redis runtime. */
-export function streamServiceImports(options: StreamServiceOptions & { metricsPrefix: string; service: { LOG_LEVEL: string; HEALTH_CHECK_TIMEOUT_MS: number } }): DynamicModule[] {
+export function streamServiceImports(options: Omit<StreamServiceOptions, 'consumerStartTimeoutMs'> & { metricsPrefix: string; service: { LOG_LEVEL: string; HEALTH_CHECK_TIMEOUT_MS: number; CONSUMER_START_TIMEOUT_MS: number } }): DynamicModule[] {
   return [
     ObservabilityModule.forRoot({
       serviceName: options.serviceName,
@@ -25,6 +25,12 @@ export function streamServiceImports(options: StreamServiceOptions & { metricsPr
       logLevel: options.service.LOG_LEVEL,
       healthCheckTimeoutMs: options.service.HEALTH_CHECK_TIMEOUT_MS,
     }),
-    StreamServiceModule.forRoot({ serviceName: options.serviceName, kafka: options.kafka, redis: options.redis, topics: options.topics }),
+    StreamServiceModule.forRoot({
+      serviceName: options.serviceName,
+      kafka: options.kafka,
+      redis: options.redis,
+      topics: options.topics,
+      consumerStartTimeoutMs: options.service.CONSUMER_START_TIMEOUT_MS,
+    }),
   ];
 }

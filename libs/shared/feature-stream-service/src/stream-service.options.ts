@@ -8,6 +8,8 @@ export interface StreamServiceOptions {
   redis: RedisSettings | null;
   /** Topics created at start-up when KAFKA_PROVISION_TOPICS is on: what the service reads and writes. */
   topics: readonly TopicSpec[];
+  /** CONSUMER_START_TIMEOUT_MS: a consumer not started after this long fails liveness. */
+  consumerStartTimeoutMs: number;
 }
 
 export const STREAM_SERVICE_OPTIONS = Symbol('STREAM_SERVICE_OPTIONS');

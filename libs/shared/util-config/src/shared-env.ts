@@ -138,6 +138,12 @@ export function serviceEnvSchema(defaultPort: number) {
     LOG_LEVEL: env.oneOf('Log level.', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info'),
     HEALTH_CHECK_TIMEOUT_MS: env.int('Time each readiness check may take before it counts as down.', 2000, 50, 60_000),
     SHUTDOWN_DRAIN_TIMEOUT_MS: env.int('Time to finish in-flight work and commit offsets on SIGTERM.', 15_000, 0, 300_000),
+    CONSUMER_START_TIMEOUT_MS: env.int(
+      'How long a consumer that fails to start (topics not there yet, broker unreachable) is retried before liveness fails with the cause; it is still retried after. Readiness stays false until it has started.',
+      300_000,
+      1000,
+      3_600_000,
+    ),
   });
 }
 

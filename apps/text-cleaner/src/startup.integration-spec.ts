@@ -1,0 +1,87 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { SingleObjectSerde, dlqTopicSpec, topicCatalog } from '@profilestream/contracts';
+import { BatchingProducer, provisionTopics, silentLog } from '@profilestream/kafka';
+import { freePort, readTopic, testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
+import { AppModule } from './app.module';
+import { loadTextCleanerConfig } from './config/text-cleaner.config';
+
+/**
+ * Start-up as operators meet it: a fresh broker where nothing created the topics yet, and a Redis
+ * that comes up after the service. The service must neither exit nor stay up idle.
+ */
+describe('text-cleaner start-up against missing topics and a late Redis', () => {
+  const kafka = testKafka();
+  const admin = kafka.admin();
+  const apps: INestApplication[] = [];
+  let redis: ChildProcess | null = null;
+
+  beforeAll(() => admin.connect());
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    redis?.kill('SIGKILL');
+    await admin.disconnect();
+  });
+
+  async function boot(env: Record<string, string>): Promise<INestApplication> {
+    const config = loadTextCleanerConfig({ ...process.env, LOG_LEVEL: 'silent', KAFKA_TOPIC_PARTITIONS: '1', ...env });
+    const app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
+    apps.push(app);
+    await app.listen(0, '127.0.0.1');
+    return app;
+  }
+
+  it('stays unready while its topics do not exist, fails liveness with the cause after CONSUMER_START_TIMEOUT_MS, and consumes once they exist', async () => {
+    const prefix = `${uniqueName('tc-start')}.`;
+    const topics = topicCatalog(prefix);
+    const app = await boot({ KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, KAFKA_PROVISION_TOPICS: 'false', CONSUMER_START_TIMEOUT_MS: '3000' });
+    const http = () => request(app.getHttpServer());
+
+    const unready = await http().get('/health/ready');
+    expect(unready.status).toBe(503);
+    const consumerCheck = (body: { checks: Record<string, { status: string; error?: string }> }) => Object.entries(body.checks).find(([name]) => name.startsWith('consumer'))?.[1];
+    expect(consumerCheck(unready.body)?.status).toBe('down');
+
+    // Past the deadline liveness names why the consumer never started.
+    expect(await waitFor(async () => (await http().get('/health/live')).status === 503, 30_000, 250)).toBe(true);
+    const dead = await http().get('/health/live');
+    const cause = Object.values(dead.body.checks as Record<string, { status: string; error?: string }>).find((c) => c.status === 'down');
+    expect(cause?.error).toMatch(/did not start within 3000 ms: .+/);
+
+    // The topics appear (another service, or the operator, creates them): it recovers by itself.
+    const mine = [topics.reviews, topics.posts, topics.items, topics.textsCleaned];
+    await provisionTopics(admin, [...mine, ...mine.filter((t) => t.schema !== null).map(dlqTopicSpec)], { replicationFactor: 1, partitions: 1 });
+    expect(await waitFor(async () => (await http().get('/health/ready')).status === 200 && (await http().get('/health/live')).status === 200, 60_000, 250)).toBe(true);
+
+    const producer = new BatchingProducer(kafka, { log: silentLog });
+    await producer.connect();
+    try {
+      await producer.send(topics.reviews.name, [
+        { key: 'ann', value: new SingleObjectSerde('Review').encode({ eventId: 'e1', userId: 'ann', itemId: 'i1', text: 'Warm tone, good strings', rating: 5, platform: 'shop', occurredAt: Date.now() }) },
+      ]);
+    } finally {
+      await producer.disconnect();
+    }
+    expect(await readTopic(kafka, topics.textsCleaned.name, 1, 30_000)).toHaveLength(1);
+  });
+
+  it('waits for a Redis that starts after it instead of exiting, then becomes ready', async () => {
+    const port = await freePort();
+    const prefix = `${uniqueName('tc-redis')}.`;
+    let settled: 'listening' | Error | null = null;
+    const booting = boot({ KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, REDIS_URL: `redis://127.0.0.1:${port}` }).then(
+      (app) => ((settled = 'listening'), app),
+      (err: Error) => ((settled = err), null),
+    );
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(settled).toBeNull();
+
+    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const app = await booting;
+    expect(settled).toBe('listening');
+    expect(await waitFor(async () => (await request(app!.getHttpServer()).get('/health/ready')).status === 200, 60_000, 250)).toBe(true);
+  });
+});
+
