@@ -58,7 +58,7 @@ describe('text-cleaner on the real broker and Redis', () => {
     await producer.send(topics.posts.name, [
       {
         key: 'li',
-        value: postSerde.encode({ eventId: 'p1', userId: 'li', text: '这把吉他音色很好，有问题请打13812345678联系我', tags: ['music'], platform: 'forum', occurredAt: now - 1000 }),
+        value: postSerde.encode({ eventId: 'p1', userId: 'li', text: '这把吉他音色很好，有问题请打13812345678联系我', tags: ['music', 'li@example.com'], platform: 'forum', occurredAt: now - 1000 }),
       },
     ]);
     await producer.send(topics.items.name, [
@@ -83,7 +83,7 @@ describe('text-cleaner on the real broker and Redis', () => {
     expect(await sum('text_cleaner_texts_dropped_total', (l) => l['reason'] === 'duplicate')).toBe(1);
     expect(await sum('text_cleaner_texts_dropped_total', (l) => l['reason'] === 'only_symbols')).toBe(1);
     // Redactions count what cleaning removed, the duplicate's included (it was cleaned, then dropped).
-    expect(await sum('text_cleaner_redactions_total', (l) => l['type'] === 'email')).toBe(3);
+    expect(await sum('text_cleaner_redactions_total', (l) => l['type'] === 'email')).toBe(4);
     expect(await sum('text_cleaner_redactions_total', (l) => l['type'] === 'phone')).toBe(1);
 
     const outputs = await Promise.all((await readTopic(kafka, topics.textsCleaned.name, 4)).map((m) => cleanedSerde.decode(m.value!)));
@@ -92,7 +92,7 @@ describe('text-cleaner on the real broker and Redis', () => {
     expect(byEvent.get('r1')).toMatchObject({ source: 'review', userId: 'alice', itemId: 'guitar-1', text: 'Great strings! Mail me at [EMAIL]', lang: 'en', rating: 5 });
     expect(byEvent.get('r1')!.redactions).toEqual({ email: 1 });
     expect(byEvent.get('r1')!.contentHash).toBe(byEvent.get('r3')!.contentHash);
-    expect(byEvent.get('p1')).toMatchObject({ source: 'post', lang: 'zh', tags: ['music'] });
+    expect(byEvent.get('p1')).toMatchObject({ source: 'post', lang: 'zh', tags: ['music', '[EMAIL]'] });
     expect(byEvent.get('p1')!.text).toContain('[PHONE]');
     expect(byEvent.get('p1')!.text).not.toContain('13812345678');
     expect(byEvent.get(`item:guitar-1:${now - 5000}`)).toMatchObject({ source: 'item', userId: null, text: 'Nylon strings. Soft & warm tone.', categories: ['strings'] });

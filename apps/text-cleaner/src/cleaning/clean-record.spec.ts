@@ -23,6 +23,21 @@ describe('cleanSourceRecord', () => {
     if (d.kind === 'clean') expect(dedupOwner(d.record)).toBe('item:g1');
   });
 
+  it('redacts personal data in post tags and item categories, counted with the text\'s', () => {
+    const post = cleanSourceRecord(
+      { source: 'post', value: { eventId: 'p1', userId: 'u1', text: 'New strings on the old guitar', tags: ['music', 'mail ann@example.com', '+1 (555) 123-4567'], platform: 'forum', occurredAt: now } },
+      now,
+      now,
+      options,
+    );
+    expect(post.kind === 'clean' && post.record.tags).toEqual(['music', 'mail [EMAIL]', '[PHONE]']);
+    expect(post.kind === 'clean' && post.redactions).toEqual({ email: 1, phone: 1 });
+    const item: Item = { itemId: 'g2', title: 'Strings', description: 'Bright tone.', categories: ['strings', 'seller: bob@example.com'], occurredAt: now - 1 };
+    const d = cleanSourceRecord({ source: 'item', value: item }, now, now, options);
+    expect(d.kind === 'clean' && d.record.categories).toEqual(['strings', 'seller: [EMAIL]']);
+    expect(d.kind === 'clean' && d.record.redactions).toEqual({ email: 1 });
+  });
+
   it('uses the platform language hint only when detection is unsure', () => {
     const d = cleanSourceRecord({ source: 'review', value: { ...review, text: 'ok ok', lang: 'DE' } }, now, now, options);
     expect(d.kind === 'clean' && d.record.lang).toBe('de');

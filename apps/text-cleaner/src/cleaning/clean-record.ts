@@ -9,7 +9,7 @@ import {
   type Review,
   type TextSource,
 } from '@profilestream/contracts';
-import { cleanText, type CleaningOptions, type DropReason, type RedactionType } from '@profilestream/text-cleaning';
+import { cleanText, normalizeUnicode, redactPersonalData, type CleaningOptions, type DropReason, type RedactionType } from '@profilestream/text-cleaning';
 
 export type SourceRecord = { source: 'review'; value: Review } | { source: 'post'; value: Post } | { source: 'item'; value: Item };
 
@@ -42,6 +42,10 @@ export function cleanSourceRecord(input: SourceRecord, ingestedAt: number, now: 
   const result = cleanText(raw, options.cleaning);
   if (result.dropped) return { kind: 'drop', reason: result.dropped };
 
+  // Tags and categories are free text too: the same redaction as the text, counted with it.
+  const redactions: Partial<Record<RedactionType, number>> = { ...result.redactions };
+  const tags = input.source === 'post' ? redactLabels(input.value.tags, redactions) : [];
+  const categories = input.source === 'item' ? redactLabels(input.value.categories, redactions) : [];
   const hint = input.source === 'review' ? input.value.lang : null;
   const base = {
     eventId: input.source === 'item' ? `item:${input.value.itemId}:${input.value.occurredAt}` : input.value.eventId,
@@ -52,7 +56,7 @@ export function cleanSourceRecord(input: SourceRecord, ingestedAt: number, now: 
     contentHash: result.contentHash,
     originalLength: raw.length,
     truncated: result.truncated,
-    redactions: result.redactions as Record<string, number>,
+    redactions: redactions as Record<string, number>,
     occurredAt: input.value.occurredAt,
     ingestedAt,
     cleanedAt: now,
@@ -61,9 +65,17 @@ export function cleanSourceRecord(input: SourceRecord, ingestedAt: number, now: 
     input.source === 'review'
       ? { ...base, userId: input.value.userId, itemId: input.value.itemId, rating: input.value.rating, tags: [], categories: [], platform: input.value.platform }
       : input.source === 'post'
-        ? { ...base, userId: input.value.userId, itemId: null, rating: null, tags: input.value.tags, categories: [], platform: input.value.platform }
-        : { ...base, userId: null, itemId: input.value.itemId, rating: null, tags: [], categories: input.value.categories, platform: null };
-  return { kind: 'clean', record, redactions: result.redactions };
+        ? { ...base, userId: input.value.userId, itemId: null, rating: null, tags, categories: [], platform: input.value.platform }
+        : { ...base, userId: null, itemId: input.value.itemId, rating: null, tags: [], categories, platform: null };
+  return { kind: 'clean', record, redactions };
+}
+
+function redactLabels(labels: readonly string[], counts: Partial<Record<RedactionType, number>>): string[] {
+  return labels.map((label) => {
+    const r = redactPersonalData(normalizeUnicode(label));
+    for (const [type, n] of Object.entries(r.counts) as [RedactionType, number][]) counts[type] = (counts[type] ?? 0) + n;
+    return r.text;
+  });
 }
 
 /** Catalogue text is the title and description as one passage, sentence-separated. */
