@@ -1,4 +1,5 @@
 import type { Item, Review } from '@profilestream/contracts';
+import { languageOfHint } from '@profilestream/text-cleaning';
 import { cleanSourceRecord, dedupOwner } from './clean-record';
 
 const now = 1_700_000_000_000;
@@ -41,6 +42,15 @@ describe('cleanSourceRecord', () => {
   it('uses the platform language hint only when detection is unsure', () => {
     const d = cleanSourceRecord({ source: 'review', value: { ...review, text: 'ok ok', lang: 'DE' } }, now, now, options);
     expect(d.kind === 'clean' && d.record.lang).toBe('de');
+  });
+
+  it('takes only the primary subtag of a language hint, and only a language the detector knows', () => {
+    expect(languageOfHint('pt-BR')).toBe('pt');
+    expect(languageOfHint('zh_Hant')).toBe('zh');
+    expect(languageOfHint(' DE ')).toBe('de');
+    for (const bad of ['x-injected-7', 'english', 'zz', 'fil', '12', '', '<script>', null]) expect(languageOfHint(bad)).toBe('und');
+    const d = cleanSourceRecord({ source: 'review', value: { ...review, text: 'ok ok', lang: 'inject-0042' } }, now, now, options);
+    expect(d.kind === 'clean' && d.record.lang).toBe('und');
   });
 
   it.each([

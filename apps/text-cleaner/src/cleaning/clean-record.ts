@@ -9,7 +9,7 @@ import {
   type Review,
   type TextSource,
 } from '@profilestream/contracts';
-import { cleanText, normalizeUnicode, redactPersonalData, type CleaningOptions, type DropReason, type RedactionType } from '@profilestream/text-cleaning';
+import { cleanText, languageOfHint, normalizeUnicode, redactPersonalData, type CleaningOptions, type DropReason, type RedactionType } from '@profilestream/text-cleaning';
 
 export type SourceRecord = { source: 'review'; value: Review } | { source: 'post'; value: Post } | { source: 'item'; value: Item };
 
@@ -52,7 +52,7 @@ export function cleanSourceRecord(input: SourceRecord, ingestedAt: number, now: 
     source: input.source satisfies TextSource,
     text: result.text,
     // The platform's hint only fills in when detection is unsure: it is often a UI locale, not the text's language.
-    lang: result.lang === 'und' && hint ? hint.toLowerCase().slice(0, 8) : result.lang,
+    lang: result.lang === 'und' ? languageOfHint(hint) : result.lang,
     contentHash: result.contentHash,
     originalLength: raw.length,
     truncated: result.truncated,

@@ -4,7 +4,7 @@
  * tinyld's "heavy" model is used: on short English reviews it is right about 9 times in 10 where
  * the default model is right about 6 in 10 (~21 MB of heap, loaded once).
  */
-import { detectAll } from 'tinyld/heavy';
+import { detectAll, validateISO2 } from 'tinyld/heavy';
 import { withoutPlaceholders } from './placeholders';
 
 /** Below this many letters no detector is reliable. */
@@ -49,4 +49,13 @@ export function detectLanguage(text: string): string {
   if (best === undefined || best.accuracy < MIN_ACCURACY || !/^[a-z]{2}$/.test(best.lang)) return 'und';
   if (runnerUp !== undefined && best.accuracy < runnerUp.accuracy * MIN_LEAD) return 'und';
   return best.lang;
+}
+
+/**
+ * A platform's language hint as a language the detector knows (`en-US` → `en`), or `und`: the
+ * hint is input, so neither a record nor a metric label takes it verbatim (bounded values).
+ */
+export function languageOfHint(hint: string | null | undefined): string {
+  const primary = (hint ?? '').trim().toLowerCase().split(/[-_]/)[0]!;
+  return (primary.length === 2 && validateISO2(primary)) || 'und';
 }

@@ -6,7 +6,7 @@ export { stripMarkup } from './strip-markup';
 export { redactPersonalData, type RedactionResult } from './redact-personal-data';
 export { reduceNoise } from './reduce-noise';
 export { truncateText, type TruncationResult } from './truncate-text';
-export { detectLanguage } from './detect-language';
+export { detectLanguage, languageOfHint } from './detect-language';
 export { classifyGarbage } from './classify-garbage';
 export { contentHash } from './content-hash';
 export { isLuhnValid, isValidChineseId } from './checksums';
