@@ -15,6 +15,9 @@ export function createKafka(settings: KafkaSettings, log: LogSink): Kafka {
     logCreator: () => (entry: LogEntry) => forwardLog(log, entry),
   };
   if (settings.ssl) {
+    if (!settings.ssl.rejectUnauthorized) {
+      log.warn({ clientId: settings.clientId }, "KAFKA_SSL_REJECT_UNAUTHORIZED=false: the brokers' certificates are not verified, so anyone on the network path can impersonate them; for tests only");
+    }
     config.ssl = {
       rejectUnauthorized: settings.ssl.rejectUnauthorized,
       ...(settings.ssl.caFile ? { ca: [readFileSync(settings.ssl.caFile, 'utf8')] } : {}),

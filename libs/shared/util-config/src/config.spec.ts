@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, describeEnv, env, kafkaCrossChecks, kafkaEnvSchema, parseEnv, redisEnvSchema, serviceEnvSchema, toKafkaSettings, toRedisSettings } from './index';
+import { ConfigError, describeEnv, env, kafkaCrossChecks, kafkaEnvSchema, parseEnv, redisEnvSchema, serviceEnvSchema, toKafkaSettings, toRedisSettings, withoutUrlCredentials } from './index';
 
 function problemsOf(fn: () => unknown): readonly string[] {
   try {
@@ -60,6 +60,18 @@ describe('parseEnv', () => {
   it('never echoes a secret', () => {
     const schema = z.object({ API_PASSWORD: env.int('x', 1) });
     expect(problemsOf(() => parseEnv(schema, { API_PASSWORD: 'hunter2' }))[0]).toBe('API_PASSWORD: must be a number (got "***")');
+  });
+
+  it('never echoes the credentials of a URL', () => {
+    const problems = problemsOf(() => parseEnv(redisEnvSchema, { REDIS_URL: 'http://app:hunter2@redis:6379' }));
+    expect(problems.join('\n')).not.toContain('hunter2');
+    expect(problems.join('\n')).toContain('http://app:***@redis:6379');
+    const registry = problemsOf(() =>
+      parseEnv(kafkaEnvSchema, { KAFKA_FRAMING: 'confluent', SCHEMA_REGISTRY_URL: 'ftp://:s3cret@registry' }, kafkaCrossChecks),
+    );
+    expect(registry.join('\n')).toContain('ftp://:***@registry');
+    expect(registry.join('\n')).not.toContain('s3cret');
+    expect(withoutUrlCredentials('rediss://tok3n@h:1, plain text')).toBe('rediss://***@h:1, plain text');
   });
 });
 

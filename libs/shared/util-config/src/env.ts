@@ -40,7 +40,19 @@ export function parseEnv<S extends z.ZodObject<z.ZodRawShape>>(
 }
 
 function redactIfSecret(name: string, value: string): string {
-  return /PASSWORD|SECRET|TOKEN|KEY$/i.test(name) ? '***' : value;
+  return /PASSWORD|SECRET|TOKEN|KEY$/i.test(name) ? '***' : withoutUrlCredentials(value);
+}
+
+/**
+ * A value with the credentials of any URL in it masked (`redis://app:hunter2@host` →
+ * `redis://app:***@host`, `redis://:hunter2@host` → `redis://:***@host`): configuration errors echo
+ * what they got, and a URL may carry a password.
+ */
+export function withoutUrlCredentials(value: string): string {
+  return value.replace(/(\/\/)([^@/\s]*)@/g, (_, slashes: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return `${slashes}${colon < 0 ? '***' : `${userinfo.slice(0, colon)}:***`}@`;
+  });
 }
 
 /** Variable builders: each carries its documentation (zod's description) for the README table. */

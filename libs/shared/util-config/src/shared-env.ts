@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env, hostPort } from './env';
+import { env, hostPort, withoutUrlCredentials } from './env';
 
 /** Kafka connection and framing, shared by every service (`KAFKA_*`, `SCHEMA_REGISTRY_*`). */
 export const kafkaEnvSchema = z.object({
@@ -66,7 +66,7 @@ export function kafkaCrossChecks(e: KafkaEnv): string[] {
     problems.push('SCHEMA_REGISTRY_URL is required when KAFKA_FRAMING=confluent');
   }
   if (e.SCHEMA_REGISTRY_URL && !/^https?:\/\/\S+$/.test(e.SCHEMA_REGISTRY_URL)) {
-    problems.push(`SCHEMA_REGISTRY_URL: must be an http(s) URL (got "${e.SCHEMA_REGISTRY_URL}")`);
+    problems.push(`SCHEMA_REGISTRY_URL: must be an http(s) URL (got "${withoutUrlCredentials(e.SCHEMA_REGISTRY_URL)}")`);
   }
   return problems;
 }

@@ -1,0 +1,35 @@
+import type { KafkaSettings } from '@profilestream/config';
+import { createKafka } from './kafka.client';
+import type { LogSink } from './log-sink';
+
+const base: KafkaSettings = {
+  brokers: ['127.0.0.1:9092'],
+  clientId: 'spec',
+  sasl: null,
+  ssl: null,
+  replicationFactor: 1,
+  provisionTopics: false,
+  topicPartitions: null,
+  topicPrefix: '',
+  exactlyOnce: true,
+  framing: 'single-object',
+  schemaRegistry: null,
+};
+
+function recordingLog(): LogSink & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { warnings, debug: () => undefined, info: () => undefined, error: () => undefined, warn: (_obj, msg) => void warnings.push(msg ?? '') };
+}
+
+describe('createKafka', () => {
+  it('warns when TLS certificates are not verified, and only then', () => {
+    const unverified = recordingLog();
+    createKafka({ ...base, ssl: { caFile: null, rejectUnauthorized: false } }, unverified);
+    expect(unverified.warnings).toEqual([expect.stringContaining('KAFKA_SSL_REJECT_UNAUTHORIZED=false')]);
+
+    const verified = recordingLog();
+    createKafka({ ...base, ssl: { caFile: null, rejectUnauthorized: true } }, verified);
+    createKafka(base, verified);
+    expect(verified.warnings).toEqual([]);
+  });
+});
