@@ -10,6 +10,9 @@ import { describeEnv } from '@profilestream/config';
 import { FORCED_EXIT_MARGIN_MS } from '@profilestream/observability';
 import type { K8sObject } from './render';
 
+/** Variables of the runtime rather than of the service's configuration (the heap cap). */
+const RUNTIME_VARIABLES = ['NODE_OPTIONS'];
+
 /** What a check needs to know about one service, all of it taken from the service's code. */
 export interface ServiceUnderTest {
   name: string;
@@ -132,8 +135,10 @@ export function checkService(objects: K8sObject[], svc: ServiceUnderTest, paths:
   // Environment: only the service's own variables, everything it must have, accepted by its loader.
   const { env, problems } = containerEnv(objects, deployment);
   p.push(...problems);
-  const known = new Set(Object.keys(svc.schema.shape));
+  const known = new Set([...Object.keys(svc.schema.shape), ...RUNTIME_VARIABLES]);
   for (const name of Object.keys(env)) if (!known.has(name)) p.push(`${n}: ${name} is not a variable of ${n}`);
+  const nodeOptions = env['NODE_OPTIONS'];
+  if (nodeOptions !== undefined && !/^(--[a-z-]+(=\S+)?\s*)+$/.test(nodeOptions)) p.push(`${n}: NODE_OPTIONS must be Node flags only (got ${nodeOptions})`);
   for (const name of mustSet(svc.schema)) if (!(name in env)) p.push(`${n}: ${name} must be set (its default does not fit a cluster)`);
   let config: ReturnType<ServiceUnderTest['load']>;
   try {
