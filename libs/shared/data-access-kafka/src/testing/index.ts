@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings, type KafkaSettings } from '@profilestream/config';
 import { toConsumedMessage, type ConsumedMessage } from '../batch-consumer';
+import { waitForLeaders } from '../topic-provisioner';
 
 /** A name no other test (or earlier run) uses: tests never share topics or groups. */
 export function uniqueName(prefix: string): string {
@@ -19,7 +20,8 @@ export function testKafka(clientId = 'integration-test'): Kafka {
 }
 
 export async function createTopic(admin: Admin, topic: string, partitions = 1, configEntries: { name: string; value: string }[] = []): Promise<void> {
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }] });
+  await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }] });
+  await waitForLeaders(admin, [topic], 30_000);
 }
 
 /**
