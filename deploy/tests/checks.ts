@@ -18,7 +18,11 @@ export interface ServiceUnderTest {
   name: string;
   schema: z.ZodObject<z.ZodRawShape>;
   /** The service's own boot-time loader: throws a ConfigError naming every bad variable. */
-  load: (env: Record<string, string | undefined>) => { service: { HTTP_PORT: number; HEALTH_CHECK_TIMEOUT_MS: number; SHUTDOWN_DRAIN_TIMEOUT_MS: number }; kafka: { brokers: string[]; topicPrefix: string; sasl: { mechanism: string } | null; ssl: { caFile: string | null } | null } };
+  load: (env: Record<string, string | undefined>) => {
+    service: { HTTP_PORT: number; HEALTH_CHECK_TIMEOUT_MS: number; SHUTDOWN_DRAIN_TIMEOUT_MS: number };
+    kafka: { brokers: string[]; topicPrefix: string; sasl: { mechanism: string } | null; ssl: { caFile: string | null } | null };
+    redis: { tls: boolean; tlsCaFile: string | null; keyPrefix: string };
+  };
   consumerGroup: string;
   consumedTopics: readonly TopicKey[];
 }
@@ -169,8 +173,9 @@ export function checkService(objects: K8sObject[], svc: ServiceUnderTest, paths:
   if (graceMs <= deadlineMs) p.push(`${n}: terminationGracePeriodSeconds ${graceMs / 1000} s is not longer than the drain deadline ${deadlineMs / 1000} s`);
 
   // A CA file the service reads must be mounted.
-  const caFile = config.kafka.ssl?.caFile;
-  if (caFile && !asArr(container['volumeMounts']).some((m) => caFile.startsWith(`${String(at(m, 'mountPath'))}/`))) p.push(`${n}: KAFKA_SSL_CA_FILE ${caFile} is not under a mounted volume`);
+  for (const [name, caFile] of [['KAFKA_SSL_CA_FILE', config.kafka.ssl?.caFile], ['REDIS_TLS_CA_FILE', config.redis.tlsCaFile]] as const) {
+    if (caFile && !asArr(container['volumeMounts']).some((m) => caFile.startsWith(`${String(at(m, 'mountPath'))}/`))) p.push(`${n}: ${name} ${caFile} is not under a mounted volume`);
+  }
 
   // Service -> pods, ServiceMonitor -> Service port, PDB -> pods.
   const service = find(objects, 'Service', n);
@@ -196,6 +201,48 @@ export function checkService(objects: K8sObject[], svc: ServiceUnderTest, paths:
   const pdb = ofKind(objects, 'PodDisruptionBudget').find((o) => matches(at(o.spec, 'selector', 'matchLabels'), labels));
   if (!pdb) p.push(`${n}: no PodDisruptionBudget selects the pods`);
   else if (at(pdb.spec, 'maxUnavailable') === undefined && at(pdb.spec, 'minAvailable') === undefined) p.push(`${n}: PodDisruptionBudget sets neither maxUnavailable nor minAvailable`);
+  return p;
+}
+
+/**
+ * Redis as production needs it: TLS with a CA from a mounted Secret or ConfigMap, and the service's
+ * own ACL user, user name and password both from a Secret of the service's own that no other
+ * service reads (a shared password lets any service erase or forge another's state).
+ */
+export function checkRedisSecurity(objects: K8sObject[], services: readonly ServiceUnderTest[]): string[] {
+  const p: string[] = [];
+  const secretOwners = new Map<string, string[]>();
+  for (const svc of services) {
+    const n = svc.name;
+    const deployment = find(objects, 'Deployment', n);
+    if (!deployment) {
+      p.push(`${n}: no Deployment`);
+      continue;
+    }
+    const container = containerOf(deployment);
+    const { env } = containerEnv(objects, deployment);
+    const config = svc.load(env);
+    if (!config.redis.tls) p.push(`${n}: Redis without TLS`);
+    const caFile = config.redis.tlsCaFile;
+    if (!caFile) p.push(`${n}: REDIS_TLS_CA_FILE is not set`);
+    else {
+      const mount = asArr(container['volumeMounts']).find((m) => caFile.startsWith(`${String(at(m, 'mountPath'))}/`));
+      const volume = asArr(at(deployment.spec, 'template', 'spec', 'volumes')).find((v) => at(v, 'name') === at(mount, 'name'));
+      if (!at(volume, 'secret', 'secretName') && !at(volume, 'configMap', 'name')) p.push(`${n}: REDIS_TLS_CA_FILE ${caFile} is not on a Secret or ConfigMap volume`);
+    }
+    const refs = new Map(
+      asArr(container['env']).map((e) => [str(at(e, 'name')), { name: str(at(e, 'valueFrom', 'secretKeyRef', 'name')), optional: at(e, 'valueFrom', 'secretKeyRef', 'optional') === true }] as const),
+    );
+    const user = refs.get('REDIS_USERNAME');
+    const password = refs.get('REDIS_PASSWORD');
+    if (!user?.name || !password?.name) p.push(`${n}: REDIS_USERNAME and REDIS_PASSWORD must come from a Secret`);
+    else {
+      if (user.name !== password.name) p.push(`${n}: REDIS_USERNAME and REDIS_PASSWORD come from different Secrets (${user.name}, ${password.name})`);
+      if (user.optional || password.optional) p.push(`${n}: the Redis credentials Secret must not be optional`);
+      secretOwners.set(password.name, [...(secretOwners.get(password.name) ?? []), n]);
+    }
+  }
+  for (const [secret, owners] of secretOwners) if (owners.length > 1) p.push(`${owners.join(', ')}: share the Redis credentials Secret ${secret}`);
   return p;
 }
 

@@ -11,9 +11,11 @@ import * as cleaner from '../../apps/text-cleaner/src/config/text-cleaner.config
 import * as encoder from '../../apps/encoder/src/config/encoder.config';
 import * as fuser from '../../apps/profile-fuser/src/config/profile-fuser.config';
 /* eslint-enable @nx/enforce-module-boundaries */
+import { readServiceAcl } from '@profilestream/redis/testing';
 import {
   checkGpu,
   checkNetworkPolicies,
+  checkRedisSecurity,
   checkScaledObject,
   checkService,
   checkTopics,
@@ -131,6 +133,12 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     }
   });
 
+  it(overlay === 'dev' ? 'uses Redis as the base sets it up (no TLS, an optional shared password)' : 'talks to Redis over TLS with its own CA, as one ACL user per service', () => {
+    const problems = checkRedisSecurity(objects(), SERVICES);
+    if (overlay === 'dev') expect(problems).toContainEqual('text-cleaner: Redis without TLS');
+    else expect(problems).toEqual([]);
+  });
+
   it(overlay === 'gpu' ? 'runs the encoder on GPUs with a larger token budget' : 'asks for no GPU', () => {
     expect(checkGpu(objects(), new Set(overlay === 'gpu' ? [encoder.SERVICE_NAME] : []))).toEqual([]);
     if (overlay === 'gpu') {
@@ -144,11 +152,11 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
 });
 
 describe('prod overlay credentials', () => {
-  it('takes Kafka SASL credentials from a Secret and never from a ConfigMap', () => {
+  it('takes Kafka and Redis credentials from Secrets and never from a ConfigMap', () => {
     const objects = renderedOf('prod');
     for (const svc of SERVICES) {
       const container = (find(objects, 'Deployment', svc.name)!.spec as { template: { spec: { containers: { env: { name: string; valueFrom?: { secretKeyRef?: { name: string } } }[] }[] } } }).template.spec.containers[0]!;
-      for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'REDIS_PASSWORD']) {
+      for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'REDIS_USERNAME', 'REDIS_PASSWORD']) {
         expect(container.env.find((e) => e.name === name)?.valueFrom?.secretKeyRef?.name).toBeTruthy();
       }
     }
@@ -156,6 +164,29 @@ describe('prod overlay credentials', () => {
       for (const key of Object.keys(cm.data ?? {})) expect(key).not.toMatch(/PASSWORD|SECRET|_TOKEN$/);
     }
     expect(ofKind(objects, 'Secret')).toEqual([]);
+  });
+});
+
+describe('the Redis ACL operators install (deploy/redis/users.acl)', () => {
+  const acl = readServiceAcl();
+
+  it('has one user per service, whose keys carry the deployments\' REDIS_KEY_PREFIX and meet no other user\'s', () => {
+    expect(acl.map((a) => a.user).sort()).toEqual(SERVICES.map((s) => `profilestream-${s.name}`).sort());
+    for (const overlay of OVERLAYS) {
+      for (const svc of SERVICES) {
+        const prefix = svc.load(envOf(renderedOf(overlay), svc.name)).redis.keyPrefix;
+        for (const pattern of acl.find((a) => a.user === `profilestream-${svc.name}`)!.keyPatterns) expect(pattern.startsWith(prefix)).toBe(true);
+      }
+    }
+    // Patterns are a literal then `*`: two overlap when one literal starts the other.
+    const literals = acl.flatMap((a) => a.keyPatterns.map((k) => ({ user: a.user, literal: k.replace(/\*$/, '') })));
+    for (const x of literals) expect(x.literal).not.toMatch(/[*?[\\]/);
+    for (const x of literals) for (const y of literals) if (x.user !== y.user) expect([x.user, y.user, x.literal.startsWith(y.literal)]).toEqual([x.user, y.user, false]);
+  });
+
+  it('is what the runbook tells operators to run, line for line', () => {
+    const runbook = readFileSync(join(REPO_ROOT, 'docs/operations.md'), 'utf8');
+    for (const { user, rules } of acl) expect(runbook).toContain(`ACL SETUSER ${user} ${rules} >`);
   });
 });
 
@@ -220,6 +251,24 @@ describe('the checks catch manifests that disagree with the code', () => {
     expect(problems).toContainEqual('text-cleaner: trigger consumerGroup cleaner is not the service\'s group text-cleaner');
     expect(problems).toContainEqual(expect.stringMatching(/text-cleaner: triggers watch .*clicks\.v1/));
     expect(problems).toContainEqual('text-cleaner: trigger sasl undefined, the service uses scram_sha512');
+  });
+
+  it('Redis without TLS, a CA file not mounted, credentials shared between services or optional', () => {
+    const objects = base();
+    const container = (name: string) => deployment(objects, name).template.spec.containers[0]! as unknown as { env: { name: string; valueFrom?: { secretKeyRef?: { name: string; optional?: boolean } } }[]; volumeMounts: { name: string }[] };
+    for (const e of container(encoder.SERVICE_NAME).env) if (e.name.startsWith('REDIS_')) e.valueFrom!.secretKeyRef!.name = 'profilestream-redis-text-cleaner';
+    container(fuser.SERVICE_NAME).env.find((e) => e.name === 'REDIS_PASSWORD')!.valueFrom!.secretKeyRef!.optional = true;
+    const mounts = container(cleaner.SERVICE_NAME).volumeMounts;
+    mounts.splice(mounts.findIndex((m) => m.name === 'redis-ca'), 1);
+    const problems = checkRedisSecurity(objects, SERVICES);
+    expect(problems).toContainEqual('text-cleaner, encoder: share the Redis credentials Secret profilestream-redis-text-cleaner');
+    expect(problems).toContainEqual('profile-fuser: the Redis credentials Secret must not be optional');
+    expect(problems).toContainEqual('text-cleaner: REDIS_TLS_CA_FILE /etc/profilestream/redis-ca/ca.crt is not on a Secret or ConfigMap volume');
+    expect(checkService(objects, svc(cleaner.SERVICE_NAME), PATHS)).toContainEqual('text-cleaner: REDIS_TLS_CA_FILE /etc/profilestream/redis-ca/ca.crt is not under a mounted volume');
+    const common = ofKind(objects, 'ConfigMap').find((c) => 'REDIS_TLS' in (c.data ?? {}))!;
+    delete common.data!['REDIS_TLS'];
+    delete common.data!['REDIS_TLS_CA_FILE'];
+    expect(checkRedisSecurity(objects, SERVICES)).toEqual(expect.arrayContaining(['encoder: Redis without TLS', 'encoder: REDIS_TLS_CA_FILE is not set']));
   });
 
   it('egress without the brokers\' port, GPU settings on a CPU service', () => {

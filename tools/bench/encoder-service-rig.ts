@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { kafkaEnvSchema, parseEnv, redisEnvSchema, toKafkaSettings, toRedisSettings } from '@profilestream/config';
 import { SingleObjectSerde, allTopicSpecs, topicCatalog, type CleanedText, type TopicCatalog } from '@profilestream/contracts';
 import { TransactionalProducer, createKafka, provisionTopics, silentLog, type Admin, type Kafka } from '@profilestream/kafka';
-import { createRedis } from '@profilestream/redis';
+import { createRedis, unlinkKeys } from '@profilestream/redis';
 import { ServiceProcess } from '../runtime/service-process';
 import { splitThreadCpu, threadCpuSeconds, type ThreadCpuSplit } from './thread-cpu';
 
@@ -132,11 +132,7 @@ export class EncoderServiceRig {
     const redis = createRedis(toRedisSettings(parseEnv(redisEnvSchema, process.env)), 'bench-encoder');
     try {
       await redis.connect();
-      if ('scanStream' in redis) {
-        for await (const keys of redis.scanStream({ match: `${this.options.prefix}*`, count: 1000 })) {
-          if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
-        }
-      }
+      await unlinkKeys(redis, `${this.options.prefix}*`);
     } finally {
       redis.disconnect();
     }

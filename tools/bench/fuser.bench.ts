@@ -14,7 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { kafkaEnvSchema, parseEnv, redisEnvSchema, toKafkaSettings, toRedisSettings } from '@profilestream/config';
 import { SingleObjectSerde, packFloat32, topicCatalog, type Click, type EmbeddedText, type TopicCatalog } from '@profilestream/contracts';
 import { BatchingProducer, createKafka, provisionTopics, silentLog, type Admin, type Kafka } from '@profilestream/kafka';
-import { createRedis, type RedisClient } from '@profilestream/redis';
+import { createRedis, unlinkKeys, type RedisClient } from '@profilestream/redis';
 import { loadModelBundle } from '@profilestream/inference';
 import { ServiceProcess } from '../runtime/service-process';
 import { bucketDelta, histogramBuckets, histogramQuantile } from '../runtime/prometheus-text';
@@ -319,10 +319,5 @@ async function cleanUp(env: Env, topics: TopicCatalog, prefix: string): Promise<
   const present = new Set(await env.admin.listTopics());
   const names = Object.values(topics).flatMap((t) => [t.name, `${t.name}.dlq`]).filter((n) => present.has(n));
   await env.admin.deleteTopics({ topics: names }).catch(() => undefined);
-  let cursor = '0';
-  do {
-    const [next, keys] = await env.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await env.redis.unlink(...keys);
-  } while (cursor !== '0');
+  await unlinkKeys(env.redis, `${prefix}*`);
 }

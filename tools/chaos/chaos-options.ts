@@ -17,6 +17,12 @@ export interface ChaosOptions {
   redisRestarts: number;
   /** Broker restarts (kill -9, back on the same data) during run B. */
   brokerRestarts: number;
+  /**
+   * Kafka nodes: 1, or 3 (replication factor 3, min.insync.replicas 2, as in production), where a
+   * broker restart kills the leader of a partition the fuser consumes and lets the pipeline run on
+   * the other two before it comes back.
+   */
+  brokers: 1 | 3;
   /** Partitions of the topics the services create. */
   partitions: number;
   /** Overall bound on the whole command, seconds. */
@@ -40,6 +46,8 @@ Options:
   --users N            simulated users (default: events / 10, at least 5)
   --redis-restarts N   Redis restarts during run B (default 1)
   --broker-restarts N  broker restarts during run B (default 1)
+  --brokers N          Kafka nodes, 1 or 3 (default 1); with 3, topics are replicated 3 times
+                       (min.insync.replicas 2) and a broker restart kills a partition leader
   --partitions N       partitions of the topics the services create (default 3)
   --timeout-s N        bound on the whole command, in seconds (default 1800)
   --keep               keep logs, Kafka's data and Redis' directory under .local/chaos/
@@ -63,6 +71,7 @@ const RULES = {
   users: { min: 1, max: 100_000 },
   'redis-restarts': { min: 0, max: 20 },
   'broker-restarts': { min: 0, max: 20 },
+  brokers: { min: 1, max: 3 },
   partitions: { min: 1, max: 64 },
   'timeout-s': { min: 30, max: 24 * 3600 },
 } satisfies Record<string, IntRule>;
@@ -84,6 +93,7 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
         users: { type: 'string' },
         'redis-restarts': { type: 'string' },
         'broker-restarts': { type: 'string' },
+        brokers: { type: 'string' },
         partitions: { type: 'string' },
         'timeout-s': { type: 'string' },
         keep: { type: 'boolean', default: false },
@@ -103,6 +113,8 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
     ints[flag] = parsed;
   }
   const events = ints.events ?? 1000;
+  const brokers = ints.brokers ?? 1;
+  if (brokers !== 1 && brokers !== 3) return { kind: 'error', message: `--brokers: expected 1 or 3, got "${brokers}"` };
   return {
     kind: 'run',
     options: {
@@ -112,6 +124,7 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
       users: ints.users ?? Math.max(5, Math.round(events / 10)),
       redisRestarts: ints['redis-restarts'] ?? 1,
       brokerRestarts: ints['broker-restarts'] ?? 1,
+      brokers,
       partitions: ints.partitions ?? 3,
       timeoutS: ints['timeout-s'] ?? 1800,
       keep: values['keep'] === true,

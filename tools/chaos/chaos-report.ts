@@ -30,8 +30,8 @@ export interface ChaosReport {
   seconds: number;
   options: ChaosOptions;
   input: { users: number; catalogue: number; events: Record<string, number>; erasedUsers: number; firstEventAt: number; lastEventAt: number };
-  /** The chaos stack's loopback ports. */
-  ports: { kafka: number; redis: number; services: Record<string, number> };
+  /** The chaos stack's loopback ports; `brokers` lists every Kafka node (one, or three with a cluster). */
+  ports: { kafka: number; brokers: string; redis: number; services: Record<string, number> };
   /** Expected records per input topic (short name → count). */
   expectedInput: Record<string, number>;
   runs: { a: RunSummary; b: RunSummary };

@@ -23,6 +23,8 @@ const QUIET_MS = 3000;
 const READY_TIMEOUT_MS = 180_000;
 const SEND_WINDOW = 200;
 const SEND_ATTEMPTS = 5;
+/** With a cluster, how long the pipeline runs on two brokers after the leader's kill -9. */
+const BROKER_DOWN_MS = 5000;
 
 export interface RunSpec {
   label: string;
@@ -53,6 +55,10 @@ export interface FaultRecord {
   recoveredS: number;
   /** Services that were not ready again when the harness went on (after an infrastructure restart). */
   notReadyAfter?: boolean;
+  /** With a cluster: the node killed, the leader of the fuser's clicks partition 0. */
+  node?: number;
+  /** With a cluster: events sent while that node was down. */
+  sentWhileDown?: number;
 }
 
 export interface RunResult {
@@ -98,6 +104,7 @@ export async function runPipeline(spec: RunSpec): Promise<RunResult> {
       KAFKA_TOPIC_PREFIX: prefix,
       REDIS_KEY_PREFIX: prefix,
       KAFKA_TOPIC_PARTITIONS: String(spec.partitions),
+      KAFKA_REPLICATION_FACTOR: String(infra.brokerCount),
       LOG_LEVEL: 'info',
     },
     // One inference thread: the machine is shared by three services, a broker and Redis.
@@ -141,8 +148,9 @@ export async function runPipeline(spec: RunSpec): Promise<RunResult> {
     const since = () => (Date.now() - firstSendAt) / 1000;
     const events = spec.input.events;
     const sendNext = async (n: number) => {
-      sent.retriedSends += await sendAll(producer, events.slice(sent.events, sent.events + n), spec.signal);
-      sent.events += n;
+      const slice = events.slice(sent.events, sent.events + n);
+      sent.retriedSends += await sendAll(producer, slice, spec.signal);
+      sent.events += slice.length;
     };
     for (const [i, step] of (spec.plan?.steps ?? []).entries()) {
       await sendNext(step.send);
@@ -152,13 +160,28 @@ export async function runPipeline(spec: RunSpec): Promise<RunResult> {
       const record: FaultRecord = { fault: step.fault, afterEvents: sent.events, pauseMs: step.pauseMs, atS: at, recoveredS: 0 };
       if (step.fault.kind === 'kill') {
         await abortable(fleet.kill(step.fault.service, READY_TIMEOUT_MS), spec.signal);
+      } else if (step.fault.kind === 'broker-restart' && infra.brokerCount > 1) {
+        // The broker that matters most: the leader of a partition the fuser consumes.
+        const clicks = `${prefix}clicks.v1`;
+        const [topic] = (await admin.fetchTopicMetadata({ topics: [clicks] })).topics;
+        const leader = topic?.partitions.find((p) => p.partitionId === 0)?.leader;
+        if (leader === undefined) throw new Error(`${spec.label}: no leader known for ${clicks} partition 0`);
+        record.node = leader;
+        await abortable(infra.killNode(leader), spec.signal);
+        // Events keep coming while the node is down: half of what is left goes to the other two.
+        const downUntil = Date.now() + BROKER_DOWN_MS;
+        await sendNext(Math.ceil((events.length - sent.events) / 2));
+        record.sentWhileDown = sent.events - record.afterEvents;
+        await sleep(Math.max(0, downUntil - Date.now()), spec.signal);
+        await abortable(infra.up(), spec.signal);
+        record.notReadyAfter = !(await untilReady(fleet, READY_TIMEOUT_MS, spec.signal));
       } else {
         await abortable(step.fault.kind === 'redis-restart' ? infra.restartRedis() : infra.restartBroker(), spec.signal);
         record.notReadyAfter = !(await untilReady(fleet, READY_TIMEOUT_MS, spec.signal));
       }
       record.recoveredS = (Date.now() - began) / 1000;
       faults.push(record);
-      log(`${spec.label}: [${at.toFixed(1).padStart(6)} s] ${describeFault(step.fault)} (${i + 1}/${spec.plan!.steps.length}) after ${sent.events} events; ${record.notReadyAfter ? 'NOT all ready' : 'ready'} again after ${record.recoveredS.toFixed(1)} s`);
+      log(`${spec.label}: [${at.toFixed(1).padStart(6)} s] ${describeFault(step.fault)}${record.node === undefined ? '' : ` (node ${record.node}, the leader of clicks partition 0; ${record.sentWhileDown} events sent in its ${BROKER_DOWN_MS / 1000} s down)`} (${i + 1}/${spec.plan!.steps.length}) after ${record.afterEvents} events; ${record.notReadyAfter ? 'NOT all ready' : 'ready'} again after ${record.recoveredS.toFixed(1)} s`);
     }
     await sendNext(events.length - sent.events);
     log(`${spec.label}: all ${sent.events} events sent after ${since().toFixed(1)} s; waiting for every group under ${prefix} to catch up`);

@@ -96,7 +96,7 @@ describe('lag left by transaction markers (on the shared test broker)', () => {
 describe('a short chaos run', () => {
   // Seed 5 kills each service once, spread over the input (fuser, Redis, cleaner, broker, encoder):
   // two kills of one service close together would stack two session timeouts before it drains.
-  const options: ChaosOptions = { kills: 3, seed: 5, events: 120, users: 12, redisRestarts: 1, brokerRestarts: 1, partitions: 3, timeoutS: TIME_BOUND_S, keep: false };
+  const options: ChaosOptions = { kills: 3, seed: 5, events: 120, users: 12, redisRestarts: 1, brokerRestarts: 1, brokers: 1, partitions: 3, timeoutS: TIME_BOUND_S, keep: false };
   let outcome: ChaosOutcome;
 
   beforeAll(async () => {
@@ -166,5 +166,63 @@ describe('a short chaos run', () => {
   it('ends run B with the same profiles as run A: no user differs, no event lost or applied twice', () => {
     const c = outcome.report.comparison;
     expect({ differing: c.usersDiffering, lost: c.eventsLost, doubled: c.eventsDoubleApplied, firstDifferences: c.firstDifferences.slice(0, 5) }).toEqual({ differing: 0, lost: 0, doubled: 0, firstDifferences: [] });
+  });
+});
+
+/**
+ * The same comparison on a three-node cluster as production runs it (replication factor 3,
+ * min.insync.replicas 2): in run B the leader of a partition the fuser consumes is killed with
+ * kill -9 while events flow, the pipeline runs on the other two brokers for a while, then the node
+ * comes back on its data. Nothing may be lost or applied twice.
+ */
+describe('a chaos run on a three-broker cluster: kill -9 of a partition leader', () => {
+  const options: ChaosOptions = { kills: 0, seed: 7, events: 120, users: 12, redisRestarts: 0, brokerRestarts: 1, brokers: 3, partitions: 3, timeoutS: TIME_BOUND_S, keep: false };
+  let outcome: ChaosOutcome;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    const controller = new AbortController();
+    const bound = setTimeout(() => controller.abort(new Error(`chaos run over its ${TIME_BOUND_S} s bound`)), TIME_BOUND_S * 1000);
+    const lines: string[] = [];
+    try {
+      outcome = await runChaos(options, { log: (line) => lines.push(line), signal: controller.signal, deadline: Date.now() + TIME_BOUND_S * 1000 });
+    } catch (err) {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${lines.join('\n')}`);
+    } finally {
+      clearTimeout(bound);
+    }
+    console.log(`${lines.join('\n')}\n${formatSummary(outcome.report)}`);
+  }, (TIME_BOUND_S + 30) * 1000);
+
+  it('killed the leader of the fuser\'s clicks partition 0 in run B, and every service stayed or came back ready', () => {
+    const { a, b } = outcome.report.runs;
+    expect(a.faults).toEqual([]);
+    expect(b.faults).toHaveLength(1);
+    const [fault] = b.faults;
+    expect(fault!.fault.kind).toBe('broker-restart');
+    expect([1, 2, 3]).toContain(fault!.node);
+    // Events went to the other two brokers while the node was down.
+    expect(fault!.sentWhileDown).toBeGreaterThan(0);
+    expect(fault!.notReadyAfter ?? false).toBe(false);
+    expect(outcome.report.ports.brokers.split(',')).toHaveLength(3);
+  });
+
+  it('drained both runs with exactly the input sent, and ends run B with the same profiles as run A', () => {
+    const { report } = outcome;
+    for (const r of [report.runs.a, report.runs.b]) {
+      expect({ run: r.label, drained: r.drained, reason: r.notDrainedReason }).toEqual({ run: r.label, drained: true, reason: null });
+      expect(r.topics.input).toEqual(report.expectedInput);
+    }
+    const c = report.comparison;
+    expect(c.usersCompared).toBeGreaterThanOrEqual(options.users - 2);
+    expect(c.runs.a.eventCount).toBeGreaterThan(0);
+    expect({ differing: c.usersDiffering, lost: c.eventsLost, doubled: c.eventsDoubleApplied, firstDifferences: c.firstDifferences.slice(0, 5) }).toEqual({ differing: 0, lost: 0, doubled: 0, firstDifferences: [] });
+  });
+
+  it('stopped every node of the cluster and everything else it started', async () => {
+    const { report } = outcome;
+    expect(report.kept).toBeNull();
+    const ports = [...report.ports.brokers.split(',').map((b) => Number(b.split(':')[1])), report.ports.redis, ...Object.values(report.ports.services)];
+    expect(await Promise.all(ports.map(listening))).toEqual(ports.map(() => false));
   });
 });

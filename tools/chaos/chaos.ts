@@ -11,7 +11,7 @@ import { runPipeline, type RunResult } from './chaos-run';
 import { compareSnapshots } from './compare-profiles';
 import { planFaults, type ServiceName } from './fault-plan';
 import { DEFAULT_SPACING_MS, buildFixedInput, countKinds } from './fixed-input';
-import { OwnInfra, freePorts } from './own-infra';
+import { OwnInfra, freePortBlock, freePorts } from './own-infra';
 
 const repoRoot = resolve(__dirname, '../..');
 /** Kept back from the time bound for reading, comparing and stopping, so a slow run still reports. */
@@ -41,7 +41,8 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosHooks): Promis
   const runId = `${new Date(started).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-seed${options.seed}`;
   const runDir = join(repoRoot, '.local/chaos', runId);
   const ports = await freePorts(6);
-  const infra = new OwnInfra(join(runDir, 'infra'), { kafka: ports[0]!, controller: ports[1]!, redis: ports[2]! });
+  const kafkaClusterBase = options.brokers === 3 ? (await freePortBlock(6))[0]! : undefined;
+  const infra = new OwnInfra(join(runDir, 'infra'), { kafka: ports[0]!, controller: ports[1]!, redis: ports[2]!, ...(kafkaClusterBase === undefined ? {} : { kafkaClusterBase }) });
   const servicePorts: Record<ServiceName, number> = { 'text-cleaner': ports[3]!, encoder: ports[4]!, 'profile-fuser': ports[5]! };
   const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SERVICE_CONFIG.test(k)));
   const { log } = hooks;
@@ -52,7 +53,7 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosHooks): Promis
   const plan = planFaults({ events: input.events.length, kills: options.kills, redisRestarts: options.redisRestarts, brokerRestarts: options.brokerRestarts, seed: options.seed });
   const kinds = countKinds(input.events);
   log(`seed ${options.seed}: ${options.users} users, ${input.catalogue.length} catalogue items, ${Object.entries(kinds).map(([k, n]) => `${n} ${k}`).join(', ')}`);
-  log(`own Kafka on 127.0.0.1:${infra.ports.kafka}, Redis on 127.0.0.1:${infra.ports.redis}, state in ${relative(repoRoot, runDir)}`);
+  log(`own Kafka on ${infra.brokers}${infra.brokerCount > 1 ? ' (replication factor 3, min.insync.replicas 2)' : ''}, Redis on 127.0.0.1:${infra.ports.redis}, state in ${relative(repoRoot, runDir)}`);
 
   let completed = false;
   let drained = false;
@@ -93,7 +94,7 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosHooks): Promis
       seconds: (Date.now() - started) / 1000,
       options,
       input: { users: options.users, catalogue: input.catalogue.length, events: kinds, erasedUsers: input.erasedUsers.length, firstEventAt, lastEventAt: input.endsAt },
-      ports: { kafka: infra.ports.kafka, redis: infra.ports.redis, services: servicePorts },
+      ports: { kafka: infra.ports.kafka, brokers: infra.brokers, redis: infra.ports.redis, services: servicePorts },
       expectedInput,
       runs,
       comparison,

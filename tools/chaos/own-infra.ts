@@ -19,7 +19,15 @@ export interface InfraPorts {
   kafka: number;
   controller: number;
   redis: number;
+  /**
+   * With it, a three-node Kafka cluster (tools/infra/kafka-cluster.sh) on six consecutive ports
+   * from here replaces the single broker of `kafka` and `controller`.
+   */
+  kafkaClusterBase?: number;
 }
+
+/** Nodes of the three-node cluster, by their node.id. */
+export const CLUSTER_NODE_IDS = [1, 2, 3] as const;
 
 /**
  * `n` distinct free TCP ports on 127.0.0.1, below the kernel's ephemeral range. Kafka and Redis
@@ -47,6 +55,36 @@ export async function freePorts(n: number, random: () => number = Math.random): 
     }
     if (ports.length < n) throw new Error(`found only ${ports.length} of ${n} free ports in ${low}-${high}`);
     return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  }
+}
+
+/** `n` consecutive free TCP ports on 127.0.0.1 (a Kafka cluster's), returned from the lowest. */
+export async function freePortBlock(n: number, random: () => number = Math.random): Promise<number[]> {
+  const [low, high] = portRange();
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = low + Math.floor(random() * (high - low - n));
+    const block = Array.from({ length: n }, (_, i) => base + i);
+    if (block.some((p) => SHARED_PORTS.has(p))) continue;
+    if (await allBindable(block)) return block;
+  }
+  throw new Error(`found no ${n} consecutive free ports in ${low}-${high}`);
+}
+
+async function allBindable(ports: readonly number[]): Promise<boolean> {
+  const servers: Server[] = [];
+  try {
+    for (const port of ports) {
+      const server = createServer();
+      const bound = await new Promise<boolean>((ok) => {
+        server.once('error', () => ok(false));
+        server.listen(port, '127.0.0.1', () => ok(true));
+      });
+      if (!bound) return false;
+      servers.push(server);
+    }
+    return true;
   } finally {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   }
@@ -80,7 +118,14 @@ export class OwnInfra {
   }
 
   get brokers(): string {
-    return `127.0.0.1:${this.ports.kafka}`;
+    const base = this.ports.kafkaClusterBase;
+    if (base === undefined) return `127.0.0.1:${this.ports.kafka}`;
+    return CLUSTER_NODE_IDS.map((n) => `127.0.0.1:${base + 2 * (n - 1)}`).join(',');
+  }
+
+  /** Kafka nodes: 1, or 3 with a cluster. */
+  get brokerCount(): number {
+    return this.ports.kafkaClusterBase === undefined ? 1 : CLUSTER_NODE_IDS.length;
   }
 
   get redisUrl(): string {
@@ -94,30 +139,66 @@ export class OwnInfra {
       KAFKA_CONTROLLER_PORT: String(this.ports.controller),
       REDIS_PORT: String(this.ports.redis),
       INFRA_STATE_DIR: this.stateDir,
+      ...(this.ports.kafkaClusterBase === undefined ? {} : { KAFKA_CLUSTER_PORT_BASE: String(this.ports.kafkaClusterBase) }),
     };
+  }
+
+  /** The flag that picks the cluster in up.sh and down.sh, when there is one. */
+  private get clusterArgs(): string[] {
+    return this.ports.kafkaClusterBase === undefined ? [] : ['--kafka-cluster'];
   }
 
   /** Starts whatever of the two is not running (up.sh reuses what runs) and waits until both answer. */
   up(): Promise<void> {
-    return this.runScript('up.sh');
+    return this.runScript('up.sh', this.clusterArgs);
   }
 
   /** Stops both: gracefully (down.sh) to keep the data consistent for inspection, else at once. */
   async down(graceful: boolean): Promise<void> {
     await this.stopScript();
-    if (graceful) return this.runScript('down.sh');
+    if (graceful) return this.runScript('down.sh', this.clusterArgs);
     for (const which of ['kafka', 'redis'] as const) {
       const pid = this.pid(which);
       if (pid !== null) await killHard(pid, this.portsOf(which));
+    }
+    if (this.ports.kafkaClusterBase !== undefined) {
+      for (const node of CLUSTER_NODE_IDS) {
+        const pid = this.nodePid(node);
+        if (pid !== null) await killHard(pid, this.nodePorts(node));
+      }
     }
   }
 
   /** kill -9 on the broker, then start it again on the same data directory. */
   async restartBroker(): Promise<void> {
+    if (this.ports.kafkaClusterBase !== undefined) return this.restartNode(CLUSTER_NODE_IDS[0]);
     const pid = this.pid('kafka');
     if (pid === null) throw new Error('broker restart: the chaos broker is not running');
     await killHard(pid, this.portsOf('kafka'));
     await this.up();
+  }
+
+  /** kill -9 on one node of the cluster; `up` starts it again on its data. */
+  async killNode(node: number): Promise<void> {
+    const pid = this.nodePid(node);
+    if (pid === null) throw new Error(`broker kill: node ${node} of the chaos cluster is not running`);
+    await killHard(pid, this.nodePorts(node));
+  }
+
+  async restartNode(node: number): Promise<void> {
+    await this.killNode(node);
+    await this.up();
+  }
+
+  private nodePorts(node: number): number[] {
+    const port = this.ports.kafkaClusterBase! + 2 * (node - 1);
+    return [port, port + 1];
+  }
+
+  /** The live process of a cluster node, or null: its pid file's process, only if it runs the node's own config. */
+  nodePid(node: number): number | null {
+    const dir = join(this.stateDir, 'kafka-cluster', `node-${node}`);
+    return ownProcess(join(dir, 'kafka.pid'), (cmdline) => cmdline.includes('kafka.Kafka') && cmdline.includes(join(dir, 'server.properties')));
   }
 
   /** kill -9 on Redis, then start it again: it runs without persistence, so it comes back empty. */
@@ -134,18 +215,9 @@ export class OwnInfra {
 
   /** The live process of ours, or null: the pid file's process, only if its command line is ours. */
   pid(which: 'kafka' | 'redis'): number | null {
-    const file = join(this.stateDir, which, `${which}.pid`);
-    if (!existsSync(file)) return null;
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return null;
-    let cmdline = '';
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-    } catch {
-      return null;
-    }
-    const ours = which === 'kafka' ? cmdline.includes('kafka.Kafka') && cmdline.includes(this.stateDir) : cmdline.includes('redis-server') && cmdline.includes(`:${this.ports.redis}`);
-    return ours ? pid : null;
+    return ownProcess(join(this.stateDir, which, `${which}.pid`), (cmdline) =>
+      which === 'kafka' ? cmdline.includes('kafka.Kafka') && cmdline.includes(this.stateDir) : cmdline.includes('redis-server') && cmdline.includes(`:${this.ports.redis}`),
+    );
   }
 
   /** An up.sh cut short by Ctrl-C: ended, then whatever it already launched is found by its pid file. */
@@ -159,10 +231,10 @@ export class OwnInfra {
     await new Promise((r) => setTimeout(r, 500));
   }
 
-  private runScript(name: string): Promise<void> {
+  private runScript(name: string, args: readonly string[] = []): Promise<void> {
     return new Promise((ok, fail) => {
-      appendFileSync(this.logFile, `\n$ ${name} (${new Date().toISOString()})\n`);
-      const child = spawn('bash', [join(INFRA, name)], { cwd: repoRoot, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      appendFileSync(this.logFile, `\n$ ${[name, ...args].join(' ')} (${new Date().toISOString()})\n`);
+      const child = spawn('bash', [join(INFRA, name), ...args], { cwd: repoRoot, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
       this.script = child;
       let output = '';
       const keep = (d: Buffer) => {
@@ -175,6 +247,20 @@ export class OwnInfra {
       child.once('close', (code) => (code === 0 ? ok() : fail(new Error(`tools/infra/${name} failed (exit ${code}):\n${output.trim()}`))));
     });
   }
+}
+
+/** The live process a pid file names, or null: only when its command line passes `ours`. */
+function ownProcess(file: string, ours: (cmdline: string) => boolean): number | null {
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return null;
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return null;
+  }
+  return ours(cmdline) ? pid : null;
 }
 
 /**

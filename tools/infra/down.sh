@@ -3,19 +3,25 @@
 # SIGKILL). Idempotent: stopping what is not running is fine.
 #   --wipe (or INFRA_WIPE=1): also delete Kafka's data and cluster id, so the
 #   next up.sh starts an empty cluster. Logs are kept for debugging.
+#   --redis-cluster: also stop the Redis Cluster of redis-cluster.sh.
+#   --kafka-cluster: also stop the three-node Kafka cluster of kafka-cluster.sh.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 wipe="${INFRA_WIPE:-0}"
+cluster=0
+kafka_cluster=0
 for arg in "$@"; do
   case "$arg" in
     --wipe) wipe=1 ;;
+    --redis-cluster) cluster=1 ;;
+    --kafka-cluster) kafka_cluster=1 ;;
     -h | --help)
-      sed -n '2,6p' "$0"
+      sed -n '2,7p' "$0"
       exit 0
       ;;
-    *) die "unknown argument: $arg (usage: down.sh [--wipe])" ;;
+    *) die "unknown argument: $arg (usage: down.sh [--wipe] [--redis-cluster] [--kafka-cluster])" ;;
   esac
 done
 
@@ -39,4 +45,21 @@ stop redis "$REDIS_PIDFILE" redis_pid
 if [[ $wipe == 1 ]]; then
   rm -rf "$KAFKA_STATE/data" "$KAFKA_STATE/cluster.id" "$KAFKA_STATE/server.properties"
   echo "kafka  data wiped ($KAFKA_STATE/data)"
+fi
+
+# Only on request: the test command stops the cluster only when it started it.
+if [[ $cluster == 1 ]]; then
+  exec 9>&- # the cluster script takes the same lock
+  bash "$INFRA_DIR/redis-cluster.sh" down
+else
+  for port in $(redis_cluster_ports); do
+    if redis_cluster_pid "$port" >/dev/null; then
+      echo "redis-cluster  still running (stop it with --redis-cluster)"
+      break
+    fi
+  done
+fi
+if [[ $kafka_cluster == 1 ]]; then
+  exec 9>&- # the cluster script takes the same lock
+  if [[ $wipe == 1 ]]; then bash "$INFRA_DIR/kafka-cluster.sh" down --wipe; else bash "$INFRA_DIR/kafka-cluster.sh" down; fi
 fi

@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034 # vars are used by the scripts that source this
-# Shared settings and helpers for tools/infra/{up,down,status}.sh and kafka/fetch.sh.
+# Shared settings and helpers for tools/infra/{up,down,status,redis-cluster}.sh and kafka/fetch.sh.
 # Sourced, not executed. Every path derives from this file's location, so the
 # repo can live anywhere; everything the stack writes stays under
 # INFRA_STATE_DIR (runtime) and INFRA_CACHE_DIR (downloads), both git-ignored.
@@ -31,6 +31,10 @@ KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 REDIS_PORT="${REDIS_PORT:-6379}"
 REDIS_START_TIMEOUT="${REDIS_START_TIMEOUT:-30}"
+# The on-demand Redis Cluster (redis-cluster.sh): masters on BASE, BASE+1, BASE+2, each with its
+# cluster bus on port + 10000.
+REDIS_CLUSTER_PORT_BASE="${REDIS_CLUSTER_PORT_BASE:-7101}"
+REDIS_CLUSTER_MASTERS=3
 STOP_TIMEOUT="${STOP_TIMEOUT:-30}"
 INFRA_STATE_DIR="$(abs_path "${INFRA_STATE_DIR:-.local/infra}")"
 INFRA_CACHE_DIR="$(abs_path "${INFRA_CACHE_DIR:-.cache}")"
@@ -44,6 +48,7 @@ KAFKA_OUT="$KAFKA_STATE/logs/kafka.out"
 REDIS_STATE="$INFRA_STATE_DIR/redis"
 REDIS_PIDFILE="$REDIS_STATE/redis.pid"
 REDIS_LOG="$REDIS_STATE/redis.log"
+REDIS_CLUSTER_STATE="$INFRA_STATE_DIR/redis-cluster"
 
 log() { printf '[infra] %s\n' "$*" >&2; }
 die() { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -84,6 +89,23 @@ redis_pid() { live_pid "$REDIS_PIDFILE" redis-server; }
 redis_ping() {
   [[ $(redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]
 }
+
+# Ports of the cluster's masters, one a line.
+redis_cluster_ports() {
+  local i
+  for ((i = 0; i < REDIS_CLUSTER_MASTERS; i++)); do echo $((REDIS_CLUSTER_PORT_BASE + i)); done
+}
+
+# The cluster's seeds as REDIS_CLUSTER_NODES takes them: host:port,host:port,...
+redis_cluster_nodes() {
+  local port out=()
+  for port in $(redis_cluster_ports); do out+=("$HOST:$port"); done
+  local IFS=,
+  echo "${out[*]}"
+}
+
+# A cluster node of ours on port $1: its title names its address, so a reused pid does not pass.
+redis_cluster_pid() { live_pid "$REDIS_CLUSTER_STATE/$1/redis.pid" "$HOST:$1"; }
 
 # Install Debian packages for commands that are missing (fresh CI machines).
 # A policy-rc.d is put in place for the install when there is none, so the
@@ -139,6 +161,37 @@ stop_pid() {
   done
 }
 
+# Print why a service failed: the tail of each of its log files. A dying broker
+# logs a page of shutdown noise after the real cause, so first list its ERROR/
+# FATAL lines with the exception message under each (and any "Caused by:").
+show_tail() {
+  local f errors
+  for f in "$@"; do
+    [[ -s $f ]] || continue
+    errors=$(awk '
+      /^\[[^]]*\] (ERROR|FATAL) / { print; want = 1; next }
+      want && !/^\[/ && !/^[[:space:]]+at / { print }
+      /^Caused by: / && !want { print }
+      { want = 0 }' "$f" | head -n 30)
+    if [[ -n $errors ]]; then
+      printf -- '----- errors in %s -----\n%s\n' "$f" "$errors" >&2
+    fi
+    printf -- '----- last 40 lines of %s -----\n' "$f" >&2
+    tail -n 40 "$f" >&2
+  done
+  printf -- '-----\n' >&2
+}
+
+# Fail early, with a clear reason, when a port is taken by something that is not ours.
+require_free_port() {
+  local name=$1 port=$2 who=''
+  port_open "$port" || return 0
+  if command -v ss >/dev/null; then
+    who=$(ss -Htlnp "sport = :$port" 2>/dev/null | grep -o 'users:.*' | head -n1 || true)
+  fi
+  die "$name cannot start: 127.0.0.1:$port is already in use${who:+ by $who}"
+}
+
 # Serialise up.sh/down.sh runs on one state dir (e.g. parallel test targets each
 # calling up.sh): the second waits, then reuses what the first started.
 # Services launched while holding it must get `9>&-`, or they keep it locked.
@@ -147,4 +200,15 @@ lock_state_dir() {
   exec 9>"$INFRA_STATE_DIR/infra.lock"
   command -v flock >/dev/null || return 0
   flock -w 120 9 || log "warning: $INFRA_STATE_DIR/infra.lock still held after 120s; going on without it"
+}
+
+# 16 random bytes, URL-safe base64 without padding: Kafka's Uuid format.
+# Kafka itself never issues ids starting with '-', which CLIs mistake for flags.
+new_cluster_id() {
+  local id
+  while :; do
+    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    [[ $id == -* ]] || break
+  done
+  echo "$id"
 }

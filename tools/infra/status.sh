@@ -1,9 +1,23 @@
 #!/usr/bin/env bash
 # Report kafka and redis (as started by tools/infra/up.sh) as up/down.
 # Exit 0 only if both are up. Same env as up.sh (ports, INFRA_STATE_DIR).
+#   --redis-cluster: the Redis Cluster of redis-cluster.sh must be ok too; without
+#   it, the cluster is reported only when one of its nodes runs.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+cluster=0
+for arg in "$@"; do
+  case "$arg" in
+    --redis-cluster) cluster=1 ;;
+    -h | --help)
+      sed -n '2,5p' "$0"
+      exit 0
+      ;;
+    *) die "unknown argument: $arg (usage: status.sh [--redis-cluster])" ;;
+  esac
+done
 
 rc=0
 
@@ -26,6 +40,17 @@ elif pid=$(redis_pid); then
 else
   echo "redis  down  $HOST:$REDIS_PORT"
   rc=1
+fi
+
+if ((cluster)); then
+  bash "$INFRA_DIR/redis-cluster.sh" status || rc=1
+else
+  for port in $(redis_cluster_ports); do
+    if redis_cluster_pid "$port" >/dev/null; then
+      bash "$INFRA_DIR/redis-cluster.sh" status || true
+      break
+    fi
+  done
 fi
 
 exit "$rc"

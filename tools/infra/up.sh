@@ -2,6 +2,8 @@
 # Bring up a single-node Kafka (KRaft, jars from Maven Central) and a Redis on
 # 127.0.0.1 for local dev, tests and CI, and wait until both answer.
 # Idempotent: what is already running (pid file + port answering) is reused.
+#   --redis-cluster: also start the 3-master Redis Cluster of redis-cluster.sh.
+#   --kafka-cluster: the three-node Kafka cluster of kafka-cluster.sh instead of the single node.
 #
 # Env: KAFKA_PORT (9092) KAFKA_CONTROLLER_PORT (9093) REDIS_PORT (6379)
 #      KAFKA_VERSION (4.1.1) INFRA_STATE_DIR (.local/infra) INFRA_CACHE_DIR (.cache)
@@ -10,48 +12,6 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-
-# Print why a service failed: the tail of each of its log files. A dying broker
-# logs a page of shutdown noise after the real cause, so first list its ERROR/
-# FATAL lines with the exception message under each (and any "Caused by:").
-show_tail() {
-  local f errors
-  for f in "$@"; do
-    [[ -s $f ]] || continue
-    errors=$(awk '
-      /^\[[^]]*\] (ERROR|FATAL) / { print; want = 1; next }
-      want && !/^\[/ && !/^[[:space:]]+at / { print }
-      /^Caused by: / && !want { print }
-      { want = 0 }' "$f" | head -n 30)
-    if [[ -n $errors ]]; then
-      printf -- '----- errors in %s -----\n%s\n' "$f" "$errors" >&2
-    fi
-    printf -- '----- last 40 lines of %s -----\n' "$f" >&2
-    tail -n 40 "$f" >&2
-  done
-  printf -- '-----\n' >&2
-}
-
-# Fail early, with a clear reason, when a port is taken by something that is not ours.
-require_free_port() {
-  local name=$1 port=$2 who=''
-  port_open "$port" || return 0
-  if command -v ss >/dev/null; then
-    who=$(ss -Htlnp "sport = :$port" 2>/dev/null | grep -o 'users:.*' | head -n1 || true)
-  fi
-  die "$name cannot start: 127.0.0.1:$port is already in use${who:+ by $who}"
-}
-
-# 16 random bytes, URL-safe base64 without padding: Kafka's Uuid format.
-# Kafka itself never issues ids starting with '-', which CLIs mistake for flags.
-new_cluster_id() {
-  local id
-  while :; do
-    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
-    [[ $id == -* ]] || break
-  done
-  echo "$id"
-}
 
 write_kafka_config() {
   cat >"$KAFKA_STATE/server.properties" <<EOF
@@ -189,7 +149,30 @@ start_redis() {
     "$HOST" "$REDIS_PORT" "$pid" "$how" "$(elapsed_since "$start")" "${REDIS_STATE#"$REPO_ROOT"/}"
 }
 
+cluster=0
+kafka_cluster=0
+for arg in "$@"; do
+  case "$arg" in
+    --redis-cluster) cluster=1 ;;
+    --kafka-cluster) kafka_cluster=1 ;;
+    -h | --help)
+      sed -n '2,6p' "$0"
+      exit 0
+      ;;
+    *) die "unknown argument: $arg (usage: up.sh [--redis-cluster] [--kafka-cluster])" ;;
+  esac
+done
+
 lock_state_dir
 # Redis first: it is instant, and a Kafka failure then still leaves it usable.
 start_redis
-start_kafka
+if ((kafka_cluster)); then
+  exec 9>&- # the cluster script takes the same lock
+  bash "$INFRA_DIR/kafka-cluster.sh" up
+else
+  start_kafka
+fi
+if ((cluster)); then
+  exec 9>&- # the cluster script takes the same lock
+  bash "$INFRA_DIR/redis-cluster.sh" up
+fi

@@ -8,7 +8,7 @@ import { kafkaEnvSchema, parseEnv, redisEnvSchema, toKafkaSettings, toRedisSetti
 import { SingleObjectSerde, allTopicSpecs, topicCatalog, type TopicCatalog, type UserProfile } from '@profilestream/contracts';
 import { EventProducer } from '@profilestream/event-producer';
 import { createKafka, provisionTopics, readTopicToEnd, silentLog, type Admin, type Kafka } from '@profilestream/kafka';
-import { createRedis } from '@profilestream/redis';
+import { createRedis, unlinkKeys } from '@profilestream/redis';
 import { ServiceProcess, type ServiceProcessOptions } from './service-process';
 
 export type ServiceName = ServiceProcessOptions['name'];
@@ -21,6 +21,8 @@ export interface LocalPipelineOptions {
   partitions?: number;
   /** Extra environment per service (LOG_LEVEL, ENCODER_WORKERS, …). */
   env?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Environment of every service over this process's, e.g. REDIS_CLUSTER_NODES; the run's own Redis cleanup reads it too. */
+  sharedEnv?: Record<string, string>;
   logDir?: string;
 }
 
@@ -54,6 +56,7 @@ export class LocalPipeline {
           LOG_LEVEL: 'warn',
           KAFKA_TOPIC_PARTITIONS: partitions,
           ...(options.prefix ? { KAFKA_TOPIC_PREFIX: options.prefix, REDIS_KEY_PREFIX: options.prefix } : {}),
+          ...options.sharedEnv,
           ...options.env?.[name],
         },
       });
@@ -161,13 +164,10 @@ export class LocalPipeline {
   }
 
   private async deleteRedisKeys(): Promise<void> {
-    const redis = createRedis(toRedisSettings(parseEnv(redisEnvSchema, process.env)), 'pipeline-driver');
+    const redis = createRedis(toRedisSettings(parseEnv(redisEnvSchema, { ...process.env, ...this.options.sharedEnv })), 'pipeline-driver');
     try {
       await redis.connect();
-      if (!('scanStream' in redis)) return; // a cluster: leave cleanup to key expiry
-      for await (const keys of redis.scanStream({ match: `${this.options.prefix}*`, count: 1000 })) {
-        if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
-      }
+      await unlinkKeys(redis, `${this.options.prefix}*`);
     } finally {
       redis.disconnect();
     }

@@ -8,7 +8,7 @@ import { SingleObjectSerde, dlqTopicName, topicCatalog, unpackFloat32, type Clea
 import { BatchingProducer, DLQ_HEADERS, silentLog } from '@profilestream/kafka';
 import { readTopic, testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { cosine } from '@profilestream/embedding';
-import { MetricsService } from '@profilestream/observability';
+import { HealthRegistry, MetricsService } from '@profilestream/observability';
 import { AppModule } from './app.module';
 import { loadEncoderConfig } from './config/encoder.config';
 
@@ -74,6 +74,9 @@ describe('encoder on the real broker and Redis', () => {
     });
     app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
     await app.init();
+    // The service starts in the background once its HTTP server is up; wait until it is ready.
+    const health = app.get(HealthRegistry);
+    expect(await waitFor(async () => (await health.ready()).status === 'ok', 60_000)).toBe(true);
     await producer.connect();
     const registry = app.get(MetricsService).registry;
     metric = async (name) => (await registry.getSingleMetric(name)!.get()).values.reduce((s, v) => s + v.value, 0);

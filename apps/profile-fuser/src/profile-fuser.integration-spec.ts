@@ -166,7 +166,7 @@ describe('profile-fuser on the real broker and Redis', () => {
     expect(counters).toMatchObject({ 'review:null': 2, 'post:null': 1, 'click:purchase': 2, 'click:view': 1 });
     expect(res.body.categoryAffinities[0]).toMatchObject({ label: 'guitars' });
     await request(app.getHttpServer()).get('/v1/profiles/nobody').expect(404);
-    await request(app.getHttpServer()).get('/v1/profiles/bad%20id%3F').expect(400);
+    await request(app.getHttpServer()).get('/v1/profiles/%20%20').expect(400);
 
     // Published: profiles.v1 carries what recommenders read (no exact state), the changelog every publish.
     const latest = await latestProfiles();
@@ -236,6 +236,30 @@ describe('profile-fuser on the real broker and Redis', () => {
       expect(published[i]!.version).toBeGreaterThan(published[i - 1]!.version);
       expect(published[i]!.eventCount).toBeGreaterThanOrEqual(published[i - 1]!.eventCount);
     }
+    await stopApp(app);
+  }, 120_000);
+
+  it('catches Redis up when it comes back from an older copy while the fuser runs (an AOF or snapshot restart, a lagging replica)', async () => {
+    const app = await startApp();
+    const read = async (userId: string) => (await request(app.getHttpServer()).get(`/v1/profiles/${userId}`)).body as { eventCount?: number };
+    const countBefore = (await read('alice')).eventCount!;
+    // What Redis holds now, as a snapshot would keep it.
+    const snapshot: { key: string; ttl: number; dump: Buffer }[] = [];
+    for (const key of await redis.keys(`${prefix}*`)) snapshot.push({ key, ttl: Math.max(0, await redis.pttl(key)), dump: (await redis.dumpBuffer(key))! });
+
+    await sendEmbedded([embedded('r-older-copy', 'alice', { occurredAt: Date.now() - 1000 })]);
+    expect(await waitFor(async () => (await read('alice')).eventCount === countBefore + 1, 30_000)).toBe(true);
+
+    // Redis restarts from the snapshot: alice's state and the partition's checkpoint are older again.
+    await redis.del(...(await redis.keys(`${prefix}*`)));
+    for (const { key, ttl, dump } of snapshot) await redis.restore(key, ttl, dump, 'REPLACE');
+    expect((await read('alice')).eventCount).toBe(countBefore);
+
+    // The next flush of the partition (another user's event) notices and replays from the checkpoint.
+    const neighbour = ['bob', 'carl', 'dave', 'erin', 'fay', 'gus'].find((u) => partitionForKey(u, 2) === partitionForKey('alice', 2))!;
+    await sendEmbedded([embedded('r-neighbour', neighbour, { occurredAt: Date.now() - 1000 })]);
+    expect(await waitFor(async () => (await metric(app, 'profile_fuser_redis_rebuilds_total', (l) => l['reason'] === 'behind')) >= 1, 30_000)).toBe(true);
+    expect(await waitFor(async () => (await read('alice')).eventCount === countBefore + 1, 30_000)).toBe(true);
     await stopApp(app);
   }, 120_000);
 
@@ -311,6 +335,29 @@ describe('profile-fuser on the real broker and Redis', () => {
     await sendEmbedded([embedded('late', 'alice', { occurredAt: requestedAt - DAY })]);
     expect(await waitFor(async () => (await metric(app, 'profile_fuser_events_skipped_total', (l) => l['reason'] === 'deleted_user')) === 1, 30_000)).toBe(true);
     await request(app.getHttpServer()).get('/v1/profiles/alice').expect(404);
+    await stopApp(app);
+  }, 120_000);
+
+  it('reads and erases users of any id the stream accepts over HTTP (URL-encoded), reads behind their own token', async () => {
+    const app = await startApp({ FUSER_API_READ_TOKEN: 'read-token' });
+    const ids = ['a+b@example.com', '用户一', '}abc', 'x/y z'];
+    await sendEmbedded(ids.map((id, i) => embedded(`odd-${i}`, id)));
+    const get = (id: string, token?: string) => {
+      const r = request(app.getHttpServer()).get(`/v1/profiles/${encodeURIComponent(id)}`);
+      return token ? r.set('authorization', `Bearer ${token}`) : r;
+    };
+    for (const id of ids) expect(await waitFor(async () => (await get(id, 'read-token')).status === 200, 30_000)).toBe(true);
+    expect((await get('用户一', 'read-token')).body).toMatchObject({ userId: '用户一', eventCount: 1 });
+    // Read scope is its own: no token, or the deletion token, is refused.
+    await get('用户一').expect(401);
+    await get('用户一', 'secret-token').expect(401);
+    await get('  ', 'read-token').expect(400);
+    await get('u'.repeat(257), 'read-token').expect(400);
+
+    await request(app.getHttpServer()).delete(`/v1/profiles/${encodeURIComponent('用户一')}`).set('authorization', 'Bearer read-token').expect(401);
+    await request(app.getHttpServer()).delete(`/v1/profiles/${encodeURIComponent('用户一')}`).set('authorization', 'Bearer secret-token').expect(202);
+    expect(await waitFor(async () => (await get('用户一', 'read-token')).status === 404, 60_000)).toBe(true);
+    await get('a+b@example.com', 'read-token').expect(200);
     await stopApp(app);
   }, 120_000);
 

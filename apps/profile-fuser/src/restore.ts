@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { topicCatalog } from '@profilestream/contracts';
 import { createKafka, silentLog } from '@profilestream/kafka';
-import { createRedis } from '@profilestream/redis';
+import { closeRedis, connectRedis, createRedis } from '@profilestream/redis';
 import { loadModelBundle, loadProjection } from '@profilestream/inference';
 import { loadProfileFuserConfig } from './config/profile-fuser.config';
 import { vectorSpace } from './fusion/profile-fuser.service';
@@ -41,7 +41,8 @@ async function main(): Promise<void> {
   const wanted = values.partition === undefined ? offsets.map((o) => o.partition) : [Number(values.partition)];
   if (wanted.some((p) => !offsets.some((o) => o.partition === p))) throw new Error(`${topic} has partitions 0-${offsets.length - 1}`);
   const redis = createRedis(config.redis, 'profile-restore');
-  await redis.connect();
+  // Fails with one line naming the cause (credentials, TLS), which main() prints.
+  await connectRedis(redis, 10_000);
   try {
     const store = new PartitionStateStore(redis, config.redis.keyPrefix, space);
     for (const partition of wanted.sort((a, b) => a - b)) {
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
       console.log(JSON.stringify({ partition, records: report.records, checkpoint: String(report.checkpoint) }));
     }
   } finally {
-    await redis.quit();
+    await closeRedis(redis);
   }
 }
 

@@ -10,7 +10,7 @@ export class AppModule {
     const topics = topicCatalog(config.kafka.topicPrefix);
     return {
       module: AppModule,
-      imports: streamServiceImports({ serviceName: SERVICE_NAME, metricsPrefix: 'text_cleaner', ...config, topics: [topics.reviews, topics.posts, topics.items, topics.textsCleaned] }),
+      imports: streamServiceImports({ serviceName: SERVICE_NAME, metricsPrefix: 'text_cleaner', ...config, topics: [topics.reviews, topics.posts, topics.items, topics.textsCleaned, topics.userDeletions] }),
       providers: [{ provide: TEXT_CLEANER_CONFIG, useValue: config }, TextCleanerService],
     };
   }

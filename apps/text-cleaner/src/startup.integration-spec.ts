@@ -10,7 +10,8 @@ import { loadTextCleanerConfig } from './config/text-cleaner.config';
 
 /**
  * Start-up as operators meet it: a fresh broker where nothing created the topics yet, and a Redis
- * that comes up after the service. The service must neither exit nor stay up idle.
+ * that comes up after the service. The service must neither exit nor stay up idle, and its HTTP
+ * server answers from the start so readiness can say what it waits for.
  */
 describe('text-cleaner start-up against missing topics and a late Redis', () => {
   const kafka = testKafka();
@@ -39,10 +40,13 @@ describe('text-cleaner start-up against missing topics and a late Redis', () => 
     const app = await boot({ KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, KAFKA_PROVISION_TOPICS: 'false', CONSUMER_START_TIMEOUT_MS: '3000' });
     const http = () => request(app.getHttpServer());
 
-    const unready = await http().get('/health/ready');
-    expect(unready.status).toBe(503);
     const consumerCheck = (body: { checks: Record<string, { status: string; error?: string }> }) => Object.entries(body.checks).find(([name]) => name.startsWith('consumer'))?.[1];
-    expect(consumerCheck(unready.body)?.status).toBe('down');
+    expect(
+      await waitFor(async () => {
+        const unready = await http().get('/health/ready');
+        return unready.status === 503 && consumerCheck(unready.body)?.status === 'down';
+      }, 30_000, 100),
+    ).toBe(true);
 
     // Past the deadline liveness names why the consumer never started.
     expect(await waitFor(async () => (await http().get('/health/live')).status === 503, 30_000, 250)).toBe(true);
@@ -51,7 +55,7 @@ describe('text-cleaner start-up against missing topics and a late Redis', () => 
     expect(cause?.error).toMatch(/did not start within 3000 ms: .+/);
 
     // The topics appear (another service, or the operator, creates them): it recovers by itself.
-    const mine = [topics.reviews, topics.posts, topics.items, topics.textsCleaned];
+    const mine = [topics.reviews, topics.posts, topics.items, topics.textsCleaned, topics.userDeletions];
     await provisionTopics(admin, [...mine, ...mine.filter((t) => t.schema !== null).map(dlqTopicSpec)], { replicationFactor: 1, partitions: 1 });
     expect(await waitFor(async () => (await http().get('/health/ready')).status === 200 && (await http().get('/health/live')).status === 200, 60_000, 250)).toBe(true);
 
@@ -67,21 +71,21 @@ describe('text-cleaner start-up against missing topics and a late Redis', () => 
     expect(await readTopic(kafka, topics.textsCleaned.name, 1, 30_000)).toHaveLength(1);
   });
 
-  it('waits for a Redis that starts after it instead of exiting, then becomes ready', async () => {
+  it('answers HTTP at once while Redis is down, names the wait in readiness, and becomes ready when Redis starts', async () => {
     const port = await freePort();
     const prefix = `${uniqueName('tc-redis')}.`;
-    let settled: 'listening' | Error | null = null;
-    const booting = boot({ KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, REDIS_URL: `redis://127.0.0.1:${port}` }).then(
-      (app) => ((settled = 'listening'), app),
-      (err: Error) => ((settled = err), null),
-    );
-    await new Promise((r) => setTimeout(r, 3000));
-    expect(settled).toBeNull();
+    const app = await boot({ KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, REDIS_URL: `redis://127.0.0.1:${port}` });
+    const http = () => request(app.getHttpServer());
+    // The start-up step and its last failure, before any connection succeeded.
+    expect(
+      await waitFor(async () => {
+        const r = await http().get('/health/ready');
+        return r.status === 503 && /^waiting for Redis: .*ECONNREFUSED/.test((r.body.checks as Record<string, { error?: string }>)['startup']?.error ?? '');
+      }, 10_000, 250),
+    ).toBe(true);
+    expect((await http().get('/health/live')).status).toBe(200);
 
     redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const app = await booting;
-    expect(settled).toBe('listening');
-    expect(await waitFor(async () => (await request(app!.getHttpServer()).get('/health/ready')).status === 200, 60_000, 250)).toBe(true);
+    expect(await waitFor(async () => (await http().get('/health/ready')).status === 200, 60_000, 250)).toBe(true);
   });
 });
-

@@ -38,6 +38,9 @@ describe('text-cleaner on the real broker and Redis', () => {
     await app?.close();
   });
 
+  const sum = async (name: string, filter: (labels: Partial<Record<string, string | number>>) => boolean = () => true) =>
+    (await app.get(MetricsService).registry.getSingleMetric(name)!.get()).values.filter((v) => filter(v.labels)).reduce((s, v) => s + v.value, 0);
+
   it('cleans, redacts, deduplicates and dead-letters a mixed stream, accounting for every event', async () => {
     const now = Date.now();
     const review = (eventId: string, userId: string, text: string, extra: Partial<{ occurredAt: number; rating: number }> = {}) => ({
@@ -69,9 +72,6 @@ describe('text-cleaner on the real broker and Redis', () => {
     ]);
     const consumedTotal = 9;
 
-    const registry = app.get(MetricsService).registry;
-    const sum = async (name: string, filter: (labels: Partial<Record<string, string | number>>) => boolean = () => true) =>
-      (await registry.getSingleMetric(name)!.get()).values.filter((v) => filter(v.labels)).reduce((s, v) => s + v.value, 0);
     expect(await waitFor(async () => (await sum('text_cleaner_kafka_message_outcomes_total')) === consumedTotal, 30_000)).toBe(true);
 
     // consumed = cleaned + dead-lettered + dropped, exactly.
@@ -114,5 +114,21 @@ describe('text-cleaner on the real broker and Redis', () => {
 
     const metricsText = (await request(app.getHttpServer()).get('/metrics')).text;
     expect(metricsText).toMatch(/text_cleaner_texts_cleaned_total\{source="post",lang="zh"\} 1/);
+  });
+
+  it('forgets an erased user\'s texts: the same text sent again after the erasure is cleaned, not dropped as a repeat', async () => {
+    await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200, 30_000);
+    const text = 'Bright attack and a long sustain on this one';
+    const review = (eventId: string) => ({ key: 'erin', value: reviewSerde.encode({ eventId, userId: 'erin', itemId: 'amp-9', text, rating: 4, platform: 'shop', occurredAt: Date.now() - 1000 }) });
+    const cleanedFor = async () => (await Promise.all((await readTopic(kafka, topics.textsCleaned.name, 10_000, 3000)).map((m) => cleanedSerde.decode(m.value!)))).filter((o) => o.userId === 'erin');
+    await producer.send(topics.reviews.name, [review('erin-1')]);
+    expect(await waitFor(async () => (await cleanedFor()).length === 1, 30_000)).toBe(true);
+    await producer.send(topics.reviews.name, [review('erin-2')]);
+    expect(await waitFor(async () => (await sum('text_cleaner_texts_dropped_total', (l) => l['reason'] === 'duplicate')) >= 2, 30_000)).toBe(true);
+
+    await producer.send(topics.userDeletions.name, [{ key: 'erin', value: new SingleObjectSerde('UserDeletion').encode({ userId: 'erin', requestedAt: Date.now() }) }]);
+    expect(await waitFor(async () => (await sum('text_cleaner_erasures_total')) === 1, 60_000)).toBe(true);
+    await producer.send(topics.reviews.name, [review('erin-3')]);
+    expect(await waitFor(async () => (await cleanedFor()).map((o) => o.eventId).sort().join() === 'erin-1,erin-3', 30_000)).toBe(true);
   });
 });

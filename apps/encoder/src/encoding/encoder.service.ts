@@ -27,8 +27,14 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
     @Inject(ENCODER_CONFIG) private readonly config: EncoderConfig,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
+    // After the HTTP server is up, so readiness can tell what a slow start waits for.
+    this.runtime.bootInBackground(() => this.start());
+  }
+
+  private async start(): Promise<void> {
     const { runtime, config } = this;
+    runtime.startupStep('loading the model');
     const metrics = new EncoderMetrics(runtime.metrics.registry, runtime.metrics.prefix);
     this.health.addReadinessCheck('model', async () => {
       if (!this.pool?.healthy()) throw new Error('model not loaded');
@@ -71,7 +77,7 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
     await runtime.connect();
     const topics = topicCatalog(config.kafka.topicPrefix);
     const serdes = { cleaned: topicSerde(topics.textsCleaned, config.kafka), embedded: topicSerde(topics.textsEmbedded, config.kafka) };
-    await Promise.all([serdes.cleaned.init(), serdes.embedded.init()]);
+    await runtime.untilDone('reading schemas', () => Promise.all([serdes.cleaned.init(), serdes.embedded.init()]));
     const handler = encoderHandler({
       topics,
       serdes,

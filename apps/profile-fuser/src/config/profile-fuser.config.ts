@@ -70,6 +70,9 @@ export const fuserEnvSchema = z.object({
   ),
   FUSER_TOP_INTERESTS: env.int('Interest labels listed per published profile.', 5, 0, 50),
   FUSER_API_TOKEN: env.optionalString('Bearer token for DELETE /v1/profiles/{userId}; unset disables deletion over HTTP.'),
+  FUSER_API_READ_TOKEN: env.optionalString(
+    'Bearer token for GET /v1/profiles/{userId} (read scope, separate from deletion); unset leaves reads open to whoever reaches the port (logged as a warning).',
+  ),
   FUSER_TEXT_DEDUP_WINDOW_MS: env.int(
     'A user\'s text repeating one of their last 32 texts within this window of event time is left out (text-cleaner\'s duplicate rule, kept in the durable state so it holds after a Redis loss); 0 turns it off.',
     24 * HOUR_MS,
@@ -103,6 +106,7 @@ export interface ProfileFuserConfig {
   sentiment: { file: string; model: SentimentModel };
   topInterests: number;
   apiToken: string | null;
+  apiReadToken: string | null;
   chunkMessages: number;
   stateMemoryBytes: number;
   maxUsersPerFlush: number;
@@ -157,6 +161,7 @@ export function loadProfileFuserConfig(source: Record<string, string | undefined
     sentiment: { file: sentimentFile, model: loadSentimentModel(sentimentFile) },
     topInterests: e.FUSER_TOP_INTERESTS,
     apiToken: e.FUSER_API_TOKEN ?? null,
+    apiReadToken: e.FUSER_API_READ_TOKEN ?? null,
     chunkMessages: e.FUSER_CHUNK_MESSAGES,
     stateMemoryBytes: e.FUSER_STATE_MEMORY_MB * 1024 * 1024,
     maxUsersPerFlush: e.FUSER_MAX_USERS_PER_FLUSH,

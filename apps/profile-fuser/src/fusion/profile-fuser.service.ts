@@ -55,12 +55,18 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     @Inject(FUSER_CONFIG) private readonly config: ProfileFuserConfig,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    const { runtime, config } = this;
+  onApplicationBootstrap(): void {
     this.health.addReadinessCheck('taxonomy', async () => {
       if (!this.context) throw new Error('interest taxonomy not embedded yet');
       return { modelId: this.context.modelId };
     });
+    // After the HTTP server is up, so readiness can tell what a slow start waits for.
+    this.runtime.bootInBackground(() => this.start());
+  }
+
+  private async start(): Promise<void> {
+    const { runtime, config } = this;
+    runtime.startupStep('loading the model and embedding the interest taxonomy');
     const bundle = await loadModelBundle(config.model.dir, config.model.variant);
     // Fails the boot when the projection was fitted on another model.
     const projection = config.projectionFile ? loadProjection(config.projectionFile, bundle.modelId) : null;
@@ -79,7 +85,8 @@ export class ProfileFuserService implements OnApplicationBootstrap {
 
     await runtime.connect();
     const topics = topicCatalog(config.kafka.topicPrefix);
-    const partitionCount = await this.coPartition(runtime.admin, topics);
+    // Retried: a fresh broker may not list topics another service has just created.
+    const partitionCount = await runtime.untilDone('checking input partitions', () => this.coPartition(runtime.admin, topics));
     const serdes = {
       embedded: topicSerde(topics.textsEmbedded, config.kafka),
       click: topicSerde(topics.clicks, config.kafka),
@@ -87,7 +94,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
       profile: topicSerde(topics.profiles, config.kafka),
       change: topicSerde(topics.profilesChangelog, config.kafka),
     };
-    await Promise.all(Object.values(serdes).map((s) => s.init()));
+    await runtime.untilDone('reading schemas', () => Promise.all(Object.values(serdes).map((s) => s.init())));
     const metrics = new FuserMetrics(runtime.metrics.registry, runtime.metrics.prefix);
     const spaceKey = vectorSpace(space.modelId, space.projectionId);
     const store = new PartitionStateStore(runtime.redis!, config.redis.keyPrefix, spaceKey);

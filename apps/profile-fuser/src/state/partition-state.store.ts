@@ -14,6 +14,13 @@ export type SyncOp =
 /** Redis refused because the partition's checkpoint is gone: it lost its data. */
 export const REDIS_LOST = Symbol('redis-lost');
 
+/**
+ * Redis refused because the partition's checkpoint is older than one the caller saw: it came back
+ * from an older copy (AOF or snapshot restart, a lagging replica promoted), so stored users may be
+ * older than the state topic.
+ */
+export const REDIS_BEHIND = Symbol('redis-behind');
+
 /** Most keys per script call: one call blocks Redis while it runs, so big flushes go in parts. */
 const OPS_PER_CALL = 200;
 
@@ -59,13 +66,17 @@ export class PartitionStateStore {
     return v === null ? null : BigInt(v);
   }
 
-  /** Stored bytes per user (null: none), or REDIS_LOST when the partition's data is gone. */
-  async loadUsers(partition: number, userIds: readonly string[]): Promise<Map<string, Buffer | null> | typeof REDIS_LOST> {
+  /**
+   * Stored bytes per user (null: none); REDIS_LOST when the partition's data is gone, REDIS_BEHIND
+   * when its checkpoint is older than `seen` (the newest checkpoint the caller knows Redis reached).
+   */
+  async loadUsers(partition: number, userIds: readonly string[], seen: bigint | null = null): Promise<Map<string, Buffer | null> | typeof REDIS_LOST | typeof REDIS_BEHIND> {
     const out = new Map<string, Buffer | null>();
     for (let i = 0; i < userIds.length; i += OPS_PER_CALL) {
       const part = userIds.slice(i, i + OPS_PER_CALL);
-      const reply = await (this.redis as WithScripts).loadUsersBuffer(1 + part.length, this.checkpointKey(partition), ...part.map((u) => this.userKey(partition, u)));
-      if (typeof reply === 'number') return REDIS_LOST;
+      const keys = [this.checkpointKey(partition), ...part.map((u) => this.userKey(partition, u))];
+      const reply = await (this.redis as WithScripts).loadUsersBuffer(keys.length, ...keys, seen === null ? '' : seen.toString());
+      if (typeof reply === 'number') return reply === -2 ? REDIS_BEHIND : REDIS_LOST;
       part.forEach((u, j) => out.set(u, reply[j] ?? null));
     }
     return out;
@@ -84,15 +95,16 @@ export class PartitionStateStore {
 
   /**
    * Applies `ops` and moves the checkpoint to `checkpoint` (never back). With `mustExist`, refuses
-   * (REDIS_LOST) when the checkpoint is missing; parts already applied stay (every op is
-   * idempotent: user states only move forward).
+   * (REDIS_LOST) when the checkpoint is missing; with `seen`, refuses (REDIS_BEHIND) when it is
+   * older than that. Parts already applied stay (every op is idempotent: user states only move
+   * forward).
    */
-  async sync(partition: number, ops: readonly SyncOp[], checkpoint: bigint | null, mustExist: boolean): Promise<void | typeof REDIS_LOST> {
+  async sync(partition: number, ops: readonly SyncOp[], checkpoint: bigint | null, mustExist: boolean, seen: bigint | null = null): Promise<void | typeof REDIS_LOST | typeof REDIS_BEHIND> {
     const calls = Math.max(1, Math.ceil(ops.length / OPS_PER_CALL));
     for (let c = 0; c < calls; c++) {
       const part = ops.slice(c * OPS_PER_CALL, (c + 1) * OPS_PER_CALL);
       const keys: string[] = [this.checkpointKey(partition)];
-      const args: (string | Buffer)[] = [c === calls - 1 && checkpoint !== null ? checkpoint.toString() : '', mustExist ? '1' : '0'];
+      const args: (string | Buffer)[] = [c === calls - 1 && checkpoint !== null ? checkpoint.toString() : '', mustExist ? '1' : '0', seen === null ? '' : seen.toString()];
       for (const op of part) {
         if (op.kind === 'user') {
           keys.push(this.userKey(partition, op.userId));
@@ -105,6 +117,7 @@ export class PartitionStateStore {
       }
       const reply = await (this.redis as WithScripts).syncPartition(keys.length, ...keys, ...args);
       if (reply === -1) return REDIS_LOST;
+      if (reply === -2) return REDIS_BEHIND;
     }
   }
 }

@@ -17,7 +17,7 @@ import type { FlushGate } from './flush-gate';
 import { rebuildPartition } from './partition-rebuild';
 import type { FuserInput } from './fuser-inputs';
 import type { ItemTable } from './item-table';
-import { REDIS_LOST, type PartitionStateStore, type SyncOp } from './partition-state.store';
+import { REDIS_BEHIND, REDIS_LOST, type PartitionStateStore, type SyncOp } from './partition-state.store';
 import {
   decodePending,
   decodeStoredUser,
@@ -157,6 +157,8 @@ export class PartitionTask {
   private syncQueue: SyncJob[] = [];
   private syncing: Promise<void> | null = null;
   private rebuilding: Promise<void> | null = null;
+  /** The newest checkpoint this task saw Redis reach for the partition (see REDIS_BEHIND). */
+  private redisSeen: bigint | null = null;
   private folding: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: PartitionTaskOptions) {
@@ -252,10 +254,10 @@ export class PartitionTask {
     for (;;) {
       await this.rebuilding;
       const stop = this.o.metrics.redisSeconds.startTimer({ operation: 'load' });
-      const loaded = await this.o.store.loadUsers(this.o.partition, userIds);
+      const loaded = await this.o.store.loadUsers(this.o.partition, userIds, this.redisSeen);
       stop();
-      if (loaded === REDIS_LOST) {
-        await this.rebuild('missing', heartbeat);
+      if (loaded === REDIS_LOST || loaded === REDIS_BEHIND) {
+        await this.catchUpRedis(heartbeat);
         continue;
       }
       for (const [userId, bytes] of loaded) {
@@ -728,10 +730,10 @@ export class PartitionTask {
       try {
         await this.rebuilding;
         const stop = this.o.metrics.redisSeconds.startTimer({ operation: 'sync' });
-        const result = await this.o.store.sync(this.o.partition, job.ops, job.checkpoint, true);
+        const result = await this.o.store.sync(this.o.partition, job.ops, job.checkpoint, true, this.redisSeen);
         stop();
-        if (result === REDIS_LOST) {
-          await this.rebuild('missing', async () => undefined);
+        if (result === REDIS_LOST || result === REDIS_BEHIND) {
+          await this.catchUpRedis(async () => undefined);
           continue;
         }
       } catch (err) {
@@ -740,6 +742,7 @@ export class PartitionTask {
         continue;
       }
       this.syncQueue.shift();
+      if (job.checkpoint !== null) this.sawCheckpoint(job.checkpoint);
       for (const { entry, version } of job.versions) entry.syncedVersion = Math.max(entry.syncedVersion, version);
       this.evict();
     }
@@ -783,6 +786,7 @@ export class PartitionTask {
   private async bringRedisUpToDate(): Promise<void> {
     const checkpoint = await this.o.store.checkpoint(this.o.partition);
     if (checkpoint === null) return this.rebuild('missing', async () => undefined);
+    this.sawCheckpoint(checkpoint);
     const admin = this.o.kafka.admin();
     await admin.connect();
     const high = await admin
@@ -792,6 +796,22 @@ export class PartitionTask {
     // A committed flush ends with its transaction's marker, one past the checkpoint: only a gap of
     // two or more offsets can hold records Redis has not seen.
     if (high > checkpoint + 1n) await this.rebuild('behind', async () => undefined, checkpoint);
+  }
+
+  /**
+   * Redis refused a read or write: its copy of the partition is gone, or older than one this task
+   * saw (it came back from an AOF or a snapshot). Replays the state topic into it, from its
+   * checkpoint when it has one.
+   */
+  private async catchUpRedis(heartbeat: () => Promise<void>): Promise<void> {
+    const checkpoint = await this.o.store.checkpoint(this.o.partition);
+    if (checkpoint === null) return this.rebuild('missing', heartbeat);
+    return this.rebuild('behind', heartbeat, checkpoint);
+  }
+
+  /** Remembers the newest checkpoint Redis reached, so a Redis that goes back to an older copy is noticed. */
+  private sawCheckpoint(checkpoint: bigint): void {
+    if (this.redisSeen === null || checkpoint > this.redisSeen) this.redisSeen = checkpoint;
   }
 
   private rebuild(reason: 'missing' | 'behind', heartbeat: () => Promise<void>, from = 0n): Promise<void> {
@@ -811,6 +831,7 @@ export class PartitionTask {
       report = await rebuildPartition({ ...common, from: 0n });
       if (report === REDIS_LOST) throw new Error(`Redis lost partition ${this.o.partition} again while it was being rebuilt`);
     }
+    this.sawCheckpoint(report.checkpoint);
     if (reason === 'missing' || report.records > 0) {
       this.o.metrics.rebuilds.inc({ reason });
       this.o.log.info({ partition: this.o.partition, reason, records: report.records, from: String(from), checkpoint: String(report.checkpoint), ms: Date.now() - started }, 'Redis brought up to the state topic');

@@ -21,7 +21,7 @@ describe('cleanSourceRecord', () => {
     const item: Item = { itemId: 'g1', title: 'Nylon strings', description: 'Warm tone.', categories: ['strings'], occurredAt: now - 1 };
     const d = cleanSourceRecord({ source: 'item', value: item }, now, now, options);
     expect(d.kind === 'clean' && d.record).toMatchObject({ eventId: `item:g1:${now - 1}`, userId: null, itemId: 'g1', text: 'Nylon strings. Warm tone.', categories: ['strings'] });
-    if (d.kind === 'clean') expect(dedupOwner(d.record)).toBe('item:g1');
+    if (d.kind === 'clean') expect(dedupOwner(d.record)).toEqual({ kind: 'item', id: 'g1' });
   });
 
   it('redacts personal data in post tags and item categories, counted with the text\'s', () => {

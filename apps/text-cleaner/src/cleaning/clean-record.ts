@@ -10,6 +10,7 @@ import {
   type TextSource,
 } from '@profilestream/contracts';
 import { cleanText, languageOfHint, normalizeUnicode, redactPersonalData, type CleaningOptions, type DropReason, type RedactionType } from '@profilestream/text-cleaning';
+import type { DedupOwner } from './duplicate-filter';
 
 export type SourceRecord = { source: 'review'; value: Review } | { source: 'post'; value: Post } | { source: 'item'; value: Item };
 
@@ -89,6 +90,6 @@ function rawText(input: SourceRecord): string {
 }
 
 /** The author (or item) a duplicate is judged against: the same text by another user is no duplicate. */
-export function dedupOwner(record: CleanedText): string {
-  return record.userId ?? `item:${record.itemId ?? ''}`;
+export function dedupOwner(record: CleanedText): DedupOwner {
+  return record.userId !== null ? { kind: 'user', id: record.userId } : { kind: 'item', id: record.itemId ?? '' };
 }

@@ -19,6 +19,9 @@ export const SERVICE_NAME = 'text-cleaner';
 export const CONSUMER_GROUP = 'text-cleaner';
 /** Topics the consumer group reads (keys of the topic catalog); deployment autoscaling follows their lag. */
 export const CONSUMED_TOPICS = ['reviews', 'posts', 'items'] as const satisfies readonly TopicKey[];
+/** Erasure requests, read by a group of their own so a user's remembered texts go with the user. */
+export const ERASURE_CONSUMER_GROUP = 'text-cleaner.erasure';
+export const ERASURE_TOPICS = ['userDeletions'] as const satisfies readonly TopicKey[];
 
 export const cleanerEnvSchema = z.object({
   CLEANER_MAX_CHARS: env.int('Cleaned texts are truncated to this many UTF-16 code units (counted).', 2000, 16, 100_000),

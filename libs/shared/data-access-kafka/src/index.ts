@@ -17,3 +17,4 @@ export * from './topic-reader';
 export * from './co-partitioned-assigner';
 export * from './partition-reader';
 export * from './partition-task-consumer';
+export * from './kafka-errors';

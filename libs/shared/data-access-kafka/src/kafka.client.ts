@@ -3,8 +3,11 @@ import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } fr
 import type { KafkaSettings } from '@profilestream/config';
 import type { LogSink } from './log-sink';
 
+/** Client settings a caller may tune for one purpose (a connection probe that must not retry). */
+export type KafkaClientOverrides = Pick<KafkaConfig, 'retry' | 'connectionTimeout' | 'authenticationTimeout' | 'requestTimeout'>;
+
 /** Builds a kafkajs client from validated settings, routing its logs to `log`. */
-export function createKafka(settings: KafkaSettings, log: LogSink): Kafka {
+export function createKafka(settings: KafkaSettings, log: LogSink, overrides: KafkaClientOverrides = {}): Kafka {
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: settings.brokers,
@@ -13,6 +16,7 @@ export function createKafka(settings: KafkaSettings, log: LogSink): Kafka {
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => forwardLog(log, entry),
+    ...overrides,
   };
   if (settings.ssl) {
     if (!settings.ssl.rejectUnauthorized) {
@@ -30,8 +34,10 @@ export function createKafka(settings: KafkaSettings, log: LogSink): Kafka {
 }
 
 function forwardLog(log: LogSink, { level, namespace, log: entry }: LogEntry): void {
-  const { message, ...fields } = entry;
+  // kafkajs attaches stack traces to its connection errors; they go to debug, apart from the line.
+  const { message, stack, ...fields } = entry as LogEntry['log'] & { stack?: unknown };
   const obj = { component: 'kafkajs', namespace, ...fields };
+  if (stack !== undefined && level !== logLevel.DEBUG) log.debug({ ...obj, stack }, message);
   if (level === logLevel.ERROR || level === logLevel.NOTHING) log.error(obj, message);
   else if (level === logLevel.WARN) log.warn(obj, message);
   else if (level === logLevel.INFO) log.info(obj, message);

@@ -1,7 +1,7 @@
 import { Cluster } from 'ioredis';
 import { createRedis, userKey } from './index';
 
-const base = { url: 'redis://127.0.0.1:6390', password: null, tls: false, keyPrefix: 'ps:' };
+const base = { url: 'redis://127.0.0.1:6390', username: null, password: null, tls: false, tlsCaFile: null, tlsServername: null, keyPrefix: 'ps:' };
 
 describe('redis client', () => {
   it('puts the user id in a hash tag, so all keys of a user share a cluster slot', () => {
@@ -14,6 +14,8 @@ describe('redis client', () => {
     expect(single.status).toBe('wait');
     const cluster = createRedis({ ...base, clusterNodes: [{ host: '127.0.0.1', port: 7000 }] }, 'test');
     expect(cluster).toBeInstanceOf(Cluster);
+    // Not connecting yet: start-up's connect() would throw "already connecting" otherwise.
+    expect(cluster.status).toBe('wait');
     single.disconnect();
     cluster.disconnect();
   });

@@ -74,4 +74,23 @@ describe('createLogger', () => {
     expect(line).toMatchObject({ service: 'svc', level: 'info', msg: 'cleaned', text: '[redacted]', event: { text: '[redacted]', eventId: 'e1' }, sasl: '[redacted]' });
     expect(lines[0]).not.toContain('alice@example.com');
   });
+
+  it('redacts at any depth, in arrays too, without changing the logged object', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const log = createLogger('svc', 'info', sink);
+    const logged = { batch: { records: [{ eventId: 'e1', text: 'mail bob@example.com' }], meta: { producer: { sasl: { password: 'hunter2' } } } }, count: 1 };
+    log.warn(logged, 'deep');
+    const line = JSON.parse(lines[0]!);
+    expect(line.batch.records[0]).toEqual({ eventId: 'e1', text: '[redacted]' });
+    expect(line.batch.meta.producer.sasl).toBe('[redacted]');
+    expect(line.count).toBe(1);
+    expect(lines[0]).not.toMatch(/bob@example\.com|hunter2/);
+    expect(logged.batch.records[0]!.text).toBe('mail bob@example.com');
+  });
 });

@@ -9,6 +9,8 @@ import {
   TransactionalChunkWriter,
   checkKafka,
   createKafka,
+  explainKafkaError,
+  probeKafka,
   provisionTopics,
   type Admin,
   type BatchConsumerOptions,
@@ -19,7 +21,7 @@ import {
   type LogSink,
   type TransformHandler,
 } from '@profilestream/kafka';
-import { checkRedis, createRedis, type RedisClient } from '@profilestream/redis';
+import { checkRedis, closeRedis, createRedis, explainRedisError, type RedisClient } from '@profilestream/redis';
 import { HealthRegistry, MetricsService, SERVICE_LOGGER, OBSERVABILITY_OPTIONS, type ObservabilityOptions } from '@profilestream/observability';
 import { startWithRetry } from './consumer-start';
 import { STREAM_SERVICE_OPTIONS, type StreamServiceOptions } from './stream-service.options';
@@ -56,6 +58,7 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
   private readonly consumers: BatchConsumer[] = [];
   private readonly drainHooks: (() => Promise<void>)[] = [];
   private stopping = false;
+  private boot: { step: string; lastError: string | null } = { step: 'starting', lastError: null };
 
   constructor(
     @Inject(STREAM_SERVICE_OPTIONS) readonly options: StreamServiceOptions,
@@ -77,7 +80,7 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
       this.redis.on('error', (err: Error) => {
         if (err.message === lastError) return;
         lastError = err.message;
-        log.warn({ err: err.message }, 'Redis connection error');
+        log.warn({ err: explainRedisError(this.redis!, err).message }, 'Redis connection error');
       });
       this.redis.on('ready', () => (lastError = ''));
     }
@@ -93,18 +96,95 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
     }
   }
 
-  /** Connects clients and creates missing topics (with their dead-letter topics). */
+  /**
+   * Runs a service's start-up (model, connections, topics, then its consumers) once the HTTP server
+   * is listening, so `/health/ready` can say what a slow or failing start waits for: the `startup`
+   * check names the step in progress and its last failure, and liveness fails with them once
+   * CONSUMER_START_TIMEOUT_MS has passed. Connections are retried with back-off inside their steps;
+   * an error that reaches here cannot be cured by waiting (a bad model file, a projection fitted on
+   * another model), so the process ends with its cause on one line.
+   */
+  bootInBackground(start: () => Promise<void>): void {
+    const since = Date.now();
+    let done = false;
+    this.health.addStartupCheck('startup', async () => {
+      if (!done) throw new Error(this.bootStatus());
+    });
+    this.health.addLivenessCheck('startup', async () => {
+      const waitedMs = Date.now() - since;
+      if (done || waitedMs < this.options.consumerStartTimeoutMs) return;
+      throw new Error(`not started within ${this.options.consumerStartTimeoutMs} ms: ${this.bootStatus()}`);
+    });
+    start().then(
+      () => {
+        done = true;
+        this.log.info({ startupMs: Date.now() - since }, 'started');
+      },
+      (err: unknown) => {
+        if (this.stopping) return;
+        this.log.error({ err: errorLine(err), step: this.boot.step }, 'start-up failed');
+        this.log.debug({ err }, 'start-up failure in detail');
+        process.exit(1);
+      },
+    );
+  }
+
+  /** Names the start-up step in progress for readiness and logs (see `bootInBackground`). */
+  startupStep(step: string): void {
+    this.boot = { step, lastError: null };
+  }
+
+  private bootStatus(): string {
+    return this.boot.lastError ? `${this.boot.step}: ${this.boot.lastError}` : this.boot.step;
+  }
+
+  /** Connects clients and creates missing topics (with their dead-letter topics), waiting for them to answer. */
   async connect(): Promise<void> {
-    if (this.redis) await this.waitForRedis(this.redis);
-    await this.admin.connect();
-    await this.producer.connect();
+    if (this.redis) {
+      this.startupStep('waiting for Redis');
+      await this.waitForRedis(this.redis);
+    }
+    await this.untilDone('connecting to Kafka', async () => {
+      try {
+        // A wrong password or an untrusted certificate fails the probe at once, where the
+        // clients would retry it for about 40 s; the error names the cause in one line.
+        await probeKafka(this.options.kafka);
+        await this.admin.connect();
+        await this.producer.connect();
+      } catch (err) {
+        throw explainKafkaError(err, this.options.kafka);
+      }
+    });
     if (this.options.kafka.provisionTopics) {
       const specs = withDeadLetterTopics(this.options.topics);
-      const result = await provisionTopics(this.admin, specs, {
-        replicationFactor: this.options.kafka.replicationFactor,
-        ...(this.options.kafka.topicPartitions ? { partitions: this.options.kafka.topicPartitions } : {}),
-      });
+      const result = await this.untilDone('creating topics', () =>
+        provisionTopics(this.admin, specs, {
+          replicationFactor: this.options.kafka.replicationFactor,
+          ...(this.options.kafka.topicPartitions ? { partitions: this.options.kafka.topicPartitions } : {}),
+        }),
+      );
       if (result.created.length > 0) this.log.info({ created: result.created }, 'created topics');
+    }
+    this.startupStep('starting');
+  }
+
+  /**
+   * A start-up step that may fail while a dependency is unreachable (a broker, the schema
+   * registry): runs it until it succeeds or the service stops, with back-off; readiness names the
+   * step and its last failure meanwhile.
+   */
+  async untilDone<T>(name: string, step: () => Promise<T>): Promise<T> {
+    this.startupStep(name);
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopping) throw new Error('service is stopping');
+      try {
+        return await step();
+      } catch (err) {
+        const retryInMs = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
+        this.boot.lastError = errorLine(err);
+        this.log.warn({ err: this.boot.lastError, step: this.boot.step, attempt, retryInMs }, 'start-up step failed; retrying');
+        await new Promise((r) => setTimeout(r, retryInMs));
+      }
     }
   }
 
@@ -124,7 +204,9 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
         return;
       } catch (err) {
         const retryInMs = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
-        this.log.warn({ err: err instanceof Error ? err.message : String(err), attempt, retryInMs }, 'waiting for Redis');
+        // connect() says only "Connection is closed."; the explanation names the cause behind it.
+        this.boot.lastError = errorLine(explainRedisError(redis, err));
+        this.log.warn({ err: this.boot.lastError, attempt, retryInMs }, 'waiting for Redis');
         await new Promise((r) => setTimeout(r, retryInMs));
       }
     }
@@ -212,8 +294,15 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
 
   async onApplicationShutdown(): Promise<void> {
     await this.admin.disconnect().catch(() => undefined);
-    if (this.redis) await this.redis.quit().catch(() => undefined);
+    if (this.redis) await closeRedis(this.redis);
   }
+}
+
+/** An error as one line: its message (with the cause's, when it wraps one), never a stack. */
+export function errorLine(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error && !err.message.includes(err.cause.message) ? ` (${err.cause.message})` : '';
+  return `${err.message}${cause}`;
 }
 
 function withDeadLetterTopics(topics: readonly TopicSpec[]): TopicSpec[] {

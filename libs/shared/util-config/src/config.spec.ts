@@ -94,6 +94,22 @@ describe('settings', () => {
     expect(problemsOf(() => parseEnv(redisEnvSchema, { REDIS_URL: 'http://x' }))[0]).toMatch(/^REDIS_URL: must be a redis/);
   });
 
+  it('maps a Redis ACL user and a CA trusted for Redis alone, and refuses TLS settings without TLS', () => {
+    const redis = (vars: Record<string, string>) => toRedisSettings(parseEnv(redisEnvSchema, vars));
+    expect(redis({ REDIS_URL: 'rediss://r:6380', REDIS_USERNAME: 'encoder', REDIS_PASSWORD: 'p', REDIS_TLS_CA_FILE: '/ca/ca.crt', REDIS_TLS_SERVERNAME: 'redis.example' })).toMatchObject({
+      username: 'encoder',
+      tls: true,
+      tlsCaFile: '/ca/ca.crt',
+      tlsServername: 'redis.example',
+    });
+    expect(redis({})).toMatchObject({ username: null, password: null, tls: false, tlsCaFile: null, tlsServername: null });
+    expect(problemsOf(() => redis({ REDIS_TLS_CA_FILE: '/ca/ca.crt' }))).toEqual(['REDIS_TLS_CA_FILE is set but TLS is off: set REDIS_TLS=true (or use a rediss:// URL)']);
+    expect(problemsOf(() => redis({ REDIS_URL: 'redis://r:6379', REDIS_TLS_SERVERNAME: 'r' }))[0]).toMatch(/^REDIS_TLS_SERVERNAME is set but TLS is off/);
+    // A user without a password would silently connect as the default user.
+    expect(problemsOf(() => redis({ REDIS_USERNAME: 'encoder' }))).toEqual(['REDIS_USERNAME is set without REDIS_PASSWORD']);
+    expect(redis({ REDIS_USERNAME: 'encoder', REDIS_URL: 'redis://encoder:p@r:6379' }).username).toBe('encoder');
+  });
+
   it('documents every variable with its default', () => {
     const rows = describeEnv(serviceEnvSchema(8081));
     expect(rows).toContainEqual({ name: 'HTTP_PORT', description: 'Port of /metrics, /health/live and /health/ready.', default: '8081' });

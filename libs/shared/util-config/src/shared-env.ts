@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env, hostPort, withoutUrlCredentials } from './env';
+import { ConfigError, env, hostPort, withoutUrlCredentials } from './env';
 
 /** Kafka connection and framing, shared by every service (`KAFKA_*`, `SCHEMA_REGISTRY_*`). */
 export const kafkaEnvSchema = z.object({
@@ -102,8 +102,11 @@ export const redisEnvSchema = z.object({
     .transform((s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined))
     .pipe(z.array(hostPort).min(1).optional())
     .describe('Comma-separated host:port seeds of a Redis Cluster; when set, REDIS_URL is ignored.'),
+  REDIS_USERNAME: env.optionalString('Redis ACL user (from a Secret): one per service, allowed only its own keys and commands (docs/operations.md); unset: the default user. Needs REDIS_PASSWORD.'),
   REDIS_PASSWORD: env.optionalString('Redis password (from a Secret); overrides one in REDIS_URL.'),
   REDIS_TLS: env.bool('Use TLS to Redis (implied by rediss://).', false),
+  REDIS_TLS_CA_FILE: env.optionalString('PEM file of the CA that signed Redis\'s certificate (TLS only), read at start-up and trusted for Redis alone; unset: the system CAs.'),
+  REDIS_TLS_SERVERNAME: env.optionalString('Name Redis\'s certificate is checked against (and sent as SNI) instead of the host connected to (TLS only); for cluster nodes announced by IP address.'),
   REDIS_KEY_PREFIX: env.string('Prefix of every key this deployment writes.', 'ps:'),
 });
 
@@ -112,20 +115,46 @@ export type RedisEnv = z.infer<typeof redisEnvSchema>;
 export interface RedisSettings {
   url: string;
   clusterNodes: { host: string; port: number }[] | null;
+  /** ACL user; null: the default user (or one in the URL). */
+  username: string | null;
   password: string | null;
   tls: boolean;
+  /** CA the client trusts for Redis alone (TLS only); null: the system CAs. */
+  tlsCaFile: string | null;
+  /** Name checked against the certificate instead of the host connected to (TLS only). */
+  tlsServername: string | null;
   keyPrefix: string;
 }
 
+/** Settings that would be silently ignored, or would connect as another user than meant. */
+export function redisCrossChecks(e: RedisEnv): string[] {
+  const problems: string[] = [];
+  const tls = e.REDIS_TLS || e.REDIS_URL.startsWith('rediss://');
+  for (const name of ['REDIS_TLS_CA_FILE', 'REDIS_TLS_SERVERNAME'] as const) {
+    if (e[name] && !tls) problems.push(`${name} is set but TLS is off: set REDIS_TLS=true (or use a rediss:// URL)`);
+  }
+  // Without a password the client sends no AUTH at all and would run as the default user.
+  const urlHasPassword = !e.REDIS_CLUSTER_NODES && /^rediss?:\/\/[^@/]*:[^@/]+@/.test(e.REDIS_URL);
+  if (e.REDIS_USERNAME && !e.REDIS_PASSWORD && !urlHasPassword) problems.push('REDIS_USERNAME is set without REDIS_PASSWORD');
+  return problems;
+}
+
+/** Throws a ConfigError when `redisCrossChecks` finds a problem. */
 export function toRedisSettings(e: RedisEnv): RedisSettings {
+  const problems = redisCrossChecks(e);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const tls = e.REDIS_TLS || e.REDIS_URL.startsWith('rediss://');
   return {
     url: e.REDIS_URL,
     clusterNodes: e.REDIS_CLUSTER_NODES?.map((hp) => {
       const i = hp.lastIndexOf(':');
       return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
     }) ?? null,
+    username: e.REDIS_USERNAME ?? null,
     password: e.REDIS_PASSWORD ?? null,
-    tls: e.REDIS_TLS || e.REDIS_URL.startsWith('rediss://'),
+    tls,
+    tlsCaFile: tls ? (e.REDIS_TLS_CA_FILE ?? null) : null,
+    tlsServername: tls ? (e.REDIS_TLS_SERVERNAME ?? null) : null,
     keyPrefix: e.REDIS_KEY_PREFIX,
   };
 }

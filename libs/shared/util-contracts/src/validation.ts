@@ -16,11 +16,19 @@ export interface Violation {
   detail: string;
 }
 
-const ID_MAX = 256;
+/** Longest accepted id, in UTF-16 code units. */
+export const ID_MAX = 256;
+
+/** Why an id is refused (the rule every entry point shares: streams and HTTP), or null when accepted. */
+export function idViolation(field: string, value: string): Violation | null {
+  if (value.trim().length === 0) return { reason: 'missing_id', detail: `${field} is empty` };
+  if (value.length > ID_MAX) return { reason: 'invalid_value', detail: `${field} is longer than ${ID_MAX}` };
+  return null;
+}
 
 function checkId(field: string, value: string, out: Violation[]): void {
-  if (value.trim().length === 0) out.push({ reason: 'missing_id', detail: `${field} is empty` });
-  else if (value.length > ID_MAX) out.push({ reason: 'invalid_value', detail: `${field} is longer than ${ID_MAX}` });
+  const violation = idViolation(field, value);
+  if (violation) out.push(violation);
 }
 
 function checkTime(field: string, value: number, now: number, limits: InputLimits, out: Violation[]): void {

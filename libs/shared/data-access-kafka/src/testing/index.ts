@@ -74,3 +74,4 @@ export function freePort(): Promise<number> {
     });
   });
 }
+export * from './secure-broker';

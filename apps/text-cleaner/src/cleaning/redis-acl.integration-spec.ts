@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { parseEnv, redisEnvSchema, toRedisSettings } from '@profilestream/config';
+import { closeRedis, connectRedis, createRedis, type RedisClient } from '@profilestream/redis';
+import { luaCommands, outcome, serviceAcl, serviceTlsEnv, startTestRedisServer, uniquePrefix, type TestRedisServer } from '@profilestream/redis/testing';
+import { DuplicateFilter, type DedupCandidate } from './duplicate-filter';
+
+/** How Redis refuses a command or key outside the ACL (inside a script it says so in its own words). */
+const DENIED = /NOPERM|can't run this command/;
+
+/**
+ * text-cleaner's Redis user from the operators' ACL file (deploy/redis/users.acl), over TLS: the
+ * duplicate filter marks and forgets texts as the service runs it, with EVALSHA and the EVAL a
+ * server that forgot its scripts needs, the server logs no denial on the way, and the user is
+ * refused everything else.
+ */
+describe.each([['a single node', false] as const, ['a cluster', true] as const])('text-cleaner\'s ACL user on %s', (_mode, cluster) => {
+  let server: TestRedisServer;
+  let redis: RedisClient;
+  const prefix = uniquePrefix();
+  const password = randomBytes(12).toString('hex');
+  const acl = serviceAcl('text-cleaner', prefix);
+
+  beforeAll(async () => {
+    server = await startTestRedisServer({ cluster });
+    await server.setUser(acl.user, acl.rules, password);
+    redis = createRedis(toRedisSettings(parseEnv(redisEnvSchema, serviceTlsEnv(server, acl.user, password, prefix, cluster))), 'text-cleaner');
+    await connectRedis(redis, 5000);
+  });
+  afterAll(async () => {
+    if (redis) await closeRedis(redis);
+    await server?.stop();
+  });
+
+  it('allows every command its Lua scripts call', () => {
+    const allowed = new Set(acl.rules.split(/\s+/).filter((r) => r.startsWith('+')).map((r) => r.slice(1)));
+    expect(luaCommands(__dirname).filter((c) => !allowed.has(c))).toEqual([]);
+  });
+
+  it('marks, judges and forgets texts as the service does, before and after the server forgets its scripts', async () => {
+    expect(typeof (redis as { nodes?: unknown }).nodes === 'function').toBe(cluster);
+    const filter = new DuplicateFilter(redis, prefix, 60_000);
+    const text = (id: string, contentHash: string, eventId: string): DedupCandidate => ({ owner: { kind: 'user', id }, contentHash, eventId, occurredAt: Date.now() });
+    for (const round of [1, 2]) {
+      expect(await filter.markAndCheck([text(`ann${round}`, 'h1', 'e1'), text(`ann${round}`, 'h1', 'e2'), { ...text(`g${round}`, 'h1', 'i1'), owner: { kind: 'item', id: `g${round}` } }])).toEqual([false, true, false]);
+      await filter.forgetUser(`ann${round}`);
+      expect(await filter.markAndCheck([text(`ann${round}`, 'h1', 'e3')])).toEqual([false]);
+      // A restarted or failed-over server has no scripts: ioredis then sends EVAL once.
+      await server.admin.call('SCRIPT', 'FLUSH');
+    }
+    expect(await server.deniedFor(acl.user)).toEqual([]);
+  });
+
+  it('is refused other services\' keys, other deployments\' keys and every other command', async () => {
+    const own = `${prefix}{dd:x}`;
+    const attempts = {
+      embeddings: () => redis.get(`${prefix}emb:m@1:none:h1`),
+      fuserState: () => redis.hget(`${prefix}{pf-0}:m@1|none:u:ann`, 's'),
+      otherPrefix: () => redis.hget(`other:{dd:x}`, 'h1'),
+      scriptOutside: () => redis.call('EVAL', "return redis.call('HGET', KEYS[1], 'f')", '1', `${prefix}emb:x`),
+      commandInScript: () => redis.call('EVAL', "return redis.call('FLUSHALL')", '1', own),
+      plainSet: () => redis.set(own, '1'),
+      unlink: () => redis.unlink(own),
+      scan: () => redis.call('SCAN', '0'),
+      keys: () => redis.call('KEYS', '*'),
+      flushdb: () => redis.call('FLUSHDB'),
+      config: () => redis.call('CONFIG', 'GET', '*'),
+    };
+    for (const [name, attempt] of Object.entries(attempts)) expect([name, await outcome(attempt())]).toEqual([name, expect.stringMatching(DENIED)]);
+  });
+});

@@ -1,0 +1,104 @@
+import * as kafkajs from 'kafkajs';
+import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
+import type { KafkaSettings } from '@profilestream/config';
+import { describeKafkaError, explainKafkaError, probeKafka } from './kafka-errors';
+
+const plain: KafkaSettings = {
+  brokers: ['b1:9093', 'b2:9093'],
+  clientId: 'spec',
+  sasl: null,
+  ssl: null,
+  replicationFactor: 1,
+  provisionTopics: false,
+  topicPartitions: null,
+  topicPrefix: '',
+  exactlyOnce: true,
+  framing: 'single-object',
+  schemaRegistry: null,
+};
+const secured: KafkaSettings = { ...plain, sasl: { mechanism: 'scram-sha-512', username: 'app', password: 'secret' }, ssl: { caFile: '/certs/ca.crt', rejectUnauthorized: true } };
+
+/** What kafkajs throws once its retries are used up: the last error as the cause. */
+const afterRetries = (e: Error) => new KafkaJSNumberOfRetriesExceeded(e, { retryCount: 8, retryTime: 10_000 });
+// Errors kafkajs throws whose constructors its type declarations leave out or get wrong.
+type ErrorClass = new (message: string, details?: object) => Error;
+const { KafkaJSConnectionClosedError, KafkaJSSASLAuthenticationError } = kafkajs as unknown as Record<'KafkaJSConnectionClosedError' | 'KafkaJSSASLAuthenticationError', ErrorClass>;
+
+const socketError = (message: string, code: string) => new KafkaJSConnectionError(`Connection error: ${message}`, { broker: 'b1:9093', code });
+
+describe('describeKafkaError', () => {
+  it('names a wrong password with the mechanism, the user and the variables to check', () => {
+    const err = new KafkaJSSASLAuthenticationError('SASL SCRAM SHA512 authentication failed: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512');
+    expect(describeKafkaError(err, secured)).toBe(
+      'Kafka authentication failed: wrong username or password (SCRAM-SHA-512, user "app" at b1:9093,b2:9093); check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (SASL SCRAM SHA512 authentication failed: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512)',
+    );
+  });
+
+  it('names a SASL mechanism the listener does not enable', () => {
+    const err = new KafkaJSProtocolError({ type: 'UNSUPPORTED_SASL_MECHANISM', code: 33, retriable: false, message: 'The broker does not support the requested SASL mechanism' } as unknown as Error);
+    const settings: KafkaSettings = { ...secured, sasl: { ...secured.sasl!, mechanism: 'scram-sha-256' } };
+    expect(describeKafkaError(err, settings)).toMatch(/^Kafka at b1:9093,b2:9093 does not accept SASL mechanism SCRAM-SHA-256 \(The broker does not support .*\): set KAFKA_SASL_MECHANISM/);
+  });
+
+  it('names a SASL client on a listener without SASL', () => {
+    const err = new KafkaJSProtocolError({ type: 'ILLEGAL_SASL_STATE', code: 34, retriable: false, message: 'Request is not valid given the current SASL state' } as unknown as Error);
+    expect(describeKafkaError(err, secured)).toMatch(/does not expect SASL on this listener .*unset KAFKA_SASL_MECHANISM/);
+  });
+
+  it('names an untrusted certificate behind the retries, and the CA file that did not sign it', () => {
+    const err = afterRetries(socketError('self-signed certificate in certificate chain', 'SELF_SIGNED_CERT_IN_CHAIN'));
+    expect(describeKafkaError(err, secured)).toBe(
+      'Kafka at b1:9093 presented a TLS certificate that is not trusted (SELF_SIGNED_CERT_IN_CHAIN: Connection error: self-signed certificate in certificate chain): it was not signed by the CA in KAFKA_SSL_CA_FILE (/certs/ca.crt)',
+    );
+    const systemCas: KafkaSettings = { ...secured, ssl: { caFile: null, rejectUnauthorized: true } };
+    expect(describeKafkaError(err, systemCas)).toMatch(/: no CA the system trusts signed it; set KAFKA_SSL_CA_FILE to the CA that did$/);
+  });
+
+  it('reads a closed connection by what the client sent: no TLS, or TLS without SASL', () => {
+    const closed = afterRetries(new KafkaJSConnectionClosedError('Closed connection', { host: 'b1', port: 9093 }));
+    expect(describeKafkaError(closed, { ...secured, ssl: null })).toBe(
+      "no TLS handshake: Kafka at b1:9093 closed the connection without a reply (Closed connection), as a TLS listener does to a client without TLS; is the broker's listener TLS? Set KAFKA_SSL=true",
+    );
+    expect(describeKafkaError(closed, { ...secured, sasl: null })).toMatch(/after the TLS handshake .*as a SASL listener does .*set KAFKA_SASL_MECHANISM/);
+    // With both, a closed connection says nothing more than that.
+    expect(describeKafkaError(closed, secured)).toBe('Kafka at b1:9093: Closed connection');
+  });
+
+  it('names a TLS client on a plaintext listener', () => {
+    const err = socketError('Client network socket disconnected before secure TLS connection was established', 'ECONNRESET');
+    expect(describeKafkaError(err, secured)).toMatch(/^Kafka at b1:9093 did not complete a TLS handshake \(.*\): is it a plaintext listener\? Set KAFKA_SSL=false/);
+  });
+
+  it.each([
+    ['ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:9093', /refused the connection .*is a broker listening there\?$/],
+    ['ENOTFOUND', 'getaddrinfo ENOTFOUND b1', /^Kafka at b1:9093: host not found/],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames", /certificate for other names .*KAFKA_BROKERS/],
+    ['CERT_HAS_EXPIRED', 'certificate has expired', /outside its validity \(CERT_HAS_EXPIRED: /],
+  ])('names %s', (code, message, expected) => {
+    expect(describeKafkaError(afterRetries(socketError(message, code)), secured)).toMatch(expected);
+  });
+
+  it('keeps any other error as it is, on one line, with where it happened', () => {
+    expect(describeKafkaError(new Error('something odd\n    at x.js:1:1'), plain)).toBe('Kafka at b1:9093,b2:9093: something odd');
+    expect(describeKafkaError('not an error', plain)).toBe('Kafka at b1:9093,b2:9093: not an error');
+  });
+});
+
+describe('explainKafkaError', () => {
+  it('wraps the error once, keeping it as the cause', () => {
+    const original = new KafkaJSSASLAuthenticationError('SASL SCRAM SHA512 authentication failed: Authentication failed');
+    const explained = explainKafkaError(original, secured);
+    expect(explained.name).toBe('KafkaConnectionError');
+    expect(explained.cause).toBe(original);
+    expect(explainKafkaError(explained, secured)).toBe(explained);
+  });
+});
+
+describe('probeKafka', () => {
+  it('fails at once, without retrying, when nothing listens', async () => {
+    const started = Date.now();
+    // Port 1 on loopback: refused at once, on any machine.
+    await expect(probeKafka({ ...plain, brokers: ['127.0.0.1:1'] }, 2000)).rejects.toThrow(/^Kafka at 127\.0\.0\.1:1 refused the connection/);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});

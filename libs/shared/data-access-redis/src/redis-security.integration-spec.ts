@@ -1,0 +1,79 @@
+import { parseEnv, redisEnvSchema, toRedisSettings } from '@profilestream/config';
+import { checkRedis, connectRedis, createRedis, type RedisClient } from './index';
+import { startTestRedisServer, uniquePrefix, type TestRedisServer } from './testing';
+
+/**
+ * Redis with TLS and ACL users, as the prod overlay runs it, on a redis-server of the test's own
+ * (certificates made by openssl for this run): a client set up from the environment trusts the CA
+ * of REDIS_TLS_CA_FILE, logs in as REDIS_USERNAME, and each way of getting that wrong fails fast
+ * with one line that names the cause.
+ */
+describe('Redis over TLS with its own CA and an ACL user', () => {
+  let server: TestRedisServer;
+  const prefix = uniquePrefix();
+  const password = 'app-password';
+  const clients: RedisClient[] = [];
+  const client = (vars: Record<string, string>): RedisClient => {
+    const redis = createRedis(toRedisSettings(parseEnv(redisEnvSchema, { REDIS_KEY_PREFIX: prefix, ...vars })), 'security-test');
+    clients.push(redis);
+    return redis;
+  };
+
+  beforeAll(async () => {
+    server = await startTestRedisServer();
+    await server.setUser('app', `reset on ~${prefix}* +get +set +ping +info +client|setname`, password);
+  });
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.disconnect();
+  });
+  afterAll(() => server?.stop());
+
+  it('connects with REDIS_TLS_CA_FILE and REDIS_USERNAME from the environment, over TLS, as that user', async () => {
+    const redis = client({ REDIS_URL: `rediss://127.0.0.1:${server.tlsPort}`, REDIS_USERNAME: 'app', REDIS_PASSWORD: password, REDIS_TLS_CA_FILE: server.certs.caFile });
+    await connectRedis(redis, 2000);
+    await redis.set(`${prefix}k`, 'v');
+    expect(await redis.get(`${prefix}k`)).toBe('v');
+    const list = String(await server.admin.call('CLIENT', 'LIST'));
+    expect(list).toMatch(new RegExp(`laddr=127\\.0\\.0\\.1:${server.tlsPort} .*name=security-test .*user=app `));
+    // The user is held to its ACL.
+    await expect(redis.get('elsewhere')).rejects.toThrow(/NOPERM/);
+  });
+
+  it('checks the certificate against REDIS_TLS_SERVERNAME instead of the address connected to', async () => {
+    const redis = client({ REDIS_URL: `redis://127.0.0.1:${server.tlsPort}`, REDIS_TLS: 'true', REDIS_TLS_SERVERNAME: 'localhost', REDIS_USERNAME: 'app', REDIS_PASSWORD: password, REDIS_TLS_CA_FILE: server.certs.caFile });
+    await connectRedis(redis, 2000);
+    expect(await redis.ping()).toBe('PONG');
+    const other = client({ REDIS_URL: `rediss://127.0.0.1:${server.tlsPort}`, REDIS_TLS_SERVERNAME: 'redis.example', REDIS_USERNAME: 'app', REDIS_PASSWORD: password, REDIS_TLS_CA_FILE: server.certs.caFile });
+    await expect(connectRedis(other, 2000)).rejects.toThrow(/TLS certificate for other names .*redis\.example.*REDIS_TLS_SERVERNAME$/);
+  });
+
+  const failures: [string, () => Record<string, string>, RegExp][] = [
+    ['a wrong password', () => ({ REDIS_URL: `redis://127.0.0.1:${server.port}`, REDIS_USERNAME: 'app', REDIS_PASSWORD: 'wrong' }), /refused user "app" \(WRONGPASS .*\): wrong password, unknown user or disabled user; check REDIS_USERNAME and REDIS_PASSWORD/],
+    ['an unknown user', () => ({ REDIS_URL: `redis://127.0.0.1:${server.port}`, REDIS_USERNAME: 'nobody', REDIS_PASSWORD: password }), /refused user "nobody" \(WRONGPASS /],
+    [
+      'a CA that did not sign the server certificate',
+      () => ({ REDIS_URL: `rediss://127.0.0.1:${server.tlsPort}`, REDIS_USERNAME: 'app', REDIS_PASSWORD: password, REDIS_TLS_CA_FILE: server.certs.untrustedCaFile }),
+      /TLS certificate that is not trusted \(SELF_SIGNED_CERT_IN_CHAIN: .*\): it was not signed by the CA in REDIS_TLS_CA_FILE \(.*other-ca\.crt\)$/,
+    ],
+    ['plaintext against the TLS port', () => ({ REDIS_URL: `redis://127.0.0.1:${server.tlsPort}`, REDIS_USERNAME: 'app', REDIS_PASSWORD: password }), /closed the connection without a reply \(.*ECONNRESET.*\), as a TLS port does .*: set REDIS_TLS=true/],
+  ];
+
+  it.each(failures)('%s: start-up and readiness fail within 10 s with one line naming the cause', async (_what, vars, cause) => {
+    const started = Date.now();
+    const redis = client(vars());
+    const atStart = await connectRedis(redis, 2000).then(
+      () => null,
+      (err: Error) => err,
+    );
+    const atReadiness = await checkRedis(redis, 2000).then(
+      () => null,
+      (err: Error) => err,
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    for (const err of [atStart, atReadiness]) {
+      expect(err?.message).toMatch(cause);
+      expect(err?.message).toMatch(new RegExp(`^Redis at 127\\.0\\.0\\.1:${vars().REDIS_URL!.split(':').pop()} `));
+      expect(err?.message).not.toContain('\n');
+    }
+  });
+});
