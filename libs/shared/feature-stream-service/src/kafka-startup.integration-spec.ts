@@ -67,7 +67,6 @@ describe('a Kafka the service cannot use: the start-up log and readiness say why
       while (!failed() && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));
       expect(failed()).toBeDefined();
       expect(Date.now() - started).toBeLessThan(10_000);
-      console.log('FAILED AFTER', Date.now() - started);
       expect(failed()!.err).toMatch(cause);
       // Every line so far is one line of text: the cause as a string, no stack, no error object.
       for (const e of entries()) {
