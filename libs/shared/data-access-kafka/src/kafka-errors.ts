@@ -70,10 +70,11 @@ export function explainKafkaError(err: unknown, settings: KafkaSettings): Error 
 }
 
 /**
- * Connects once with a client of its own that does not retry, then disconnects; rejects within
- * `timeoutMs` with `explainKafkaError`'s error. kafkajs retries every connection error (an
- * untrusted certificate, a plaintext client on a TLS port) for about 40 s before it reports one,
- * so a service probes first and retries, with its own back-off, the probe rather than the client.
+ * Connects once with a client of its own that does not retry, asks for the cluster's brokers,
+ * then disconnects; rejects within `timeoutMs` with `explainKafkaError`'s error. kafkajs retries
+ * every connection error (an untrusted certificate, a plaintext client on a TLS port) for about
+ * 40 s before it reports one, so a service probes first and retries, with its own back-off, the
+ * probe rather than the client.
  */
 export async function probeKafka(settings: KafkaSettings, timeoutMs = 10_000): Promise<void> {
   const half = Math.max(100, Math.floor(timeoutMs / 2));
@@ -84,7 +85,9 @@ export async function probeKafka(settings: KafkaSettings, timeoutMs = 10_000): P
     timer = setTimeout(() => reject(new Error(`Connection timeout: no answer within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    await Promise.race([admin.connect(), timeout]);
+    // A request past the handshake too: a SASL listener lets a client without SASL connect, then
+    // closes the connection on its first request.
+    await Promise.race([admin.connect().then(() => admin.describeCluster()), timeout]);
   } catch (err) {
     throw explainKafkaError(err, settings);
   } finally {

@@ -33,3 +33,16 @@ describe('createKafka', () => {
     expect(verified.warnings).toEqual([]);
   });
 });
+
+describe('kafkajs logs', () => {
+  it('keep stack traces out of lines above debug', () => {
+    const lines: { level: string; obj: object; msg?: string }[] = [];
+    const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
+    const kafka = createKafka(base, { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') });
+    kafka.logger().error('Connection error: self-signed certificate in certificate chain', { broker: 'b:9093', stack: 'Error: x\n    at y.js:1:1' });
+    expect(lines).toEqual([
+      { level: 'debug', obj: expect.objectContaining({ component: 'kafkajs', broker: 'b:9093', stack: expect.any(String) }), msg: 'Connection error: self-signed certificate in certificate chain' },
+      { level: 'error', obj: expect.not.objectContaining({ stack: expect.anything() }), msg: 'Connection error: self-signed certificate in certificate chain' },
+    ]);
+  });
+});

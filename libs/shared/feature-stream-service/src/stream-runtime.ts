@@ -58,6 +58,7 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
   private readonly consumers: BatchConsumer[] = [];
   private readonly drainHooks: (() => Promise<void>)[] = [];
   private stopping = false;
+  private kafkaConnected = false;
   private boot: { step: string; lastError: string | null } = { step: 'starting', lastError: null };
 
   constructor(
@@ -86,7 +87,12 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
     }
 
     const timeout = this.observability.healthCheckTimeoutMs;
-    health.addReadinessCheck('kafka', () => checkKafka(this.admin, timeout));
+    health.addReadinessCheck('kafka', async () => {
+      // Until the start-up step connected, a metadata request would start kafkajs's own minute of
+      // retries on every poll; the `startup` check says meanwhile why it is not connected.
+      if (!this.kafkaConnected) throw new Error('not connected yet');
+      return checkKafka(this.admin, timeout);
+    });
     health.addReadinessCheck('kafka-producer', async () => {
       if (!this.producer.isConnected()) throw new Error('producer not connected');
     });
@@ -151,6 +157,7 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
         await probeKafka(this.options.kafka);
         await this.admin.connect();
         await this.producer.connect();
+        this.kafkaConnected = true;
       } catch (err) {
         throw explainKafkaError(err, this.options.kafka);
       }
