@@ -5,7 +5,18 @@
  * that a broken manifest is caught.
  */
 import type { z } from 'zod';
-import { allTopicSpecs, topicCatalog, topicConfigEntries, type TopicKey } from '@profilestream/contracts';
+import {
+  KAFKA_ACCESS,
+  allTopicSpecs,
+  kafkaAclRules,
+  kafkaUserName,
+  topicCatalog,
+  topicConfigEntries,
+  type KafkaAclRule,
+  type KafkaOperation,
+  type KafkaPrincipal,
+  type TopicKey,
+} from '@profilestream/contracts';
 import { describeEnv } from '@profilestream/config';
 import { FORCED_EXIT_MARGIN_MS } from '@profilestream/observability';
 import type { K8sObject } from './render';
@@ -20,7 +31,7 @@ export interface ServiceUnderTest {
   /** The service's own boot-time loader: throws a ConfigError naming every bad variable. */
   load: (env: Record<string, string | undefined>) => {
     service: { HTTP_PORT: number; HEALTH_CHECK_TIMEOUT_MS: number; SHUTDOWN_DRAIN_TIMEOUT_MS: number };
-    kafka: { brokers: string[]; topicPrefix: string; sasl: { mechanism: string } | null; ssl: { caFile: string | null } | null };
+    kafka: { brokers: string[]; topicPrefix: string; provisionTopics: boolean; sasl: { mechanism: string } | null; ssl: { caFile: string | null } | null };
     redis: { tls: boolean; tlsCaFile: string | null; keyPrefix: string };
   };
   consumerGroup: string;
@@ -388,5 +399,87 @@ export function checkGpu(objects: K8sObject[], gpuServices: ReadonlySet<string>)
       p.push(`${d.metadata.name}: GPU settings outside the GPU variant`);
     }
   }
+  return p;
+}
+
+const ruleId = (r: KafkaAclRule) => `${r.type} ${r.patternType} ${r.name}: ${[...r.operations].sort().join(',')}`;
+
+/** Whether rules allow an operation on a resource (a literal name, or a name under a prefix). */
+function allows(rules: readonly KafkaAclRule[], type: KafkaAclRule['type'], name: string, op: KafkaOperation): boolean {
+  return rules.some((r) => r.type === type && r.operations.includes(op) && (r.patternType === 'literal' ? r.name === name : name.startsWith(r.name)));
+}
+
+/**
+ * Least privilege on Kafka: a KafkaUser per principal of KAFKA_ACCESS carrying exactly its rules
+ * for the deployment's prefix and provisioning setting; every service logs in as its own user from
+ * a Secret of its own, and its code's group and topics are within its rules; KEDA logs in as its
+ * own user whose rules cover every trigger's group and topic.
+ */
+export function checkKafkaUsers(objects: K8sObject[], services: readonly ServiceUnderTest[]): string[] {
+  const p: string[] = [];
+  const secretOwners = new Map<string, string[]>();
+  const users = ofKind(objects, 'KafkaUser');
+  const topicNamespaces = new Set(ofKind(objects, 'KafkaTopic').map((t) => t.metadata.namespace));
+  let settings: { topicPrefix: string; provisionTopics: boolean } | null = null;
+  for (const svc of services) {
+    const n = svc.name;
+    const deployment = find(objects, 'Deployment', n);
+    if (!deployment) {
+      p.push(`${n}: no Deployment`);
+      continue;
+    }
+    const config = svc.load(containerEnv(objects, deployment).env);
+    settings ??= { topicPrefix: config.kafka.topicPrefix, provisionTopics: config.kafka.provisionTopics };
+    const access = KAFKA_ACCESS[n as KafkaPrincipal];
+    if (!access) {
+      p.push(`${n}: no entry in KAFKA_ACCESS`);
+      continue;
+    }
+    const rules = kafkaAclRules(access, { topicPrefix: config.kafka.topicPrefix, provisionTopics: config.kafka.provisionTopics });
+    const catalog = topicCatalog(config.kafka.topicPrefix);
+    for (const k of svc.consumedTopics) if (!allows(rules, 'topic', catalog[k].name, 'Read')) p.push(`${n}: consumes ${catalog[k].name}, which its Kafka user may not read`);
+    if (!allows(rules, 'group', `${config.kafka.topicPrefix}${svc.consumerGroup}`, 'Read')) p.push(`${n}: its Kafka user may not use its group ${config.kafka.topicPrefix}${svc.consumerGroup}`);
+    const container = containerOf(deployment);
+    const refs = new Map(asArr(container['env']).map((e) => [str(at(e, 'name')), { name: str(at(e, 'valueFrom', 'secretKeyRef', 'name')), optional: at(e, 'valueFrom', 'secretKeyRef', 'optional') === true }] as const));
+    const user = refs.get('KAFKA_SASL_USERNAME');
+    const password = refs.get('KAFKA_SASL_PASSWORD');
+    if (!user?.name || !password?.name) p.push(`${n}: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD must come from a Secret`);
+    else {
+      if (user.name !== password.name) p.push(`${n}: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD come from different Secrets (${user.name}, ${password.name})`);
+      if (user.optional || password.optional) p.push(`${n}: the Kafka credentials Secret must not be optional`);
+      secretOwners.set(password.name, [...(secretOwners.get(password.name) ?? []), n]);
+    }
+  }
+  if (!settings) return p;
+  for (const principal of Object.keys(KAFKA_ACCESS) as KafkaPrincipal[]) {
+    const name = kafkaUserName(principal);
+    const user = users.find((u) => u.metadata.name === name);
+    if (!user) {
+      p.push(`no KafkaUser ${name}`);
+      continue;
+    }
+    if (!topicNamespaces.has(user.metadata.namespace)) p.push(`${name}: KafkaUser in namespace ${String(user.metadata.namespace)}, not the Kafka cluster's (that of the KafkaTopics)`);
+    if (at(user.spec, 'authentication', 'type') !== 'scram-sha-512') p.push(`${name}: authentication ${String(at(user.spec, 'authentication', 'type'))}, the services use scram-sha-512`);
+    const got = asArr(at(user.spec, 'authorization', 'acls')).map((a) =>
+      ruleId({ type: str(at(a, 'resource', 'type')) as KafkaAclRule['type'], name: str(at(a, 'resource', 'name')) ?? '', patternType: (str(at(a, 'resource', 'patternType')) ?? 'literal') as 'literal' | 'prefix', operations: asArr(at(a, 'operations')) as KafkaOperation[] }),
+    );
+    const want = kafkaAclRules(KAFKA_ACCESS[principal], settings).map(ruleId);
+    for (const w of want) if (!got.includes(w)) p.push(`${name}: missing ACL ${w}`);
+    for (const g of got) if (!want.includes(g)) p.push(`${name}: ACL not in KAFKA_ACCESS ${g}`);
+  }
+  for (const auth of ofKind(objects, 'TriggerAuthentication')) {
+    const secrets = asArr(at(auth.spec, 'secretTargetRef')).filter((r) => ['username', 'password'].includes(String(at(r, 'parameter')))).map((r) => str(at(r, 'name')));
+    for (const s of secrets) if (s && secretOwners.has(s)) p.push(`TriggerAuthentication ${auth.metadata.name}: KEDA uses the Kafka Secret ${s} of ${secretOwners.get(s)!.join(', ')}`);
+  }
+  const keda = kafkaAclRules(KAFKA_ACCESS.keda, settings);
+  for (const so of ofKind(objects, 'ScaledObject')) {
+    for (const t of asArr(at(so.spec, 'triggers'))) {
+      const topic = str(at(t, 'metadata', 'topic'));
+      const group = str(at(t, 'metadata', 'consumerGroup')) ?? '';
+      if (!allows(keda, 'group', group, 'Describe')) p.push(`${so.metadata.name}: KEDA's user may not describe group ${group}`);
+      if (topic && !allows(keda, 'topic', topic, 'Describe')) p.push(`${so.metadata.name}: KEDA's user may not describe topic ${topic}`);
+    }
+  }
+  for (const [secret, owners] of secretOwners) if (owners.length > 1) p.push(`${owners.join(', ')}: share the Kafka credentials Secret ${secret}`);
   return p;
 }

@@ -14,6 +14,7 @@ import * as fuser from '../../apps/profile-fuser/src/config/profile-fuser.config
 import { readServiceAcl } from '@profilestream/redis/testing';
 import {
   checkGpu,
+  checkKafkaUsers,
   checkNetworkPolicies,
   checkRedisSecurity,
   checkScaledObject,
@@ -86,12 +87,14 @@ describe('kustomize', () => {
 describe.each(OVERLAYS)('overlay %s', (overlay) => {
   const objects = () => renderedOf(overlay);
 
-  it('puts the services in one namespace and the KafkaTopics in the Topic Operator\'s', () => {
-    const serviceNamespaces = new Set(objects().filter((o) => o.kind !== 'KafkaTopic').map((o) => o.metadata.namespace));
+  it('puts the services in one namespace and the KafkaTopics and KafkaUsers in the Strimzi operators\'', () => {
+    const strimzi = (o: K8sObject) => o.kind === 'KafkaTopic' || o.kind === 'KafkaUser';
+    const serviceNamespaces = new Set(objects().filter((o) => !strimzi(o)).map((o) => o.metadata.namespace));
     expect([...serviceNamespaces]).toEqual([overlay === 'dev' ? 'profilestream-dev' : 'profilestream']);
     const topicNamespaces = new Set(ofKind(objects(), 'KafkaTopic').map((o) => o.metadata.namespace));
     expect(topicNamespaces.size).toBe(1);
     expect(topicNamespaces.has(undefined)).toBe(false);
+    for (const user of ofKind(objects(), 'KafkaUser')) expect(topicNamespaces.has(user.metadata.namespace)).toBe(true);
   });
 
   it.each(SERVICES.map((s) => [s.name, s] as const))('%s: Deployment, environment, probes, Service, ServiceMonitor, PDB', (_name, svc) => {
@@ -137,6 +140,11 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     const problems = checkRedisSecurity(objects(), SERVICES);
     if (overlay === 'dev') expect(problems).toContainEqual('text-cleaner: Redis without TLS');
     else expect(problems).toEqual([]);
+  });
+
+  it(overlay === 'dev' ? 'has no Kafka users (a plaintext broker without authorisation)' : 'gives each service and KEDA a Kafka user of its own with exactly the ACLs of KAFKA_ACCESS', () => {
+    if (overlay === 'dev') expect(ofKind(objects(), 'KafkaUser')).toEqual([]);
+    else expect(checkKafkaUsers(objects(), SERVICES)).toEqual([]);
   });
 
   it(overlay === 'gpu' ? 'runs the encoder on GPUs with a larger token budget' : 'asks for no GPU', () => {
@@ -269,6 +277,29 @@ describe('the checks catch manifests that disagree with the code', () => {
     delete common.data!['REDIS_TLS'];
     delete common.data!['REDIS_TLS_CA_FILE'];
     expect(checkRedisSecurity(objects, SERVICES)).toEqual(expect.arrayContaining(['encoder: Redis without TLS', 'encoder: REDIS_TLS_CA_FILE is not set']));
+  });
+
+  it('a Kafka user with an ACL too few or too many, a Kafka Secret shared with another service or KEDA', () => {
+    const objects = base();
+    const acls = (name: string) => (find(objects, 'KafkaUser', name)!.spec as { authorization: { acls: { resource: { type: string; name: string }; operations: string[] }[] } }).authorization.acls;
+    const cleanerAcls = acls('profilestream-text-cleaner');
+    cleanerAcls.splice(cleanerAcls.findIndex((a) => a.resource.type === 'transactionalId'), 1);
+    acls('profilestream-encoder').push({ resource: { type: 'topic', name: TOPICS.profiles.name }, operations: ['Write'] } as never);
+    const container = (name: string) => deployment(objects, name).template.spec.containers[0]! as unknown as { env: { name: string; valueFrom?: { secretKeyRef?: { name: string } } }[] };
+    for (const e of container(encoder.SERVICE_NAME).env) if (e.name.startsWith('KAFKA_SASL_')) e.valueFrom!.secretKeyRef!.name = 'profilestream-kafka-text-cleaner';
+    const auth = find(objects, 'TriggerAuthentication', 'profilestream-kafka')!.spec as { secretTargetRef: { parameter: string; name: string }[] };
+    for (const r of auth.secretTargetRef) if (r.parameter !== 'ca') r.name = 'profilestream-kafka-profile-fuser';
+    const problems = checkKafkaUsers(objects, SERVICES);
+    expect(problems).toContainEqual('profilestream-text-cleaner: missing ACL transactionalId prefix text-cleaner: Describe,Write');
+    expect(problems).toContainEqual('profilestream-encoder: ACL not in KAFKA_ACCESS topic literal profiles.v1: Write');
+    expect(problems).toContainEqual('text-cleaner, encoder: share the Kafka credentials Secret profilestream-kafka-text-cleaner');
+    expect(problems).toContainEqual('TriggerAuthentication profilestream-kafka: KEDA uses the Kafka Secret profilestream-kafka-profile-fuser of profile-fuser');
+  });
+
+  it('a service whose code consumes a topic or uses a group its Kafka user may not', () => {
+    const objects = base();
+    const greedy = { ...svc(encoder.SERVICE_NAME), consumerGroup: 'profile-fuser', consumedTopics: ['textsCleaned', 'clicks'] as const };
+    expect(checkKafkaUsers(objects, [greedy])).toEqual(expect.arrayContaining(['encoder: consumes clicks.v1, which its Kafka user may not read', 'encoder: its Kafka user may not use its group profile-fuser']));
   });
 
   it('egress without the brokers\' port, GPU settings on a CPU service', () => {

@@ -24,6 +24,13 @@ export interface LocalPipelineOptions {
   /** Environment of every service over this process's, e.g. REDIS_CLUSTER_NODES; the run's own Redis cleanup reads it too. */
   sharedEnv?: Record<string, string>;
   logDir?: string;
+  /** Kafka settings of this driver (lag, profiles, cleanup) over this process's environment, e.g. an admin user's. */
+  driverKafkaEnv?: Record<string, string>;
+  /**
+   * Whether `start()` creates the topics before starting the services (default true). False
+   * starts the services on a broker without them, as operators do: each creates its own.
+   */
+  provisionTopics?: boolean;
 }
 
 /** Consumer groups as the services name them, with the topics each consumes. */
@@ -43,7 +50,7 @@ export class LocalPipeline {
   private admin: Admin | null = null;
 
   constructor(private readonly options: LocalPipelineOptions) {
-    this.settings = { ...toKafkaSettings(parseEnv(kafkaEnvSchema, process.env), 'pipeline-driver'), topicPrefix: options.prefix };
+    this.settings = { ...toKafkaSettings(parseEnv(kafkaEnvSchema, { ...process.env, ...options.driverKafkaEnv }), 'pipeline-driver'), topicPrefix: options.prefix };
     this.topics = topicCatalog(options.prefix);
     this.kafka = createKafka(this.settings, silentLog);
     const partitions = String(options.partitions ?? 3);
@@ -76,7 +83,7 @@ export class LocalPipeline {
     this.admin = this.kafka.admin();
     await this.admin.connect();
     try {
-      await provisionTopics(this.admin, allTopicSpecs(this.topics), { replicationFactor: 1, partitions: this.options.partitions ?? 3 });
+      if (this.options.provisionTopics ?? true) await provisionTopics(this.admin, allTopicSpecs(this.topics), { replicationFactor: 1, partitions: this.options.partitions ?? 3 });
       for (const s of Object.values(this.services)) s.start();
       await Promise.all(Object.values(this.services).map((s) => s.waitReady(readyTimeoutMs)));
     } catch (err) {

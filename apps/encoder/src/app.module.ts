@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { topicCatalog } from '@profilestream/contracts';
+import { KAFKA_ACCESS, topicCatalog } from '@profilestream/contracts';
 import { streamServiceImports } from '@profilestream/stream-service';
 import { SERVICE_NAME, type EncoderConfig } from './config/encoder.config';
 import { ENCODER_CONFIG, EncoderService } from './encoding/encoder.service';
@@ -10,7 +10,7 @@ export class AppModule {
     const topics = topicCatalog(config.kafka.topicPrefix);
     return {
       module: AppModule,
-      imports: streamServiceImports({ serviceName: SERVICE_NAME, metricsPrefix: 'encoder', ...config, topics: [topics.textsCleaned, topics.textsEmbedded] }),
+      imports: streamServiceImports({ serviceName: SERVICE_NAME, metricsPrefix: 'encoder', ...config, topics: KAFKA_ACCESS[SERVICE_NAME].provisions.map((k) => topics[k]) }),
       providers: [{ provide: ENCODER_CONFIG, useValue: config }, EncoderService],
     };
   }

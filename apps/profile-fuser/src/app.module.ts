@@ -1,8 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { topicCatalog } from '@profilestream/contracts';
+import { KAFKA_ACCESS, topicCatalog } from '@profilestream/contracts';
 import { streamServiceImports } from '@profilestream/stream-service';
 import { ProfilesController } from './api/profiles.controller';
-import { SERVICE_NAME, type ProfileFuserConfig } from './config/profile-fuser.config';
+import { INTERNAL_TOPICS, SERVICE_NAME, type ProfileFuserConfig } from './config/profile-fuser.config';
 import { FUSER_CONFIG, ProfileFuserService } from './fusion/profile-fuser.service';
 
 @Module({})
@@ -11,7 +11,7 @@ export class AppModule {
     const topics = topicCatalog(config.kafka.topicPrefix);
     return {
       module: AppModule,
-      imports: streamServiceImports({ serviceName: SERVICE_NAME, metricsPrefix: 'profile_fuser', ...config, topics: [topics.textsEmbedded, topics.clicks, topics.userDeletions, topics.profiles, topics.profilesChangelog] }),
+      imports: streamServiceImports({ serviceName: SERVICE_NAME, metricsPrefix: 'profile_fuser', ...config, topics: KAFKA_ACCESS[SERVICE_NAME].provisions.filter((k) => !INTERNAL_TOPICS.includes(k)).map((k) => topics[k]) }),
       controllers: [ProfilesController],
       providers: [{ provide: FUSER_CONFIG, useValue: config }, ProfileFuserService],
     };

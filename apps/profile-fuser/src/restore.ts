@@ -10,7 +10,7 @@ import { topicCatalog } from '@profilestream/contracts';
 import { createKafka, silentLog } from '@profilestream/kafka';
 import { closeRedis, connectRedis, createRedis } from '@profilestream/redis';
 import { loadModelBundle, loadProjection } from '@profilestream/inference';
-import { loadProfileFuserConfig } from './config/profile-fuser.config';
+import { CONSUMER_GROUP, loadProfileFuserConfig } from './config/profile-fuser.config';
 import { vectorSpace } from './fusion/profile-fuser.service';
 import { REDIS_LOST, PartitionStateStore } from './state/partition-state.store';
 import { rebuildPartition } from './state/partition-rebuild';
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   try {
     const store = new PartitionStateStore(redis, config.redis.keyPrefix, space);
     for (const partition of wanted.sort((a, b) => a - b)) {
-      const report = await rebuildPartition({ kafka, stateTopic: topic, partition, store, space, deletionRetentionMs: config.deletionRetentionMs, from: 0n });
+      const report = await rebuildPartition({ kafka, stateTopic: topic, partition, store, space, deletionRetentionMs: config.deletionRetentionMs, from: 0n, readerGroupPrefix: `${config.kafka.topicPrefix}${CONSUMER_GROUP}.restore` });
       if (report === REDIS_LOST) throw new Error(`Redis lost partition ${partition} while it was being restored`);
       console.log(JSON.stringify({ partition, records: report.records, checkpoint: String(report.checkpoint) }));
     }

@@ -22,6 +22,8 @@ export const SERVICE_NAME = 'profile-fuser';
 export const CONSUMER_GROUP = 'profile-fuser';
 /** Topics the consumer group reads (keys of the topic catalog); deployment autoscaling follows their lag. */
 export const CONSUMED_TOPICS = ['textsEmbedded', 'clicks', 'userDeletions'] as const satisfies readonly TopicKey[];
+/** The fuser's own topics (its state and its item vectors), created with its input topics' partition count. */
+export const INTERNAL_TOPICS: readonly TopicKey[] = ['fuserState', 'fuserItems'];
 
 const HOUR_MS = 3_600_000;
 

@@ -5,7 +5,7 @@ import { loadModelBundle, loadProjection } from '@profilestream/inference';
 import { compatibility } from '@profilestream/sentiment';
 import { HealthRegistry } from '@profilestream/observability';
 import { StreamRuntime } from '@profilestream/stream-service';
-import { CONSUMED_TOPICS, CONSUMER_GROUP, type ProfileFuserConfig } from '../config/profile-fuser.config';
+import { CONSUMED_TOPICS, CONSUMER_GROUP, INTERNAL_TOPICS, type ProfileFuserConfig } from '../config/profile-fuser.config';
 import { FlushGate } from '../state/flush-gate';
 import { InputDecoder } from '../state/fuser-inputs';
 import { ItemTable } from '../state/item-table';
@@ -98,11 +98,11 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     const metrics = new FuserMetrics(runtime.metrics.registry, runtime.metrics.prefix);
     const spaceKey = vectorSpace(space.modelId, space.projectionId);
     const store = new PartitionStateStore(runtime.redis!, config.redis.keyPrefix, spaceKey);
-    const items = new ItemTable(runtime.kafka, topics.fuserItems.name, spaceKey, runtime.log);
     const fusion = { halfLivesMs: config.halfLivesMs, actionWeights: config.actionWeights, textDedupWindowMs: config.textDedupWindowMs };
     const decoder = new InputDecoder({ topics, serdes, fusion, modelId: space.modelId, projectionId: space.projectionId, dimension: space.dim, sentiment: classifier });
     const publishing = profilePublishing({ serdes, interests: { labels, top: config.topInterests }, projectionId: space.projectionId, sentimentClassifierId: classifier.id });
     const groupId = `${config.kafka.topicPrefix}${CONSUMER_GROUP}`;
+    const items = new ItemTable(runtime.kafka, topics.fuserItems.name, spaceKey, runtime.log, `${groupId}.items`);
     // Two flushes at a time: one writes to Kafka while the next builds its records.
     const flushGate = new FlushGate(2);
     let manager: TaskManager | null = null;
@@ -209,7 +209,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     if ([...inputCounts.values()].some((c) => c !== count)) {
       throw new Error(`profile-fuser's input topics must have equal partition counts (a user's events must meet in one partition): ${[...inputCounts].map(([t, c]) => `${t}=${c}`).join(', ')}`);
     }
-    const internal = [topics.fuserState, topics.fuserItems];
+    const internal = INTERNAL_TOPICS.map((k) => topics[k]);
     if (this.config.kafka.provisionTopics) {
       await provisionTopics(admin, internal, { replicationFactor: this.config.kafka.replicationFactor, partitions: count });
     }

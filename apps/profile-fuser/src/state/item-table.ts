@@ -18,8 +18,10 @@ export class ItemTable {
     topic: string,
     private readonly space: string,
     private readonly log: LogSink,
+    /** The follower's group name starts with this (the fuser's group, which its ACL allows). */
+    groupPrefix: string,
   ) {
-    this.follower = new TopicFollower(kafka, topic, (messages) => this.apply(messages), 'profile-fuser-items');
+    this.follower = new TopicFollower(kafka, topic, (messages) => this.apply(messages), groupPrefix);
   }
 
   /** Resolves once the table holds every item committed before it started. */

@@ -21,6 +21,8 @@ export interface RebuildOptions {
   /** Where to start: the checkpoint when Redis is only behind, 0 when it lost everything. */
   from: bigint;
   heartbeat?: () => Promise<void>;
+  /** The reader's group name starts with this: a prefix the fuser's principal may use. */
+  readerGroupPrefix?: string;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function rebuildPartition(o: RebuildOptions): Promise<RebuildReport
       if (op) ops.push(op);
       if (ops.length >= 500) await write();
     },
-    o.heartbeat ? { heartbeat: o.heartbeat } : {},
+    { ...(o.heartbeat ? { heartbeat: o.heartbeat } : {}), ...(o.readerGroupPrefix ? { groupPrefix: o.readerGroupPrefix } : {}) },
   );
   await write();
   if (lost) return REDIS_LOST;

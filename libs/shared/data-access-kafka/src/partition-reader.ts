@@ -3,7 +3,10 @@ import type { Consumer, Kafka, PartitionAssigner } from 'kafkajs';
 import { AssignerProtocol } from 'kafkajs';
 import { toConsumedMessage, type ConsumedMessage } from './batch-consumer';
 
-/** A throwaway group name: readers never commit, so nothing of them stays on the broker. */
+/**
+ * A throwaway group name: readers never commit, so nothing of them stays on the broker. The name
+ * starts with the caller's prefix, which is what its principal's group ACL allows.
+ */
 function readerGroup(name: string): string {
   return `${name}-${randomBytes(6).toString('hex')}`;
 }
@@ -64,7 +67,7 @@ export async function readPartition(
   partition: number,
   fromOffset: bigint,
   onRecord: (m: ConsumedMessage) => Promise<void> | void,
-  options: { stallMs?: number; heartbeat?: () => Promise<void> } = {},
+  options: { stallMs?: number; heartbeat?: () => Promise<void>; groupPrefix?: string } = {},
 ): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
@@ -79,7 +82,7 @@ export async function readPartition(
   }
   if (fromOffset >= end) return 0;
   const tracker = new EndTracker(new Map([[partition, { from: fromOffset, end }]]));
-  const consumer = kafka.consumer({ groupId: readerGroup('partition-reader'), partitionAssigners: [fixedAssigner(topic, [partition])], maxWaitTimeInMs: 100, readUncommitted: false });
+  const consumer = kafka.consumer({ groupId: readerGroup(options.groupPrefix ?? 'partition-reader'), partitionAssigners: [fixedAssigner(topic, [partition])], maxWaitTimeInMs: 100, readUncommitted: false });
   return runReader(consumer, topic, tracker, options.stallMs ?? 120_000, async (m) => {
     if (BigInt(m.offset) >= fromOffset) await onRecord(m);
   }, async () => {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
-import { dlqTopicSpec, topicCatalog, type TopicKey, type TopicSpec } from '@profilestream/contracts';
+import { DEAD_LETTERED_TOPICS, dlqTopicSpec, topicCatalog, type TopicKey, type TopicSpec } from '@profilestream/contracts';
 import {
   AcknowledgedChunkWriter,
   BatchConsumer,
@@ -163,7 +163,7 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
       }
     });
     if (this.options.kafka.provisionTopics) {
-      const specs = withDeadLetterTopics(this.options.topics);
+      const specs = withDeadLetterTopics(this.options.topics, this.options.kafka.topicPrefix);
       const result = await this.untilDone('creating topics', () =>
         provisionTopics(this.admin, specs, {
           replicationFactor: this.options.kafka.replicationFactor,
@@ -312,11 +312,14 @@ export function errorLine(err: unknown): string {
   return `${err.message}${cause}`;
 }
 
-function withDeadLetterTopics(topics: readonly TopicSpec[]): TopicSpec[] {
+/** The topics with the dead-letter topics the contracts give them (those consumed from outside). */
+function withDeadLetterTopics(topics: readonly TopicSpec[], topicPrefix: string): TopicSpec[] {
+  const catalog = topicCatalog(topicPrefix);
+  const deadLettered = new Set<string>(DEAD_LETTERED_TOPICS.map((k) => catalog[k].name));
   const out = new Map<string, TopicSpec>();
   for (const t of topics) {
     out.set(t.name, t);
-    if (t.schema !== null) {
+    if (deadLettered.has(t.name)) {
       const dlq = dlqTopicSpec(t);
       out.set(dlq.name, dlq);
     }

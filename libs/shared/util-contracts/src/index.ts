@@ -4,6 +4,7 @@ export * from './errors';
 export * from './schemas';
 export * from './serde';
 export * from './topics';
+export * from './kafka-access';
 export * from './validation';
 export * from './vectors';
 export * from './partitioning';

@@ -156,10 +156,12 @@ export function dlqTopicSpec(source: TopicSpec): TopicSpec {
   };
 }
 
+/** The topics services consume from the outside: each has a dead-letter topic. */
+export const DEAD_LETTERED_TOPICS: readonly TopicKey[] = ['reviews', 'posts', 'clicks', 'items', 'userDeletions', 'textsCleaned', 'textsEmbedded'];
+
 /** All topics, with the dead-letter topics of the ones services consume. */
 export function allTopicSpecs(topics: TopicCatalog = TOPICS): TopicSpec[] {
-  const consumed: TopicKey[] = ['reviews', 'posts', 'clicks', 'items', 'userDeletions', 'textsCleaned', 'textsEmbedded'];
-  return [...Object.values(topics), ...consumed.map((k) => dlqTopicSpec(topics[k]))];
+  return [...Object.values(topics), ...DEAD_LETTERED_TOPICS.map((k) => dlqTopicSpec(topics[k]))];
 }
 
 /** Kafka topic configs for a spec, as the admin API takes them. */

@@ -17,11 +17,16 @@ export interface SecureKafkaBroker {
   /** `127.0.0.1:<port>` of the SASL_SSL listener, the only one for clients. */
   bootstrap: string;
   certs: BrokerCertificates;
-  /** A SCRAM-SHA-512 user that may do everything (no authorizer runs). */
+  /** A SCRAM-SHA-512 user that may do everything (a super user when the authorizer runs). */
   username: string;
   password: string;
-  /** The variables a service needs to use this broker: TLS with its CA, SCRAM-SHA-512 as `username`. */
-  env(): Record<string, string>;
+  /** Whether ACLs are enforced: then users other than `username` may do only what ACLs allow. */
+  authorizer: boolean;
+  /**
+   * The variables a client needs to use this broker: TLS with its CA, SCRAM-SHA-512 as `username`
+   * or as one of the users asked for at start.
+   */
+  env(user?: string): Record<string, string>;
   /** Stops the broker and deletes its certificates, data and logs. */
   stop(): Promise<void>;
 }
@@ -33,7 +38,17 @@ export interface SecureKafkaBroker {
  * (fetched once into its cache) in a temporary directory that `stop()` deletes. Needs Java 17+
  * and openssl; takes 10 to 30 s.
  */
-export async function startSecureKafkaBroker(): Promise<SecureKafkaBroker> {
+export interface SecureBrokerOptions {
+  /** More SCRAM-SHA-512 users, each with a password of its own. */
+  users?: readonly string[];
+  /**
+   * Runs KRaft's StandardAuthorizer and denies whatever no ACL allows: only `username` (the
+   * broker's admin) may do anything; the other users get what the test grants them.
+   */
+  authorizer?: boolean;
+}
+
+export async function startSecureKafkaBroker(options: SecureBrokerOptions = {}): Promise<SecureKafkaBroker> {
   const libs = kafkaLibs();
   const dir = mkdtempSync(join(tmpdir(), 'ps-kafka-'));
   try {
@@ -41,17 +56,19 @@ export async function startSecureKafkaBroker(): Promise<SecureKafkaBroker> {
     const username = 'app';
     const password = randomBytes(12).toString('hex');
     const interBroker = randomBytes(12).toString('hex');
+    const users = new Map<string, string>([[username, password], ...(options.users ?? []).map((u) => [u, randomBytes(12).toString('hex')] as [string, string])]);
+    const authorizer = options.authorizer ?? false;
     for (let attempt = 1; ; attempt++) {
       const [port, controllerPort] = [await freePort(), await freePort()];
       const run = join(dir, `run-${attempt}`);
       mkdirSync(join(run, 'logs'), { recursive: true });
       const config = join(run, 'server.properties');
-      writeFileSync(config, serverProperties(run, port, controllerPort, interBroker));
+      writeFileSync(config, serverProperties(run, port, controllerPort, interBroker) + (authorizer ? AUTHORIZER_PROPERTIES : ''));
       const java = (args: string[]) => execFileSync('java', ['-Xmx256m', '-cp', `${libs}/*`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       // Credentials go into the metadata log at format time, as they must on a fresh KRaft cluster.
       java([
         'kafka.tools.StorageTool', 'format', '-t', kafkaUuid(), '-c', config,
-        '--add-scram', `SCRAM-SHA-512=[name=${username},password=${password}]`,
+        ...[...users].flatMap(([name, secret]) => ['--add-scram', `SCRAM-SHA-512=[name=${name},password=${secret}]`]),
         '--add-scram', `SCRAM-SHA-512=[name=broker,password=${interBroker}]`,
       ]);
       const child = spawn(
@@ -79,14 +96,19 @@ export async function startSecureKafkaBroker(): Promise<SecureKafkaBroker> {
         certs,
         username,
         password,
-        env: () => ({
-          KAFKA_BROKERS: bootstrap,
-          KAFKA_SSL: 'true',
-          KAFKA_SSL_CA_FILE: certs.caFile,
-          KAFKA_SASL_MECHANISM: 'scram-sha-512',
-          KAFKA_SASL_USERNAME: username,
-          KAFKA_SASL_PASSWORD: password,
-        }),
+        authorizer,
+        env: (user = username) => {
+          const secret = users.get(user);
+          if (secret === undefined) throw new Error(`the test broker has no user ${user}`);
+          return {
+            KAFKA_BROKERS: bootstrap,
+            KAFKA_SSL: 'true',
+            KAFKA_SSL_CA_FILE: certs.caFile,
+            KAFKA_SASL_MECHANISM: 'scram-sha-512',
+            KAFKA_SASL_USERNAME: user,
+            KAFKA_SASL_PASSWORD: secret,
+          };
+        },
         async stop() {
           await stopProcess(child);
           rmSync(dir, { recursive: true, force: true });
@@ -131,6 +153,16 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 `;
 }
+
+/**
+ * ACLs enforced, nothing allowed without one. The broker's own user and the admin are super users;
+ * so is ANONYMOUS, which is what the controller listener (plaintext, on loopback, not advertised to
+ * clients) authenticates as in a combined KRaft node.
+ */
+const AUTHORIZER_PROPERTIES = `authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:broker;User:app;User:ANONYMOUS
+`;
 
 /** Only guards the keystore file inside the run's own temporary directory. */
 const KEYSTORE_PASSWORD = 'test-keystore';
