@@ -10,7 +10,8 @@ const coded = (message: string, code: string) => Object.assign(new Error(message
 
 describe('Redis failures in one line', () => {
   it('names the server without credentials, and the user', () => {
-    expect(redisTarget(settings)).toEqual({ where: 'redis.example:6380', username: 'encoder', tls: false, caFile: null });
+    expect(redisTarget(settings)).toEqual({ where: 'redis.example:6380', username: 'encoder', tls: false, caFile: null, first: { host: 'redis.example', port: 6380 } });
+    expect(redisTarget({ ...settings, url: 'redis://[::1]:7000' }).first).toEqual({ host: '::1', port: 7000 });
     expect(redisTarget({ ...settings, url: 'redis://r', username: null }).where).toBe('r:6379');
     expect(redisTarget({ ...settings, clusterNodes: [{ host: 'a', port: 1 }, { host: 'b', port: 2 }] }).where).toBe('cluster a:1,b:2');
   });

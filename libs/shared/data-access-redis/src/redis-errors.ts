@@ -1,3 +1,4 @@
+import { createConnection } from 'node:net';
 import type { RedisSettings } from '@profilestream/config';
 import type { RedisClient } from './redis.client';
 
@@ -8,17 +9,24 @@ export interface RedisTarget {
   username: string;
   tls: boolean;
   caFile: string | null;
+  /** The node a first connection goes to (the first seed of a cluster). */
+  first: { host: string; port: number };
 }
 
 export function redisTarget(settings: RedisSettings): RedisTarget {
   let where: string;
-  if (settings.clusterNodes) where = `cluster ${settings.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
-  else {
+  let first: { host: string; port: number };
+  if (settings.clusterNodes) {
+    where = `cluster ${settings.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
+    first = settings.clusterNodes[0]!;
+  } else {
     const m = /^rediss?:\/\/(?:[^@/]*@)?([^/?#]+)/.exec(settings.url);
     where = m?.[1] ?? settings.url;
     if (!/:\d+$/.test(where)) where = `${where}:6379`;
+    const colon = where.lastIndexOf(':');
+    first = { host: where.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(where.slice(colon + 1)) };
   }
-  return { where, username: settings.username ?? 'default', tls: settings.tls, caFile: settings.tlsCaFile };
+  return { where, username: settings.username ?? 'default', tls: settings.tls, caFile: settings.tlsCaFile, first };
 }
 
 /** Node's codes for a certificate chain it cannot verify against the CAs it trusts. */
@@ -107,9 +115,43 @@ export function explainRedisError(redis: RedisClient, err: unknown): Error {
   if (e?.name === 'RedisConnectionError') return e;
   const generic = !e || GENERIC.test(e.message) || Boolean((e as Error & { lastNodeError?: unknown }).lastNodeError);
   const cause = generic && state.lastError ? state.lastError : err;
+  if (asError(cause)?.name === 'RedisConnectionError') return cause as Error;
   const explained = new Error(describeRedisError(cause, state.target), { cause });
   explained.name = 'RedisConnectionError';
   return explained;
+}
+
+/**
+ * With TLS on, fails at once when the first node answers in plaintext: a plaintext Redis takes a
+ * TLS ClientHello for the start of an inline command and waits for its end, so the handshake
+ * would only fail at the connect timeout (10 s) as "did not accept a connection in time". A
+ * PING in plaintext gets a RESP reply from a plaintext port; a TLS port replies nothing (it
+ * drops the connection). Anything else (unreachable, refused) is left to the real connection,
+ * which names it.
+ */
+export async function refusePlaintextForTls(redis: RedisClient, timeoutMs = 1500): Promise<void> {
+  const state = tracked.get(redis);
+  if (!state?.target.tls) return;
+  const { host, port } = state.target.first;
+  const reply = await new Promise<string | null>((resolve) => {
+    const socket = createConnection({ host, port });
+    const done = (r: string | null) => {
+      socket.destroy();
+      resolve(r);
+    };
+    socket.setTimeout(timeoutMs, () => done(null));
+    socket.once('error', () => done(null));
+    socket.once('close', () => done(null));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (chunk: Buffer) => done(chunk.toString('latin1')));
+  });
+  if (reply === null || !/^[+-]/.test(reply)) return;
+  const err = new Error(
+    `Redis at ${state.target.where} answered in plaintext (${reply.split('\r\n')[0]!.slice(0, 60)}): REDIS_TLS is on but ${host}:${port} is a plaintext port; unset REDIS_TLS (and use redis://) or use its TLS port`,
+  );
+  err.name = 'RedisConnectionError';
+  state.lastError = err;
+  throw err;
 }
 
 /**

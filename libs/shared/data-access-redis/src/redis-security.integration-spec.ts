@@ -56,6 +56,9 @@ describe('Redis over TLS with its own CA and an ACL user', () => {
       /TLS certificate that is not trusted \(SELF_SIGNED_CERT_IN_CHAIN: .*\): it was not signed by the CA in REDIS_TLS_CA_FILE \(.*other-ca\.crt\)$/,
     ],
     ['plaintext against the TLS port', () => ({ REDIS_URL: `redis://127.0.0.1:${server.tlsPort}`, REDIS_USERNAME: 'app', REDIS_PASSWORD: password }), /closed the connection without a reply \(.*ECONNRESET.*\), as a TLS port does .*: set REDIS_TLS=true/],
+    // A plaintext Redis waits for the end of the "command" a ClientHello starts: without the probe
+    // this failed only at the 10 s connect timeout.
+    ['TLS against the plaintext port', () => ({ REDIS_URL: `rediss://127.0.0.1:${server.port}`, REDIS_USERNAME: 'app', REDIS_PASSWORD: password, REDIS_TLS_CA_FILE: server.certs.caFile }), /answered in plaintext \(-?\+?[A-Z]+.*\): REDIS_TLS is on but 127\.0\.0\.1:\d+ is a plaintext port; unset REDIS_TLS/],
   ];
 
   it.each(failures)('%s: start-up and readiness fail within 10 s with one line naming the cause', async (_what, vars, cause) => {

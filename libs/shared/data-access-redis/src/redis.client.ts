@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import type { RedisSettings } from '@profilestream/config';
-import { explainRedisError, trackRedisErrors } from './redis-errors';
+import { explainRedisError, refusePlaintextForTls, trackRedisErrors } from './redis-errors';
 
 export type RedisClient = Redis | Cluster;
 
@@ -79,6 +79,7 @@ export async function checkRedis(redis: RedisClient, timeoutMs: number): Promise
 /** Connects a client that is not connected yet and checks it answers, failing as `checkRedis` does. */
 export async function connectRedis(redis: RedisClient, timeoutMs: number): Promise<void> {
   if (redis.status === 'wait' || redis.status === 'end') {
+    await refusePlaintextForTls(redis);
     try {
       await redis.connect();
     } catch (err) {

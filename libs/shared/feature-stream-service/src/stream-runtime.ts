@@ -21,7 +21,7 @@ import {
   type LogSink,
   type TransformHandler,
 } from '@profilestream/kafka';
-import { checkRedis, closeRedis, createRedis, explainRedisError, type RedisClient } from '@profilestream/redis';
+import { checkRedis, closeRedis, connectRedis, createRedis, explainRedisError, type RedisClient } from '@profilestream/redis';
 import { HealthRegistry, MetricsService, SERVICE_LOGGER, OBSERVABILITY_OPTIONS, type ObservabilityOptions } from '@profilestream/observability';
 import { startWithRetry } from './consumer-start';
 import { STREAM_SERVICE_OPTIONS, type StreamServiceOptions } from './stream-service.options';
@@ -205,8 +205,7 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
     for (let attempt = 1; ; attempt++) {
       if (this.stopping) throw new Error('service is stopping');
       try {
-        if (redis.status === 'wait' || redis.status === 'end') await redis.connect();
-        await checkRedis(redis, timeout);
+        await connectRedis(redis, timeout);
         if (attempt > 1) this.log.info({ attempts: attempt }, 'Redis answers');
         return;
       } catch (err) {
