@@ -1,4 +1,5 @@
 import { createConnection } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { RedisSettings } from '@profilestream/config';
 import type { RedisClient } from './redis.client';
 
@@ -79,6 +80,8 @@ const GENERIC = /Connection is closed|max retries per request|did not answer PIN
 interface Tracked {
   target: RedisTarget;
   lastError: Error | null;
+  /** The client's TLS options (CA, server name), for the handshake probe. */
+  tls: ConnectionOptions | null;
 }
 
 const tracked = new WeakMap<object, Tracked>();
@@ -89,8 +92,8 @@ const tracked = new WeakMap<object, Tracked>();
  * explained by what broke the connection. Handling the `error` events also keeps ioredis from
  * printing them with stack traces; services log them once per cause instead.
  */
-export function trackRedisErrors(redis: RedisClient, settings: RedisSettings): void {
-  const state: Tracked = { target: redisTarget(settings), lastError: null };
+export function trackRedisErrors(redis: RedisClient, settings: RedisSettings, tls: ConnectionOptions | null = null): void {
+  const state: Tracked = { target: redisTarget(settings), lastError: null, tls };
   tracked.set(redis, state);
   const remember = (err: unknown) => {
     const e = asError(err);
@@ -122,16 +125,37 @@ export function explainRedisError(redis: RedisClient, err: unknown): Error {
 }
 
 /**
- * With TLS on, fails at once when the first node answers in plaintext: a plaintext Redis takes a
- * TLS ClientHello for the start of an inline command and waits for its end, so the handshake
- * would only fail at the connect timeout (10 s) as "did not accept a connection in time". A
- * PING in plaintext gets a RESP reply from a plaintext port; a TLS port replies nothing (it
- * drops the connection). Anything else (unreachable, refused) is left to the real connection,
+ * With TLS on, checks the first node's TLS before the client connects, and fails at once naming
+ * the cause. A plaintext Redis takes a TLS ClientHello for the start of an inline command and
+ * waits for its end, so the handshake would only fail at the connect timeout (10 s): a PING in
+ * plaintext gets a RESP reply from a plaintext port, none from a TLS port. Then a handshake with
+ * the client's CA and server name: a cluster client reports a failed handshake only as
+ * "Connection is closed." Anything else (unreachable, refused) is left to the real connection,
  * which names it.
  */
-export async function refusePlaintextForTls(redis: RedisClient, timeoutMs = 1500): Promise<void> {
+export async function probeRedisTls(redis: RedisClient, timeoutMs = 1500): Promise<void> {
   const state = tracked.get(redis);
   if (!state?.target.tls) return;
+  await refusePlaintext(state, timeoutMs);
+  const { host, port } = state.target.first;
+  const failure = await new Promise<Error | null>((resolve) => {
+    const socket = tlsConnect({ host, port, ...(state.tls ?? {}) });
+    const done = (err: Error | null) => {
+      socket.destroy();
+      resolve(err);
+    };
+    socket.setTimeout(timeoutMs, () => done(null));
+    socket.once('secureConnect', () => done(null));
+    socket.once('error', (err: Error) => done(/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET/.test(err.message) ? null : err));
+  });
+  if (!failure) return;
+  const err = new Error(describeRedisError(failure, state.target), { cause: failure });
+  err.name = 'RedisConnectionError';
+  state.lastError = err;
+  throw err;
+}
+
+async function refusePlaintext(state: Tracked, timeoutMs: number): Promise<void> {
   const { host, port } = state.target.first;
   const reply = await new Promise<string | null>((resolve) => {
     const socket = createConnection({ host, port });

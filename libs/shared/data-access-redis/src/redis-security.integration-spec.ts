@@ -80,3 +80,61 @@ describe('Redis over TLS with its own CA and an ACL user', () => {
     }
   });
 });
+
+/**
+ * A Redis Cluster of three masters over TLS (cluster bus included), its nodes announced by IP
+ * address as most operators' clusters are: the cluster client follows the slot map to every
+ * master over TLS with the CA of REDIS_TLS_CA_FILE, as an ACL user made on each node, and checks
+ * each node's certificate against REDIS_TLS_SERVERNAME when it is set.
+ */
+describe('a 3-master Redis Cluster over TLS with an ACL user', () => {
+  let server: TestRedisServer;
+  const prefix = uniquePrefix();
+  const password = 'app-password';
+  const clients: RedisClient[] = [];
+  const client = (vars: Record<string, string>): RedisClient => {
+    const redis = createRedis(toRedisSettings(parseEnv(redisEnvSchema, { REDIS_KEY_PREFIX: prefix, REDIS_TLS: 'true', REDIS_USERNAME: 'app', REDIS_PASSWORD: password, ...vars })), 'cluster-tls-test');
+    clients.push(redis);
+    return redis;
+  };
+
+  beforeAll(async () => {
+    server = await startTestRedisServer({ cluster: true, masters: 3 });
+    await server.setUser('app', `reset on ~${prefix}* +get +set +ping +info +dbsize +client|setname +cluster|slots +cluster|info +asking +readonly +readwrite`, password);
+  }, 60_000);
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.disconnect();
+  });
+  afterAll(() => server?.stop());
+
+  it.each([
+    ['by the seed\'s address', {}],
+    ['with REDIS_TLS_SERVERNAME for nodes announced by IP', { REDIS_TLS_SERVERNAME: 'localhost' }],
+  ])('reaches every master over TLS %s', async (_how, extra: Record<string, string>) => {
+    const redis = client({ REDIS_CLUSTER_NODES: `127.0.0.1:${server.tlsPort}`, REDIS_TLS_CA_FILE: server.certs.caFile, ...extra }) as import('ioredis').Cluster;
+    await connectRedis(redis, 5000);
+    const keys = Array.from({ length: 30 }, (_, i) => `${prefix}{k${i}}`);
+    for (const k of keys) await redis.set(k, k);
+    for (const k of keys) expect(await redis.get(k)).toBe(k);
+    const masters = redis.nodes('master');
+    expect(masters).toHaveLength(3);
+    // Every master was reached through its TLS port, and holds some of the keys.
+    const tlsPorts = new Set(masters.map((m) => m.options.port));
+    expect(tlsPorts.has(server.port)).toBe(false);
+    const perMaster = await Promise.all(masters.map(async (m) => (await m.call('DBSIZE')) as number));
+    expect(perMaster.every((n) => n > 0)).toBe(true);
+  });
+
+  // A cluster client reports a failed handshake only as "Connection is closed.": without the
+  // handshake probe these read so.
+  it.each([
+    ['a certificate for other names', () => ({ REDIS_TLS_CA_FILE: server.certs.caFile, REDIS_TLS_SERVERNAME: 'redis.example' }), /TLS certificate for other names .*redis\.example.*REDIS_TLS_SERVERNAME$/],
+    ['a CA that did not sign the nodes\' certificates', () => ({ REDIS_TLS_CA_FILE: server.certs.untrustedCaFile }), /TLS certificate that is not trusted .*REDIS_TLS_CA_FILE/],
+  ])('fails fast naming the cause: %s', async (_what, vars, cause) => {
+    const started = Date.now();
+    const redis = client({ REDIS_CLUSTER_NODES: `127.0.0.1:${server.tlsPort}`, ...vars() });
+    await expect(connectRedis(redis, 3000)).rejects.toThrow(cause);
+    await expect(checkRedis(redis, 2000)).rejects.toThrow(cause);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});

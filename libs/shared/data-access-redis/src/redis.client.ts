@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import type { RedisSettings } from '@profilestream/config';
-import { explainRedisError, refusePlaintextForTls, trackRedisErrors } from './redis-errors';
+import { explainRedisError, probeRedisTls, trackRedisErrors } from './redis-errors';
 
 export type RedisClient = Redis | Cluster;
 
@@ -20,18 +20,19 @@ export function createRedis(settings: RedisSettings, connectionName: string): Re
     disableClientInfo: true,
     ...(settings.username ? { username: settings.username } : {}),
     ...(settings.password ? { password: settings.password } : {}),
-    ...(settings.tls ? { tls: tlsOptions(settings) } : {}),
   };
+  const tls = settings.tls ? tlsOptions(settings) : null;
+  if (tls) common.tls = tls;
   if (settings.clusterNodes) {
     // lazyConnect belongs at this level too: in redisOptions it only reaches the per-node clients,
     // and a Cluster without it connects in its constructor, so the caller's connect() would throw.
-    return tracked(new Cluster(settings.clusterNodes, { redisOptions: common, lazyConnect: true, enableAutoPipelining: true, scaleReads: 'master' }), settings);
+    return tracked(new Cluster(settings.clusterNodes, { redisOptions: common, lazyConnect: true, enableAutoPipelining: true, scaleReads: 'master' }), settings, tls);
   }
-  return tracked(new Redis(settings.url, common), settings);
+  return tracked(new Redis(settings.url, common), settings, tls);
 }
 
-function tracked<C extends RedisClient>(redis: C, settings: RedisSettings): C {
-  trackRedisErrors(redis, settings);
+function tracked<C extends RedisClient>(redis: C, settings: RedisSettings, tls: ReturnType<typeof tlsOptions> | null): C {
+  trackRedisErrors(redis, settings, tls);
   return redis;
 }
 
@@ -79,7 +80,7 @@ export async function checkRedis(redis: RedisClient, timeoutMs: number): Promise
 /** Connects a client that is not connected yet and checks it answers, failing as `checkRedis` does. */
 export async function connectRedis(redis: RedisClient, timeoutMs: number): Promise<void> {
   if (redis.status === 'wait' || redis.status === 'end') {
-    await refusePlaintextForTls(redis);
+    await probeRedisTls(redis);
     try {
       await redis.connect();
     } catch (err) {

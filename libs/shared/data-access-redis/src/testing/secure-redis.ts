@@ -60,30 +60,91 @@ export interface TestRedisServer {
 }
 
 export interface TestRedisServerOptions {
-  /** Run as a one-node Redis Cluster (all slots on this node, TLS between cluster clients and it). */
+  /** Run as a Redis Cluster (TLS between cluster clients and nodes, and on the cluster bus). */
   cluster?: boolean;
+  /** Masters of the cluster, slots split evenly (default 1: every slot on one node). */
+  masters?: number;
+}
+
+interface TestRedisNode {
+  port: number;
+  tlsPort: number;
+  busPort: number;
+  child: ChildProcess;
+  admin: Redis;
 }
 
 /**
  * Starts a redis-server of the test's own, on free loopback ports, with a plaintext and a TLS
  * port, a password on the default user, and no persistence; its files live in a temporary
- * directory removed by `stop()`. Needs Debian's redis-server (built with TLS) and openssl.
+ * directory removed by `stop()`. As a cluster of several masters, every node gets the same
+ * certificates, users and password, and the returned ports are the first node's (a seed).
+ * Needs Debian's redis-server (built with TLS) and openssl.
  */
 export async function startTestRedisServer(options: TestRedisServerOptions = {}): Promise<TestRedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'ps-redis-'));
   const certs = makeTestCertificates(dir);
   const adminPassword = randomBytes(12).toString('hex');
+  const nodes: TestRedisNode[] = [];
+  try {
+    const masters = options.cluster ? Math.max(1, options.masters ?? 1) : 1;
+    for (let i = 0; i < masters; i++) nodes.push(await startNode(join(dir, `node-${i}`), certs, adminPassword, options.cluster ?? false));
+    if (options.cluster) await formCluster(nodes);
+  } catch (err) {
+    for (const node of nodes) {
+      node.admin.disconnect();
+      await stopProcess(node.child);
+    }
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const first = nodes[0]!;
+  return {
+    port: first.port,
+    tlsPort: first.tlsPort,
+    certs,
+    adminPassword,
+    admin: first.admin,
+    // ACL users are per node: an operator creates them on every node of a cluster.
+    async setUser(name, rules, password) {
+      for (const node of nodes) await node.admin.call('ACL', 'SETUSER', name, ...rules.split(/\s+/).filter(Boolean), `>${password}`);
+    },
+    async deniedFor(user) {
+      const out: string[] = [];
+      for (const node of nodes) {
+        const entries = (await node.admin.call('ACL', 'LOG')) as unknown[][];
+        out.push(
+          ...entries
+            .map((e) => Object.fromEntries(pairs(e)) as Record<string, unknown>)
+            .filter((e) => e['username'] === user)
+            .map((e) => `${String(e['reason'])} ${String(e['object'])}`),
+        );
+      }
+      return out;
+    },
+    async stop() {
+      for (const node of nodes) {
+        node.admin.disconnect();
+        await stopProcess(node.child);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startNode(dir: string, certs: TestCertificates, adminPassword: string, cluster: boolean): Promise<TestRedisNode> {
   for (let attempt = 1; ; attempt++) {
     const [port, tlsPort, busPort] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
     const data = join(dir, `data-${attempt}`);
-    mkdirSync(data);
+    mkdirSync(data, { recursive: true });
     const args = [
       '--bind', '127.0.0.1', '--port', String(port), '--tls-port', String(tlsPort),
       '--tls-cert-file', certs.certFile, '--tls-key-file', certs.keyFile, '--tls-ca-cert-file', certs.caFile, '--tls-auth-clients', 'no',
       '--save', '', '--appendonly', 'no', '--dir', data, '--loglevel', 'notice',
       '--user', 'default', 'on', `>${adminPassword}`, '~*', '&*', '+@all',
-      ...(options.cluster
-        ? ['--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-announce-ip', '127.0.0.1', '--cluster-config-file', join(data, 'nodes.conf'), '--tls-cluster', 'yes']
+      // The cluster bus runs over TLS too (tls-cluster): nodes meet and gossip with their certificates.
+      ...(cluster
+        ? ['--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-announce-ip', '127.0.0.1', '--cluster-config-file', join(data, 'nodes.conf'), '--tls-cluster', 'yes', '--masterauth', adminPassword]
         : []),
     ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -91,34 +152,11 @@ export async function startTestRedisServer(options: TestRedisServerOptions = {})
     if (started !== true) {
       // Another process may have taken a port between the probe and the start: try new ones.
       if (attempt < 3 && /Address already in use/i.test(started)) continue;
-      rmSync(dir, { recursive: true, force: true });
       throw new Error(`redis-server did not start: ${started}`);
     }
     const admin = new Redis({ host: '127.0.0.1', port, password: adminPassword, lazyConnect: true, maxRetriesPerRequest: 1 });
     await admin.connect();
-    if (options.cluster) await claimAllSlots(admin);
-    return {
-      port,
-      tlsPort,
-      certs,
-      adminPassword,
-      admin,
-      async setUser(name, rules, password) {
-        await admin.call('ACL', 'SETUSER', name, ...rules.split(/\s+/).filter(Boolean), `>${password}`);
-      },
-      async deniedFor(user) {
-        const entries = (await admin.call('ACL', 'LOG')) as unknown[][];
-        return entries
-          .map((e) => Object.fromEntries(pairs(e)) as Record<string, unknown>)
-          .filter((e) => e['username'] === user)
-          .map((e) => `${String(e['reason'])} ${String(e['object'])}`);
-      },
-      async stop() {
-        admin.disconnect();
-        await stopProcess(child);
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    return { port, tlsPort, busPort, child, admin };
   }
 }
 
@@ -149,11 +187,19 @@ function untilReady(child: ChildProcess): Promise<true | string> {
   });
 }
 
-async function claimAllSlots(admin: Redis): Promise<void> {
-  await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-  const deadline = Date.now() + 10_000;
-  while (!String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) {
-    if (Date.now() > deadline) throw new Error('the one-node cluster did not reach cluster_state:ok within 10 s');
+/** Joins the nodes (CLUSTER MEET over the TLS bus), splits the slots evenly, waits for cluster_state:ok on all. */
+async function formCluster(nodes: TestRedisNode[]): Promise<void> {
+  const first = nodes[0]!;
+  for (const node of nodes.slice(1)) {
+    await first.admin.call('CLUSTER', 'MEET', '127.0.0.1', String(node.port), String(node.busPort));
+  }
+  const per = Math.ceil(16384 / nodes.length);
+  for (const [i, node] of nodes.entries()) await node.admin.call('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(Math.min(16383, (i + 1) * per - 1)));
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const infos = await Promise.all(nodes.map(async (n) => String(await n.admin.call('CLUSTER', 'INFO'))));
+    if (infos.every((info) => info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${nodes.length}`))) return;
+    if (Date.now() > deadline) throw new Error(`the ${nodes.length}-node test cluster did not reach cluster_state:ok within 20 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
