@@ -69,7 +69,10 @@ describe('every principal with only its own ACLs, on a broker that denies the re
   };
   const settingsOf = (principal: KafkaPrincipal) => ({ ...toKafkaSettings(parseEnv(kafkaEnvSchema, broker.env(kafkaUserName(principal))), `acl-test-${principal}`), topicPrefix: prefix });
 
+  // Refusals in the logs until the test that removes an ACL on purpose.
+  let refusalsExpected = false;
   function loggedErrors(): string[] {
+    if (refusalsExpected) return [];
     return readdirSync(workDir)
       .filter((f) => f.endsWith('.log'))
       .flatMap((f) => readFileSync(join(workDir, f), 'utf8').split('\n').filter((l) => /AUTHORIZATION_FAILED|not authorized|denied/i.test(l)).map((l) => `${f}: ${l.slice(0, 300)}`));
@@ -161,6 +164,29 @@ describe('every principal with only its own ACLs, on a broker that denies the re
     // Three events: the two before the loss came back from the state topic.
     expect(await waitFor(async () => (await pipeline.profiles()).get('ann')?.eventCount === 3, 60_000, 500)).toBe(true);
     expect(loggedErrors()).toEqual([]);
+  }, 240_000);
+
+  it('names an ACL removed while a service runs in its log, and carries on once it is back', async () => {
+    refusalsExpected = true;
+    const admin = admins[0]!;
+    const writeEmbedded = aclEntries(kafkaUserName('encoder'), { type: 'topic', name: topics.textsEmbedded.name, patternType: 'literal', operations: ['Write'] })[0]!;
+    await admin.deleteAcls({ filters: [writeEmbedded] });
+    const encoderLog = () => readFileSync(pipeline.services.encoder.logFile, 'utf8');
+    const producer = new EventProducer(settingsOf('event-producer'), silentLog);
+    await producer.connect();
+    try {
+      await producer.sendReview({ eventId: 'r-acl', userId: 'bob', itemId: 'amp-1', text: 'Loud, clean and light enough to carry.', rating: 4, platform: 'test', occurredAt: Date.now() - 5000 });
+      // One line: what was denied (the chunk wrote texts.embedded.v1 and committed offsets on its input) and whose ACL to fix.
+      const line = new RegExp(`"err":"Kafka denied access to (topic|one of topics [^"(]*)${topics.textsEmbedded.name.replace(/\./g, '\\.')}[^"]* \\(TOPIC_AUTHORIZATION_FAILED[^"]*KAFKA_SASL_USERNAME=profilestream-encoder needs an ACL`);
+      const named = await waitFor(() => line.test(encoderLog()), 60_000, 250);
+      expect(named).toBe(true);
+    } finally {
+      await admin.createAcls({ acl: [writeEmbedded] });
+      await producer.disconnect();
+    }
+    // The chunk is retried and goes through once the ACL is back.
+    await pipeline.waitDrained({ timeoutMs: 120_000 });
+    expect(await waitFor(async () => (await pipeline.profiles()).has('bob'), 60_000, 500)).toBe(true);
   }, 240_000);
 
   it('refuses what a principal was not granted', async () => {

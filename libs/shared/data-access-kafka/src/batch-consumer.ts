@@ -1,6 +1,10 @@
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { dlqTopicName } from '@profilestream/contracts';
+import type { KafkaSettings } from '@profilestream/config';
 import { AcknowledgedChunkWriter, type ChunkWriter } from './chunk-writer';
 import type { DeadLetter, DeadLetterPublisher } from './dead-letter';
+import { describeKafkaAccessError } from './kafka-errors';
+import { kafkaSettingsOf } from './kafka.client';
 import type { KafkaMetrics } from './kafka-metrics';
 import type { LogSink } from './log-sink';
 import type { TopicBatch } from './transactional-producer';
@@ -123,6 +127,9 @@ export class BatchConsumer {
   private readonly consumer: Consumer;
   private readonly transform: TransformHandler;
   private readonly writer: ChunkWriter;
+  private readonly settings: KafkaSettings | null;
+  /** Refusals a chunk step failed with, and the topics that step read or wrote. */
+  private readonly batchRefusals = new WeakMap<object, readonly string[]>();
   private running = false;
   private joined = false;
   private paused = false;
@@ -137,6 +144,7 @@ export class BatchConsumer {
     kafka: Kafka,
     private readonly options: BatchConsumerOptions,
   ) {
+    this.settings = kafkaSettingsOf(kafka);
     if ('transform' in options) {
       this.transform = options.transform;
       this.writer = options.writer;
@@ -171,8 +179,10 @@ export class BatchConsumer {
     });
     this.consumer.on(events.CRASH, (event) => {
       const { error, restart } = event.payload;
-      options.log.error({ err: error, restart, groupId: options.groupId }, 'consumer crashed');
-      if (!restart) this.crashed = error.message;
+      // A refusal (a password rotated, an ACL removed) as one line naming what to fix; any other error as it is.
+      const explained = this.describeAccessError(error, this.topicsInvolvedIn(error));
+      options.log.error({ err: explained ?? error, restart, groupId: options.groupId }, 'consumer crashed');
+      if (!restart) this.crashed = explained ?? error.message;
     });
     this.consumer.on(events.STOP, () => {
       this.running = false;
@@ -236,6 +246,20 @@ export class BatchConsumer {
     };
   }
 
+  /** `describeKafkaAccessError`'s line when Kafka refused this consumer (or its writer) `topics` or its group; else null. */
+  private describeAccessError(err: unknown, topics: readonly string[]): string | null {
+    return describeKafkaAccessError(err, this.settings, { topics, groupId: this.options.groupId });
+  }
+
+  /** The topics a crash's error concerns: those of the chunk step that failed with it, else (a fetch, a join) the subscribed ones. */
+  private topicsInvolvedIn(err: unknown): readonly string[] {
+    for (let e = err as { cause?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 8; e = e.cause as typeof e, depth++) {
+      const topics = this.batchRefusals.get(e);
+      if (topics) return topics;
+    }
+    return this.options.topics;
+  }
+
   /** A new generation of the group: what this member owns now. */
   private onAssignment(assignment: Record<string, number[]>): void {
     this.writer.assigned(assignment);
@@ -267,10 +291,13 @@ export class BatchConsumer {
     const started: StartedChunk[] = [];
     let start = 0;
     let firstOffset = '';
+    /** The topics the step in progress reads or writes: named when Kafka denies one of them. */
+    let involved: string[] = [topic];
     try {
       for (;;) {
         // Start chunks, in offset order, while there is room.
         while (started.length < depth && start < batch.messages.length && isRunning() && !isStale()) {
+          involved = [topic];
           const messages = batch.messages.slice(start, start + chunkSize).map((m) => toConsumedMessage(topic, partition, m));
           const first = messages[0]!.offset;
           const lastOffset = BigInt(messages[messages.length - 1]!.offset);
@@ -298,6 +325,8 @@ export class BatchConsumer {
         const chunk = started.shift();
         if (!chunk) return;
         firstOffset = chunk.messages[0]!.offset;
+        // A handler's own writes are to topics this consumer does not know.
+        involved = [];
         const result = await chunk.result;
         if (result.outcomes.length !== chunk.messages.length) {
           throw new Error(`handler returned ${result.outcomes.length} outcomes for ${chunk.messages.length} messages`);
@@ -306,6 +335,7 @@ export class BatchConsumer {
         result.outcomes.forEach((o, i) => {
           if (o.kind === 'dlq') deadLetters.push({ message: chunk.messages[i]!, reason: o.reason, ...(o.detail === undefined ? {} : { detail: o.detail }) });
         });
+        involved = [...result.records.filter((b) => b.messages.length > 0).map((b) => b.topic), ...(deadLetters.length > 0 ? [dlqTopicName(topic)] : []), topic];
         const written = await this.writer.write({ topic, partition, records: result.records, deadLetters, nextOffset: chunk.next.toString() }).catch(redeliver);
         chunk.stopTimer();
         if (written === 'fenced') {
@@ -320,6 +350,7 @@ export class BatchConsumer {
           resolveOffset(chunk.messages[i]!.offset);
         }
         metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - chunk.next)));
+        involved = [topic];
         await heartbeat();
         // Commit every finished chunk: a restart then replays at most the chunks that were in flight.
         // (A transactional writer committed the offsets with the chunk's records already.)
@@ -328,7 +359,10 @@ export class BatchConsumer {
     } catch (err) {
       // Chunks started after the failed one are not written; kafkajs fetches them again from the last resolved offset.
       metrics.handlerErrors.inc({ topic });
-      log.error({ err, topic, partition, firstOffset }, 'handler failed; the chunk will be redelivered');
+      const explained = this.describeAccessError(err, involved);
+      // Should kafkajs give up on the chunk, the consumer crashes with this error: its explanation names the same topics.
+      if (explained && typeof err === 'object' && err !== null) this.batchRefusals.set(err, involved);
+      log.error({ err: explained ?? err, topic, partition, firstOffset }, 'handler failed; the chunk will be redelivered');
       throw err;
     }
   }

@@ -1,4 +1,7 @@
 import type { Kafka, Producer, TopicMessages } from 'kafkajs';
+import type { KafkaSettings } from '@profilestream/config';
+import { describeKafkaAccessError } from './kafka-errors';
+import { kafkaSettingsOf } from './kafka.client';
 import type { KafkaMetrics } from './kafka-metrics';
 import type { LogSink } from './log-sink';
 
@@ -42,6 +45,7 @@ interface Pending {
  */
 export class BatchingProducer {
   private readonly producer: Producer;
+  private readonly settings: KafkaSettings | null;
   private readonly lingerMs: number;
   private readonly maxBatchMessages: number;
   private pending: Pending[] = [];
@@ -56,6 +60,7 @@ export class BatchingProducer {
   ) {
     // Idempotence needs one request in flight; it makes broker-side retries duplicate-free.
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.settings = kafkaSettingsOf(kafka);
     this.lingerMs = options.lingerMs ?? 5;
     this.maxBatchMessages = options.maxBatchMessages ?? 1000;
   }
@@ -125,7 +130,8 @@ export class BatchingProducer {
     try {
       for (const topicMessages of requests) await this.producer.sendBatch({ topicMessages, acks: -1 });
     } catch (err) {
-      this.options.log.error({ err, topics }, 'produce failed');
+      // A refusal (a password rotated, an ACL removed) as one line naming what to fix; any other error as it is.
+      this.options.log.error({ err: describeKafkaAccessError(err, this.settings, { topics }) ?? err, topics }, 'produce failed');
       for (const p of batch) p.reject(err as Error);
       return;
     }

@@ -1,7 +1,8 @@
 import * as kafkajs from 'kafkajs';
 import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import type { KafkaSettings } from '@profilestream/config';
-import { describeKafkaError, explainKafkaError, probeKafka } from './kafka-errors';
+import { describeKafkaAccessError, describeKafkaError, explainKafkaAccessError, explainKafkaError, isKafkaAccessError, probeKafka } from './kafka-errors';
+import { ProducerFencedError } from './transactional-producer';
 
 const plain: KafkaSettings = {
   brokers: ['b1:9093', 'b2:9093'],
@@ -22,7 +23,22 @@ const secured: KafkaSettings = { ...plain, sasl: { mechanism: 'scram-sha-512', u
 const afterRetries = (e: Error) => new KafkaJSNumberOfRetriesExceeded(e, { retryCount: 8, retryTime: 10_000 });
 // Errors kafkajs throws whose constructors its type declarations leave out or get wrong.
 type ErrorClass = new (message: string, details?: object) => Error;
-const { KafkaJSConnectionClosedError, KafkaJSSASLAuthenticationError } = kafkajs as unknown as Record<'KafkaJSConnectionClosedError' | 'KafkaJSSASLAuthenticationError', ErrorClass>;
+const { KafkaJSConnectionClosedError, KafkaJSSASLAuthenticationError, KafkaJSGroupCoordinatorNotFound } = kafkajs as unknown as Record<
+  'KafkaJSConnectionClosedError' | 'KafkaJSSASLAuthenticationError' | 'KafkaJSGroupCoordinatorNotFound',
+  ErrorClass
+>;
+const { KafkaJSCreateTopicError, KafkaJSNonRetriableError } = kafkajs as unknown as {
+  KafkaJSCreateTopicError: new (e: object, topic: string) => Error;
+  KafkaJSNonRetriableError: new (e: Error, options: { cause: Error }) => Error;
+};
+
+/** A protocol error as kafkajs makes it from the broker's error code. */
+const protocolError = (type: string, code: number, message: string) => new KafkaJSProtocolError({ type, code, retriable: false, message } as unknown as Error);
+const topicDenied = () => protocolError('TOPIC_AUTHORIZATION_FAILED', 29, 'Not authorized to access topics: [Topic authorization failed]');
+const groupDenied = () => protocolError('GROUP_AUTHORIZATION_FAILED', 30, 'Not authorized to access group: Group authorization failed');
+const transactionalIdDenied = () => protocolError('TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 53, 'Transactional Id authorization failed');
+/** What kafkajs's retrier rejects with for an error it does not retry. */
+const notRetried = (e: Error) => new KafkaJSNonRetriableError(e, { cause: e });
 
 const socketError = (message: string, code: string) => new KafkaJSConnectionError(`Connection error: ${message}`, { broker: 'b1:9093', code });
 
@@ -81,6 +97,96 @@ describe('describeKafkaError', () => {
   it('keeps any other error as it is, on one line, with where it happened', () => {
     expect(describeKafkaError(new Error('something odd\n    at x.js:1:1'), plain)).toBe('Kafka at b1:9093,b2:9093: something odd');
     expect(describeKafkaError('not an error', plain)).toBe('Kafka at b1:9093,b2:9093: not an error');
+  });
+});
+
+describe('describeKafkaError, for requests the ACLs deny', () => {
+  it('names the topic, the user that needs an ACL for it, and where to read on', () => {
+    expect(describeKafkaError(notRetried(topicDenied()), secured, { topics: ['texts.cleaned.v1'] })).toBe(
+      'Kafka denied access to topic texts.cleaned.v1 (TOPIC_AUTHORIZATION_FAILED: Not authorized to access topics: [Topic authorization failed]): the user KAFKA_SASL_USERNAME=app needs an ACL for it; see docs/operations.md',
+    );
+    expect(describeKafkaError(topicDenied(), secured, { topics: ['a.v1', 'b.v1'] })).toMatch(/^Kafka denied access to one of topics a\.v1, b\.v1 \(TOPIC_AUTHORIZATION_FAILED: /);
+    expect(describeKafkaError(topicDenied(), secured)).toMatch(/^Kafka denied access to a topic \(TOPIC_AUTHORIZATION_FAILED: /);
+  });
+
+  it('names the topics a topic creation was denied, from its errors', () => {
+    const created = new KafkaJSCreateTopicError({ type: 'TOPIC_ALREADY_EXISTS', code: 36, retriable: false, message: 'Topic with this name already exists' }, 'reviews.v1');
+    const denied = new KafkaJSCreateTopicError({ type: 'TOPIC_AUTHORIZATION_FAILED', code: 29, retriable: false, message: 'Not authorized to access topics: [Topic authorization failed]' }, 'reviews.v1.dlq');
+    const err = notRetried(new kafkajs.KafkaJSAggregateError('Topic creation errors', [created, denied]));
+    expect(describeKafkaError(err, secured, { topics: ['reviews.v1', 'reviews.v1.dlq', 'texts.cleaned.v1'] })).toMatch(/^Kafka denied access to topic reviews\.v1\.dlq \(TOPIC_AUTHORIZATION_FAILED: /);
+  });
+
+  it('names a consumer group, a transactional id, and the cluster', () => {
+    expect(describeKafkaError(afterRetries(groupDenied()), secured, { groupId: 'encoder', topics: ['texts.cleaned.v1'] })).toBe(
+      'Kafka denied access to group encoder (GROUP_AUTHORIZATION_FAILED: Not authorized to access group: Group authorization failed): the user KAFKA_SASL_USERNAME=app needs an ACL for it; see docs/operations.md',
+    );
+    // A producer refused its transactional id is handled as fenced; the error keeps the id and the cause.
+    const fenced = new ProducerFencedError('Transactional Id authorization failed', 'encoder-texts.cleaned.v1-3', { cause: transactionalIdDenied() });
+    expect(describeKafkaError(fenced, secured)).toBe(
+      'Kafka denied access to transactional id encoder-texts.cleaned.v1-3 (TRANSACTIONAL_ID_AUTHORIZATION_FAILED: Transactional Id authorization failed): the user KAFKA_SASL_USERNAME=app needs an ACL for it; see docs/operations.md',
+    );
+    expect(describeKafkaError(protocolError('CLUSTER_AUTHORIZATION_FAILED', 31, 'Cluster authorization failed'), secured)).toBe(
+      'Kafka denied a cluster operation (CLUSTER_AUTHORIZATION_FAILED: Cluster authorization failed): the user KAFKA_SASL_USERNAME=app needs an ACL on the cluster for it; see docs/operations.md',
+    );
+  });
+
+  it('names the anonymous user without SASL', () => {
+    expect(describeKafkaError(topicDenied(), plain, { topics: ['t'] })).toMatch(/: User:ANONYMOUS \(KAFKA_SASL_MECHANISM is unset\) needs an ACL for it; see docs\/operations\.md$/);
+  });
+
+  it('reads a group without a coordinator as the group ACL it most often is', () => {
+    expect(describeKafkaError(new KafkaJSGroupCoordinatorNotFound('Failed to find group coordinator'), secured, { groupId: 'text-cleaner' })).toBe(
+      'Kafka found no coordinator for group text-cleaner (Failed to find group coordinator): if the brokers are up, the user KAFKA_SASL_USERNAME=app needs an ACL for the group; see docs/operations.md',
+    );
+  });
+
+  it('finds a wrong password behind the errors that wrap it after start-up', () => {
+    const err = new Error('outer', { cause: notRetried(new KafkaJSSASLAuthenticationError('SASL SCRAM SHA512 authentication failed: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512')) });
+    expect(describeKafkaError(err, secured)).toMatch(/^Kafka authentication failed: wrong username or password \(SCRAM-SHA-512, user "app" at b1:9093,b2:9093\); check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD/);
+  });
+});
+
+describe('describeKafkaAccessError', () => {
+  it('explains refusals only: authentication, ACLs, certificates', () => {
+    const refusals = [
+      notRetried(topicDenied()),
+      new KafkaJSSASLAuthenticationError('SASL SCRAM SHA512 authentication failed: Authentication failed'),
+      afterRetries(socketError('certificate has expired', 'CERT_HAS_EXPIRED')),
+      new Error('chunk', { cause: new ProducerFencedError('x', 'id', { cause: transactionalIdDenied() }) }),
+    ];
+    for (const err of refusals) {
+      expect(isKafkaAccessError(err)).toBe(true);
+      expect(describeKafkaAccessError(err, secured, { topics: ['t'] })).toBe(describeKafkaError(err, secured, { topics: ['t'] }));
+    }
+    const others = [
+      afterRetries(socketError('connect ECONNREFUSED 10.0.0.1:9093', 'ECONNREFUSED')),
+      protocolError('NOT_LEADER_FOR_PARTITION', 6, 'This server is not the leader for that topic-partition'),
+      new ProducerFencedError('fenced', 'id', { cause: protocolError('PRODUCER_FENCED', 90, 'fenced') }),
+      new Error('redis is down'),
+      'a string',
+    ];
+    for (const err of others) {
+      expect(isKafkaAccessError(err)).toBe(false);
+      expect(describeKafkaAccessError(err, secured)).toBeNull();
+    }
+  });
+
+  it('needs the settings, and keeps an explanation made already', () => {
+    expect(describeKafkaAccessError(topicDenied(), null)).toBeNull();
+    const explained = explainKafkaError(topicDenied(), secured, { topics: ['x'] });
+    expect(describeKafkaAccessError(new Error(explained.message, { cause: explained }), null)).toBe(explained.message);
+  });
+});
+
+describe('explainKafkaAccessError', () => {
+  it('wraps a refusal and leaves any other error as it is', () => {
+    const denied = groupDenied();
+    const explained = explainKafkaAccessError(denied, secured, { groupId: 'g' }) as Error;
+    expect(explained.name).toBe('KafkaConnectionError');
+    expect(explained.message).toMatch(/^Kafka denied access to group g /);
+    expect(explained.cause).toBe(denied);
+    const other = new Error('This server does not host this topic-partition');
+    expect(explainKafkaAccessError(other, secured)).toBe(other);
   });
 });
 

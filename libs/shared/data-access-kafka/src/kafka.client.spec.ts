@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka } from 'kafkajs';
 import type { KafkaSettings } from '@profilestream/config';
-import { createKafka } from './kafka.client';
-import type { LogSink } from './log-sink';
+import { createKafka, kafkaSettingsOf } from './kafka.client';
+import { silentLog, type LogSink } from './log-sink';
 
 const base: KafkaSettings = {
   brokers: ['127.0.0.1:9092'],
@@ -44,5 +48,32 @@ describe('kafkajs logs', () => {
       { level: 'debug', obj: expect.objectContaining({ component: 'kafkajs', broker: 'b:9093', stack: expect.any(String) }), msg: 'Connection error: self-signed certificate in certificate chain' },
       { level: 'error', obj: expect.not.objectContaining({ stack: expect.anything() }), msg: 'Connection error: self-signed certificate in certificate chain' },
     ]);
+  });
+});
+
+describe('KAFKA_SSL_CA_FILE', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'kafka-ca-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const withCa = (caFile: string): KafkaSettings => ({ ...base, ssl: { caFile, rejectUnauthorized: true } });
+
+  it('is read when the client is made, failing in one line with the variable, the path and the reason', () => {
+    const missing = join(dir, 'missing.crt');
+    expect(() => createKafka(withCa(missing), silentLog)).toThrow(new Error(`KAFKA_SSL_CA_FILE: cannot read ${missing} (ENOENT: no such file or directory)`));
+    expect(() => createKafka(withCa(dir), silentLog)).toThrow(new Error(`KAFKA_SSL_CA_FILE: cannot read ${dir} (EISDIR: illegal operation on a directory)`));
+  });
+
+  it('must hold a PEM certificate (Node would ignore anything else, and every broker would look untrusted)', () => {
+    writeFileSync(join(dir, 'empty.crt'), 'not a certificate');
+    expect(() => createKafka(withCa(join(dir, 'empty.crt')), silentLog)).toThrow(new Error(`KAFKA_SSL_CA_FILE: ${join(dir, 'empty.crt')} holds no PEM certificate`));
+    writeFileSync(join(dir, 'ca.crt'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    expect(() => createKafka(withCa(join(dir, 'ca.crt')), silentLog)).not.toThrow();
+  });
+});
+
+describe('kafkaSettingsOf', () => {
+  it('gives the settings a client was made from, for explaining its errors later', () => {
+    expect(kafkaSettingsOf(createKafka(base, silentLog))).toBe(base);
+    expect(kafkaSettingsOf(new Kafka({ brokers: base.brokers }))).toBeNull();
   });
 });

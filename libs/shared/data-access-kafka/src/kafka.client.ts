@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
-import type { KafkaSettings } from '@profilestream/config';
+import { fileErrorReason, type KafkaSettings } from '@profilestream/config';
 import type { LogSink } from './log-sink';
 
 /** Client settings a caller may tune for one purpose (a connection probe that must not retry). */
@@ -24,13 +24,41 @@ export function createKafka(settings: KafkaSettings, log: LogSink, overrides: Ka
     }
     config.ssl = {
       rejectUnauthorized: settings.ssl.rejectUnauthorized,
-      ...(settings.ssl.caFile ? { ca: [readFileSync(settings.ssl.caFile, 'utf8')] } : {}),
+      ...(settings.ssl.caFile ? { ca: [readCaFile(settings.ssl.caFile)] } : {}),
     };
   }
   if (settings.sasl) {
     config.sasl = { mechanism: settings.sasl.mechanism, username: settings.sasl.username, password: settings.sasl.password } as SASLOptions;
   }
-  return new Kafka(config);
+  const kafka = new Kafka(config);
+  settingsByClient.set(kafka, settings);
+  return kafka;
+}
+
+const settingsByClient = new WeakMap<Kafka, KafkaSettings>();
+
+/**
+ * The settings a client was made from by `createKafka` (null for one made otherwise), so that
+ * consumers and producers given only the client can explain its errors (`describeKafkaAccessError`).
+ */
+export function kafkaSettingsOf(kafka: Kafka): KafkaSettings | null {
+  return settingsByClient.get(kafka) ?? null;
+}
+
+/**
+ * The CA file's PEM, read when the client is made; a file that cannot be read, or holds no
+ * certificate (Node would ignore it, and the brokers' certificates would then look untrusted),
+ * fails with one line naming the variable, the path and the reason.
+ */
+function readCaFile(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`KAFKA_SSL_CA_FILE: cannot read ${file} (${fileErrorReason(err)})`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`KAFKA_SSL_CA_FILE: ${file} holds no PEM certificate`);
+  return pem;
 }
 
 function forwardLog(log: LogSink, { level, namespace, log: entry }: LogEntry): void {

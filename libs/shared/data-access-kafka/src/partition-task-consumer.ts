@@ -1,6 +1,8 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import { toConsumedMessage, type ConsumedMessage, type ConsumerHealth } from './batch-consumer';
 import { coPartitionedAssigner } from './co-partitioned-assigner';
+import { describeKafkaAccessError } from './kafka-errors';
+import { kafkaSettingsOf } from './kafka.client';
 import type { KafkaMetrics } from './kafka-metrics';
 import type { LogSink } from './log-sink';
 
@@ -67,6 +69,9 @@ export class PartitionTaskConsumer {
   private lastFetchAt = 0;
   private stopRequested = false;
   private starting: Promise<void> | null = null;
+  private readonly describeAccessError: (err: unknown, topics: readonly string[]) => string | null;
+  /** Errors a chunk failed with (a crash may follow with one of them as its cause). */
+  private readonly chunkErrors = new WeakSet<object>();
 
   constructor(
     kafka: Kafka,
@@ -106,13 +111,26 @@ export class PartitionTaskConsumer {
     this.consumer.on(events.FETCH_START, () => {
       this.lastFetchAt = Date.now();
     });
+    // A refusal (a password rotated, an ACL removed) is logged as one line naming what to fix. The
+    // subscribed topics are named unless the error came from a chunk: that fails in the owner's
+    // own writes, to topics of its own.
+    const settings = kafkaSettingsOf(kafka);
+    this.describeAccessError = (err, topics) => describeKafkaAccessError(err, settings, { topics, groupId: options.groupId });
     this.consumer.on(events.CRASH, ({ payload }) => {
-      options.log.error({ err: payload.error, restart: payload.restart, groupId: options.groupId }, 'consumer crashed');
-      if (!payload.restart) this.crashed = payload.error.message;
+      const explained = this.describeAccessError(payload.error, this.fromChunk(payload.error) ? [] : options.topics);
+      options.log.error({ err: explained ?? payload.error, restart: payload.restart, groupId: options.groupId }, 'consumer crashed');
+      if (!payload.restart) this.crashed = explained ?? payload.error.message;
     });
     this.consumer.on(events.STOP, () => {
       this.running = false;
     });
+  }
+
+  private fromChunk(err: unknown): boolean {
+    for (let e = err as { cause?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 8; e = e.cause as typeof e, depth++) {
+      if (this.chunkErrors.has(e)) return true;
+    }
+    return false;
   }
 
   /**
@@ -168,7 +186,8 @@ export class PartitionTaskConsumer {
             taken = await listener.chunk(messages, { heartbeat, isCurrent, through });
           } catch (err) {
             metrics.handlerErrors.inc({ topic });
-            this.options.log.error({ err, topic, partition, firstOffset: messages[0]?.offset }, 'chunk failed; it will be fetched again');
+            if (typeof err === 'object' && err !== null) this.chunkErrors.add(err);
+            this.options.log.error({ err: this.describeAccessError(err, []) ?? err, topic, partition, firstOffset: messages[0]?.offset }, 'chunk failed; it will be fetched again');
             throw err;
           }
           stop();

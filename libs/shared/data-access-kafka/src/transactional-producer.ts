@@ -1,5 +1,7 @@
 import type { Kafka, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
 import type { OutgoingMessage } from './batching-producer';
+import { describeKafkaAccessError } from './kafka-errors';
+import { kafkaSettingsOf } from './kafka.client';
 import type { KafkaMetrics } from './kafka-metrics';
 import type { LogSink } from './log-sink';
 
@@ -42,6 +44,15 @@ export interface TransactionalProducerOptions {
  */
 export class ProducerFencedError extends Error {
   override readonly name = 'ProducerFencedError';
+
+  constructor(
+    message: string,
+    /** The id the producer held (named when explaining a TRANSACTIONAL_ID_AUTHORIZATION_FAILED). */
+    readonly transactionalId?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
@@ -91,7 +102,7 @@ export class TransactionalProducer {
       await claim.abort();
     } catch (err) {
       await this.producer.disconnect().catch(() => undefined);
-      throw toFenced(err) ?? err;
+      throw toFenced(err, this.options.transactionalId) ?? err;
     }
     this.connected = true;
   }
@@ -128,7 +139,7 @@ export class TransactionalProducer {
   }
 
   private async commitNow(content: TransactionContent): Promise<Map<string, bigint>> {
-    if (this.fenced) throw new ProducerFencedError(`${this.options.transactionalId} was fenced by a newer producer`);
+    if (this.fenced) throw new ProducerFencedError(`${this.options.transactionalId} was fenced by a newer producer`, this.options.transactionalId);
     if (!this.connected) throw new Error('transactional producer is not connected');
     const started = performance.now();
     const txn = await this.producer.transaction();
@@ -146,15 +157,19 @@ export class TransactionalProducer {
       }
       await txn.commit();
     } catch (err) {
-      const fenced = toFenced(err);
+      const fenced = toFenced(err, this.options.transactionalId);
       if (fenced) {
         this.fenced = true;
         this.options.metrics?.transactions.inc({ outcome: 'fenced' });
+        // Kafka refuses a transactional id its user may no longer use like a fenced producer's:
+        // handled alike, but the log says which it was (the consumer logs only "producer fenced").
+        const denied = this.describeAccessError(fenced);
+        if (denied) this.options.log.error({ err: denied, transactionalId: this.options.transactionalId }, 'transactional id denied; handled as fenced');
         throw fenced;
       }
       await txn.abort().catch((abortErr: unknown) => {
         if (toFenced(abortErr)) this.fenced = true;
-        this.options.log.warn({ err: abortErr, transactionalId: this.options.transactionalId }, 'abort after a failed transaction failed');
+        this.options.log.warn({ err: this.describeAccessError(abortErr) ?? abortErr, transactionalId: this.options.transactionalId }, 'abort after a failed transaction failed');
       });
       this.options.metrics?.transactions.inc({ outcome: 'aborted' });
       // kafkajs may have advanced (or not) its sequence numbers for records the broker did or did
@@ -172,6 +187,11 @@ export class TransactionalProducer {
       this.options.metrics?.producedBytes.inc({ topic: b.topic }, b.messages.reduce((n, m) => n + (m.value?.length ?? 0) + (typeof m.key === 'string' ? Buffer.byteLength(m.key) : (m.key?.length ?? 0)), 0));
     }
     return ends;
+  }
+
+  /** `describeKafkaAccessError`'s line for a refusal by Kafka, naming this producer's id; else null. */
+  private describeAccessError(err: unknown): string | null {
+    return describeKafkaAccessError(err, kafkaSettingsOf(this.kafka), { transactionalId: this.options.transactionalId });
   }
 }
 
@@ -221,10 +241,10 @@ function groupOffsets(offsets: TransactionOffsets): { topic: string; partitions:
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
-function toFenced(err: unknown): ProducerFencedError | null {
+function toFenced(err: unknown, transactionalId?: string): ProducerFencedError | null {
   let e = err as { type?: string; message?: string; cause?: unknown; originalError?: unknown } | undefined;
   for (let depth = 0; e && depth < 4; depth++) {
-    if (e.type && FENCED_TYPES.has(e.type)) return new ProducerFencedError(e.message ?? e.type);
+    if (e.type && FENCED_TYPES.has(e.type)) return new ProducerFencedError(e.message ?? e.type, transactionalId, { cause: e });
     e = (e.originalError ?? e.cause) as typeof e;
   }
   return null;

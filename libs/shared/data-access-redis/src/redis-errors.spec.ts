@@ -50,7 +50,7 @@ describe('the CA trusted for Redis', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('is read when the client is made, with an error naming the variable when it cannot be', () => {
-    expect(() => createRedis({ ...tls, tlsCaFile: join(dir, 'missing.crt') }, 'test')).toThrow(`REDIS_TLS_CA_FILE: cannot read ${join(dir, 'missing.crt')} (ENOENT)`);
+    expect(() => createRedis({ ...tls, tlsCaFile: join(dir, 'missing.crt') }, 'test')).toThrow(`REDIS_TLS_CA_FILE: cannot read ${join(dir, 'missing.crt')} (ENOENT: no such file or directory)`);
     writeFileSync(join(dir, 'empty.crt'), 'not a certificate');
     expect(() => createRedis({ ...tls, tlsCaFile: join(dir, 'empty.crt') }, 'test')).toThrow(/REDIS_TLS_CA_FILE: .*empty\.crt holds no PEM certificate/);
     writeFileSync(join(dir, 'ca.crt'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');

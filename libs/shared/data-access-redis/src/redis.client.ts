@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
-import type { RedisSettings } from '@profilestream/config';
+import { fileErrorReason, type RedisSettings } from '@profilestream/config';
 import { explainRedisError, probeRedisTls, trackRedisErrors } from './redis-errors';
 
 export type RedisClient = Redis | Cluster;
@@ -43,7 +43,7 @@ function tlsOptions(settings: RedisSettings): NonNullable<RedisOptions['tls']> {
     try {
       ca = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new Error(`REDIS_TLS_CA_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new Error(`REDIS_TLS_CA_FILE: cannot read ${file} (${fileErrorReason(err)})`);
     }
     if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`REDIS_TLS_CA_FILE: ${file} holds no PEM certificate`);
   }

@@ -1,4 +1,4 @@
-import type { LogSink } from '@profilestream/kafka';
+import { KAFKA_CONNECTION_ERROR, type LogSink } from '@profilestream/kafka';
 import type { HealthRegistry } from '@profilestream/observability';
 
 export interface ConsumerStartOptions {
@@ -47,7 +47,9 @@ export async function startWithRetry(start: () => Promise<void>, o: ConsumerStar
     } catch (err) {
       lastError = err instanceof Error ? err.message : String(err);
       const delayMs = Math.min(max, initial * 2 ** Math.min(attempt - 1, 16));
-      o.log.warn({ err, consumer: o.name, attempt, retryInMs: delayMs }, 'consumer did not start; retrying');
+      // An error explained already (see explainKafkaError) is logged as its one line.
+      const logged = err instanceof Error && err.name === KAFKA_CONNECTION_ERROR ? err.message : err;
+      o.log.warn({ err: logged, consumer: o.name, attempt, retryInMs: delayMs }, 'consumer did not start; retrying');
       await new Promise((r) => setTimeout(r, delayMs));
     }
   }

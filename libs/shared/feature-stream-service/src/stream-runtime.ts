@@ -9,6 +9,7 @@ import {
   TransactionalChunkWriter,
   checkKafka,
   createKafka,
+  explainKafkaAccessError,
   explainKafkaError,
   probeKafka,
   provisionTopics,
@@ -18,6 +19,7 @@ import {
   type ChunkWriter,
   type ConsumerSettings,
   type Kafka,
+  type KafkaResources,
   type LogSink,
   type TransformHandler,
 } from '@profilestream/kafka';
@@ -168,6 +170,9 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
         provisionTopics(this.admin, specs, {
           replicationFactor: this.options.kafka.replicationFactor,
           ...(this.options.kafka.topicPartitions ? { partitions: this.options.kafka.topicPartitions } : {}),
+        }).catch((err: unknown) => {
+          // A missing Create or Describe ACL, named in one line; other failures as they are.
+          throw explainKafkaAccessError(err, this.options.kafka, { topics: specs.map((t) => t.name) });
         }),
       );
       if (result.created.length > 0) this.log.info({ created: result.created }, 'created topics');
@@ -265,15 +270,32 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
     const prefix = this.options.kafka.topicPrefix;
     const catalog = topicCatalog(prefix);
     let consumer: BatchConsumer | null = null;
-    await this.startWithRetry(group, async () => {
-      consumer = await this.startConsumer({ ...rest, groupId: `${prefix}${group}`, topics: topics.map((key) => catalog[key].name) });
-    });
+    const groupId = `${prefix}${group}`;
+    const names = topics.map((key) => catalog[key].name);
+    await this.startWithRetry(
+      group,
+      async () => {
+        consumer = await this.startConsumer({ ...rest, groupId, topics: names });
+      },
+      { groupId, topics: names },
+    );
     return consumer;
   }
 
-  /** Retries a consumer's start (see `startWithRetry`) until it starts or the service stops. */
-  startWithRetry(name: string, start: () => Promise<void>): Promise<boolean> {
-    return startWithRetry(start, { name, timeoutMs: this.options.consumerStartTimeoutMs, health: this.health, log: this.log, isStopping: () => this.stopping });
+  /**
+   * Retries a consumer's start (see `startWithRetry`) until it starts or the service stops. A
+   * start Kafka refuses (authentication, an ACL for `resources`, a certificate) fails with one
+   * line naming what to fix, in the log and in health; it is retried all the same.
+   */
+  startWithRetry(name: string, start: () => Promise<void>, resources: KafkaResources = {}): Promise<boolean> {
+    const explained = async () => {
+      try {
+        await start();
+      } catch (err) {
+        throw explainKafkaAccessError(err, this.options.kafka, resources);
+      }
+    };
+    return startWithRetry(explained, { name, timeoutMs: this.options.consumerStartTimeoutMs, health: this.health, log: this.log, isStopping: () => this.stopping });
   }
 
   /**

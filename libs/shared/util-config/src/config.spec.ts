@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, describeEnv, env, kafkaCrossChecks, kafkaEnvSchema, parseEnv, redisEnvSchema, serviceEnvSchema, toKafkaSettings, toRedisSettings, withoutUrlCredentials } from './index';
+import { ConfigError, describeEnv, env, fileErrorReason, kafkaCrossChecks, kafkaEnvSchema, parseEnv, redisEnvSchema, serviceEnvSchema, toKafkaSettings, toRedisSettings, withoutUrlCredentials } from './index';
 
 function problemsOf(fn: () => unknown): readonly string[] {
   try {
@@ -55,6 +55,20 @@ describe('parseEnv', () => {
     expect(problemsOf(() => parseEnv(kafkaEnvSchema, { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' }, kafkaCrossChecks))[0]).toMatch(
       /KAFKA_SASL_PASSWORD are required/,
     );
+  });
+
+  it('refuses TLS-only Kafka settings without KAFKA_SSL, which would be ignored', () => {
+    expect(problemsOf(() => parseEnv(kafkaEnvSchema, { KAFKA_SSL_CA_FILE: '/ca/ca.crt' }, kafkaCrossChecks))).toEqual([
+      'KAFKA_SSL_CA_FILE is set but KAFKA_SSL is false: set KAFKA_SSL=true to use it, or unset KAFKA_SSL_CA_FILE',
+    ]);
+    expect(problemsOf(() => parseEnv(kafkaEnvSchema, { KAFKA_SSL: 'false', KAFKA_SSL_CA_FILE: '/ca/ca.crt', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' }, kafkaCrossChecks))).toEqual([
+      'KAFKA_SSL_CA_FILE is set but KAFKA_SSL is false: set KAFKA_SSL=true to use it, or unset KAFKA_SSL_CA_FILE',
+      'KAFKA_SSL_REJECT_UNAUTHORIZED is set but KAFKA_SSL is false: set KAFKA_SSL=true to use it, or unset KAFKA_SSL_REJECT_UNAUTHORIZED',
+    ]);
+    // The default (true) and an empty value say nothing; with KAFKA_SSL=true all of them apply.
+    expect(() => parseEnv(kafkaEnvSchema, { KAFKA_SSL_REJECT_UNAUTHORIZED: 'true', KAFKA_SSL_CA_FILE: ' ' }, kafkaCrossChecks)).not.toThrow();
+    const tls = parseEnv(kafkaEnvSchema, { KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/ca/ca.crt', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' }, kafkaCrossChecks);
+    expect(toKafkaSettings(tls, 'svc').ssl).toEqual({ caFile: '/ca/ca.crt', rejectUnauthorized: false });
   });
 
   it('never echoes a secret', () => {
@@ -115,5 +129,15 @@ describe('settings', () => {
     expect(rows).toContainEqual({ name: 'HTTP_PORT', description: 'Port of /metrics, /health/live and /health/ready.', default: '8081' });
     expect(describeEnv(kafkaEnvSchema).find((r) => r.name === 'KAFKA_SASL_PASSWORD')?.default).toBe('(unset)');
     expect(describeEnv(kafkaEnvSchema).every((r) => r.description.length > 0)).toBe(true);
+  });
+});
+
+describe('fileErrorReason', () => {
+  it("keeps Node's code and reason, without the path the caller names", () => {
+    const enoent = Object.assign(new Error("ENOENT: no such file or directory, open '/x/ca.crt'"), { code: 'ENOENT' });
+    expect(fileErrorReason(enoent)).toBe('ENOENT: no such file or directory');
+    expect(fileErrorReason(Object.assign(new Error('EISDIR: illegal operation on a directory, read'), { code: 'EISDIR' }))).toBe('EISDIR: illegal operation on a directory');
+    expect(fileErrorReason(Object.assign(new Error(''), { code: 'EACCES' }))).toBe('EACCES');
+    expect(fileErrorReason('odd')).toBe('odd');
   });
 });

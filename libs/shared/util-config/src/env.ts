@@ -55,6 +55,17 @@ export function withoutUrlCredentials(value: string): string {
   });
 }
 
+/**
+ * Why a file named by a variable could not be read, as Node says it without the path (which the
+ * caller names): `ENOENT: no such file or directory` from `ENOENT: no such file or directory, open '/x/ca.crt'`.
+ */
+export function fileErrorReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException | null | undefined;
+  const first = typeof e?.message === 'string' ? (e.message.split('\n')[0] ?? '') : '';
+  const reason = first.replace(/, [a-z]+(?: '.*')?$/, '').trim();
+  return reason || (typeof e?.code === 'string' ? e.code : String(err));
+}
+
 /** Variable builders: each carries its documentation (zod's description) for the README table. */
 export const env = {
   string: (doc: string, fallback?: string) => (fallback === undefined ? z.string().describe(doc) : z.string().default(fallback).describe(doc)),

@@ -62,6 +62,12 @@ export function kafkaCrossChecks(e: KafkaEnv): string[] {
   if (e.KAFKA_SASL_MECHANISM && (!e.KAFKA_SASL_USERNAME || !e.KAFKA_SASL_PASSWORD)) {
     problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required when KAFKA_SASL_MECHANISM is set');
   }
+  // TLS-only settings without TLS would be ignored: the client would connect in plaintext.
+  // (KAFKA_SSL_REJECT_UNAUTHORIZED defaults to true, so only false can have been meant.)
+  const tlsOnly = { KAFKA_SSL_CA_FILE: e.KAFKA_SSL_CA_FILE !== undefined, KAFKA_SSL_REJECT_UNAUTHORIZED: !e.KAFKA_SSL_REJECT_UNAUTHORIZED };
+  for (const [name, set] of Object.entries(tlsOnly)) {
+    if (set && !e.KAFKA_SSL) problems.push(`${name} is set but KAFKA_SSL is false: set KAFKA_SSL=true to use it, or unset ${name}`);
+  }
   if (e.KAFKA_FRAMING === 'confluent' && !e.SCHEMA_REGISTRY_URL) {
     problems.push('SCHEMA_REGISTRY_URL is required when KAFKA_FRAMING=confluent');
   }
