@@ -84,6 +84,12 @@ export const fuserEnvSchema = z.object({
   FUSER_CHUNK_MESSAGES: env.int('Most messages folded at once per partition.', 2000, 1, 20_000),
   FUSER_STATE_MEMORY_MB: env.int('User state kept in memory across the owned partitions (about 12 KB a user at 384 dimensions); beyond it, users already in Redis are evicted (least recently used first).', 48, 8, 65_536),
   FUSER_MAX_USERS_PER_FLUSH: env.int('Most users one flush (one Kafka transaction) writes; bounds the memory a flush holds.', 500, 1, 100_000),
+  FUSER_MAX_FLUSH_BYTES: env.int(
+    'About the most bytes one flush writes (states, profiles, changelog): every user in a flush waits for all of it, so smaller flushes publish sooner.',
+    1_048_576,
+    65_536,
+    64 * 1_048_576,
+  ),
   FUSER_PENDING_CLICK_TTL_MS: env.int('How long a click on an item with no vector yet waits for the item (its counters count at once); then it stays without a vector.', 24 * HOUR_MS, 1_000, 30 * 24 * HOUR_MS),
   FUSER_PENDING_CLICKS_PER_ITEM: env.int('Most clicks waiting for one item; more are counted and stay without a vector.', 10_000, 1, 1_000_000),
   FUSER_PENDING_CLICKS_MAX: env.int('Most clicks waiting per partition; more are counted and stay without a vector.', 200_000, 1, 10_000_000),
@@ -112,6 +118,7 @@ export interface ProfileFuserConfig {
   chunkMessages: number;
   stateMemoryBytes: number;
   maxUsersPerFlush: number;
+  maxFlushBytes: number;
   pending: { ttlMs: number; maxPerItem: number; maxTotal: number };
 }
 
@@ -167,6 +174,7 @@ export function loadProfileFuserConfig(source: Record<string, string | undefined
     chunkMessages: e.FUSER_CHUNK_MESSAGES,
     stateMemoryBytes: e.FUSER_STATE_MEMORY_MB * 1024 * 1024,
     maxUsersPerFlush: e.FUSER_MAX_USERS_PER_FLUSH,
+    maxFlushBytes: e.FUSER_MAX_FLUSH_BYTES,
     pending: { ttlMs: e.FUSER_PENDING_CLICK_TTL_MS, maxPerItem: e.FUSER_PENDING_CLICKS_PER_ITEM, maxTotal: e.FUSER_PENDING_CLICKS_MAX },
   };
 }

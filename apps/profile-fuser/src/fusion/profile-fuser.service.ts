@@ -126,6 +126,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
         pending: config.pending,
         deletionRetentionMs: config.deletionRetentionMs,
         maxUsersPerFlush: config.maxUsersPerFlush,
+        maxFlushBytes: config.maxFlushBytes,
         flushGate,
         metrics,
         kafkaMetrics: runtime.kafkaMetrics,
@@ -190,7 +191,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
       }
       await consumer.start();
       this.runtime.log.info({ groupId: this.config.kafka.topicPrefix + CONSUMER_GROUP }, 'consuming');
-    });
+        }, { groupId: this.config.kafka.topicPrefix + CONSUMER_GROUP, topics: [...CONSUMED_TOPICS, ...INTERNAL_TOPICS].map((k) => topicCatalog(this.config.kafka.topicPrefix)[k].name) });
   }
 
   /**

@@ -13,6 +13,7 @@ import {
 import { emptyState, foldClickContent, foldEvents, type ClickFusionEvent, type FusionConfig, type FusionEvent, type ProfileState } from '@profilestream/fusion';
 import type { FuserMetrics } from '../fusion/fuser.metrics';
 import { DueQueue } from './due-queue';
+import { FlushBudget, flushBytesOf } from './flush-budget';
 import type { FlushGate } from './flush-gate';
 import { rebuildPartition } from './partition-rebuild';
 import type { FuserInput } from './fuser-inputs';
@@ -60,6 +61,8 @@ export interface PartitionTaskOptions {
   deletionRetentionMs: number;
   /** Most users written in one transaction. */
   maxUsersPerFlush: number;
+  /** About the most bytes one flush writes (see FlushBudget). */
+  maxFlushBytes: number;
   /** Shared by the instance's tasks: how many flushes run at once. */
   flushGate: FlushGate;
   metrics: FuserMetrics;
@@ -595,23 +598,28 @@ export class PartitionTask {
   /** Takes the users, items, pending changes and letters this flush writes, leaving the rest. */
   private takeSnapshot(mode: 'due' | 'all', now: number): FlushSnapshot {
     const chosen = new Set<UserEntry>();
-    const limit = this.o.maxUsersPerFlush;
+    const budget = new FlushBudget(this.o.maxUsersPerFlush, this.o.maxFlushBytes);
+    const choose = (entry: UserEntry) => {
+      if (chosen.has(entry)) return;
+      chosen.add(entry);
+      budget.take(flushBytesOf(entry.bytes));
+    };
     // Urgent users always (erasures, folded late clicks: they must commit with their pending record).
-    for (const entry of this.urgent) if (entry.dirty) chosen.add(entry);
+    for (const entry of this.urgent) if (entry.dirty) choose(entry);
     this.urgent.clear();
     // 'all': dirty users whether due or not, least recently used first, one bounded flush at a time.
     if (mode === 'all') {
       for (const entry of this.users.values()) {
-        if (chosen.size >= limit) break;
-        if (entry.dirty) chosen.add(entry);
+        if (!budget.open) break;
+        if (entry.dirty) choose(entry);
       }
     }
-    // Check the limit before popping: a popped reminder not taken would leave its user unflushed.
-    while (chosen.size < limit) {
+    // Check the budget before popping: a popped reminder not taken would leave its user unflushed.
+    while (budget.open) {
       const e = this.due.popDue(now);
       if (!e) break;
       const entry = this.users.get(e.id);
-      if (entry?.dirty && entry.due === e.at) chosen.add(entry);
+      if (entry?.dirty && entry.due === e.at) choose(entry);
     }
     const users = [...chosen].map((entry) => {
       const taken = { entry, first: entry.first, newestIngestedAt: entry.newestIngestedAt, urgent: entry.urgent };
