@@ -1,4 +1,4 @@
-import type { Admin } from '@profilestream/kafka';
+import { readerGroupPrefix, type Admin } from '@profilestream/kafka';
 import { partitionLag, prefixLag, subscribedTopics, waitQuiet, type PartitionLag } from './group-lag';
 
 describe('partitionLag', () => {
@@ -68,14 +68,16 @@ function fakeAdmin(c: FakeCluster): Admin {
 }
 
 describe('prefixLag', () => {
-  it('covers every group under the prefix, on committed and subscribed topics alike', async () => {
+  it('covers every group under the prefix but readers\' groups, on committed and subscribed topics alike', async () => {
     const admin = fakeAdmin({
       groups: {
         'p.encoder': { committed: { 'p.texts.cleaned.v1': [5, 3] } },
         'p.profile-fuser': { committed: { 'p.clicks.v1': [2] }, subscribed: ['p.clicks.v1', 'p.state.v1'] },
         'other.encoder': { committed: { 'other.texts.cleaned.v1': [0] } },
+        // A reader (the fuser's item table): subscribed, never commits, holds no lag.
+        [`${readerGroupPrefix('p.profile-fuser', 'items')}-a1b2`]: { committed: {}, subscribed: ['p.items.v1'] },
       },
-      ends: { 'p.texts.cleaned.v1': [5, 4], 'p.clicks.v1': [2], 'p.state.v1': [7], 'other.texts.cleaned.v1': [9] },
+      ends: { 'p.texts.cleaned.v1': [5, 4], 'p.clicks.v1': [2], 'p.state.v1': [7], 'other.texts.cleaned.v1': [9], 'p.items.v1': [36] },
     });
     const lag = await prefixLag(admin, 'p.');
     expect(lag.groups).toEqual(['p.encoder', 'p.profile-fuser']);

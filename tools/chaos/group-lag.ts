@@ -6,7 +6,7 @@
  * prefix, and every topic it has committed offsets on or that a member subscribes to. Services
  * may add internal topics and groups (a state topic, a changelog reader) without this changing.
  */
-import type { Admin } from '@profilestream/kafka';
+import { isReaderGroup, type Admin } from '@profilestream/kafka';
 import { sleep } from './abortable';
 
 export interface PartitionLag {
@@ -64,10 +64,10 @@ export function subscribedTopics(metadata: Buffer | null | undefined): string[] 
   }
 }
 
-/** Lag of every group under `prefix`, on every topic it reads. */
+/** Lag of every group under `prefix`, on every topic it reads; readers' groups (never committed) left out. */
 export async function prefixLag(admin: Admin, prefix: string): Promise<LagReport> {
   const { groups } = await admin.listGroups();
-  const ids = groups.map((g) => g.groupId).filter((id) => id.startsWith(prefix)).sort();
+  const ids = groups.map((g) => g.groupId).filter((id) => id.startsWith(prefix) && !isReaderGroup(id)).sort();
   const described = ids.length > 0 ? (await admin.describeGroups(ids)).groups : [];
   const ends = new Map<string, Promise<{ partition: number; low: string; high: string }[]>>();
   const endsOf = (topic: string) => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { topicCatalog, type TopicCatalog } from '@profilestream/contracts';
-import { PartitionTaskConsumer, provisionTopics, topicSerde, type Admin } from '@profilestream/kafka';
+import { PartitionTaskConsumer, provisionTopics, readerGroupPrefix, topicSerde, type Admin } from '@profilestream/kafka';
 import { loadModelBundle, loadProjection } from '@profilestream/inference';
 import { compatibility } from '@profilestream/sentiment';
 import { HealthRegistry } from '@profilestream/observability';
@@ -102,7 +102,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     const decoder = new InputDecoder({ topics, serdes, fusion, modelId: space.modelId, projectionId: space.projectionId, dimension: space.dim, sentiment: classifier });
     const publishing = profilePublishing({ serdes, interests: { labels, top: config.topInterests }, projectionId: space.projectionId, sentimentClassifierId: classifier.id });
     const groupId = `${config.kafka.topicPrefix}${CONSUMER_GROUP}`;
-    const items = new ItemTable(runtime.kafka, topics.fuserItems.name, spaceKey, runtime.log, `${groupId}.items`);
+    const items = new ItemTable(runtime.kafka, topics.fuserItems.name, spaceKey, runtime.log, readerGroupPrefix(groupId, 'items'));
     // Two flushes at a time: one writes to Kafka while the next builds its records.
     const flushGate = new FlushGate(2);
     let manager: TaskManager | null = null;

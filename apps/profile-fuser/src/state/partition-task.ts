@@ -3,6 +3,7 @@ import {
   DLQ_HEADERS,
   ProducerFencedError,
   TransactionalProducer,
+  readerGroupPrefix,
   type ConsumedMessage,
   type Kafka,
   type KafkaMetrics,
@@ -831,7 +832,7 @@ export class PartitionTask {
 
   private async doRebuild(reason: 'missing' | 'behind', heartbeat: () => Promise<void>, from: bigint): Promise<void> {
     const started = Date.now();
-    const common = { kafka: this.o.kafka, stateTopic: this.o.topics.state, partition: this.o.partition, store: this.o.store, space: this.o.space.key, deletionRetentionMs: this.o.deletionRetentionMs, heartbeat, readerGroupPrefix: `${this.o.groupId}.rebuild` };
+    const common = { kafka: this.o.kafka, stateTopic: this.o.topics.state, partition: this.o.partition, store: this.o.store, space: this.o.space.key, deletionRetentionMs: this.o.deletionRetentionMs, heartbeat, readerGroupPrefix: readerGroupPrefix(this.o.groupId, 'rebuild') };
     let report = await rebuildPartition({ ...common, from });
     if (report === REDIS_LOST) {
       // Lost while catching up: start over from the beginning.

@@ -3,6 +3,22 @@ import type { Consumer, Kafka, PartitionAssigner } from 'kafkajs';
 import { AssignerProtocol } from 'kafkajs';
 import { toConsumedMessage, type ConsumedMessage } from './batch-consumer';
 
+/** Marks the groups of readers: they never commit, so they hold no lag to watch. */
+const READER_MARK = '.reader.';
+
+/**
+ * The name prefix of a reader group of the consumer group `owner` (for `purpose`): it starts with
+ * the owner's name, so the prefixed group ACL of the owner's principal covers it.
+ */
+export function readerGroupPrefix(owner: string, purpose: string): string {
+  return `${owner}${READER_MARK}${purpose}`;
+}
+
+/** Whether a group is a reader's (see `readerGroupPrefix`): lag tools leave these out. */
+export function isReaderGroup(groupId: string): boolean {
+  return groupId.includes(READER_MARK);
+}
+
 /**
  * A throwaway group name: readers never commit, so nothing of them stays on the broker. The name
  * starts with the caller's prefix, which is what its principal's group ACL allows.
