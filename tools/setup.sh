@@ -5,6 +5,36 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Answered before anything is done; an argument other than --help is an error, even next to it.
+help=0
+for arg in "$@"; do
+  case "$arg" in
+    -h | --help) help=1 ;;
+    *)
+      echo "error: unexpected argument \"$arg\" (npm run setup takes none; see npm run setup -- --help)" >&2
+      exit 2
+      ;;
+  esac
+done
+if [ "$help" = 1 ]; then
+  cat <<'EOF'
+Usage: npm run setup
+
+Installs what the project needs on this machine, only what is missing (safe to run again): with
+apt, Java 17, Maven, Redis, OpenSSL, Python 3 and Prometheus; kustomize 5 into .cache/bin (built
+with Go) unless kubectl 1.27+ bundles it; the npm dependencies from the lock file (npm ci); the
+default and the multilingual encoder models under .cache/models/. npm start, npm test, bench and
+eval run it first by themselves. Takes no arguments.
+
+Options:
+  -h, --help   this text
+
+Example:
+  npm run setup
+EOF
+  exit 0
+fi
+
 need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)

@@ -31,7 +31,7 @@ export interface ChaosOptions {
   keep: boolean;
 }
 
-export const USAGE = `npm run chaos [-- OPTIONS]
+export const USAGE = `Usage: npm run chaos [-- OPTIONS]
 
 Runs a fixed, seeded input through text-cleaner, encoder and profile-fuser twice, on a Kafka and a
 Redis of its own (free ports on 127.0.0.1, own state directory): run A without faults, run B while
@@ -55,7 +55,10 @@ Options:
 
 Exit codes: 0 the runs agree; 1 users differ, events were lost or double-applied, or a run did not
 drain in time; 2 bad arguments; 3 the chaos run itself failed (set-up, a service that did not come
-back, the time bound); 130 interrupted.`;
+back, the time bound); 130 interrupted.
+
+Example:
+  npm run chaos -- --kills 5 --events 300 --seed 7`;
 
 export type ParsedChaosArgs = { kind: 'help' } | { kind: 'run'; options: ChaosOptions } | { kind: 'error'; message: string };
 

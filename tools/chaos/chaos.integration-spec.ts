@@ -47,9 +47,9 @@ describe('npm run chaos, on the command line', () => {
   it('answers --help and rejects an unknown flag before setting anything up', async () => {
     const help = await chaos(['--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^npm run chaos \[-- OPTIONS\]/);
+    expect(help.stdout).toMatch(/^Usage: npm run chaos \[-- OPTIONS\]/);
     expect(help.stdout).not.toMatch(/^\[\s*[\d.]+ s\]/m); // no progress line: nothing was started
-    expect(await chaos(['--kills', '2', '--wipe-everything'])).toEqual({ code: 2, stdout: '', stderr: 'chaos: unknown option --wipe-everything (see --help)' });
+    expect(await chaos(['--kills', '2', '--wipe-everything'])).toEqual({ code: 2, stdout: '', stderr: 'error: unknown option --wipe-everything (see --help)' });
   }, 60_000);
 });
 

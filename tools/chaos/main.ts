@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { relative, resolve } from 'node:path';
+import { usageErrorLine } from '../cli/usage';
 import { ensureBuilt } from '../runtime/service-process';
 import { USAGE, parseChaosArgs } from './chaos-options';
 import { formatSummary } from './chaos-report';
@@ -22,7 +23,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (parsed.kind === 'error') {
-    console.error(`chaos: ${parsed.message}`);
+    console.error(usageErrorLine('npm run chaos', parsed.message));
     return 2;
   }
   const options = parsed.options;

@@ -4,6 +4,40 @@
 # the real broker and Redis. Stops only the infrastructure it started. Ends with `N passed, N failed`.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+
+usage() {
+  cat <<'EOF'
+Usage: npm test
+
+The whole test suite, as CI runs it (.ci/run): set-up (tools/setup.sh), local Kafka, Redis and a
+Redis Cluster of 3 masters (each stopped at the end only when this command started it), typecheck,
+lint and module boundaries, unit tests, then integration tests on the real broker and Redis. Ends
+with one line, `N passed, N failed`; exit 0 only when nothing failed. Takes no arguments.
+
+Options:
+  -h, --help   this text
+
+Environment:
+  KAFKA_PORT (9092), REDIS_PORT (6379), REDIS_CLUSTER_PORT_BASE (7101) and the rest of
+  tools/infra/up.sh's (npm run infra:up -- --help): the local infrastructure
+
+Example:
+  npm test
+  npx nx run-many -t test      (unit tests only, no infrastructure)
+EOF
+}
+# Answered before anything is done; an argument other than --help is an error, even next to it.
+help=0
+for arg in "$@"; do
+  case "$arg" in
+    -h | --help) help=1 ;;
+    *)
+      echo "error: unexpected argument \"$arg\" (npm test takes none; see npm test -- --help)" >&2
+      exit 2
+      ;;
+  esac
+done
+if [ "$help" = 1 ]; then usage; exit 0; fi
 export NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=true FORCE_COLOR=0
 
 bash tools/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }

@@ -7,6 +7,7 @@
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { commandLine } from '../cli/usage';
 
 type AvroSchema = string | AvroSchema[] | { [key: string]: unknown };
 
@@ -178,9 +179,23 @@ export function generate(): string {
   ].join('\n');
 }
 
+const USAGE = `Usage: npm run contracts:generate [-- --check]
+
+Generates TypeScript types and embedded schema objects from schemas/*.avsc into
+libs/shared/util-contracts/src/generated/schemas.generated.ts, so the .avsc files stay the single
+source of truth and services need no schema files at run time.
+
+Options:
+  --check      write nothing; exit 1 when the generated file is stale (lint runs this)
+  -h, --help   this text
+
+Example:
+  npm run contracts:generate -- --check`;
+
 if (require.main === module) {
+  const { check } = commandLine({ command: 'npm run contracts:generate', usage: USAGE, options: { check: { type: 'boolean', default: false } } }, ({ values }) => values);
   const text = generate();
-  if (process.argv.includes('--check')) {
+  if (check) {
     const current = readFileSync(outFile, 'utf8');
     if (current !== text) {
       console.error('schemas.generated.ts is stale: run `npm run contracts:generate` and commit the result.');

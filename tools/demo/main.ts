@@ -9,23 +9,64 @@
  *                                       as possible) or at --speedup X times its original timing
  */
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { SingleObjectSerde, TOPICS, type CleanedText, type UserProfile } from '@profilestream/contracts';
+import { commandLine, numberOption, UsageError } from '../cli/usage';
 import { findEventsFile, readEvents } from '../datasets/events-dataset';
 import { LocalPipeline } from '../runtime/local-pipeline';
 import { Pacer, pacingFrom } from '../replay/pacing';
 import { sendCounted, sendReplayLines, total, type ReplayTally } from '../replay/send-events';
 import { SampleFeed } from './sample-events';
 
-const { values: args } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '0' },
-    rate: { type: 'string', default: '25' },
-    users: { type: 'string', default: '40' },
-    replay: { type: 'string' },
-    speedup: { type: 'string' },
+const USAGE = `Usage: npm start [-- OPTIONS]
+
+The main job: set-up (tools/setup.sh), local Kafka and Redis (stopped at the end when it started
+them), a build, then text-cleaner, encoder and profile-fuser as separate processes fed a stream of
+sample events (or a replayed file), with events/s, lag, latency and profiles updating shown live.
+Ctrl-C (or --duration) stops everything cleanly; logs in .local/logs/.
+
+Options:
+  --duration SECONDS   stop after this long; 0 runs until Ctrl-C (default 0)
+  --rate N             events per second, of the built-in feed or of --replay; with --replay,
+                       0 sends as fast as possible (default 25)
+  --users N            simulated users of the built-in feed (default 40)
+  --replay FILE        replay a gzipped JSON-lines events file (events.jsonl.gz form) instead of
+                       the built-in feed; \`dataset\` replays the review dataset
+  --speedup X          with --replay: X times the file's original timing, instead of --rate
+  -h, --help           this text
+
+Environment:
+  KAFKA_PORT (9092), REDIS_PORT (6379) and the rest of tools/infra/up.sh's: the local infrastructure
+  PROFILESTREAM_DATASET_DIR   where --replay dataset looks (default ../shared/datasets/)
+
+Example:
+  npm start -- --duration 60 --rate 50`;
+
+const { args, replayFile, pacing } = commandLine(
+  {
+    command: 'npm start',
+    usage: USAGE,
+    options: {
+      duration: { type: 'string', default: '0' },
+      rate: { type: 'string', default: '25' },
+      users: { type: 'string', default: '40' },
+      replay: { type: 'string' },
+      speedup: { type: 'string' },
+    },
   },
-});
+  ({ values }) => {
+    numberOption('--duration', values.duration, { min: 0 });
+    numberOption('--users', values.users, { min: 1, whole: true });
+    // A bad --replay is reported before anything starts.
+    const file = values.replay === 'dataset' ? findEventsFile() : (values.replay ?? null);
+    if (values.replay && !file) throw new UsageError('no dataset found for --replay dataset (set PROFILESTREAM_DATASET_DIR)');
+    if (file && !existsSync(file)) throw new UsageError(`--replay ${file}: no such file`);
+    try {
+      return { args: values, replayFile: file, pacing: pacingFrom({ rate: values.rate, speedup: values.speedup }) };
+    } catch (err) {
+      throw new UsageError(err instanceof Error ? err.message : String(err));
+    }
+  },
+);
 const durationS = Number(args.duration);
 const rate = Number(args.rate);
 const users = Number(args.users);
@@ -41,11 +82,6 @@ const services = Object.values(pipeline.services);
 
 async function main(): Promise<void> {
   const kafka = pipeline.kafka;
-  // A bad --replay is reported before anything starts.
-  const replayFile = args.replay === 'dataset' ? findEventsFile() : (args.replay ?? null);
-  if (args.replay && !replayFile) throw new Error('no dataset found for --replay dataset (set PROFILESTREAM_DATASET_DIR)');
-  if (replayFile && !existsSync(replayFile)) throw new Error(`--replay ${replayFile}: no such file`);
-  const pacing = pacingFrom({ rate: args.rate, speedup: args.speedup });
   console.log('starting services…');
   await pipeline.start(90_000);
   console.log(`services ready: ${services.map((s) => `${s.options.name} (${s.baseUrl})`).join(', ')}; logs in .local/logs/`);

@@ -1,8 +1,29 @@
 #!/usr/bin/env bash
 # `npm start`: set-up, local Kafka and Redis, a build, then the live demo (tools/demo/main.ts).
 # Stops the local infrastructure it started when the demo ends.
+#
+# --help and the demo's argument checks come first, before any set-up: with -h/--help the demo
+# prints its usage at once, and otherwise it first runs with --check-args, which only checks the
+# arguments (exit 2 on a mistake). Both need the npm dependencies; on a fresh clone (no tsx yet)
+# --help says so and the checks wait for the set-up.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+for arg in "$@"; do
+  case "$arg" in
+    -h | --help)
+      if [[ -x node_modules/.bin/tsx ]]; then exec node_modules/.bin/tsx tools/demo/main.ts "$@"; fi
+      echo "Usage: npm start [-- OPTIONS]"
+      echo
+      echo "Set-up, local Kafka and Redis, a build, then the live demo of the pipeline (tools/demo/main.ts)."
+      echo "Its options (--duration, --rate, --users, --replay, --speedup) are described by the demo itself,"
+      echo "which needs the npm dependencies, not installed yet: run \`npm run setup\`, then npm start -- --help."
+      echo
+      echo "Example: npm start -- --duration 60"
+      exit 0
+      ;;
+  esac
+done
+if [[ -x node_modules/.bin/tsx ]]; then node_modules/.bin/tsx tools/demo/main.ts "$@" --check-args; fi
 bash tools/setup.sh
 started_infra=0
 bash tools/infra/status.sh >/dev/null 2>&1 || started_infra=1

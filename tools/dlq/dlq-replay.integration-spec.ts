@@ -66,9 +66,9 @@ describe('dlq:replay against a real broker', () => {
     expect(JSON.parse(stdout)).toMatchObject({ dryRun: true, read: 3, replayed: 1, byReason: { text_too_large: 1 } });
 
     const failure = (args: string[]) => run(tsx, ['tools/dlq/dlq-replay.ts', ...args], { cwd: repoRoot, env }).then(() => 'exit 0', (err: { code: number; stderr: string }) => `${err.code} ${err.stderr.trim()}`);
-    expect(await failure(['--topic', 'profiles.v1'])).toMatch(/^1 dlq:replay: unknown topic "profiles.v1"/);
-    expect(await failure(['--topic', 'reviews.v1', '--since', 'soon'])).toBe('1 dlq:replay: --since: expected epoch milliseconds or an ISO 8601 date, got "soon"');
-    expect(await failure(['--topic', 'reviews.v1', '--limit', 'many'])).toBe('1 dlq:replay: --limit: expected a positive whole number, got "many"');
+    expect(await failure(['--topic', 'profiles.v1'])).toMatch(/^2 error: unknown topic "profiles.v1"/);
+    expect(await failure(['--topic', 'reviews.v1', '--since', 'soon'])).toBe('2 error: --since: expected epoch milliseconds or an ISO 8601 date, got "soon" (see npm run dlq:replay -- --help)');
+    expect(await failure(['--topic', 'reviews.v1', '--limit', 'many'])).toBe('2 error: --limit: expected a positive whole number, got "many" (see npm run dlq:replay -- --help)');
     expect(await failure(['--topic', 'posts.v1', '--dry-run'])).toBe(`1 dlq:replay: dead-letter topic ${prefix}posts.v1.dlq does not exist (check KAFKA_TOPIC_PREFIX)`);
   });
 });

@@ -9,21 +9,37 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# --help (or -h) answers before anything is done; an unknown argument is an error even next to it.
+usage() {
+  echo "Usage: npm run infra:down [-- --wipe] [--redis-cluster] [--kafka-cluster]"
+  echo "       (or bash tools/infra/down.sh with the same options)"
+  echo
+  sed -n '2,7p' "$0" | cut -c3-
+  echo
+  echo "Example: npm run infra:down -- --wipe"
+}
+usage_error() {
+  printf 'error: %s (see npm run infra:down -- --help)\n' "$1" >&2
+  exit 2
+}
+
 wipe="${INFRA_WIPE:-0}"
 cluster=0
 kafka_cluster=0
+help=0
 for arg in "$@"; do
   case "$arg" in
     --wipe) wipe=1 ;;
     --redis-cluster) cluster=1 ;;
     --kafka-cluster) kafka_cluster=1 ;;
-    -h | --help)
-      sed -n '2,7p' "$0"
-      exit 0
-      ;;
-    *) die "unknown argument: $arg (usage: down.sh [--wipe] [--redis-cluster] [--kafka-cluster])" ;;
+    -h | --help) help=1 ;;
+    *) usage_error "unknown argument: $arg" ;;
   esac
 done
+if ((help)); then
+  usage
+  exit 0
+fi
 
 stop() {
   local name=$1 pidfile=$2 pid

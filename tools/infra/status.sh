@@ -7,17 +7,33 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# --help (or -h) answers before anything is done; an unknown argument is an error even next to it.
+usage() {
+  echo "Usage: npm run infra:status [-- --redis-cluster]"
+  echo "       (or bash tools/infra/status.sh with the same options)"
+  echo
+  sed -n '2,5p' "$0" | cut -c3-
+  echo
+  echo "Example: npm run infra:status"
+}
+usage_error() {
+  printf 'error: %s (see npm run infra:status -- --help)\n' "$1" >&2
+  exit 2
+}
+
 cluster=0
+help=0
 for arg in "$@"; do
   case "$arg" in
     --redis-cluster) cluster=1 ;;
-    -h | --help)
-      sed -n '2,5p' "$0"
-      exit 0
-      ;;
-    *) die "unknown argument: $arg (usage: status.sh [--redis-cluster])" ;;
+    -h | --help) help=1 ;;
+    *) usage_error "unknown argument: $arg" ;;
   esac
 done
+if ((help)); then
+  usage
+  exit 0
+fi
 
 rc=0
 

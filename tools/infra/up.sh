@@ -149,19 +149,35 @@ start_redis() {
     "$HOST" "$REDIS_PORT" "$pid" "$how" "$(elapsed_since "$start")" "${REDIS_STATE#"$REPO_ROOT"/}"
 }
 
+# --help (or -h) answers before anything is done; an unknown argument is an error even next to it.
+usage() {
+  echo "Usage: npm run infra:up [-- --redis-cluster] [--kafka-cluster]"
+  echo "       (or bash tools/infra/up.sh with the same options)"
+  echo
+  sed -n '2,11p' "$0" | cut -c3-
+  echo
+  echo "Example: npm run infra:up -- --redis-cluster"
+}
+usage_error() {
+  printf 'error: %s (see npm run infra:up -- --help)\n' "$1" >&2
+  exit 2
+}
+
 cluster=0
 kafka_cluster=0
+help=0
 for arg in "$@"; do
   case "$arg" in
     --redis-cluster) cluster=1 ;;
     --kafka-cluster) kafka_cluster=1 ;;
-    -h | --help)
-      sed -n '2,6p' "$0"
-      exit 0
-      ;;
-    *) die "unknown argument: $arg (usage: up.sh [--redis-cluster] [--kafka-cluster])" ;;
+    -h | --help) help=1 ;;
+    *) usage_error "unknown argument: $arg" ;;
   esac
 done
+if ((help)); then
+  usage
+  exit 0
+fi
 
 lock_state_dir
 # Redis first: it is instant, and a Kafka failure then still leaves it usable.

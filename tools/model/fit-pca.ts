@@ -8,14 +8,60 @@
  * Sample texts come from --texts (JSON lines with a `text` field) or the replay dataset's reviews.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fitPca } from '@profilestream/embedding';
 import { EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, saveProjection } from '@profilestream/inference';
 import { cleanText } from '@profilestream/text-cleaning';
+import { commandLine, numberOption, UsageError } from '../cli/usage';
 import { findEventsFile, loadEvents } from '../datasets/events-dataset';
+
+const USAGE = `Usage: npm run pca:fit [-- OPTIONS]
+
+Fits a PCA projection on the embeddings of a sample of texts and writes a versioned artefact that
+the encoder applies when ENCODER_PROJECTION_FILE points at it (the fuser needs the same file as
+FUSER_PROJECTION_FILE). Sample texts come from --texts or the review dataset's reviews, cleaned as
+text-cleaner cleans them.
+
+Options:
+  --dim N          output dimensions (default 128)
+  --whiten         scale each component to unit variance
+  --model DIR      the encoder model (default .cache/models/all-MiniLM-L6-v2)
+  --variant V      int8 or fp32 (default int8)
+  --sample N       texts to embed (default 3000)
+  --texts FILE     JSON lines with a \`text\` field, instead of the review dataset
+  --out FILE       where to write it (default MODEL_DIR/pcaDIM[w]-HASH.json)
+  -h, --help       this text
+
+Environment:
+  PROFILESTREAM_DATASET_DIR   the review dataset, without --texts (default ../shared/datasets/)
+
+Example:
+  npm run pca:fit -- --dim 128 --whiten`;
+
+const values = commandLine(
+  {
+    command: 'npm run pca:fit',
+    usage: USAGE,
+    options: {
+      dim: { type: 'string', default: '128' },
+      model: { type: 'string', default: '.cache/models/all-MiniLM-L6-v2' },
+      variant: { type: 'string', default: 'int8' },
+      sample: { type: 'string', default: '3000' },
+      texts: { type: 'string' },
+      out: { type: 'string' },
+      whiten: { type: 'boolean', default: false },
+    },
+  },
+  ({ values }) => {
+    numberOption('--dim', values.dim, { min: 1, whole: true });
+    numberOption('--sample', values.sample, { min: 1, whole: true });
+    if (values.variant !== 'int8' && values.variant !== 'fp32') throw new UsageError(`--variant: expected int8 or fp32, got "${values.variant}"`);
+    if (values.texts !== undefined && !existsSync(values.texts)) throw new UsageError(`--texts ${values.texts}: no such file`);
+    return values;
+  },
+);
 
 async function sampleTexts(textsFile: string | undefined, size: number): Promise<string[]> {
   const raw = textsFile
@@ -35,17 +81,6 @@ async function sampleTexts(textsFile: string | undefined, size: number): Promise
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      dim: { type: 'string', default: '128' },
-      model: { type: 'string', default: '.cache/models/all-MiniLM-L6-v2' },
-      variant: { type: 'string', default: 'int8' },
-      sample: { type: 'string', default: '3000' },
-      texts: { type: 'string' },
-      out: { type: 'string' },
-      whiten: { type: 'boolean', default: false },
-    },
-  });
   const dim = Number(values.dim);
   const variant = values.variant === 'fp32' ? 'fp32' : 'int8';
   const bundle = await loadModelBundle(values.model!, variant);

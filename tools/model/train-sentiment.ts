@@ -14,11 +14,56 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, loadProjection, type ProjectionData } from '@profilestream/inference';
+import { EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, loadProjection, type ModelVariant, type ProjectionData } from '@profilestream/inference';
 import { labelFromRating, serializeSentimentModel, trainSentimentClassifier, type ClassificationReport, type RatedEmbedding } from '@profilestream/sentiment';
 import { cleanText } from '@profilestream/text-cleaning';
+import { commandLine, UsageError } from '../cli/usage';
 import { findEventsFile, loadEvents } from '../datasets/events-dataset';
+
+const USAGE = `Usage: npm run sentiment:train [-- OPTIONS]
+
+Trains the post sentiment classifier profile-fuser applies: reviews of the review dataset rated 4-5
+are positive, 1-2 negative, 3 left out; texts are cleaned as text-cleaner cleans them and embedded
+as the encoder embeds them (same model, variant and projection). Embeddings are cached under
+--cache-dir, so a rerun only trains. Prints the report and writes a versioned artefact (weights
+only, no text), for FUSER_SENTIMENT_MODEL_FILE.
+
+Options:
+  --model DIR        the encoder model (default .cache/models/all-MiniLM-L6-v2)
+  --variant V        int8 or fp32 (default int8)
+  --projection FILE  a PCA projection (npm run pca:fit) the encoder applies (default: none)
+  --seed N           seed of the split and the training (default 42)
+  --out FILE         where to write it (default apps/profile-fuser/src/assets/MODEL[.PROJECTION].VARIANT.sentiment.json)
+  --cache-dir DIR    embedding cache (default .cache/sentiment)
+  -h, --help         this text
+
+Environment:
+  PROFILESTREAM_DATASET_DIR   the review dataset (default ../shared/datasets/)
+
+Example:
+  npm run sentiment:train -- --variant fp32 --seed 7`;
+
+const values = commandLine(
+  {
+    command: 'npm run sentiment:train',
+    usage: USAGE,
+    options: {
+      model: { type: 'string', default: '.cache/models/all-MiniLM-L6-v2' },
+      variant: { type: 'string', default: 'int8' },
+      projection: { type: 'string' },
+      seed: { type: 'string', default: '42' },
+      out: { type: 'string' },
+      'cache-dir': { type: 'string', default: '.cache/sentiment' },
+    },
+  },
+  ({ values }) => {
+    if (values.variant !== 'int8' && values.variant !== 'fp32') throw new UsageError(`--variant must be int8 or fp32, got ${values.variant}`);
+    const variant: ModelVariant = values.variant;
+    if (!Number.isSafeInteger(Number(values.seed)) || values.seed.trim() === '') throw new UsageError(`--seed must be an integer, got ${values.seed}`);
+    if (values.projection !== undefined && !existsSync(values.projection)) throw new UsageError(`--projection ${values.projection}: no such file`);
+    return { ...values, variant };
+  },
+);
 
 const CHUNK = 512;
 
@@ -70,19 +115,7 @@ function reportRows(name: string, r: ClassificationReport): string[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      model: { type: 'string', default: '.cache/models/all-MiniLM-L6-v2' },
-      variant: { type: 'string', default: 'int8' },
-      projection: { type: 'string' },
-      seed: { type: 'string', default: '42' },
-      out: { type: 'string' },
-      'cache-dir': { type: 'string', default: '.cache/sentiment' },
-    },
-  });
-  if (values.variant !== 'int8' && values.variant !== 'fp32') throw new Error(`--variant must be int8 or fp32, got ${values.variant}`);
   const seed = Number(values.seed);
-  if (!Number.isSafeInteger(seed)) throw new Error(`--seed must be an integer, got ${values.seed}`);
   const file = findEventsFile();
   if (!file) throw new Error('no review dataset found: set PROFILESTREAM_DATASET_DIR to a folder with events.jsonl.gz');
 

@@ -6,31 +6,65 @@
  * Prints progress every few seconds and, at the end, what was sent and what was rejected, by reason.
  * Kafka settings come from the usual KAFKA_* variables.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
 import { EventProducer } from '@profilestream/event-producer';
 import { topicCatalog } from '@profilestream/contracts';
 import { createKafka, silentLog } from '@profilestream/kafka';
+import { commandLine, numberOption, UsageError } from '../cli/usage';
 import { Pacer, pacingFrom } from './pacing';
 import { sendReplayLines, total, type ReplayTally } from './send-events';
 
-const { values } = parseArgs({
-  options: {
-    file: { type: 'string' },
-    rate: { type: 'string', default: '200' },
-    speedup: { type: 'string' },
-    asap: { type: 'boolean', default: false },
-    limit: { type: 'string' },
-    platform: { type: 'string', default: 'replay' },
+const USAGE = `Usage: npm run replay -- --file EVENTS.jsonl[.gz] [OPTIONS]
+
+Sends a JSON-lines file of events (gzipped or not; one event a line, \`type\` review, post, click,
+item or deletion) onto the input topics through the typed producer, so every record is validated
+exactly as a platform's would be. Prints progress every few seconds and, at the end, what was sent
+and what was rejected, by reason. The input topics must exist (the services create them).
+
+Options:
+  --file FILE       the events (required)
+  --rate N          events per second; 0 sends as fast as possible (default 200)
+  --speedup X       the file's original timing, X times faster (instead of --rate)
+  --asap            as fast as possible
+  --limit N         only the first N events (default: all)
+  --platform NAME   the platform the events are sent as (default replay)
+  -h, --help        this text
+
+Environment:
+  KAFKA_BROKERS (127.0.0.1:9092), KAFKA_TOPIC_PREFIX and the other KAFKA_* settings (TLS, SASL)
+
+Example:
+  npm run replay -- --file events.jsonl.gz --speedup 3600 --limit 10000`;
+
+const { values, pacing } = commandLine(
+  {
+    command: 'npm run replay',
+    usage: USAGE,
+    options: {
+      file: { type: 'string' },
+      rate: { type: 'string', default: '200' },
+      speedup: { type: 'string' },
+      asap: { type: 'boolean', default: false },
+      limit: { type: 'string' },
+      platform: { type: 'string', default: 'replay' },
+    },
   },
-});
+  ({ values }) => {
+    if (!values.file) throw new UsageError('--file is required');
+    if (!existsSync(values.file)) throw new UsageError(`--file ${values.file}: no such file`);
+    if (values.limit !== undefined) numberOption('--limit', values.limit, { min: 0, whole: true });
+    try {
+      return { values: { ...values, file: values.file }, pacing: pacingFrom(values) };
+    } catch (err) {
+      throw new UsageError(err instanceof Error ? err.message : String(err));
+    }
+  },
+);
 
 async function main(): Promise<void> {
-  if (!values.file) throw new Error('--file is required');
-  const pacing = pacingFrom(values);
   const limit = values.limit ? Number(values.limit) : Infinity;
   const settings = toKafkaSettings(parseEnv(kafkaEnvSchema, process.env), 'replay');
   await requireInputTopics(settings);

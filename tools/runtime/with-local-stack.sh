@@ -2,8 +2,29 @@
 # Runs a command against the whole pipeline on this machine: set-up, local Kafka and Redis, a
 # fresh build of the services, then the command with KAFKA_BROKERS and REDIS_URL pointing there.
 # Used by `npm run bench` and `npm run eval`.
+#
+# The command's --help and its argument checks come before any of that: with -h/--help the command
+# runs at once (it prints its usage and stops), and otherwise it first runs with --check-args, which
+# only checks its arguments (exit 2 on a mistake), so a typo answers in seconds, not after the set-up.
+# Both need the npm dependencies; on a fresh clone (no tsx yet) --help says so and the checks wait.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+for arg in "$@"; do
+  case "$arg" in
+    -h | --help)
+      if [[ -x node_modules/.bin/tsx ]]; then exec "$@"; fi
+      echo "Usage: bash tools/runtime/with-local-stack.sh COMMAND [ARGUMENTS…]   (npm run bench, npm run eval)"
+      echo
+      echo "Runs COMMAND after set-up, local Kafka and Redis and a build, with KAFKA_BROKERS and REDIS_URL"
+      echo "pointing there. COMMAND's own usage needs the npm dependencies, not installed yet: run"
+      echo "\`npm run setup\`, then ask again."
+      echo
+      echo "Example: npm run bench -- --help"
+      exit 0
+      ;;
+  esac
+done
+if [[ -x node_modules/.bin/tsx ]]; then "$@" --check-args; fi
 bash tools/setup.sh
 bash tools/infra/up.sh
 export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-9092}" REDIS_URL="redis://127.0.0.1:${REDIS_PORT:-6379}"
