@@ -66,6 +66,10 @@ export class TransactionalProducer {
   private producer: Producer;
   private connected = false;
   private fenced = false;
+  /** Disconnected on purpose: no more reconnecting. */
+  private closed = false;
+  /** A reconnect after a failed transaction failed too (the broker was down): the next commit tries again. */
+  private lost = false;
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -126,12 +130,20 @@ export class TransactionalProducer {
 
   private async reconnect(): Promise<void> {
     this.connected = false;
+    this.lost = true;
     await this.producer.disconnect().catch(() => undefined);
     this.producer = this.create();
-    await this.connect();
+    try {
+      await this.connect();
+    } catch (err) {
+      if (err instanceof ProducerFencedError) this.fenced = true;
+      throw err;
+    }
+    this.lost = false;
   }
 
   async disconnect(): Promise<void> {
+    this.closed = true;
     await this.chain;
     if (!this.connected) return;
     this.connected = false;
@@ -140,6 +152,8 @@ export class TransactionalProducer {
 
   private async commitNow(content: TransactionContent): Promise<Map<string, bigint>> {
     if (this.fenced) throw new ProducerFencedError(`${this.options.transactionalId} was fenced by a newer producer`, this.options.transactionalId);
+    // A reconnect that failed while the broker was away is tried again here, not given up for good.
+    if (!this.connected && this.lost && !this.closed) await this.reconnect();
     if (!this.connected) throw new Error('transactional producer is not connected');
     const started = performance.now();
     const txn = await this.producer.transaction();
