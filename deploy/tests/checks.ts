@@ -241,17 +241,7 @@ export function checkRedisSecurity(objects: K8sObject[], services: readonly Serv
       const volume = asArr(at(deployment.spec, 'template', 'spec', 'volumes')).find((v) => at(v, 'name') === at(mount, 'name'));
       if (!at(volume, 'secret', 'secretName') && !at(volume, 'configMap', 'name')) p.push(`${n}: REDIS_TLS_CA_FILE ${caFile} is not on a Secret or ConfigMap volume`);
     }
-    const refs = new Map(
-      asArr(container['env']).map((e) => [str(at(e, 'name')), { name: str(at(e, 'valueFrom', 'secretKeyRef', 'name')), optional: at(e, 'valueFrom', 'secretKeyRef', 'optional') === true }] as const),
-    );
-    const user = refs.get('REDIS_USERNAME');
-    const password = refs.get('REDIS_PASSWORD');
-    if (!user?.name || !password?.name) p.push(`${n}: REDIS_USERNAME and REDIS_PASSWORD must come from a Secret`);
-    else {
-      if (user.name !== password.name) p.push(`${n}: REDIS_USERNAME and REDIS_PASSWORD come from different Secrets (${user.name}, ${password.name})`);
-      if (user.optional || password.optional) p.push(`${n}: the Redis credentials Secret must not be optional`);
-      secretOwners.set(password.name, [...(secretOwners.get(password.name) ?? []), n]);
-    }
+    p.push(...credentialProblems(n, container, 'REDIS_USERNAME', 'REDIS_PASSWORD', 'Redis', secretOwners));
   }
   for (const [secret, owners] of secretOwners) if (owners.length > 1) p.push(`${owners.join(', ')}: share the Redis credentials Secret ${secret}`);
   return p;
@@ -440,15 +430,7 @@ export function checkKafkaUsers(objects: K8sObject[], services: readonly Service
     for (const k of svc.consumedTopics) if (!allows(rules, 'topic', catalog[k].name, 'Read')) p.push(`${n}: consumes ${catalog[k].name}, which its Kafka user may not read`);
     if (!allows(rules, 'group', `${config.kafka.topicPrefix}${svc.consumerGroup}`, 'Read')) p.push(`${n}: its Kafka user may not use its group ${config.kafka.topicPrefix}${svc.consumerGroup}`);
     const container = containerOf(deployment);
-    const refs = new Map(asArr(container['env']).map((e) => [str(at(e, 'name')), { name: str(at(e, 'valueFrom', 'secretKeyRef', 'name')), optional: at(e, 'valueFrom', 'secretKeyRef', 'optional') === true }] as const));
-    const user = refs.get('KAFKA_SASL_USERNAME');
-    const password = refs.get('KAFKA_SASL_PASSWORD');
-    if (!user?.name || !password?.name) p.push(`${n}: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD must come from a Secret`);
-    else {
-      if (user.name !== password.name) p.push(`${n}: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD come from different Secrets (${user.name}, ${password.name})`);
-      if (user.optional || password.optional) p.push(`${n}: the Kafka credentials Secret must not be optional`);
-      secretOwners.set(password.name, [...(secretOwners.get(password.name) ?? []), n]);
-    }
+    p.push(...credentialProblems(n, container, 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'Kafka', secretOwners));
   }
   if (!settings) return p;
   for (const principal of Object.keys(KAFKA_ACCESS) as KafkaPrincipal[]) {
@@ -481,5 +463,21 @@ export function checkKafkaUsers(objects: K8sObject[], services: readonly Service
     }
   }
   for (const [secret, owners] of secretOwners) if (owners.length > 1) p.push(`${owners.join(', ')}: share the Kafka credentials Secret ${secret}`);
+  return p;
+}
+
+/**
+ * A user and password read from one required Secret; the Secret is recorded in `owners` (secret →
+ * services) so callers can report one shared between services.
+ */
+function credentialProblems(n: string, container: Obj, userVar: string, passwordVar: string, what: string, owners: Map<string, string[]>): string[] {
+  const p: string[] = [];
+  const refs = new Map(asArr(container['env']).map((e) => [str(at(e, 'name')), { name: str(at(e, 'valueFrom', 'secretKeyRef', 'name')), optional: at(e, 'valueFrom', 'secretKeyRef', 'optional') === true }] as const));
+  const user = refs.get(userVar);
+  const password = refs.get(passwordVar);
+  if (!user?.name || !password?.name) return [`${n}: ${userVar} and ${passwordVar} must come from a Secret`];
+  if (user.name !== password.name) p.push(`${n}: ${userVar} and ${passwordVar} come from different Secrets (${user.name}, ${password.name})`);
+  if (user.optional || password.optional) p.push(`${n}: the ${what} credentials Secret must not be optional`);
+  owners.set(password.name, [...(owners.get(password.name) ?? []), n]);
   return p;
 }

@@ -7,7 +7,6 @@
  * principal reads the profiles. What a principal was not granted is refused.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { kafkaEnvSchema, parseEnv, redisEnvSchema, toKafkaSettings, toRedisSettings } from '@profilestream/config';
@@ -15,9 +14,9 @@ import { createRedis, unlinkKeys } from '@profilestream/redis';
 import { KAFKA_ACCESS, SingleObjectSerde, kafkaAclRules, kafkaUserName, topicCatalog, type KafkaAclRule, type KafkaPrincipal, type UserProfile } from '@profilestream/contracts';
 import { EventProducer } from '@profilestream/event-producer';
 import { createKafka, silentLog, type Admin, type Kafka } from '@profilestream/kafka';
-import { freePort, startSecureKafkaBroker, uniqueName, waitFor, type SecureKafkaBroker } from '@profilestream/kafka/testing';
+import { startSecureKafkaBroker, uniqueName, waitFor, type SecureKafkaBroker } from '@profilestream/kafka/testing';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, type AclEntry } from 'kafkajs';
-import { LocalPipeline } from './local-pipeline';
+import { LocalPipeline, freePortRun } from './local-pipeline';
 import { ensureBuilt } from './service-process';
 
 const repoRoot = resolve(__dirname, '../..');
@@ -37,19 +36,6 @@ function aclEntries(principal: string, rule: KafkaAclRule): AclEntry[] {
     operation: { Read: AclOperationTypes.READ, Write: AclOperationTypes.WRITE, Describe: AclOperationTypes.DESCRIBE, Create: AclOperationTypes.CREATE }[op],
     permissionType: AclPermissionTypes.ALLOW,
   }));
-}
-
-async function freePortRun(n: number): Promise<number> {
-  const free = (port: number) =>
-    new Promise<boolean>((done) => {
-      const server = createServer();
-      server.once('error', () => done(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
-    });
-  for (;;) {
-    const base = await freePort();
-    if (base + n <= 65536 && (await Promise.all(Array.from({ length: n - 1 }, (_, i) => free(base + i + 1)))).every(Boolean)) return base;
-  }
 }
 
 describe('every principal with only its own ACLs, on a broker that denies the rest', () => {

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 /**
  * The whole pipeline on this machine for commands that measure it (evaluation, benchmarks): the
  * three built services as separate processes on local Kafka and Redis, isolated from any other
@@ -40,6 +41,27 @@ function consumedTopics(topics: TopicCatalog): Record<ServiceName, string[]> {
     encoder: [topics.textsCleaned.name],
     'profile-fuser': [topics.textsEmbedded.name, topics.clicks.name, topics.userDeletions.name],
   };
+}
+
+/** A run of `n` consecutive loopback ports free right now (LocalPipeline takes a base port). */
+export async function freePortRun(n: number): Promise<number> {
+  const free = (port: number) =>
+    new Promise<boolean>((done) => {
+      const server = createServer();
+      server.once('error', () => done(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+    });
+  for (;;) {
+    const base = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    if (base + n <= 65536 && (await Promise.all(Array.from({ length: n - 1 }, (_, i) => free(base + i + 1)))).every(Boolean)) return base;
+  }
 }
 
 export class LocalPipeline {

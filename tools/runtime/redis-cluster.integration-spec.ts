@@ -10,7 +10,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,14 +17,14 @@ import type { Cluster } from 'ioredis';
 import { SingleObjectSerde, partitionForKey, type UserProfile } from '@profilestream/contracts';
 import type { EventProducer } from '@profilestream/event-producer';
 import { readTopicToEnd } from '@profilestream/kafka';
-import { freePort, uniqueName, waitFor } from '@profilestream/kafka/testing';
+import { uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { loadModelBundle } from '@profilestream/inference';
 import { scanKeys, unlinkKeys } from '@profilestream/redis';
 import { localRedisCluster, testRedisCluster } from '@profilestream/redis/testing';
 // The state records' codec is the fuser's own; the test reads Redis the way the fuser does.
 /* eslint-disable-next-line @nx/enforce-module-boundaries */
 import { decodeStoredUser } from '../../apps/profile-fuser/src/state/state-records';
-import { LocalPipeline } from './local-pipeline';
+import { LocalPipeline, freePortRun } from './local-pipeline';
 import { ensureBuilt } from './service-process';
 
 const repoRoot = resolve(__dirname, '../..');
@@ -41,20 +40,6 @@ const ITEM = 'guitar-1';
 const local = localRedisCluster();
 if (local.skipReason) console.warn(`Redis Cluster tests skipped: ${local.skipReason}`);
 const describeOnCluster = local.nodes ? describe : describe.skip;
-
-/** A run of `n` consecutive loopback ports free right now (LocalPipeline takes a base port). */
-async function freePortRun(n: number): Promise<number> {
-  const free = (port: number) =>
-    new Promise<boolean>((done) => {
-      const server = createServer();
-      server.once('error', () => done(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
-    });
-  for (;;) {
-    const base = await freePort();
-    if (base + n <= 65536 && (await Promise.all(Array.from({ length: n - 1 }, (_, i) => free(base + i + 1)))).every(Boolean)) return base;
-  }
-}
 
 describeOnCluster(`the services on a real Redis Cluster${local.skipReason ? ` (skipped: ${local.skipReason})` : ''}`, () => {
   const nodes = local.nodes!;
