@@ -5,6 +5,7 @@
  * wait until every group under the prefix has caught up and nothing is written any more, then read
  * the final profiles.
  */
+import { join } from 'node:path';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
 import { ContractViolation, SerdeError } from '@profilestream/contracts';
 import { EventProducer, type PlatformEvent } from '@profilestream/event-producer';
@@ -14,6 +15,7 @@ import { SERVICE_NAMES, type Fault, type FaultPlan, type ServiceName } from './f
 import type { FixedInput } from './fixed-input';
 import { abortable, sleep } from './abortable';
 import { waitQuiet, type LagReport } from './group-lag';
+import { digestLogFile } from './log-digest';
 import type { OwnInfra } from './own-infra';
 import { countRunTopics, readFinalProfiles, visibleRecords, type TopicCounts } from './profile-snapshot';
 import { ServiceFleet, type FleetEvent } from './service-fleet';
@@ -189,7 +191,16 @@ export async function runPipeline(spec: RunSpec): Promise<RunResult> {
     const drained = await quiet(spec.drainDeadline);
     const processingS = ((drained.drainedAt ?? Date.now()) - firstSendAt) / 1000;
     if (drained.drained) log(`${spec.label}: drained ${processingS.toFixed(1)} s after the first event`);
-    else log(`${spec.label}: NOT drained in time: ${drained.reason}`);
+    else {
+      log(`${spec.label}: NOT drained in time: ${drained.reason}`);
+      // The logs stay on the machine that ran this: what the lagging services complained of goes to the console.
+      const lagging = new Set((drained.lag?.lagging ?? []).map((l) => l.groupId.slice(prefix.length)));
+      for (const name of SERVICE_NAMES.filter((n) => lagging.has(n))) {
+        const digest = digestLogFile(join(spec.logDir, `${name}.log`));
+        log(`${spec.label}: ${name} logged ${digest.length === 0 ? 'no warnings or errors' : 'these warnings and errors (last of each):'}`);
+        for (const line of digest) log(`${spec.label}: ${line}`);
+      }
+    }
     const profiles = await abortable(readFinalProfiles(kafka, prefix), spec.signal);
     const topics = await abortable(countRunTopics(kafka, prefix), spec.signal);
     return {

@@ -4,18 +4,30 @@ import type { InputDecoder } from './fuser-inputs';
 import type { PartitionTask } from './partition-task';
 
 /**
+ * How long a member waits, after one of its tasks was fenced, before it claims the partition again
+ * when no rebalance has taken it away: several heartbeats, so a member that really lost the
+ * partition hears of it first.
+ */
+export const RECLAIM_AFTER_FENCE_MS = 15_000;
+
+/**
  * The partitions this instance owns, one PartitionTask each: made when the group assigns a
  * partition, dropped (without writing) when it moves away or the task is fenced, flushed on stop.
  */
 export class TaskManager implements PartitionTaskListener {
   private readonly tasks = new Map<number, PartitionTask>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private assigned = new Set<number>();
+  private generationNo = 0;
+  private stopped = false;
+  private readonly reclaims = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly createTask: (partition: number) => PartitionTask,
     private readonly decoder: InputDecoder,
     private readonly metrics: FuserMetrics,
     private readonly log: LogSink,
+    private readonly reclaimAfterFenceMs = RECLAIM_AFTER_FENCE_MS,
   ) {}
 
   get size(): number {
@@ -27,12 +39,29 @@ export class TaskManager implements PartitionTaskListener {
     // member while this one was away. Each task re-claims its partition and rewinds to the offsets
     // committed with its state; per-user applied offsets make the re-read harmless.
     for (const p of [...this.tasks.keys()]) this.drop(p);
+    this.assigned = new Set(partitions);
+    this.generationNo++;
     for (const p of partitions) this.task(p);
   }
 
-  /** A task fenced by the partition's new owner: forget it (the group reassigns the partition). */
+  /**
+   * A task fenced by the partition's new owner: forget it (the group reassigns the partition).
+   * When no rebalance comes, the fence came from something else (a coordinator failing over can
+   * bump the producer epoch): the partition is claimed again, and the new task rewinds to the
+   * committed offsets. Without that, records already fetched but not committed would wait for the
+   * partition's next record, or for ever.
+   */
   fenced(partition: number): void {
     this.drop(partition);
+    const generation = this.generationNo;
+    const timer = setTimeout(() => {
+      this.reclaims.delete(timer);
+      if (this.stopped || generation !== this.generationNo || !this.assigned.has(partition) || this.tasks.has(partition)) return;
+      this.log.warn({ partition }, 'partition still assigned here after its task was fenced; claiming it again');
+      this.task(partition);
+    }, this.reclaimAfterFenceMs);
+    timer.unref();
+    this.reclaims.add(timer);
   }
 
   private drop(partition: number): void {
@@ -76,6 +105,9 @@ export class TaskManager implements PartitionTaskListener {
 
   /** Finishes the chunks in flight, then writes what every task changed (still owning them). */
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.reclaims) clearTimeout(timer);
+    this.reclaims.clear();
     await Promise.allSettled([...this.inFlight]);
     await Promise.all([...this.tasks.values()].map((t) => t.stop()));
     this.log.info({ partitions: [...this.tasks.keys()] }, 'partition tasks flushed');

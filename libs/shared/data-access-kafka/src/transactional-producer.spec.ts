@@ -1,6 +1,6 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { silentLog } from './log-sink';
-import { TransactionalProducer } from './transactional-producer';
+import { CommitTimeoutError, TransactionalProducer } from './transactional-producer';
 
 /**
  * A failed transaction makes the producer start over with a fresh producer id; when the broker is
@@ -58,5 +58,61 @@ describe('TransactionalProducer after a failed reconnect', () => {
     await txn.connect();
     await txn.disconnect();
     await expect(txn.commit({ batches: [] })).rejects.toThrow('transactional producer is not connected');
+  });
+});
+
+/**
+ * kafkajs retries some failures without end (a request to a coordinator that moved, with retries
+ * unbounded). A commit stuck like that must fail by its deadline and start over on a new producer,
+ * or the flush behind it waits for ever (seen in a 3-broker chaos run: one record never committed).
+ */
+describe('TransactionalProducer with a stuck commit', () => {
+  it('fails the commit at its deadline, replaces the producer, and the next commit goes through', async () => {
+    let stuck = true;
+    const made: { fencedLater: boolean }[] = [];
+    const makeProducer = (): Producer => {
+      const me = { fencedLater: false };
+      made.push(me);
+      let claimed = false;
+      return {
+        connect: async () => undefined,
+        disconnect: async () => undefined,
+        transaction: async () => {
+          if (!claimed) {
+            claimed = true;
+            return { abort: async () => undefined };
+          }
+          const hang = stuck;
+          return {
+            sendBatch: async () => {
+              if (hang) {
+                // Stuck until a newer producer claims the id; then fenced, as the broker would.
+                await new Promise((r) => setTimeout(r, 200));
+                me.fencedLater = true;
+                throw Object.assign(new Error('The producer has been fenced'), { type: 'PRODUCER_FENCED' });
+              }
+              return [{ topicName: 't', partition: 0, baseOffset: '5', errorCode: 0 }];
+            },
+            sendOffsets: async () => undefined,
+            abort: async () => undefined,
+            commit: async () => undefined,
+          };
+        },
+      } as unknown as Producer;
+    };
+    const kafka = { producer: () => makeProducer() } as unknown as Kafka;
+    const txn = new TransactionalProducer(kafka, { transactionalId: 'fuser-p2', log: silentLog, commitTimeoutMs: 50 });
+    await txn.connect();
+    const content = { batches: [{ topic: 't', messages: [{ key: 'k', value: Buffer.from('v'), partition: 0 }] }] };
+
+    await expect(txn.commit(content)).rejects.toBeInstanceOf(CommitTimeoutError);
+    expect(made).toHaveLength(2);
+    stuck = false;
+    await expect(txn.commit(content)).resolves.toEqual(new Map([['t:0', 6n]]));
+    // The producer left behind is fenced later: that says nothing about the current one.
+    await new Promise((r) => setTimeout(r, 250));
+    expect(made[0]!.fencedLater).toBe(true);
+    expect(txn.isFenced()).toBe(false);
+    await expect(txn.commit(content)).resolves.toEqual(new Map([['t:0', 6n]]));
   });
 });

@@ -36,6 +36,18 @@ export interface TransactionalProducerOptions {
   maxRequestBytes?: number;
   /** How long the broker lets a transaction stay open before aborting it. */
   transactionTimeoutMs?: number;
+  /**
+   * How long one commit may take before the producer is replaced and the commit fails (the caller
+   * retries it); under the transaction timeout, so the broker has not aborted it on its own yet.
+   */
+  commitTimeoutMs?: number;
+}
+
+const DEFAULT_COMMIT_TIMEOUT_MS = 45_000;
+
+/** A commit that did not finish in time: nothing is known to be committed, so it may be retried. */
+export class CommitTimeoutError extends Error {
+  override readonly name = 'CommitTimeoutError';
 }
 
 /**
@@ -155,8 +167,44 @@ export class TransactionalProducer {
     // A reconnect that failed while the broker was away is tried again here, not given up for good.
     if (!this.connected && this.lost && !this.closed) await this.reconnect();
     if (!this.connected) throw new Error('transactional producer is not connected');
+    const producer = this.producer;
     const started = performance.now();
-    const txn = await this.producer.transaction();
+    const timeoutMs = this.options.commitTimeoutMs ?? DEFAULT_COMMIT_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CommitTimeoutError(`transaction of ${this.options.transactionalId} not committed within ${timeoutMs} ms`)), timeoutMs);
+    });
+    let ends: Map<string, bigint>;
+    try {
+      ends = await Promise.race([this.transact(producer, content), deadline]);
+    } catch (err) {
+      if (err instanceof CommitTimeoutError && this.producer === producer) {
+        // kafkajs retries some failures without end (a coordinator it keeps asking, a leader it
+        // waits for). The stuck producer is left behind; the new one's claim fences it, and its
+        // transaction is aborted (or completed, if its commit had reached the broker) before the
+        // claim returns. Either way the caller may write the same content again.
+        this.options.metrics?.transactions.inc({ outcome: 'aborted' });
+        this.options.log.warn({ transactionalId: this.options.transactionalId, timeoutMs }, 'transaction stuck; starting over with a new producer');
+        await this.reconnect();
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    this.options.metrics?.transactions.inc({ outcome: 'committed' });
+    this.options.metrics?.transactionSeconds.observe(seconds);
+    for (const b of content.batches) {
+      if (b.messages.length === 0) continue;
+      this.options.metrics?.produced.inc({ topic: b.topic }, b.messages.length);
+      this.options.metrics?.producedBytes.inc({ topic: b.topic }, b.messages.reduce((n, m) => n + (m.value?.length ?? 0) + (typeof m.key === 'string' ? Buffer.byteLength(m.key) : (m.key?.length ?? 0)), 0));
+    }
+    return ends;
+  }
+
+  /** One transaction on `producer`; a producer left behind after a deadline touches nothing shared. */
+  private async transact(producer: Producer, content: TransactionContent): Promise<Map<string, bigint>> {
+    const txn = await producer.transaction();
     const ends = new Map<string, bigint>();
     try {
       for (const request of splitRequests(content.batches, this.options.maxRequestBytes ?? 768 * 1024)) {
@@ -171,6 +219,8 @@ export class TransactionalProducer {
       }
       await txn.commit();
     } catch (err) {
+      // Left behind after its deadline: the newer producer fenced it, which says nothing about this one.
+      if (producer !== this.producer) throw err;
       const fenced = toFenced(err, this.options.transactionalId);
       if (fenced) {
         this.fenced = true;
@@ -191,14 +241,6 @@ export class TransactionalProducer {
       // duplicate and silently dropped. A fresh producer id starts the sequences over.
       if (!this.fenced) await this.reconnect();
       throw err;
-    }
-    const seconds = (performance.now() - started) / 1000;
-    this.options.metrics?.transactions.inc({ outcome: 'committed' });
-    this.options.metrics?.transactionSeconds.observe(seconds);
-    for (const b of content.batches) {
-      if (b.messages.length === 0) continue;
-      this.options.metrics?.produced.inc({ topic: b.topic }, b.messages.length);
-      this.options.metrics?.producedBytes.inc({ topic: b.topic }, b.messages.reduce((n, m) => n + (m.value?.length ?? 0) + (typeof m.key === 'string' ? Buffer.byteLength(m.key) : (m.key?.length ?? 0)), 0));
     }
     return ends;
   }
