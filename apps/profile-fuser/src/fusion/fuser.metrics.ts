@@ -44,7 +44,7 @@ export class FuserMetrics {
     });
     this.eventToProfileSeconds = new Histogram({
       name: `${prefix}_event_to_profile_seconds`,
-      help: 'Publish time minus the arrival of the newest event folded into it at the first service.',
+      help: 'Per event: publish time of the first profile holding it minus its arrival at the first service.',
       buckets: [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120, 300],
       registers,
     });

@@ -88,8 +88,8 @@ interface UserEntry {
   /** Per input topic, the first offset folded in since the last committed flush. */
   first: Map<string, bigint>;
   due: number;
-  /** When the newest event folded in since the last publish entered the pipeline. */
-  newestIngestedAt: number;
+  /** When each event folded in since the last publish entered the pipeline (for the latency histogram). */
+  arrivals: Arrivals;
   /** Highest version known to be in Redis: a user may leave memory only once it is. */
   syncedVersion: number;
   bytes: number;
@@ -98,7 +98,7 @@ interface UserEntry {
 }
 
 interface FlushSnapshot {
-  users: { entry: UserEntry; first: Map<string, bigint>; newestIngestedAt: number; urgent: boolean }[];
+  users: { entry: UserEntry; first: Map<string, bigint>; arrivals: Arrivals; urgent: boolean }[];
   items: Map<string, ItemVector>;
   pending: Set<string>;
   deadLetters: OutgoingBatch[];
@@ -117,6 +117,9 @@ interface SyncJob {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Back-off between attempts to start a task (a broker failing over takes seconds to tens of seconds). */
+const INIT_RETRY_FIRST_MS = 500;
+const INIT_RETRY_MAX_MS = 5_000;
 
 /**
  * What one instance does for one input partition it owns (partition p of texts.embedded.v1,
@@ -155,6 +158,8 @@ export class PartitionTask {
   private usedBytes = 0;
   private closed = false;
   private readyPromise: Promise<void>;
+  /** The transactional id is claimed (a start that failed after it need not claim again). */
+  private claimed = false;
   private flushChain: Promise<void> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | null = null;
   private flushScheduledAt = Infinity;
@@ -171,6 +176,31 @@ export class PartitionTask {
     this.readyPromise.catch((err: unknown) => o.log.error({ err, partition: o.partition }, 'partition task failed to start'));
   }
 
+  /**
+   * Starts the task, retrying while a broker or Redis is away: a task whose start failed for good
+   * would hold its partition's records unread for as long as the assignment lasts (nothing fetches
+   * them again when no new records arrive). Stops retrying once closed; a fence ends it.
+   */
+  private async init(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.initOnce();
+      } catch (err) {
+        if (this.closed) return;
+        if (err instanceof ProducerFencedError) {
+          this.o.log.warn({ partition: this.o.partition }, 'fenced while starting: another instance owns this partition now');
+          this.close();
+          this.o.onFenced(this.o.partition);
+          return;
+        }
+        const delayMs = Math.min(INIT_RETRY_MAX_MS, INIT_RETRY_FIRST_MS * 2 ** (attempt - 1));
+        this.o.log.warn({ err, partition: this.o.partition, attempt, retryInMs: delayMs }, 'partition task could not start; retrying');
+        await sleep(delayMs);
+        if (this.closed) return;
+      }
+    }
+  }
+
   get partition(): number {
     return this.o.partition;
   }
@@ -180,13 +210,18 @@ export class PartitionTask {
   }
 
   /** Claims the partition (fencing its previous owner), brings Redis up to the state topic, loads pending clicks. */
-  private async init(): Promise<void> {
-    await this.producer.connect();
+  private async initOnce(): Promise<void> {
+    if (!this.claimed) {
+      await this.producer.connect();
+      this.claimed = true;
+    }
     // Claimed: every earlier owner's transaction is committed or aborted now. Resume exactly from
     // the offsets committed with the partition's state.
     await this.rewind();
     await this.bringRedisUpToDate();
     const stored = await this.o.store.loadPending(this.o.partition);
+    this.pending.clear();
+    this.pendingCount = 0;
     for (const [itemId, bytes] of stored) {
       const clicks = decodePending(bytes);
       this.pending.set(itemId, clicks);
@@ -281,7 +316,7 @@ export class PartitionTask {
   }
 
   private insert(userId: string, stored: StoredUser | null, syncedVersion: number): UserEntry {
-    const entry: UserEntry = { userId, stored, dirty: false, urgent: false, first: new Map(), due: Infinity, newestIngestedAt: 0, syncedVersion, bytes: this.sizeOf(stored), unreadable: null };
+    const entry: UserEntry = { userId, stored, dirty: false, urgent: false, first: new Map(), due: Infinity, arrivals: noArrivals(), syncedVersion, bytes: this.sizeOf(stored), unreadable: null };
     this.users.set(userId, entry);
     this.usedBytes += entry.bytes;
     return entry;
@@ -450,7 +485,7 @@ export class PartitionTask {
 
   private markDirty(entry: UserEntry, now: number, topic: string | null, offset: bigint | null, ingestedAt: number): void {
     if (topic !== null && offset !== null && !entry.first.has(topic)) entry.first.set(topic, offset);
-    entry.newestIngestedAt = Math.max(entry.newestIngestedAt, ingestedAt);
+    if (ingestedAt > 0) addArrival(entry.arrivals, ingestedAt);
     if (entry.dirty) return;
     entry.dirty = true;
     this.dirtyUsers++;
@@ -588,7 +623,7 @@ export class PartitionTask {
     for (const p of published) {
       if (p.kind === 'update') this.o.metrics.publishes.inc({ kind: 'update' });
       else this.o.metrics.publishes.inc({ kind: 'delete' });
-      if (p.ingestedAt > 0) this.o.metrics.eventToProfileSeconds.observe(Math.max(0, publishedAt - p.ingestedAt) / 1000);
+      if (p.arrivals) observeArrivals(p.arrivals, publishedAt, this.o.metrics.eventToProfileSeconds);
     }
     this.syncQueue.push(job);
     this.kickSync();
@@ -623,13 +658,13 @@ export class PartitionTask {
       if (entry?.dirty && entry.due === e.at) choose(entry);
     }
     const users = [...chosen].map((entry) => {
-      const taken = { entry, first: entry.first, newestIngestedAt: entry.newestIngestedAt, urgent: entry.urgent };
+      const taken = { entry, first: entry.first, arrivals: entry.arrivals, urgent: entry.urgent };
       entry.dirty = false;
       this.dirtyUsers--;
       entry.urgent = false;
       entry.first = new Map();
       entry.due = Infinity;
-      entry.newestIngestedAt = 0;
+      entry.arrivals = noArrivals();
       return taken;
     });
     const snapshot: FlushSnapshot = { users, items: this.dirtyItems, pending: this.dirtyPending, deadLetters: this.deadLetters, forwards: this.forwards };
@@ -645,7 +680,7 @@ export class PartitionTask {
     const now = Date.now();
     for (const u of s.users) {
       for (const [t, o] of u.first) if (!u.entry.first.has(t) || u.entry.first.get(t)! > o) u.entry.first.set(t, o);
-      u.entry.newestIngestedAt = Math.max(u.entry.newestIngestedAt, u.newestIngestedAt);
+      u.entry.arrivals = mergeArrivals(u.arrivals, u.entry.arrivals);
       if (!u.entry.dirty) this.dirtyUsers++;
       u.entry.dirty = true;
       u.entry.due = now;
@@ -684,8 +719,8 @@ export class PartitionTask {
     const profiles: OutgoingMessage[] = [];
     const changes: OutgoingMessage[] = [];
     const job: SyncJob = { ops: [], checkpoint: null, versions: [] };
-    const published: { kind: 'update' | 'delete'; ingestedAt: number }[] = [];
-    for (const { entry, newestIngestedAt } of s.users) {
+    const published: { kind: 'update' | 'delete'; arrivals: Arrivals | null }[] = [];
+    for (const { entry, arrivals } of s.users) {
       const stored = entry.stored;
       if (!stored) continue;
       stored.version += 1;
@@ -695,11 +730,11 @@ export class PartitionTask {
         const { profile, change } = publishing.update(stored.state, stored.version, now);
         profiles.push({ key: entry.userId, value: profile });
         changes.push({ key: entry.userId, value: change });
-        published.push({ kind: 'update', ingestedAt: newestIngestedAt });
+        published.push({ kind: 'update', arrivals });
       } else {
         profiles.push({ key: entry.userId, value: null });
         changes.push({ key: entry.userId, value: publishing.erasure(entry.userId, stored.version, stored.requestedAt, now) });
-        published.push({ kind: 'delete', ingestedAt: 0 });
+        published.push({ kind: 'delete', arrivals: null });
         ttlMs = Math.max(1, stored.requestedAt + this.o.deletionRetentionMs - now);
       }
       const bytes = encodeStoredUser(stored);
@@ -878,6 +913,45 @@ export class PartitionTask {
     this.o.metrics.pendingClicks.dec(this.pendingCount);
     await this.producer.disconnect().catch(() => undefined);
   }
+}
+
+/**
+ * Arrival times of the events a user's next publish will carry: each event's latency is observed
+ * when the first profile holding it is published (not only the newest event's, which would hide
+ * how long the older ones waited). Bounded: past MAX_TRACKED_ARRIVALS (a user's backlog), further
+ * events are counted and observed with the newest arrival, which understates only their wait.
+ */
+interface Arrivals {
+  times: number[];
+  untracked: number;
+  newest: number;
+}
+
+const MAX_TRACKED_ARRIVALS = 1024;
+
+function noArrivals(): Arrivals {
+  return { times: [], untracked: 0, newest: 0 };
+}
+
+function addArrival(a: Arrivals, at: number): void {
+  if (a.times.length < MAX_TRACKED_ARRIVALS) a.times.push(at);
+  else a.untracked++;
+  if (at > a.newest) a.newest = at;
+}
+
+/** A failed flush's arrivals back in front of those that came since. */
+function mergeArrivals(older: Arrivals, newer: Arrivals): Arrivals {
+  const merged = noArrivals();
+  for (const at of older.times) addArrival(merged, at);
+  for (const at of newer.times) addArrival(merged, at);
+  merged.untracked += older.untracked + newer.untracked;
+  merged.newest = Math.max(merged.newest, older.newest, newer.newest);
+  return merged;
+}
+
+function observeArrivals(a: Arrivals, publishedAt: number, histogram: { observe(value: number): void }): void {
+  for (const at of a.times) histogram.observe(Math.max(0, publishedAt - at) / 1000);
+  for (let i = 0; i < a.untracked; i++) histogram.observe(Math.max(0, publishedAt - a.newest) / 1000);
 }
 
 function group(batches: OutgoingBatch[]): TopicBatch[] {
