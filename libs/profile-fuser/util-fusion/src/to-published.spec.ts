@@ -31,14 +31,24 @@ describe('toUserProfile', () => {
     const sum = [0.25 * 3, 0.25 * 4, 0, 6 + Math.fround(0.4)];
     const n = Math.hypot(...sum);
     expect(h1.vector).toEqual(packFloat32(sum.map((x) => x / n)));
+    // No post was folded in: the post channel is left out.
     expect(profile.channels.map((c) => [c.name, c.weight])).toEqual([
       ['review', 1], // only the positive review, at its own refTime
-      ['post', 0],
       ['click', 3.2],
     ]);
-    expect(Array.from(unpackFloat32(profile.channels[1]!.vector))).toEqual([0, 0, 0, 0]);
     expect(profile.negative).toMatchObject({ name: 'negative', weight: 1, refTime: T0 + DAY, halfLifeMs: 90 * DAY });
     expect(Array.from(unpackFloat32(profile.negative!.vector))).toEqual([0, 0, 1, 0]);
+  });
+
+  it('leaves out what nothing was folded into: a click-only user has the click channel and no negative', () => {
+    const clicksOnly = applyEvents(emptyState('u3', 'm@1', DIM), [click({ action: 'like', itemVector: vec(1, 0, 0, 0), occurredAt: T0, position: pos(1, 0, 'clicks.v1') })]).state;
+    const record = toUserProfile(clicksOnly, { version: 1, interests: [], updatedAt: T0 });
+    expect(schemaCatalog().type('UserProfile').isValid(record)).toBe(true);
+    expect(record.horizons).toHaveLength(3);
+    expect(record.channels.map((c) => c.name)).toEqual(['click']);
+    expect(record.negative).toBeNull();
+    // Four vectors of DIM float32s, not seven.
+    expect([...record.horizons, ...record.channels].reduce((n, v) => n + v.vector.length, 0)).toBe(4 * 4 * DIM);
   });
 
   it('publishes counters, rating mean, top-20 category affinities and event times', () => {

@@ -47,8 +47,11 @@ export function topCategoryAffinities(state: ProfileState, k = DEFAULT_MAX_CATEG
 }
 
 /**
- * The published record for `state`. Horizons are ordered by half-life (then name), channels
- * review, post, click; `negative` is always present (zeros, weight 0 when no negative review);
+ * The published record for `state`. Horizons are ordered by half-life (then name), every one
+ * present; channels review, post, click, only those something was folded into (weight > 0);
+ * `negative` null until a negative review is folded in. Leaving the empty ones out is most of a
+ * click-only user's record (four vectors of seven), and each publish is written twice (profiles.v1
+ * and the changelog);
  * counters are ordered by channel then action (null, view, click, like, add_to_cart, purchase); categoryAffinities are valued at
  * lastEventAt (see decayProfileTo).
  */
@@ -66,8 +69,8 @@ export function toUserProfile(state: ProfileState, opts: ToUserProfileOptions): 
     projectionId: opts.projectionId ?? null,
     dim: state.dim,
     horizons,
-    channels: FUSION_CHANNELS.map((ch) => toDecayedVectorRecord(ch, state.channels[ch])),
-    negative: toDecayedVectorRecord('negative', state.negative),
+    channels: FUSION_CHANNELS.filter((ch) => state.channels[ch].weight > 0).map((ch) => toDecayedVectorRecord(ch, state.channels[ch])),
+    negative: state.negative.weight > 0 ? toDecayedVectorRecord('negative', state.negative) : null,
     counters,
     ratingMean: state.ratingCount > 0 ? state.ratingSum / state.ratingCount : null,
     ratingCount: state.ratingCount,
