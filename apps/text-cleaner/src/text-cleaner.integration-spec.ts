@@ -116,6 +116,26 @@ describe('text-cleaner on the real broker and Redis', () => {
     expect(metricsText).toMatch(/text_cleaner_texts_cleaned_total\{source="post",lang="zh"\} 1/);
   });
 
+  it('keys repeats on author, item and text, in event time: another item, or a replayed old event, is no repeat', async () => {
+    await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200, 30_000);
+    const text = 'Works great, would buy again';
+    const now = Date.now();
+    const year = 365 * 86_400_000;
+    const review = (eventId: string, itemId: string, occurredAt: number) => ({ key: 'finn', value: reviewSerde.encode({ eventId, userId: 'finn', itemId, text, rating: 5, platform: 'shop', occurredAt }) });
+    const cleanedFor = async () => (await Promise.all((await readTopic(kafka, topics.textsCleaned.name, 20, 3000)).map((m) => cleanedSerde.decode(m.value!)))).filter((o) => o.userId === 'finn');
+    const duplicatesBefore = await sum('text_cleaner_texts_dropped_total', (l) => l['reason'] === 'duplicate');
+    await producer.send(topics.reviews.name, [
+      review('finn-1', 'capo-1', now - 1000),
+      review('finn-2', 'tuner-2', now - 900), // the same short text about another item: an opinion of its own
+      review('finn-3', 'capo-1', now - 800), // the same text about the same item: a double submit
+      // A backfill of a year-old review with the same text and item: a year apart in event time.
+      review('finn-4', 'capo-1', now - year),
+      review('finn-5', 'capo-1', now - year + 1000), // ...and its own double submit, a second later then
+    ]);
+    expect(await waitFor(async () => (await sum('text_cleaner_texts_dropped_total', (l) => l['reason'] === 'duplicate')) === duplicatesBefore + 2, 30_000)).toBe(true);
+    expect(await waitFor(async () => (await cleanedFor()).map((o) => o.eventId).sort().join() === 'finn-1,finn-2,finn-4', 30_000)).toBe(true);
+  });
+
   it('forgets an erased user\'s texts: the same text sent again after the erasure is cleaned, not dropped as a repeat', async () => {
     await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200, 30_000);
     const text = 'Bright attack and a long sustain on this one';

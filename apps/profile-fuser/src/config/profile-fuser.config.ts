@@ -76,7 +76,7 @@ export const fuserEnvSchema = z.object({
     'Bearer token for GET /v1/profiles/{userId} (read scope, separate from deletion); unset leaves reads open to whoever reaches the port (logged as a warning).',
   ),
   FUSER_TEXT_DEDUP_WINDOW_MS: env.int(
-    'A user\'s text repeating one of their last 32 texts within this window of event time is left out (text-cleaner\'s duplicate rule, kept in the durable state so it holds after a Redis loss); 0 turns it off.',
+    'A user\'s text repeating one of their last 32 texts (same text, same item) within this window of event time is left out (text-cleaner\'s duplicate rule, kept in the durable state so it holds after a Redis loss); 0 turns it off.',
     24 * HOUR_MS,
     0,
     365 * 24 * HOUR_MS,

@@ -1,4 +1,4 @@
-import { unpackFloat32, type ClickAction, type TopicCatalog, type ValueSerde } from '@profilestream/contracts';
+import { textRepeatKey, unpackFloat32, type ClickAction, type TopicCatalog, type ValueSerde } from '@profilestream/contracts';
 import { decodeMessage, dlq, drop, type ConsumedMessage, type Outcome } from '@profilestream/kafka';
 import { FusionInputError, validateEvent, type FusionConfig, type TextFusionEvent } from '@profilestream/fusion';
 import { compatibility, scoreSentiment, type Compatibility, type SentimentModel } from '@profilestream/sentiment';
@@ -65,7 +65,7 @@ export class InputDecoder {
       rating: value.rating,
       sentiment,
       categories: value.categories,
-      contentHash: value.contentHash,
+      repeatKey: textRepeatKey(value.itemId, value.contentHash),
       position: { topic: message.topic, partition: message.partition, offset: message.offset },
     };
     try {

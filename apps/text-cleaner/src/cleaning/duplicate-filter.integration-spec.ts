@@ -20,7 +20,7 @@ describe('DuplicateFilter on a real Redis', () => {
     filter = new DuplicateFilter(redis, prefix, WINDOW, () => now);
   });
 
-  const text = (userId: string, contentHash: string, eventId: string, occurredAt = now): DedupCandidate => ({ owner: { kind: 'user', id: userId }, contentHash, eventId, occurredAt });
+  const text = (userId: string, repeatKey: string, eventId: string, occurredAt = now): DedupCandidate => ({ owner: { kind: 'user', id: userId }, repeatKey, eventId, occurredAt });
 
   it('drops a repeat within the window, in one chunk and across chunks, and lets a redelivered event through', async () => {
     expect(await filter.markAndCheck([text('ann', 'h1', 'e1'), text('ann', 'h1', 'e2'), text('bob', 'h1', 'e3')])).toEqual([false, true, false]);
@@ -37,7 +37,7 @@ describe('DuplicateFilter on a real Redis', () => {
   });
 
   it('keeps owners apart whatever their ids: a user named like an item, ids with braces', async () => {
-    const item: DedupCandidate = { owner: { kind: 'item', id: 'g1' }, contentHash: 'h1', eventId: 'i1', occurredAt: now };
+    const item: DedupCandidate = { owner: { kind: 'item', id: 'g1' }, repeatKey: 'h1', eventId: 'i1', occurredAt: now };
     expect(await filter.markAndCheck([item, text('item:g1', 'h1', 'u1'), text('}abc', 'h1', 'u2'), text('{x}y', 'h1', 'u3'), text('用户一', 'h1', 'u4')])).toEqual([false, false, false, false, false]);
     for (const id of ['}abc', '{x}y', 'item:g1']) {
       const key = filter.ownerKey({ kind: 'user', id });

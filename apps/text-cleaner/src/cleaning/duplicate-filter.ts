@@ -10,7 +10,8 @@ export interface DedupOwner {
 
 export interface DedupCandidate {
   owner: DedupOwner;
-  contentHash: string;
+  /** `textRepeatKey` of the text: the same text about the same item. */
+  repeatKey: string;
   eventId: string;
   occurredAt: number;
 }
@@ -19,8 +20,8 @@ type WithDedup = RedisClient & { dedupMark(key: string, ...args: string[]): Prom
 
 /**
  * Remembers which texts each author sent recently, in Redis, to drop repeats (spam, double
- * submits, re-sent catalogue entries). A repeat is the same cleaned text from the same author
- * within the window of *event* time, so a replay or backfill of old events judges them as they
+ * submits, re-sent catalogue entries). A repeat is the same cleaned text about the same item from
+ * the same author within the window of *event* time, so a replay or backfill of old events judges them as they
  * happened; a claim lives for the window of processing time, which bounds memory. profile-fuser
  * applies the same rule to user texts from its durable state, so repeats stay out of profiles even
  * when this filter's Redis loses its data.
@@ -56,7 +57,7 @@ export class DuplicateFilter {
       [...byOwner].map(async ([key, indexes]) => {
         const args = indexes.flatMap((i) => {
           const c = candidates[i]!;
-          return [c.contentHash, String(c.occurredAt), c.eventId];
+          return [c.repeatKey, String(c.occurredAt), c.eventId];
         });
         const flags = await (this.redis as WithDedup).dedupMark(key, now, String(this.windowMs), ...args);
         indexes.forEach((i, j) => (out[i] = flags[j] === 1));

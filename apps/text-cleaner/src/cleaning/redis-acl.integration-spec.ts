@@ -39,7 +39,7 @@ describe.each([['a single node', false] as const, ['a cluster', true] as const])
   it('marks, judges and forgets texts as the service does, before and after the server forgets its scripts', async () => {
     expect(typeof (redis as { nodes?: unknown }).nodes === 'function').toBe(cluster);
     const filter = new DuplicateFilter(redis, prefix, 60_000);
-    const text = (id: string, contentHash: string, eventId: string): DedupCandidate => ({ owner: { kind: 'user', id }, contentHash, eventId, occurredAt: Date.now() });
+    const text = (id: string, repeatKey: string, eventId: string): DedupCandidate => ({ owner: { kind: 'user', id }, repeatKey, eventId, occurredAt: Date.now() });
     for (const round of [1, 2]) {
       expect(await filter.markAndCheck([text(`ann${round}`, 'h1', 'e1'), text(`ann${round}`, 'h1', 'e2'), { ...text(`g${round}`, 'h1', 'i1'), owner: { kind: 'item', id: `g${round}` } }])).toEqual([false, true, false]);
       await filter.forgetUser(`ann${round}`);

@@ -1,4 +1,4 @@
-import { type CleanedText, type TopicCatalog, type ValueSerde } from '@profilestream/contracts';
+import { textRepeatKey, type CleanedText, type TopicCatalog, type ValueSerde } from '@profilestream/contracts';
 import { decodeMessage, dlq, drop, ok, type ConsumedMessage, type Outcome, type TransformHandler } from '@profilestream/kafka';
 import { cleanSourceRecord, dedupOwner, type CleanRecordOptions, type SourceRecord } from './clean-record';
 import type { CleanerMetrics } from './cleaner.metrics';
@@ -46,7 +46,7 @@ export function textCleanerHandler(deps: TextCleanerDeps): TransformHandler {
     }
 
     const duplicates = await deps.duplicates.markAndCheck(
-      pending.map(({ record }) => ({ owner: dedupOwner(record), contentHash: record.contentHash, eventId: record.eventId, occurredAt: record.occurredAt })),
+      pending.map(({ record }) => ({ owner: dedupOwner(record), repeatKey: textRepeatKey(record.itemId, record.contentHash), eventId: record.eventId, occurredAt: record.occurredAt })),
     );
     const toSend: { index: number; record: CleanedText }[] = [];
     pending.forEach((p, j) => {

@@ -205,7 +205,7 @@ describe('order independence and idempotence (properties)', () => {
 
   it('leaves out a repeat of the same text by the user within the window (by event time), once seen', () => {
     const config = { ...DEFAULT_FUSION_CONFIG, textDedupWindowMs: DAY };
-    const t = (offset: number, hash: string, at: number) => text({ vector: vec(1, 0, 0, 0), contentHash: hash, occurredAt: at, position: pos(offset) });
+    const t = (offset: number, hash: string, at: number) => text({ vector: vec(1, 0, 0, 0), repeatKey: hash, occurredAt: at, position: pos(offset) });
     const r = applyEvents(fresh(), [t(1, 'aaaa', T0), t(2, 'aaaa', T0 + DAY / 2), t(3, 'bbbb', T0), t(4, 'aaaa', T0 + 3 * DAY)], config);
     expect(r.applied).toBe(3);
     expect(r.skipped.repeatedText).toBe(1);

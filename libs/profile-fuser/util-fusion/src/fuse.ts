@@ -31,8 +31,8 @@ export interface TextFusionEvent {
   /** Set when the text was scored (the fuser scores posts); null otherwise. */
   sentiment: TextSentiment | null;
   categories: string[];
-  /** Hash of the cleaned text (text-cleaner's contentHash), for the repeat check; null skips it. */
-  contentHash?: string | null;
+  /** The text's repeat key (`textRepeatKey`: same text, same item), for the repeat check; null skips it. */
+  repeatKey?: string | null;
   position: EventPosition;
 }
 
@@ -253,15 +253,15 @@ const HASH_PREFIX = 16;
 
 function isRepeatedText(state: ProfileState, e: TextFusionEvent, config: FusionConfig): boolean {
   const window = config.textDedupWindowMs ?? 0;
-  if (!(window > 0) || !e.contentHash) return false;
-  const hash = e.contentHash.slice(0, HASH_PREFIX);
+  if (!(window > 0) || !e.repeatKey) return false;
+  const hash = e.repeatKey.slice(0, HASH_PREFIX);
   return state.recentTexts.some((r) => r.hash === hash && Math.abs(r.at - e.occurredAt) <= window);
 }
 
 /** Keeps the user's RECENT_TEXTS latest texts by event time (ties: the earlier hash first). */
 function rememberText(state: ProfileState, e: TextFusionEvent): void {
-  if (!e.contentHash) return;
-  state.recentTexts.push({ hash: e.contentHash.slice(0, HASH_PREFIX), at: e.occurredAt });
+  if (!e.repeatKey) return;
+  state.recentTexts.push({ hash: e.repeatKey.slice(0, HASH_PREFIX), at: e.occurredAt });
   state.recentTexts.sort((a, b) => b.at - a.at || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
   if (state.recentTexts.length > RECENT_TEXTS) state.recentTexts.length = RECENT_TEXTS;
 }

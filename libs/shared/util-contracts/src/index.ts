@@ -8,3 +8,4 @@ export * from './kafka-access';
 export * from './validation';
 export * from './vectors';
 export * from './partitioning';
+export * from './text-repeat';
