@@ -2,7 +2,15 @@ import { SparseIndex, TfIdf, tokenize } from './tfidf';
 
 describe('tokenize', () => {
   it('lower-cases words of two or more letters or digits, in any script', () => {
-    expect(tokenize('Great STRINGS, a 9V battery & 吉他弦!')).toEqual(['great', 'strings', '9v', 'battery', '吉他弦']);
+    expect(tokenize('Great STRINGS, a 9V battery & Ärger über Гитара')).toEqual(['great', 'strings', '9v', 'battery', 'ärger', 'über', 'гитара']);
+  });
+
+  it('cuts Chinese and Japanese text into character bigrams, also inside mixed text', () => {
+    expect(tokenize('这把吉他音色很好')).toEqual(['这把', '把吉', '吉他', '他音', '音色', '色很', '很好']);
+    expect(tokenize('Yamaha吉他弦, 好! ギター')).toEqual(['yamaha', '吉他', '他弦', '好', 'ギタ', 'ター']);
+    // Two reviews that share a word share a token, which whole clauses never did.
+    const shared = (a: string, b: string) => tokenize(a).filter((t) => tokenize(b).includes(t));
+    expect(shared('这把吉他音色很好', '吉他弦很快就断了')).toEqual(['吉他']);
   });
 });
 

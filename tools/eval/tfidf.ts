@@ -3,9 +3,28 @@
  * training reviews and of each user's training reviews, ranked by cosine.
  */
 
-/** Lower-cased words of two or more letters or digits, in any script. */
+/** Scripts written without spaces between words: Chinese, and Japanese kana (with its long-vowel mark). */
+const UNSPACED = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u30fc]/u;
+/** A run of an unspaced script, or a run of other letters and digits. */
+const RUNS = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u30fc]+|(?:(?![\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u30fc])[\p{L}\p{N}])+/gu;
+
+/**
+ * Lower-cased words of two or more letters or digits; text in a script written without spaces
+ * (Chinese, Japanese) becomes its overlapping character bigrams (a lone character stays one
+ * token), the usual indexing unit there: a whole unspaced clause as one token would match nothing.
+ */
 export function tokenize(text: string): string[] {
-  return text.toLowerCase().match(/[\p{L}\p{N}]{2,}/gu) ?? [];
+  const out: string[] = [];
+  for (const run of text.toLowerCase().match(RUNS) ?? []) {
+    if (!UNSPACED.test(run)) {
+      if ([...run].length >= 2) out.push(run);
+      continue;
+    }
+    const chars = [...run];
+    if (chars.length === 1) out.push(run);
+    for (let i = 0; i + 1 < chars.length; i++) out.push(chars[i]! + chars[i + 1]!);
+  }
+  return out;
 }
 
 export type SparseVector = Map<number, number>;
