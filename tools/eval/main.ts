@@ -5,8 +5,8 @@
  * events before each user's last interaction go through the real pipeline (text-cleaner, encoder,
  * profile-fuser on local Kafka and Redis), then the published profiles rank the training catalogue
  * for each user's held-out item, next to most-popular and TF-IDF baselines. Item vectors come from
- * the pipeline's embeddings of training reviews only. HR@10 and NDCG@10 with bootstrap intervals
- * over users; results in reports/eval/.
+ * the pipeline's embeddings of catalogue descriptions and training reviews only. HR@10 and NDCG@10
+ * with bootstrap intervals over users, a cold-start slice and coverage; results in reports/eval/.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,32 +20,42 @@ import { findEventsFile, loadEvents, type DatasetEvent } from '../datasets/event
 import { formatTable, type BenchRow } from '../bench/bench-harness';
 import { Pacer } from '../replay/pacing';
 import { sendReplayLines, total } from '../replay/send-events';
-import { LocalPipeline } from '../runtime/local-pipeline';
+import { LocalPipeline, freePortRun } from '../runtime/local-pipeline';
 import { crossFitBlend, hits, ndcgs, rankAll, type Scorer } from './evaluate';
 import { bootstrapDifference, bootstrapMean, type Interval } from './metrics';
-import { ItemVectors, centre, popularity, popularityPrior, profileVectors } from './recommenders';
-import { leaveLastOut, type Split } from './split';
+import { ItemVectors, centre, itemKnn, popularity, popularityPrior, profileVectors } from './recommenders';
+import { coldStartUsers, leaveLastOut, type Split } from './split';
 import { SparseIndex, TfIdf } from './tfidf';
 
 const repoRoot = resolve(__dirname, '../..');
+/** Models set-up fetches, by the names --model takes. */
+const NAMED_MODELS: Record<string, string> = { default: '.cache/models/all-MiniLM-L6-v2', multilingual: '.cache/models/multilingual-e5-small' };
+const modelDir = (model: string) => resolve(repoRoot, NAMED_MODELS[model] ?? model);
 const BLEND_GRID = [0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];
 
 const USAGE = `Usage: npm run eval [-- OPTIONS]
 
-Does the profile help a recommender? Chronological leave-last-out on a review dataset: each user's
-events before their last interaction go through the real pipeline (text-cleaner, encoder,
-profile-fuser on local Kafka and Redis, after set-up and a build), then the published profiles rank
-the training catalogue for each user's held-out item, next to most-popular and TF-IDF baselines;
-a second run repeats it with a whitened PCA inside the pipeline. HR@10 and NDCG@10 with bootstrap
-intervals over users; results in reports/eval/DATASET.json.
+Does the profile help a recommender? Chronological leave-last-out on a dataset of reviews, clicks
+and catalogue items: each user's events before their last interaction go through the real pipeline
+(text-cleaner, encoder, profile-fuser on local Kafka and Redis, after set-up and a build), then the
+published profiles rank the catalogue (items interacted with or described) for each user's
+held-out item, next to most-popular and TF-IDF baselines; items are scored from their descriptions
+and training reviews, and users whose held-out item is new are reported apart (cold start). A
+second run repeats it with a whitened PCA inside the pipeline. HR@10 and NDCG@10 with bootstrap
+intervals over users, and coverage; results in reports/eval/DATASET.json. Exits 1 when coverage is
+broken (no item or no user with a vector).
 
 Options:
   --file FILE               events in the events.jsonl.gz form (default: the review dataset)
   --min-interactions N      users with fewer interactions are left out (default 3)
   --resamples N             bootstrap resamples (default 1000)
+  --model M                 the encoder model the pipeline runs: default (all-MiniLM-L6-v2, English),
+                            multilingual (multilingual-e5-small: Chinese and about 100 more
+                            languages), or a model directory (default: default)
   --pca N                   dimensions of the second run's whitened PCA; 0 skips that run (default 256)
   --reuse-run               score the saved output of the last pipeline runs on the same training
-                            events (under .cache/eval/) instead of running the pipeline again
+                            events, model and projection (under .cache/eval/) instead of running
+                            the pipeline again
   --keep                    keep the runs' topics and Redis keys
   -h, --help                this text
 
@@ -67,12 +77,17 @@ const args = commandLine(
       keep: { type: 'boolean', default: false },
       'reuse-run': { type: 'boolean', default: false },
       pca: { type: 'string', default: '256' },
+      model: { type: 'string', default: 'default' },
     },
   },
   ({ values }) => {
     numberOption('--min-interactions', values['min-interactions'], { min: 1, whole: true });
     numberOption('--resamples', values.resamples, { min: 1, whole: true });
     numberOption('--pca', values.pca, { min: 0, whole: true });
+    const dir = modelDir(values.model);
+    if (!existsSync(join(dir, 'profilestream-model.json'))) {
+      throw new UsageError(`--model ${values.model}: no model at ${dir}${NAMED_MODELS[values.model] ? ' (npm run setup fetches it)' : ' (default, multilingual, or a model directory)'}`);
+    }
     if (values.file !== undefined && !existsSync(values.file)) throw new UsageError(`--file ${values.file}: no such file`);
     if (values.file === undefined && !findEventsFile()) throw new UsageError('no dataset: pass --file EVENTS.jsonl.gz or set PROFILESTREAM_DATASET_DIR');
     return values;
@@ -121,7 +136,15 @@ async function main(): Promise<void> {
     ndcgVsTfidf: versus(ranks, tfidfRanks),
     ...(note ? { note } : {}),
   });
-  const reports: MethodReport[] = [report('most popular', popularityRanks), report('TF-IDF profile (review text)', tfidfRanks)];
+  // What the crowd does next, no text: items scored by co-occurrence with the user's own.
+  const itemsByUser = new Map<string, string[]>();
+  for (const e of interactions) itemsByUser.set(e.user_id, [...(itemsByUser.get(e.user_id) ?? []), e.item_id]);
+  const knn = itemKnn(split.catalogue, itemsByUser.values());
+  const knnRanks = rankAll(split, (userId) => {
+    const own = split.trainItems.get(userId);
+    return own && own.size > 0 ? knn(own) : null;
+  });
+  const reports: MethodReport[] = [report('most popular', popularityRanks), report('TF-IDF profile (review text)', tfidfRanks), report('item-to-item (ItemKNN over training interactions)', knnRanks)];
   const prior = popularityPrior(pop);
   const blend = (name: string, scorer: Scorer) => {
     const b = crossFitBlend(split, scorer, prior, BLEND_GRID);
@@ -131,17 +154,52 @@ async function main(): Promise<void> {
     `${split.test.length} users, chronological leave-last-out (≥ ${args['min-interactions']} interactions), full ranking over ${split.catalogue.length} training items minus each user's own, ties by source order; 95% percentile bootstrap over users (${resamples} resamples), paired for differences`,
     `${split.test.filter((t) => !itemIndex.has(t.itemId)).length} held-out items never appear in training (a miss for every method)`,
   ];
-  const describe = (label: string, run: PipelineRun, scored: ScoredRun) =>
-    `${label}: ${run.seconds.toFixed(0)} s, ${run.sent} training events sent, ${run.accounting}; ${run.profiles.size} profiles published, ${split.test.filter((t) => !run.profiles.has(t.userId)).length} evaluated users without one; ${scored.items.withVectors} of ${split.catalogue.length} items with a review vector; model ${run.modelId}${run.projectionId ? `, projection ${run.projectionId}` : ''}`;
+  const describe = (label: string, run: PipelineRun, scored: ScoredRun) => {
+    const c = coverage(split, run, scored);
+    const clicks = Object.entries(run.clicksWithoutVector).filter(([, n]) => n > 0).map(([o, n]) => `${o} ${n}`).join(', ') || 'none';
+    return (
+      `${label}: ${run.seconds.toFixed(0)} s, ${run.sent} training events sent, ${run.accounting}; ${run.profiles.size} profiles published, ` +
+      `${c.usersWithoutVector} of ${split.test.length} evaluated users without a profile vector; ${c.itemsWithVector} of ${split.catalogue.length} candidate items with a vector ` +
+      `(${run.descriptionVectors.length} descriptions, ${run.reviewVectors.length} training reviews embedded), ${c.heldOutScorable} of ${split.test.length} held-out items scorable; ` +
+      `clicks that came before their item's vector: ${clicks}; model ${run.modelId}${run.projectionId ? `, projection ${run.projectionId}` : ''}`
+    );
+  };
+  const cold = coldStartUsers(split);
+  const coldIndexes = split.test.flatMap((t, i) => (cold.has(t.userId) ? [i] : []));
+  const slice = (ranks: number[]) => coldIndexes.map((i) => ranks[i]!);
+  const coldReports: MethodReport[] = [];
+  const coldReport = (method: string, ranks: number[]) => {
+    if (coldIndexes.length === 0) return;
+    coldReports.push({
+      method: `${method} (cold-start slice)`,
+      users: coldIndexes.length,
+      hr: bootstrapMean(hits(slice(ranks)), { resamples }),
+      ndcg: bootstrapMean(ndcgs(slice(ranks)), { resamples }),
+      ndcgVsPopularity: ranks === popularityRanks ? null : bootstrapDifference(ndcgs(slice(ranks)), ndcgs(slice(popularityRanks)), { resamples }),
+      ndcgVsTfidf: ranks === tfidfRanks ? null : bootstrapDifference(ndcgs(slice(ranks)), ndcgs(slice(tfidfRanks)), { resamples }),
+    });
+  };
+  coldReport('most popular', popularityRanks);
+  coldReport('TF-IDF profile', tfidfRanks);
+  coldReport('item-to-item', knnRanks);
+  notes.push(`cold-start slice: ${coldIndexes.length} users whose held-out item no training interaction touched but the catalogue describes (popularity cannot rank it)`);
 
   // Stage 1: the pipeline as configured by default (or, with --reuse-run, its saved output).
   const datasetName = basename(dirname(file));
-  // Saved runs are keyed by exactly what was replayed, so --reuse-run never scores with a run whose
-  // training data differed (another file, another --min-interactions).
-  const trainingKey = createHash('sha256').update(split.train.map((e) => `${e.seq}:${e.user_id}:${e.item_id}`).join('\n')).digest('hex').slice(0, 12);
+  // Saved runs are keyed by exactly what was replayed and by the model, so --reuse-run never scores
+  // a run whose training data differed (another file, another --min-interactions) or another
+  // model's; a projected run is keyed by its projection, fitted on this run.
+  const model = modelDir(args.model);
+  const modelKey = createHash('sha256').update(readFileSync(join(model, 'profilestream-model.json'))).update(model).digest('hex').slice(0, 8);
+  const trainingKey = `${createHash('sha256').update(split.train.map((e) => `${e.seq}:${e.user_id}:${e.item_id}`).join('\n')).digest('hex').slice(0, 12)}-${modelKey}`;
   const run = await pipelineRun(join(repoRoot, '.cache/eval', `${datasetName}-${trainingKey}.run.json`), split.train, null);
   const raw = scoredRun(split, run);
-  for (const variant of raw.variants) reports.push(report(`pipeline ${variant}`, rankAll(split, raw.scorer(variant))));
+  assertCoverage(split, run, raw);
+  for (const variant of raw.variants) {
+    const ranks = rankAll(split, raw.scorer(variant));
+    reports.push(report(`pipeline ${variant}`, ranks));
+    if (variant === 'fused') coldReport('pipeline fused', ranks);
+  }
   // The same vectors with the catalogue's shared direction taken out of items and profiles alike.
   const mean = raw.items.centroid();
   const centredItems = raw.items.centred(mean);
@@ -155,18 +213,25 @@ async function main(): Promise<void> {
   notes.push(describe('pipeline run', run, raw));
 
   // Stage 2: the source document's dimension reduction, inside the pipeline: a whitened PCA fitted
-  // on the stage-1 embeddings of training reviews only, applied by the encoder.
+  // on the stage-1 embeddings of training texts (reviews, descriptions) only, applied by the encoder.
   const pcaDim = Number(args.pca);
-  if (pcaDim > 0) {
-    const projectionFile = join(repoRoot, '.cache/eval', `${datasetName}-${trainingKey}.pca${pcaDim}w.json`);
-    const fit = fitProjection(run, pcaDim, projectionFile);
+  const projectionFile = join(repoRoot, '.cache/eval', `${datasetName}-${trainingKey}.pca${pcaDim}w.json`);
+  const fit = pcaDim > 0 ? fitProjection(run, pcaDim, projectionFile) : null;
+  if (pcaDim > 0 && !fit) notes.push(`PCA ${pcaDim} skipped: ${run.reviewVectors.length + run.descriptionVectors.length} training embeddings, a fit needs more than ${pcaDim}`);
+  if (fit) {
     const projectedRun = await pipelineRun(join(repoRoot, '.cache/eval', `${datasetName}-${trainingKey}.run.${fit.id}.json`), split.train, projectionFile);
     const projected = scoredRun(split, projectedRun);
-    for (const variant of projected.variants) reports.push(report(`pipeline + PCA ${pcaDim} whitened, ${variant}`, rankAll(split, projected.scorer(variant))));
+    assertCoverage(split, projectedRun, projected);
+    for (const variant of projected.variants) {
+      const ranks = rankAll(split, projected.scorer(variant));
+      reports.push(report(`pipeline + PCA ${pcaDim} whitened, ${variant}`, ranks));
+      if (variant === 'fused') coldReport(`pipeline + PCA ${pcaDim} whitened, fused`, ranks);
+    }
     blend(`pipeline + PCA ${pcaDim} whitened, fused + popularity`, projected.scorer('fused'));
-    notes.push(`PCA: ${fit.id}, fitted on ${run.reviewVectors.length} training review embeddings, keeps ${(fit.kept * 100).toFixed(1)}% of their variance`);
+    notes.push(`PCA: ${fit.id}, fitted on ${fit.rows} training embeddings (reviews and descriptions), keeps ${(fit.kept * 100).toFixed(1)}% of their variance`);
     notes.push(describe('pipeline run with PCA', projectedRun, projected));
   }
+  reports.push(...coldReports);
 
   const rows: BenchRow[] = reports.map((r) => ({
     case: r.method,
@@ -199,10 +264,22 @@ function variantOrder(a: string, b: string): number {
   return ra[0]! - rb[0]! || ra[1]! - rb[1]! || a.localeCompare(b);
 }
 
-function tfidfScorer(catalogue: readonly string[], itemIndex: Map<string, number>, train: { type: string; user_id: string; item_id: string; text: string }[]): Scorer {
+/** An item event's text as text-cleaner sees it: title and description. */
+function itemText(e: DatasetEvent): string {
+  const line = e as DatasetEvent & { title?: string; description?: string };
+  return [line.title ?? '', line.description ?? e.text ?? ''].filter((t) => t.length > 0).join('\n');
+}
+
+function tfidfScorer(catalogue: readonly string[], itemIndex: Map<string, number>, train: DatasetEvent[]): Scorer {
   const itemDocs = catalogue.map(() => [] as string[]);
   const userDocs = new Map<string, string[]>();
   for (const e of train) {
+    if (e.type === 'item') {
+      // The catalogue's own words about an item: all a new item has.
+      const i = itemIndex.get(e.item_id);
+      if (i !== undefined) itemDocs[i]!.push(itemText(e));
+      continue;
+    }
     if (e.type !== 'review' && e.type !== 'post') continue;
     const i = itemIndex.get(e.item_id);
     if (e.type === 'review' && i !== undefined) itemDocs[i]!.push(e.text);
@@ -219,6 +296,35 @@ function tfidfScorer(catalogue: readonly string[], itemIndex: Map<string, number
   };
 }
 
+interface Coverage {
+  itemsWithVector: number;
+  usersWithoutVector: number;
+  heldOutScorable: number;
+}
+
+function coverage(split: Split, run: PipelineRun, scored: ScoredRun): Coverage {
+  const index = new Map(split.catalogue.map((id, i) => [id, i]));
+  return {
+    itemsWithVector: scored.items.withVectors,
+    usersWithoutVector: split.test.filter((t) => !scored.vectors.get(t.userId)?.has('fused')).length,
+    heldOutScorable: split.test.filter((t) => scored.items.has(index.get(t.itemId) ?? -1)).length,
+  };
+}
+
+/**
+ * A run whose vectors cannot rank anything measures nothing: it fails here, loudly, rather than
+ * print rows of zeros (a model or projection mismatch, an encoder that dropped everything).
+ */
+function assertCoverage(split: Split, run: PipelineRun, scored: ScoredRun): void {
+  const c = coverage(split, run, scored);
+  const problems = [
+    c.itemsWithVector === 0 ? `no candidate item has a vector (${run.descriptionVectors.length} descriptions and ${run.reviewVectors.length} reviews embedded)` : null,
+    c.usersWithoutVector === split.test.length ? `no evaluated user has a profile vector (${run.profiles.size} profiles published)` : null,
+    c.heldOutScorable === 0 ? 'no held-out item has a vector' : null,
+  ].filter((p): p is string => p !== null);
+  if (problems.length > 0) throw new Error(`coverage is broken, nothing to measure: ${problems.join('; ')}; pipeline accounting: ${run.accounting}`);
+}
+
 interface ScoredRun {
   items: ItemVectors;
   vectors: Map<string, Map<string, Float32Array>>;
@@ -226,10 +332,14 @@ interface ScoredRun {
   scorer: (variant: string) => Scorer;
 }
 
-/** Item vectors from the run's training review embeddings, and a scorer per profile vector. */
+/**
+ * Item vectors from the run's embeddings of the catalogue's descriptions (what the fuser folds into
+ * click vectors) and of training reviews, each text counted once in the item's mean direction; a
+ * scorer per profile vector.
+ */
 function scoredRun(split: Split, run: PipelineRun): ScoredRun {
-  const dim = run.profiles.values().next().value?.dim ?? 0;
-  const items = ItemVectors.fromMeans(split.catalogue, dim, run.reviewVectors);
+  const dim = run.profiles.values().next().value?.dim ?? run.reviewVectors[0]?.vector.length ?? run.descriptionVectors[0]?.vector.length ?? 0;
+  const items = ItemVectors.fromMeans(split.catalogue, dim, [...run.descriptionVectors, ...run.reviewVectors]);
   const vectors = new Map([...run.profiles].map(([userId, p]) => [userId, profileVectors(p)]));
   const variants = [...new Set([...vectors.values()].flatMap((vs) => [...vs.keys()]))].sort(variantOrder);
   const scorer = (variant: string): Scorer => (userId) => {
@@ -239,11 +349,16 @@ function scoredRun(split: Split, run: PipelineRun): ScoredRun {
   return { items, vectors, variants, scorer };
 }
 
-/** Fits a whitened PCA on the run's review embeddings and writes it where the encoder can load it. */
-function fitProjection(run: PipelineRun, dim: number, file: string): { id: string; kept: number } {
-  const inputDim = run.reviewVectors[0]?.vector.length ?? 0;
-  const rows = new Float32Array(run.reviewVectors.length * inputDim);
-  run.reviewVectors.forEach((r, i) => rows.set(r.vector, i * inputDim));
+/**
+ * Fits a whitened PCA on the run's training embeddings (reviews and descriptions) and writes it
+ * where the encoder can load it; null when there are too few of them for `dim` components.
+ */
+function fitProjection(run: PipelineRun, dim: number, file: string): { id: string; kept: number; rows: number } | null {
+  const texts = [...run.reviewVectors, ...run.descriptionVectors];
+  const inputDim = texts[0]?.vector.length ?? 0;
+  if (texts.length <= dim || dim > inputDim) return null;
+  const rows = new Float32Array(texts.length * inputDim);
+  texts.forEach((r, i) => rows.set(r.vector, i * inputDim));
   const fit = fitPca(rows, inputDim, dim, { whiten: true });
   const id = `pca${dim}w-${createHash('sha256').update(Buffer.from(fit.components.buffer)).digest('hex').slice(0, 8)}`;
   saveProjection(file, {
@@ -254,9 +369,9 @@ function fitProjection(run: PipelineRun, dim: number, file: string): { id: strin
     mean: Array.from(fit.mean),
     components: Array.from({ length: dim }, (_, c) => Array.from(fit.components.subarray(c * inputDim, (c + 1) * inputDim))),
     explainedVarianceRatio: fit.explainedVarianceRatio,
-    fittedOn: run.reviewVectors.length,
+    fittedOn: texts.length,
   });
-  return { id, kept: fit.explainedVarianceRatio.reduce((a, b) => a + b, 0) };
+  return { id, kept: fit.explainedVarianceRatio.reduce((a, b) => a + b, 0), rows: texts.length };
 }
 
 /** A pipeline run, or with --reuse-run the saved output of the last one with the same settings. */
@@ -273,6 +388,10 @@ interface PipelineRun {
   accounting: string;
   profiles: Map<string, UserProfile>;
   reviewVectors: { itemId: string; vector: Float32Array }[];
+  /** Embeddings of catalogue descriptions (item events), by item. */
+  descriptionVectors: { itemId: string; vector: Float32Array }[];
+  /** The fuser's clicks without an item vector, by outcome (pending, folded, expired, overflow). */
+  clicksWithoutVector: Record<string, number>;
   modelId: string;
   seconds: number;
 }
@@ -287,18 +406,26 @@ function saveRun(file: string, run: PipelineRun): void {
       ...run,
       profiles: [...run.profiles.values()].map((p) => serde.encode({ ...p, state: null }).toString('base64')),
       reviewVectors: run.reviewVectors.map((v) => [v.itemId, packFloat32(v.vector).toString('base64')]),
+      descriptionVectors: run.descriptionVectors.map((v) => [v.itemId, packFloat32(v.vector).toString('base64')]),
     }),
   );
 }
 
 function loadRun(file: string): PipelineRun {
   const serde = new SingleObjectSerde('UserProfile');
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as Omit<PipelineRun, 'profiles' | 'reviewVectors'> & { profiles: string[]; reviewVectors: [string, string][] };
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as Omit<PipelineRun, 'profiles' | 'reviewVectors' | 'descriptionVectors'> & {
+    profiles: string[];
+    reviewVectors: [string, string][];
+    descriptionVectors?: [string, string][];
+  };
+  const vectors = (list: [string, string][]) => list.map(([itemId, b]) => ({ itemId, vector: unpackFloat32(Buffer.from(b, 'base64')) }));
   console.log(`reusing the pipeline run saved in ${file.slice(repoRoot.length + 1)}`);
   return {
     ...raw,
     profiles: new Map(raw.profiles.map((b) => serde.decodeSync(Buffer.from(b, 'base64'))).map((p) => [p.userId, p])),
-    reviewVectors: raw.reviewVectors.map(([itemId, b]) => ({ itemId, vector: unpackFloat32(Buffer.from(b, 'base64')) })),
+    reviewVectors: vectors(raw.reviewVectors),
+    descriptionVectors: vectors(raw.descriptionVectors ?? []),
+    clicksWithoutVector: raw.clicksWithoutVector ?? {},
   };
 }
 
@@ -306,8 +433,11 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
   // The encoder projects; the fuser must know the projection to accept its vectors.
   const pipeline = new LocalPipeline({
     prefix: `eval-${Date.now().toString(36)}.`,
-    basePort: 18281,
-    env: projectionFile ? { encoder: { ENCODER_PROJECTION_FILE: projectionFile }, 'profile-fuser': { FUSER_PROJECTION_FILE: projectionFile } } : {},
+    basePort: await freePortRun(3),
+    env: {
+      encoder: { ENCODER_MODEL_DIR: modelDir(args.model), ...(projectionFile ? { ENCODER_PROJECTION_FILE: projectionFile } : {}) },
+      'profile-fuser': { FUSER_MODEL_DIR: modelDir(args.model), ...(projectionFile ? { FUSER_PROJECTION_FILE: projectionFile } : {}) },
+    },
   });
   const started = Date.now();
   console.log('starting the pipeline (text-cleaner, encoder, profile-fuser)…');
@@ -338,6 +468,7 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
     ].join(', ');
     const profiles = await pipeline.profiles();
     const reviewVectors: { itemId: string; vector: Float32Array }[] = [];
+    const descriptionVectors: { itemId: string; vector: Float32Array }[] = [];
     const serde = new SingleObjectSerde('EmbeddedText');
     let modelId = '';
     let projectionId: string | null = null;
@@ -347,8 +478,13 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
       modelId = e.modelId;
       projectionId = e.projectionId;
       if (e.source === 'review' && e.itemId) reviewVectors.push({ itemId: e.itemId, vector: unpackFloat32(e.vector) });
+      if (e.source === 'item' && e.itemId) descriptionVectors.push({ itemId: e.itemId, vector: unpackFloat32(e.vector) });
     });
-    return { projectionId, sent, accounting, profiles, reviewVectors, modelId, seconds: (Date.now() - started) / 1000 };
+    const clicksWithoutVector: Record<string, number> = {};
+    for (const outcome of ['pending', 'folded', 'expired', 'overflow']) {
+      clicksWithoutVector[outcome] = await fuser.metric('profile_fuser_clicks_without_item_vector_total', (l) => l.includes(`outcome="${outcome}"`));
+    }
+    return { projectionId, sent, accounting, profiles, reviewVectors, descriptionVectors, clicksWithoutVector, modelId, seconds: (Date.now() - started) / 1000 };
   } finally {
     await pipeline.stop({ keepData: args.keep });
   }

@@ -1,5 +1,5 @@
 import { packFloat32, type UserProfile } from '@profilestream/contracts';
-import { ItemVectors, centre, popularity, popularityPrior, profileVectors } from './recommenders';
+import { ItemVectors, centre, itemKnn, popularity, popularityPrior, profileVectors } from './recommenders';
 
 describe('popularity', () => {
   it('counts training interactions per catalogue item and scales log counts to [0, 1]', () => {
@@ -63,5 +63,21 @@ describe('profileVectors', () => {
     expect([...vs.get('channel:review')!]).toEqual([expect.closeTo(0.6, 6), expect.closeTo(0.8, 6)]);
     // The 1d and 7d directions count alike, whatever their weights.
     expect([...vs.get('fused')!]).toEqual([expect.closeTo(Math.SQRT1_2, 6), expect.closeTo(Math.SQRT1_2, 6)]);
+  });
+});
+
+describe('itemKnn', () => {
+  it('scores items by cosine co-occurrence with the user\'s items, summed', () => {
+    // a and b are bought together twice, a and c once; d only alone.
+    const knn = itemKnn(['a', 'b', 'c', 'd'], [['a', 'b'], ['a', 'b', 'c'], ['d'], ['a', 'unknown']]);
+    const fromA = knn(['a']);
+    // n(a) = 3, n(b) = 2, n(c) = 1: sim(a, b) = 2/√6, sim(a, c) = 1/√3.
+    expect([...fromA]).toEqual([0, expect.closeTo(2 / Math.sqrt(6), 12), expect.closeTo(1 / Math.sqrt(3), 12), 0]);
+    const fromBC = knn(['b', 'c', 'c']);
+    // sim(b, a) + sim(c, a); sim(b, c) = 1/√2 and sim(c, b) alike.
+    expect(fromBC[0]).toBeCloseTo(2 / Math.sqrt(6) + 1 / Math.sqrt(3), 12);
+    expect(fromBC[1]).toBeCloseTo(1 / Math.sqrt(2), 12);
+    expect(fromBC[2]).toBeCloseTo(1 / Math.sqrt(2), 12);
+    expect(knn(['zz'])).toEqual(new Float64Array(4));
   });
 });

@@ -67,6 +67,11 @@ export class ItemVectors {
     this.present[i] = 1;
   }
 
+  /** Whether the i-th item has a vector. */
+  has(i: number): boolean {
+    return i >= 0 && i < this.catalogue.length && this.present[i] === 1;
+  }
+
   get withVectors(): number {
     return this.present.reduce((a, b) => a + b, 0);
   }
@@ -141,4 +146,33 @@ export function profileVectors(profile: UserProfile): Map<string, Float32Array> 
   const unitFused = any ? normalise(fused) : null;
   if (unitFused) out.set('fused', unitFused);
   return out;
+}
+
+/**
+ * The item-to-item baseline (ItemKNN): items are similar when the same users interacted with both,
+ * cosine over users, sim(i, j) = co(i, j) / √(n(i)·n(j)); a user's score for an item is the sum of
+ * its similarities to the user's training items. Needs no text: what the crowd does next.
+ */
+export function itemKnn(catalogue: readonly string[], userItems: Iterable<readonly string[]>): (items: Iterable<string>) => Float64Array {
+  const index = new Map(catalogue.map((id, i) => [id, i]));
+  const users = [...userItems].map((items) => [...new Set(items.map((id) => index.get(id)).filter((i): i is number => i !== undefined))]);
+  const count = new Float64Array(catalogue.length);
+  const co = new Map<number, Map<number, number>>();
+  for (const items of users) {
+    for (const i of items) {
+      count[i]!++;
+      const row = co.get(i) ?? new Map<number, number>();
+      co.set(i, row);
+      for (const j of items) if (j !== i) row.set(j, (row.get(j) ?? 0) + 1);
+    }
+  }
+  return (items) => {
+    const scores = new Float64Array(catalogue.length);
+    for (const id of new Set(items)) {
+      const i = index.get(id);
+      if (i === undefined) continue;
+      for (const [j, n] of co.get(i) ?? []) scores[j]! += n / Math.sqrt(count[i]! * count[j]!);
+    }
+    return scores;
+  };
 }

@@ -1,5 +1,5 @@
 import type { DatasetEvent } from '../datasets/events-dataset';
-import { leaveLastOut } from './split';
+import { coldStartUsers, leaveLastOut } from './split';
 
 const ev = (seq: number, user: string, item: string, ts: number, type = 'review'): DatasetEvent => ({ ts, seq, user_id: user, item_id: item, type, rating: 5, text: `${user} on ${item}` });
 
@@ -40,5 +40,17 @@ describe('leaveLastOut', () => {
 
   it('honours the minimum number of interactions', () => {
     expect(leaveLastOut(events, 2).test.map((t) => t.userId)).toEqual(['u1', 'u2', 'u3']);
+  });
+
+  it('makes described items candidates, and finds the users whose held-out item only a description knows', () => {
+    const item = (seq: number, id: string): DatasetEvent => ({ ts: 10, seq, user_id: '', item_id: id, type: 'item', rating: null, text: `all about ${id}` });
+    const split = leaveLastOut([...events, item(10, 'i4'), item(11, 'i3'), item(12, 'i8')]);
+    // i4 (u1's held-out item) and i8 (never interacted with) are candidates through their descriptions.
+    expect(split.catalogue).toEqual(['i1', 'i2', 'i3', 'i5', 'i4', 'i8']);
+    expect([...split.described].sort()).toEqual(['i3', 'i4', 'i8']);
+    expect(split.interacted.has('i4')).toBe(false);
+    // u2's held-out i3 was interacted with in training (by u1): not cold.
+    expect(coldStartUsers(split)).toEqual(new Set(['u1']));
+    expect(coldStartUsers(leaveLastOut(events))).toEqual(new Set());
   });
 });

@@ -6,6 +6,8 @@ import type { DatasetEvent } from '../datasets/events-dataset';
 
 /** Event types that are interactions with an item (what is predicted and what is excluded). */
 const INTERACTIONS = new Set(['review', 'click']);
+/** A catalogue entry: an item's title and description, no user. */
+const CATALOGUE = 'item';
 
 export interface HeldOut {
   userId: string;
@@ -19,8 +21,16 @@ export interface Split {
   train: DatasetEvent[];
   /** One held-out interaction per evaluated user. */
   test: HeldOut[];
-  /** Items seen in training interactions, in order of first appearance in the source: the candidates, and the tie-break order. */
+  /**
+   * The candidates, and the tie-break order: items seen in training interactions or described by a
+   * catalogue (`item`) event, in order of first appearance in the source. A held-out item that only
+   * its description knows is a candidate too: the cold-start case.
+   */
   catalogue: string[];
+  /** Items some training interaction touched (popularity knows them). */
+  interacted: Set<string>;
+  /** Items with a catalogue description. */
+  described: Set<string>;
   /** Each evaluated user's training items (excluded from their ranking). */
   trainItems: Map<string, Set<string>>;
 }
@@ -51,8 +61,13 @@ export function leaveLastOut(events: readonly DatasetEvent[], minInteractions = 
   const bySource = [...train].sort((a, b) => a.seq - b.seq);
   const catalogue: string[] = [];
   const seen = new Set<string>();
+  const interacted = new Set<string>();
+  const described = new Set<string>();
   for (const e of bySource) {
-    if (!INTERACTIONS.has(e.type) || seen.has(e.item_id)) continue;
+    const isItem = e.type === CATALOGUE && !!e.item_id;
+    if (!INTERACTIONS.has(e.type) && !isItem) continue;
+    (isItem ? described : interacted).add(e.item_id);
+    if (seen.has(e.item_id)) continue;
     seen.add(e.item_id);
     catalogue.push(e.item_id);
   }
@@ -60,5 +75,10 @@ export function leaveLastOut(events: readonly DatasetEvent[], minInteractions = 
   for (const userId of heldOut.keys()) trainItems.set(userId, new Set());
   for (const e of train) if (INTERACTIONS.has(e.type)) trainItems.get(e.user_id)?.add(e.item_id);
   const test = [...heldOut.values()].map((e) => ({ userId: e.user_id, itemId: e.item_id, ts: e.ts, seq: e.seq })).sort((a, b) => (a.userId < b.userId ? -1 : 1));
-  return { train, test, catalogue, trainItems };
+  return { train, test, catalogue, interacted, described, trainItems };
+}
+
+/** Held-out users whose item no training interaction touched, but the catalogue describes. */
+export function coldStartUsers(split: Split): Set<string> {
+  return new Set(split.test.filter((t) => !split.interacted.has(t.itemId) && split.described.has(t.itemId)).map((t) => t.userId));
 }
