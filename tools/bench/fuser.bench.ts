@@ -27,12 +27,15 @@ const HOT_USERS = 2000;
 const THROUGHPUT_CLICKS = Number(process.env['BENCH_FUSER_CLICKS'] ?? 300_000);
 const LATENCY_CLICKS = Number(process.env['BENCH_FUSER_LATENCY_CLICKS'] ?? 300_000);
 const DISTINCT_USERS = Number(process.env['BENCH_FUSER_DISTINCT_USERS'] ?? 1_000_000);
+/** Users of the publish-bound latency case: each clicks about once a minute, so every click is a publish. */
+const MANY_USERS = Number(process.env['BENCH_FUSER_MANY_USERS'] ?? 20_000);
+const MANY_USERS_CLICKS = 2 * MANY_USERS;
 /** Publish interval of the latency case: short enough that a click reaches its profile fast. */
 const LATENCY_PUBLISH_INTERVAL_MS = 100;
 const LATENCY = 'profile_fuser_event_to_profile_seconds';
 const ACTIONS = ['view', 'view', 'click', 'like', 'add_to_cart', 'purchase'] as const;
-/** Cases to run (all by default): throughput, two-instances, latency, distinct-users. */
-const CASES = new Set((process.env['BENCH_FUSER_CASES'] ?? 'throughput,two-instances,latency,distinct-users').split(','));
+/** Cases to run (all by default): throughput, two-instances, latency, latency-many-users, distinct-users. */
+const CASES = new Set((process.env['BENCH_FUSER_CASES'] ?? 'throughput,two-instances,latency,latency-many-users,distinct-users').split(','));
 
 interface Env {
   kafka: Kafka;
@@ -70,6 +73,17 @@ export async function benchFuser(): Promise<BenchResult> {
       progress(`latency at ${half} clicks/s`);
       result.rows.push((await runCase(env, { name: `1 instance, publish interval ${LATENCY_PUBLISH_INTERVAL_MS} ms, at half that rate`, instances: 1, clicks: LATENCY_CLICKS, users: HOT_USERS, publishIntervalMs: LATENCY_PUBLISH_INTERVAL_MS, rate: half })).row);
     }
+    if (CASES.has('latency-many-users')) {
+      // Every click its own publish (a user's clicks are far apart): the sustained rate is what the
+      // fuser publishes, and half of it leaves the fuser half idle, as the latency goal assumes.
+      progress(`latency, ${MANY_USERS} users (every click a publish): sustained rate, then half of it`);
+      const base = { instances: 1, clicks: MANY_USERS_CLICKS, users: MANY_USERS, publishIntervalMs: LATENCY_PUBLISH_INTERVAL_MS };
+      const fast = await runCase(env, { ...base, name: `1 instance, ${MANY_USERS.toLocaleString('en-US')} users, publish interval ${LATENCY_PUBLISH_INTERVAL_MS} ms, as fast as possible`, rate: null });
+      result.rows.push(fast.row);
+      const half = Math.floor(fast.updatesPerSecond / 2);
+      progress(`latency, ${MANY_USERS} users, at ${half} clicks/s`);
+      result.rows.push((await runCase(env, { ...base, name: `1 instance, ${MANY_USERS.toLocaleString('en-US')} users, publish interval ${LATENCY_PUBLISH_INTERVAL_MS} ms, at half that rate`, rate: half })).row);
+    }
     if (CASES.has('distinct-users')) {
       progress(`${DISTINCT_USERS} clicks of ${DISTINCT_USERS} distinct users (state spills to Redis)`);
       result.rows.push((await runCase(env, { name: `1 instance, ${DISTINCT_USERS.toLocaleString('en-US')} distinct users`, instances: 1, clicks: DISTINCT_USERS, users: DISTINCT_USERS, publishIntervalMs: 1000, rate: null })).row);
@@ -79,7 +93,7 @@ export async function benchFuser(): Promise<BenchResult> {
       `${ITEMS} items with description vectors (${env.dim}-d) committed before the clicks; clicks keyed by user; one flush = one Kafka transaction (user states, profiles, changelog, consumed offsets), then a Redis sync`,
       'updates/s: clicks from the first produce until every click is committed with its state and every partition\'s Redis checkpoint reached the state topic\'s end; cores: CPU seconds of each process over that wall time (producer = this benchmark process)',
       'bytes/update: the fuser\'s transactional writes (state topic, profiles.v1, changelog) and Redis network bytes (in + out), per click',
-      'latency: publish time minus the timestamp of the newest click folded into the publish, from the fuser\'s histogram (interpolated within buckets, as PromQL\'s histogram_quantile)',
+      'latency: per click, publish time of the first profile holding it minus its arrival, from the fuser\'s histogram (interpolated within buckets, as PromQL\'s histogram_quantile)',
       `fuser Node flags: ${fuserNodeOptions() || '(none)'} (the deployment's, unless BENCH_FUSER_NODE_OPTIONS is set)`,
     );
   } finally {

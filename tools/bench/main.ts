@@ -18,7 +18,7 @@ const benches: Record<string, () => Promise<BenchResult | null>> = {
 const USAGE = `Usage: npm run bench [-- NAME…]
 
 Runs the benchmarks on this machine (the ones named, or all of them; the fuser benchmark alone
-takes about 25 minutes) after set-up, local Kafka and Redis and a build of the services; prints a
+takes about 35 minutes) after set-up, local Kafka and Redis and a build of the services; prints a
 table for each and writes its JSON to reports/bench/NAME.json.
 
 Arguments:
@@ -28,10 +28,10 @@ Arguments:
 Environment:
   PROFILESTREAM_DATASET_DIR   the review dataset (default ../shared/datasets/); benchmarks that need
                               it are skipped without it
-  BENCH_FUSER_CASES           fuser cases, comma-separated (default
-                              throughput,two-instances,latency,distinct-users)
-  BENCH_FUSER_CLICKS (300000), BENCH_FUSER_LATENCY_CLICKS (300000),
-  BENCH_FUSER_DISTINCT_USERS (1000000), BENCH_FUSER_NODE_OPTIONS (the deployment's Node flags)
+  BENCH_FUSER_CASES           fuser cases, comma-separated (default throughput,two-instances,
+                              latency,latency-many-users,distinct-users)
+  BENCH_FUSER_CLICKS (300000), BENCH_FUSER_LATENCY_CLICKS (300000), BENCH_FUSER_MANY_USERS
+  (20000), BENCH_FUSER_DISTINCT_USERS (1000000), BENCH_FUSER_NODE_OPTIONS (the deployment's flags)
   BENCH_ENCODER_TEXTS (2000), BENCH_ENCODER_ROUNDS (2), BENCH_ENCODER_SERVICE_ENV (VAR=value,…),
   BENCH_ENCODER_CPU_PROFILE (a directory: profile the encoder service's main thread)
   BENCH_PIPELINE_ENV          extra service settings, service.VAR=value,…
