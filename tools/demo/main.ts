@@ -3,7 +3,7 @@
  * them a stream of sample events, and shows what happens live. Ctrl-C (or --duration) stops
  * everything cleanly.
  *
- *   npm start [-- --duration SECONDS] [--rate EVENTS_PER_SECOND] [--users N]
+ *   npm start [-- --duration SECONDS] [--rate EVENTS_PER_SECOND] [--users N] [--model M]
  *             [--replay FILE|dataset]   replay a JSON-lines events file (or the review dataset)
  *                                       instead of the built-in feed, at --rate events/s (0: as fast
  *                                       as possible) or at --speedup X times its original timing
@@ -13,6 +13,7 @@ import { SingleObjectSerde, TOPICS, type CleanedText, type UserProfile } from '@
 import { commandLine, numberOption, UsageError } from '../cli/usage';
 import { findEventsFile, readEvents } from '../datasets/events-dataset';
 import { LocalPipeline } from '../runtime/local-pipeline';
+import { modelEnv, modelProblem } from '../runtime/models';
 import { Pacer, pacingFrom } from '../replay/pacing';
 import { sendCounted, sendReplayLines, total, type ReplayTally } from '../replay/send-events';
 import { SampleFeed } from './sample-events';
@@ -29,6 +30,9 @@ Options:
   --rate N             events per second, of the built-in feed or of --replay; with --replay,
                        0 sends as fast as possible (default 25)
   --users N            simulated users of the built-in feed (default 40)
+  --model M            the encoder model: default (all-MiniLM-L6-v2, English) or multilingual
+                       (multilingual-e5-small: Chinese and about 100 more languages), or a model
+                       directory (default: default)
   --replay FILE        replay a gzipped JSON-lines events file (events.jsonl.gz form) instead of
                        the built-in feed; \`dataset\` replays the review dataset
   --speedup X          with --replay: X times the file's original timing, instead of --rate
@@ -51,11 +55,14 @@ const { args, replayFile, pacing } = commandLine(
       users: { type: 'string', default: '40' },
       replay: { type: 'string' },
       speedup: { type: 'string' },
+      model: { type: 'string', default: 'default' },
     },
   },
   ({ values }) => {
     numberOption('--duration', values.duration, { min: 0 });
     numberOption('--users', values.users, { min: 1, whole: true });
+    const problem = modelProblem(values.model);
+    if (problem) throw new UsageError(`--model ${values.model}: ${problem}`);
     // A bad --replay is reported before anything starts.
     const file = values.replay === 'dataset' ? findEventsFile() : (values.replay ?? null);
     if (values.replay && !file) throw new UsageError('no dataset found for --replay dataset (set PROFILESTREAM_DATASET_DIR)');
@@ -76,7 +83,11 @@ const users = Number(args.users);
 const pipeline = new LocalPipeline({
   prefix: '',
   basePort: 8081,
-  env: { 'text-cleaner': { LOG_LEVEL: 'info' }, encoder: { LOG_LEVEL: 'info', ENCODER_WORKERS: '1' }, 'profile-fuser': { LOG_LEVEL: 'info' } },
+  env: {
+    'text-cleaner': { LOG_LEVEL: 'info' },
+    encoder: { LOG_LEVEL: 'info', ENCODER_WORKERS: '1', ...modelEnv(args.model).encoder },
+    'profile-fuser': { LOG_LEVEL: 'info', ...modelEnv(args.model)['profile-fuser'] },
+  },
 });
 const services = Object.values(pipeline.services);
 

@@ -21,6 +21,7 @@ import { formatTable, type BenchRow } from '../bench/bench-harness';
 import { Pacer } from '../replay/pacing';
 import { sendReplayLines, total } from '../replay/send-events';
 import { LocalPipeline, freePortRun } from '../runtime/local-pipeline';
+import { modelDirOf, modelEnv, modelProblem } from '../runtime/models';
 import { crossFitBlend, hits, ndcgs, rankAll, type Scorer } from './evaluate';
 import { bootstrapDifference, bootstrapMean, type Interval } from './metrics';
 import { ItemVectors, centre, itemKnn, popularity, popularityPrior, profileVectors } from './recommenders';
@@ -28,9 +29,6 @@ import { coldStartUsers, leaveLastOut, type Split } from './split';
 import { SparseIndex, TfIdf } from './tfidf';
 
 const repoRoot = resolve(__dirname, '../..');
-/** Models set-up fetches, by the names --model takes. */
-const NAMED_MODELS: Record<string, string> = { default: '.cache/models/all-MiniLM-L6-v2', multilingual: '.cache/models/multilingual-e5-small' };
-const modelDir = (model: string) => resolve(repoRoot, NAMED_MODELS[model] ?? model);
 const BLEND_GRID = [0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];
 
 const USAGE = `Usage: npm run eval [-- OPTIONS]
@@ -84,10 +82,8 @@ const args = commandLine(
     numberOption('--min-interactions', values['min-interactions'], { min: 1, whole: true });
     numberOption('--resamples', values.resamples, { min: 1, whole: true });
     numberOption('--pca', values.pca, { min: 0, whole: true });
-    const dir = modelDir(values.model);
-    if (!existsSync(join(dir, 'profilestream-model.json'))) {
-      throw new UsageError(`--model ${values.model}: no model at ${dir}${NAMED_MODELS[values.model] ? ' (npm run setup fetches it)' : ' (default, multilingual, or a model directory)'}`);
-    }
+    const problem = modelProblem(values.model);
+    if (problem) throw new UsageError(`--model ${values.model}: ${problem}`);
     if (values.file !== undefined && !existsSync(values.file)) throw new UsageError(`--file ${values.file}: no such file`);
     if (values.file === undefined && !findEventsFile()) throw new UsageError('no dataset: pass --file EVENTS.jsonl.gz or set PROFILESTREAM_DATASET_DIR');
     return values;
@@ -189,7 +185,7 @@ async function main(): Promise<void> {
   // Saved runs are keyed by exactly what was replayed and by the model, so --reuse-run never scores
   // a run whose training data differed (another file, another --min-interactions) or another
   // model's; a projected run is keyed by its projection, fitted on this run.
-  const model = modelDir(args.model);
+  const model = modelDirOf(args.model);
   const modelKey = createHash('sha256').update(readFileSync(join(model, 'profilestream-model.json'))).update(model).digest('hex').slice(0, 8);
   const trainingKey = `${createHash('sha256').update(split.train.map((e) => `${e.seq}:${e.user_id}:${e.item_id}`).join('\n')).digest('hex').slice(0, 12)}-${modelKey}`;
   const run = await pipelineRun(join(repoRoot, '.cache/eval', `${datasetName}-${trainingKey}.run.json`), split.train, null);
@@ -435,8 +431,8 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
     prefix: `eval-${Date.now().toString(36)}.`,
     basePort: await freePortRun(3),
     env: {
-      encoder: { ENCODER_MODEL_DIR: modelDir(args.model), ...(projectionFile ? { ENCODER_PROJECTION_FILE: projectionFile } : {}) },
-      'profile-fuser': { FUSER_MODEL_DIR: modelDir(args.model), ...(projectionFile ? { FUSER_PROJECTION_FILE: projectionFile } : {}) },
+      encoder: { ...modelEnv(args.model).encoder, ...(projectionFile ? { ENCODER_PROJECTION_FILE: projectionFile } : {}) },
+      'profile-fuser': { ...modelEnv(args.model)['profile-fuser'], ...(projectionFile ? { FUSER_PROJECTION_FILE: projectionFile } : {}) },
     },
   });
   const started = Date.now();
