@@ -66,13 +66,15 @@ describe('SampleFeed', () => {
   });
 
   it('carries the mess real text has: markup, contact details, Chinese, repeats and noise', () => {
-    const texts = take(new SampleFeed({ users: 30, seed: 5 }), 5000)
-      .filter((e) => e.kind !== 'click')
-      .map((e) => (e.value as { text: string }).text);
+    const events = take(new SampleFeed({ users: 30, seed: 5 }), 5000);
+    const texts = events.filter((e) => e.kind !== 'click').map((e) => (e.value as { text: string }).text);
     expect(texts.some((t) => t.includes('<p>'))).toBe(true);
     expect(texts.some((t) => /@example\.com/.test(t))).toBe(true);
     expect(texts.some((t) => /[\u4e00-\u9fff]/.test(t))).toBe(true);
     expect(texts.some((t) => t === '!!!???')).toBe(true);
     expect(new Set(texts).size).toBeLessThan(texts.length);
+    // Double submits: the same user's same text about the same item, which text-cleaner drops.
+    const reviews = events.flatMap((e) => (e.kind === 'review' ? [`${e.value.userId}|${e.value.itemId}|${e.value.text}`] : []));
+    expect(reviews.length - new Set(reviews).size).toBeGreaterThan(10);
   });
 });

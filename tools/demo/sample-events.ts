@@ -45,11 +45,18 @@ export interface SampleFeedOptions {
   seed: number;
 }
 
+interface CatalogueEntry {
+  itemId: string;
+  interest: Interest;
+  noun: string;
+  zh: boolean;
+}
+
 export class SampleFeed {
   private readonly random: () => number;
-  private readonly items: { itemId: string; interest: Interest; noun: string; zh: boolean }[] = [];
+  private readonly items: CatalogueEntry[] = [];
   private readonly userInterests: Interest[][] = [];
-  private readonly lastText = new Map<string, string>();
+  private readonly lastText = new Map<string, { text: string; item: CatalogueEntry }>();
   private seq = 0;
 
   constructor(private readonly options: SampleFeedOptions) {
@@ -81,7 +88,7 @@ export class SampleFeed {
     const userIndex = Math.floor(this.random() * this.options.users);
     const userId = `user-${String(userIndex).padStart(4, '0')}`;
     const interest = this.pick(this.userInterests[userIndex]!);
-    const item = this.pick(this.items.filter((i) => i.interest === interest));
+    let item = this.pick(this.items.filter((i) => i.interest === interest));
     const eventId = `sample-${this.options.seed}-${this.seq++}`;
     const roll = this.random();
     if (roll < 0.55) {
@@ -95,8 +102,10 @@ export class SampleFeed {
       ? `这个${item.noun}${positive ? this.pick(side.praise) : this.pick(side.gripes)}。`
       : `This ${item.noun} ${positive ? this.pick(side.praise) : this.pick(side.gripes)}.`;
     text = this.decorate(text, zh);
-    if (this.random() < 0.05 && this.lastText.has(userId)) text = this.lastText.get(userId)!; // a double submit
-    this.lastText.set(userId, text);
+    // A double submit: the same text about the same item again.
+    const last = this.lastText.get(userId);
+    if (this.random() < 0.05 && last) [text, item] = [last.text, last.item];
+    this.lastText.set(userId, { text, item });
     if (roll < 0.85) {
       return { kind: 'review', value: { eventId, userId, itemId: item.itemId, text, rating: positive ? 4 + Math.round(this.random()) : 1 + Math.round(this.random()), platform: 'demo-shop', occurredAt: now } };
     }

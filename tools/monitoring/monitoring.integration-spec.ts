@@ -130,6 +130,10 @@ beforeAll(async () => {
   await raw.connect();
   await raw.send({ topic: topics.reviews.name, messages: [0, 1, 2].map((i) => ({ key: `bad-${i}`, value: Buffer.from(`not avro ${i}`) })) });
   await raw.disconnect();
+  // A double submit (the same review twice): text-cleaner drops the second, so drop series exist from the start.
+  const review = { eventId: 'double-1', userId: 'user-double', itemId: feed.catalogue(Date.now())[0]!.itemId, text: 'Sounds warm and stays in tune.', rating: 5, platform: 'monitoring-test', occurredAt: Date.now() };
+  await producer.sendReview(review);
+  await producer.sendReview({ ...review, eventId: 'double-2' });
   feeding = (async () => {
     while (!stopFeeding) {
       const events = Array.from({ length: 4 }, () => feed.next(Date.now()));
@@ -141,13 +145,20 @@ beforeAll(async () => {
 
   const [cleaner, , fuser] = services as [ServiceProcess, ServiceProcess, ServiceProcess];
   const flowing = await waitFor(
-    async () => (await fuser.metric('profile_fuser_profiles_published_total')) > 0 && (await cleaner.metric('text_cleaner_kafka_dead_lettered_total')) > 0,
+    async () =>
+      (await fuser.metric('profile_fuser_profiles_published_total')) > 0 &&
+      (await cleaner.metric('text_cleaner_kafka_dead_lettered_total')) > 0 &&
+      (await cleaner.metric('text_cleaner_texts_dropped_total')) > 0,
     90_000,
     500,
   );
-  if (!flowing) throw new Error(`no profiles published after 90 s (${sent} events sent):\n${services.map((s) => s.logTail(10)).join('\n')}`);
+  if (!flowing) throw new Error(`no profile published, dead letter or drop after 90 s (${sent} events sent):\n${services.map((s) => s.logTail(10)).join('\n')}`);
   // Prometheus needs two scrapes after the first profile for rates, and a rule evaluation after that.
-  const scraped = await waitFor(async () => (await query('profilestream:stage_messages:rate5m{outcome="ok"} > 0')).length === 3, 30_000, 500);
+  const scraped = await waitFor(
+    async () => (await query('profilestream:stage_messages:rate5m{outcome="ok"} > 0')).length === 3 && (await query('rate(text_cleaner_texts_dropped_total[1m])')).length > 0,
+    30_000,
+    500,
+  );
   if (!scraped) throw new Error(`recording rules show no throughput for all stages: ${JSON.stringify(await query('profilestream:stage_messages:rate5m'))}`);
 }, 240_000);
 
