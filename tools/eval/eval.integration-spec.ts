@@ -85,12 +85,16 @@ describe('npm run eval on a catalogue with clicks (real pipeline)', () => {
   it('ranks items by their descriptions, reports the cold-start slice and coverage', async () => {
     const { code, output } = await runEval(write(datasetName, dataset(true)));
     expect({ code, tail: code === 0 ? '' : output.slice(-3000) }).toEqual({ code: 0, tail: '' });
-    const report = JSON.parse(readFileSync(reportOf(datasetName), 'utf8')) as { notes: string[]; methods: { method: string; users: number; ndcg: { mean: number } }[] };
+    const report = JSON.parse(readFileSync(reportOf(datasetName), 'utf8')) as { notes: string[]; methods: { method: string; users: number; ndcg: { mean: number }; note?: string }[] };
     const methods = new Map(report.methods.map((m) => [m.method, m]));
     expect(methods.get('pipeline fused')?.users).toBe(16);
     // Half the users held out the item no one clicked in training: only its description knows it.
     expect(methods.get('pipeline fused (cold-start slice)')?.users).toBe(8);
     expect(methods.get('most popular (cold-start slice)')?.users).toBe(8);
+    // The joint model trained on point-in-time joins of the changelog and ranked everyone.
+    const joint = report.methods.find((m) => m.method === 'joint model (profile + behaviour, logistic regression)') as { users: number; note?: string } | undefined;
+    expect(joint?.users).toBe(16);
+    expect(joint?.note).toMatch(/[1-9]\d* point-in-time positives/);
     const notes = report.notes.join('\n');
     expect(notes).toMatch(/cold-start slice: 8 users/);
     // Every candidate has a vector from its description; every click folded one in.

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { SingleObjectSerde, packFloat32, unpackFloat32, type UserProfile } from '@profilestream/contracts';
+import { SingleObjectSerde, packFloat32, unpackFloat32, type ProfileChange, type UserProfile } from '@profilestream/contracts';
 import { fitPca } from '@profilestream/embedding';
 import { saveProjection } from '@profilestream/inference';
 import { readTopicToEnd } from '@profilestream/kafka';
@@ -22,9 +22,10 @@ import { Pacer } from '../replay/pacing';
 import { sendReplayLines, total } from '../replay/send-events';
 import { LocalPipeline, freePortRun } from '../runtime/local-pipeline';
 import { modelDirOf, modelEnv, modelProblem } from '../runtime/models';
-import { crossFitBlend, hits, ndcgs, rankAll, type Scorer } from './evaluate';
+import { crossFitBlend, foldOf, hits, ndcgs, rankAll, type Scorer } from './evaluate';
+import { CoOccurrence, JOINT_FEATURES, jointFeatures, jointScores, pointInTimeRows, trainJointModel, type Snapshot } from './joint-model';
 import { bootstrapDifference, bootstrapMean, type Interval } from './metrics';
-import { ItemVectors, centre, itemKnn, popularity, popularityPrior, profileVectors } from './recommenders';
+import { ItemVectors, centre, itemKnn, normalise, popularity, popularityPrior, profileVectors } from './recommenders';
 import { coldStartUsers, leaveLastOut, type Split } from './split';
 import { SparseIndex, TfIdf } from './tfidf';
 
@@ -180,6 +181,45 @@ async function main(): Promise<void> {
   coldReport('item-to-item', knnRanks);
   notes.push(`cold-start slice: ${coldIndexes.length} users whose held-out item no training interaction touched but the catalogue describes (popularity cannot rank it)`);
 
+  // The joint model: profile features and behaviour features in one logistic regression, trained
+  // on point-in-time joins of the changelog with the training interactions that followed.
+  const co = new CoOccurrence(split.catalogue, itemsByUser.values());
+  const everyItem = split.catalogue.map((_, i) => i);
+  const joint = (label: string, r: PipelineRun, scored: ScoredRun) => {
+    if (!r.history) {
+      notes.push(`${label}: skipped, a reused run keeps no changelog (run without --reuse-run)`);
+      return;
+    }
+    const rows = pointInTimeRows({
+      catalogue: split.catalogue,
+      items: scored.items,
+      interactions: interactions.map((e) => ({ userId: e.user_id, itemId: e.item_id, at: e.ts * 1000 })),
+      history: r.history,
+      popularity: prior,
+      negatives: JOINT_NEGATIVES,
+      seed: 7,
+    });
+    if (!rows.labels.includes(1)) {
+      notes.push(`${label}: skipped, no training interaction had a profile published before it`);
+      return;
+    }
+    const model = trainJointModel(rows, (userId) => foldOf(userId) === 1);
+    const finalVectors = new Map([...r.profiles].map(([userId, p]) => [userId, snapshotVectors(p)]));
+    const ranks = rankAll(split, (userId) => {
+      const knn = co.scores(split.trainItems.get(userId) ?? []);
+      return jointScores(model, jointFeatures(scored.items, finalVectors.get(userId) ?? new Map(), { popularity: prior, knnSum: knn.sum, knnMax: knn.max }, everyItem));
+    });
+    const weights = JOINT_FEATURES.map((f, i) => `${f} ${sign(model.weights[i]!)}`).join(', ');
+    reports.push(
+      report(
+        label,
+        ranks,
+        `logistic regression, λ ${model.l2} chosen by log loss on validation users' training interactions; ${model.trainedOn.positives} point-in-time positives, ${model.trainedOn.negatives} sampled negatives, ${rows.skipped} interactions without an earlier profile; standardised weights: ${weights}`,
+      ),
+    );
+    coldReport(label, ranks);
+  };
+
   // Stage 1: the pipeline as configured by default (or, with --reuse-run, its saved output).
   const datasetName = basename(dirname(file));
   // Saved runs are keyed by exactly what was replayed and by the model, so --reuse-run never scores
@@ -206,6 +246,7 @@ async function main(): Promise<void> {
   };
   reports.push(report('pipeline fused, centred at scoring', rankAll(split, centred)));
   blend('pipeline fused + popularity', raw.scorer('fused'));
+  joint('joint model (profile + behaviour, logistic regression)', run, raw);
   notes.push(describe('pipeline run', run, raw));
 
   // Stage 2: the source document's dimension reduction, inside the pipeline: a whitened PCA fitted
@@ -224,6 +265,7 @@ async function main(): Promise<void> {
       if (variant === 'fused') coldReport(`pipeline + PCA ${pcaDim} whitened, fused`, ranks);
     }
     blend(`pipeline + PCA ${pcaDim} whitened, fused + popularity`, projected.scorer('fused'));
+    joint(`joint model with PCA ${pcaDim} whitened`, projectedRun, projected);
     notes.push(`PCA: ${fit.id}, fitted on ${fit.rows} training embeddings (reviews and descriptions), keeps ${(fit.kept * 100).toFixed(1)}% of their variance`);
     notes.push(describe('pipeline run with PCA', projectedRun, projected));
   }
@@ -290,6 +332,17 @@ function tfidfScorer(catalogue: readonly string[], itemIndex: Map<string, number
     const docs = userDocs.get(userId);
     return docs ? index.scores(model.transform(docs.join('\n'))) : null;
   };
+}
+
+/** Negatives sampled per positive when training the joint model. */
+const JOINT_NEGATIVES = 4;
+
+/** A profile's unit vectors for the joint model: those eval ranks with, and the negative one. */
+function snapshotVectors(profile: UserProfile): Map<string, Float32Array> {
+  const out = profileVectors(profile);
+  const negative = profile.negative && profile.negative.weight > 0 ? normalise(unpackFloat32(profile.negative.vector)) : null;
+  if (negative) out.set('negative', negative);
+  return out;
 }
 
 interface Coverage {
@@ -388,6 +441,8 @@ interface PipelineRun {
   descriptionVectors: { itemId: string; vector: Float32Array }[];
   /** The fuser's clicks without an item vector, by outcome (pending, folded, expired, overflow). */
   clicksWithoutVector: Record<string, number>;
+  /** Every profile the changelog published, per user in event-time order (not saved with a run). */
+  history?: Map<string, Snapshot[]>;
   modelId: string;
   seconds: number;
 }
@@ -400,6 +455,7 @@ function saveRun(file: string, run: PipelineRun): void {
     file,
     JSON.stringify({
       ...run,
+      history: undefined,
       profiles: [...run.profiles.values()].map((p) => serde.encode({ ...p, state: null }).toString('base64')),
       reviewVectors: run.reviewVectors.map((v) => [v.itemId, packFloat32(v.vector).toString('base64')]),
       descriptionVectors: run.descriptionVectors.map((v) => [v.itemId, packFloat32(v.vector).toString('base64')]),
@@ -463,6 +519,18 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
       `${await fuser.metric('profile_fuser_events_skipped_total')} skipped by the fuser`,
     ].join(', ');
     const profiles = await pipeline.profiles();
+    // The changelog: every profile as published, for the joint model's point-in-time joins.
+    const history = new Map<string, Snapshot[]>();
+    const changeSerde = new SingleObjectSerde('ProfileChange');
+    await readTopicToEnd(pipeline.kafka, pipeline.topics.profilesChangelog.name, (m) => {
+      if (!m.value) return;
+      const change: ProfileChange = changeSerde.decodeSync(m.value);
+      if (change.kind !== 'update' || !change.profile) return;
+      const list = history.get(change.userId) ?? [];
+      list.push({ at: change.eventTime, vectors: snapshotVectors(change.profile) });
+      history.set(change.userId, list);
+    });
+    for (const list of history.values()) list.sort((a, b) => a.at - b.at);
     const reviewVectors: { itemId: string; vector: Float32Array }[] = [];
     const descriptionVectors: { itemId: string; vector: Float32Array }[] = [];
     const serde = new SingleObjectSerde('EmbeddedText');
@@ -480,7 +548,7 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
     for (const outcome of ['pending', 'folded', 'expired', 'overflow']) {
       clicksWithoutVector[outcome] = await fuser.metric('profile_fuser_clicks_without_item_vector_total', (l) => l.includes(`outcome="${outcome}"`));
     }
-    return { projectionId, sent, accounting, profiles, reviewVectors, descriptionVectors, clicksWithoutVector, modelId, seconds: (Date.now() - started) / 1000 };
+    return { projectionId, sent, accounting, profiles, reviewVectors, descriptionVectors, clicksWithoutVector, history, modelId, seconds: (Date.now() - started) / 1000 };
   } finally {
     await pipeline.stop({ keepData: args.keep });
   }

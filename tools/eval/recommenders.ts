@@ -101,6 +101,15 @@ export class ItemVectors {
     return out;
   }
 
+  /** Cosine of a unit query with the i-th item; 0 when it has no vector. */
+  cosine(i: number, query: Float32Array): number {
+    if (!this.present[i]) return 0;
+    let s = 0;
+    const base = i * this.dim;
+    for (let d = 0; d < this.dim; d++) s += this.data[base + d]! * query[d]!;
+    return s;
+  }
+
   /** Cosine of a unit query with every item. */
   scores(query: Float32Array): Float64Array {
     const out = new Float64Array(this.catalogue.length);

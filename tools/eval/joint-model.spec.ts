@@ -1,0 +1,91 @@
+import { CoOccurrence, JOINT_FEATURES, jointScores, pointInTimeRows, snapshotBefore, trainJointModel, type Snapshot } from './joint-model';
+import { ItemVectors } from './recommenders';
+
+const F = JOINT_FEATURES.length;
+const col = (name: (typeof JOINT_FEATURES)[number]) => JOINT_FEATURES.indexOf(name);
+
+describe('snapshotBefore', () => {
+  it('takes the newest profile holding only earlier events', () => {
+    const snaps: Snapshot[] = [10, 20, 30].map((at) => ({ at, vectors: new Map() }));
+    expect(snapshotBefore(snaps, 10)).toBeNull();
+    expect(snapshotBefore(snaps, 11)?.at).toBe(10);
+    expect(snapshotBefore(snaps, 30)?.at).toBe(20);
+    expect(snapshotBefore(snaps, 99)?.at).toBe(30);
+    expect(snapshotBefore(undefined, 99)).toBeNull();
+  });
+});
+
+describe('pointInTimeRows', () => {
+  const catalogue = ['a', 'b', 'c', 'd'];
+  const items = ItemVectors.fromMeans(catalogue, 2, [
+    { itemId: 'a', vector: Float32Array.of(1, 0) },
+    { itemId: 'b', vector: Float32Array.of(0, 1) },
+    { itemId: 'c', vector: Float32Array.of(1, 0) },
+    { itemId: 'd', vector: Float32Array.of(0, 1) },
+  ]);
+  // u's profile pointed at a until the event at 200 (b) was folded in; then at b.
+  const history = new Map<string, Snapshot[]>([
+    ['u', [{ at: 100, vectors: new Map([['fused', Float32Array.of(1, 0)]]) }, { at: 200, vectors: new Map([['fused', Float32Array.of(0, 1)]]) }]],
+  ]);
+  const interactions = [
+    { userId: 'u', itemId: 'a', at: 100 }, // no profile before it: skipped
+    { userId: 'v', itemId: 'a', at: 120 },
+    { userId: 'v', itemId: 'b', at: 130 },
+    { userId: 'u', itemId: 'b', at: 200 },
+  ];
+  const rows = pointInTimeRows({ catalogue, items, interactions, history, popularity: Float64Array.of(1, 0.5, 0, 0), negatives: 2, seed: 1 });
+
+  it('joins each interaction with the profile published before it, never the one that holds it', () => {
+    expect(rows.skipped).toBe(3);
+    expect([...rows.labels]).toEqual([1, 0, 0]);
+    expect(rows.users).toEqual(['u', 'u', 'u']);
+    // The positive is b, scored with the profile of time 100 (pointing at a): cosine 0, not 1.
+    expect(rows.rows[col('cos_fused')]).toBeCloseTo(0, 6);
+    expect(rows.rows[col('popularity')]).toBe(0.5);
+  });
+
+  it('counts co-occurrence of other users only, from the user\'s earlier items', () => {
+    // v had a and b together: sim(a, b) = 1 / √(1·1) once u's own a and b are left out.
+    expect(rows.rows[col('item_knn')]).toBeCloseTo(1, 12);
+    expect(rows.rows[col('item_knn_max')]).toBeCloseTo(1, 12);
+    // Negatives are items u never touched (c, d): no co-occurrence with a.
+    for (let r = 1; r < 3; r++) expect(rows.rows[r * F + col('item_knn')]).toBe(0);
+  });
+});
+
+describe('CoOccurrence', () => {
+  it('takes one user out and puts them back', () => {
+    const co = new CoOccurrence(['a', 'b', 'c'], [['a', 'b'], ['a', 'b', 'c']]);
+    expect(co.scores(['a']).sum[1]).toBeCloseTo(2 / 2, 12);
+    co.add(['a', 'b', 'c'], -1);
+    expect([...co.scores(['a']).sum]).toEqual([0, 1, 0]);
+    co.add(['a', 'b', 'c'], 1);
+    expect(co.scores(['a']).sum[2]).toBeCloseTo(1 / Math.sqrt(2), 12);
+  });
+});
+
+describe('trainJointModel', () => {
+  it('learns which features tell positives apart, with the penalty chosen on validation users', () => {
+    // Positives have a high item_knn and popularity; cosines are noise.
+    let seed = 3;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const n = 400;
+    const rows = new Float64Array(n * F);
+    const labels = new Uint8Array(n);
+    const users: string[] = [];
+    for (let r = 0; r < n; r++) {
+      const y = r % 5 === 0 ? 1 : 0;
+      labels[r] = y;
+      users.push(`u${Math.floor(r / 5)}`);
+      for (let c = 0; c < F; c++) rows[r * F + c] = rand();
+      rows[r * F + col('item_knn')] = y ? 0.6 + 0.4 * rand() : 0.5 * rand();
+    }
+    const model = trainJointModel({ rows, labels, users }, (u) => Number(u.slice(1)) % 4 === 0);
+    expect(model.features).toEqual(JOINT_FEATURES);
+    const w = (name: (typeof JOINT_FEATURES)[number]) => model.weights[col(name)]!;
+    expect(w('item_knn')).toBeGreaterThan(1);
+    expect(Math.abs(w('cos_fused'))).toBeLessThan(w('item_knn') / 4);
+    const scores = jointScores(model, Float64Array.from([...Array(F)].flatMap((_, c) => (c === col('item_knn') ? [0.9] : [0.5])).concat([...Array(F)].map((_, c) => (c === col('item_knn') ? 0.1 : 0.5)))));
+    expect(scores[0]).toBeGreaterThan(scores[1]!);
+  });
+});
