@@ -127,7 +127,7 @@ export async function benchPipeline(): Promise<BenchResult | null> {
   }
   result.notes.push(
     `end-to-end text throughput / encoder alone (the mean of its runs before and after): ${(pipelineTextsPerSecond / aloneTextsPerSecond).toFixed(2)} (the rest of the pipeline shares the same cores)`,
-    'latency: publish time minus the arrival of the newest event folded in, at the first service; includes the fuser\'s publish limit (one per user per FUSER_PUBLISH_INTERVAL_MS); interpolated within histogram buckets',
+    'latency: per event, publish time of the first profile holding it minus its arrival at the first service; includes the fuser\'s publish limit (one per user per FUSER_PUBLISH_INTERVAL_MS); interpolated within histogram buckets',
     'texts embedded/s counts texts the encoder embedded (duplicates and garbage are dropped by the cleaner first)',
   );
   return result;
