@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import type { DatasetEvent } from '../datasets/events-dataset';
 import { ensureBuilt } from '../runtime/service-process';
 
 const repoRoot = resolve(__dirname, '../..');
@@ -19,17 +20,8 @@ const TOPICS = {
   drums: ['maple drum sticks', 'a practice pad for drummers', 'brushes for jazz drums', 'a snare drum head', 'a drum key for tuning', 'a cymbal stand', 'a bass drum pedal', 'a drum throne with a round seat'],
 } as const;
 
-interface Line {
-  ts: number;
-  seq: number;
-  user_id: string;
-  item_id: string;
-  type: string;
-  rating: number | null;
-  text: string;
-  title?: string;
-  description?: string;
-}
+/** A dataset line; catalogue lines carry a title and description too. */
+type Line = DatasetEvent & { title?: string; description?: string };
 
 /** Items first (the catalogue), then each user's clicks within one topic; the last item of each topic only as a held-out click. */
 function dataset(withDescriptions: boolean): Line[] {

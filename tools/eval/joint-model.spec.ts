@@ -1,5 +1,5 @@
-import { CoOccurrence, JOINT_FEATURES, jointScores, pointInTimeRows, snapshotBefore, trainJointModel, type Snapshot } from './joint-model';
-import { ItemVectors } from './recommenders';
+import { JOINT_FEATURES, jointScores, pointInTimeRows, snapshotBefore, trainJointModel, type Snapshot } from './joint-model';
+import { CoOccurrence, ItemVectors } from './recommenders';
 
 const F = JOINT_FEATURES.length;
 const col = (name: (typeof JOINT_FEATURES)[number]) => JOINT_FEATURES.indexOf(name);

@@ -7,7 +7,8 @@
  * recommender would have seen them), against sampled items the user never touched.
  */
 import { predictProbabilities, trainLogistic } from '@profilestream/sentiment';
-import type { ItemVectors } from './recommenders';
+import { seededRandom } from '@profilestream/embedding';
+import { CoOccurrence, type ItemVectors } from './recommenders';
 
 /** Feature names, in the order of a feature row. */
 export const JOINT_FEATURES = ['cos_fused', 'cos_short', 'cos_long', 'cos_click', 'cos_negative', 'popularity', 'item_knn', 'item_knn_max'] as const;
@@ -141,52 +142,6 @@ export function jointScores(model: JointModel, rows: Float64Array): Float64Array
   return out;
 }
 
-/**
- * ItemKNN from a set of users' item lists, with one user's own contribution left out on request:
- * a training interaction's co-occurrence must not count the user's own later items.
- */
-export class CoOccurrence {
-  private readonly index: Map<string, number>;
-  private readonly count: Float64Array;
-  private readonly co = new Map<number, Map<number, number>>();
-
-  constructor(readonly catalogue: readonly string[], userItems: Iterable<readonly string[]>) {
-    this.index = new Map(catalogue.map((id, i) => [id, i]));
-    this.count = new Float64Array(catalogue.length);
-    for (const items of userItems) this.add(items, 1);
-  }
-
-  private ids(items: Iterable<string>): number[] {
-    return [...new Set([...items].map((id) => this.index.get(id)).filter((i): i is number => i !== undefined))];
-  }
-
-  /** Adds (or with sign −1, takes out) one user's items. */
-  add(items: Iterable<string>, sign: 1 | -1): void {
-    const ids = this.ids(items);
-    for (const i of ids) {
-      this.count[i]! += sign;
-      const row = this.co.get(i) ?? new Map<number, number>();
-      this.co.set(i, row);
-      for (const j of ids) if (j !== i) row.set(j, (row.get(j) ?? 0) + sign);
-    }
-  }
-
-  /** Summed and largest cosine co-occurrence of every item with `items`. */
-  scores(items: Iterable<string>): { sum: Float64Array; max: Float64Array } {
-    const sum = new Float64Array(this.catalogue.length);
-    const max = new Float64Array(this.catalogue.length);
-    for (const i of this.ids(items)) {
-      for (const [j, n] of this.co.get(i) ?? []) {
-        if (n <= 0 || this.count[i]! <= 0 || this.count[j]! <= 0) continue;
-        const s = n / Math.sqrt(this.count[i]! * this.count[j]!);
-        sum[j]! += s;
-        if (s > max[j]!) max[j] = s;
-      }
-    }
-    return { sum, max };
-  }
-}
-
 /** One published profile of a user, as the changelog carried it: its vectors and the newest event it holds. */
 export interface Snapshot {
   /** eventTime of the changelog record (epoch ms): the newest event folded in. */
@@ -205,18 +160,6 @@ export function snapshotBefore(snapshots: readonly Snapshot[] | undefined, t: nu
     else hi = mid;
   }
   return lo > 0 ? snapshots[lo - 1]! : null;
-}
-
-/** A small seeded generator (mulberry32): the same negatives every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface Interaction {
@@ -243,10 +186,14 @@ export function pointInTimeRows(o: {
 }): TrainingRows & { skipped: number } {
   const index = new Map(o.catalogue.map((id, i) => [id, i]));
   const allItems = new Map<string, string[]>();
-  for (const x of o.interactions) allItems.set(x.userId, [...(allItems.get(x.userId) ?? []), x.itemId]);
+  for (const x of o.interactions) {
+    const list = allItems.get(x.userId);
+    if (list) list.push(x.itemId);
+    else allItems.set(x.userId, [x.itemId]);
+  }
   const co = new CoOccurrence(o.catalogue, allItems.values());
   const before = new Map<string, string[]>();
-  const rand = random(o.seed);
+  const rand = seededRandom(o.seed);
   const chunks: Float64Array[] = [];
   const labels: number[] = [];
   const users: string[] = [];

@@ -23,9 +23,9 @@ import { sendReplayLines, total } from '../replay/send-events';
 import { LocalPipeline, freePortRun } from '../runtime/local-pipeline';
 import { modelDirOf, modelEnv, modelProblem } from '../runtime/models';
 import { crossFitBlend, foldOf, hits, ndcgs, rankAll, type Scorer } from './evaluate';
-import { CoOccurrence, JOINT_FEATURES, jointFeatures, jointScores, pointInTimeRows, trainJointModel, type Snapshot } from './joint-model';
+import { JOINT_FEATURES, jointFeatures, jointScores, pointInTimeRows, trainJointModel, type Snapshot } from './joint-model';
 import { bootstrapDifference, bootstrapMean, type Interval } from './metrics';
-import { ItemVectors, centre, itemKnn, normalise, popularity, popularityPrior, profileVectors } from './recommenders';
+import { CoOccurrence, ItemVectors, centre, normalise, popularity, popularityPrior, profileVectors } from './recommenders';
 import { coldStartUsers, leaveLastOut, type Split } from './split';
 import { SparseIndex, TfIdf } from './tfidf';
 
@@ -134,12 +134,17 @@ async function main(): Promise<void> {
     ...(note ? { note } : {}),
   });
   // What the crowd does next, no text: items scored by co-occurrence with the user's own.
+  // One co-occurrence table for this baseline and the joint model's behaviour features.
   const itemsByUser = new Map<string, string[]>();
-  for (const e of interactions) itemsByUser.set(e.user_id, [...(itemsByUser.get(e.user_id) ?? []), e.item_id]);
-  const knn = itemKnn(split.catalogue, itemsByUser.values());
+  for (const e of interactions) {
+    const list = itemsByUser.get(e.user_id);
+    if (list) list.push(e.item_id);
+    else itemsByUser.set(e.user_id, [e.item_id]);
+  }
+  const co = new CoOccurrence(split.catalogue, itemsByUser.values());
   const knnRanks = rankAll(split, (userId) => {
     const own = split.trainItems.get(userId);
-    return own && own.size > 0 ? knn(own) : null;
+    return own && own.size > 0 ? co.scores(own).sum : null;
   });
   const reports: MethodReport[] = [report('most popular', popularityRanks), report('TF-IDF profile (review text)', tfidfRanks), report('item-to-item (ItemKNN over training interactions)', knnRanks)];
   const prior = popularityPrior(pop);
@@ -183,7 +188,6 @@ async function main(): Promise<void> {
 
   // The joint model: profile features and behaviour features in one logistic regression, trained
   // on point-in-time joins of the changelog with the training interactions that followed.
-  const co = new CoOccurrence(split.catalogue, itemsByUser.values());
   const everyItem = split.catalogue.map((_, i) => i);
   const joint = (label: string, r: PipelineRun, scored: ScoredRun) => {
     if (!r.history) {

@@ -163,25 +163,52 @@ export function profileVectors(profile: UserProfile): Map<string, Float32Array> 
  * its similarities to the user's training items. Needs no text: what the crowd does next.
  */
 export function itemKnn(catalogue: readonly string[], userItems: Iterable<readonly string[]>): (items: Iterable<string>) => Float64Array {
-  const index = new Map(catalogue.map((id, i) => [id, i]));
-  const users = [...userItems].map((items) => [...new Set(items.map((id) => index.get(id)).filter((i): i is number => i !== undefined))]);
-  const count = new Float64Array(catalogue.length);
-  const co = new Map<number, Map<number, number>>();
-  for (const items of users) {
-    for (const i of items) {
-      count[i]!++;
-      const row = co.get(i) ?? new Map<number, number>();
-      co.set(i, row);
-      for (const j of items) if (j !== i) row.set(j, (row.get(j) ?? 0) + 1);
+  const co = new CoOccurrence(catalogue, userItems);
+  return (items) => co.scores(items).sum;
+}
+
+/**
+ * ItemKNN from a set of users' item lists, with one user's own contribution left out on request:
+ * a training interaction's co-occurrence must not count the user's own later items.
+ */
+export class CoOccurrence {
+  private readonly index: Map<string, number>;
+  private readonly count: Float64Array;
+  private readonly co = new Map<number, Map<number, number>>();
+
+  constructor(readonly catalogue: readonly string[], userItems: Iterable<readonly string[]>) {
+    this.index = new Map(catalogue.map((id, i) => [id, i]));
+    this.count = new Float64Array(catalogue.length);
+    for (const items of userItems) this.add(items, 1);
+  }
+
+  private ids(items: Iterable<string>): number[] {
+    return [...new Set([...items].map((id) => this.index.get(id)).filter((i): i is number => i !== undefined))];
+  }
+
+  /** Adds (or with sign −1, takes out) one user's items. */
+  add(items: Iterable<string>, sign: 1 | -1): void {
+    const ids = this.ids(items);
+    for (const i of ids) {
+      this.count[i]! += sign;
+      const row = this.co.get(i) ?? new Map<number, number>();
+      this.co.set(i, row);
+      for (const j of ids) if (j !== i) row.set(j, (row.get(j) ?? 0) + sign);
     }
   }
-  return (items) => {
-    const scores = new Float64Array(catalogue.length);
-    for (const id of new Set(items)) {
-      const i = index.get(id);
-      if (i === undefined) continue;
-      for (const [j, n] of co.get(i) ?? []) scores[j]! += n / Math.sqrt(count[i]! * count[j]!);
+
+  /** Summed and largest cosine co-occurrence of every item with `items`. */
+  scores(items: Iterable<string>): { sum: Float64Array; max: Float64Array } {
+    const sum = new Float64Array(this.catalogue.length);
+    const max = new Float64Array(this.catalogue.length);
+    for (const i of this.ids(items)) {
+      for (const [j, n] of this.co.get(i) ?? []) {
+        if (n <= 0 || this.count[i]! <= 0 || this.count[j]! <= 0) continue;
+        const s = n / Math.sqrt(this.count[i]! * this.count[j]!);
+        sum[j]! += s;
+        if (s > max[j]!) max[j] = s;
+      }
     }
-    return scores;
-  };
+    return { sum, max };
+  }
 }
