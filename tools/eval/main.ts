@@ -23,9 +23,9 @@ import { sendReplayLines, total } from '../replay/send-events';
 import { LocalPipeline, freePortRun } from '../runtime/local-pipeline';
 import { modelDirOf, modelEnv, modelProblem } from '../runtime/models';
 import { crossFitBlend, foldOf, hits, ndcgs, rankAll, type Scorer } from './evaluate';
-import { JOINT_FEATURES, jointFeatures, jointScores, pointInTimeRows, trainJointModel, type Snapshot } from './joint-model';
 import { bootstrapDifference, bootstrapMean, type Interval } from './metrics';
-import { CoOccurrence, ItemVectors, centre, normalise, popularity, popularityPrior, profileVectors } from './recommenders';
+import { CoOccurrence, RANKER_FEATURES, pointInTimeRows, profileVectors, rankerFeatures, rankerScores, rankerVectors, trainRanker, type Snapshot } from '@profilestream/ranking';
+import { ItemVectors, centre, popularity, popularityPrior } from './recommenders';
 import { coldStartUsers, leaveLastOut, type Split } from './split';
 import { SparseIndex, TfIdf } from './tfidf';
 
@@ -207,13 +207,13 @@ async function main(): Promise<void> {
       notes.push(`${label}: skipped, no training interaction had a profile published before it`);
       return;
     }
-    const model = trainJointModel(rows, (userId) => foldOf(userId) === 1);
-    const finalVectors = new Map([...r.profiles].map(([userId, p]) => [userId, snapshotVectors(p)]));
+    const model = trainRanker(rows, (userId) => foldOf(userId) === 1);
+    const finalVectors = new Map([...r.profiles].map(([userId, p]) => [userId, rankerVectors(p)]));
     const ranks = rankAll(split, (userId) => {
       const knn = co.scores(split.trainItems.get(userId) ?? []);
-      return jointScores(model, jointFeatures(scored.items, finalVectors.get(userId) ?? new Map(), { popularity: prior, knnSum: knn.sum, knnMax: knn.max }, everyItem));
+      return rankerScores(model, rankerFeatures(scored.items, finalVectors.get(userId) ?? new Map(), { popularity: prior, knnSum: knn.sum, knnMax: knn.max }, everyItem));
     });
-    const weights = JOINT_FEATURES.map((f, i) => `${f} ${sign(model.weights[i]!)}`).join(', ');
+    const weights = RANKER_FEATURES.map((f, i) => `${f} ${sign(model.weights[i]!)}`).join(', ');
     reports.push(
       report(
         label,
@@ -340,14 +340,6 @@ function tfidfScorer(catalogue: readonly string[], itemIndex: Map<string, number
 
 /** Negatives sampled per positive when training the joint model. */
 const JOINT_NEGATIVES = 4;
-
-/** A profile's unit vectors for the joint model: those eval ranks with, and the negative one. */
-function snapshotVectors(profile: UserProfile): Map<string, Float32Array> {
-  const out = profileVectors(profile);
-  const negative = profile.negative && profile.negative.weight > 0 ? normalise(unpackFloat32(profile.negative.vector)) : null;
-  if (negative) out.set('negative', negative);
-  return out;
-}
 
 interface Coverage {
   itemsWithVector: number;
@@ -531,7 +523,7 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
       const change: ProfileChange = changeSerde.decodeSync(m.value);
       if (change.kind !== 'update' || !change.profile) return;
       const list = history.get(change.userId) ?? [];
-      list.push({ at: change.eventTime, vectors: snapshotVectors(change.profile) });
+      list.push({ at: change.eventTime, vectors: rankerVectors(change.profile) });
       history.set(change.userId, list);
     });
     for (const list of history.values()) list.sort((a, b) => a.at - b.at);

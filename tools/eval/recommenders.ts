@@ -1,8 +1,8 @@
 /**
  * Scorers over the training catalogue: popularity, dense vectors (item embeddings against a
- * profile vector), and the profile's vectors by horizon and channel.
+ * profile vector) and item-to-item co-occurrence.
  */
-import { unpackFloat32, type UserProfile } from '@profilestream/contracts';
+import { CoOccurrence, normalise, popularityFeature, type CandidateVectors } from '@profilestream/ranking';
 
 /** Training interactions per catalogue item. */
 export function popularity(catalogue: readonly string[], interactions: Iterable<string>): Float64Array {
@@ -19,19 +19,11 @@ export function popularity(catalogue: readonly string[], interactions: Iterable<
 export function popularityPrior(pop: Float64Array): Float64Array {
   let max = 0;
   for (const p of pop) max = Math.max(max, p);
-  return Float64Array.from(pop, (p) => (max > 0 ? Math.log1p(p) / Math.log1p(max) : 0));
-}
-
-export function normalise(v: Float32Array): Float32Array | null {
-  let n = 0;
-  for (const x of v) n += x * x;
-  if (n === 0 || !Number.isFinite(n)) return null;
-  const inv = 1 / Math.sqrt(n);
-  return Float32Array.from(v, (x) => x * inv);
+  return Float64Array.from(pop, (p) => popularityFeature(p, max));
 }
 
 /** Unit item vectors in catalogue order; items without one score -Infinity (ranked last). */
-export class ItemVectors {
+export class ItemVectors implements CandidateVectors {
   private readonly data: Float32Array;
   private readonly present: Uint8Array;
 
@@ -133,31 +125,6 @@ export function centre(v: Float32Array, mean: Float32Array): Float32Array | null
 }
 
 /**
- * The profile's unit vectors to rank with: each horizon alone (`horizon:7d`), each channel alone
- * (`channel:review`), and `fused`, the horizons with evidence summed as unit vectors (short and
- * long memory counted alike). Absent when the profile has no evidence there.
- */
-export function profileVectors(profile: UserProfile): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  const fused = new Float32Array(profile.dim);
-  let any = false;
-  for (const h of profile.horizons) {
-    const unit = h.weight > 0 ? normalise(unpackFloat32(h.vector)) : null;
-    if (!unit) continue;
-    out.set(`horizon:${h.name}`, unit);
-    for (let d = 0; d < unit.length; d++) fused[d]! += unit[d]!;
-    any = true;
-  }
-  for (const c of profile.channels) {
-    const unit = c.weight > 0 ? normalise(unpackFloat32(c.vector)) : null;
-    if (unit) out.set(`channel:${c.name}`, unit);
-  }
-  const unitFused = any ? normalise(fused) : null;
-  if (unitFused) out.set('fused', unitFused);
-  return out;
-}
-
-/**
  * The item-to-item baseline (ItemKNN): items are similar when the same users interacted with both,
  * cosine over users, sim(i, j) = co(i, j) / √(n(i)·n(j)); a user's score for an item is the sum of
  * its similarities to the user's training items. Needs no text: what the crowd does next.
@@ -165,50 +132,4 @@ export function profileVectors(profile: UserProfile): Map<string, Float32Array> 
 export function itemKnn(catalogue: readonly string[], userItems: Iterable<readonly string[]>): (items: Iterable<string>) => Float64Array {
   const co = new CoOccurrence(catalogue, userItems);
   return (items) => co.scores(items).sum;
-}
-
-/**
- * ItemKNN from a set of users' item lists, with one user's own contribution left out on request:
- * a training interaction's co-occurrence must not count the user's own later items.
- */
-export class CoOccurrence {
-  private readonly index: Map<string, number>;
-  private readonly count: Float64Array;
-  private readonly co = new Map<number, Map<number, number>>();
-
-  constructor(readonly catalogue: readonly string[], userItems: Iterable<readonly string[]>) {
-    this.index = new Map(catalogue.map((id, i) => [id, i]));
-    this.count = new Float64Array(catalogue.length);
-    for (const items of userItems) this.add(items, 1);
-  }
-
-  private ids(items: Iterable<string>): number[] {
-    return [...new Set([...items].map((id) => this.index.get(id)).filter((i): i is number => i !== undefined))];
-  }
-
-  /** Adds (or with sign −1, takes out) one user's items. */
-  add(items: Iterable<string>, sign: 1 | -1): void {
-    const ids = this.ids(items);
-    for (const i of ids) {
-      this.count[i]! += sign;
-      const row = this.co.get(i) ?? new Map<number, number>();
-      this.co.set(i, row);
-      for (const j of ids) if (j !== i) row.set(j, (row.get(j) ?? 0) + sign);
-    }
-  }
-
-  /** Summed and largest cosine co-occurrence of every item with `items`. */
-  scores(items: Iterable<string>): { sum: Float64Array; max: Float64Array } {
-    const sum = new Float64Array(this.catalogue.length);
-    const max = new Float64Array(this.catalogue.length);
-    for (const i of this.ids(items)) {
-      for (const [j, n] of this.co.get(i) ?? []) {
-        if (n <= 0 || this.count[i]! <= 0 || this.count[j]! <= 0) continue;
-        const s = n / Math.sqrt(this.count[i]! * this.count[j]!);
-        sum[j]! += s;
-        if (s > max[j]!) max[j] = s;
-      }
-    }
-    return { sum, max };
-  }
 }

@@ -1,5 +1,7 @@
+import { TrainingError } from '@profilestream/learning';
+
 /** Bad training input or options (empty split, one class only, wrong dimensions, non-finite values). */
-export class SentimentTrainingError extends Error {
+export class SentimentTrainingError extends TrainingError {
   override readonly name = 'SentimentTrainingError';
 }
 

@@ -1,5 +1,4 @@
 export * from './errors';
-export * from './logistic';
 export * from './metrics';
 export * from './model';
 export * from './select';

@@ -1,5 +1,5 @@
 import { SentimentModelError } from './errors';
-import { sigmoid, type ClassWeighting, type ClassWeights } from './logistic';
+import { sigmoid, type ClassWeighting, type ClassWeights } from '@profilestream/learning';
 import type { ClassificationReport } from './metrics';
 import type { SplitFractions } from './split';
 

@@ -1,7 +1,7 @@
-import { predictProbabilities } from './logistic';
+import { predictProbabilities } from '@profilestream/learning';
 import { classificationReport, logLoss } from './metrics';
 import { applyThreshold, chooseThreshold, selectModel } from './select';
-import { imbalancedProblem, rows } from './spec-helpers';
+import { imbalancedProblem, rows } from '@profilestream/learning/testing';
 
 describe('threshold and regularisation choice', () => {
   it('finds the threshold with the best macro-F1, preferring one near 0.5 on ties', () => {

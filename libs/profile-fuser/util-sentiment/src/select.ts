@@ -1,5 +1,5 @@
 import { SentimentTrainingError } from './errors';
-import { checkDataset, predictProbabilities, trainLogistic, type ClassWeighting, type Dataset, type LogisticFit } from './logistic';
+import { checkDataset, predictProbabilities, trainLogistic, type ClassWeighting, type Dataset, type LogisticFit } from '@profilestream/learning';
 import { classificationReport, logLoss, reportFromConfusion, type ClassificationReport } from './metrics';
 
 /** Predicted labels: 1 where the probability is at least `threshold`. */

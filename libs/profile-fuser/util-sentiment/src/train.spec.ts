@@ -1,7 +1,7 @@
-import { predictProbabilities } from './logistic';
+import { predictProbabilities } from '@profilestream/learning';
 import { parseSentimentModel, scoreSentiment, serializeSentimentModel } from './model';
 import { seededRandom } from '@profilestream/embedding';
-import { gaussian } from './spec-helpers';
+import { gaussian } from '@profilestream/learning/testing';
 import { labelFromRating, trainSentimentClassifier, type RatedEmbedding } from './train';
 
 /**

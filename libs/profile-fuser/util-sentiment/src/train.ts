@@ -1,5 +1,5 @@
 import { SentimentTrainingError } from './errors';
-import { predictProbabilities, type ClassWeighting, type Dataset } from './logistic';
+import { predictProbabilities, type ClassWeighting, type Dataset } from '@profilestream/learning';
 import { classificationReport, majorityClass } from './metrics';
 import { SENTIMENT_MODEL_FORMAT, SENTIMENT_MODEL_VERSION, type ClassCounts, type EmbeddingSpace, type SentimentModel } from './model';
 import { applyThreshold, selectModel, type CandidateResult } from './select';

@@ -1,8 +1,17 @@
-import { JOINT_FEATURES, jointScores, pointInTimeRows, snapshotBefore, trainJointModel, type Snapshot } from './joint-model';
-import { CoOccurrence, ItemVectors } from './recommenders';
+import { CoOccurrence } from './co-occurrence';
+import { RANKER_FEATURES, type CandidateVectors } from './features';
+import { pointInTimeRows, snapshotBefore, type Snapshot } from './point-in-time';
+import { rankerScores, trainRanker } from './ranker';
+import { normalise } from './vectors';
 
-const F = JOINT_FEATURES.length;
-const col = (name: (typeof JOINT_FEATURES)[number]) => JOINT_FEATURES.indexOf(name);
+/** Unit vectors by index, as a catalogue would hold them. */
+function vectorsOf(list: Float32Array[]): CandidateVectors {
+  const units = list.map((v) => normalise(v)!);
+  return { cosine: (i, q) => units[i]!.reduce((s, x, d) => s + x * q[d]!, 0) };
+}
+
+const F = RANKER_FEATURES.length;
+const col = (name: (typeof RANKER_FEATURES)[number]) => RANKER_FEATURES.indexOf(name);
 
 describe('snapshotBefore', () => {
   it('takes the newest profile holding only earlier events', () => {
@@ -17,12 +26,7 @@ describe('snapshotBefore', () => {
 
 describe('pointInTimeRows', () => {
   const catalogue = ['a', 'b', 'c', 'd'];
-  const items = ItemVectors.fromMeans(catalogue, 2, [
-    { itemId: 'a', vector: Float32Array.of(1, 0) },
-    { itemId: 'b', vector: Float32Array.of(0, 1) },
-    { itemId: 'c', vector: Float32Array.of(1, 0) },
-    { itemId: 'd', vector: Float32Array.of(0, 1) },
-  ]);
+  const items = vectorsOf([Float32Array.of(1, 0), Float32Array.of(0, 1), Float32Array.of(1, 0), Float32Array.of(0, 1)]);
   // u's profile pointed at a until the event at 200 (b) was folded in; then at b.
   const history = new Map<string, Snapshot[]>([
     ['u', [{ at: 100, vectors: new Map([['fused', Float32Array.of(1, 0)]]) }, { at: 200, vectors: new Map([['fused', Float32Array.of(0, 1)]]) }]],
@@ -64,7 +68,7 @@ describe('CoOccurrence', () => {
   });
 });
 
-describe('trainJointModel', () => {
+describe('trainRanker', () => {
   it('learns which features tell positives apart, with the penalty chosen on validation users', () => {
     // Positives have a high item_knn and popularity; cosines are noise.
     let seed = 3;
@@ -80,12 +84,12 @@ describe('trainJointModel', () => {
       for (let c = 0; c < F; c++) rows[r * F + c] = rand();
       rows[r * F + col('item_knn')] = y ? 0.6 + 0.4 * rand() : 0.5 * rand();
     }
-    const model = trainJointModel({ rows, labels, users }, (u) => Number(u.slice(1)) % 4 === 0);
-    expect(model.features).toEqual(JOINT_FEATURES);
-    const w = (name: (typeof JOINT_FEATURES)[number]) => model.weights[col(name)]!;
+    const model = trainRanker({ rows, labels, users }, (u: string) => Number(u.slice(1)) % 4 === 0);
+    expect(model.features).toEqual(RANKER_FEATURES);
+    const w = (name: (typeof RANKER_FEATURES)[number]) => model.weights[col(name)]!;
     expect(w('item_knn')).toBeGreaterThan(1);
     expect(Math.abs(w('cos_fused'))).toBeLessThan(w('item_knn') / 4);
-    const scores = jointScores(model, Float64Array.from([...Array(F)].flatMap((_, c) => (c === col('item_knn') ? [0.9] : [0.5])).concat([...Array(F)].map((_, c) => (c === col('item_knn') ? 0.1 : 0.5)))));
+    const scores = rankerScores(model, Float64Array.from([...Array(F)].flatMap((_, c) => (c === col('item_knn') ? [0.9] : [0.5])).concat([...Array(F)].map((_, c) => (c === col('item_knn') ? 0.1 : 0.5)))));
     expect(scores[0]).toBeGreaterThan(scores[1]!);
   });
 });

@@ -1,5 +1,5 @@
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
-import { SentimentTrainingError } from './errors';
+import { TrainingError } from './errors';
 
 /** Row-major examples: `vectors` holds `labels.length` rows of `dim` values; label 1 is positive. */
 export interface Dataset {
@@ -41,16 +41,16 @@ export interface LogisticFit {
 
 /** Classes' counts, checking the data set's shape and values on the way. */
 export function checkDataset(d: Dataset, what = 'data set'): ClassWeights {
-  if (!(Number.isSafeInteger(d.dim) && d.dim > 0)) throw new SentimentTrainingError(`${what}: dim must be a positive integer, got ${d.dim}`);
+  if (!(Number.isSafeInteger(d.dim) && d.dim > 0)) throw new TrainingError(`${what}: dim must be a positive integer, got ${d.dim}`);
   const n = d.labels.length;
-  if (d.vectors.length !== n * d.dim) throw new SentimentTrainingError(`${what}: ${d.vectors.length} values cannot be ${n} rows of dimension ${d.dim}`);
+  if (d.vectors.length !== n * d.dim) throw new TrainingError(`${what}: ${d.vectors.length} values cannot be ${n} rows of dimension ${d.dim}`);
   for (let i = 0; i < d.vectors.length; i++) {
-    if (!Number.isFinite(d.vectors[i]!)) throw new SentimentTrainingError(`${what}: value ${d.vectors[i]} in row ${Math.floor(i / d.dim)}`);
+    if (!Number.isFinite(d.vectors[i]!)) throw new TrainingError(`${what}: value ${d.vectors[i]} in row ${Math.floor(i / d.dim)}`);
   }
   let positive = 0;
   for (let i = 0; i < n; i++) {
     const y = d.labels[i]!;
-    if (y !== 0 && y !== 1) throw new SentimentTrainingError(`${what}: label ${y} in row ${i} is neither 0 nor 1`);
+    if (y !== 0 && y !== 1) throw new TrainingError(`${what}: label ${y} in row ${i} is neither 0 nor 1`);
     positive += y;
   }
   return { positive, negative: n - positive };
@@ -157,14 +157,14 @@ function maxAbs(v: Float64Array): number {
  */
 export function trainLogistic(d: Dataset, options: LogisticOptions): LogisticFit {
   const counts = checkDataset(d, 'training set');
-  if (!(Number.isFinite(options.l2) && options.l2 > 0)) throw new SentimentTrainingError(`l2 must be a positive number, got ${options.l2}`);
+  if (!(Number.isFinite(options.l2) && options.l2 > 0)) throw new TrainingError(`l2 must be a positive number, got ${options.l2}`);
   if (counts.positive === 0 || counts.negative === 0) {
-    throw new SentimentTrainingError(`training set needs both classes, got ${counts.positive} positive and ${counts.negative} negative`);
+    throw new TrainingError(`training set needs both classes, got ${counts.positive} positive and ${counts.negative} negative`);
   }
   const n = d.labels.length;
   const classWeights: ClassWeights =
     options.classWeighting === 'balanced' ? { positive: n / (2 * counts.positive), negative: n / (2 * counts.negative) } : options.classWeighting === 'none' ? { positive: 1, negative: 1 } : (() => {
-      throw new SentimentTrainingError(`unknown class weighting ${String(options.classWeighting)}`);
+      throw new TrainingError(`unknown class weighting ${String(options.classWeighting)}`);
     })();
   const sampleWeight = new Float64Array(n);
   for (let i = 0; i < n; i++) sampleWeight[i] = d.labels[i] === 1 ? classWeights.positive : classWeights.negative;
@@ -174,7 +174,7 @@ export function trainLogistic(d: Dataset, options: LogisticOptions): LogisticFit
   let w = new Float64Array(dim);
   let b = 0;
   if (options.init) {
-    if (options.init.weights.length !== dim) throw new SentimentTrainingError(`initial weights have dimension ${options.init.weights.length}, data ${dim}`);
+    if (options.init.weights.length !== dim) throw new TrainingError(`initial weights have dimension ${options.init.weights.length}, data ${dim}`);
     w = Float64Array.from(options.init.weights);
     b = options.init.bias;
   }
@@ -185,7 +185,7 @@ export function trainLogistic(d: Dataset, options: LogisticOptions): LogisticFit
   while (iterations < maxIterations && maxAbs(current.gradient) > tolerance) {
     iterations++;
     const chol = new CholeskyDecomposition(hessian(d, sampleWeight, total, options.l2, w, b));
-    if (!chol.isPositiveDefinite()) throw new SentimentTrainingError('Newton system is not positive definite (degenerate data)');
+    if (!chol.isPositiveDefinite()) throw new TrainingError('Newton system is not positive definite (degenerate data)');
     const step = chol.solve(Matrix.columnVector(Array.from(current.gradient))).getColumn(0);
     let decrease = 0;
     for (let j = 0; j <= dim; j++) decrease += current.gradient[j]! * step[j]!;

@@ -1,5 +1,5 @@
-// Test-only helpers shared by the specs (not exported from the library).
-import type { Dataset } from './logistic';
+// Test helpers (synthetic problems with known answers), for this library's specs and its users' specs.
+import type { Dataset } from '../logistic';
 import { seededRandom } from '@profilestream/embedding';
 
 export function gaussian(random: () => number): () => number {

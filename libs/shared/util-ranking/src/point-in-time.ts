@@ -1,0 +1,99 @@
+/**
+ * Training rows from point-in-time joins of the changelog with the interactions that followed:
+ * each interaction is paired with the newest profile published *before* it (features as a
+ * recommender would have seen them, no leakage), against sampled items the user never touched.
+ */
+import { seededRandom } from '@profilestream/embedding';
+import { CoOccurrence } from './co-occurrence';
+import { rankerFeatures, type CandidateVectors } from './features';
+import type { TrainingRows } from './ranker';
+import type { ProfileVectors } from './vectors';
+
+/** One published profile of a user, as the changelog carried it. */
+export interface Snapshot {
+  /** eventTime of the changelog record (epoch ms): the newest event folded in. */
+  at: number;
+  vectors: ProfileVectors;
+}
+
+/** The newest snapshot holding only events before `t` (snapshots in `at` order), or null. */
+export function snapshotBefore(snapshots: readonly Snapshot[] | undefined, t: number): Snapshot | null {
+  if (!snapshots) return null;
+  let lo = 0;
+  let hi = snapshots.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (snapshots[mid]!.at < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 ? snapshots[lo - 1]! : null;
+}
+
+export interface Interaction {
+  userId: string;
+  itemId: string;
+  /** Epoch ms. */
+  at: number;
+}
+
+/**
+ * Every interaction (in time order) whose user had a profile published before it becomes one
+ * positive row, against `negatives` items the user never touched. Behaviour features leave the
+ * user's own items out of the co-occurrence and count only the user's items before the interaction.
+ */
+export function pointInTimeRows(o: {
+  catalogue: readonly string[];
+  items: CandidateVectors;
+  interactions: readonly Interaction[];
+  history: ReadonlyMap<string, readonly Snapshot[]>;
+  /** `popularityFeature` per catalogue item. */
+  popularity: ArrayLike<number>;
+  negatives: number;
+  seed: number;
+}): TrainingRows & { skipped: number } {
+  const index = new Map(o.catalogue.map((id, i) => [id, i]));
+  const allItems = new Map<string, string[]>();
+  for (const x of o.interactions) {
+    const list = allItems.get(x.userId);
+    if (list) list.push(x.itemId);
+    else allItems.set(x.userId, [x.itemId]);
+  }
+  const co = new CoOccurrence(o.catalogue, allItems.values());
+  const before = new Map<string, string[]>();
+  const rand = seededRandom(o.seed);
+  const chunks: Float64Array[] = [];
+  const labels: number[] = [];
+  const users: string[] = [];
+  let skipped = 0;
+  for (const x of o.interactions) {
+    const prior = before.get(x.userId) ?? [];
+    const target = index.get(x.itemId);
+    const snapshot = snapshotBefore(o.history.get(x.userId), x.at);
+    if (snapshot && target !== undefined) {
+      const own = allItems.get(x.userId)!;
+      const touched = new Set(own.map((id) => index.get(id)));
+      const candidates = [target];
+      for (let tries = 0; candidates.length <= o.negatives && tries < 50 * o.negatives; tries++) {
+        const j = Math.floor(rand() * o.catalogue.length);
+        if (!touched.has(j) && !candidates.includes(j)) candidates.push(j);
+      }
+      co.add(own, -1);
+      const knn = co.scores(prior);
+      co.add(own, 1);
+      chunks.push(rankerFeatures(o.items, snapshot.vectors, { popularity: o.popularity, knnSum: knn.sum, knnMax: knn.max }, candidates));
+      candidates.forEach((_, k) => {
+        labels.push(k === 0 ? 1 : 0);
+        users.push(x.userId);
+      });
+    } else skipped++;
+    prior.push(x.itemId);
+    before.set(x.userId, prior);
+  }
+  const rows = new Float64Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    rows.set(c, at);
+    at += c.length;
+  }
+  return { rows, labels: Uint8Array.from(labels), users, skipped };
+}

@@ -1,0 +1,54 @@
+/**
+ * Scoring for a recommender that reads profiles.v1: the candidates it retrieved, ranked by the
+ * artefact with the same features the ranker was trained on.
+ */
+import type { UserProfile } from '@profilestream/contracts';
+import type { RankerArtefact } from './artefact';
+import { popularityFeature, rankerFeatures, type CandidateVectors } from './features';
+import { rankerScores } from './ranker';
+import { normalise, rankerVectors } from './vectors';
+
+/** A profile from another vector space than the ranker's: its cosines would mean nothing. */
+export class RankerSpaceError extends Error {
+  override readonly name = 'RankerSpaceError';
+}
+
+export interface RankCandidate {
+  /** The item's vector in the ranker's space (its catalogue description's embedding); null: cosines 0. */
+  vector: ArrayLike<number> | null;
+  /** Interactions with the item (clicks and reviews) in the recommender's window. */
+  interactions: number;
+  /** Co-occurrence similarity of the item with the user's recent items (sum and largest); 0 when unknown. */
+  knn?: { sum: number; max: number };
+}
+
+/**
+ * The ranker's score (a logit: higher first) of each candidate for `profile`; a user without a
+ * profile (null) is scored on behaviour alone. Throws RankerSpaceError for a profile of another
+ * model or projection, RangeError for a vector of the wrong length.
+ */
+export function scoreCandidates(ranker: RankerArtefact, profile: UserProfile | null, candidates: readonly RankCandidate[]): Float64Array {
+  if (profile && (profile.modelId !== ranker.space.modelId || (profile.projectionId ?? null) !== ranker.space.projectionId)) {
+    throw new RankerSpaceError(`profile of ${profile.userId} is in space ${profile.modelId}/${profile.projectionId ?? 'none'}, ranker ${ranker.id} in ${ranker.space.modelId}/${ranker.space.projectionId ?? 'none'}`);
+  }
+  const units = candidates.map((c, i) => {
+    if (c.vector && c.vector.length !== ranker.space.dim) throw new RangeError(`candidate ${i}: vector of ${c.vector.length} dimensions, ranker ${ranker.id} expects ${ranker.space.dim}`);
+    return c.vector ? normalise(c.vector) : null;
+  });
+  const items: CandidateVectors = {
+    cosine(i, query) {
+      const u = units[i];
+      if (!u) return 0;
+      let s = 0;
+      for (let d = 0; d < u.length; d++) s += u[d]! * query[d]!;
+      return s;
+    },
+  };
+  const behaviour = {
+    popularity: candidates.map((c) => popularityFeature(c.interactions, ranker.popularity.maxInteractions)),
+    knnSum: candidates.map((c) => c.knn?.sum ?? 0),
+    knnMax: candidates.map((c) => c.knn?.max ?? 0),
+  };
+  const vectors = profile ? rankerVectors(profile) : new Map<string, Float32Array>();
+  return rankerScores(ranker, rankerFeatures(items, vectors, behaviour, candidates.map((_, i) => i)));
+}
