@@ -39,6 +39,7 @@ const COMMANDS: [script: string, mentions: RegExp][] = [
   ['profiles:restore', /--partition/],
   ['replay', /--file/],
   ['dlq:replay', /--topic/],
+  ['ranker:train', /--validation-share/],
   ['contracts:generate', /--check/],
 ];
 

@@ -22,9 +22,7 @@ import { testRedis } from '@profilestream/redis/testing';
 import type { RedisClient } from '@profilestream/redis';
 import { loadModelBundle } from '@profilestream/inference';
 import { encodeState } from '@profilestream/fusion';
-// The state records' codec is the fuser's own; the test reads Redis the way the fuser does.
-/* eslint-disable-next-line @nx/enforce-module-boundaries */
-import { decodeStoredUser } from '../../apps/profile-fuser/src/state/state-records';
+import { decodeStoredUser } from '@profilestream/fusion';
 import { ServiceProcess, ensureBuilt } from '../runtime/service-process';
 
 const repoRoot = resolve(__dirname, '../..');

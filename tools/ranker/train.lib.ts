@@ -1,13 +1,14 @@
 /**
  * Trains the reference ranker from what the pipeline already keeps on Kafka: every profile as it
  * was published (profiles.changelog.v1), the interactions that followed (clicks.v1, and reviews
- * from texts.embedded.v1, already redacted) and the catalogue's item vectors (item descriptions on
- * texts.embedded.v1). Each interaction is joined with the newest profile published before it, so
+ * from texts.embedded.v1, already redacted) and the catalogue's item vectors (the fuser's items
+ * topic: each item's newest description vector). Each interaction is joined with the newest profile published before it, so
  * the model learns from features exactly as a recommender would have seen them. Erasures are
  * honoured: nothing of a user up to their deletion request is used.
  */
 import { createHash } from 'node:crypto';
-import { SingleObjectSerde, unpackFloat32, type TopicCatalog } from '@profilestream/contracts';
+import { SingleObjectSerde, type TopicCatalog } from '@profilestream/contracts';
+import { decodeItem, parseItemKey, vectorSpace, type ItemVector } from '@profilestream/fusion';
 import { readTopicToEnd, type Kafka } from '@profilestream/kafka';
 import {
   RANKER_FEATURES,
@@ -41,6 +42,7 @@ export interface TrainReport {
   profilesInSpace: number;
   /** Spaces seen on the changelog other than the one trained in, with their record counts. */
   otherSpaces: Record<string, number>;
+  /** Clicks and reviews read (once per event id), and how many of them erasure left out. */
   interactions: { clicks: number; reviews: number; erased: number };
   users: number;
   itemsWithVector: number;
@@ -105,15 +107,12 @@ export async function trainFromTopics(kafka: Kafka, topics: TopicCatalog, o: Tra
   const history = histories.get(chosenKey)!;
   for (const list of history.values()) list.sort((a, b) => a.at - b.at);
 
-  // Item vectors (the newest description per item, in the chosen space) and review interactions.
-  const embeddedSerde = new SingleObjectSerde('EmbeddedText');
-  const itemVectors = new Map<string, { at: number; vector: Float32Array }>();
+  // Interactions once per event id: a review is on the topic once per vector space, a click may be sent twice.
   const interactions: Interaction[] = [];
+  const seen = new Set<string>();
   let reviews = 0;
   let clicks = 0;
   let erasedInteractions = 0;
-  // Once per event id: a review is on the topic once per vector space, a click may be sent twice.
-  const seen = new Set<string>();
   const addInteraction = (eventId: string, x: Interaction) => {
     if (seen.has(eventId)) return false;
     seen.add(eventId);
@@ -121,13 +120,22 @@ export async function trainFromTopics(kafka: Kafka, topics: TopicCatalog, o: Tra
     else interactions.push(x);
     return true;
   };
+  const embeddedSerde = new SingleObjectSerde('EmbeddedText');
   await readTopicToEnd(kafka, topics.textsEmbedded.name, (m) => {
     if (!m.value) return;
     const e = embeddedSerde.decodeSync(m.value);
     if (e.source === 'review' && e.userId && e.itemId && addInteraction(`review:${e.eventId}`, { userId: e.userId, itemId: e.itemId, at: e.occurredAt })) reviews++;
-    if (e.source !== 'item' || !e.itemId || spaceKey(e.modelId, e.projectionId) !== chosenKey) return;
-    const known = itemVectors.get(e.itemId);
-    if (!known || known.at <= e.occurredAt) itemVectors.set(e.itemId, { at: e.occurredAt, vector: unpackFloat32(e.vector) });
+  });
+  // Item vectors as the fuser folds them into clicks: its compacted items topic holds every
+  // catalogue item's newest description vector, however old (texts.embedded.v1 keeps 3 days).
+  const itemVectors = new Map<string, ItemVector>();
+  const wanted = vectorSpace(space.modelId, space.projectionId);
+  await readTopicToEnd(kafka, topics.fuserItems.name, (m) => {
+    const key = m.key ? parseItemKey(m.key.toString()) : null;
+    if (!key || key.space !== wanted || !m.value) return;
+    const item = decodeItem(m.value);
+    const known = itemVectors.get(key.itemId);
+    if (!known || known.occurredAt <= item.occurredAt) itemVectors.set(key.itemId, item);
   });
   const clickSerde = new SingleObjectSerde('Click');
   await readTopicToEnd(kafka, topics.clicks.name, (m) => {

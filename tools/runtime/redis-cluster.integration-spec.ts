@@ -21,9 +21,7 @@ import { uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { loadModelBundle } from '@profilestream/inference';
 import { scanKeys, unlinkKeys } from '@profilestream/redis';
 import { localRedisCluster, testRedisCluster } from '@profilestream/redis/testing';
-// The state records' codec is the fuser's own; the test reads Redis the way the fuser does.
-/* eslint-disable-next-line @nx/enforce-module-boundaries */
-import { decodeStoredUser } from '../../apps/profile-fuser/src/state/state-records';
+import { decodeStoredUser } from '@profilestream/fusion';
 import { LocalPipeline, freePortRun } from './local-pipeline';
 import { ensureBuilt } from './service-process';
 

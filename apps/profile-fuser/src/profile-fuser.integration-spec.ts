@@ -24,7 +24,7 @@ import { AppModule } from './app.module';
 import { loadProfileFuserConfig } from './config/profile-fuser.config';
 import { REDIS_LOST } from './state/partition-state.store';
 import { rebuildPartition } from './state/partition-rebuild';
-import { decodeStoredUser } from './state/state-records';
+import { decodeStoredUser } from '@profilestream/fusion';
 
 const fixture = join(__dirname, '../../../libs/encoder/fixtures/tiny-bert');
 const embeddedSerde = new SingleObjectSerde('EmbeddedText');

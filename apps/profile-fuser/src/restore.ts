@@ -11,7 +11,7 @@ import { createKafka, readerGroupPrefix, silentLog } from '@profilestream/kafka'
 import { closeRedis, connectRedis, createRedis } from '@profilestream/redis';
 import { loadModelBundle, loadProjection } from '@profilestream/inference';
 import { CONSUMER_GROUP, loadProfileFuserConfig } from './config/profile-fuser.config';
-import { vectorSpace } from './fusion/profile-fuser.service';
+import { vectorSpace } from '@profilestream/fusion';
 import { REDIS_LOST, PartitionStateStore } from './state/partition-state.store';
 import { rebuildPartition } from './state/partition-rebuild';
 

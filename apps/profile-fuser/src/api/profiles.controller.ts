@@ -1,11 +1,10 @@
 import { BadRequestException, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Headers, ServiceUnavailableException, UnauthorizedException, ForbiddenException } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { decayProfileTo, toUserProfile } from '@profilestream/fusion';
+import { decayProfileTo, toUserProfile, decodeStoredUser } from '@profilestream/fusion';
 import { idViolation, partitionForKey, topicCatalog, unpackFloat32, type DecayedVector, type UserProfile, type ValueSerde } from '@profilestream/contracts';
 import { topicSerde } from '@profilestream/kafka';
 import { StreamRuntime } from '@profilestream/stream-service';
 import { FUSER_CONFIG, ProfileFuserService } from '../fusion/profile-fuser.service';
-import { decodeStoredUser } from '../state/state-records';
 import type { ProfileFuserConfig } from '../config/profile-fuser.config';
 
 /** The stream's own id rule, so every user with a profile can be read and erased (ids URL-encoded in the path). */

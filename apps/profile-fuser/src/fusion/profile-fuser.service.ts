@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import { topicCatalog, type TopicCatalog } from '@profilestream/contracts';
 import { PartitionTaskConsumer, provisionTopics, readerGroupPrefix, topicSerde, type Admin } from '@profilestream/kafka';
 import { loadModelBundle, loadProjection } from '@profilestream/inference';
+import { vectorSpace } from '@profilestream/fusion';
 import { compatibility } from '@profilestream/sentiment';
 import { HealthRegistry } from '@profilestream/observability';
 import { StreamRuntime } from '@profilestream/stream-service';
@@ -28,14 +29,6 @@ export interface FuserContext {
   /** Partitions of the input topics: a user's state lives with partitionForKey(userId, this). */
   partitionCount: number;
   sentimentClassifierId: string;
-}
-
-/**
- * The vector space profiles live in, as keys and records name it: the model, plus the PCA
- * projection when the encoder applies one (vectors of different spaces never mix).
- */
-export function vectorSpace(modelId: string, projectionId: string | null): string {
-  return projectionId ? `${modelId}+${projectionId}` : modelId;
 }
 
 /**

@@ -1,8 +1,7 @@
 import { textRepeatKey, unpackFloat32, type ClickAction, type TopicCatalog, type ValueSerde } from '@profilestream/contracts';
 import { decodeMessage, dlq, drop, type ConsumedMessage, type Outcome } from '@profilestream/kafka';
-import { FusionInputError, validateEvent, type FusionConfig, type TextFusionEvent } from '@profilestream/fusion';
+import { FusionInputError, validateEvent, type FusionConfig, type TextFusionEvent, type ItemVector } from '@profilestream/fusion';
 import { compatibility, scoreSentiment, type Compatibility, type SentimentModel } from '@profilestream/sentiment';
-import type { ItemVector } from './state-records';
 
 /** One consumed record, decoded and checked, with the key that decides which partition owns it. */
 export type FuserInput =

@@ -1,5 +1,5 @@
 import { TopicFollower, type ConsumedMessage, type Kafka, type LogSink } from '@profilestream/kafka';
-import { decodeItem, parseItemKey, type ItemVector } from './state-records';
+import { decodeItem, parseItemKey, type ItemVector } from '@profilestream/fusion';
 
 /**
  * Every item's description vector in one vector space, in memory, followed from the compacted

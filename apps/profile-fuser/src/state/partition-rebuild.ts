@@ -1,6 +1,6 @@
 import { readPartition, type ConsumedMessage, type Kafka } from '@profilestream/kafka';
 import { REDIS_LOST, type PartitionStateStore, type SyncOp } from './partition-state.store';
-import { decodeStoredUser, parseStateKey } from './state-records';
+import { decodeStoredUser, parseStateKey } from '@profilestream/fusion';
 
 export interface RebuildReport {
   partition: number;

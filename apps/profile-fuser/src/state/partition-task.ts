@@ -11,16 +11,14 @@ import {
   type OutgoingMessage,
   type TopicBatch,
 } from '@profilestream/kafka';
-import { emptyState, foldClickContent, foldEvents, type ClickFusionEvent, type FusionConfig, type FusionEvent, type ProfileState } from '@profilestream/fusion';
-import type { FuserMetrics } from '../fusion/fuser.metrics';
-import { DueQueue } from './due-queue';
-import { FlushBudget, flushBytesOf } from './flush-budget';
-import type { FlushGate } from './flush-gate';
-import { rebuildPartition } from './partition-rebuild';
-import type { FuserInput } from './fuser-inputs';
-import type { ItemTable } from './item-table';
-import { REDIS_BEHIND, REDIS_LOST, type PartitionStateStore, type SyncOp } from './partition-state.store';
 import {
+  emptyState,
+  foldClickContent,
+  foldEvents,
+  type ClickFusionEvent,
+  type FusionConfig,
+  type FusionEvent,
+  type ProfileState,
   decodePending,
   decodeStoredUser,
   encodeItem,
@@ -32,7 +30,15 @@ import {
   type ItemVector,
   type PendingClick,
   type StoredUser,
-} from './state-records';
+} from '@profilestream/fusion';
+import type { FuserMetrics } from '../fusion/fuser.metrics';
+import { DueQueue } from './due-queue';
+import { FlushBudget, flushBytesOf } from './flush-budget';
+import type { FlushGate } from './flush-gate';
+import { rebuildPartition } from './partition-rebuild';
+import type { FuserInput } from './fuser-inputs';
+import type { ItemTable } from './item-table';
+import { REDIS_BEHIND, REDIS_LOST, type PartitionStateStore, type SyncOp } from './partition-state.store';
 
 /** Builds what recommenders read from a user's state. */
 export interface ProfilePublishing {

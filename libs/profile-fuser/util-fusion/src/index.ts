@@ -6,3 +6,4 @@ export * from './profile-state';
 export * from './state-codec';
 export * from './to-published';
 export type { Dict } from './records';
+export * from './topic-records';

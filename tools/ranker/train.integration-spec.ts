@@ -1,0 +1,195 @@
+/**
+ * `npm run ranker:train` on what a running profile-fuser leaves on a real broker. The built fuser
+ * starts on a fresh prefix (it creates its topics); items with description vectors in four
+ * clusters arrive on texts.embedded.v1, then users click in rounds, each mostly in a favourite
+ * cluster, so the changelog holds each user's profile as it grew; one user is erased. The trained
+ * ranker must have learned from the profiles (cosine weights, validation log loss well under the
+ * base rate), must have left the erased user out entirely, and must rank each user's favourite
+ * cluster first from their published profile. The command itself writes the same kind of artefact.
+ */
+import { execFileSync, execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { SingleObjectSerde, packFloat32, topicCatalog, type Click, type EmbeddedText, type UserDeletion, type UserProfile } from '@profilestream/contracts';
+import { seededRandom } from '@profilestream/embedding';
+import { loadModelBundle } from '@profilestream/inference';
+import { BatchingProducer, readTopicToEnd, silentLog } from '@profilestream/kafka';
+import { testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
+import { RANKER_FEATURES, parseRanker, scoreCandidates, serializeRanker } from '@profilestream/ranking';
+import { ServiceProcess, ensureBuilt } from '../runtime/service-process';
+import { freePortRun } from '../runtime/local-pipeline';
+import { trainFromTopics } from './train.lib';
+
+const repoRoot = resolve(__dirname, '../..');
+const tinyModel = join(repoRoot, 'libs/encoder/fixtures/tiny-bert');
+const CLUSTERS = 4;
+const ITEMS_PER_CLUSTER = 10;
+const USERS = 48;
+const ROUNDS = 8;
+const ERASED = 'user-0';
+
+/** The Python example needs python3 only; without it that test skips, saying why. */
+function python3(): string | null {
+  try {
+    execFileSync('python3', ['--version'], { stdio: 'ignore' });
+    return 'python3';
+  } catch {
+    return null;
+  }
+}
+const python = python3();
+if (!python) console.warn('ranker Python example test skipped: no python3 on PATH');
+
+describe('npm run ranker:train on a running profile-fuser', () => {
+  const prefix = `${uniqueName('rk')}.`;
+  const topics = topicCatalog(prefix);
+  const workDir = mkdtempSync(join(tmpdir(), 'profilestream-ranker-'));
+  const kafka = testKafka('ranker-spec');
+  const producer = new BatchingProducer(kafka, { log: silentLog, maxBatchMessages: 1000, lingerMs: 2 });
+  const rand = seededRandom(11);
+  let fuser: ServiceProcess;
+  let modelId: string;
+  let dim: number;
+  const itemVectors: number[][] = [];
+  const clusterOf = (item: number) => Math.floor(item / ITEMS_PER_CLUSTER);
+  const favourite = (u: number) => u % CLUSTERS;
+  const lastClickAt = new Map<string, number>();
+
+  beforeAll(async () => {
+    ensureBuilt();
+    const bundle = await loadModelBundle(tinyModel, 'fp32');
+    modelId = bundle.modelId;
+    dim = bundle.manifest.dimension;
+    fuser = new ServiceProcess({
+      name: 'profile-fuser',
+      port: await freePortRun(1),
+      logDir: workDir,
+      env: { KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn', FUSER_MODEL_DIR: tinyModel, FUSER_MODEL_VARIANT: 'fp32', FUSER_PUBLISH_INTERVAL_MS: '100' },
+    });
+    fuser.start();
+    await fuser.waitReady(120_000);
+    await producer.connect();
+
+    // Items: a random centre per cluster, each item near its centre.
+    const centres = Array.from({ length: CLUSTERS }, () => Array.from({ length: dim }, () => rand() * 2 - 1));
+    const now = Date.now();
+    const base = now - 3 * 86_400_000;
+    const itemSerde = new SingleObjectSerde('EmbeddedText');
+    const items: EmbeddedText[] = [];
+    for (let i = 0; i < CLUSTERS * ITEMS_PER_CLUSTER; i++) {
+      const v = centres[clusterOf(i)]!.map((x) => x + 0.35 * (rand() * 2 - 1));
+      itemVectors.push(v);
+      items.push({
+        eventId: `item:${i}`, source: 'item', userId: null, itemId: `item-${i}`, lang: 'en', contentHash: `h${i}`, rating: null, tags: [], categories: [`cluster-${clusterOf(i)}`], platform: null,
+        occurredAt: base - 60_000, ingestedAt: now, modelId, projectionId: null, dim, vector: packFloat32(v), tokenCount: 8, truncated: false,
+        timing: { cacheHit: false, queuedMs: 0, inferenceMs: 0, embeddedAt: now },
+      });
+    }
+    await producer.send(topics.textsEmbedded.name, items.map((e) => ({ key: e.itemId, value: itemSerde.encode(e) })));
+    await new Promise((r) => setTimeout(r, 1000));
+
+    // Clicks in rounds, so the changelog publishes each user's profile as it grows.
+    const clickSerde = new SingleObjectSerde('Click');
+    for (let round = 0; round < ROUNDS; round++) {
+      const clicks: Click[] = [];
+      for (let u = 0; u < USERS; u++) {
+        const cluster = rand() < 0.85 ? favourite(u) : Math.floor(rand() * CLUSTERS);
+        const item = cluster * ITEMS_PER_CLUSTER + Math.floor(rand() * ITEMS_PER_CLUSTER);
+        const at = base + round * 3_600_000 + u;
+        clicks.push({ eventId: `c-${round}-${u}`, userId: `user-${u}`, itemId: `item-${item}`, action: 'click', dwellMs: null, platform: 'test', occurredAt: at });
+        lastClickAt.set(`user-${u}`, at);
+      }
+      await producer.send(topics.clicks.name, clicks.map((c) => ({ key: c.userId, value: clickSerde.encode(c) })));
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    const deletion: UserDeletion = { userId: ERASED, requestedAt: Date.now() };
+    await producer.send(topics.userDeletions.name, [{ key: ERASED, value: new SingleObjectSerde('UserDeletion').encode(deletion) }]);
+
+    // Every user's last click published; the erased user's erasure on the changelog.
+    const changeSerde = new SingleObjectSerde('ProfileChange');
+    const done = await waitFor(async () => {
+      const newest = new Map<string, number>();
+      let erased = false;
+      await readTopicToEnd(kafka, topics.profilesChangelog.name, (m) => {
+        const c = changeSerde.decodeSync(m.value!);
+        if (c.kind === 'delete') erased ||= c.userId === ERASED;
+        else newest.set(c.userId, Math.max(newest.get(c.userId) ?? 0, c.eventTime));
+      });
+      return erased && [...lastClickAt].every(([u, at]) => newest.get(u) === at);
+    }, 90_000, 1000);
+    expect(done).toBe(true);
+  }, 240_000);
+
+  afterAll(async () => {
+    await producer.disconnect().catch(() => undefined);
+    await fuser?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('learns from point-in-time profiles, leaves the erased user out and ranks each user\'s favourite cluster first', async () => {
+    const { artefact, report } = await trainFromTopics(kafka, topics, { negatives: 4, seed: 7, validationShare: 0.25, source: 'test' });
+    expect(parseRanker(JSON.parse(serializeRanker(artefact)))).toEqual(artefact);
+    expect(artefact.space).toEqual({ modelId, projectionId: null, dim });
+    // Every click is read once; the erased user's are counted and left out.
+    expect(report.interactions).toEqual({ clicks: USERS * ROUNDS, reviews: 0, erased: ROUNDS });
+    expect(report.users).toBe(USERS - 1);
+    expect(report.itemsWithVector).toBe(CLUSTERS * ITEMS_PER_CLUSTER);
+    // A user's first click has no earlier profile; later ones join the profile before them.
+    expect(report.rows.skipped).toBeGreaterThanOrEqual(USERS - 1);
+    expect(report.rows.positives).toBe(USERS * ROUNDS - ROUNDS - report.rows.skipped);
+    // Positives are 1 in 5 rows: always guessing the base rate has log loss 0.500.
+    expect(report.validationLogLoss).not.toBeNull();
+    expect(report.validationLogLoss!).toBeLessThan(0.4);
+    const w = report.weights;
+    expect(Math.max(w['cos_fused']!, w['cos_long']!, w['cos_click']!)).toBeGreaterThan(0.5);
+
+    // Scoring from profiles.v1, as a recommender would: the favourite cluster ranks first.
+    const profileSerde = new SingleObjectSerde('UserProfile');
+    const profiles = new Map<string, UserProfile | null>();
+    await readTopicToEnd(kafka, topics.profiles.name, (m) => void profiles.set(m.key!.toString(), m.value ? profileSerde.decodeSync(m.value) : null));
+    expect(profiles.get(ERASED) ?? null).toBeNull();
+    const candidates = itemVectors.map((vector) => ({ vector, interactions: 1 }));
+    let inFavourite = 0;
+    let ranked = 0;
+    for (let u = 1; u < USERS; u++) {
+      const scores = scoreCandidates(artefact, profiles.get(`user-${u}`)!, candidates);
+      const top = [...scores.keys()].sort((a, b) => scores[b]! - scores[a]!).slice(0, 5);
+      inFavourite += top.filter((i) => clusterOf(i) === favourite(u)).length;
+      ranked += top.length;
+    }
+    expect(inFavourite / ranked).toBeGreaterThan(0.9);
+  }, 120_000);
+
+  (python ? it : it.skip)('scores alike in Python from the read API (docs/examples/ranker/score.py)', async () => {
+    const { artefact } = await trainFromTopics(kafka, topics, { negatives: 4, seed: 7, validationShare: 0.25, source: 'test' });
+    const profileSerde = new SingleObjectSerde('UserProfile');
+    const profiles = new Map<string, UserProfile>();
+    await readTopicToEnd(kafka, topics.profiles.name, (m) => void (m.value && profiles.set(m.key!.toString(), profileSerde.decodeSync(m.value))));
+    const candidates = itemVectors.map((vector, i) => ({ itemId: `item-${i}`, vector: i % 7 === 0 ? null : vector, interactions: i % 5, knn: { sum: (i % 3) * 0.4, max: (i % 3) * 0.2 } }));
+    const files = { ranker: join(workDir, 'py-ranker.json'), candidates: join(workDir, 'py-candidates.json'), profile: join(workDir, 'py-profile.json') };
+    writeFileSync(files.ranker, serializeRanker(artefact));
+    writeFileSync(files.candidates, JSON.stringify(candidates));
+    for (const userId of ['user-3', 'user-6', 'nobody']) {
+      const answer = await fetch(`${fuser.baseUrl}/v1/profiles/${userId}`);
+      writeFileSync(files.profile, answer.status === 404 ? 'null' : await answer.text());
+      const { stdout } = await promisify(execFile)(python!, [join(repoRoot, 'docs/examples/ranker/score.py'), files.ranker, files.profile, files.candidates]);
+      const fromPython = new Map(stdout.trim().split('\n').map((line) => [line.split('\t')[0]!, Number(line.split('\t')[1])]));
+      const fromLibrary = scoreCandidates(artefact, profiles.get(userId) ?? null, candidates);
+      expect(fromPython.size).toBe(candidates.length);
+      candidates.forEach((c, i) => expect(fromPython.get(c.itemId)).toBeCloseTo(fromLibrary[i]!, 5));
+    }
+  }, 60_000);
+
+  it('writes the artefact from the command line', async () => {
+    const out = join(workDir, 'ranker.json');
+    const { stdout } = await promisify(execFile)('npx', ['tsx', 'tools/ranker/train.ts', '--out', out, '--validation-share', '0.25'], {
+      cwd: repoRoot,
+      env: { ...process.env, KAFKA_TOPIC_PREFIX: prefix },
+    });
+    const artefact = parseRanker(JSON.parse(readFileSync(out, 'utf8')), out);
+    expect(artefact.features).toEqual([...RANKER_FEATURES]);
+    expect(JSON.parse(stdout)).toMatchObject({ ranker: artefact.id, out, users: USERS - 1 });
+  }, 120_000);
+});
