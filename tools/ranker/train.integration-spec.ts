@@ -129,7 +129,7 @@ describe('npm run ranker:train on a running profile-fuser', () => {
   }, 60_000);
 
   it('learns from point-in-time profiles, leaves the erased user out and ranks each user\'s favourite cluster first', async () => {
-    const { artefact, report } = await trainFromTopics(kafka, topics, { negatives: 4, seed: 7, validationShare: 0.25, source: 'test' });
+    const { artefact, report } = await trainFromTopics(kafka, topics, { negatives: 4, seed: 7, validationShare: 0.25, source: 'test', groupPrefix: `${prefix}ranker-trainer-` });
     expect(parseRanker(JSON.parse(serializeRanker(artefact)))).toEqual(artefact);
     expect(artefact.space).toEqual({ modelId, projectionId: null, dim });
     // Every click is read once; the erased user's are counted and left out.
@@ -163,7 +163,7 @@ describe('npm run ranker:train on a running profile-fuser', () => {
   }, 120_000);
 
   (python ? it : it.skip)('scores alike in Python from the read API (docs/examples/ranker/score.py)', async () => {
-    const { artefact } = await trainFromTopics(kafka, topics, { negatives: 4, seed: 7, validationShare: 0.25, source: 'test' });
+    const { artefact } = await trainFromTopics(kafka, topics, { negatives: 4, seed: 7, validationShare: 0.25, source: 'test', groupPrefix: `${prefix}ranker-trainer-` });
     const profileSerde = new SingleObjectSerde('UserProfile');
     const profiles = new Map<string, UserProfile>();
     await readTopicToEnd(kafka, topics.profiles.name, (m) => void (m.value && profiles.set(m.key!.toString(), profileSerde.decodeSync(m.value))));

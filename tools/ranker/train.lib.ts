@@ -34,6 +34,8 @@ export interface TrainOptions {
   space?: { modelId: string; projectionId: string | null };
   /** Names the data in the artefact (e.g. the broker and topic prefix). */
   source: string;
+  /** Start of the reading groups' names: under ACLs, the ranker-trainer principal's prefix. */
+  groupPrefix: string;
 }
 
 export interface TrainReport {
@@ -66,6 +68,7 @@ export function isValidationUser(userId: string, share: number): boolean {
 }
 
 export async function trainFromTopics(kafka: Kafka, topics: TopicCatalog, o: TrainOptions): Promise<{ artefact: RankerArtefact; report: TrainReport }> {
+  const reader = { groupPrefix: o.groupPrefix };
   // Erasures first: a user's data up to their latest deletion request is never used.
   const erasedUpTo = new Map<string, number>();
   const deletionSerde = new SingleObjectSerde('UserDeletion');
@@ -73,7 +76,7 @@ export async function trainFromTopics(kafka: Kafka, topics: TopicCatalog, o: Tra
     if (!m.value) return;
     const d = deletionSerde.decodeSync(m.value);
     erasedUpTo.set(d.userId, Math.max(erasedUpTo.get(d.userId) ?? -Infinity, d.requestedAt));
-  });
+  }, reader);
   const erased = (userId: string, at: number) => at <= (erasedUpTo.get(userId) ?? -Infinity);
 
   // Profiles as published, per vector space.
@@ -97,7 +100,7 @@ export async function trainFromTopics(kafka: Kafka, topics: TopicCatalog, o: Tra
     const list = byUser.get(change.userId) ?? [];
     list.push({ at: change.eventTime, vectors: rankerVectors(p) });
     byUser.set(change.userId, list);
-  });
+  }, reader);
   const chosenKey = o.space ? spaceKey(o.space.modelId, o.space.projectionId) : [...spaces.entries()].sort((a, b) => b[1].newest - a[1].newest)[0]?.[0];
   const space = chosenKey === undefined ? undefined : spaces.get(chosenKey);
   if (!space || chosenKey === undefined) {
@@ -125,7 +128,7 @@ export async function trainFromTopics(kafka: Kafka, topics: TopicCatalog, o: Tra
     if (!m.value) return;
     const e = embeddedSerde.decodeSync(m.value);
     if (e.source === 'review' && e.userId && e.itemId && addInteraction(`review:${e.eventId}`, { userId: e.userId, itemId: e.itemId, at: e.occurredAt })) reviews++;
-  });
+  }, reader);
   // Item vectors as the fuser folds them into clicks: its compacted items topic holds every
   // catalogue item's newest description vector, however old (texts.embedded.v1 keeps 3 days).
   const itemVectors = new Map<string, ItemVector>();
@@ -136,13 +139,13 @@ export async function trainFromTopics(kafka: Kafka, topics: TopicCatalog, o: Tra
     const item = decodeItem(m.value);
     const known = itemVectors.get(key.itemId);
     if (!known || known.occurredAt <= item.occurredAt) itemVectors.set(key.itemId, item);
-  });
+  }, reader);
   const clickSerde = new SingleObjectSerde('Click');
   await readTopicToEnd(kafka, topics.clicks.name, (m) => {
     if (!m.value) return;
     const c = clickSerde.decodeSync(m.value);
     if (addInteraction(`click:${c.eventId}`, { userId: c.userId, itemId: c.itemId, at: c.occurredAt })) clicks++;
-  });
+  }, reader);
   interactions.sort((a, b) => a.at - b.at);
 
   // The catalogue: items with a vector and items interacted with (scored on behaviour alone).

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
-import { topicCatalog } from '@profilestream/contracts';
+import { KAFKA_ACCESS, topicCatalog } from '@profilestream/contracts';
 import { createKafka, silentLog } from '@profilestream/kafka';
 import { serializeRanker } from '@profilestream/ranking';
 import { commandLine, numberOption, UsageError } from '../cli/usage';
@@ -82,7 +82,8 @@ async function main(): Promise<void> {
     seed: args.seed,
     validationShare: args.validationShare,
     ...(args.space ? { space: args.space } : {}),
-    source: `${topics.profilesChangelog.name}, ${topics.clicks.name}, ${topics.textsEmbedded.name} on ${settings.brokers.join(',')}`,
+    source: `${topics.profilesChangelog.name}, ${topics.clicks.name}, ${topics.textsEmbedded.name}, ${topics.fuserItems.name} on ${settings.brokers.join(',')}`,
+    groupPrefix: `${settings.topicPrefix}${KAFKA_ACCESS['ranker-trainer'].groupPrefix}-`,
   });
   const out = resolve(args.out ?? join(repoRoot, 'reports/ranker', `${artefact.id}.json`));
   mkdirSync(dirname(out), { recursive: true });

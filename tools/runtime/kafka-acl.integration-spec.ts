@@ -18,6 +18,7 @@ import { startSecureKafkaBroker, uniqueName, waitFor, type SecureKafkaBroker } f
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, type AclEntry } from 'kafkajs';
 import { LocalPipeline, freePortRun } from './local-pipeline';
 import { ensureBuilt } from './service-process';
+import { NothingToTrainError, trainFromTopics } from '../ranker/train.lib';
 
 const repoRoot = resolve(__dirname, '../..');
 const tinyModel = join(repoRoot, 'libs/encoder/fixtures/tiny-bert');
@@ -127,6 +128,14 @@ describe('every principal with only its own ACLs, on a broker that denies the re
     expect(loggedErrors()).toEqual([]);
   }, 240_000);
 
+  it('trains the ranker as the ranker-trainer user, reading all five of its topics', async () => {
+    // After the test above: one item, which the only user touched. Every topic reads, then the data
+    // has no negative to sample (or no interaction after a profile); a refused read fails otherwise.
+    const training = trainFromTopics(kafkaAs('ranker-trainer'), topics, { negatives: 4, seed: 7, validationShare: 0.2, source: 'acl-test', groupPrefix: `${prefix}ranker-trainer-` });
+    await expect(training).rejects.toThrow(NothingToTrainError);
+    await expect(training).rejects.toThrow(/no negatives could be sampled|none of \d+ interactions had a profile/);
+  }, 60_000);
+
   it('rebuilds a Redis that lost the fuser\'s copy from the state topic, reading it as the fuser\'s user', async () => {
     const fuser = pipeline.services['profile-fuser'];
     await fuser.stop();
@@ -219,6 +228,9 @@ describe('every principal with only its own ACLs, on a broker that denies the re
     expect(await denied(fetchAs('event-producer', topics.reviews.name, `${prefix}event-producer-x`))).toBe('group denied');
     expect(await denied(fetchAs('profile-reader', topics.textsCleaned.name, `${prefix}profile-reader-x`))).toBe('denied');
     expect(await denied(fetchAs('profile-reader', topics.fuserState.name, `${prefix}profile-reader-x`))).toBe('denied');
+    // The ranker's training reads what the model learns from, not the exact state or raw texts.
+    expect(await denied(fetchAs('ranker-trainer', topics.fuserState.name, `${prefix}ranker-trainer-x`))).toBe('denied');
+    expect(await denied(fetchAs('ranker-trainer', topics.reviews.name, `${prefix}ranker-trainer-x`))).toBe('denied');
     // A service may not join another service's group, nor read what it does not consume.
     expect(await denied(fetchAs('encoder', topics.textsCleaned.name, `${prefix}profile-fuser`))).toBe('group denied');
     expect(await denied(fetchAs('encoder', topics.reviews.name, `${prefix}encoder.x`))).toBe('denied');

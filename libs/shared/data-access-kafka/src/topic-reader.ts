@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { toConsumedMessage, type ConsumedMessage } from './batch-consumer';
+import { isKafkaAccessError } from './kafka-errors';
 
 /**
  * Reads a topic from its beginning up to the high watermarks present when the call started (a
@@ -13,13 +14,17 @@ export async function readTopicToEnd(
   kafka: Kafka,
   topic: string,
   onRecord: (m: ConsumedMessage) => Promise<void> | void,
-  options: { stallMs?: number } = {},
+  options: {
+    stallMs?: number;
+    /** Start of the throwaway group's name: a principal under ACLs reads in groups of its own prefix. */
+    groupPrefix?: string;
+  } = {},
 ): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic);
   const ends = new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
-  const groupId = `snapshot-reader-${randomBytes(6).toString('hex')}`;
+  const groupId = `${options.groupPrefix ?? 'snapshot-reader-'}${randomBytes(6).toString('hex')}`;
   const pending = new Set(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => p.partition));
   let count = 0;
   if (pending.size > 0) {
@@ -42,6 +47,11 @@ export async function readTopicToEnd(
       };
       // A topic written in transactions ends with a commit marker, which takes an offset but never
       // reaches eachMessage; kafkajs reports a batch's last offset, markers included, here.
+      // A refusal (the group or topic outside the principal's ACLs) is not cured by the consumer's
+      // retries: fail at once, naming the group, instead of waiting out the stall watchdog.
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (isKafkaAccessError(payload.error)) reject(new Error(`${topic}: Kafka refused reading it in group ${groupId}: ${payload.error.message}`));
+      });
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
         if (payload.topic === topic) reached(payload.partition, payload.lastOffset);
       });

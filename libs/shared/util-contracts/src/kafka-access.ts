@@ -38,8 +38,8 @@ export interface KafkaAclRule {
 }
 
 /**
- * The principals of a deployment: one per service, KEDA (lag only), and the two kinds of client
- * around the pipeline: platforms producing events and recommenders reading profiles. Service
+ * The principals of a deployment: one per service, KEDA (lag only), and the clients around the
+ * pipeline: platforms producing events, recommenders reading profiles, and the ranker's training. Service
  * entries must match what the service's code touches; the ACL integration test runs every service
  * under exactly these rights on a broker that denies everything else.
  */
@@ -93,6 +93,15 @@ export const KAFKA_ACCESS = {
     deadLetters: [],
     provisions: [],
     groupPrefix: 'profile-reader',
+    transactionalIdPrefix: null,
+  },
+  // npm run ranker:train: the changelog, the interactions after it, item vectors, erasures.
+  'ranker-trainer': {
+    reads: ['profilesChangelog', 'clicks', 'textsEmbedded', 'fuserItems', 'userDeletions'],
+    writes: [],
+    deadLetters: [],
+    provisions: [],
+    groupPrefix: 'ranker-trainer',
     transactionalIdPrefix: null,
   },
 } as const satisfies Record<string, KafkaAccess>;
