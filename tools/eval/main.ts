@@ -39,8 +39,9 @@ and catalogue items: each user's events before their last interaction go through
 (text-cleaner, encoder, profile-fuser on local Kafka and Redis, after set-up and a build), then the
 published profiles rank the catalogue (items interacted with or described) for each user's
 held-out item, next to most-popular and TF-IDF baselines; items are scored from their descriptions
-and training reviews, and users whose held-out item is new are reported apart (cold start). A
-second run repeats it with a whitened PCA inside the pipeline. HR@10 and NDCG@10 with bootstrap
+and training reviews, and users whose held-out item is new are reported apart (cold start). More
+runs repeat it with whitened PCAs inside the pipeline, and the joint model's projection is chosen
+on validation users. HR@10 and NDCG@10 with bootstrap
 intervals over users, and coverage; results in reports/eval/DATASET.json. Exits 1 when coverage is
 broken (no item or no user with a vector).
 
@@ -51,7 +52,10 @@ Options:
   --model M                 the encoder model the pipeline runs: default (all-MiniLM-L6-v2, English),
                             multilingual (multilingual-e5-small: Chinese and about 100 more
                             languages), or a model directory (default: default)
-  --pca N                   dimensions of the second run's whitened PCA; 0 skips that run (default 256)
+  --pca N[,N…]              dimensions of the whitened PCAs to try, one more pipeline run each;
+                            0 tries none (default 128,256). The joint model's vector space (no
+                            projection or one of these) is chosen by log loss on validation users'
+                            training interactions, never on held-out items
   --reuse-run               score the saved output of the last pipeline runs on the same training
                             events, model and projection (under .cache/eval/) instead of running
                             the pipeline again
@@ -63,7 +67,8 @@ Environment:
   KAFKA_PORT (9092), REDIS_PORT (6379) and the rest of tools/infra/up.sh's: the local infrastructure
 
 Example:
-  npm run eval -- --pca 0 --resamples 200`;
+  npm run eval -- --pca 0 --resamples 200
+  npm run eval -- --file other.events.jsonl.gz --model multilingual --pca 64,128`;
 
 const args = commandLine(
   {
@@ -75,21 +80,22 @@ const args = commandLine(
       resamples: { type: 'string', default: '1000' },
       keep: { type: 'boolean', default: false },
       'reuse-run': { type: 'boolean', default: false },
-      pca: { type: 'string', default: '256' },
+      pca: { type: 'string', default: '128,256' },
       model: { type: 'string', default: 'default' },
     },
   },
   ({ values }) => {
     numberOption('--min-interactions', values['min-interactions'], { min: 1, whole: true });
     numberOption('--resamples', values.resamples, { min: 1, whole: true });
-    numberOption('--pca', values.pca, { min: 0, whole: true });
+    const pcaDims = values.pca === '0' || values.pca === 'none' ? [] : values.pca.split(',').map((d) => numberOption('--pca', d, { min: 1, whole: true }));
     const problem = modelProblem(values.model);
     if (problem) throw new UsageError(`--model ${values.model}: ${problem}`);
     if (values.file !== undefined && !existsSync(values.file)) throw new UsageError(`--file ${values.file}: no such file`);
     if (values.file === undefined && !findEventsFile()) throw new UsageError('no dataset: pass --file EVENTS.jsonl.gz or set PROFILESTREAM_DATASET_DIR');
-    return values;
+    return { ...values, pcaDims };
   },
 );
+const pcaDims = args.pcaDims;
 
 interface MethodReport {
   method: string;
@@ -189,10 +195,10 @@ async function main(): Promise<void> {
   // The joint model: profile features and behaviour features in one logistic regression, trained
   // on point-in-time joins of the changelog with the training interactions that followed.
   const everyItem = split.catalogue.map((_, i) => i);
-  const joint = (label: string, r: PipelineRun, scored: ScoredRun) => {
+  const joint = (label: string, r: PipelineRun, scored: ScoredRun): { ranks: number[]; validationLogLoss: number | null } | null => {
     if (!r.history) {
       notes.push(`${label}: skipped, a reused run keeps no changelog (run without --reuse-run)`);
-      return;
+      return null;
     }
     const rows = pointInTimeRows({
       catalogue: split.catalogue,
@@ -205,7 +211,7 @@ async function main(): Promise<void> {
     });
     if (!rows.labels.includes(1)) {
       notes.push(`${label}: skipped, no training interaction had a profile published before it`);
-      return;
+      return null;
     }
     const model = trainRanker(rows, (userId) => foldOf(userId) === 1);
     const finalVectors = new Map([...r.profiles].map(([userId, p]) => [userId, rankerVectors(p)]));
@@ -222,6 +228,7 @@ async function main(): Promise<void> {
       ),
     );
     coldReport(label, ranks);
+    return { ranks, validationLogLoss: model.validationLogLoss };
   };
 
   // Stage 1: the pipeline as configured by default (or, with --reuse-run, its saved output).
@@ -250,28 +257,42 @@ async function main(): Promise<void> {
   };
   reports.push(report('pipeline fused, centred at scoring', rankAll(split, centred)));
   blend('pipeline fused + popularity', raw.scorer('fused'));
-  joint('joint model (profile + behaviour, logistic regression)', run, raw);
+  // Each vector space tried (none, then each PCA), with its joint model's validation log loss on
+  // training interactions: the projection is chosen on that, never on a held-out item.
+  const spaces: { name: string; ranks: number[]; loss: number | null }[] = [];
+  const tried = (name: string, result: ReturnType<typeof joint>) => void (result && spaces.push({ name, ranks: result.ranks, loss: result.validationLogLoss }));
+  tried('none', joint('joint model (profile + behaviour, logistic regression)', run, raw));
   notes.push(describe('pipeline run', run, raw));
 
   // Stage 2: the source document's dimension reduction, inside the pipeline: a whitened PCA fitted
   // on the stage-1 embeddings of training texts (reviews, descriptions) only, applied by the encoder.
-  const pcaDim = Number(args.pca);
-  const projectionFile = join(repoRoot, '.cache/eval', `${datasetName}-${trainingKey}.pca${pcaDim}w.json`);
-  const fit = pcaDim > 0 ? fitProjection(run, pcaDim, projectionFile) : null;
-  if (pcaDim > 0 && !fit) notes.push(`PCA ${pcaDim} skipped: ${run.reviewVectors.length + run.descriptionVectors.length} training embeddings, a fit needs more than ${pcaDim}`);
-  if (fit) {
+  for (const pcaDim of pcaDims) {
+    const projectionFile = join(repoRoot, '.cache/eval', `${datasetName}-${trainingKey}.pca${pcaDim}w.json`);
+    const fit = fitProjection(run, pcaDim, projectionFile);
+    if (!fit) {
+      notes.push(`PCA ${pcaDim} skipped: ${run.reviewVectors.length + run.descriptionVectors.length} training embeddings of ${run.reviewVectors[0]?.vector.length ?? run.descriptionVectors[0]?.vector.length ?? 0} dimensions, a fit needs more rows than ${pcaDim} and at least ${pcaDim} dimensions`);
+      continue;
+    }
     const projectedRun = await pipelineRun(join(repoRoot, '.cache/eval', `${datasetName}-${trainingKey}.run.${fit.id}.json`), split.train, projectionFile);
     const projected = scoredRun(split, projectedRun);
     assertCoverage(split, projectedRun, projected);
-    for (const variant of projected.variants) {
-      const ranks = rankAll(split, projected.scorer(variant));
-      reports.push(report(`pipeline + PCA ${pcaDim} whitened, ${variant}`, ranks));
-      if (variant === 'fused') coldReport(`pipeline + PCA ${pcaDim} whitened, fused`, ranks);
-    }
+    const fusedRanks = rankAll(split, projected.scorer('fused'));
+    reports.push(report(`pipeline + PCA ${pcaDim} whitened, fused`, fusedRanks));
+    coldReport(`pipeline + PCA ${pcaDim} whitened, fused`, fusedRanks);
     blend(`pipeline + PCA ${pcaDim} whitened, fused + popularity`, projected.scorer('fused'));
-    joint(`joint model with PCA ${pcaDim} whitened`, projectedRun, projected);
-    notes.push(`PCA: ${fit.id}, fitted on ${fit.rows} training embeddings (reviews and descriptions), keeps ${(fit.kept * 100).toFixed(1)}% of their variance`);
-    notes.push(describe('pipeline run with PCA', projectedRun, projected));
+    tried(`PCA ${pcaDim} whitened`, joint(`joint model with PCA ${pcaDim} whitened`, projectedRun, projected));
+    notes.push(`PCA ${pcaDim}: ${fit.id}, fitted on ${fit.rows} training embeddings (reviews and descriptions), keeps ${(fit.kept * 100).toFixed(1)}% of their variance`);
+    notes.push(describe(`pipeline run with PCA ${pcaDim}`, projectedRun, projected));
+  }
+  const scored = spaces.filter((x): x is { name: string; ranks: number[]; loss: number } => x.loss !== null);
+  if (scored.length > 0) {
+    const chosen = scored.reduce((a, b) => (b.loss < a.loss ? b : a));
+    const label = `joint model, projection chosen on validation users (${chosen.name})`;
+    reports.push(report(label, chosen.ranks));
+    coldReport(label, chosen.ranks);
+    notes.push(
+      `projection chosen by the joint model's log loss on validation users' training interactions (no held-out item seen): ${scored.map((x) => `${x.name} ${x.loss.toFixed(4)}`).join(', ')}; chosen: ${chosen.name}`,
+    );
   }
   reports.push(...coldReports);
 
