@@ -6,23 +6,29 @@ import { EncodingEngine, InferencePool, TextTokenizer, type ModelBundle, type Pr
 import type { InterestLabel } from '@profilestream/fusion';
 
 interface TaxonomyFile {
-  labels: { label: string; text: string }[];
+  labels: { label: string; text: string; translations?: Record<string, string> }[];
 }
 
 /**
  * Embeds the interest taxonomy with the profiles' own model, once at start-up: interests are the
- * labels nearest a profile's vector, so they must live in the same embedding space.
+ * labels nearest a profile's vector, so they must live in the same embedding space. A label comes
+ * with its description and its translations (`translations: { zh: … }`), each embedded: a
+ * multilingual model matches a Chinese-writing user against the Chinese text, and `topInterests`
+ * scores a label by its best variant.
  */
 export async function embedTaxonomy(file: string, bundle: ModelBundle, projection: ProjectionData | null = null): Promise<InterestLabel[]> {
   const taxonomy = JSON.parse(readFileSync(file, 'utf8')) as TaxonomyFile;
-  if (!Array.isArray(taxonomy.labels) || taxonomy.labels.some((l) => typeof l.label !== 'string' || typeof l.text !== 'string')) {
-    throw new Error(`${file}: expected { labels: [{ label, text }] }`);
+  const valid = (l: TaxonomyFile['labels'][number]) =>
+    typeof l.label === 'string' && typeof l.text === 'string' && (l.translations === undefined || (typeof l.translations === 'object' && l.translations !== null && Object.values(l.translations).every((t) => typeof t === 'string')));
+  if (!Array.isArray(taxonomy.labels) || !taxonomy.labels.every(valid)) {
+    throw new Error(`${file}: expected { labels: [{ label, text, translations?: { <language>: text } }] }`);
   }
+  const variants = taxonomy.labels.flatMap(({ label, text, translations }) => [text, ...Object.values(translations ?? {})].map((t, i) => ({ label, key: `${label}#${i}`, text: t })));
   const pool = new InferencePool(bundle, { size: Math.min(2, availableParallelism()), provider: 'cpu', intraOpNumThreads: 1, projection });
   await pool.start();
   try {
     const engine = new EncodingEngine(new TextTokenizer(bundle), pool, { tokenBudget: 1024, maxTexts: 64, maxWaitMs: 1 });
-    return await Promise.all(taxonomy.labels.map(async ({ label, text }) => ({ label, vector: (await engine.embed(label, text)).vector })));
+    return await Promise.all(variants.map(async ({ label, key, text }) => ({ label, vector: (await engine.embed(key, text)).vector })));
   } finally {
     await pool.close();
   }

@@ -27,3 +27,17 @@ describe('topInterests', () => {
     expect(cosineSimilarity([1, 0], [0, 0])).toBe(0);
   });
 });
+
+describe('topInterests with a label in several languages', () => {
+  it('scores a label by its best vector and lists it once', () => {
+    const labels = [
+      { label: 'guitars', vector: Float32Array.of(1, 0, 0) },
+      { label: 'guitars', vector: Float32Array.of(0, 1, 0) },
+      { label: 'drums', vector: Float32Array.of(0.6, 0.8, 0) },
+    ];
+    expect(topInterests(Float64Array.of(0, 1, 0), labels, 3)).toEqual([
+      { label: 'guitars', score: 1 },
+      { label: 'drums', score: expect.closeTo(0.8, 6) }, // float32 components
+    ]);
+  });
+});

@@ -27,7 +27,8 @@ function inverseNorm(v: Float32Array): number {
 }
 
 /**
- * The k labels most similar to `profileVector` by cosine, best first (ties by label). Returns []
+ * The k labels most similar to `profileVector` by cosine, best first (ties by label); a label
+ * listed more than once (one vector per language) counts once, with its best cosine. Returns []
  * for a zero profile vector (no evidence) or k ≤ 0. Throws if a label's dimension differs.
  */
 export function topInterests(profileVector: Float32Array | Float64Array, labels: readonly InterestLabel[], k: number): ScoredLabel[] {
@@ -36,12 +37,17 @@ export function topInterests(profileVector: Float32Array | Float64Array, labels:
   for (let i = 0; i < profileVector.length; i++) pn += profileVector[i]! * profileVector[i]!;
   if (!(pn > 0)) return [];
   const inv = 1 / Math.sqrt(pn);
-  const scored = labels.map((l) => {
+  // A label may come several times (its description and translations): it scores its best match.
+  const best = new Map<string, number>();
+  for (const l of labels) {
     if (l.vector.length !== profileVector.length) throw new RangeError(`cosine of vectors of dimension ${profileVector.length} and ${l.vector.length}`);
     let dot = 0;
     for (let i = 0; i < l.vector.length; i++) dot += profileVector[i]! * l.vector[i]!;
-    return { label: l.label, score: dot * inv * inverseNorm(l.vector) };
-  });
+    const score = dot * inv * inverseNorm(l.vector);
+    const known = best.get(l.label);
+    if (known === undefined || score > known) best.set(l.label, score);
+  }
+  const scored = [...best].map(([label, score]) => ({ label, score }));
   scored.sort((a, b) => b.score - a.score || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
   return scored.slice(0, Math.floor(k));
 }
