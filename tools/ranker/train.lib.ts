@@ -18,7 +18,7 @@ import {
   rankerVectors,
   toRankerArtefact,
   trainRanker,
-  type CandidateVectors,
+  unitCandidates,
   type Interaction,
   type RankerArtefact,
   type Snapshot,
@@ -154,15 +154,7 @@ export async function trainFromTopics(kafka: Kafka, topics: TopicCatalog, o: Tra
     const v = itemVectors.get(id)?.vector;
     return v && v.length === space.dim ? normalise(v) : null;
   });
-  const items: CandidateVectors = {
-    cosine(i, query) {
-      const u = units[i];
-      if (!u) return 0;
-      let s = 0;
-      for (let d = 0; d < u.length; d++) s += u[d]! * query[d]!;
-      return s;
-    },
-  };
+  const items = unitCandidates(units);
   const index = new Map(catalogue.map((id, i) => [id, i]));
   const counts = new Float64Array(catalogue.length);
   for (const x of interactions) counts[index.get(x.itemId)!]!++;

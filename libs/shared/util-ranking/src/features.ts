@@ -15,6 +15,19 @@ export interface CandidateVectors {
   cosine(i: number, query: Float32Array): number;
 }
 
+/** Candidate vectors from a list of (already unit) vectors by index; null: the item has none. */
+export function unitCandidates(units: readonly (Float32Array | null)[]): CandidateVectors {
+  return {
+    cosine(i, query) {
+      const u = units[i];
+      if (!u) return 0;
+      let s = 0;
+      for (let d = 0; d < u.length; d++) s += u[d]! * query[d]!;
+      return s;
+    },
+  };
+}
+
 /** What behaviour says about one user's candidates at one time, per item index. */
 export interface BehaviourContext {
   /** `popularityFeature` of each item. */

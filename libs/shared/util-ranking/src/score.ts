@@ -4,7 +4,7 @@
  */
 import type { UserProfile } from '@profilestream/contracts';
 import type { RankerArtefact } from './artefact';
-import { popularityFeature, rankerFeatures, type CandidateVectors } from './features';
+import { popularityFeature, rankerFeatures, unitCandidates } from './features';
 import { rankerScores } from './ranker';
 import { normalise, rankerVectors } from './vectors';
 
@@ -35,15 +35,7 @@ export function scoreCandidates(ranker: RankerArtefact, profile: UserProfile | n
     if (c.vector && c.vector.length !== ranker.space.dim) throw new RangeError(`candidate ${i}: vector of ${c.vector.length} dimensions, ranker ${ranker.id} expects ${ranker.space.dim}`);
     return c.vector ? normalise(c.vector) : null;
   });
-  const items: CandidateVectors = {
-    cosine(i, query) {
-      const u = units[i];
-      if (!u) return 0;
-      let s = 0;
-      for (let d = 0; d < u.length; d++) s += u[d]! * query[d]!;
-      return s;
-    },
-  };
+  const items = unitCandidates(units);
   const behaviour = {
     popularity: candidates.map((c) => popularityFeature(c.interactions, ranker.popularity.maxInteractions)),
     knnSum: candidates.map((c) => c.knn?.sum ?? 0),
