@@ -142,8 +142,10 @@ describe('npm run ranker:train on a running profile-fuser', () => {
     // Positives are 1 in 5 rows: always guessing the base rate has log loss 0.500.
     expect(report.validationLogLoss).not.toBeNull();
     expect(report.validationLogLoss!).toBeLessThan(0.4);
+    // The profile's cosines carry the signal; for click-only users they are nearly one feature, so
+    // the weight is shared among them (about 0.5 each, 2.0–2.3 together in runs here).
     const w = report.weights;
-    expect(Math.max(w['cos_fused']!, w['cos_long']!, w['cos_click']!)).toBeGreaterThan(0.5);
+    expect(w['cos_fused']! + w['cos_short']! + w['cos_long']! + w['cos_click']!).toBeGreaterThan(1);
 
     // Scoring from profiles.v1, as a recommender would: the favourite cluster ranks first.
     const profileSerde = new SingleObjectSerde('UserProfile');
