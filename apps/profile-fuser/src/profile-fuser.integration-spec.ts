@@ -359,6 +359,28 @@ describe('profile-fuser on the real broker and Redis', () => {
     await request(app.getHttpServer()).delete(`/v1/profiles/${encodeURIComponent('用户一')}`).set('authorization', 'Bearer secret-token').expect(202);
     expect(await waitFor(async () => (await get('用户一', 'read-token')).status === 404, 60_000)).toBe(true);
     await get('a+b@example.com', 'read-token').expect(200);
+
+    // Interests as published; vectors as asked: arrays (default), base64 float32, none.
+    const asArrays = (await get('a+b@example.com', 'read-token')).body;
+    expect(asArrays.interests.length).toBeGreaterThan(0);
+    const base64 = (await get('a+b@example.com', 'read-token').query({ vectors: 'base64' })).body;
+    const decoded = Buffer.from(base64.horizons[0].vector, 'base64');
+    expect(Array.from(new Float32Array(decoded.buffer, decoded.byteOffset, decoded.byteLength / 4))).toEqual(asArrays.horizons[0].vector);
+    const bare = (await get('a+b@example.com', 'read-token').query({ vectors: 'none' })).body;
+    expect(bare.horizons[0]).not.toHaveProperty('vector');
+    expect(bare.horizons[0].weight).toBeGreaterThan(0);
+    expect((await get('a+b@example.com', 'read-token').query({ vectors: 'floats' })).status).toBe(400);
+
+    // A batch read: found, missing (the erased one and a stranger), each id once; bounded; behind the read token.
+    const batch = (body: unknown, token = 'read-token') => request(app.getHttpServer()).post('/v1/profiles/batch').set('authorization', `Bearer ${token}`).send(body as object);
+    const answer = (await batch({ userIds: ['a+b@example.com', '}abc', '用户一', 'nobody', '}abc'], vectors: 'none' }).expect(200)).body;
+    expect(answer.profiles.map((p: { userId: string }) => p.userId)).toEqual(['a+b@example.com', '}abc']);
+    expect(answer.profiles[0].horizons[0]).not.toHaveProperty('vector');
+    expect(answer).toMatchObject({ missing: ['用户一', 'nobody'], restoring: [] });
+    await batch({ userIds: [] }).expect(400);
+    await batch({ userIds: Array.from({ length: 101 }, (_, i) => `u${i}`) }).expect(400);
+    await batch({ userIds: ['ok', '  '] }).expect(400);
+    await batch({ userIds: ['ok'] }, 'secret-token').expect(401);
     await stopApp(app);
   }, 120_000);
 

@@ -1,4 +1,4 @@
-import { BadRequestException, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Headers, ServiceUnavailableException, UnauthorizedException, ForbiddenException } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Headers, ServiceUnavailableException, UnauthorizedException, ForbiddenException } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { decayProfileTo, toUserProfile, decodeStoredUser } from '@profilestream/fusion';
 import { idViolation, partitionForKey, topicCatalog, unpackFloat32, type DecayedVector, type UserProfile, type ValueSerde } from '@profilestream/contracts';
@@ -6,6 +6,7 @@ import { topicSerde } from '@profilestream/kafka';
 import { StreamRuntime } from '@profilestream/stream-service';
 import { FUSER_CONFIG, ProfileFuserService } from '../fusion/profile-fuser.service';
 import type { ProfileFuserConfig } from '../config/profile-fuser.config';
+import { interestsOf } from '../fusion/profile-publishing';
 
 /** The stream's own id rule, so every user with a profile can be read and erased (ids URL-encoded in the path). */
 function checkUserId(userId: string): void {
@@ -25,7 +26,20 @@ export function auditUserHash(userId: string): string {
   return createHash('sha256').update(userId).digest('hex').slice(0, 16);
 }
 
-type VectorView = Omit<DecayedVector, 'vector'> & { vector: number[] };
+/** How the read API writes vectors: arrays of numbers, packed little-endian float32 in base64 (as on the topic), or not at all. */
+export const VECTOR_ENCODINGS = ['array', 'base64', 'none'] as const;
+export type VectorEncoding = (typeof VECTOR_ENCODINGS)[number];
+/** Most users one batch read may ask for. */
+export const BATCH_READ_MAX = 100;
+
+type VectorView = Omit<DecayedVector, 'vector'> & { vector?: number[] | string };
+export type ProfileView = Omit<UserProfile, 'horizons' | 'channels' | 'negative' | 'state'> & { horizons: VectorView[]; channels: VectorView[]; negative: VectorView | null };
+
+function vectorEncoding(value: string | undefined): VectorEncoding {
+  if (value === undefined) return 'array';
+  if ((VECTOR_ENCODINGS as readonly string[]).includes(value)) return value as VectorEncoding;
+  throw new BadRequestException(`vectors must be one of ${VECTOR_ENCODINGS.join(', ')}, got "${value}"`);
+}
 
 /** The profile read API recommenders and operators call; the Kafka topic is the streaming one. */
 @Controller('v1/profiles')
@@ -41,26 +55,60 @@ export class ProfilesController {
     if (!config.apiReadToken) runtime.log.warn({}, 'GET /v1/profiles is open to whoever reaches the HTTP port: set FUSER_API_READ_TOKEN');
   }
 
-  /** The user's profile with weights and counts decayed to now; vectors as arrays. */
+  /** The user's profile with weights and counts decayed to now, interests as published; vectors as `?vectors=` asks (arrays by default). */
   @Get(':userId')
-  async get(@Param('userId') userId: string, @Headers('authorization') authorization: string | undefined): Promise<Omit<UserProfile, 'horizons' | 'channels' | 'negative' | 'state'> & { horizons: VectorView[]; channels: VectorView[]; negative: VectorView | null }> {
+  async get(@Param('userId') userId: string, @Headers('authorization') authorization: string | undefined, @Query('vectors') vectors?: string): Promise<ProfileView> {
     if (this.config.apiReadToken) checkBearer(authorization, this.config.apiReadToken);
     checkUserId(userId);
+    const encoding = vectorEncoding(vectors);
+    const read = await this.readOne(userId, encoding);
+    // Without its checkpoint the partition's Redis copy is being rebuilt: absent is not "none".
+    if (read === 'restoring') throw new ServiceUnavailableException('profiles of this user\'s partition are being restored; retry shortly');
+    if (read === null) throw new NotFoundException(`no profile for ${userId}`);
+    return read;
+  }
+
+  /**
+   * Up to BATCH_READ_MAX users in one call: `{ "userIds": [...], "vectors": "none" }` answers the
+   * profiles found, the ids without one, and those whose partition is being restored (retry those).
+   */
+  @Post('batch')
+  @HttpCode(200)
+  async batch(@Body() body: unknown, @Headers('authorization') authorization: string | undefined): Promise<{ profiles: ProfileView[]; missing: string[]; restoring: string[] }> {
+    if (this.config.apiReadToken) checkBearer(authorization, this.config.apiReadToken);
+    const request = (body ?? {}) as { userIds?: unknown; vectors?: unknown };
+    const ids = request.userIds;
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > BATCH_READ_MAX) throw new BadRequestException(`userIds must be an array of 1 to ${BATCH_READ_MAX} ids`);
+    ids.forEach((id, i) => {
+      if (typeof id !== 'string') throw new BadRequestException(`userIds[${i}] is not a string`);
+      checkUserId(id);
+    });
+    if (request.vectors !== undefined && typeof request.vectors !== 'string') throw new BadRequestException(`vectors must be one of ${VECTOR_ENCODINGS.join(', ')}`);
+    const encoding = vectorEncoding(request.vectors);
+    const out = { profiles: [] as ProfileView[], missing: [] as string[], restoring: [] as string[] };
+    for (const userId of new Set(ids as string[])) {
+      const read = await this.readOne(userId, encoding);
+      if (read === 'restoring') out.restoring.push(userId);
+      else if (read === null) out.missing.push(userId);
+      else out.profiles.push(read);
+    }
+    return out;
+  }
+
+  private async readOne(userId: string, encoding: VectorEncoding): Promise<ProfileView | null | 'restoring'> {
     const context = this.requireContext();
     const partition = partitionForKey(userId, context.partitionCount);
     const bytes = await context.store.readUser(partition, userId);
-    if (!bytes) {
-      // Without its checkpoint the partition's Redis copy is being rebuilt: absent is not "none".
-      if ((await context.store.checkpoint(partition)) === null) throw new ServiceUnavailableException('profiles of this user\'s partition are being restored; retry shortly');
-      throw new NotFoundException(`no profile for ${userId}`);
-    }
+    if (!bytes) return (await context.store.checkpoint(partition)) === null ? 'restoring' : null;
     const stored = decodeStoredUser(bytes);
-    if (stored.kind !== 'profile') throw new NotFoundException(`no profile for ${userId}`);
+    if (stored.kind !== 'profile') return null;
+    const interests = interestsOf(stored.state, context.interests);
     const profile = decayProfileTo(
-      toUserProfile(stored.state, { version: stored.version, interests: [], updatedAt: stored.publishedAt, stateBytes: null, sentimentClassifierId: context.sentimentClassifierId, projectionId: context.projectionId }),
+      toUserProfile(stored.state, { version: stored.version, interests, updatedAt: stored.publishedAt, stateBytes: null, sentimentClassifierId: context.sentimentClassifierId, projectionId: context.projectionId }),
       Date.now(),
     );
-    const view = (v: DecayedVector): VectorView => ({ ...v, vector: Array.from(unpackFloat32(v.vector)) });
+    const view = ({ vector, ...v }: DecayedVector): VectorView =>
+      encoding === 'none' ? v : { ...v, vector: encoding === 'base64' ? Buffer.from(vector).toString('base64') : Array.from(unpackFloat32(vector)) };
     const { state: _omit, ...rest } = profile;
     return { ...rest, horizons: profile.horizons.map(view), channels: profile.channels.map(view), negative: profile.negative ? view(profile.negative) : null };
   }

@@ -14,7 +14,7 @@ import { PartitionStateStore } from '../state/partition-state.store';
 import { PartitionTask } from '../state/partition-task';
 import { TaskManager } from '../state/task-manager';
 import { FuserMetrics } from './fuser.metrics';
-import { profilePublishing } from './profile-publishing';
+import { profilePublishing, type PublishingOptions } from './profile-publishing';
 import { embedTaxonomyInChild } from './taxonomy';
 
 export const FUSER_CONFIG = Symbol('FUSER_CONFIG');
@@ -29,6 +29,8 @@ export interface FuserContext {
   /** Partitions of the input topics: a user's state lives with partitionForKey(userId, this). */
   partitionCount: number;
   sentimentClassifierId: string;
+  /** The taxonomy and how many labels a profile shows, as published. */
+  interests: PublishingOptions['interests'];
 }
 
 /**
@@ -93,7 +95,8 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     const store = new PartitionStateStore(runtime.redis!, config.redis.keyPrefix, spaceKey);
     const fusion = { halfLivesMs: config.halfLivesMs, actionWeights: config.actionWeights, textDedupWindowMs: config.textDedupWindowMs };
     const decoder = new InputDecoder({ topics, serdes, fusion, modelId: space.modelId, projectionId: space.projectionId, dimension: space.dim, sentiment: classifier });
-    const publishing = profilePublishing({ serdes, interests: { labels, top: config.topInterests }, projectionId: space.projectionId, sentimentClassifierId: classifier.id });
+    const interests = { labels, top: config.topInterests };
+    const publishing = profilePublishing({ serdes, interests, projectionId: space.projectionId, sentimentClassifierId: classifier.id });
     const groupId = `${config.kafka.topicPrefix}${CONSUMER_GROUP}`;
     const items = new ItemTable(runtime.kafka, topics.fuserItems.name, spaceKey, runtime.log, readerGroupPrefix(groupId, 'items'));
     // Two flushes at a time: one writes to Kafka while the next builds its records.
@@ -131,7 +134,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     manager = new TaskManager(createTask, decoder, metrics, runtime.log);
     const tasks = manager;
     items.onArrival((itemId) => tasks.itemArrived(itemId));
-    this.context = { modelId: bundle.modelId, projectionId: space.projectionId, space: spaceKey, store, partitionCount, sentimentClassifierId: classifier.id };
+    this.context = { modelId: bundle.modelId, projectionId: space.projectionId, space: spaceKey, store, partitionCount, sentimentClassifierId: classifier.id, interests };
 
     consumer = new PartitionTaskConsumer(runtime.kafka, {
       groupId,

@@ -1,4 +1,4 @@
-import type { ProfileChange, ValueSerde } from '@profilestream/contracts';
+import type { ProfileChange, ScoredLabel, ValueSerde } from '@profilestream/contracts';
 import { normalised, toUserProfile, topInterests, type InterestLabel, type ProfileState } from '@profilestream/fusion';
 import type { ProfilePublishing } from '../state/partition-task';
 
@@ -17,7 +17,7 @@ export interface PublishingOptions {
 export function profilePublishing(o: PublishingOptions): ProfilePublishing {
   return {
     update(state: ProfileState, version: number, now: number) {
-      const interests = o.interests.top > 0 ? topInterests(normalised(longestHorizon(state)), o.interests.labels, o.interests.top) : [];
+      const interests = interestsOf(state, o.interests);
       const profile = toUserProfile(state, { version, interests, updatedAt: now, stateBytes: null, sentimentClassifierId: o.sentimentClassifierId, projectionId: o.projectionId });
       const change: ProfileChange = { userId: state.userId, kind: 'update', version, eventTime: state.lastEventAt, publishedAt: now, profile };
       return { profile: o.serdes.profile.encode(profile), change: o.serdes.change.encode(change) };
@@ -27,6 +27,11 @@ export function profilePublishing(o: PublishingOptions): ProfilePublishing {
       return o.serdes.change.encode(change);
     },
   };
+}
+
+/** The state's top interest labels: the longest horizon's nearest labels, as published. */
+export function interestsOf(state: ProfileState, interests: PublishingOptions['interests']): ScoredLabel[] {
+  return interests.top > 0 ? topInterests(normalised(longestHorizon(state)), interests.labels, interests.top) : [];
 }
 
 function longestHorizon(state: ProfileState) {
