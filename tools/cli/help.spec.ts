@@ -40,6 +40,7 @@ const COMMANDS: [script: string, mentions: RegExp][] = [
   ['replay', /--file/],
   ['dlq:replay', /--topic/],
   ['ranker:train', /--validation-share/],
+  ['consume', /--from-beginning/],
   ['contracts:generate', /--check/],
 ];
 
