@@ -3,9 +3,12 @@
  * the single source of truth and services need no schema files at run time.
  *
  *   npm run contracts:generate          write libs/shared/util-contracts/src/generated/schemas.generated.ts
- *   npm run contracts:generate -- --check   exit 1 when the generated file is stale (used by lint)
+ *   npm run contracts:generate -- --check   exit 1 when a generated file is stale (used by lint)
+ * It also writes schemas/fingerprints.json (see `fingerprints`).
  */
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import * as avro from 'avsc';
+import { crc64AvroLittleEndian } from '@profilestream/contracts';
 import { join, resolve } from 'node:path';
 import { commandLine } from '../cli/usage';
 
@@ -14,6 +17,7 @@ type AvroSchema = string | AvroSchema[] | { [key: string]: unknown };
 const root = resolve(__dirname, '../..');
 const schemaDir = join(root, 'schemas');
 const outFile = join(root, 'libs/shared/util-contracts/src/generated/schemas.generated.ts');
+const fingerprintsFile = join(schemaDir, 'fingerprints.json');
 
 interface SchemaFile {
   file: string;
@@ -179,14 +183,33 @@ export function generate(): string {
   ].join('\n');
 }
 
+/**
+ * schemas/fingerprints.json: for readers in other languages, each schema's full name, its Parsing
+ * Canonical Form (with the named types it uses from other files inlined, as Avro defines it) and
+ * the CRC-64-AVRO fingerprint of that form as the 8 bytes that follow `C3 01` in a single-object
+ * encoded value (the little-endian form fastavro and the Java library give).
+ */
+export function fingerprints(): string {
+  const registry: Record<string, avro.Type> = {};
+  const schemas: Record<string, { fullName: string; fingerprint: string; canonicalForm: string }> = {};
+  for (const f of loadSchemaFiles()) {
+    const type = avro.Type.forSchema(f.schema as avro.Schema, { registry });
+    const canonicalForm = JSON.stringify(type.schema());
+    schemas[shortName(f.fullName)] = { fullName: f.fullName, fingerprint: crc64AvroLittleEndian(Buffer.from(canonicalForm, 'utf8')).toString('hex'), canonicalForm };
+  }
+  const note = 'Generated from schemas/*.avsc by tools/contracts/generate-types.ts (npm run contracts:generate). fingerprint: CRC-64-AVRO of canonicalForm, hex of the 8 bytes as they follow C3 01 in a single-object encoded value.';
+  return `${JSON.stringify({ note, schemas }, null, 2)}\n`;
+}
+
 const USAGE = `Usage: npm run contracts:generate [-- --check]
 
 Generates TypeScript types and embedded schema objects from schemas/*.avsc into
 libs/shared/util-contracts/src/generated/schemas.generated.ts, so the .avsc files stay the single
-source of truth and services need no schema files at run time.
+source of truth and services need no schema files at run time, and schemas/fingerprints.json (each
+schema's canonical form and fingerprint, for readers in other languages).
 
 Options:
-  --check      write nothing; exit 1 when the generated file is stale (lint runs this)
+  --check      write nothing; exit 1 when a generated file is stale (lint runs this)
   -h, --help   this text
 
 Example:
@@ -194,16 +217,22 @@ Example:
 
 if (require.main === module) {
   const { check } = commandLine({ command: 'npm run contracts:generate', usage: USAGE, options: { check: { type: 'boolean', default: false } } }, ({ values }) => values);
-  const text = generate();
-  if (check) {
-    const current = readFileSync(outFile, 'utf8');
-    if (current !== text) {
-      console.error('schemas.generated.ts is stale: run `npm run contracts:generate` and commit the result.');
-      process.exit(1);
+  const outputs = [
+    { file: outFile, text: generate() },
+    { file: fingerprintsFile, text: fingerprints() },
+  ];
+  for (const { file, text } of outputs) {
+    const name = file.slice(root.length + 1);
+    if (check) {
+      const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
+      if (current !== text) {
+        console.error(`${name} is stale: run \`npm run contracts:generate\` and commit the result.`);
+        process.exit(1);
+      }
+      console.log(`${name} is up to date.`);
+    } else {
+      writeFileSync(file, text);
+      console.log(`wrote ${name}`);
     }
-    console.log('schemas.generated.ts is up to date.');
-  } else {
-    writeFileSync(outFile, text);
-    console.log(`wrote ${outFile.slice(root.length + 1)}`);
   }
 }

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Schema } from 'avsc';
 import {
   AVRO_SCHEMAS,
@@ -205,5 +207,20 @@ describe('vector packing', () => {
     const unaligned = Buffer.concat([Buffer.from([7]), packed]).subarray(1);
     expect(Array.from(unpackFloat32(unaligned))).toEqual(Array.from(Float32Array.from(v)));
     expect(() => unpackFloat32(Buffer.alloc(5))).toThrow(RangeError);
+  });
+});
+
+describe('schemas/fingerprints.json', () => {
+  const published = JSON.parse(readFileSync(join(__dirname, '../../../../schemas/fingerprints.json'), 'utf8')) as { schemas: Record<string, { fullName: string; fingerprint: string; canonicalForm: string }> };
+
+  it('gives, for every schema, the bytes that follow C3 01 in the values the services write', () => {
+    const catalog = schemaCatalog();
+    expect(Object.keys(published.schemas).sort()).toEqual(catalog.names().sort());
+    for (const name of catalog.names()) {
+      // The first bytes of a value the serde writes: C3 01, then the fingerprint.
+      const header = new SingleObjectSerde(name).encode(catalog.type(name).random() as never).subarray(0, 10);
+      expect([name, header.toString('hex')]).toEqual([name, `c301${published.schemas[name]!.fingerprint}`]);
+      expect(published.schemas[name]!.canonicalForm).toBe(canonicalForm(catalog.type(name)));
+    }
   });
 });
