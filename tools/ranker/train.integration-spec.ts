@@ -12,18 +12,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { SingleObjectSerde, packFloat32, topicCatalog, type Click, type EmbeddedText, type UserDeletion, type UserProfile } from '@profilestream/contracts';
+import { SingleObjectSerde, topicCatalog, type Click, type EmbeddedText, type UserDeletion, type UserProfile } from '@profilestream/contracts';
 import { seededRandom } from '@profilestream/embedding';
-import { loadModelBundle } from '@profilestream/inference';
 import { BatchingProducer, readTopicToEnd, silentLog } from '@profilestream/kafka';
 import { testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { RANKER_FEATURES, parseRanker, scoreCandidates, serializeRanker } from '@profilestream/ranking';
-import { ServiceProcess, ensureBuilt } from '../runtime/service-process';
-import { freePortRun } from '../runtime/local-pipeline';
+import type { ServiceProcess } from '../runtime/service-process';
+import { itemEmbedding, startTinyFuser } from '../runtime/tiny-fuser';
 import { trainFromTopics } from './train.lib';
 
 const repoRoot = resolve(__dirname, '../..');
-const tinyModel = join(repoRoot, 'libs/encoder/fixtures/tiny-bert');
 const CLUSTERS = 4;
 const ITEMS_PER_CLUSTER = 10;
 const USERS = 48;
@@ -58,18 +56,7 @@ describe('npm run ranker:train on a running profile-fuser', () => {
   const lastClickAt = new Map<string, number>();
 
   beforeAll(async () => {
-    ensureBuilt();
-    const bundle = await loadModelBundle(tinyModel, 'fp32');
-    modelId = bundle.modelId;
-    dim = bundle.manifest.dimension;
-    fuser = new ServiceProcess({
-      name: 'profile-fuser',
-      port: await freePortRun(1),
-      logDir: workDir,
-      env: { KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn', FUSER_MODEL_DIR: tinyModel, FUSER_MODEL_VARIANT: 'fp32', FUSER_PUBLISH_INTERVAL_MS: '100' },
-    });
-    fuser.start();
-    await fuser.waitReady(120_000);
+    ({ fuser, modelId, dim } = await startTinyFuser({ prefix, logDir: workDir }));
     await producer.connect();
 
     // Items: a random centre per cluster, each item near its centre.
@@ -81,11 +68,7 @@ describe('npm run ranker:train on a running profile-fuser', () => {
     for (let i = 0; i < CLUSTERS * ITEMS_PER_CLUSTER; i++) {
       const v = centres[clusterOf(i)]!.map((x) => x + 0.35 * (rand() * 2 - 1));
       itemVectors.push(v);
-      items.push({
-        eventId: `item:${i}`, source: 'item', userId: null, itemId: `item-${i}`, lang: 'en', contentHash: `h${i}`, rating: null, tags: [], categories: [`cluster-${clusterOf(i)}`], platform: null,
-        occurredAt: base - 60_000, ingestedAt: now, modelId, projectionId: null, dim, vector: packFloat32(v), tokenCount: 8, truncated: false,
-        timing: { cacheHit: false, queuedMs: 0, inferenceMs: 0, embeddedAt: now },
-      });
+      items.push(itemEmbedding({ itemId: `item-${i}`, vector: v, modelId, occurredAt: base - 60_000, categories: [`cluster-${clusterOf(i)}`] }));
     }
     await producer.send(topics.textsEmbedded.name, items.map((e) => ({ key: e.itemId, value: itemSerde.encode(e) })));
     await new Promise((r) => setTimeout(r, 1000));

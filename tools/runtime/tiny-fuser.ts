@@ -1,0 +1,58 @@
+/**
+ * For tests of what reads the fuser's topics: the built profile-fuser on the tiny fixture model,
+ * on its own topic and key prefix (it creates its topics), ready to fuse embedded texts and clicks.
+ */
+import { join, resolve } from 'node:path';
+import { packFloat32, type EmbeddedText } from '@profilestream/contracts';
+import { loadModelBundle } from '@profilestream/inference';
+import { freePortRun } from './local-pipeline';
+import { ServiceProcess, ensureBuilt } from './service-process';
+
+const tinyModel = join(resolve(__dirname, '../..'), 'libs/encoder/fixtures/tiny-bert');
+
+export interface TinyFuser {
+  fuser: ServiceProcess;
+  /** The id and dimension embeddings must carry for the fuser to fold them. */
+  modelId: string;
+  dim: number;
+}
+
+export async function startTinyFuser(o: { prefix: string; logDir: string; env?: Record<string, string> }): Promise<TinyFuser> {
+  ensureBuilt();
+  const bundle = await loadModelBundle(tinyModel, 'fp32');
+  const fuser = new ServiceProcess({
+    name: 'profile-fuser',
+    port: await freePortRun(1),
+    logDir: o.logDir,
+    env: { KAFKA_TOPIC_PREFIX: o.prefix, REDIS_KEY_PREFIX: o.prefix, LOG_LEVEL: 'warn', FUSER_MODEL_DIR: tinyModel, FUSER_MODEL_VARIANT: 'fp32', FUSER_PUBLISH_INTERVAL_MS: '100', ...o.env },
+  });
+  fuser.start();
+  await fuser.waitReady(120_000);
+  return { fuser, modelId: bundle.modelId, dim: bundle.manifest.dimension };
+}
+
+/** A catalogue item's description embedding, as the encoder writes it onto texts.embedded.v1. */
+export function itemEmbedding(o: { itemId: string; vector: readonly number[]; modelId: string; occurredAt: number; categories?: string[] }): EmbeddedText {
+  const now = Date.now();
+  return {
+    eventId: `item:${o.itemId}:${o.occurredAt}`,
+    source: 'item',
+    userId: null,
+    itemId: o.itemId,
+    lang: 'en',
+    contentHash: `h-${o.itemId}`,
+    rating: null,
+    tags: [],
+    categories: o.categories ?? [],
+    platform: null,
+    occurredAt: o.occurredAt,
+    ingestedAt: now,
+    modelId: o.modelId,
+    projectionId: null,
+    dim: o.vector.length,
+    vector: packFloat32(o.vector),
+    tokenCount: 8,
+    truncated: false,
+    timing: { cacheHit: false, queuedMs: 0, inferenceMs: 0, embeddedAt: now },
+  };
+}
