@@ -1,0 +1,103 @@
+/**
+ * The README's Python consumer (docs/examples/consumers/read_profiles.py: confluent-kafka and
+ * fastavro, the packages `npm run setup` installs under .cache/python-packages) on a real broker,
+ * against profiles the built fuser published: every user it prints matches the profile the
+ * TypeScript serde decodes (version, counts, interests, vector heads), and an erased user shows
+ * as erased. Skips, saying why, without python3 or the packages.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { SingleObjectSerde, topicCatalog, unpackFloat32, type Click, type UserProfile } from '@profilestream/contracts';
+import { BatchingProducer, readTopicToEnd, silentLog } from '@profilestream/kafka';
+import { testKafka, testKafkaSettings, uniqueName, waitFor } from '@profilestream/kafka/testing';
+import type { ServiceProcess } from '../runtime/service-process';
+import { itemEmbedding, startTinyFuser } from '../runtime/tiny-fuser';
+
+const repoRoot = resolve(__dirname, '../..');
+const packages = join(repoRoot, '.cache/python-packages');
+
+function skipReason(): string | null {
+  try {
+    execFileSync('python3', ['-c', 'import confluent_kafka, fastavro'], { stdio: 'ignore', env: { ...process.env, PYTHONPATH: packages } });
+    return null;
+  } catch {
+    return existsSync(packages) ? 'python3 cannot import confluent_kafka and fastavro' : 'no .cache/python-packages (npm run setup installs them)';
+  }
+}
+const skip = skipReason();
+if (skip) console.warn(`Python consumer test skipped: ${skip}`);
+
+(skip ? describe.skip : describe)('the Python consumer of profiles.v1 (docs/examples/consumers)', () => {
+  const prefix = `${uniqueName('py')}.`;
+  const topics = topicCatalog(prefix);
+  const workDir = mkdtempSync(join(tmpdir(), 'profilestream-python-'));
+  const kafka = testKafka('python-consumer-spec');
+  const producer = new BatchingProducer(kafka, { log: silentLog, maxBatchMessages: 100, lingerMs: 2 });
+  const users = ['ann', 'bob', '用户一'];
+  let fuser: ServiceProcess;
+
+  beforeAll(async () => {
+    const started = await startTinyFuser({ prefix, logDir: workDir });
+    fuser = started.fuser;
+    await producer.connect();
+    const vector = (i: number) => Array.from({ length: started.dim }, (_, d) => Math.sin(i + d));
+    const embedded = new SingleObjectSerde('EmbeddedText');
+    await producer.send(
+      topics.textsEmbedded.name,
+      [0, 1, 2].map((i) => ({ key: `item-${i}`, value: embedded.encode(itemEmbedding({ itemId: `item-${i}`, vector: vector(i), modelId: started.modelId, occurredAt: Date.now() - 60_000 })) })),
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    const clickSerde = new SingleObjectSerde('Click');
+    const clicks: Click[] = users.map((userId, i) => ({ eventId: `c-${i}`, userId, itemId: `item-${i}`, action: 'purchase', dwellMs: null, platform: 'test', occurredAt: Date.now() - 30_000 }));
+    await producer.send(topics.clicks.name, clicks.map((c) => ({ key: c.userId, value: clickSerde.encode(c) })));
+    expect(await waitFor(async () => (await latest()).size === users.length, 60_000, 500)).toBe(true);
+    await producer.send(topics.userDeletions.name, [{ key: 'bob', value: new SingleObjectSerde('UserDeletion').encode({ userId: 'bob', requestedAt: Date.now() }) }]);
+    expect(await waitFor(async () => (await latest()).get('bob') === null, 60_000, 500)).toBe(true);
+  }, 240_000);
+
+  afterAll(async () => {
+    await producer.disconnect().catch(() => undefined);
+    await fuser?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }, 60_000);
+
+  const serde = new SingleObjectSerde('UserProfile');
+  async function latest(): Promise<Map<string, UserProfile | null>> {
+    const out = new Map<string, UserProfile | null>();
+    await readTopicToEnd(kafka, topics.profiles.name, (m) => void out.set(m.key!.toString(), m.value ? serde.decodeSync(m.value) : null));
+    return out;
+  }
+
+  it('prints every profile as the TypeScript serde decodes it, and the erased user as erased', async () => {
+    const { stdout } = await promisify(execFile)('python3', ['docs/examples/consumers/read_profiles.py', '--brokers', testKafkaSettings().brokers.join(','), '--topic', topics.profiles.name], {
+      cwd: repoRoot,
+      env: { ...process.env, PYTHONPATH: packages },
+      timeout: 60_000,
+    });
+    // The newest line per user, as a compacted topic's reader keeps it.
+    const printed = new Map<string, Record<string, unknown>>();
+    for (const line of stdout.trim().split('\n')) {
+      const record = JSON.parse(line) as { userId: string };
+      printed.set(record.userId, record);
+    }
+    const expected = await latest();
+    expect([...printed.keys()].sort()).toEqual([...expected.keys()].sort());
+    expect(printed.get('bob')).toEqual({ userId: 'bob', erased: true });
+    for (const userId of ['ann', '用户一']) {
+      const p = expected.get(userId)!;
+      const vectors = [...p.horizons.map((v) => ['horizon', v] as const), ...p.channels.map((v) => ['channel', v] as const)];
+      expect(printed.get(userId)).toEqual({
+        userId,
+        version: p.version,
+        eventCount: p.eventCount,
+        modelId: p.modelId,
+        dim: p.dim,
+        interests: p.interests.map((i) => i.label),
+        vectors: vectors.map(([kind, v]) => ({ kind, name: v.name, weight: expect.closeTo(v.weight, 9), head: Array.from(unpackFloat32(v.vector).subarray(0, 3)) })),
+      });
+    }
+  }, 90_000);
+});
