@@ -248,7 +248,10 @@ describe('monitoring against running services and a real Prometheus', () => {
       const v = values(await query(name));
       expect({ name, finite: v.length === 1 && Number.isFinite(v[0]) }).toEqual({ name, finite: true });
     }
-    const sloErrors = values(await query('profilestream:event_to_profile_slo_errors:ratio_rate5m'));
+    // A rule's first evaluations can come before its 5-minute rate has two samples of the
+    // latency histogram (a busy machine scrapes late): wait for the series, as a dashboard would.
+    let sloErrors: number[] = [];
+    await waitFor(async () => (sloErrors = values(await query('profilestream:event_to_profile_slo_errors:ratio_rate5m'))).length === 1, 30_000, 1000);
     expect(sloErrors).toHaveLength(1);
     expect(sloErrors[0]).toBeGreaterThanOrEqual(0);
     expect(sloErrors[0]).toBeLessThanOrEqual(1);
