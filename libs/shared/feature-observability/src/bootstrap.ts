@@ -3,6 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 
+/** The signals that stop a service (drained); any other is left to Node's defaults. */
+export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
 /** After SIGTERM the process exits by force once the drain timeout plus this margin has passed. */
 export const FORCED_EXIT_MARGIN_MS = 5_000;
 
@@ -21,8 +24,10 @@ export interface BootstrapOptions {
 export async function bootstrapService(rootModule: Type<unknown> | DynamicModule, options: BootstrapOptions): Promise<INestApplication> {
   const app = await NestFactory.create(rootModule, { bufferLogs: true });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  // Only the stop signals: Nest's default list has SIGUSR2 (and others) too, which would stop a
+  // service asked for a heap snapshot or a profile, or by a tool that signals for its own reasons.
+  app.enableShutdownHooks([...SHUTDOWN_SIGNALS]);
+  for (const signal of SHUTDOWN_SIGNALS) {
     process.once(signal, () => {
       setTimeout(() => {
         app.get(Logger).error({ signal, drainTimeoutMs: options.drainTimeoutMs }, 'shutdown exceeded its deadline; exiting');
@@ -30,6 +35,8 @@ export async function bootstrapService(rootModule: Type<unknown> | DynamicModule
       }, options.drainTimeoutMs + FORCED_EXIT_MARGIN_MS).unref();
     });
   }
+  // SIGUSR2 would end the process by default; profilers and heap-snapshot tools send it.
+  process.on('SIGUSR2', () => app.get(Logger).log({ signal: 'SIGUSR2' }, 'signal ignored: only SIGTERM and SIGINT stop the service'));
   await app.listen(options.port, options.host);
   return app;
 }
