@@ -21,7 +21,7 @@ import { SampleFeed } from './sample-events';
 const USAGE = `Usage: npm start [-- OPTIONS]
 
 The main job: set-up (tools/setup.sh), local Kafka and Redis (stopped at the end when it started
-them), a build, then text-cleaner, encoder and profile-fuser as separate processes fed a stream of
+them, unless --keep-infra), a build, then text-cleaner, encoder and profile-fuser as separate processes fed a stream of
 sample events (or a replayed file), with events/s, lag, latency and profiles updating shown live.
 Ctrl-C (or --duration) stops everything cleanly; logs in .local/logs/.
 
@@ -36,6 +36,8 @@ Options:
   --replay FILE        replay a gzipped JSON-lines events file (events.jsonl.gz form) instead of
                        the built-in feed; \`dataset\` replays the review dataset
   --speedup X          with --replay: X times the file's original timing, instead of --rate
+  --keep-infra         leave the local Kafka and Redis running at the end (their topics and keys
+                       stay readable: npm run consume, the read API; npm run infra:down stops them)
   -h, --help           this text
 
 Environment:
@@ -56,6 +58,8 @@ const { args, replayFile, pacing } = commandLine(
       replay: { type: 'string' },
       speedup: { type: 'string' },
       model: { type: 'string', default: 'default' },
+      // Read by start.sh, which owns the infrastructure; accepted here so the checks know it.
+      'keep-infra': { type: 'boolean', default: false },
     },
   },
   ({ values }) => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm start`: set-up, local Kafka and Redis, a build, then the live demo (tools/demo/main.ts).
-# Stops the local infrastructure it started when the demo ends.
+# Stops the local infrastructure it started when the demo ends, unless --keep-infra, and says
+# where its output is.
 #
 # --help and the demo's argument checks come first, before any set-up: with -h/--help the demo
 # prints its usage at once, and otherwise it first runs with --check-args, which only checks the
@@ -33,7 +34,17 @@ if [[ "${#setup_args[@]}" -eq 0 ]]; then bash tools/setup.sh; fi
 started_infra=0
 bash tools/infra/status.sh >/dev/null 2>&1 || started_infra=1
 bash tools/infra/up.sh
-cleanup() { if [ "$started_infra" = 1 ]; then bash tools/infra/down.sh; fi; }
+keep_infra=0
+for arg in "$@"; do [[ "$arg" == --keep-infra ]] && keep_infra=1; done
+cleanup() {
+  echo "logs: .local/logs/ (text-cleaner.log, encoder.log, profile-fuser.log)"
+  if [ "$started_infra" = 1 ] && [ "$keep_infra" = 0 ]; then
+    bash tools/infra/down.sh
+    echo "stopped the local Kafka and Redis this run started (npm start -- --keep-infra leaves them up)"
+  else
+    echo "Kafka (127.0.0.1:${KAFKA_PORT:-9092}) and Redis (127.0.0.1:${REDIS_PORT:-6379}) are still up: npm run consume -- --topic profiles.v1 --from-beginning reads the profiles; npm run infra:down stops them"
+  fi
+}
 trap cleanup EXIT
 export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-9092}" REDIS_URL="redis://127.0.0.1:${REDIS_PORT:-6379}"
 echo "building…"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command against the whole pipeline on this machine: set-up, local Kafka and Redis, a
-# fresh build of the services, then the command with KAFKA_BROKERS and REDIS_URL pointing there.
+# fresh build of the services, then the command with KAFKA_BROKERS and REDIS_URL pointing there;
+# Kafka and Redis it had to start are stopped when the command ends.
 # Used by `npm run bench` and `npm run eval`.
 #
 # The command's --help and its argument checks come before any of that: with -h/--help the command
@@ -31,7 +32,12 @@ for arg in "$@"; do [[ "$arg" == multilingual || "$arg" == --model=multilingual 
 if [[ "${#setup_args[@]}" -gt 0 ]]; then bash tools/setup.sh "${setup_args[@]}"; fi
 if [[ -x node_modules/.bin/tsx ]]; then "$@" --check-args; fi
 if [[ "${#setup_args[@]}" -eq 0 ]]; then bash tools/setup.sh; fi
+# Kafka and Redis this command starts, it stops when it ends (ones already running stay up).
+started_infra=0
+bash tools/infra/status.sh >/dev/null 2>&1 || started_infra=1
 bash tools/infra/up.sh
+cleanup() { if [ "$started_infra" = 1 ]; then echo "stopping the local Kafka and Redis this command started"; bash tools/infra/down.sh; fi; }
+trap cleanup EXIT
 export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-9092}" REDIS_URL="redis://127.0.0.1:${REDIS_PORT:-6379}"
 npm run -s build
-exec "$@"
+"$@"
