@@ -8,6 +8,7 @@ import { silentLog } from '@profilestream/kafka';
 import { cleanText } from '@profilestream/text-cleaning';
 import { findEventsFile, loadEvents } from '../datasets/events-dataset';
 import { ServiceProcess } from '../runtime/service-process';
+import { freePortRun } from '../runtime/local-pipeline';
 import { medianSeconds, newResult, type BenchResult } from './bench-harness';
 
 export async function benchCleaner(): Promise<BenchResult | null> {
@@ -39,7 +40,7 @@ export async function benchCleaner(): Promise<BenchResult | null> {
   const prefix = `bench-${Date.now().toString(36)}.`;
   const service = new ServiceProcess({
     name: 'text-cleaner',
-    port: 18181,
+    port: await freePortRun(1),
     env: { KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '2', REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn', CLEANER_PARTITION_CONCURRENCY: '2' },
   });
   service.start();

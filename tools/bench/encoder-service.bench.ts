@@ -17,6 +17,7 @@ import { cleanText } from '@profilestream/text-cleaning';
 import { findEventsFile, loadEvents } from '../datasets/events-dataset';
 import { newResult, type BenchResult, type BenchRow } from './bench-harness';
 import { timeEngine, type EngineTiming } from './encoder.bench';
+import { freePortRun } from '../runtime/local-pipeline';
 import { EncoderServiceRig, type FeedText, type ServiceRound } from './encoder-service-rig';
 
 const TEXTS = Number(process.env['BENCH_ENCODER_TEXTS'] ?? 2000);
@@ -75,7 +76,7 @@ export async function benchEncoderService(): Promise<BenchResult | null> {
 
   const rig = new EncoderServiceRig({
     prefix: `bench-encsvc-${Date.now().toString(36)}.`,
-    port: 18282,
+    port: await freePortRun(1),
     partitions: PARTITIONS,
     workers,
     env: serviceEnv,

@@ -17,6 +17,7 @@ import { BatchingProducer, createKafka, provisionTopics, silentLog, type Admin, 
 import { createRedis, unlinkKeys, type RedisClient } from '@profilestream/redis';
 import { loadModelBundle } from '@profilestream/inference';
 import { ServiceProcess } from '../runtime/service-process';
+import { freePortRun } from '../runtime/local-pipeline';
 import { bucketDelta, histogramBuckets, histogramQuantile } from '../runtime/prometheus-text';
 import { newResult, type BenchResult, type BenchRow } from './bench-harness';
 
@@ -130,13 +131,14 @@ export function fuserNodeOptions(): string {
 async function runCase(env: Env, c: Case): Promise<{ row: BenchRow; updatesPerSecond: number }> {
   const prefix = `bench-fuser-${Date.now().toString(36)}.`;
   const topics = topicCatalog(prefix);
+  const basePort = await freePortRun(c.instances);
   await provisionTopics(env.admin, [topics.textsEmbedded, topics.clicks, topics.userDeletions, topics.profiles, topics.profilesChangelog, topics.fuserState, topics.fuserItems], { replicationFactor: 1, partitions: PARTITIONS });
   const services = Array.from(
     { length: c.instances },
     (_, i) =>
       new ServiceProcess({
         name: 'profile-fuser',
-        port: 18183 + i,
+        port: basePort + i,
         env: { KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn', FUSER_PUBLISH_INTERVAL_MS: String(c.publishIntervalMs), NODE_OPTIONS: fuserNodeOptions() },
         logDir: join(repoRoot, '.local/logs', `bench-fuser-${i}`),
       }),

@@ -17,7 +17,7 @@ import type { EventProducer } from '@profilestream/event-producer';
 import { findEventsFile, loadEvents, type DatasetEvent } from '../datasets/events-dataset';
 import { Pacer } from '../replay/pacing';
 import { sendReplayLines, total } from '../replay/send-events';
-import { LocalPipeline, type ServiceName } from '../runtime/local-pipeline';
+import { LocalPipeline, freePortRun, type ServiceName } from '../runtime/local-pipeline';
 import { bucketDelta, histogramBuckets, histogramQuantile, type Bucket } from '../runtime/prometheus-text';
 import { newResult, type BenchResult } from './bench-harness';
 import { timeEngine } from './encoder.bench';
@@ -60,7 +60,7 @@ export async function benchPipeline(): Promise<BenchResult | null> {
   const env: Partial<Record<ServiceName, Record<string, string>>> = {};
   for (const name of ['text-cleaner', 'encoder', 'profile-fuser'] as const) env[name] = { ...BENCH_ENV[name], ...overrides[name] };
   result.notes.push(`service settings other than the defaults: ${JSON.stringify(Object.fromEntries(Object.entries(env).filter(([, v]) => Object.keys(v).length > 0)))}`);
-  const pipeline = new LocalPipeline({ prefix, basePort: 18381, env });
+  const pipeline = new LocalPipeline({ prefix, basePort: await freePortRun(3), env });
   progress('starting the services');
   await pipeline.start();
   const { encoder, 'profile-fuser': fuser } = pipeline.services;

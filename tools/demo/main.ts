@@ -36,6 +36,8 @@ Options:
   --replay FILE        replay a gzipped JSON-lines events file (events.jsonl.gz form) instead of
                        the built-in feed; \`dataset\` replays the review dataset
   --speedup X          with --replay: X times the file's original timing, instead of --rate
+  --port N             HTTP port of text-cleaner; encoder and profile-fuser take the next two
+                       (default 8081)
   --keep-infra         leave the local Kafka and Redis running at the end (their topics and keys
                        stay readable: npm run consume, the read API; npm run infra:down stops them)
   -h, --help           this text
@@ -60,11 +62,13 @@ const { args, replayFile, pacing } = commandLine(
       model: { type: 'string', default: 'default' },
       // Read by start.sh, which owns the infrastructure; accepted here so the checks know it.
       'keep-infra': { type: 'boolean', default: false },
+      port: { type: 'string', default: '8081' },
     },
   },
   ({ values }) => {
     numberOption('--duration', values.duration, { min: 0 });
     numberOption('--users', values.users, { min: 1, whole: true });
+    numberOption('--port', values.port, { min: 1024, max: 65533, whole: true });
     const problem = modelProblem(values.model);
     if (problem) throw new UsageError(`--model ${values.model}: ${problem}`);
     // A bad --replay is reported before anything starts.
@@ -86,7 +90,7 @@ const users = Number(args.users);
 // profile-fuser exists included). The demo's data stays when it stops.
 const pipeline = new LocalPipeline({
   prefix: '',
-  basePort: 8081,
+  basePort: Number(args.port),
   env: {
     'text-cleaner': { LOG_LEVEL: 'info' },
     encoder: { LOG_LEVEL: 'info', ENCODER_WORKERS: '1', ...modelEnv(args.model).encoder },
