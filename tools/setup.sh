@@ -23,7 +23,7 @@ if [ "$help" = 1 ]; then
 Usage: npm run setup [-- --with-multilingual]
 
 Installs what the project needs on this machine, only what is missing (safe to run again): with
-apt, Java 17, Maven, Redis, OpenSSL, Python 3 and Prometheus; kustomize 5 into .cache/bin (built
+apt, Java 17, Maven, Redis, OpenSSL, Python 3, Chromium and Prometheus; kustomize 5 into .cache/bin (built
 with Go) unless kubectl 1.27+ bundles it; the npm dependencies from the lock file (npm ci); the
 default encoder model under .cache/models/; the Python consumer example's packages
 (confluent-kafka, fastavro) under .cache/python-packages. npm start, npm test, bench and eval run
@@ -48,6 +48,8 @@ command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 # openssl: Redis TLS tests make their certificates at run time.
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
+# chromium: the profile explorer's browser test drives it with playwright-core.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 # prometheus and promtool: the monitoring tests check and unit-test the rules and scrape the services.
 { command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; } || need_apt+=(prometheus)
 if [ ${#need_apt[@]} -gt 0 ]; then

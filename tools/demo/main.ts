@@ -104,6 +104,7 @@ async function main(): Promise<void> {
   console.log('starting services…');
   await pipeline.start(90_000);
   console.log(`services ready: ${services.map((s) => `${s.options.name} (${s.baseUrl})`).join(', ')}; logs in .local/logs/`);
+  console.log(`profile explorer: ${pipeline.services['profile-fuser'].baseUrl}/explorer (type a user id, e.g. one shown below)`);
 
   const producer = pipeline.producer();
   await producer.connect();

@@ -7,6 +7,7 @@ import { StreamRuntime } from '@profilestream/stream-service';
 import { FUSER_CONFIG, ProfileFuserService } from '../fusion/profile-fuser.service';
 import type { ProfileFuserConfig } from '../config/profile-fuser.config';
 import { interestsOf } from '../fusion/profile-publishing';
+import type { HistoryPoint } from './profile-history';
 
 /** The stream's own id rule, so every user with a profile can be read and erased (ids URL-encoded in the path). */
 function checkUserId(userId: string): void {
@@ -34,6 +35,13 @@ export const BATCH_READ_MAX = 100;
 
 type VectorView = Omit<DecayedVector, 'vector'> & { vector?: number[] | string };
 export type ProfileView = Omit<UserProfile, 'horizons' | 'channels' | 'negative' | 'state'> & { horizons: VectorView[]; channels: VectorView[]; negative: VectorView | null };
+
+function boundedInteger(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new BadRequestException(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+  return n;
+}
 
 function vectorEncoding(value: string | undefined): VectorEncoding {
   if (value === undefined) return 'array';
@@ -66,6 +74,20 @@ export class ProfilesController {
     if (read === 'restoring') throw new ServiceUnavailableException('profiles of this user\'s partition are being restored; retry shortly');
     if (read === null) throw new NotFoundException(`no profile for ${userId}`);
     return read;
+  }
+
+  /**
+   * The user's profile over time, as published on the changelog in the last `days` (default 7, at
+   * most 30): the newest `limit` publishes (default 500, at most 2000), oldest first.
+   */
+  @Get(':userId/history')
+  async history(@Param('userId') userId: string, @Headers('authorization') authorization: string | undefined, @Query('days') days?: string, @Query('limit') limit?: string): Promise<{ userId: string; since: number; points: HistoryPoint[] }> {
+    if (this.config.apiReadToken) checkBearer(authorization, this.config.apiReadToken);
+    checkUserId(userId);
+    const d = boundedInteger('days', days, 7, 1, 30);
+    const n = boundedInteger('limit', limit, 500, 1, 2000);
+    const since = Date.now() - d * 86_400_000;
+    return { userId, since, points: await this.requireContext().history.read(userId, since, n) };
   }
 
   /**

@@ -13,6 +13,7 @@ import { ItemTable } from '../state/item-table';
 import { PartitionStateStore } from '../state/partition-state.store';
 import { PartitionTask } from '../state/partition-task';
 import { TaskManager } from '../state/task-manager';
+import { ProfileHistory } from '../api/profile-history';
 import { FuserMetrics } from './fuser.metrics';
 import { profilePublishing, type PublishingOptions } from './profile-publishing';
 import { embedTaxonomyInChild } from './taxonomy';
@@ -31,6 +32,8 @@ export interface FuserContext {
   sentimentClassifierId: string;
   /** The taxonomy and how many labels a profile shows, as published. */
   interests: PublishingOptions['interests'];
+  /** Users' profiles over time, from the changelog. */
+  history: ProfileHistory;
 }
 
 /**
@@ -134,7 +137,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     manager = new TaskManager(createTask, decoder, metrics, runtime.log);
     const tasks = manager;
     items.onArrival((itemId) => tasks.itemArrived(itemId));
-    this.context = { modelId: bundle.modelId, projectionId: space.projectionId, space: spaceKey, store, partitionCount, sentimentClassifierId: classifier.id, interests };
+    this.context = { modelId: bundle.modelId, projectionId: space.projectionId, space: spaceKey, store, partitionCount, sentimentClassifierId: classifier.id, interests, history: new ProfileHistory(runtime.kafka, topics.profilesChangelog.name, serdes.change, readerGroupPrefix(groupId, 'history')) };
 
     consumer = new PartitionTaskConsumer(runtime.kafka, {
       groupId,

@@ -61,7 +61,8 @@ export const KAFKA_ACCESS = {
     transactionalIdPrefix: 'encoder',
   },
   'profile-fuser': {
-    reads: ['textsEmbedded', 'clicks', 'userDeletions', 'fuserState', 'fuserItems'],
+    // profiles.changelog.v1: the read API's history of a user (the explorer's plots).
+    reads: ['textsEmbedded', 'clicks', 'userDeletions', 'fuserState', 'fuserItems', 'profilesChangelog'],
     // user-deletions.v1: the erasure API (DELETE /v1/profiles/{id}) queues requests there.
     writes: ['profiles', 'profilesChangelog', 'fuserState', 'fuserItems', 'userDeletions'],
     deadLetters: ['textsEmbedded', 'clicks', 'userDeletions'],

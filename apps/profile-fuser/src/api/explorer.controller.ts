@@ -1,0 +1,19 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The profile explorer: one self-contained page (no external assets) that reads the read API from
+ * the browser. It holds no data itself, so it needs no token; the API calls it makes do.
+ */
+@Controller('explorer')
+export class ExplorerController {
+  private readonly page = readFileSync(join(__dirname, '../assets/explorer.html'), 'utf8');
+
+  @Get()
+  @Header('content-type', 'text/html; charset=utf-8')
+  @Header('cache-control', 'no-cache')
+  get(): string {
+    return this.page;
+  }
+}
