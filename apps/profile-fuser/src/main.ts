@@ -1,5 +1,6 @@
 import { runService } from '@profilestream/observability';
+import { serveOpenApi } from './api/openapi';
 import { AppModule } from './app.module';
 import { loadProfileFuserConfig } from './config/profile-fuser.config';
 
-runService(() => loadProfileFuserConfig(), (config) => AppModule.forRoot(config));
+runService(() => loadProfileFuserConfig(), (config) => AppModule.forRoot(config), serveOpenApi);

@@ -20,6 +20,8 @@ import { loadModelBundle, saveProjection } from '@profilestream/inference';
 import { MetricsService } from '@profilestream/observability';
 import { testRedis } from '@profilestream/redis/testing';
 import type { RedisClient } from '@profilestream/redis';
+import Ajv from 'ajv';
+import { serveOpenApi } from './api/openapi';
 import { AppModule } from './app.module';
 import { loadProfileFuserConfig } from './config/profile-fuser.config';
 import { REDIS_LOST } from './state/partition-state.store';
@@ -60,6 +62,7 @@ describe('profile-fuser on the real broker and Redis', () => {
 
   async function startApp(extra: Record<string, string> = {}): Promise<INestApplication> {
     const app = await NestFactory.create(AppModule.forRoot(loadProfileFuserConfig({ ...env, ...extra })), { logger: false });
+    serveOpenApi(app); // as main.ts does
     await app.init();
     apps.push(app);
     await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200, 60_000);
@@ -381,6 +384,29 @@ describe('profile-fuser on the real broker and Redis', () => {
     await batch({ userIds: Array.from({ length: 101 }, (_, i) => `u${i}`) }).expect(400);
     await batch({ userIds: ['ok', '  '] }).expect(400);
     await batch({ userIds: ['ok'] }, 'secret-token').expect(401);
+
+    // The OpenAPI description lists every route, and the answers above match its schemas.
+    const doc = (await request(app.getHttpServer()).get('/v1/openapi.json').expect(200)).body as {
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, { content?: { 'application/json': { schema: object } } }> }>>;
+      components: { schemas: Record<string, object> };
+    };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/profiles/{userId}', '/v1/profiles/{userId}/history', '/v1/profiles/batch', '/explorer']));
+    expect(Object.keys(doc.paths['/v1/profiles/{userId}']!).sort()).toEqual(['delete', 'get']);
+    // OpenAPI's formats (int64, float, byte) are annotations here; types and shapes are checked.
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    ajv.addSchema({ components: doc.components }, 'doc');
+    const schemaOf = (path: string, method: string) => JSON.parse(JSON.stringify(doc.paths[path]![method]!.responses['200']!.content!['application/json'].schema).replace(/"#\/components/g, '"doc#/components')) as object;
+    const validProfile = ajv.compile(schemaOf('/v1/profiles/{userId}', 'get'));
+    for (const body of [asArrays, base64, bare]) expect(validProfile(body) ? [] : validProfile.errors).toEqual([]);
+    expect(validProfile({ ...asArrays, userId: 7 })).toBe(false);
+    const validBatch = ajv.compile(schemaOf('/v1/profiles/batch', 'post'));
+    expect(validBatch(answer) ? [] : validBatch.errors).toEqual([]);
+    const validHistory = ajv.compile(schemaOf('/v1/profiles/{userId}/history', 'get'));
+    const historyAnswer = (await get('a+b@example.com', 'read-token').then(() => request(app.getHttpServer()).get(`/v1/profiles/${encodeURIComponent('a+b@example.com')}/history`).set('authorization', 'Bearer read-token').expect(200))).body;
+    expect(historyAnswer.points.length).toBeGreaterThan(0);
+    expect(validHistory(historyAnswer) ? [] : validHistory.errors).toEqual([]);
     await stopApp(app);
   }, 120_000);
 

@@ -1,4 +1,18 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Headers, ServiceUnavailableException, UnauthorizedException, ForbiddenException } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiParam,
+  ApiQuery,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { decayProfileTo, toUserProfile, decodeStoredUser } from '@profilestream/fusion';
 import { idViolation, partitionForKey, topicCatalog, unpackFloat32, type DecayedVector, type UserProfile, type ValueSerde } from '@profilestream/contracts';
@@ -49,7 +63,13 @@ function vectorEncoding(value: string | undefined): VectorEncoding {
   throw new BadRequestException(`vectors must be one of ${VECTOR_ENCODINGS.join(', ')}, got "${value}"`);
 }
 
+const PROFILE = { $ref: '#/components/schemas/ProfileView' };
+const SCORED = { type: 'object', required: ['label', 'score'], properties: { label: { type: 'string' }, score: { type: 'number' } } };
+const USER_ID = { name: 'userId', description: 'The user id as the streams carry it (1-256 characters), URL-encoded.' };
+
 /** The profile read API recommenders and operators call; the Kafka topic is the streaming one. */
+@ApiTags('profiles')
+@ApiBearerAuth()
 @Controller('v1/profiles')
 export class ProfilesController {
   /** Made on the first erasure request and kept (a registry lookup, with Confluent framing). */
@@ -65,6 +85,13 @@ export class ProfilesController {
 
   /** The user's profile with weights and counts decayed to now, interests as published; vectors as `?vectors=` asks (arrays by default). */
   @Get(':userId')
+  @ApiParam(USER_ID)
+  @ApiQuery({ name: 'vectors', required: false, enum: VECTOR_ENCODINGS, description: 'How vectors are written (default array).' })
+  @ApiOkResponse({ description: 'The profile, decayed to now.', schema: PROFILE })
+  @ApiNotFoundResponse({ description: 'No profile (no events yet, or erased).' })
+  @ApiBadRequestResponse({ description: 'An invalid id or encoding.' })
+  @ApiUnauthorizedResponse({ description: 'The read token is missing or wrong.' })
+  @ApiServiceUnavailableResponse({ description: "The user's partition is being restored: retry." })
   async get(@Param('userId') userId: string, @Headers('authorization') authorization: string | undefined, @Query('vectors') vectors?: string): Promise<ProfileView> {
     if (this.config.apiReadToken) checkBearer(authorization, this.config.apiReadToken);
     checkUserId(userId);
@@ -81,6 +108,37 @@ export class ProfilesController {
    * most 30): the newest `limit` publishes (default 500, at most 2000), oldest first.
    */
   @Get(':userId/history')
+  @ApiParam(USER_ID)
+  @ApiQuery({ name: 'days', required: false, description: 'How far back (1-30, default 7).' })
+  @ApiQuery({ name: 'limit', required: false, description: 'At most this many publishes, the newest (1-2000, default 500).' })
+  @ApiOkResponse({
+    description: 'The publishes of the window, oldest first.',
+    schema: {
+      type: 'object',
+      required: ['userId', 'since', 'points'],
+      properties: {
+        userId: { type: 'string' },
+        since: { type: 'integer', format: 'int64' },
+        points: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['publishedAt', 'eventTime', 'version', 'kind', 'eventCount', 'interests', 'categoryAffinities', 'weights'],
+            properties: {
+              publishedAt: { type: 'integer', format: 'int64' },
+              eventTime: { type: 'integer', format: 'int64' },
+              version: { type: 'integer', format: 'int64' },
+              kind: { type: 'string', enum: ['update', 'delete'] },
+              eventCount: { type: 'integer', nullable: true },
+              interests: { type: 'array', items: SCORED },
+              categoryAffinities: { type: 'array', items: SCORED },
+              weights: { type: 'object', additionalProperties: { type: 'number' } },
+            },
+          },
+        },
+      },
+    },
+  })
   async history(@Param('userId') userId: string, @Headers('authorization') authorization: string | undefined, @Query('days') days?: string, @Query('limit') limit?: string): Promise<{ userId: string; since: number; points: HistoryPoint[] }> {
     if (this.config.apiReadToken) checkBearer(authorization, this.config.apiReadToken);
     checkUserId(userId);
@@ -96,6 +154,21 @@ export class ProfilesController {
    */
   @Post('batch')
   @HttpCode(200)
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['userIds'],
+      properties: { userIds: { type: 'array', minItems: 1, maxItems: BATCH_READ_MAX, items: { type: 'string' } }, vectors: { type: 'string', enum: [...VECTOR_ENCODINGS] } },
+    },
+  })
+  @ApiOkResponse({
+    description: 'The profiles found, the ids without one, and those whose partition is being restored.',
+    schema: {
+      type: 'object',
+      required: ['profiles', 'missing', 'restoring'],
+      properties: { profiles: { type: 'array', items: PROFILE }, missing: { type: 'array', items: { type: 'string' } }, restoring: { type: 'array', items: { type: 'string' } } },
+    },
+  })
   async batch(@Body() body: unknown, @Headers('authorization') authorization: string | undefined): Promise<{ profiles: ProfileView[]; missing: string[]; restoring: string[] }> {
     if (this.config.apiReadToken) checkBearer(authorization, this.config.apiReadToken);
     const request = (body ?? {}) as { userIds?: unknown; vectors?: unknown };
@@ -142,6 +215,9 @@ export class ProfilesController {
    */
   @Delete(':userId')
   @HttpCode(202)
+  @ApiParam(USER_ID)
+  @ApiAcceptedResponse({ description: 'The erasure request is on user-deletions.v1.' })
+  @ApiForbiddenResponse({ description: 'Erasure over HTTP is off (FUSER_API_TOKEN unset).' })
   async remove(@Param('userId') userId: string, @Headers('authorization') authorization: string | undefined): Promise<{ userId: string; requestedAt: number }> {
     const audit = { audit: 'erasure', userHash: auditUserHash(userId) };
     const token = this.config.apiToken;

@@ -14,6 +14,8 @@ export interface BootstrapOptions {
   port: number;
   /** After SIGTERM, the process exits by force once this has passed (drain plus a margin). */
   drainTimeoutMs: number;
+  /** Runs on the created application before it listens (extra routes, such as an API description). */
+  configure?: (app: INestApplication) => void;
 }
 
 /**
@@ -37,6 +39,7 @@ export async function bootstrapService(rootModule: Type<unknown> | DynamicModule
   }
   // SIGUSR2 would end the process by default; profilers and heap-snapshot tools send it.
   process.on('SIGUSR2', () => app.get(Logger).log({ signal: 'SIGUSR2' }, 'signal ignored: only SIGTERM and SIGINT stop the service'));
+  options.configure?.(app);
   await app.listen(options.port, options.host);
   return app;
 }
@@ -48,6 +51,7 @@ export async function bootstrapService(rootModule: Type<unknown> | DynamicModule
 export function runService<C extends { service: { HTTP_HOST: string; HTTP_PORT: number; SHUTDOWN_DRAIN_TIMEOUT_MS: number } }>(
   loadConfig: () => C,
   rootModule: (config: C) => DynamicModule,
+  configure?: (app: INestApplication) => void,
 ): void {
   let config: C;
   try {
@@ -60,6 +64,7 @@ export function runService<C extends { service: { HTTP_HOST: string; HTTP_PORT: 
     host: config.service.HTTP_HOST,
     port: config.service.HTTP_PORT,
     drainTimeoutMs: config.service.SHUTDOWN_DRAIN_TIMEOUT_MS,
+    ...(configure ? { configure } : {}),
   }).catch((err: unknown) => {
     console.error(err);
     process.exit(1);

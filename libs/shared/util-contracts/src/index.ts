@@ -9,3 +9,4 @@ export * from './validation';
 export * from './vectors';
 export * from './partitioning';
 export * from './text-repeat';
+export * from './json-schema';
