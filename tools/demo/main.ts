@@ -13,6 +13,7 @@ import { SingleObjectSerde, TOPICS, type CleanedText, type UserProfile } from '@
 import { commandLine, numberOption, UsageError } from '../cli/usage';
 import { findEventsFile, readEvents } from '../datasets/events-dataset';
 import { LocalPipeline } from '../runtime/local-pipeline';
+import { bucketDelta, histogramBuckets, histogramQuantile, sumByLabel, type Bucket } from '../runtime/prometheus-text';
 import { modelEnv, modelProblem } from '../runtime/models';
 import { Pacer, pacingFrom } from '../replay/pacing';
 import { sendCounted, sendReplayLines, total, type ReplayTally } from '../replay/send-events';
@@ -166,11 +167,16 @@ async function main(): Promise<void> {
   });
 
   let previous = { at: Date.now(), produced: 0, cleaned: 0, embedded: 0, applied: 0 };
+  // The latency histogram as it was a few renders ago: percentiles over the last ~30 s.
+  const latencyWindow: Bucket[][] = [];
   const view = setInterval(() => void render().catch(() => undefined), 2000);
   async function render(): Promise<void> {
     const { 'text-cleaner': cleaner, encoder, 'profile-fuser': fuser } = pipeline.services;
     const cleaned = await cleaner.metric('text_cleaner_texts_cleaned_total');
-    const dropped = await cleaner.metric('text_cleaner_texts_dropped_total');
+    const cleanerText = await cleaner.metricsText();
+    const droppedBy = sumByLabel(cleanerText, 'text_cleaner_texts_dropped_total', 'reason');
+    const dropped = [...droppedBy.values()].reduce((a, b) => a + b, 0);
+    const droppedWhy = dropped > 0 ? ` (${[...droppedBy].filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(', ')})` : '';
     const dlq = await cleaner.metric('text_cleaner_texts_dead_lettered_total');
     const lag = await cleaner.metric('text_cleaner_kafka_consumer_lag_messages');
     const redactions = await cleaner.metric('text_cleaner_redactions_total');
@@ -180,21 +186,31 @@ async function main(): Promise<void> {
     const runs = await encoder.metric('encoder_run_texts_count');
     const runTexts = await encoder.metric('encoder_run_texts_sum');
     const encoderLag = await encoder.metric('encoder_kafka_consumer_lag_messages');
-    const applied = await fuser.metric('profile_fuser_events_applied_total');
+    const fuserText = await fuser.metricsText();
+    const appliedBy = sumByLabel(fuserText, 'profile_fuser_events_applied_total', 'kind');
+    const applied = [...appliedBy.values()].reduce((a, b) => a + b, 0);
     const published = await fuser.metric('profile_fuser_profiles_published_total');
     const fuserLag = await fuser.metric('profile_fuser_kafka_consumer_lag_messages');
-    const latencyCount = await fuser.metric('profile_fuser_event_to_profile_seconds_count');
-    const latencySum = await fuser.metric('profile_fuser_event_to_profile_seconds_sum');
+    const buckets = histogramBuckets(fuserText, 'profile_fuser_event_to_profile_seconds');
+    latencyWindow.push(buckets);
+    if (latencyWindow.length > 15) latencyWindow.shift();
+    const recent = bucketDelta(buckets, latencyWindow[0]!.length === buckets.length && latencyWindow.length > 1 ? latencyWindow[0]! : []);
+    const ms = (q: number) => {
+      const v = histogramQuantile(q, recent);
+      return Number.isFinite(v) ? `${(v * 1000).toFixed(0)} ms` : '-';
+    };
     const shown = [...profiles.values()].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, 4);
     const now = Date.now();
     const dt = (now - previous.at) / 1000;
+    const offered = !replayFile ? `(offered ${rate}/s)` : pacing.kind === 'rate' ? `(offered ${pacing.perSecond}/s)` : pacing.kind === 'asap' ? '(offered: as fast as possible)' : `(offered: the file's timing ×${pacing.factor})`;
     const lines = [
       `ProfileStream — ${Math.round((now - started) / 1000)} s   (Ctrl-C stops everything)`,
       '',
-      `  platforms     produced ${String(total(tally.sent)).padStart(7)}   ${((total(tally.sent) - previous.produced) / dt).toFixed(1).padStart(6)} events/s   rejected ${total(tally.rejected)}`,
-      `  text-cleaner  cleaned  ${String(cleaned).padStart(7)}   ${((cleaned - previous.cleaned) / dt).toFixed(1).padStart(6)} texts/s    dropped ${dropped}   dead-lettered ${dlq}   redactions ${redactions}   lag ${lag}`,
+      `  platforms     produced ${String(total(tally.sent)).padStart(7)}   ${((total(tally.sent) - previous.produced) / dt).toFixed(1).padStart(6)} events/s   ${offered}   rejected ${total(tally.rejected)}`,
+      `  text-cleaner  cleaned  ${String(cleaned).padStart(7)}   ${((cleaned - previous.cleaned) / dt).toFixed(1).padStart(6)} texts/s    dropped ${dropped}${droppedWhy}   dead-lettered ${dlq}   redactions ${redactions}   lag ${lag}`,
       `  encoder       embedded ${String(embedded).padStart(7)}   ${((embedded - previous.embedded) / dt).toFixed(1).padStart(6)} texts/s    cache hits ${hits}/${hits + misses}   runs ${runs} (${runs ? (runTexts / runs).toFixed(1) : '0'} texts each)   lag ${encoderLag}`,
-      `  profile-fuser applied  ${String(applied).padStart(7)}   ${((applied - previous.applied) / dt).toFixed(1).padStart(6)} events/s   published ${published}   lag ${fuserLag}   event→profile ${latencyCount ? ((latencySum / latencyCount) * 1000).toFixed(0) : '-'} ms (mean)`,
+      `  profile-fuser applied  ${String(applied).padStart(7)}   ${((applied - previous.applied) / dt).toFixed(1).padStart(6)} events/s   published ${published}   lag ${fuserLag}   event→profile p50 ${ms(0.5)}, p99 ${ms(0.99)} (last 30 s)`,
+      `                (applied: ${[...appliedBy].map(([k, n]) => `${k} ${n}`).join(', ') || 'none yet'}; texts, clicks, item descriptions and erasures each count once)`,
       '',
       '  latest cleaned texts:',
       ...latest.map((t) => `    ${(t.userId ?? t.itemId ?? '').padEnd(14)} [${t.lang}] ${t.text.slice(0, 90)}`),
@@ -231,7 +247,7 @@ async function main(): Promise<void> {
 function postMood(p: UserProfile): string {
   const s = p.sentiment;
   if (!s || s.meanPositive === null) return '';
-  return `, posts ${Math.round(s.meanPositive * 100)}% positive (${s.positive}+/${s.negative}−)`;
+  return `, posts: ${s.positive} judged positive, ${s.negative} negative (mean P(positive) ${s.meanPositive.toFixed(2)}, recent posts weigh more)`;
 }
 
 main().then(

@@ -1,4 +1,4 @@
-import { bucketDelta, histogramBuckets, histogramQuantile } from './prometheus-text';
+import { bucketDelta, histogramBuckets, histogramQuantile, sumByLabel } from './prometheus-text';
 
 const scrape = `# HELP x_seconds Latency.
 # TYPE x_seconds histogram
@@ -49,6 +49,22 @@ describe('histograms from the text exposition', () => {
     expect(bucketDelta(after, before)).toEqual([
       { le: 0.1, count: 2 },
       { le: Infinity, count: 10 },
+    ]);
+  });
+});
+
+describe('sumByLabel', () => {
+  it('sums a counter per value of one label, over its other labels', () => {
+    const text = [
+      '# HELP text_cleaner_texts_dropped_total x',
+      'text_cleaner_texts_dropped_total{source="review",reason="duplicate"} 3',
+      'text_cleaner_texts_dropped_total{source="post",reason="duplicate"} 1',
+      'text_cleaner_texts_dropped_total{reason="empty",source="post"} 2',
+      'text_cleaner_texts_dropped_totals{reason="empty"} 99',
+    ].join('\n');
+    expect([...sumByLabel(text, 'text_cleaner_texts_dropped_total', 'reason')]).toEqual([
+      ['duplicate', 4],
+      ['empty', 2],
     ]);
   });
 });

@@ -43,3 +43,15 @@ export function histogramQuantile(q: number, buckets: Bucket[]): number {
   }
   return buckets[buckets.length - 2]!.le;
 }
+
+/** The values of counter or gauge `name`, summed per value of `label` (its other labels summed over). */
+export function sumByLabel(exposition: string, name: string, label: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of exposition.split('\n')) {
+    const m = /^([a-zA-Z0-9_:]+)\{([^}]*)\}\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const value = new RegExp(`(?:^|,)${label}="([^"]*)"`).exec(m[2]!)?.[1];
+    if (value !== undefined) out.set(value, (out.get(value) ?? 0) + Number(m[3]));
+  }
+  return out;
+}
