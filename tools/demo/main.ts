@@ -95,7 +95,8 @@ const pipeline = new LocalPipeline({
   env: {
     'text-cleaner': { LOG_LEVEL: 'info' },
     encoder: { LOG_LEVEL: 'info', ENCODER_WORKERS: '1', ...modelEnv(args.model).encoder },
-    'profile-fuser': { LOG_LEVEL: 'info', ...modelEnv(args.model)['profile-fuser'] },
+    // The explorer's live pipeline page reads the other two services' /metrics.
+    'profile-fuser': { LOG_LEVEL: 'info', FUSER_EXPLORER_STAGES: `text-cleaner=http://127.0.0.1:${Number(args.port)},encoder=http://127.0.0.1:${Number(args.port) + 1}`, ...modelEnv(args.model)['profile-fuser'] },
   },
 });
 const services = Object.values(pipeline.services);
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
   console.log('starting services…');
   await pipeline.start(90_000);
   console.log(`services ready: ${services.map((s) => `${s.options.name} (${s.baseUrl})`).join(', ')}; logs in .local/logs/`);
-  console.log(`profile explorer: ${pipeline.services['profile-fuser'].baseUrl}/explorer (type a user id, e.g. one shown below)`);
+  console.log(`profile explorer: ${pipeline.services['profile-fuser'].baseUrl}/explorer (type a user id, e.g. one shown below; the live pipeline at /explorer#pipeline)`);
 
   const producer = pipeline.producer();
   await producer.connect();

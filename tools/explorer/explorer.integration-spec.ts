@@ -30,7 +30,8 @@ if (skip) console.warn(`explorer browser test skipped: ${skip}`);
   let browser: Browser;
 
   beforeAll(async () => {
-    const started = await startTinyFuser({ prefix, logDir: workDir });
+    // One more stage that is not there: the pipeline page must say so and go on.
+    const started = await startTinyFuser({ prefix, logDir: workDir, env: { FUSER_EXPLORER_STAGES: 'ghost=http://127.0.0.1:1' } });
     fuser = started.fuser;
     await producer.connect();
     const embedded = new SingleObjectSerde('EmbeddedText');
@@ -78,6 +79,24 @@ if (skip) console.warn(`explorer browser test skipped: ${skip}`);
     expect(await page.locator(`#interestPlot circle.point[data-label="${label}"]`).count()).toBe(ROUNDS);
     expect(await page.locator('#affinityPlot circle.point').count()).toBeGreaterThanOrEqual(ROUNDS);
     expect(await page.textContent('#status')).toContain(`${ROUNDS} publishes`);
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  it('shows the live pipeline: events per second of every stage that answers, and the one that does not', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${fuser.baseUrl}/explorer#pipeline`);
+    // Two readings make a rate; a click sent now makes the fuser's non-zero.
+    const clickSerde = new SingleObjectSerde('Click');
+    const click: Click = { eventId: 'c-live', userId: 'bob', itemId: 'item-0', action: 'click', dwellMs: null, platform: 'test', occurredAt: Date.now() };
+    await producer.send(topics.clicks.name, [{ key: 'bob', value: clickSerde.encode(click) }]);
+    await page.waitForSelector('#ratePlot circle.point[data-label="profile-fuser"]', { timeout: 30_000 });
+    const stages = await page.textContent('#stages');
+    expect(stages).toMatch(/profile-fuser\s*consumed \d+, lag \d+/);
+    expect(stages).toContain('ghost');
+    expect(stages).toContain('unreachable');
+    expect(await page.isHidden('#users')).toBe(true);
     expect(errors).toEqual([]);
   }, 60_000);
 

@@ -75,6 +75,9 @@ export const fuserEnvSchema = z.object({
   FUSER_API_READ_TOKEN: env.optionalString(
     'Bearer token for GET /v1/profiles/{userId} (read scope, separate from deletion); unset leaves reads open to whoever reaches the port (logged as a warning).',
   ),
+  FUSER_EXPLORER_STAGES: env.optionalString(
+    'The other services the explorer\'s live pipeline page shows, as name=http://host:port pairs, comma-separated (their /metrics is read by the fuser); unset shows the fuser alone.',
+  ),
   FUSER_TEXT_DEDUP_WINDOW_MS: env.int(
     'A user\'s text repeating one of their last 32 texts (same text, same item) within this window of event time is left out (text-cleaner\'s duplicate rule, kept in the durable state so it holds after a Redis loss); 0 turns it off.',
     24 * HOUR_MS,
@@ -99,6 +102,8 @@ export const fuserServiceEnvSchema = serviceEnvSchema(8083).merge(kafkaEnvSchema
 
 export interface ProfileFuserConfig {
   service: ServiceEnv;
+  /** Other services the explorer's pipeline page reads /metrics from, by name. */
+  explorerStages: { name: string; url: string }[];
   kafka: KafkaSettings;
   redis: RedisSettings;
   halfLivesMs: Record<string, number>;
@@ -152,6 +157,22 @@ export function horizonName(hours: number): string {
   return hours % 24 === 0 ? `${hours / 24}d` : `${hours}h`;
 }
 
+/** `text-cleaner=http://…,encoder=http://…`; a malformed pair is a configuration error naming it. */
+function parseStages(value: string | undefined): { name: string; url: string }[] {
+  if (!value) return [];
+  return value
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const at = pair.indexOf('=');
+      const name = pair.slice(0, at).trim();
+      const url = pair.slice(at + 1).trim();
+      if (at <= 0 || !/^https?:\/\/[^\s/]+/.test(url)) throw new ConfigError([`FUSER_EXPLORER_STAGES: "${pair}" is not name=http://host:port`]);
+      return { name, url: url.replace(/\/+$/, '') };
+    });
+}
+
 export function loadProfileFuserConfig(source: Record<string, string | undefined> = process.env): ProfileFuserConfig {
   const e = parseEnv(fuserServiceEnvSchema, source, kafkaCrossChecks);
   const sentimentFile = e.FUSER_SENTIMENT_MODEL_FILE ?? DEFAULT_SENTIMENT_MODEL_FILE;
@@ -171,6 +192,7 @@ export function loadProfileFuserConfig(source: Record<string, string | undefined
     topInterests: e.FUSER_TOP_INTERESTS,
     apiToken: e.FUSER_API_TOKEN ?? null,
     apiReadToken: e.FUSER_API_READ_TOKEN ?? null,
+    explorerStages: parseStages(e.FUSER_EXPLORER_STAGES),
     chunkMessages: e.FUSER_CHUNK_MESSAGES,
     stateMemoryBytes: e.FUSER_STATE_MEMORY_MB * 1024 * 1024,
     maxUsersPerFlush: e.FUSER_MAX_USERS_PER_FLUSH,
