@@ -87,13 +87,14 @@ async function main(): Promise<void> {
     printed++;
   };
   const groupPrefix = `${settings.topicPrefix}${args.groupPrefix}`;
-  if (args.fromBeginning) {
+  if (args.fromBeginning && !args.follow) {
     await readTopicToEnd(kafka, spec.name, (m) => print({ partition: m.partition, offset: m.offset, timestamp: m.timestamp, key: m.key?.toString() ?? null, value: m.value }), { groupPrefix });
-    if (!args.follow || done()) return;
+    return;
   }
+  // Following: one consumer from where it starts (the beginning, or the end), so nothing falls between two readers.
   const consumer = kafka.consumer({ groupId: `${groupPrefix}${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 200 });
   await consumer.connect();
-  await consumer.subscribe({ topic: spec.name, fromBeginning: false });
+  await consumer.subscribe({ topic: spec.name, fromBeginning: args.fromBeginning });
   await new Promise<void>((resolve, reject) => {
     process.once('SIGINT', () => resolve());
     consumer

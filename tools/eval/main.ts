@@ -205,7 +205,6 @@ async function main(): Promise<void> {
       items: scored.items,
       interactions: interactions.map((e) => ({ userId: e.user_id, itemId: e.item_id, at: e.ts * 1000 })),
       history: r.history,
-      popularity: prior,
       negatives: JOINT_NEGATIVES,
       seed: 7,
     });

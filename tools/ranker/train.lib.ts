@@ -14,7 +14,6 @@ import {
   RANKER_FEATURES,
   normalise,
   pointInTimeRows,
-  popularityFeature,
   rankerVectors,
   toRankerArtefact,
   trainRanker,
@@ -88,7 +87,8 @@ export async function trainFromTopics(kafka: Kafka, topics: TopicCatalog, o: Tra
     if (!m.value) return;
     changelogRecords++;
     const change = changeSerde.decodeSync(m.value);
-    if (change.kind !== 'update' || !change.profile || erased(change.userId, change.eventTime)) return;
+    // A profile published before the erasure request, or holding events from before it, is left out.
+    if (change.kind !== 'update' || !change.profile || erased(change.userId, Math.min(change.eventTime, change.publishedAt))) return;
     const p = change.profile;
     const key = spaceKey(p.modelId, p.projectionId);
     const space = spaces.get(key) ?? { modelId: p.modelId, projectionId: p.projectionId, dim: p.dim, records: 0, newest: -Infinity };
@@ -159,9 +159,8 @@ export async function trainFromTopics(kafka: Kafka, topics: TopicCatalog, o: Tra
   const counts = new Float64Array(catalogue.length);
   for (const x of interactions) counts[index.get(x.itemId)!]!++;
   const maxInteractions = counts.reduce((a, b) => Math.max(a, b), 0);
-  const popularity = Float64Array.from(counts, (n) => popularityFeature(n, maxInteractions));
 
-  const rows = pointInTimeRows({ catalogue, items, interactions, history, popularity, negatives: o.negatives, seed: o.seed });
+  const rows = pointInTimeRows({ catalogue, items, interactions, history, negatives: o.negatives, seed: o.seed });
   if (!rows.labels.includes(1)) {
     throw new NothingToTrainError(`none of ${interactions.length} interactions had a profile in ${chosenKey} published before it: nothing to learn from yet`);
   }

@@ -22,8 +22,8 @@ Trains the reference ranker, the joint model of profile and item features: a log
 over the cosines of the profile's vectors with the item's, the item's popularity and its
 co-occurrence with the user's earlier items. Rows are point-in-time joins: every interaction (click,
 review) with the newest profile published on profiles.changelog.v1 before it, against sampled items
-the user never touched. Item vectors are the catalogue descriptions' embeddings on
-texts.embedded.v1; erased users' data up to their deletion request is left out. The L2 penalty is
+the user never touched. Item vectors are the catalogue descriptions' embeddings as the fuser keeps
+them (profile-fuser.items.v1); erased users' data up to their deletion request is left out. The L2 penalty is
 chosen by log loss on validation users. Writes the versioned artefact (JSON) and prints a report.
 
 Options:

@@ -27,7 +27,12 @@ export async function startTinyFuser(o: { prefix: string; logDir: string; env?: 
     env: { KAFKA_TOPIC_PREFIX: o.prefix, REDIS_KEY_PREFIX: o.prefix, LOG_LEVEL: 'warn', FUSER_MODEL_DIR: tinyModel, FUSER_MODEL_VARIANT: 'fp32', FUSER_PUBLISH_INTERVAL_MS: '100', ...o.env },
   });
   fuser.start();
-  await fuser.waitReady(120_000);
+  try {
+    await fuser.waitReady(120_000);
+  } catch (err) {
+    await fuser.stop().catch(() => undefined);
+    throw err;
+  }
   return { fuser, modelId: bundle.modelId, dim: bundle.manifest.dimension };
 }
 

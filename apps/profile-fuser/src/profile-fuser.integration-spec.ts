@@ -361,6 +361,9 @@ describe('profile-fuser on the real broker and Redis', () => {
     await request(app.getHttpServer()).delete(`/v1/profiles/${encodeURIComponent('用户一')}`).set('authorization', 'Bearer read-token').expect(401);
     await request(app.getHttpServer()).delete(`/v1/profiles/${encodeURIComponent('用户一')}`).set('authorization', 'Bearer secret-token').expect(202);
     expect(await waitFor(async () => (await get('用户一', 'read-token')).status === 404, 60_000)).toBe(true);
+    // Its history ends with the erasure: what was published before it is not shown again.
+    const erasedHistory = await request(app.getHttpServer()).get(`/v1/profiles/${encodeURIComponent('用户一')}/history`).set('authorization', 'Bearer read-token').expect(200);
+    expect(erasedHistory.body.points).toEqual([]);
     await get('a+b@example.com', 'read-token').expect(200);
 
     // Interests as published; vectors as asked: arrays (default), base64 float32, none.

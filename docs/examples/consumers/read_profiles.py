@@ -6,7 +6,7 @@ schemas/fingerprints.json (the canonical form there is a complete schema: named 
 files are inlined). A key with a null value (a tombstone) is a user who was erased. Vectors are
 packed little-endian float32.
 
-Usage: python3 read_profiles.py [--brokers HOST:PORT] [--topic profiles.v1] [--fingerprints FILE]
+Usage: python3 read_profiles.py [--brokers HOST:PORT] [--topic profiles.v1] [--fingerprints FILE] [--timeout S]
 Reads the topic from its beginning to the end present when it starts and prints one JSON line per
 record: the user, version, counts, top interests and each vector's name, weight and first values.
 For TLS or SASL, add the librdkafka settings (security.protocol, sasl.mechanism, ...) to CONFIG.
@@ -16,6 +16,7 @@ import io
 import json
 import struct
 import sys
+import time
 import uuid
 
 import fastavro
@@ -60,6 +61,7 @@ def main():
     parser.add_argument("--brokers", default="127.0.0.1:9092")
     parser.add_argument("--topic", default="profiles.v1")
     parser.add_argument("--fingerprints", default="schemas/fingerprints.json")
+    parser.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")
     args = parser.parse_args()
     schema, fingerprint = load_schema(args.fingerprints, "UserProfile")
     consumer = Consumer({
@@ -72,14 +74,19 @@ def main():
         **CONFIG,
     })
     partitions = consumer.list_topics(args.topic, timeout=10).topics[args.topic].partitions
-    ends = {p: consumer.get_watermark_offsets(TopicPartition(args.topic, p), timeout=10)[1] for p in partitions}
-    consumer.assign([TopicPartition(args.topic, p, 0) for p in partitions])
+    marks = {p: consumer.get_watermark_offsets(TopicPartition(args.topic, p), timeout=10) for p in partitions}
+    # Partitions with nothing left to read (empty, or every record expired) are done from the start.
+    ends = {p: high for p, (low, high) in marks.items() if high > low}
+    consumer.assign([TopicPartition(args.topic, p, low) for p, (low, high) in marks.items() if high > low])
+    deadline = time.monotonic() + args.timeout
     try:
-        while True:
-            positions = consumer.position([TopicPartition(args.topic, p) for p in partitions])
+        while ends:
+            positions = consumer.position([TopicPartition(args.topic, p) for p in ends])
             # A topic written in transactions ends with a commit marker: the position passes it.
-            if all(tp.offset >= ends[tp.partition] or ends[tp.partition] == 0 for tp in positions):
+            if all(tp.offset >= ends[tp.partition] for tp in positions):
                 break
+            if time.monotonic() > deadline:
+                raise TimeoutError("not at the end of %s after %s s" % (args.topic, args.timeout))
             message = consumer.poll(1.0)
             if message is None:
                 continue

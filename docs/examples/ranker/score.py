@@ -71,7 +71,10 @@ def score(ranker, profile, candidates):
         raise ValueError("profile is in another vector space than the ranker (%s)" % space)
     queries = profile_queries(profile)
     scores = []
-    for candidate in candidates:
+    for i, candidate in enumerate(candidates):
+        vector = candidate.get("vector")
+        if vector is not None and len(vector) != space["dim"]:
+            raise ValueError("candidate %d: vector of %d dimensions, the ranker expects %d" % (i, len(vector), space["dim"]))
         x = features(queries, candidate, ranker["popularity"]["maxInteractions"])
         z = ranker["bias"] + sum(w * (v - m) / s for w, v, m, s in zip(ranker["weights"], x, ranker["mean"], ranker["scale"]))
         scores.append(z)

@@ -38,8 +38,8 @@ export class ProfileHistory {
       const ends = await admin.fetchTopicOffsets(this.topic);
       partition = partitionForKey(userId, ends.length);
       const start = (await admin.fetchTopicOffsetsByTimestamp(this.topic, since)).find((o) => o.partition === partition);
+      // kafkajs gives the end offset when nothing was published since: then nothing is read.
       from = BigInt(start?.offset ?? '0');
-      if (from < 0n) return []; // nothing published since
     } finally {
       await admin.disconnect();
     }
@@ -52,6 +52,11 @@ export class ProfileHistory {
       async (m) => {
         if (m.key?.toString() !== userId || !m.value) return;
         const change = await this.serde.decode(m.value);
+        // An erasure ends the history before it: nothing published earlier is shown again.
+        if (change.kind === 'delete') {
+          points.length = 0;
+          return;
+        }
         const p = change.profile;
         const weights: Record<string, number> = {};
         for (const h of p?.horizons ?? []) weights[`horizon:${h.name}`] = h.weight;
@@ -60,7 +65,7 @@ export class ProfileHistory {
           publishedAt: change.publishedAt,
           eventTime: change.eventTime,
           version: change.version,
-          kind: change.kind,
+          kind: 'update',
           eventCount: p?.eventCount ?? null,
           interests: p?.interests ?? [],
           categoryAffinities: (p?.categoryAffinities ?? []).slice(0, 8),

@@ -46,6 +46,8 @@ export const VECTOR_ENCODINGS = ['array', 'base64', 'none'] as const;
 export type VectorEncoding = (typeof VECTOR_ENCODINGS)[number];
 /** Most users one batch read may ask for. */
 export const BATCH_READ_MAX = 100;
+/** History reads served at once; more are answered 503. */
+export const HISTORY_READS_AT_ONCE = 2;
 
 type VectorView = Omit<DecayedVector, 'vector'> & { vector?: number[] | string };
 export type ProfileView = Omit<UserProfile, 'horizons' | 'channels' | 'negative' | 'state'> & { horizons: VectorView[]; channels: VectorView[]; negative: VectorView | null };
@@ -72,6 +74,8 @@ const USER_ID = { name: 'userId', description: 'The user id as the streams carry
 @ApiBearerAuth()
 @Controller('v1/profiles')
 export class ProfilesController {
+  /** History reads in progress (see HISTORY_READS_AT_ONCE). */
+  private historyReads = 0;
   /** Made on the first erasure request and kept (a registry lookup, with Confluent framing). */
   private deletionSerde: Promise<ValueSerde<'UserDeletion'>> | null = null;
 
@@ -145,7 +149,15 @@ export class ProfilesController {
     const d = boundedInteger('days', days, 7, 1, 30);
     const n = boundedInteger('limit', limit, 500, 1, 2000);
     const since = Date.now() - d * 86_400_000;
-    return { userId, since, points: await this.requireContext().history.read(userId, since, n) };
+    const context = this.requireContext();
+    // Each read joins a consumer group and reads a partition: a few at a time, not a queue of them.
+    if (this.historyReads >= HISTORY_READS_AT_ONCE) throw new ServiceUnavailableException(`${HISTORY_READS_AT_ONCE} history reads are running; retry shortly`);
+    this.historyReads++;
+    try {
+      return { userId, since, points: await context.history.read(userId, since, n) };
+    } finally {
+      this.historyReads--;
+    }
   }
 
   /**

@@ -30,6 +30,26 @@ export class CoOccurrence {
     }
   }
 
+  /**
+   * One user's new interaction, as time goes on: `item` joins the items the user had (`previous`);
+   * nothing changes when the user had it already.
+   */
+  extend(previous: Iterable<string>, item: string): void {
+    const j = this.index.get(item);
+    if (j === undefined) return;
+    const before = this.ids(previous);
+    if (before.includes(j)) return;
+    this.count[j]! += 1;
+    const row = this.co.get(j) ?? new Map<number, number>();
+    this.co.set(j, row);
+    for (const i of before) {
+      row.set(i, (row.get(i) ?? 0) + 1);
+      const other = this.co.get(i) ?? new Map<number, number>();
+      this.co.set(i, other);
+      other.set(j, (other.get(j) ?? 0) + 1);
+    }
+  }
+
   /** Summed and largest cosine co-occurrence of every catalogue item with `items`. */
   scores(items: Iterable<string>): { sum: Float64Array; max: Float64Array } {
     const sum = new Float64Array(this.catalogue.length);

@@ -5,7 +5,7 @@
  */
 import { seededRandom } from '@profilestream/embedding';
 import { CoOccurrence } from './co-occurrence';
-import { rankerFeatures, type CandidateVectors } from './features';
+import { popularityFeature, rankerFeatures, type CandidateVectors } from './features';
 import type { TrainingRows } from './ranker';
 import type { ProfileVectors } from './vectors';
 
@@ -38,27 +38,30 @@ export interface Interaction {
 
 /**
  * Every interaction (in time order) whose user had a profile published before it becomes one
- * positive row, against `negatives` items the user never touched. Behaviour features leave the
- * user's own items out of the co-occurrence and count only the user's items before the interaction.
+ * positive row, against `negatives` items the user never touched. The behaviour features are
+ * point in time too: popularity counts the interactions before this one, and co-occurrence the
+ * item pairs of every user up to then, so no feature sees the interaction it predicts or any later.
  */
 export function pointInTimeRows(o: {
   catalogue: readonly string[];
   items: CandidateVectors;
   interactions: readonly Interaction[];
   history: ReadonlyMap<string, readonly Snapshot[]>;
-  /** `popularityFeature` per catalogue item. */
-  popularity: ArrayLike<number>;
   negatives: number;
   seed: number;
 }): TrainingRows & { skipped: number } {
   const index = new Map(o.catalogue.map((id, i) => [id, i]));
-  const allItems = new Map<string, string[]>();
+  const allItems = new Map<string, Set<number>>();
   for (const x of o.interactions) {
-    const list = allItems.get(x.userId);
-    if (list) list.push(x.itemId);
-    else allItems.set(x.userId, [x.itemId]);
+    const i = index.get(x.itemId);
+    if (i === undefined) continue;
+    const set = allItems.get(x.userId) ?? new Set<number>();
+    set.add(i);
+    allItems.set(x.userId, set);
   }
-  const co = new CoOccurrence(o.catalogue, allItems.values());
+  const co = new CoOccurrence(o.catalogue, []);
+  const counts = new Float64Array(o.catalogue.length);
+  let maxCount = 0;
   const before = new Map<string, string[]>();
   const rand = seededRandom(o.seed);
   const chunks: Float64Array[] = [];
@@ -70,30 +73,36 @@ export function pointInTimeRows(o: {
     const target = index.get(x.itemId);
     const snapshot = snapshotBefore(o.history.get(x.userId), x.at);
     if (snapshot && target !== undefined) {
-      const own = allItems.get(x.userId)!;
-      const touched = new Set(own.map((id) => index.get(id)));
+      // Negatives: items the user never touched, in the whole window (not only so far).
+      const touched = allItems.get(x.userId)!;
       const candidates = [target];
       for (let tries = 0; candidates.length <= o.negatives && tries < 50 * o.negatives; tries++) {
         const j = Math.floor(rand() * o.catalogue.length);
         if (!touched.has(j) && !candidates.includes(j)) candidates.push(j);
       }
-      co.add(own, -1);
       const knn = co.scores(prior);
-      co.add(own, 1);
-      chunks.push(rankerFeatures(o.items, snapshot.vectors, { popularity: o.popularity, knnSum: knn.sum, knnMax: knn.max }, candidates));
+      // Only the candidates' popularity is read: a sparse array of it, as of now.
+      const popularity: number[] = [];
+      for (const c of candidates) popularity[c] = popularityFeature(counts[c]!, maxCount);
+      chunks.push(rankerFeatures(o.items, snapshot.vectors, { popularity, knnSum: knn.sum, knnMax: knn.max }, candidates));
       candidates.forEach((_, k) => {
         labels.push(k === 0 ? 1 : 0);
         users.push(x.userId);
       });
     } else skipped++;
+    if (target !== undefined) {
+      counts[target]! += 1;
+      maxCount = Math.max(maxCount, counts[target]!);
+      co.extend(prior, x.itemId);
+    }
     prior.push(x.itemId);
     before.set(x.userId, prior);
   }
   const rows = new Float64Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
+  let offset = 0;
   for (const c of chunks) {
-    rows.set(c, at);
-    at += c.length;
+    rows.set(c, offset);
+    offset += c.length;
   }
   return { rows, labels: Uint8Array.from(labels), users, skipped };
 }

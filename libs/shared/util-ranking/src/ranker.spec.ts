@@ -37,7 +37,7 @@ describe('pointInTimeRows', () => {
     { userId: 'v', itemId: 'b', at: 130 },
     { userId: 'u', itemId: 'b', at: 200 },
   ];
-  const rows = pointInTimeRows({ catalogue, items, interactions, history, popularity: Float64Array.of(1, 0.5, 0, 0), negatives: 2, seed: 1 });
+  const rows = pointInTimeRows({ catalogue, items, interactions, history, negatives: 2, seed: 1 });
 
   it('joins each interaction with the profile published before it, never the one that holds it', () => {
     expect(rows.skipped).toBe(3);
@@ -45,19 +45,46 @@ describe('pointInTimeRows', () => {
     expect(rows.users).toEqual(['u', 'u', 'u']);
     // The positive is b, scored with the profile of time 100 (pointing at a): cosine 0, not 1.
     expect(rows.rows[col('cos_fused')]).toBeCloseTo(0, 6);
-    expect(rows.rows[col('popularity')]).toBe(0.5);
+    // Popularity as of time 200, before u's b: b once (v), a twice (u, v): log 2 / log 3.
+    expect(rows.rows[col('popularity')]).toBeCloseTo(Math.log(2) / Math.log(3), 12);
   });
 
-  it('counts co-occurrence of other users only, from the user\'s earlier items', () => {
-    // v had a and b together: sim(a, b) = 1 / √(1·1) once u's own a and b are left out.
-    expect(rows.rows[col('item_knn')]).toBeCloseTo(1, 12);
-    expect(rows.rows[col('item_knn_max')]).toBeCloseTo(1, 12);
+  it('counts co-occurrence up to the interaction only, from the user\'s earlier items', () => {
+    // Before 200: a by u and v, b by v; v had both: sim(a, b) = 1 / √(2·1).
+    expect(rows.rows[col('item_knn')]).toBeCloseTo(Math.SQRT1_2, 12);
+    expect(rows.rows[col('item_knn_max')]).toBeCloseTo(Math.SQRT1_2, 12);
     // Negatives are items u never touched (c, d): no co-occurrence with a.
     for (let r = 1; r < 3; r++) expect(rows.rows[r * F + col('item_knn')]).toBe(0);
   });
 });
 
+describe('pointInTimeRows, later interactions', () => {
+  it('never lets a later interaction (or the one predicted) into popularity or co-occurrence', () => {
+    const items: CandidateVectors = { cosine: () => 0 };
+    const history = new Map<string, Snapshot[]>([['u', [{ at: 1, vectors: new Map() }]]]);
+    const base = [
+      { userId: 'w', itemId: 'a', at: 5 },
+      { userId: 'u', itemId: 'b', at: 10 },
+    ];
+    const later = [...base, { userId: 'v', itemId: 'b', at: 20 }, { userId: 'v', itemId: 'a', at: 21 }];
+    const rowsOf = (interactions: typeof base) => pointInTimeRows({ catalogue: ['a', 'b'], items, interactions, history, negatives: 1, seed: 1 });
+    // u's b at 10: nobody had b before (popularity 0), and no co-occurrence yet, with or without v later.
+    for (const r of [rowsOf(base), rowsOf(later)]) {
+      expect(r.rows[col('popularity')]).toBe(0);
+      expect(r.rows[col('item_knn')]).toBe(0);
+    }
+  });
+});
+
 describe('CoOccurrence', () => {
+  it('grows one interaction at a time to what the whole lists give', () => {
+    const whole = new CoOccurrence(['a', 'b', 'c'], [['a', 'b'], ['a', 'b', 'c']]);
+    const grown = new CoOccurrence(['a', 'b', 'c'], []);
+    for (const list of [['a', 'b'], ['a', 'b', 'c']]) list.forEach((item, i) => grown.extend(list.slice(0, i), item));
+    grown.extend(['a'], 'a'); // an item the user had already: no change
+    for (const from of [['a'], ['b'], ['c'], ['a', 'c']]) expect(grown.scores(from)).toEqual(whole.scores(from));
+  });
+
   it('takes one user out and puts them back', () => {
     const co = new CoOccurrence(['a', 'b', 'c'], [['a', 'b'], ['a', 'b', 'c']]);
     expect(co.scores(['a']).sum[1]).toBeCloseTo(2 / 2, 12);
