@@ -6,15 +6,15 @@
  * as erased. Skips, saying why, without python3 or the packages.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { SingleObjectSerde, topicCatalog, unpackFloat32, type Click, type UserProfile } from '@profilestream/contracts';
-import { BatchingProducer, readTopicToEnd, silentLog } from '@profilestream/kafka';
+import { SingleObjectSerde, topicCatalog, unpackFloat32, type Click } from '@profilestream/contracts';
+import { BatchingProducer, silentLog } from '@profilestream/kafka';
 import { testKafka, testKafkaSettings, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import type { ServiceProcess } from '../runtime/service-process';
-import { itemEmbedding, startTinyFuser } from '../runtime/tiny-fuser';
+import { itemEmbedding, latestProfiles, startTinyFuser, stopTinyFuser } from '../runtime/tiny-fuser';
 
 const repoRoot = resolve(__dirname, '../..');
 const packages = join(repoRoot, '.cache/python-packages');
@@ -58,18 +58,9 @@ if (skip) console.warn(`Python consumer test skipped: ${skip}`);
     expect(await waitFor(async () => (await latest()).get('bob') === null, 60_000, 500)).toBe(true);
   }, 240_000);
 
-  afterAll(async () => {
-    await producer.disconnect().catch(() => undefined);
-    await fuser?.stop();
-    rmSync(workDir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => stopTinyFuser({ fuser, producer, workDir }), 60_000);
 
-  const serde = new SingleObjectSerde('UserProfile');
-  async function latest(): Promise<Map<string, UserProfile | null>> {
-    const out = new Map<string, UserProfile | null>();
-    await readTopicToEnd(kafka, topics.profiles.name, (m) => void out.set(m.key!.toString(), m.value ? serde.decodeSync(m.value) : null));
-    return out;
-  }
+  const latest = () => latestProfiles(kafka, topics.profiles.name);
 
   it('prints every profile as the TypeScript serde decodes it, and the erased user as erased', async () => {
     const { stdout } = await promisify(execFile)('python3', ['docs/examples/consumers/read_profiles.py', '--brokers', testKafkaSettings().brokers.join(','), '--topic', topics.profiles.name], {

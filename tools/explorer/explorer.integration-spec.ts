@@ -5,7 +5,7 @@
  * without a profile gets a clear message; the page logs no errors. Skips, saying why, without
  * chromium (npm run setup installs it).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -13,7 +13,7 @@ import { SingleObjectSerde, topicCatalog, type Click } from '@profilestream/cont
 import { BatchingProducer, readTopicToEnd, silentLog } from '@profilestream/kafka';
 import { testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import type { ServiceProcess } from '../runtime/service-process';
-import { itemEmbedding, startTinyFuser } from '../runtime/tiny-fuser';
+import { itemEmbedding, startTinyFuser, stopTinyFuser } from '../runtime/tiny-fuser';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? null : `no browser at ${CHROMIUM} (npm run setup installs Debian's chromium)`;
@@ -58,9 +58,7 @@ if (skip) console.warn(`explorer browser test skipped: ${skip}`);
 
   afterAll(async () => {
     await browser?.close();
-    await producer.disconnect().catch(() => undefined);
-    await fuser?.stop();
-    rmSync(workDir, { recursive: true, force: true });
+    await stopTinyFuser({ fuser, producer, workDir });
   }, 60_000);
 
   it('shows a user\'s profile and plots their interests at every publish, with no console errors', async () => {

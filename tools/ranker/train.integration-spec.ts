@@ -8,17 +8,17 @@
  * cluster first from their published profile. The command itself writes the same kind of artefact.
  */
 import { execFileSync, execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { SingleObjectSerde, topicCatalog, type Click, type EmbeddedText, type UserDeletion, type UserProfile } from '@profilestream/contracts';
+import { SingleObjectSerde, topicCatalog, type Click, type EmbeddedText, type UserDeletion } from '@profilestream/contracts';
 import { seededRandom } from '@profilestream/embedding';
 import { BatchingProducer, readTopicToEnd, silentLog } from '@profilestream/kafka';
 import { testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { RANKER_FEATURES, parseRanker, scoreCandidates, serializeRanker } from '@profilestream/ranking';
 import type { ServiceProcess } from '../runtime/service-process';
-import { itemEmbedding, startTinyFuser } from '../runtime/tiny-fuser';
+import { itemEmbedding, latestProfiles, startTinyFuser, stopTinyFuser } from '../runtime/tiny-fuser';
 import { trainFromTopics } from './train.lib';
 
 const repoRoot = resolve(__dirname, '../..');
@@ -105,11 +105,7 @@ describe('npm run ranker:train on a running profile-fuser', () => {
     expect(done).toBe(true);
   }, 240_000);
 
-  afterAll(async () => {
-    await producer.disconnect().catch(() => undefined);
-    await fuser?.stop();
-    rmSync(workDir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => stopTinyFuser({ fuser, producer, workDir }), 60_000);
 
   it('learns from point-in-time profiles, leaves the erased user out and ranks each user\'s favourite cluster first', async () => {
     const { artefact, report } = await trainFromTopics(kafka, topics, { negatives: 4, seed: 7, validationShare: 0.25, source: 'test', groupPrefix: `${prefix}ranker-trainer-` });
@@ -131,9 +127,7 @@ describe('npm run ranker:train on a running profile-fuser', () => {
     expect(w['cos_fused']! + w['cos_short']! + w['cos_long']! + w['cos_click']!).toBeGreaterThan(1);
 
     // Scoring from profiles.v1, as a recommender would: the favourite cluster ranks first.
-    const profileSerde = new SingleObjectSerde('UserProfile');
-    const profiles = new Map<string, UserProfile | null>();
-    await readTopicToEnd(kafka, topics.profiles.name, (m) => void profiles.set(m.key!.toString(), m.value ? profileSerde.decodeSync(m.value) : null));
+    const profiles = await latestProfiles(kafka, topics.profiles.name);
     expect(profiles.get(ERASED) ?? null).toBeNull();
     const candidates = itemVectors.map((vector) => ({ vector, interactions: 1 }));
     let inFavourite = 0;
@@ -149,9 +143,7 @@ describe('npm run ranker:train on a running profile-fuser', () => {
 
   (python ? it : it.skip)('scores alike in Python from the read API (docs/examples/ranker/score.py)', async () => {
     const { artefact } = await trainFromTopics(kafka, topics, { negatives: 4, seed: 7, validationShare: 0.25, source: 'test', groupPrefix: `${prefix}ranker-trainer-` });
-    const profileSerde = new SingleObjectSerde('UserProfile');
-    const profiles = new Map<string, UserProfile>();
-    await readTopicToEnd(kafka, topics.profiles.name, (m) => void (m.value && profiles.set(m.key!.toString(), profileSerde.decodeSync(m.value))));
+    const profiles = await latestProfiles(kafka, topics.profiles.name);
     const candidates = itemVectors.map((vector, i) => ({ itemId: `item-${i}`, vector: i % 7 === 0 ? null : vector, interactions: i % 5, knn: { sum: (i % 3) * 0.4, max: (i % 3) * 0.2 } }));
     const files = { ranker: join(workDir, 'py-ranker.json'), candidates: join(workDir, 'py-candidates.json'), profile: join(workDir, 'py-profile.json') };
     writeFileSync(files.ranker, serializeRanker(artefact));

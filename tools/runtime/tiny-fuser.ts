@@ -3,7 +3,9 @@
  * on its own topic and key prefix (it creates its topics), ready to fuse embedded texts and clicks.
  */
 import { join, resolve } from 'node:path';
-import { packFloat32, type EmbeddedText } from '@profilestream/contracts';
+import { rmSync } from 'node:fs';
+import { SingleObjectSerde, packFloat32, type EmbeddedText, type UserProfile } from '@profilestream/contracts';
+import { readTopicToEnd, type BatchingProducer, type Kafka } from '@profilestream/kafka';
 import { loadModelBundle } from '@profilestream/inference';
 import { freePortRun } from './local-pipeline';
 import { ServiceProcess, ensureBuilt } from './service-process';
@@ -60,4 +62,19 @@ export function itemEmbedding(o: { itemId: string; vector: readonly number[]; mo
     truncated: false,
     timing: { cacheHit: false, queuedMs: 0, inferenceMs: 0, embeddedAt: now },
   };
+}
+
+/** The newest profiles.v1 record per user: a profile, or null for a tombstone (an erased user). */
+export async function latestProfiles(kafka: Kafka, topic: string): Promise<Map<string, UserProfile | null>> {
+  const serde = new SingleObjectSerde('UserProfile');
+  const out = new Map<string, UserProfile | null>();
+  await readTopicToEnd(kafka, topic, (m) => void out.set(m.key!.toString(), m.value ? serde.decodeSync(m.value) : null));
+  return out;
+}
+
+/** A spec's teardown: its producer, the fuser, its log folder. */
+export async function stopTinyFuser(o: { fuser?: ServiceProcess; producer: BatchingProducer; workDir: string }): Promise<void> {
+  await o.producer.disconnect().catch(() => undefined);
+  await o.fuser?.stop();
+  rmSync(o.workDir, { recursive: true, force: true });
 }
