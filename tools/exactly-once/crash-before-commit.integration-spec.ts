@@ -20,7 +20,7 @@ import { ServiceProcess, ensureBuilt } from '../runtime/service-process';
 
 const repoRoot = resolve(__dirname, '../..');
 const preload = join(__dirname, 'crash-before-commit.preload.js');
-const tinyModel = join(repoRoot, 'libs/encoder/fixtures/tiny-bert');
+const tinyModel = join(repoRoot, 'libs/shared/fixtures/tiny-bert');
 /** Input events per run, on 2 partitions, handled in chunks of 10: the crash hits the 3rd commit of about 8. */
 const EVENTS = 80;
 const CRASH_AT_COMMIT = 3;

@@ -27,7 +27,7 @@ import { ServiceProcess, ensureBuilt } from '../runtime/service-process';
 
 const repoRoot = resolve(__dirname, '../..');
 const preload = join(__dirname, 'crash-before-commit.preload.js');
-const tinyModel = join(repoRoot, 'libs/encoder/fixtures/tiny-bert');
+const tinyModel = join(repoRoot, 'libs/shared/fixtures/tiny-bert');
 const PARTITIONS = 2;
 const USERS = 24;
 const ITEMS = 6;

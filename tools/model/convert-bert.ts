@@ -19,7 +19,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseBertConfig } from './bert-config';
 import { buildBertGraph, INPUT_NAMES, OUTPUT_NAME, POOLER_OUTPUT_NAME } from './bert-graph';
-import { MANIFEST_FILE, type ModelManifest, type Pooling } from './manifest';
+import { MANIFEST_FILE, type ModelManifestInput, type Pooling } from './manifest';
 import { writeModel } from './onnx/write-model';
 import { findOutlierChannels } from './calibrate';
 import { loadTokenizer } from './embed';
@@ -46,8 +46,8 @@ export interface ConvertOptions {
   log?: (msg: string) => void;
 }
 
-/** The manifest as written: tools/model's ModelManifest plus the encoder's optional `prefix`. */
-export type WrittenManifest = ModelManifest & { prefix?: string };
+/** The manifest as written (the encoder's schema; defaulted fields such as an empty `prefix` left out). */
+export type WrittenManifest = ModelManifestInput & { license: string };
 
 export interface ConvertResult {
   manifest: WrittenManifest;
@@ -114,7 +114,7 @@ export async function convertBert(opts: ConvertOptions): Promise<ConvertResult> 
 /** CLI flags override sentence-transformers files, which override plain-BERT defaults. */
 function resolveManifest(
   opts: ConvertOptions, dimension: number, maxPositions: number, tokenizerConfig: Record<string, unknown>, license: string,
-): ModelManifest {
+): WrittenManifest {
   const st = readStSettings(opts.checkpoint);
   if (!opts.pooling && st.unsupportedPooling) {
     throw new Error(`sentence-transformers pooling "${st.unsupportedPooling}" is not supported; pass --pooling mean|cls`);

@@ -1,10 +1,10 @@
 /**
- * Generates the tiny BERT test model under libs/encoder/fixtures/tiny-bert/: seeded random weights
+ * Generates the tiny BERT test model under libs/shared/fixtures/tiny-bert/: seeded random weights
  * (hidden 64, 2 layers, 4 heads, intermediate 128, 128 positions, 2 token types, 1,000-token
  * WordPiece vocab) written as a safetensors checkpoint with a real tokenizer.json, then run through
  * the same converter as real models. Deterministic: re-running reproduces identical files.
  *
- *   npx tsx tools/model/make-tiny-fixture.ts [--out libs/encoder/fixtures/tiny-bert] [--seed 20240601]
+ *   npx tsx tools/model/make-tiny-fixture.ts [--out libs/shared/fixtures/tiny-bert] [--seed 20240601]
  *     [--checkpoint-out <dir>]   (also keep the safetensors checkpoint there, e.g. for converter tests)
  *
  * Also writes oracle.json (token ids + fp32 sentence embeddings of a few texts, same format as the
@@ -168,7 +168,7 @@ function dirSize(dir: string): number {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      out: { type: 'string', default: 'libs/encoder/fixtures/tiny-bert' },
+      out: { type: 'string', default: 'libs/shared/fixtures/tiny-bert' },
       seed: { type: 'string', default: '20240601' },
       'checkpoint-out': { type: 'string' },
     },

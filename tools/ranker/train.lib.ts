@@ -8,7 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { SingleObjectSerde, type TopicCatalog } from '@profilestream/contracts';
-import { decodeItem, parseItemKey, vectorSpace, type ItemVector } from '@profilestream/fusion';
+import { spaceKey } from '@profilestream/embedding';
+import { decodeItem, parseItemKey, type ItemVector } from '@profilestream/fusion';
 import { readTopicToEnd, type Kafka } from '@profilestream/kafka';
 import {
   RANKER_FEATURES,
@@ -59,7 +60,8 @@ export class NothingToTrainError extends Error {
   override readonly name = 'NothingToTrainError';
 }
 
-const spaceKey = (modelId: string, projectionId: string | null) => `${modelId}${projectionId ? `/${projectionId}` : ''}`;
+/** How a space is written on the command line (`--space MODEL[/PROJECTION]`) and in messages. */
+const spaceLabel = (s: { modelId: string; projectionId: string | null }) => `${s.modelId}${s.projectionId ? `/${s.projectionId}` : ''}`;
 
 /** Whether `userId` is a validation user: a stable hash, so reruns split alike. */
 export function isValidationUser(userId: string, share: number): boolean {
@@ -90,7 +92,7 @@ export async function trainFromTopics(kafka: Kafka, topics: TopicCatalog, o: Tra
     // A profile published before the erasure request, or holding events from before it, is left out.
     if (change.kind !== 'update' || !change.profile || erased(change.userId, Math.min(change.eventTime, change.publishedAt))) return;
     const p = change.profile;
-    const key = spaceKey(p.modelId, p.projectionId);
+    const key = spaceLabel({ modelId: p.modelId, projectionId: p.projectionId ?? null });
     const space = spaces.get(key) ?? { modelId: p.modelId, projectionId: p.projectionId, dim: p.dim, records: 0, newest: -Infinity };
     space.records++;
     space.newest = Math.max(space.newest, change.publishedAt);
@@ -101,11 +103,11 @@ export async function trainFromTopics(kafka: Kafka, topics: TopicCatalog, o: Tra
     list.push({ at: change.eventTime, vectors: rankerVectors(p) });
     byUser.set(change.userId, list);
   }, reader);
-  const chosenKey = o.space ? spaceKey(o.space.modelId, o.space.projectionId) : [...spaces.entries()].sort((a, b) => b[1].newest - a[1].newest)[0]?.[0];
+  const chosenKey = o.space ? spaceLabel(o.space) : [...spaces.entries()].sort((a, b) => b[1].newest - a[1].newest)[0]?.[0];
   const space = chosenKey === undefined ? undefined : spaces.get(chosenKey);
   if (!space || chosenKey === undefined) {
     const seen = [...spaces.keys()].join(', ') || 'none';
-    throw new NothingToTrainError(`no published profile ${o.space ? `in space ${spaceKey(o.space.modelId, o.space.projectionId)} ` : ''}on ${topics.profilesChangelog.name} (${changelogRecords} records; spaces seen: ${seen})`);
+    throw new NothingToTrainError(`no published profile ${o.space ? `in space ${spaceLabel(o.space)} ` : ''}on ${topics.profilesChangelog.name} (${changelogRecords} records; spaces seen: ${seen})`);
   }
   const history = histories.get(chosenKey)!;
   for (const list of history.values()) list.sort((a, b) => a.at - b.at);
@@ -132,7 +134,7 @@ export async function trainFromTopics(kafka: Kafka, topics: TopicCatalog, o: Tra
   // Item vectors as the fuser folds them into clicks: its compacted items topic holds every
   // catalogue item's newest description vector, however old (texts.embedded.v1 keeps 3 days).
   const itemVectors = new Map<string, ItemVector>();
-  const wanted = vectorSpace(space.modelId, space.projectionId);
+  const wanted = spaceKey(space);
   await readTopicToEnd(kafka, topics.fuserItems.name, (m) => {
     const key = m.key ? parseItemKey(m.key.toString()) : null;
     if (!key || key.space !== wanted || !m.value) return;

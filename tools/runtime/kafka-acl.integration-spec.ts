@@ -21,7 +21,7 @@ import { ensureBuilt } from './service-process';
 import { NothingToTrainError, trainFromTopics } from '../ranker/train.lib';
 
 const repoRoot = resolve(__dirname, '../..');
-const tinyModel = join(repoRoot, 'libs/encoder/fixtures/tiny-bert');
+const tinyModel = join(repoRoot, 'libs/shared/fixtures/tiny-bert');
 const PRINCIPALS = Object.keys(KAFKA_ACCESS) as KafkaPrincipal[];
 const SERVICES = ['text-cleaner', 'encoder', 'profile-fuser'] as const;
 

@@ -26,7 +26,7 @@ import { LocalPipeline, freePortRun } from './local-pipeline';
 import { ensureBuilt } from './service-process';
 
 const repoRoot = resolve(__dirname, '../..');
-const tinyModel = join(repoRoot, 'libs/encoder/fixtures/tiny-bert');
+const tinyModel = join(repoRoot, 'libs/shared/fixtures/tiny-bert');
 // Four partitions: with the script's slot split, the users below fall on all three masters.
 const PARTITIONS = 4;
 const ODD_USERS = ['}abc', '{x}y', 'a+b@example.com', '用户一'];

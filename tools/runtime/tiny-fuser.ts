@@ -10,7 +10,7 @@ import { loadModelBundle } from '@profilestream/inference';
 import { freePortRun } from './local-pipeline';
 import { ServiceProcess, ensureBuilt } from './service-process';
 
-const tinyModel = join(resolve(__dirname, '../..'), 'libs/encoder/fixtures/tiny-bert');
+const tinyModel = join(resolve(__dirname, '../..'), 'libs/shared/fixtures/tiny-bert');
 
 export interface TinyFuser {
   fuser: ServiceProcess;

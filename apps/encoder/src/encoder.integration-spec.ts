@@ -12,7 +12,7 @@ import { HealthRegistry, MetricsService } from '@profilestream/observability';
 import { AppModule } from './app.module';
 import { loadEncoderConfig } from './config/encoder.config';
 
-const fixture = join(__dirname, '../../../libs/encoder/fixtures/tiny-bert');
+const fixture = join(__dirname, '../../../libs/shared/fixtures/tiny-bert');
 const cleanedSerde = new SingleObjectSerde('CleanedText');
 const embeddedSerde = new SingleObjectSerde('EmbeddedText');
 

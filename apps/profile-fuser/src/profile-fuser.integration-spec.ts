@@ -28,7 +28,7 @@ import { REDIS_LOST } from './state/partition-state.store';
 import { rebuildPartition } from './state/partition-rebuild';
 import { decodeStoredUser } from '@profilestream/fusion';
 
-const fixture = join(__dirname, '../../../libs/encoder/fixtures/tiny-bert');
+const fixture = join(__dirname, '../../../libs/shared/fixtures/tiny-bert');
 const embeddedSerde = new SingleObjectSerde('EmbeddedText');
 const clickSerde = new SingleObjectSerde('Click');
 const profileSerde = new SingleObjectSerde('UserProfile');

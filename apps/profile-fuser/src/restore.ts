@@ -9,9 +9,9 @@ import { parseArgs } from 'node:util';
 import { topicCatalog } from '@profilestream/contracts';
 import { createKafka, readerGroupPrefix, silentLog } from '@profilestream/kafka';
 import { closeRedis, connectRedis, createRedis } from '@profilestream/redis';
-import { loadModelBundle, loadProjection } from '@profilestream/inference';
+import { embeddingSpaceOf, loadModelBundle, loadProjection } from '@profilestream/inference';
 import { CONSUMER_GROUP, loadProfileFuserConfig } from './config/profile-fuser.config';
-import { vectorSpace } from '@profilestream/fusion';
+import { spaceKey } from '@profilestream/embedding';
 import { REDIS_LOST, PartitionStateStore } from './state/partition-state.store';
 import { rebuildPartition } from './state/partition-rebuild';
 
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const config = loadProfileFuserConfig();
   const bundle = await loadModelBundle(config.model.dir, config.model.variant);
   const projection = config.projectionFile ? loadProjection(config.projectionFile, bundle.modelId) : null;
-  const space = vectorSpace(bundle.modelId, projection?.id ?? null);
+  const space = spaceKey(embeddingSpaceOf(bundle, projection));
   const kafka = createKafka(config.kafka, silentLog);
   const topic = topicCatalog(config.kafka.topicPrefix).fuserState.name;
   const admin = kafka.admin();

@@ -1,4 +1,5 @@
 import { packFloat32, unpackFloat32 } from '@profilestream/contracts';
+import type { EmbeddingSpace } from '@profilestream/embedding';
 import type { RedisClient } from '@profilestream/redis';
 
 export interface CachedEmbedding {
@@ -21,17 +22,17 @@ export class EmbeddingCache {
     private readonly ttlSeconds: number,
   ) {}
 
-  private key(modelId: string, projectionId: string | null, contentHash: string): string {
-    return `${this.prefix}emb:${modelId}:${projectionId ?? 'none'}:${contentHash}`;
+  private key(space: EmbeddingSpace, contentHash: string): string {
+    return `${this.prefix}emb:${space.modelId}:${space.projectionId ?? 'none'}:${contentHash}`;
   }
 
-  async getMany(modelId: string, projectionId: string | null, hashes: readonly string[]): Promise<(CachedEmbedding | null)[]> {
-    const values = await Promise.all(hashes.map((h) => this.redis.getBuffer(this.key(modelId, projectionId, h))));
+  async getMany(space: EmbeddingSpace, hashes: readonly string[]): Promise<(CachedEmbedding | null)[]> {
+    const values = await Promise.all(hashes.map((h) => this.redis.getBuffer(this.key(space, h))));
     return values.map((b) => (b ? decode(b) : null));
   }
 
-  async setMany(modelId: string, projectionId: string | null, entries: readonly ({ hash: string } & CachedEmbedding)[]): Promise<void> {
-    await Promise.all(entries.map((e) => this.redis.set(this.key(modelId, projectionId, e.hash), encode(e), 'EX', this.ttlSeconds)));
+  async setMany(space: EmbeddingSpace, entries: readonly ({ hash: string } & CachedEmbedding)[]): Promise<void> {
+    await Promise.all(entries.map((e) => this.redis.set(this.key(space, e.hash), encode(e), 'EX', this.ttlSeconds)));
   }
 }
 

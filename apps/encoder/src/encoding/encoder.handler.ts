@@ -1,5 +1,6 @@
 import { packFloat32, type CleanedText, type EmbeddedText, type TopicCatalog, type ValueSerde } from '@profilestream/contracts';
 import { decodingTransform, dlq, ok, type Outcome, type TransformHandler } from '@profilestream/kafka';
+import type { EmbeddingSpace } from '@profilestream/embedding';
 import { PoisonTextError, type EncodingEngine } from '@profilestream/inference';
 import type { EmbeddingCache, CachedEmbedding } from './embedding-cache';
 import type { EncoderMetrics } from './encoder.metrics';
@@ -9,8 +10,8 @@ export interface EncoderDeps {
   serdes: { cleaned: ValueSerde<'CleanedText'>; embedded: ValueSerde<'EmbeddedText'> };
   cache: EmbeddingCache;
   engine: EncodingEngine;
-  modelId: string;
-  projectionId: string | null;
+  /** The space the engine's vectors live in (the model, after the projection). */
+  space: EmbeddingSpace;
   metrics: EncoderMetrics;
 }
 
@@ -29,7 +30,7 @@ export function encoderHandler(deps: EncoderDeps): TransformHandler {
       const texts = new Map<string, string>();
       for (const { value } of records) texts.set(value.contentHash, value.text);
       const hashes = [...texts.keys()];
-      const cached = await deps.cache.getMany(deps.modelId, deps.projectionId, hashes);
+      const cached = await deps.cache.getMany(deps.space, hashes);
 
       const computed = new Map<string, Computed>();
       const misses: Promise<void>[] = [];
@@ -56,7 +57,7 @@ export function encoderHandler(deps: EncoderDeps): TransformHandler {
         );
       });
       await Promise.all(misses);
-      if (fresh.length > 0) await deps.cache.setMany(deps.modelId, deps.projectionId, fresh);
+      if (fresh.length > 0) await deps.cache.setMany(deps.space, fresh);
 
       const now = Date.now();
       const outcomes: Outcome[] = [];
@@ -101,8 +102,8 @@ function toEmbedded(t: CleanedText, c: Exclude<Computed, { poison: string }>, de
     platform: t.platform,
     occurredAt: t.occurredAt,
     ingestedAt: t.ingestedAt,
-    modelId: deps.modelId,
-    projectionId: deps.projectionId,
+    modelId: deps.space.modelId,
+    projectionId: deps.space.projectionId,
     dim: c.vector.length,
     vector: packFloat32(c.vector),
     tokenCount: c.tokens,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { topicCatalog } from '@profilestream/contracts';
 import { topicSerde, type BatchConsumer } from '@profilestream/kafka';
-import { CPU_MAX_PADDING_SHARE, EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, loadProjection } from '@profilestream/inference';
+import { CPU_MAX_PADDING_SHARE, EncodingEngine, InferencePool, TextTokenizer, embeddingSpaceOf, loadModelBundle, loadProjection } from '@profilestream/inference';
 import { HealthRegistry } from '@profilestream/observability';
 import { StreamRuntime } from '@profilestream/stream-service';
 import { CONSUMED_TOPICS, CONSUMER_GROUP, type EncoderConfig } from '../config/encoder.config';
@@ -83,8 +83,7 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
       serdes,
       cache: new EmbeddingCache(runtime.redis!, config.redis.keyPrefix, config.cacheTtlSeconds),
       engine,
-      modelId: bundle.modelId,
-      projectionId: projection?.id ?? null,
+      space: embeddingSpaceOf(bundle, projection),
       metrics,
     });
 

@@ -34,8 +34,8 @@ describe.each([['a single node', false] as const, ['a cluster', true] as const])
     expect(typeof (redis as { nodes?: unknown }).nodes === 'function').toBe(cluster);
     const cache = new EmbeddingCache(redis, prefix, 60);
     const vector = new Float32Array([0.25, -0.5, 1]);
-    await cache.setMany('m@1', null, [{ hash: 'h1', vector, tokens: 7, truncated: false }]);
-    const [hit, miss] = await cache.getMany('m@1', null, ['h1', 'h2']);
+    await cache.setMany({ modelId: 'm@1', projectionId: null, dim: 3 }, [{ hash: 'h1', vector, tokens: 7, truncated: false }]);
+    const [hit, miss] = await cache.getMany({ modelId: 'm@1', projectionId: null, dim: 3 }, ['h1', 'h2']);
     expect(hit).toEqual({ vector, tokens: 7, truncated: false });
     expect(miss).toBeNull();
     expect(await server.deniedFor(acl.user)).toEqual([]);

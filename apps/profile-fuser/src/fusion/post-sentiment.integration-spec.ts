@@ -15,7 +15,7 @@ import { SENTIMENT_MODEL_FORMAT, scoreSentiment, serializeSentimentModel, type S
 import { AppModule } from '../app.module';
 import { loadProfileFuserConfig } from '../config/profile-fuser.config';
 
-const fixture = join(__dirname, '../../../../libs/encoder/fixtures/tiny-bert');
+const fixture = join(__dirname, '../../../../libs/shared/fixtures/tiny-bert');
 const embeddedSerde = new SingleObjectSerde('EmbeddedText');
 const profileSerde = new SingleObjectSerde('UserProfile');
 const DAY = 86_400_000;

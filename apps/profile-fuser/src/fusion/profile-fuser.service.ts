@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { topicCatalog, type TopicCatalog } from '@profilestream/contracts';
 import { PartitionTaskConsumer, provisionTopics, readerGroupPrefix, topicSerde, type Admin } from '@profilestream/kafka';
-import { loadModelBundle, loadProjection } from '@profilestream/inference';
-import { vectorSpace } from '@profilestream/fusion';
+import { embeddingSpaceOf, loadModelBundle, loadProjection } from '@profilestream/inference';
+import { spaceKey } from '@profilestream/embedding';
 import { compatibility } from '@profilestream/sentiment';
 import { HealthRegistry } from '@profilestream/observability';
 import { StreamRuntime } from '@profilestream/stream-service';
@@ -68,7 +68,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     const bundle = await loadModelBundle(config.model.dir, config.model.variant);
     // Fails the boot when the projection was fitted on another model.
     const projection = config.projectionFile ? loadProjection(config.projectionFile, bundle.modelId) : null;
-    const space = { modelId: bundle.modelId, projectionId: projection?.id ?? null, dim: projection?.outputDim ?? bundle.manifest.dimension };
+    const space = embeddingSpaceOf(bundle, projection);
     const labels = await embedTaxonomyInChild({ file: config.taxonomyFile, modelDir: config.model.dir, variant: config.model.variant, projectionFile: config.projectionFile });
     runtime.log.info({ ...space, labels: labels.length }, 'interest taxonomy embedded');
     const classifier = config.sentiment.model;
@@ -94,14 +94,14 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     };
     await runtime.untilDone('reading schemas', () => Promise.all(Object.values(serdes).map((s) => s.init())));
     const metrics = new FuserMetrics(runtime.metrics.registry, runtime.metrics.prefix);
-    const spaceKey = vectorSpace(space.modelId, space.projectionId);
-    const store = new PartitionStateStore(runtime.redis!, config.redis.keyPrefix, spaceKey);
+    const spaceName = spaceKey(space);
+    const store = new PartitionStateStore(runtime.redis!, config.redis.keyPrefix, spaceName);
     const fusion = { halfLivesMs: config.halfLivesMs, actionWeights: config.actionWeights, textDedupWindowMs: config.textDedupWindowMs };
     const decoder = new InputDecoder({ topics, serdes, fusion, modelId: space.modelId, projectionId: space.projectionId, dimension: space.dim, sentiment: classifier });
     const interests = { labels, top: config.topInterests };
     const publishing = profilePublishing({ serdes, interests, projectionId: space.projectionId, sentimentClassifierId: classifier.id });
     const groupId = `${config.kafka.topicPrefix}${CONSUMER_GROUP}`;
-    const items = new ItemTable(runtime.kafka, topics.fuserItems.name, spaceKey, runtime.log, readerGroupPrefix(groupId, 'items'));
+    const items = new ItemTable(runtime.kafka, topics.fuserItems.name, spaceName, runtime.log, readerGroupPrefix(groupId, 'items'));
     // Two flushes at a time: one writes to Kafka while the next builds its records.
     const flushGate = new FlushGate(2);
     let manager: TaskManager | null = null;
@@ -113,9 +113,9 @@ export class ProfileFuserService implements OnApplicationBootstrap {
         kafka: runtime.kafka,
         groupId,
         // One transactional id per input partition: the instance that takes it over fences the last.
-        transactionalId: `${groupId}-${spaceKey}-p${partition}`,
+        transactionalId: `${groupId}-${spaceName}-p${partition}`,
         topics: { state: topics.fuserState.name, items: topics.fuserItems.name, profiles: topics.profiles.name, changelog: topics.profilesChangelog.name },
-        space: { key: spaceKey, modelId: space.modelId, dim: space.dim },
+        space: { key: spaceName, modelId: space.modelId, dim: space.dim },
         store,
         items,
         fusion,
@@ -137,7 +137,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     manager = new TaskManager(createTask, decoder, metrics, runtime.log);
     const tasks = manager;
     items.onArrival((itemId) => tasks.itemArrived(itemId));
-    this.context = { modelId: bundle.modelId, projectionId: space.projectionId, space: spaceKey, store, partitionCount, sentimentClassifierId: classifier.id, interests, history: new ProfileHistory(runtime.kafka, topics.profilesChangelog.name, serdes.change, readerGroupPrefix(groupId, 'history')) };
+    this.context = { modelId: bundle.modelId, projectionId: space.projectionId, space: spaceName, store, partitionCount, sentimentClassifierId: classifier.id, interests, history: new ProfileHistory(runtime.kafka, topics.profilesChangelog.name, serdes.change, readerGroupPrefix(groupId, 'history')) };
 
     consumer = new PartitionTaskConsumer(runtime.kafka, {
       groupId,

@@ -11,13 +11,6 @@ import type { ClickAction } from '@profilestream/contracts';
 
 const SEP = '|';
 
-/**
- * The vector space profiles live in, as keys and records name it: the model, plus the PCA
- * projection when the encoder applies one (vectors of different spaces never mix).
- */
-export function vectorSpace(modelId: string, projectionId: string | null): string {
-  return projectionId ? `${modelId}+${projectionId}` : modelId;
-}
 
 export type StateKey = { kind: 'user'; space: string; userId: string } | { kind: 'pending'; space: string; itemId: string };
 

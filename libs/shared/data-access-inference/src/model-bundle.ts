@@ -1,25 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { MANIFEST_FILE, parseModelManifest, type EmbeddingSpace, type ModelManifest } from '@profilestream/embedding';
 
-/** The manifest a model directory carries beside the Hugging Face ONNX layout. */
-export const MANIFEST_FILE = 'profilestream-model.json';
-
-const manifestSchema = z.object({
-  name: z.string().min(1),
-  pooling: z.enum(['mean', 'cls', 'pooled']),
-  normalize: z.boolean(),
-  maxTokens: z.number().int().positive(),
-  outputName: z.string().min(1),
-  dimension: z.number().int().positive(),
-  inputs: z.array(z.string()).default(['input_ids', 'attention_mask', 'token_type_ids']),
-  license: z.string().optional(),
-  /** Text prepended to every input (e5 models expect "query: "). */
-  prefix: z.string().default(''),
-});
-
-export type ModelManifest = z.infer<typeof manifestSchema>;
+export { MANIFEST_FILE, type ModelManifest };
 export type ModelVariant = 'fp32' | 'int8';
 
 export interface ModelBundle {
@@ -44,18 +28,15 @@ export async function loadModelBundle(dir: string, variant: ModelVariant = 'fp32
     if (!existsSync(path)) throw new Error(`model directory ${dir} has no ${file}`);
     return path;
   };
-  const parsed = manifestSchema.safeParse(JSON.parse(readFileSync(need(MANIFEST_FILE), 'utf8')));
-  if (!parsed.success) {
-    throw new Error(`${join(dir, MANIFEST_FILE)} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  }
+  const manifest = parseModelManifest(JSON.parse(readFileSync(need(MANIFEST_FILE), 'utf8')), join(dir, MANIFEST_FILE));
   const modelPath = need(variant === 'int8' ? 'onnx/model_quantized.onnx' : 'onnx/model.onnx');
   const readJson = (file: string) => JSON.parse(readFileSync(need(file), 'utf8')) as object;
   return {
     dir,
-    manifest: parsed.data,
+    manifest,
     variant,
     modelPath,
-    modelId: `${parsed.data.name}@${(await sha256File(modelPath)).slice(0, 8)}`,
+    modelId: `${manifest.name}@${(await sha256File(modelPath)).slice(0, 8)}`,
     tokenizerJson: readJson('tokenizer.json'),
     tokenizerConfig: readJson('tokenizer_config.json'),
   };
@@ -65,4 +46,9 @@ async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/** The space a bundle's vectors live in, after the projection when one is applied. */
+export function embeddingSpaceOf(bundle: ModelBundle, projection: { id: string; outputDim: number } | null): EmbeddingSpace {
+  return { modelId: bundle.modelId, projectionId: projection?.id ?? null, dim: projection?.outputDim ?? bundle.manifest.dimension };
 }
