@@ -81,7 +81,7 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
     const handler = encoderHandler({
       topics,
       serdes,
-      cache: new EmbeddingCache(runtime.redis!, config.redis.keyPrefix, config.cacheTtlSeconds),
+      cache: new EmbeddingCache(runtime.redis, config.redis.keyPrefix, config.cacheTtlSeconds),
       engine,
       space: embeddingSpaceOf(bundle, projection),
       metrics,

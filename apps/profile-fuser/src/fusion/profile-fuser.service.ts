@@ -95,7 +95,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     await runtime.untilDone('reading schemas', () => Promise.all(Object.values(serdes).map((s) => s.init())));
     const metrics = new FuserMetrics(runtime.metrics.registry, runtime.metrics.prefix);
     const spaceName = spaceKey(space);
-    const store = new PartitionStateStore(runtime.redis!, config.redis.keyPrefix, spaceName);
+    const store = new PartitionStateStore(runtime.redis, config.redis.keyPrefix, spaceName);
     const fusion = { halfLivesMs: config.halfLivesMs, actionWeights: config.actionWeights, textDedupWindowMs: config.textDedupWindowMs };
     const decoder = new InputDecoder({ topics, serdes, fusion, modelId: space.modelId, projectionId: space.projectionId, dimension: space.dim, sentiment: classifier });
     const interests = { labels, top: config.topInterests };

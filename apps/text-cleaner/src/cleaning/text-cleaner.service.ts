@@ -34,7 +34,7 @@ export class TextCleanerService implements OnApplicationBootstrap {
       deletion: topicSerde(topics.userDeletions, config.kafka),
     };
     await runtime.untilDone('reading schemas', () => Promise.all(Object.values(serdes).map((s) => s.init())));
-    const duplicates = new DuplicateFilter(runtime.redis!, config.redis.keyPrefix, config.dedupWindowMs);
+    const duplicates = new DuplicateFilter(runtime.redis, config.redis.keyPrefix, config.dedupWindowMs);
     const metrics = new CleanerMetrics(runtime.metrics.registry, runtime.metrics.prefix);
     const handler = textCleanerHandler({
       topics,

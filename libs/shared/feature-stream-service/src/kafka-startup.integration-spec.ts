@@ -1,4 +1,4 @@
-import { kafkaEnvSchema, kafkaCrossChecks, parseEnv, toKafkaSettings } from '@profilestream/config';
+import { kafkaEnvSchema, kafkaCrossChecks, parseEnv, redisEnvSchema, toKafkaSettings, toRedisSettings } from '@profilestream/config';
 import { startSecureKafkaBroker, type SecureKafkaBroker } from '@profilestream/kafka/testing';
 import { HealthRegistry, MetricsService, createLogger, type ObservabilityOptions } from '@profilestream/observability';
 import { StreamRuntime } from './stream-runtime';
@@ -50,7 +50,8 @@ describe('a Kafka the service cannot use: the start-up log and readiness say why
       {
         serviceName: observability.serviceName,
         kafka: toKafkaSettings(parseEnv(kafkaEnvSchema, vars(), kafkaCrossChecks), observability.serviceName),
-        redis: null,
+        // The local Redis answers: the Kafka step is the one under test.
+        redis: toRedisSettings(parseEnv(redisEnvSchema, process.env)),
         topics: [],
         consumerStartTimeoutMs: 300_000,
       },

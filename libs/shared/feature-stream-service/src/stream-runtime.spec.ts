@@ -1,6 +1,6 @@
 import * as kafkajs from 'kafkajs';
 import { KafkaJSProtocolError } from 'kafkajs';
-import type { KafkaSettings } from '@profilestream/config';
+import { parseEnv, redisEnvSchema, toRedisSettings, type KafkaSettings } from '@profilestream/config';
 import type { LogSink } from '@profilestream/kafka';
 import { HealthRegistry, MetricsService, type ObservabilityOptions } from '@profilestream/observability';
 import { StreamRuntime } from './stream-runtime';
@@ -30,7 +30,7 @@ function runtimeWith(log: LogSink): { runtime: StreamRuntime; health: HealthRegi
   const observability: ObservabilityOptions = { serviceName: 'stream-runtime-spec', metricsPrefix: 'stream_runtime_spec', logLevel: 'info', healthCheckTimeoutMs: 2000 };
   const metrics = new MetricsService(observability);
   const health = new HealthRegistry(observability, metrics);
-  const runtime = new StreamRuntime({ serviceName: observability.serviceName, kafka, redis: null, topics: [], consumerStartTimeoutMs: 300_000 }, log, observability, metrics, health);
+  const runtime = new StreamRuntime({ serviceName: observability.serviceName, kafka, redis: toRedisSettings(parseEnv(redisEnvSchema, { REDIS_URL: 'redis://127.0.0.1:1' })), topics: [], consumerStartTimeoutMs: 300_000 }, log, observability, metrics, health);
   return { runtime, health };
 }
 
@@ -56,6 +56,7 @@ describe('StreamRuntime.startWithRetry', () => {
       expect((await health.ready()).checks['consumer:encoder']?.error).toBe(`not started after 1 attempts: ${line}`);
     } finally {
       await runtime.beforeApplicationShutdown();
+      await runtime.onApplicationShutdown();
     }
     expect(await started).toBe(false);
     expect(attempts).toBe(1);
@@ -72,6 +73,7 @@ describe('StreamRuntime.startWithRetry', () => {
       expect(warnings[0]?.['err']).toBe(error);
     } finally {
       await runtime.beforeApplicationShutdown();
+      await runtime.onApplicationShutdown();
     }
     expect(await started).toBe(false);
   });

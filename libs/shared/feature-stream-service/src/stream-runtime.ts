@@ -56,7 +56,8 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
   readonly producer: BatchingProducer;
   readonly kafkaMetrics: KafkaMetrics;
   readonly deadLetters: DeadLetterPublisher;
-  readonly redis: RedisClient | null;
+  /** Every stream service keeps state in Redis (dedup windows, the embedding cache, profiles). */
+  readonly redis: RedisClient;
   private readonly consumers: BatchConsumer[] = [];
   private readonly drainHooks: (() => Promise<void>)[] = [];
   private stopping = false;
@@ -75,18 +76,17 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
     this.kafkaMetrics = new KafkaMetrics(metrics.registry, metrics.prefix);
     this.producer = new BatchingProducer(this.kafka, { log, metrics: this.kafkaMetrics });
     this.deadLetters = new DeadLetterPublisher(this.producer, options.serviceName, this.kafkaMetrics);
-    this.redis = options.redis ? createRedis(options.redis, options.serviceName) : null;
-    if (this.redis) {
-      // The client reconnects by itself; its errors are logged once per distinct cause (readiness
-      // shows the outage), not once per reconnect attempt, and never go unhandled.
-      let lastError = '';
-      this.redis.on('error', (err: Error) => {
-        if (err.message === lastError) return;
-        lastError = err.message;
-        log.warn({ err: explainRedisError(this.redis!, err).message }, 'Redis connection error');
-      });
-      this.redis.on('ready', () => (lastError = ''));
-    }
+    const redis = createRedis(options.redis, options.serviceName);
+    this.redis = redis;
+    // The client reconnects by itself; its errors are logged once per distinct cause (readiness
+    // shows the outage), not once per reconnect attempt, and never go unhandled.
+    let lastError = '';
+    redis.on('error', (err: Error) => {
+      if (err.message === lastError) return;
+      lastError = err.message;
+      log.warn({ err: explainRedisError(redis, err).message }, 'Redis connection error');
+    });
+    redis.on('ready', () => (lastError = ''));
 
     const timeout = this.observability.healthCheckTimeoutMs;
     health.addReadinessCheck('kafka', async () => {
@@ -98,10 +98,7 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
     health.addReadinessCheck('kafka-producer', async () => {
       if (!this.producer.isConnected()) throw new Error('producer not connected');
     });
-    if (this.redis) {
-      const redis = this.redis;
-      health.addReadinessCheck('redis', () => checkRedis(redis, timeout));
-    }
+    health.addReadinessCheck('redis', () => checkRedis(redis, timeout));
   }
 
   /**
@@ -148,10 +145,8 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
 
   /** Connects clients and creates missing topics (with their dead-letter topics), waiting for them to answer. */
   async connect(): Promise<void> {
-    if (this.redis) {
-      this.startupStep('waiting for Redis');
-      await this.waitForRedis(this.redis);
-    }
+    this.startupStep('waiting for Redis');
+    await this.waitForRedis(this.redis);
     await this.untilDone('connecting to Kafka', async () => {
       try {
         // A wrong password or an untrusted certificate fails the probe at once, where the
@@ -322,7 +317,7 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
 
   async onApplicationShutdown(): Promise<void> {
     await this.admin.disconnect().catch(() => undefined);
-    if (this.redis) await closeRedis(this.redis);
+    await closeRedis(this.redis);
   }
 }
 

@@ -4,8 +4,7 @@ import type { TopicSpec } from '@profilestream/contracts';
 export interface StreamServiceOptions {
   serviceName: string;
   kafka: KafkaSettings;
-  /** Null for services that keep no state in Redis. */
-  redis: RedisSettings | null;
+  redis: RedisSettings;
   /** Topics created at start-up when KAFKA_PROVISION_TOPICS is on: what the service reads and writes. */
   topics: readonly TopicSpec[];
   /** CONSUMER_START_TIMEOUT_MS: a consumer not started after this long fails liveness. */
