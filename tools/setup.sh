@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the project needs on a fresh machine: system packages (Java, Maven, Redis, Prometheus)
-# and kustomize when missing, and npm dependencies from the lock file. Safe to run again; it only
-# does what is missing.
+# Installs what the project needs on a fresh machine: system packages (Java, Maven, Redis, Prometheus,
+# kcat) and kustomize when missing, and npm dependencies from the lock file. Safe to run again; it
+# only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +23,7 @@ if [ "$help" = 1 ]; then
 Usage: npm run setup [-- --with-multilingual]
 
 Installs what the project needs on this machine, only what is missing (safe to run again): with
-apt, Java 17, Maven, Redis, OpenSSL, Python 3, Chromium and Prometheus; kustomize 5 into .cache/bin (built
+apt, Java 17, Maven, Redis, OpenSSL, Python 3, Chromium, Prometheus and kcat; kustomize 5 into .cache/bin (built
 with Go) unless kubectl 1.27+ bundles it; the npm dependencies from the lock file (npm ci); the
 default encoder model under .cache/models/; the Python consumer example's packages
 (confluent-kafka, fastavro) under .cache/python-packages. npm start, npm test, bench and eval run
@@ -52,6 +52,8 @@ command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 # prometheus and promtool: the monitoring tests check and unit-test the rules and scrape the services.
 { command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; } || need_apt+=(prometheus)
+# kcat: the shell example of reading profiles.v1 (docs/examples/consumers) runs in npm test.
+command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   # Debian starts a packaged daemon on install (Prometheus on :9090); only the binaries are needed
