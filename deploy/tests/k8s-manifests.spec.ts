@@ -5,12 +5,11 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { TOPICS } from '@profilestream/contracts';
 import { HealthRegistry, ObservabilityModule } from '@profilestream/observability';
-// The services' own schemas, loaders, groups and topics are what the manifests must agree with.
-/* eslint-disable @nx/enforce-module-boundaries */
-import * as cleaner from '../../apps/text-cleaner/src/config/text-cleaner.config';
-import * as encoder from '../../apps/encoder/src/config/encoder.config';
-import * as fuser from '../../apps/profile-fuser/src/config/profile-fuser.config';
-/* eslint-enable @nx/enforce-module-boundaries */
+// The services' own environment definitions, groups and topics are what the manifests must agree with.
+import { loadStreamServiceEnv, streamServiceEnvSchema } from '@profilestream/config';
+import * as cleaner from '@profilestream/text-cleaner-config';
+import * as encoder from '@profilestream/encoder-config';
+import * as fuser from '@profilestream/profile-fuser-config';
 import { readServiceAcl } from '@profilestream/redis/testing';
 import {
   checkGpu,
@@ -29,9 +28,9 @@ import {
 import { K8S_DIR, OVERLAYS, REPO_ROOT, render, renderOverlay, renderer, type K8sObject, type Overlay } from './render';
 
 const SERVICES: ServiceUnderTest[] = [
-  { name: cleaner.SERVICE_NAME, schema: cleaner.textCleanerEnvSchema, load: cleaner.loadTextCleanerConfig, consumerGroup: cleaner.CONSUMER_GROUP, consumedTopics: cleaner.CONSUMED_TOPICS },
-  { name: encoder.SERVICE_NAME, schema: encoder.encoderServiceEnvSchema, load: encoder.loadEncoderConfig, consumerGroup: encoder.CONSUMER_GROUP, consumedTopics: encoder.CONSUMED_TOPICS },
-  { name: fuser.SERVICE_NAME, schema: fuser.fuserServiceEnvSchema, load: fuser.loadProfileFuserConfig, consumerGroup: fuser.CONSUMER_GROUP, consumedTopics: fuser.CONSUMED_TOPICS },
+  { name: cleaner.SERVICE_NAME, schema: streamServiceEnvSchema(cleaner.textCleanerEnv), load: (env) => loadStreamServiceEnv(cleaner.textCleanerEnv, env).settings, consumerGroup: cleaner.CONSUMER_GROUP, consumedTopics: cleaner.CONSUMED_TOPICS },
+  { name: encoder.SERVICE_NAME, schema: streamServiceEnvSchema(encoder.encoderEnv), load: (env) => loadStreamServiceEnv(encoder.encoderEnv, env).settings, consumerGroup: encoder.CONSUMER_GROUP, consumedTopics: encoder.CONSUMED_TOPICS },
+  { name: fuser.SERVICE_NAME, schema: streamServiceEnvSchema(fuser.fuserEnv), load: (env) => loadStreamServiceEnv(fuser.fuserEnv, env).settings, consumerGroup: fuser.CONSUMER_GROUP, consumedTopics: fuser.CONSUMED_TOPICS },
 ];
 
 /** Paths the manifests point at; the first test proves the services serve them as meant. */
@@ -111,7 +110,7 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
 
   it('declares every topic and dead-letter topic as in the contracts', () => {
     const env = envOf(objects(), cleaner.SERVICE_NAME);
-    const kafka = cleaner.loadTextCleanerConfig(env).kafka;
+    const kafka = loadStreamServiceEnv(cleaner.textCleanerEnv, env).settings.kafka;
     expect(checkTopics(objects(), kafka.topicPrefix, kafka.replicationFactor)).toEqual([]);
     expect(ofKind(objects(), 'KafkaTopic').length).toBeGreaterThan(Object.keys(TOPICS).length);
   });
@@ -119,10 +118,10 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
   it('gives every service the same Kafka prefix, and the fuser the weights the encoder runs', () => {
     const prefixes = SERVICES.map((s) => s.load(envOf(objects(), s.name)).kafka.topicPrefix);
     expect(new Set(prefixes).size).toBe(1);
-    const enc = encoder.loadEncoderConfig(envOf(objects(), encoder.SERVICE_NAME));
-    const fus = fuser.loadProfileFuserConfig(envOf(objects(), fuser.SERVICE_NAME));
-    expect(fus.model.variant).toBe(enc.model.variant);
-    expect(fus.projectionFile).toBe(enc.model.projectionFile);
+    const enc = loadStreamServiceEnv(encoder.encoderEnv, envOf(objects(), encoder.SERVICE_NAME)).env;
+    const fus = loadStreamServiceEnv(fuser.fuserEnv, envOf(objects(), fuser.SERVICE_NAME)).env;
+    expect(fus.FUSER_MODEL_VARIANT).toBe(enc.ENCODER_MODEL_VARIANT);
+    expect(fus.FUSER_PROJECTION_FILE).toBe(enc.ENCODER_PROJECTION_FILE);
   });
 
   it('names the Services (and so the scrape jobs) the way the alert rules select them', () => {
@@ -150,11 +149,11 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
   it(overlay === 'gpu' ? 'runs the encoder on GPUs with a larger token budget' : 'asks for no GPU', () => {
     expect(checkGpu(objects(), new Set(overlay === 'gpu' ? [encoder.SERVICE_NAME] : []))).toEqual([]);
     if (overlay === 'gpu') {
-      const gpu = encoder.loadEncoderConfig(envOf(objects(), encoder.SERVICE_NAME)).inference;
-      const cpu = encoder.loadEncoderConfig(envOf(renderedOf('prod'), encoder.SERVICE_NAME)).inference;
-      expect(gpu.provider).toBe('cuda');
-      expect(gpu.gpuTokenBudget).toBeGreaterThan(encoder.encoderEnvSchema.shape.ENCODER_GPU_TOKEN_BUDGET.parse(undefined));
-      expect(gpu.gpuTokenBudget).toBeGreaterThan(cpu.cpuTokenBudget);
+      const gpu = loadStreamServiceEnv(encoder.encoderEnv, envOf(objects(), encoder.SERVICE_NAME)).env;
+      const cpu = loadStreamServiceEnv(encoder.encoderEnv, envOf(renderedOf('prod'), encoder.SERVICE_NAME)).env;
+      expect(gpu.ENCODER_EXECUTION_PROVIDER).toBe('cuda');
+      expect(gpu.ENCODER_GPU_TOKEN_BUDGET).toBeGreaterThan(encoder.encoderEnvSchema.shape.ENCODER_GPU_TOKEN_BUDGET.parse(undefined));
+      expect(gpu.ENCODER_GPU_TOKEN_BUDGET).toBeGreaterThan(cpu.ENCODER_TOKEN_BUDGET);
     }
   });
 });
@@ -231,7 +230,7 @@ describe('the checks catch manifests that disagree with the code', () => {
   });
 
   it('a variable left at a default that points at the pod itself', () => {
-    expect(mustSet(cleaner.textCleanerEnvSchema)).toEqual(expect.arrayContaining(['KAFKA_BROKERS', 'REDIS_URL']));
+    expect(mustSet(streamServiceEnvSchema(cleaner.textCleanerEnv))).toEqual(expect.arrayContaining(['KAFKA_BROKERS', 'REDIS_URL']));
     const objects = base();
     const common = ofKind(objects, 'ConfigMap').find((c) => 'KAFKA_BROKERS' in (c.data ?? {}))!;
     delete common.data!['KAFKA_BROKERS'];

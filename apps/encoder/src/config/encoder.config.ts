@@ -1,55 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { z } from 'zod';
-import type { TopicKey } from '@profilestream/contracts';
-import {
-  env,
-  kafkaCrossChecks,
-  kafkaEnvSchema,
-  parseEnv,
-  redisEnvSchema,
-  serviceEnvSchema,
-  toKafkaSettings,
-  toRedisSettings,
-  type KafkaSettings,
-  type RedisSettings,
-  type ServiceEnv,
-} from '@profilestream/config';
+import { loadStreamServiceEnv, type StreamServiceSettings } from '@profilestream/config';
+import { encoderEnv } from '@profilestream/encoder-config';
 
-export const SERVICE_NAME = 'encoder';
-export const CONSUMER_GROUP = 'encoder';
-/** Topics the consumer group reads (keys of the topic catalog); deployment autoscaling follows their lag. */
-export const CONSUMED_TOPICS = ['textsCleaned'] as const satisfies readonly TopicKey[];
+export { CONSUMED_TOPICS, CONSUMER_GROUP, SERVICE_NAME } from '@profilestream/encoder-config';
 
-export const encoderEnvSchema = z.object({
-  ENCODER_MODEL_DIR: env.string('Model directory (Hugging Face ONNX layout plus profilestream-model.json).', '.cache/models/all-MiniLM-L6-v2'),
-  ENCODER_MODEL_VARIANT: env.oneOf('Weights to run: fp32 (onnx/model.onnx) or int8 (onnx/model_quantized.onnx).', ['fp32', 'int8'], 'int8'),
-  ENCODER_EXECUTION_PROVIDER: env.oneOf('cpu; cuda (fails at start without CUDA); auto (CUDA, else CPU with a warning and a metric).', ['cpu', 'cuda', 'auto'], 'cpu'),
-  ENCODER_WORKERS: env.int('Inference worker threads, one ONNX session each (0 = one per core).', 0, 0, 64),
-  ENCODER_INTRA_OP_THREADS: env.int('onnxruntime intra-op threads per session.', 1, 1, 64),
-  ENCODER_TOKEN_BUDGET: env.int('Most padded tokens per run on CPU.', 512, 16, 1_000_000),
-  ENCODER_GPU_TOKEN_BUDGET: env.int('Most padded tokens per run on CUDA.', 16_384, 16, 10_000_000),
-  ENCODER_MAX_TEXTS_PER_RUN: env.int('Most texts per run.', 64, 1, 4096),
-  ENCODER_MAX_WAIT_MS: env.int('Longest a text waits for run-mates before its run starts.', 10, 0, 10_000),
-  ENCODER_CACHE_TTL_S: env.int('Lifetime of cached embeddings (keyed by model, projection and content hash).', 604_800, 1, 31_536_000),
-  ENCODER_QUEUE_HIGH_WATER: env.int('Pause consuming when this many texts wait for inference.', 2000, 1, 1_000_000),
-  ENCODER_QUEUE_LOW_WATER: env.int('Resume consuming when the queue is back under this many texts.', 500, 0, 1_000_000),
-  ENCODER_PROJECTION_FILE: env.optionalString('PCA projection artefact (from `npm run pca:fit`) applied after pooling; unset for none.'),
-  ENCODER_CHUNK_MESSAGES: env.int('Most messages handled at once per partition.', 256, 1, 10_000),
-  ENCODER_PARTITION_CONCURRENCY: env.int('Partitions processed concurrently (their texts share runs).', 3, 1, 64),
-  ENCODER_CHUNKS_IN_FLIGHT: env.int(
-    "Chunks of one partition handled at once: the next chunk's texts are queued while the one before it is embedded and committed (writes stay in offset order).",
-    2,
-    1,
-    16,
-  ),
-});
-
-export const encoderServiceEnvSchema = serviceEnvSchema(8082).merge(kafkaEnvSchema).merge(redisEnvSchema).merge(encoderEnvSchema);
-
-export interface EncoderConfig {
-  service: ServiceEnv;
-  kafka: KafkaSettings;
-  redis: RedisSettings;
+export interface EncoderConfig extends StreamServiceSettings {
   model: { dir: string; variant: 'fp32' | 'int8'; projectionFile: string | null };
   inference: { provider: 'cpu' | 'cuda' | 'auto'; workers: number; intraOpThreads: number; cpuTokenBudget: number; gpuTokenBudget: number; maxTexts: number; maxWaitMs: number };
   cacheTtlSeconds: number;
@@ -60,14 +15,9 @@ export interface EncoderConfig {
 }
 
 export function loadEncoderConfig(source: Record<string, string | undefined> = process.env): EncoderConfig {
-  const e = parseEnv(encoderServiceEnvSchema, source, (x) => [
-    ...kafkaCrossChecks(x),
-    ...(x.ENCODER_QUEUE_LOW_WATER >= x.ENCODER_QUEUE_HIGH_WATER ? ['ENCODER_QUEUE_LOW_WATER must be below ENCODER_QUEUE_HIGH_WATER'] : []),
-  ]);
+  const { env: e, settings } = loadStreamServiceEnv(encoderEnv, source);
   return {
-    service: e,
-    kafka: toKafkaSettings(e, SERVICE_NAME),
-    redis: toRedisSettings(e),
+    ...settings,
     model: { dir: e.ENCODER_MODEL_DIR, variant: e.ENCODER_MODEL_VARIANT, projectionFile: e.ENCODER_PROJECTION_FILE ?? null },
     inference: {
       provider: e.ENCODER_EXECUTION_PROVIDER,

@@ -1,8 +1,7 @@
-import { undocumentedVariables } from '@profilestream/config/testing';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fuserServiceEnvSchema, horizonName, loadProfileFuserConfig } from './profile-fuser.config';
+import { horizonName, loadProfileFuserConfig } from './profile-fuser.config';
 
 describe('profile-fuser configuration', () => {
   it('boots with defaults: 1d, 7d and 90d horizons and the documented action weights', () => {
@@ -38,9 +37,5 @@ describe('profile-fuser configuration', () => {
     const wrong = join(dir, 'wrong.json');
     writeFileSync(wrong, JSON.stringify({ format: 'profilestream-sentiment', formatVersion: 9 }));
     expect(() => loadProfileFuserConfig({ FUSER_SENTIMENT_MODEL_FILE: wrong })).toThrow(/FUSER_SENTIMENT_MODEL_FILE: not a usable sentiment classifier: .*wrong\.json: unknown formatVersion 9/);
-  });
-
-  it('documents every variable in the README configuration table', () => {
-    expect(undocumentedVariables(fuserServiceEnvSchema)).toEqual([]);
   });
 });

@@ -1,44 +1,9 @@
-import { z } from 'zod';
-import type { TopicKey } from '@profilestream/contracts';
-import {
-  env,
-  kafkaCrossChecks,
-  kafkaEnvSchema,
-  parseEnv,
-  redisEnvSchema,
-  serviceEnvSchema,
-  toKafkaSettings,
-  toRedisSettings,
-  type KafkaSettings,
-  type RedisSettings,
-  type ServiceEnv,
-} from '@profilestream/config';
+import { loadStreamServiceEnv, type StreamServiceSettings } from '@profilestream/config';
+import { textCleanerEnv } from '@profilestream/text-cleaner-config';
 
-export const SERVICE_NAME = 'text-cleaner';
-/** Fixed per service: every instance of text-cleaner shares the work of one group. */
-export const CONSUMER_GROUP = 'text-cleaner';
-/** Topics the consumer group reads (keys of the topic catalog); deployment autoscaling follows their lag. */
-export const CONSUMED_TOPICS = ['reviews', 'posts', 'items'] as const satisfies readonly TopicKey[];
-/** Erasure requests, read by a group of their own so a user's remembered texts go with the user. */
-export const ERASURE_CONSUMER_GROUP = 'text-cleaner.erasure';
-export const ERASURE_TOPICS = ['userDeletions'] as const satisfies readonly TopicKey[];
+export { CONSUMED_TOPICS, CONSUMER_GROUP, ERASURE_CONSUMER_GROUP, ERASURE_TOPICS, SERVICE_NAME } from '@profilestream/text-cleaner-config';
 
-export const cleanerEnvSchema = z.object({
-  CLEANER_MAX_CHARS: env.int('Cleaned texts are truncated to this many UTF-16 code units (counted).', 2000, 16, 100_000),
-  CLEANER_MIN_MEANINGFUL_CHARS: env.int('Texts with fewer letters or digits are dropped as too_short.', 2, 1, 1000),
-  CLEANER_MAX_INPUT_CHARS: env.int('Raw texts longer than this are dead-lettered (text_too_large).', 100_000, 100, 10_000_000),
-  CLEANER_MAX_FUTURE_SKEW_MS: env.int('Events timed further in the future are dead-lettered (future_timestamp).', 300_000, 0, 86_400_000),
-  CLEANER_DEDUP_WINDOW_MS: env.int('The same cleaned text about the same item from the same author within this window of event time is dropped (duplicate); keep it equal to FUSER_TEXT_DEDUP_WINDOW_MS.', 86_400_000, 1000, 30 * 86_400_000),
-  CLEANER_CHUNK_MESSAGES: env.int('Most messages handled at once per partition.', 500, 1, 10_000),
-  CLEANER_PARTITION_CONCURRENCY: env.int('Partitions processed concurrently by one instance.', 1, 1, 64),
-});
-
-export const textCleanerEnvSchema = serviceEnvSchema(8081).merge(kafkaEnvSchema).merge(redisEnvSchema).merge(cleanerEnvSchema);
-
-export interface TextCleanerConfig {
-  service: ServiceEnv;
-  kafka: KafkaSettings;
-  redis: RedisSettings;
+export interface TextCleanerConfig extends StreamServiceSettings {
   cleaning: { maxChars: number; minMeaningfulChars: number };
   limits: { maxTextChars: number; maxFutureSkewMs: number };
   dedupWindowMs: number;
@@ -48,11 +13,9 @@ export interface TextCleanerConfig {
 
 /** Reads and validates the environment once, at boot; throws a ConfigError naming bad variables. */
 export function loadTextCleanerConfig(source: Record<string, string | undefined> = process.env): TextCleanerConfig {
-  const e = parseEnv(textCleanerEnvSchema, source, kafkaCrossChecks);
+  const { env: e, settings } = loadStreamServiceEnv(textCleanerEnv, source);
   return {
-    service: e,
-    kafka: toKafkaSettings(e, SERVICE_NAME),
-    redis: toRedisSettings(e),
+    ...settings,
     cleaning: { maxChars: e.CLEANER_MAX_CHARS, minMeaningfulChars: e.CLEANER_MIN_MEANINGFUL_CHARS },
     limits: { maxTextChars: e.CLEANER_MAX_INPUT_CHARS, maxFutureSkewMs: e.CLEANER_MAX_FUTURE_SKEW_MS },
     dedupWindowMs: e.CLEANER_DEDUP_WINDOW_MS,

@@ -1,2 +1,3 @@
 export * from './env';
 export * from './shared-env';
+export * from './stream-service-env';
