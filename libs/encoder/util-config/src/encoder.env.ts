@@ -33,6 +33,7 @@ export const encoderEnvSchema = z.object({
 
 export const encoderEnv: StreamServiceEnv<typeof encoderEnvSchema.shape> = {
   name: SERVICE_NAME,
+  summary: 'turns cleaned texts (texts.cleaned.v1) into sentence embeddings (texts.embedded.v1) with an ONNX encoder, micro-batched.',
   defaultPort: 8082,
   own: encoderEnvSchema,
   checks: (e) => (e.ENCODER_QUEUE_LOW_WATER >= e.ENCODER_QUEUE_HIGH_WATER ? ['ENCODER_QUEUE_LOW_WATER must be below ENCODER_QUEUE_HIGH_WATER'] : []),

@@ -84,6 +84,7 @@ export const fuserEnvSchema = z.object({
 
 export const fuserEnv: StreamServiceEnv<typeof fuserEnvSchema.shape> = {
   name: SERVICE_NAME,
+  summary: 'fuses embeddings and clicks into per-user profiles (Redis, profiles.v1) and serves the read API and the explorer.',
   defaultPort: 8083,
   own: fuserEnvSchema,
   checks: (e) => explorerStages(e.FUSER_EXPLORER_STAGES).problems,

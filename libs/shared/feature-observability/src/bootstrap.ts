@@ -44,15 +44,46 @@ export async function bootstrapService(rootModule: Type<unknown> | DynamicModule
   return app;
 }
 
+/** What a service's command line says about it: `--help` prints this before anything is loaded. */
+export interface ServiceUsage {
+  /** The service's name, as in its logs and metrics. */
+  name: string;
+  /** One line on what it does. */
+  summary: string;
+  /** Its environment variables, each with its default and meaning. */
+  variables: readonly { name: string; default: string; description: string }[];
+}
+
 /**
- * A service's `main`: validates configuration (a ConfigError prints the bad variables, without a
- * stack, and exits 1), then boots the root module on the configured HTTP address.
+ * Reads a service's command line before anything is loaded: `--help` (or `-h`) prints the usage
+ * and every variable and returns 'help'; any other argument is an error line and returns 'error'.
+ */
+export function serviceCommandLine(argv: readonly string[], usage: ServiceUsage, out: (text: string) => void = (t) => console.log(t)): 'run' | 'help' | 'error' {
+  const unknown = argv.find((a) => a !== '--help' && a !== '-h');
+  if (unknown !== undefined) {
+    console.error(`error: ${usage.name} takes no argument but --help; got "${unknown}" (it is configured by environment variables)`);
+    return 'error';
+  }
+  if (argv.length === 0) return 'run';
+  const width = Math.max(...usage.variables.map((v) => v.name.length));
+  const lines = usage.variables.map((v) => `  ${v.name.padEnd(width)}  ${v.default === '(required)' ? 'required' : `default ${v.default}`}\n  ${' '.repeat(width)}  ${v.description}`);
+  out(`${usage.name}: ${usage.summary}\n\nUsage: node main.js [--help]\n\nConfigured by environment variables (empty counts as unset):\n\n${lines.join('\n')}`);
+  return 'help';
+}
+
+/**
+ * A service's `main`: answers `--help` (exit 0) or a stray argument (exit 2) first, validates
+ * configuration (a ConfigError prints the bad variables, without a stack, and exits 1), then boots
+ * the root module on the configured HTTP address.
  */
 export function runService<C extends { service: { HTTP_HOST: string; HTTP_PORT: number; SHUTDOWN_DRAIN_TIMEOUT_MS: number } }>(
+  usage: ServiceUsage,
   loadConfig: () => C,
   rootModule: (config: C) => DynamicModule,
   configure?: (app: INestApplication) => void,
 ): void {
+  const command = serviceCommandLine(process.argv.slice(2), usage);
+  if (command !== 'run') process.exit(command === 'help' ? 0 : 2);
   let config: C;
   try {
     config = loadConfig();

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ConfigError, parseEnv } from './env';
+import { ConfigError, describeEnv, parseEnv, type EnvVarDoc } from './env';
 import {
   kafkaCrossChecks,
   kafkaEnvSchema,
@@ -23,6 +23,8 @@ export interface StreamServiceSettings {
 export interface StreamServiceEnv<T extends z.ZodRawShape> {
   /** The service's name: its Kafka client id and log name. */
   name: string;
+  /** One line on what the service does (its --help). */
+  summary: string;
   /** HTTP_PORT's default. */
   defaultPort: number;
   /** The service's own variables. */
@@ -67,4 +69,9 @@ export function loadStreamServiceEnv<T extends z.ZodRawShape>(
   const own = part(() => parseEnv(def.own, source, def.checks));
   if (!settings || !own) throw new ConfigError(problems);
   return { env: own, settings };
+}
+
+/** What `--help` prints for a service: its name, what it does and every variable it reads. */
+export function streamServiceUsage<T extends z.ZodRawShape>(def: StreamServiceEnv<T>): { name: string; summary: string; variables: EnvVarDoc[] } {
+  return { name: def.name, summary: def.summary, variables: describeEnv(streamServiceEnvSchema(def)) };
 }

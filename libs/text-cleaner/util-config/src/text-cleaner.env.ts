@@ -21,4 +21,9 @@ export const cleanerEnvSchema = z.object({
   CLEANER_PARTITION_CONCURRENCY: env.int('Partitions processed concurrently by one instance.', 1, 1, 64),
 });
 
-export const textCleanerEnv: StreamServiceEnv<typeof cleanerEnvSchema.shape> = { name: SERVICE_NAME, defaultPort: 8081, own: cleanerEnvSchema };
+export const textCleanerEnv: StreamServiceEnv<typeof cleanerEnvSchema.shape> = {
+  name: SERVICE_NAME,
+  summary: 'normalises, redacts and de-duplicates review, post and item texts, detects their language and emits texts.cleaned.v1.',
+  defaultPort: 8081,
+  own: cleanerEnvSchema,
+};
