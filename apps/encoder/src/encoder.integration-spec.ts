@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
-import { SingleObjectSerde, dlqTopicName, topicCatalog, unpackFloat32, type CleanedText, type EmbeddedText } from '@profilestream/contracts';
-import { BatchingProducer, DLQ_HEADERS, silentLog } from '@profilestream/kafka';
-import { readTopic, testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
+import { SingleObjectSerde, dlqTopicName, unpackFloat32, type CleanedText, type EmbeddedText } from '@profilestream/contracts';
+import { DLQ_HEADERS } from '@profilestream/kafka';
+import { readTopic, waitFor } from '@profilestream/kafka/testing';
 import { cosine } from '@profilestream/embedding';
-import { HealthRegistry, MetricsService } from '@profilestream/observability';
+import { ServiceHarness } from '@profilestream/stream-service/testing';
 import { AppModule } from './app.module';
 import { loadEncoderConfig } from './config/encoder.config';
 
@@ -49,42 +48,26 @@ function cleaned(eventId: string, text: string, userId = 'u1'): CleanedText {
 }
 
 describe('encoder on the real broker and Redis', () => {
-  const prefix = `${uniqueName('enc')}.`;
-  const topics = topicCatalog(prefix);
-  const kafka = testKafka();
-  const producer = new BatchingProducer(kafka, { log: silentLog });
   const modelDir = poisonableModel();
+  const harness = new ServiceHarness({ load: loadEncoderConfig, module: (config) => AppModule.forRoot(config) }, 'enc', {
+    ENCODER_MODEL_DIR: modelDir,
+    ENCODER_MODEL_VARIANT: 'fp32',
+    ENCODER_WORKERS: '2',
+    ENCODER_MAX_WAIT_MS: '20',
+    ENCODER_QUEUE_HIGH_WATER: '8',
+    ENCODER_QUEUE_LOW_WATER: '2',
+    ENCODER_CHUNK_MESSAGES: '50',
+  });
+  const { topics, kafka, producer } = harness;
   let app: INestApplication;
-  let metric: (name: string) => Promise<number>;
+  const metric = (name: string) => harness.metric(app, name);
 
   beforeAll(async () => {
-    const config = loadEncoderConfig({
-      ...process.env,
-      KAFKA_TOPIC_PREFIX: prefix,
-      KAFKA_TOPIC_PARTITIONS: '2',
-      REDIS_KEY_PREFIX: prefix,
-      LOG_LEVEL: 'silent',
-      ENCODER_MODEL_DIR: modelDir,
-      ENCODER_MODEL_VARIANT: 'fp32',
-      ENCODER_WORKERS: '2',
-      ENCODER_MAX_WAIT_MS: '20',
-      ENCODER_QUEUE_HIGH_WATER: '8',
-      ENCODER_QUEUE_LOW_WATER: '2',
-      ENCODER_CHUNK_MESSAGES: '50',
-    });
-    app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
-    await app.init();
-    // The service starts in the background once its HTTP server is up; wait until it is ready.
-    const health = app.get(HealthRegistry);
-    expect(await waitFor(async () => (await health.ready()).status === 'ok', 60_000)).toBe(true);
-    await producer.connect();
-    const registry = app.get(MetricsService).registry;
-    metric = async (name) => (await registry.getSingleMetric(name)!.get()).values.reduce((s, v) => s + v.value, 0);
+    app = await harness.start();
   }, 60_000);
 
   afterAll(async () => {
-    await producer.disconnect();
-    await app?.close();
+    await harness.close();
     rmSync(modelDir, { recursive: true, force: true });
   });
 

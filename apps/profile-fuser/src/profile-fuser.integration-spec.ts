@@ -1,7 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import {
@@ -14,10 +13,11 @@ import {
   type ProfileChange,
   type UserProfile,
 } from '@profilestream/contracts';
-import { BatchingProducer, readTopicToEnd, silentLog } from '@profilestream/kafka';
-import { readTopic, testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
+import { readTopicToEnd } from '@profilestream/kafka';
+import { readTopic, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { loadModelBundle, saveProjection } from '@profilestream/inference';
 import { MetricsService } from '@profilestream/observability';
+import { ServiceHarness } from '@profilestream/stream-service/testing';
 import { testRedis } from '@profilestream/redis/testing';
 import type { RedisClient } from '@profilestream/redis';
 import Ajv from 'ajv';
@@ -41,41 +41,18 @@ function vec(seed: number): Float32Array {
 }
 
 describe('profile-fuser on the real broker and Redis', () => {
-  const prefix = `${uniqueName('pf')}.`;
-  const topics = topicCatalog(prefix);
-  const kafka = testKafka();
-  const producer = new BatchingProducer(kafka, { log: silentLog });
-  const apps: INestApplication[] = [];
-  let redis: RedisClient;
-  let modelId: string;
-  const env = {
-    ...process.env,
-    KAFKA_TOPIC_PREFIX: prefix,
-    KAFKA_TOPIC_PARTITIONS: '2',
-    REDIS_KEY_PREFIX: prefix,
-    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+  const harness = new ServiceHarness({ load: loadProfileFuserConfig, module: (config) => AppModule.forRoot(config), configure: serveOpenApi }, 'pf', {
     FUSER_MODEL_DIR: fixture,
     FUSER_MODEL_VARIANT: 'fp32',
     FUSER_PUBLISH_INTERVAL_MS: '200',
     FUSER_API_TOKEN: 'secret-token',
-  };
-
-  async function startApp(extra: Record<string, string> = {}): Promise<INestApplication> {
-    const app = await NestFactory.create(AppModule.forRoot(loadProfileFuserConfig({ ...env, ...extra })), { logger: false });
-    serveOpenApi(app); // as main.ts does
-    await app.init();
-    apps.push(app);
-    await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200, 60_000);
-    return app;
-  }
-
-  async function stopApp(app: INestApplication): Promise<void> {
-    apps.splice(apps.indexOf(app), 1);
-    await app.close();
-  }
-
-  const metric = async (app: INestApplication, name: string, filter: (l: Partial<Record<string, string | number>>) => boolean = () => true) =>
-    (await app.get(MetricsService).registry.getSingleMetric(name)!.get()).values.filter((v) => filter(v.labels)).reduce((s, v) => s + v.value, 0);
+  });
+  const { prefix, topics, kafka, producer } = harness;
+  let redis: RedisClient;
+  let modelId: string;
+  const startApp = (extra: Record<string, string> = {}) => harness.start(extra);
+  const stopApp = (app: INestApplication) => harness.stop(app);
+  const metric = (app: INestApplication, name: string, filter?: (l: Partial<Record<string, string | number>>) => boolean) => harness.metric(app, name, filter);
 
   function embedded(eventId: string, userId: string | null, extra: Partial<EmbeddedText> = {}): EmbeddedText {
     const now = Date.now();
@@ -110,12 +87,10 @@ describe('profile-fuser on the real broker and Redis', () => {
   beforeAll(async () => {
     modelId = (await loadModelBundle(fixture, 'fp32')).modelId;
     redis = await testRedis();
-    await producer.connect();
   }, 60_000);
 
   afterAll(async () => {
-    for (const app of [...apps]) await app.close();
-    await producer.disconnect();
+    await harness.close();
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
@@ -429,13 +404,7 @@ describe('profile-fuser on the real broker and Redis', () => {
     });
     const projectedPrefix = `${uniqueName('pfp')}.`;
     const projectedTopics = topicCatalog(projectedPrefix);
-    const app = await NestFactory.create(
-      AppModule.forRoot(loadProfileFuserConfig({ ...env, KAFKA_TOPIC_PREFIX: projectedPrefix, REDIS_KEY_PREFIX: projectedPrefix, FUSER_PROJECTION_FILE: projectionFile })),
-      { logger: false },
-    );
-    await app.init();
-    apps.push(app);
-    expect(await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200, 60_000)).toBe(true);
+    const app = await startApp({ KAFKA_TOPIC_PREFIX: projectedPrefix, REDIS_KEY_PREFIX: projectedPrefix, FUSER_PROJECTION_FILE: projectionFile });
 
     const projected = embedded('pr1', 'pat', { projectionId: 'pca8-test', dim: 8, vector: packFloat32(vec(3).subarray(0, 8)) });
     const unprojected = embedded('pr2', 'pat');

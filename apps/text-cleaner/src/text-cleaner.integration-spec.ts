@@ -1,10 +1,9 @@
-import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { SingleObjectSerde, dlqTopicName, topicCatalog, type CleanedText } from '@profilestream/contracts';
-import { BatchingProducer, DLQ_HEADERS, silentLog } from '@profilestream/kafka';
-import { readTopic, testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
-import { MetricsService } from '@profilestream/observability';
+import { SingleObjectSerde, dlqTopicName, type CleanedText } from '@profilestream/contracts';
+import { DLQ_HEADERS } from '@profilestream/kafka';
+import { readTopic, waitFor } from '@profilestream/kafka/testing';
+import { ServiceHarness } from '@profilestream/stream-service/testing';
 import { AppModule } from './app.module';
 import { loadTextCleanerConfig } from './config/text-cleaner.config';
 
@@ -14,32 +13,17 @@ const itemSerde = new SingleObjectSerde('Item');
 const cleanedSerde = new SingleObjectSerde('CleanedText');
 
 describe('text-cleaner on the real broker and Redis', () => {
-  const prefix = `${uniqueName('tc')}.`;
-  const topics = topicCatalog(prefix);
+  const harness = new ServiceHarness({ load: loadTextCleanerConfig, module: (config) => AppModule.forRoot(config) }, 'tc');
+  const { topics, kafka, producer } = harness;
   let app: INestApplication;
-  const kafka = testKafka();
-  const producer = new BatchingProducer(kafka, { log: silentLog });
 
   beforeAll(async () => {
-    const config = loadTextCleanerConfig({
-      ...process.env,
-      KAFKA_TOPIC_PREFIX: prefix,
-      KAFKA_TOPIC_PARTITIONS: '2',
-      REDIS_KEY_PREFIX: `${prefix}:`,
-      LOG_LEVEL: 'silent',
-    });
-    app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
-    await app.listen(0, '127.0.0.1');
-    await producer.connect();
+    app = await harness.start({}, { ready: false });
   });
 
-  afterAll(async () => {
-    await producer.disconnect();
-    await app?.close();
-  });
+  afterAll(() => harness.close());
 
-  const sum = async (name: string, filter: (labels: Partial<Record<string, string | number>>) => boolean = () => true) =>
-    (await app.get(MetricsService).registry.getSingleMetric(name)!.get()).values.filter((v) => filter(v.labels)).reduce((s, v) => s + v.value, 0);
+  const sum = (name: string, filter?: (labels: Partial<Record<string, string | number>>) => boolean) => harness.metric(app, name, filter);
 
   it('cleans, redacts, deduplicates and dead-letters a mixed stream, accounting for every event', async () => {
     const now = Date.now();

@@ -1,14 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { SingleObjectSerde, packFloat32, topicCatalog, type EmbeddedText, type UserProfile } from '@profilestream/contracts';
-import { BatchingProducer, silentLog } from '@profilestream/kafka';
-import { readTopic, testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
+import { SingleObjectSerde, packFloat32, type EmbeddedText, type UserProfile } from '@profilestream/contracts';
+import { readTopic, waitFor } from '@profilestream/kafka/testing';
 import { loadModelBundle } from '@profilestream/inference';
-import { MetricsService } from '@profilestream/observability';
+import { ServiceHarness } from '@profilestream/stream-service/testing';
 import { testRedis } from '@profilestream/redis/testing';
 import type { RedisClient } from '@profilestream/redis';
 import { SENTIMENT_MODEL_FORMAT, scoreSentiment, serializeSentimentModel, type SentimentModel } from '@profilestream/sentiment';
@@ -25,34 +23,17 @@ const direction = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i * 0.37 
 const scaled = (k: number) => direction.map((x) => k * x);
 
 describe('post sentiment in published profiles, on the real broker and Redis', () => {
-  const prefix = `${uniqueName('pfs')}.`;
-  const topics = topicCatalog(prefix);
-  const kafka = testKafka();
-  const producer = new BatchingProducer(kafka, { log: silentLog });
-  const apps: INestApplication[] = [];
-  let redis: RedisClient;
-  let modelId: string;
-  const env = {
-    ...process.env,
-    KAFKA_TOPIC_PREFIX: prefix,
+  const harness = new ServiceHarness({ load: loadProfileFuserConfig, module: (config) => AppModule.forRoot(config) }, 'pfs', {
     KAFKA_TOPIC_PARTITIONS: '1',
-    REDIS_KEY_PREFIX: prefix,
-    LOG_LEVEL: 'silent',
     FUSER_MODEL_DIR: fixture,
     FUSER_MODEL_VARIANT: 'fp32',
     FUSER_PUBLISH_INTERVAL_MS: '100',
-  };
-
-  async function startApp(extra: Record<string, string>): Promise<INestApplication> {
-    const app = await NestFactory.create(AppModule.forRoot(loadProfileFuserConfig({ ...env, ...extra })), { logger: false });
-    await app.init();
-    apps.push(app);
-    await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200, 60_000);
-    return app;
-  }
-
-  const metric = async (app: INestApplication, name: string, filter: (l: Partial<Record<string, string | number>>) => boolean = () => true) =>
-    (await app.get(MetricsService).registry.getSingleMetric(name)!.get()).values.filter((v) => filter(v.labels)).reduce((s, v) => s + v.value, 0);
+  });
+  const { prefix, topics, kafka, producer } = harness;
+  let redis: RedisClient;
+  let modelId: string;
+  const startApp = (extra: Record<string, string>) => harness.start(extra);
+  const metric = (app: INestApplication, name: string, filter?: (l: Partial<Record<string, string | number>>) => boolean) => harness.metric(app, name, filter);
 
   function embedded(eventId: string, userId: string, source: 'post' | 'review', vector: Float32Array, occurredAt: number): EmbeddedText {
     return {
@@ -90,12 +71,10 @@ describe('post sentiment in published profiles, on the real broker and Redis', (
   beforeAll(async () => {
     modelId = (await loadModelBundle(fixture, 'fp32')).modelId;
     redis = await testRedis();
-    await producer.connect();
   }, 60_000);
 
   afterAll(async () => {
-    for (const app of [...apps]) await app.close();
-    await producer.disconnect();
+    await harness.close();
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
@@ -110,10 +89,9 @@ describe('post sentiment in published profiles, on the real broker and Redis', (
     expect(await metric(app, 'profile_fuser_sentiment_unscored_total', (l) => l['reason'] === 'model_mismatch')).toBe(1); // the post; reviews are never scored
     expect(await metric(app, 'profile_fuser_sentiment_scored_total')).toBe(0);
     expect(await waitFor(async () => (await latestProfile('bob')) !== undefined, 20_000)).toBe(true);
-    const shippedId = loadProfileFuserConfig(env).sentiment.model.id;
+    const shippedId = loadProfileFuserConfig(harness.env()).sentiment.model.id;
     expect((await latestProfile('bob'))!.sentiment).toEqual({ classifierId: shippedId, positive: 0, negative: 0, meanPositive: null, scored: 0, halfLifeMs: 90 * DAY, refTime: 0 });
-    apps.splice(apps.indexOf(app), 1);
-    await app.close();
+    await harness.stop(app);
   }, 120_000);
 
   it('scores posts with a classifier trained on the profiles\' model and publishes the summary', async () => {
