@@ -1,8 +1,8 @@
 import { Registry } from 'prom-client';
-import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
+import { ConfigResourceTypes } from 'kafkajs';
 import { SingleObjectSerde, TOPICS, allTopicSpecs, dlqTopicName, type Review, type TopicSpec } from '@profilestream/contracts';
-import { BatchConsumer, BatchingProducer, DLQ_HEADERS, DeadLetterPublisher, KafkaMetrics, decodingHandler, dlq, drop, ok, provisionTopics, silentLog, type Outcome } from '../src';
-import { createTopic, readTopic, testKafka, uniqueName, waitFor } from '../src/testing';
+import { BatchConsumer, DLQ_HEADERS, DeadLetterPublisher, KafkaMetrics, decodingHandler, dlq, drop, ok, provisionTopics, silentLog, type Outcome } from '../src';
+import { connectedKafka, createTopic, readTopic, testKafka, uniqueName, waitFor } from '../src/testing';
 
 const serde = new SingleObjectSerde('Review');
 
@@ -11,27 +11,7 @@ function review(n: number): Review {
 }
 
 describe('Kafka data access on a real broker', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let producer: BatchingProducer;
-  const started: BatchConsumer[] = [];
-
-  beforeAll(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    producer = new BatchingProducer(kafka, { log: silentLog });
-    await producer.connect();
-  });
-
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((c) => c.stop()));
-  });
-
-  afterAll(async () => {
-    await producer.disconnect();
-    await admin.disconnect();
-  });
+  const { kafka, admin, producer, started } = connectedKafka(testKafka());
 
   async function topicWithDlq(prefix: string, partitions = 1): Promise<string> {
     const topic = uniqueName(prefix);

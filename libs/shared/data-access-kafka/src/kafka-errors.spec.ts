@@ -3,20 +3,9 @@ import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocol
 import type { KafkaSettings } from '@profilestream/config';
 import { describeKafkaAccessError, describeKafkaError, explainKafkaAccessError, explainKafkaError, isKafkaAccessError, probeKafka } from './kafka-errors';
 import { ProducerFencedError } from './transactional-producer';
+import { kafkaSettings } from './testing';
 
-const plain: KafkaSettings = {
-  brokers: ['b1:9093', 'b2:9093'],
-  clientId: 'spec',
-  sasl: null,
-  ssl: null,
-  replicationFactor: 1,
-  provisionTopics: false,
-  topicPartitions: null,
-  topicPrefix: '',
-  exactlyOnce: true,
-  framing: 'single-object',
-  schemaRegistry: null,
-};
+const plain: KafkaSettings = kafkaSettings({ brokers: ['b1:9093', 'b2:9093'] });
 const secured: KafkaSettings = { ...plain, sasl: { mechanism: 'scram-sha-512', username: 'app', password: 'secret' }, ssl: { caFile: '/certs/ca.crt', rejectUnauthorized: true } };
 
 /** What kafkajs throws once its retries are used up: the last error as the cause. */

@@ -5,20 +5,9 @@ import { Kafka } from 'kafkajs';
 import type { KafkaSettings } from '@profilestream/config';
 import { createKafka, kafkaSettingsOf } from './kafka.client';
 import { silentLog, type LogSink } from './log-sink';
+import { kafkaSettings } from './testing';
 
-const base: KafkaSettings = {
-  brokers: ['127.0.0.1:9092'],
-  clientId: 'spec',
-  sasl: null,
-  ssl: null,
-  replicationFactor: 1,
-  provisionTopics: false,
-  topicPartitions: null,
-  topicPrefix: '',
-  exactlyOnce: true,
-  framing: 'single-object',
-  schemaRegistry: null,
-};
+const base: KafkaSettings = kafkaSettings();
 
 function recordingLog(): LogSink & { warnings: string[] } {
   const warnings: string[] = [];

@@ -10,25 +10,14 @@ import { KafkaMetrics } from './kafka-metrics';
 import { silentLog, type LogSink } from './log-sink';
 import { PartitionTaskConsumer } from './partition-task-consumer';
 import { ProducerFencedError, TransactionalProducer } from './transactional-producer';
+import { kafkaSettings } from './testing';
 
 /**
  * Consumers and producers that Kafka refuses after start-up (a password rotated, an ACL removed)
  * log one line naming what to fix, in the logging shape they had; other errors are logged as they are.
  */
 
-const settings: KafkaSettings = {
-  brokers: ['b1:9093'],
-  clientId: 'spec',
-  sasl: { mechanism: 'scram-sha-512', username: 'profilestream-encoder', password: 'secret' },
-  ssl: null,
-  replicationFactor: 1,
-  provisionTopics: false,
-  topicPartitions: null,
-  topicPrefix: '',
-  exactlyOnce: true,
-  framing: 'single-object',
-  schemaRegistry: null,
-};
+const settings: KafkaSettings = kafkaSettings({ brokers: ['b1:9093'], sasl: { mechanism: 'scram-sha-512', username: 'profilestream-encoder', password: 'secret' } });
 
 type ErrorClass = new (e: Error | string, options?: object) => Error;
 const { KafkaJSNonRetriableError, KafkaJSSASLAuthenticationError } = kafkajs as unknown as Record<'KafkaJSNonRetriableError' | 'KafkaJSSASLAuthenticationError', ErrorClass>;

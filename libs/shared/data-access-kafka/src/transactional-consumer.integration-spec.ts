@@ -1,10 +1,8 @@
 import { Registry } from 'prom-client';
-import type { Admin, Kafka } from 'kafkajs';
 import { dlqTopicName } from '@profilestream/contracts';
 import {
   AcknowledgedChunkWriter,
   BatchConsumer,
-  BatchingProducer,
   DLQ_HEADERS,
   DeadLetterPublisher,
   KafkaMetrics,
@@ -18,7 +16,7 @@ import {
   type LogSink,
   type TransformHandler,
 } from '../src';
-import { createTopic, readTopic, testKafka, uniqueName, waitFor } from '../src/testing';
+import { connectedKafka, createTopic, readTopic, testKafka, uniqueName, waitFor } from '../src/testing';
 
 /** A log that keeps its messages, to wait for what a consumer reports. */
 function recordingLog(): LogSink & { messages: string[] } {
@@ -35,27 +33,7 @@ async function metricValue(registry: Registry, name: string, labels: Record<stri
 }
 
 describe('BatchConsumer with transactional chunk writes, on a real broker', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let producer: BatchingProducer;
-  const started: BatchConsumer[] = [];
-
-  beforeAll(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    producer = new BatchingProducer(kafka, { log: silentLog });
-    await producer.connect();
-  });
-
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((c) => c.stop()));
-  });
-
-  afterAll(async () => {
-    await producer.disconnect();
-    await admin.disconnect();
-  });
+  const { kafka, admin, producer, started } = connectedKafka(testKafka());
 
   interface Setup {
     input: string;

@@ -4,20 +4,9 @@ import { parseEnv, redisEnvSchema, toRedisSettings, type KafkaSettings } from '@
 import type { LogSink } from '@profilestream/kafka';
 import { HealthRegistry, MetricsService, type ObservabilityOptions } from '@profilestream/observability';
 import { StreamRuntime } from './stream-runtime';
+import { kafkaSettings } from '@profilestream/kafka/testing';
 
-const kafka: KafkaSettings = {
-  brokers: ['b1:9093'],
-  clientId: 'spec',
-  sasl: { mechanism: 'scram-sha-512', username: 'profilestream-encoder', password: 'secret' },
-  ssl: null,
-  replicationFactor: 1,
-  provisionTopics: false,
-  topicPartitions: null,
-  topicPrefix: '',
-  exactlyOnce: true,
-  framing: 'single-object',
-  schemaRegistry: null,
-};
+const kafka: KafkaSettings = kafkaSettings({ brokers: ['b1:9093'], sasl: { mechanism: 'scram-sha-512', username: 'profilestream-encoder', password: 'secret' } });
 
 type ErrorClass = new (e: Error | string, options?: object) => Error;
 const { KafkaJSNonRetriableError } = kafkajs as unknown as Record<'KafkaJSNonRetriableError', ErrorClass>;

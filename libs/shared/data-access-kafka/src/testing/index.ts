@@ -75,3 +75,4 @@ export function freePort(): Promise<number> {
   });
 }
 export * from './secure-broker';
+export * from './fixtures';
