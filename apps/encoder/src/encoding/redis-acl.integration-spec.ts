@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { parseEnv, redisEnvSchema, toRedisSettings } from '@profilestream/config';
-import { closeRedis, connectRedis, createRedis, type RedisClient } from '@profilestream/redis';
-import { outcome, serviceAcl, serviceTlsEnv, startTestRedisServer, uniquePrefix, type TestRedisServer } from '@profilestream/redis/testing';
+import type { RedisClient } from '@profilestream/redis';
+import { outcome, serviceUserOnTestRedis, type TestRedisServer } from '@profilestream/redis/testing';
 import { EmbeddingCache } from './embedding-cache';
 
 /** How Redis refuses a command or key outside the ACL (inside a script it says so in its own words). */
@@ -13,22 +11,11 @@ const DENIED = /NOPERM|can't run this command/;
  * user is refused everything else.
  */
 describe.each([['a single node', false] as const, ['a cluster', true] as const])('the encoder\'s ACL user on %s', (_mode, cluster) => {
+  const ctx = serviceUserOnTestRedis('encoder', cluster);
+  const { prefix, acl } = ctx;
   let server: TestRedisServer;
   let redis: RedisClient;
-  const prefix = uniquePrefix();
-  const password = randomBytes(12).toString('hex');
-  const acl = serviceAcl('encoder', prefix);
-
-  beforeAll(async () => {
-    server = await startTestRedisServer({ cluster });
-    await server.setUser(acl.user, acl.rules, password);
-    redis = createRedis(toRedisSettings(parseEnv(redisEnvSchema, serviceTlsEnv(server, acl.user, password, prefix, cluster))), 'encoder');
-    await connectRedis(redis, 5000);
-  });
-  afterAll(async () => {
-    if (redis) await closeRedis(redis);
-    await server?.stop();
-  });
+  beforeAll(() => ({ server, redis } = ctx));
 
   it('caches and reads embeddings as the service does, and the server denies it nothing', async () => {
     expect(typeof (redis as { nodes?: unknown }).nodes === 'function').toBe(cluster);

@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { parseEnv, redisEnvSchema, toRedisSettings } from '@profilestream/config';
-import { closeRedis, connectRedis, createRedis, type RedisClient } from '@profilestream/redis';
-import { luaCommands, outcome, serviceAcl, serviceTlsEnv, startTestRedisServer, uniquePrefix, type TestRedisServer } from '@profilestream/redis/testing';
+import type { RedisClient } from '@profilestream/redis';
+import { luaCommands, outcome, serviceUserOnTestRedis, type TestRedisServer } from '@profilestream/redis/testing';
 import { DuplicateFilter, type DedupCandidate } from './duplicate-filter';
 
 /** How Redis refuses a command or key outside the ACL (inside a script it says so in its own words). */
@@ -14,22 +12,11 @@ const DENIED = /NOPERM|can't run this command/;
  * refused everything else.
  */
 describe.each([['a single node', false] as const, ['a cluster', true] as const])('text-cleaner\'s ACL user on %s', (_mode, cluster) => {
+  const ctx = serviceUserOnTestRedis('text-cleaner', cluster);
+  const { prefix, acl } = ctx;
   let server: TestRedisServer;
   let redis: RedisClient;
-  const prefix = uniquePrefix();
-  const password = randomBytes(12).toString('hex');
-  const acl = serviceAcl('text-cleaner', prefix);
-
-  beforeAll(async () => {
-    server = await startTestRedisServer({ cluster });
-    await server.setUser(acl.user, acl.rules, password);
-    redis = createRedis(toRedisSettings(parseEnv(redisEnvSchema, serviceTlsEnv(server, acl.user, password, prefix, cluster))), 'text-cleaner');
-    await connectRedis(redis, 5000);
-  });
-  afterAll(async () => {
-    if (redis) await closeRedis(redis);
-    await server?.stop();
-  });
+  beforeAll(() => ({ server, redis } = ctx));
 
   it('allows every command its Lua scripts call', () => {
     const allowed = new Set(acl.rules.split(/\s+/).filter((r) => r.startsWith('+')).map((r) => r.slice(1)));

@@ -47,3 +47,4 @@ export async function testRedisCluster(nodes: string): Promise<RedisClient> {
   await redis.connect();
   return redis;
 }
+export * from './service-user';
