@@ -27,7 +27,8 @@ export default [
             { sourceTag: 'scope:text-cleaner', onlyDependOnLibsWithTags: ['scope:shared', 'scope:text-cleaner'] },
             { sourceTag: 'scope:encoder', onlyDependOnLibsWithTags: ['scope:shared', 'scope:encoder'] },
             { sourceTag: 'scope:profile-fuser', onlyDependOnLibsWithTags: ['scope:shared', 'scope:profile-fuser'] },
-            // Workspace tooling (benchmarks, demo, evaluation, model building) may use every library.
+            // Workspace tooling (tools/: operator commands, benchmarks and evaluation, the model toolchain,
+            // CI, and their libraries under tools/libs) may use every library.
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:shared', 'scope:tools', 'scope:text-cleaner', 'scope:encoder', 'scope:profile-fuser'] },
           ],
         },

@@ -33,8 +33,8 @@ function jestConfig(projectDir, kind) {
     moduleNameMapper,
     testMatch: kind === 'unit' ? ['<rootDir>/**/*.spec.ts'] : ['<rootDir>/**/*.integration-spec.ts'],
     testTimeout: kind === 'unit' ? 10_000 : 120_000,
-    setupFiles: [path.join(__dirname, 'tools/jest/setup-reflect.js')],
-    reporters: ['default', [path.join(__dirname, 'tools/jest/summary-reporter.js'), { name: `${name}:${kind}` }]],
+    setupFiles: [path.join(__dirname, 'tools/ci/jest/setup-reflect.js')],
+    reporters: ['default', [path.join(__dirname, 'tools/ci/jest/summary-reporter.js'), { name: `${name}:${kind}` }]],
   };
 }
 

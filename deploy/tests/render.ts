@@ -43,7 +43,7 @@ let cached: Renderer | undefined;
 
 /**
  * `kubectl kustomize` when kubectl bundles kustomize 5 or later, else a standalone `kustomize`
- * (on PATH or in .cache/bin, where tools/setup.sh installs it). Throws when neither is there:
+ * (on PATH or in .cache/bin, where tools/ci/setup.sh installs it). Throws when neither is there:
  * the tests must not pass without rendering.
  */
 export function renderer(): Renderer {
@@ -63,7 +63,7 @@ export function renderer(): Renderer {
       return cached;
     }
   }
-  throw new Error(`no kustomize ${MIN_KUSTOMIZE_MAJOR}.x found (kubectl kustomize or kustomize); run tools/setup.sh`);
+  throw new Error(`no kustomize ${MIN_KUSTOMIZE_MAJOR}.x found (kubectl kustomize or kustomize); run tools/ci/setup.sh`);
 }
 
 /** Renders a kustomization directory and parses every YAML document of the output. */

@@ -6,9 +6,8 @@ import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config
 import { EventProducer } from '@profilestream/event-producer';
 import { silentLog } from '@profilestream/kafka';
 import { cleanText } from '@profilestream/text-cleaning';
-import { findEventsFile, loadEvents } from '../datasets/events-dataset';
-import { ServiceProcess } from '../runtime/service-process';
-import { freePortRun } from '../runtime/local-pipeline';
+import { findEventsFile, loadEvents } from '@profilestream/tools-events';
+import { ServiceProcess, freePortRun } from '@profilestream/tools-runtime';
 import { medianSeconds, newResult, type BenchResult } from './bench-harness';
 
 export async function benchCleaner(): Promise<BenchResult | null> {

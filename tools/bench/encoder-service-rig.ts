@@ -14,7 +14,7 @@ import { kafkaEnvSchema, parseEnv, redisEnvSchema, toKafkaSettings, toRedisSetti
 import { SingleObjectSerde, allTopicSpecs, topicCatalog, type CleanedText, type TopicCatalog } from '@profilestream/contracts';
 import { TransactionalProducer, createKafka, provisionTopics, silentLog, type Admin, type Kafka } from '@profilestream/kafka';
 import { createRedis, unlinkKeys } from '@profilestream/redis';
-import { ServiceProcess } from '../runtime/service-process';
+import { ServiceProcess } from '@profilestream/tools-runtime';
 import { splitThreadCpu, threadCpuSeconds, type ThreadCpuSplit } from './thread-cpu';
 
 /** A cleaned review as text-cleaner would emit it (the fields the encoder carries through). */

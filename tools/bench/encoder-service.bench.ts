@@ -14,10 +14,10 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { cleanText } from '@profilestream/text-cleaning';
-import { findEventsFile, loadEvents } from '../datasets/events-dataset';
+import { findEventsFile, loadEvents } from '@profilestream/tools-events';
 import { newResult, type BenchResult, type BenchRow } from './bench-harness';
 import { timeEngine, type EngineTiming } from './encoder.bench';
-import { freePortRun } from '../runtime/local-pipeline';
+import { freePortRun } from '@profilestream/tools-runtime';
 import { EncoderServiceRig, type FeedText, type ServiceRound } from './encoder-service-rig';
 
 const TEXTS = Number(process.env['BENCH_ENCODER_TEXTS'] ?? 2000);

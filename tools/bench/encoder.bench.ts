@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CPU_MAX_PADDING_SHARE, EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, type ModelVariant } from '@profilestream/inference';
 import { cleanText } from '@profilestream/text-cleaning';
-import { findEventsFile, loadEvents } from '../datasets/events-dataset';
+import { findEventsFile, loadEvents } from '@profilestream/tools-events';
 import { newResult, type BenchResult } from './bench-harness';
 import { splitThreadCpu, threadCpuSeconds, type ThreadCpuSplit } from './thread-cpu';
 import { measurePeakFlops } from './peak-flops';

@@ -16,9 +16,7 @@ import { SingleObjectSerde, packFloat32, topicCatalog, type Click, type Embedded
 import { BatchingProducer, createKafka, provisionTopics, silentLog, type Admin, type Kafka } from '@profilestream/kafka';
 import { createRedis, unlinkKeys, type RedisClient } from '@profilestream/redis';
 import { loadModelBundle } from '@profilestream/inference';
-import { ServiceProcess } from '../runtime/service-process';
-import { freePortRun } from '../runtime/local-pipeline';
-import { bucketDelta, histogramBuckets, histogramQuantile } from '../runtime/prometheus-text';
+import { ServiceProcess, freePortRun, bucketDelta, histogramBuckets, histogramQuantile } from '@profilestream/tools-runtime';
 import { newResult, type BenchResult, type BenchRow } from './bench-harness';
 
 const repoRoot = resolve(__dirname, '../..');

@@ -2,9 +2,9 @@
  * `npm run bench [-- NAME…]`: runs the benchmarks (all by default), prints a table for each and
  * writes its JSON to reports/bench/. Expects local infrastructure and a build (the npm script
  * does both). The arguments are checked first, and the benchmarks loaded only then, so --help and
- * a mistyped name answer at once (tools/runtime/with-local-stack.sh checks them before its set-up).
+ * a mistyped name answer at once (tools/bench/with-local-stack.sh checks them before its set-up).
  */
-import { commandLine, UsageError } from '../cli/usage';
+import { commandLine, UsageError } from '@profilestream/tools-cli';
 import { report, type BenchResult } from './bench-harness';
 
 const benches: Record<string, () => Promise<BenchResult | null>> = {

@@ -6,8 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { GraphBuilder } from '../model/onnx/graph-builder';
-import { writeModel } from '../model/onnx/write-model';
+import { GraphBuilder, writeModel } from '@profilestream/tools-onnx';
 
 export async function measurePeakFlops(n = 1024, repeats = 8): Promise<{ oneThread: number; allCores: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'peak-'));

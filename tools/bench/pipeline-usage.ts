@@ -3,8 +3,7 @@
  * the machine (Kafka, Redis, the driver, other users of a shared machine), and inside the encoder,
  * its main thread against its inference workers, how busy the workers were and how full their runs.
  */
-import type { LocalPipeline, ServiceName } from '../runtime/local-pipeline';
-import { bucketDelta, histogramBuckets, histogramQuantile, type Bucket } from '../runtime/prometheus-text';
+import { bucketDelta, histogramBuckets, histogramQuantile, type LocalPipeline, type ServiceName, type Bucket } from '@profilestream/tools-runtime';
 import { machineCpuSeconds, pidListeningOn, processCpuSeconds, splitThreadCpu, threadCpuSeconds } from './thread-cpu';
 
 interface Snapshot {

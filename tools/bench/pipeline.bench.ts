@@ -14,11 +14,8 @@
 import { availableParallelism } from 'node:os';
 import { cleanText } from '@profilestream/text-cleaning';
 import type { EventProducer } from '@profilestream/event-producer';
-import { findEventsFile, loadEvents, type DatasetEvent } from '../datasets/events-dataset';
-import { Pacer } from '../replay/pacing';
-import { sendReplayLines, total } from '../replay/send-events';
-import { LocalPipeline, freePortRun, type ServiceName } from '../runtime/local-pipeline';
-import { bucketDelta, histogramBuckets, histogramQuantile, type Bucket } from '../runtime/prometheus-text';
+import { findEventsFile, loadEvents, Pacer, sendReplayLines, total, type DatasetEvent } from '@profilestream/tools-events';
+import { LocalPipeline, freePortRun, bucketDelta, histogramBuckets, histogramQuantile, type ServiceName, type Bucket } from '@profilestream/tools-runtime';
 import { newResult, type BenchResult } from './bench-harness';
 import { timeEngine } from './encoder.bench';
 import { describeUsage, usageSnapshot } from './pipeline-usage';

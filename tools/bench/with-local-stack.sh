@@ -14,7 +14,7 @@ for arg in "$@"; do
   case "$arg" in
     -h | --help)
       if [[ -x node_modules/.bin/tsx ]]; then exec "$@"; fi
-      echo "Usage: bash tools/runtime/with-local-stack.sh COMMAND [ARGUMENTS…]   (npm run bench, npm run eval)"
+      echo "Usage: bash tools/bench/with-local-stack.sh COMMAND [ARGUMENTS…]   (npm run bench, npm run eval)"
       echo
       echo "Runs COMMAND after set-up, local Kafka and Redis and a build, with KAFKA_BROKERS and REDIS_URL"
       echo "pointing there. COMMAND's own usage needs the npm dependencies, not installed yet: run"
@@ -29,9 +29,9 @@ done
 setup_args=()
 for arg in "$@"; do [[ "$arg" == multilingual || "$arg" == --model=multilingual ]] && setup_args=(--with-multilingual); done
 # (built before the argument checks, which look for the model it names)
-if [[ "${#setup_args[@]}" -gt 0 ]]; then bash tools/setup.sh "${setup_args[@]}"; fi
+if [[ "${#setup_args[@]}" -gt 0 ]]; then bash tools/ci/setup.sh "${setup_args[@]}"; fi
 if [[ -x node_modules/.bin/tsx ]]; then "$@" --check-args; fi
-if [[ "${#setup_args[@]}" -eq 0 ]]; then bash tools/setup.sh; fi
+if [[ "${#setup_args[@]}" -eq 0 ]]; then bash tools/ci/setup.sh; fi
 # Kafka and Redis this command starts, it stops when it ends (ones already running stay up).
 started_infra=0
 bash tools/infra/status.sh >/dev/null 2>&1 || started_infra=1

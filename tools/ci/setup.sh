@@ -3,7 +3,7 @@
 # kcat) and kustomize when missing, and npm dependencies from the lock file. Safe to run again; it
 # only does what is missing.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 # Answered before anything is done; an argument other than these is an error, even next to --help.
 help=0

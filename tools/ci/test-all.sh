@@ -9,7 +9,7 @@ usage() {
   cat <<'EOF'
 Usage: npm test
 
-The whole test suite, as CI runs it (.ci/run): set-up (tools/setup.sh), local Kafka, Redis and a
+The whole test suite, as CI runs it (.ci/run): set-up (tools/ci/setup.sh), local Kafka, Redis and a
 Redis Cluster of 3 masters (each stopped at the end only when this command started it), typecheck,
 lint and module boundaries, unit tests, then integration tests on the real broker and Redis. Ends
 with one line, `N passed, N failed`; exit 0 only when nothing failed. Takes no arguments.
@@ -40,7 +40,7 @@ done
 if [ "$help" = 1 ]; then usage; exit 0; fi
 export NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=true FORCE_COLOR=0
 
-bash tools/setup.sh --with-multilingual || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+bash tools/ci/setup.sh --with-multilingual || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 
 started_infra=0
 if ! bash tools/infra/status.sh >/dev/null 2>&1; then

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as avro from 'avsc';
 import { crc64AvroLittleEndian } from '@profilestream/contracts';
 import { join, resolve } from 'node:path';
-import { commandLine } from '../cli/usage';
+import { commandLine } from '@profilestream/tools-cli';
 
 type AvroSchema = string | AvroSchema[] | { [key: string]: unknown };
 

@@ -7,8 +7,7 @@
  *  - GELU is written as the standard Erf/Tanh formula, which onnxruntime fuses into its Gelu kernels.
  */
 import type { BertConfig } from './bert-config';
-import { GraphBuilder } from './onnx/graph-builder';
-import { attr, type Model, type ValueInfo } from './onnx/ir';
+import { GraphBuilder, attr, type Model, type ValueInfo } from '@profilestream/tools-onnx';
 import type { FloatTensor } from './safetensors';
 
 export const OPSET = 17; // LayerNormalization exists from 17.

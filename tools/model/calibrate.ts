@@ -5,8 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { Tokenizer } from '@huggingface/tokenizers';
-import { encodeModel } from './onnx/write-model';
-import type { Model, ValueInfo } from './onnx/ir';
+import { encodeModel, type Model, type ValueInfo } from '@profilestream/tools-onnx';
 
 /** Generic sentences (deliberately not the parity-oracle texts). */
 const CALIBRATION_TEXTS = [

@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { parseBertConfig } from './bert-config';
 import { buildBertGraph, INPUT_NAMES, OUTPUT_NAME, POOLER_OUTPUT_NAME } from './bert-graph';
 import { MANIFEST_FILE, type ModelManifestInput, type Pooling } from './manifest';
-import { writeModel } from './onnx/write-model';
+import { writeModel } from '@profilestream/tools-onnx';
 import { findOutlierChannels } from './calibrate';
 import { loadTokenizer } from './embed';
 import { quantizeDynamic, type ActivationScheme } from './quantize-dynamic';

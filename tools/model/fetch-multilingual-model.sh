@@ -150,7 +150,7 @@ if [[ -f "$MANIFEST" && "$MANIFEST" -nt "$dequantised" ]]; then
   newer="$(find tools/model/convert-bert.ts tools/model/bert-config.ts tools/model/bert-graph.ts \
     tools/model/quantize-dynamic.ts tools/model/safetensors.ts tools/model/st-settings.ts tools/model/manifest.ts \
     tools/model/calibrate.ts tools/model/embed.ts \
-    tools/model/onnx -name '*.ts' -newer "$MANIFEST" -print -quit)"
+    tools/libs/onnx/src -name '*.ts' -newer "$MANIFEST" -print -quit)"
   [[ -z "$newer" ]] && stale=0
 fi
 if [[ "$stale" == 1 ]]; then

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { fitPca } from '@profilestream/embedding';
 import { EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, saveProjection } from '@profilestream/inference';
 import { cleanText } from '@profilestream/text-cleaning';
-import { commandLine, numberOption, UsageError } from '../cli/usage';
-import { findEventsFile, loadEvents } from '../datasets/events-dataset';
+import { commandLine, numberOption, UsageError } from '@profilestream/tools-cli';
+import { findEventsFile, loadEvents } from '@profilestream/tools-events';
 
 const USAGE = `Usage: npm run pca:fit [-- OPTIONS]
 

@@ -16,7 +16,7 @@
  * decomposition): they are removed from the quantized product and added back by a small fp32
  * MatMul, so one extreme channel no longer sets the quantization step of all the others.
  */
-import { attr, type Graph, type Initializer, type Model, type Node } from './onnx/ir';
+import { attr, type Graph, type Initializer, type Model, type Node } from '@profilestream/tools-onnx';
 
 export type ActivationScheme = 'per-token' | 'per-tensor';
 

@@ -17,8 +17,8 @@ import { basename, dirname, join } from 'node:path';
 import { EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, loadProjection, type ModelVariant, type ProjectionData } from '@profilestream/inference';
 import { labelFromRating, serializeSentimentModel, trainSentimentClassifier, type ClassificationReport, type RatedEmbedding } from '@profilestream/sentiment';
 import { cleanText } from '@profilestream/text-cleaning';
-import { commandLine, UsageError } from '../cli/usage';
-import { findEventsFile, loadEvents } from '../datasets/events-dataset';
+import { commandLine, UsageError } from '@profilestream/tools-cli';
+import { findEventsFile, loadEvents } from '@profilestream/tools-events';
 
 const USAGE = `Usage: npm run sentiment:train [-- OPTIONS]
 

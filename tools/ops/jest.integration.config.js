@@ -1,1 +1,1 @@
-module.exports = require('../jest.preset').jestConfig(__dirname, 'integration');
+module.exports = require('../../jest.preset').jestConfig(__dirname, 'integration');

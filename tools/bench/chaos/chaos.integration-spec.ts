@@ -13,7 +13,7 @@ import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { createTopic, testKafka, uniqueName } from '@profilestream/kafka/testing';
-import { ensureBuilt } from '../runtime/service-process';
+import { ensureBuilt } from '@profilestream/tools-runtime';
 import type { ChaosOptions } from './chaos-options';
 import { formatSummary } from './chaos-report';
 import { runChaos, type ChaosOutcome } from './chaos';
@@ -21,7 +21,7 @@ import { partitionLag } from './group-lag';
 import { visibleRecords } from './profile-snapshot';
 
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../..');
 const run = promisify(execFile);
 const TIME_BOUND_S = 220;
 
@@ -39,7 +39,7 @@ async function listening(port: number): Promise<boolean> {
 describe('npm run chaos, on the command line', () => {
   const tsx = join(repoRoot, 'node_modules/.bin/tsx');
   const chaos = (args: string[]) =>
-    run(tsx, ['tools/chaos/main.ts', ...args], { cwd: repoRoot, timeout: 30_000 }).then(
+    run(tsx, ['tools/bench/chaos/main.ts', ...args], { cwd: repoRoot, timeout: 30_000 }).then(
       ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
       (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr.trim() }),
     );

@@ -13,7 +13,7 @@ import { planFaults, type ServiceName } from './fault-plan';
 import { DEFAULT_SPACING_MS, buildFixedInput, countKinds } from './fixed-input';
 import { OwnInfra, freePortBlock, freePorts } from './own-infra';
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../..');
 /** Kept back from the time bound for reading, comparing and stopping, so a slow run still reports. */
 const REPORT_RESERVE_MS = 20_000;
 

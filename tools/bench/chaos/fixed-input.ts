@@ -18,7 +18,7 @@
 import type { PlatformEvent } from '@profilestream/event-producer';
 import { seededRandom } from '@profilestream/embedding';
 import { cleanText } from '@profilestream/text-cleaning';
-import { SampleFeed } from '../demo/sample-events';
+import { SampleFeed } from '@profilestream/tools-events';
 
 export interface FixedInputOptions {
   events: number;

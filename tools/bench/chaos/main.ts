@@ -5,13 +5,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { relative, resolve } from 'node:path';
-import { usageErrorLine } from '../cli/usage';
-import { ensureBuilt } from '../runtime/service-process';
+import { usageErrorLine } from '@profilestream/tools-cli';
+import { ensureBuilt } from '@profilestream/tools-runtime';
 import { USAGE, parseChaosArgs } from './chaos-options';
 import { formatSummary } from './chaos-report';
 import { runChaos } from './chaos';
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../..');
 
 class Interrupted extends Error {}
 class TimedOut extends Error {}
@@ -46,9 +46,9 @@ async function main(): Promise<number> {
   bound.unref();
 
   try {
-    log('set-up (tools/setup.sh)');
-    const setup = spawnSync('bash', ['tools/setup.sh'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
-    if (setup.status !== 0) throw new Error('tools/setup.sh failed');
+    log('set-up (tools/ci/setup.sh)');
+    const setup = spawnSync('bash', ['tools/ci/setup.sh'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (setup.status !== 0) throw new Error('tools/ci/setup.sh failed');
     log('checking the build');
     if (ensureBuilt()) log('built the services');
     if (controller.signal.aborted) throw controller.signal.reason;

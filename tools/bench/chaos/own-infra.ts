@@ -9,7 +9,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from
 import { connect, createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../..');
 const INFRA = join(repoRoot, 'tools/infra');
 /** The shared stack's ports and state directory (tools/infra defaults): never ours. */
 const SHARED_PORTS = new Set([9092, 9093, 6379]);

@@ -10,7 +10,7 @@
  * the restart is recorded as a defect (kind `idle-consumer-restart`).
  */
 import { appendFileSync } from 'node:fs';
-import { ServiceProcess } from '../runtime/service-process';
+import { ServiceProcess } from '@profilestream/tools-runtime';
 import { SERVICE_NAMES, type ServiceName } from './fault-plan';
 import { sleep } from './abortable';
 

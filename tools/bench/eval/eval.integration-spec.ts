@@ -10,10 +10,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { DatasetEvent } from '../datasets/events-dataset';
-import { ensureBuilt } from '../runtime/service-process';
+import type { DatasetEvent } from '@profilestream/tools-events';
+import { ensureBuilt } from '@profilestream/tools-runtime';
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../..');
 
 const TOPICS = {
   guitar: ['nylon strings for a classical guitar', 'steel strings for an acoustic guitar', 'a capo for guitar', 'guitar picks, medium gauge', 'a guitar tuner that clips on the headstock', 'a padded gig bag for an electric guitar', 'a guitar strap in leather', 'a slide for blues guitar'],
@@ -48,7 +48,7 @@ function dataset(withDescriptions: boolean): Line[] {
 
 function runEval(file: string): Promise<{ code: number | null; output: string }> {
   return new Promise((done) => {
-    const child = spawn(join(repoRoot, 'node_modules/.bin/tsx'), ['tools/eval/main.ts', '--file', file, '--pca', '0', '--resamples', '50'], { cwd: repoRoot, env: process.env });
+    const child = spawn(join(repoRoot, 'node_modules/.bin/tsx'), ['tools/bench/eval/main.ts', '--file', file, '--pca', '0', '--resamples', '50'], { cwd: repoRoot, env: process.env });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));

@@ -1,4 +1,4 @@
-import type { DatasetEvent } from '../datasets/events-dataset';
+import type { DatasetEvent } from '@profilestream/tools-events';
 import { blended, crossFitBlend, foldOf, hits, ndcgs, rankAll } from './evaluate';
 import { leaveLastOut } from './split';
 

@@ -15,13 +15,10 @@ import { SingleObjectSerde, packFloat32, unpackFloat32, type ProfileChange, type
 import { fitPca } from '@profilestream/embedding';
 import { saveProjection } from '@profilestream/inference';
 import { readTopicToEnd } from '@profilestream/kafka';
-import { commandLine, numberOption, UsageError } from '../cli/usage';
-import { findEventsFile, loadEvents, type DatasetEvent } from '../datasets/events-dataset';
-import { formatTable, type BenchRow } from '../bench/bench-harness';
-import { Pacer } from '../replay/pacing';
-import { sendReplayLines, total } from '../replay/send-events';
-import { LocalPipeline, freePortRun } from '../runtime/local-pipeline';
-import { modelDirOf, modelEnv, modelProblem } from '../runtime/models';
+import { commandLine, numberOption, UsageError } from '@profilestream/tools-cli';
+import { findEventsFile, loadEvents, Pacer, sendReplayLines, total, type DatasetEvent } from '@profilestream/tools-events';
+import { formatTable, type BenchRow } from '../bench-harness';
+import { LocalPipeline, freePortRun, modelDirOf, modelEnv, modelProblem } from '@profilestream/tools-runtime';
 import { crossFitBlend, foldOf, hits, ndcgs, rankAll, type Scorer } from './evaluate';
 import { bootstrapDifference, bootstrapMean, type Interval } from './metrics';
 import { CoOccurrence, RANKER_FEATURES, pointInTimeRows, profileVectors, rankerFeatures, rankerScores, rankerVectors, trainRanker, type Snapshot } from '@profilestream/ranking';
@@ -29,7 +26,7 @@ import { ItemVectors, centre, popularity, popularityPrior } from './recommenders
 import { coldStartUsers, leaveLastOut, type Split } from './split';
 import { SparseIndex, TfIdf } from './tfidf';
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../..');
 const BLEND_GRID = [0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];
 
 const USAGE = `Usage: npm run eval [-- OPTIONS]

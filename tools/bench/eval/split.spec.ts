@@ -1,4 +1,4 @@
-import type { DatasetEvent } from '../datasets/events-dataset';
+import type { DatasetEvent } from '@profilestream/tools-events';
 import { coldStartUsers, leaveLastOut } from './split';
 
 const ev = (seq: number, user: string, item: string, ts: number, type = 'review'): DatasetEvent => ({ ts, seq, user_id: user, item_id: item, type, rating: 5, text: `${user} on ${item}` });

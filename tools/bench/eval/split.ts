@@ -2,7 +2,7 @@
  * Chronological leave-last-out: each user's last interaction (by time, then source order) is held
  * out; everything before it is training data. The protocol of the dataset's reference floors.
  */
-import type { DatasetEvent } from '../datasets/events-dataset';
+import type { DatasetEvent } from '@profilestream/tools-events';
 
 /** Event types that are interactions with an item (what is predicted and what is excluded). */
 const INTERACTIONS = new Set(['review', 'click']);

@@ -16,9 +16,9 @@ import { SingleObjectSerde, allTopicSpecs, topicCatalog, type CleanedText, type 
 import { BatchingProducer, createKafka, provisionTopics, silentLog, type Kafka } from '@profilestream/kafka';
 import { freePort, readTopic, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { testRedis, uniquePrefix } from '@profilestream/redis/testing';
-import { ServiceProcess, ensureBuilt } from '../runtime/service-process';
+import { ServiceProcess, ensureBuilt } from '@profilestream/tools-runtime';
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../..');
 const preload = join(__dirname, 'crash-before-commit.preload.js');
 const tinyModel = join(repoRoot, 'libs/shared/fixtures/tiny-bert');
 /** Input events per run, on 2 partitions, handled in chunks of 10: the crash hits the 3rd commit of about 8. */

@@ -23,9 +23,9 @@ import type { RedisClient } from '@profilestream/redis';
 import { loadModelBundle } from '@profilestream/inference';
 import { encodeState } from '@profilestream/fusion';
 import { decodeStoredUser } from '@profilestream/fusion';
-import { ServiceProcess, ensureBuilt } from '../runtime/service-process';
+import { ServiceProcess, ensureBuilt } from '@profilestream/tools-runtime';
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../..');
 const preload = join(__dirname, 'crash-before-commit.preload.js');
 const tinyModel = join(repoRoot, 'libs/shared/fixtures/tiny-bert');
 const PARTITIONS = 2;

@@ -16,8 +16,8 @@ import { EventProducer } from '@profilestream/event-producer';
 import { createKafka, provisionTopics, silentLog, type Kafka } from '@profilestream/kafka';
 import { freePort, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { testRedis, uniquePrefix } from '@profilestream/redis/testing';
-import { SampleFeed } from '../demo/sample-events';
-import { ServiceProcess, ensureBuilt } from '../runtime/service-process';
+import { SampleFeed } from '@profilestream/tools-events';
+import { ServiceProcess, ensureBuilt } from '@profilestream/tools-runtime';
 import { dashboardQueries, dashboardVariableMetrics, exportedFamilies, metricNames, substituteVariables, unknownNames } from './promql';
 import { dashboardFile, prometheusBinary, ruleFiles } from './prometheus-tools';
 

@@ -12,8 +12,8 @@ import { chromium, type Browser } from 'playwright-core';
 import { SingleObjectSerde, topicCatalog, type Click } from '@profilestream/contracts';
 import { BatchingProducer, readTopicToEnd, silentLog } from '@profilestream/kafka';
 import { testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
-import type { ServiceProcess } from '../runtime/service-process';
-import { itemEmbedding, startTinyFuser, stopTinyFuser } from '../runtime/tiny-fuser';
+import type { ServiceProcess } from '@profilestream/tools-runtime';
+import { itemEmbedding, startTinyFuser, stopTinyFuser } from '@profilestream/tools-runtime/testing';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? null : `no browser at ${CHROMIUM} (npm run setup installs Debian's chromium)`;

@@ -16,11 +16,10 @@ import { EventProducer } from '@profilestream/event-producer';
 import { createKafka, silentLog, type Admin, type Kafka } from '@profilestream/kafka';
 import { startSecureKafkaBroker, uniqueName, waitFor, type SecureKafkaBroker } from '@profilestream/kafka/testing';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, type AclEntry } from 'kafkajs';
-import { LocalPipeline, freePortRun } from './local-pipeline';
-import { ensureBuilt } from './service-process';
-import { NothingToTrainError, trainFromTopics } from '../ranker/train.lib';
+import { LocalPipeline, freePortRun, ensureBuilt } from '@profilestream/tools-runtime';
+import { NothingToTrainError, trainFromTopics } from '@profilestream/tools-ranker-training';
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../..');
 const tinyModel = join(repoRoot, 'libs/shared/fixtures/tiny-bert');
 const PRINCIPALS = Object.keys(KAFKA_ACCESS) as KafkaPrincipal[];
 const SERVICES = ['text-cleaner', 'encoder', 'profile-fuser'] as const;

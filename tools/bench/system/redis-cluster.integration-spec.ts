@@ -22,10 +22,9 @@ import { loadModelBundle } from '@profilestream/inference';
 import { scanKeys, unlinkKeys } from '@profilestream/redis';
 import { localRedisCluster, testRedisCluster } from '@profilestream/redis/testing';
 import { decodeStoredUser } from '@profilestream/fusion';
-import { LocalPipeline, freePortRun } from './local-pipeline';
-import { ensureBuilt } from './service-process';
+import { LocalPipeline, freePortRun, ensureBuilt } from '@profilestream/tools-runtime';
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../..');
 const tinyModel = join(repoRoot, 'libs/shared/fixtures/tiny-bert');
 // Four partitions: with the script's slot split, the users below fall on all three masters.
 const PARTITIONS = 4;

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uniqueName, waitFor } from '@profilestream/kafka/testing';
-import { startTinyFuser } from './tiny-fuser';
+import { startTinyFuser } from '@profilestream/tools-runtime/testing';
 
 describe('signals a service gets', () => {
   const workDir = mkdtempSync(join(tmpdir(), 'profilestream-signals-'));

@@ -2,7 +2,7 @@
  * Prints the README's configuration table rows for an environment schema, so the table is
  * generated from the schemas services validate at boot rather than written by hand.
  *
- *   npx tsx tools/docs/config-table.ts            every service
+ *   npx tsx tools/ci/docs/config-table.ts            every service
  */
 import type { z } from 'zod';
 import { describeEnv, kafkaEnvSchema, redisEnvSchema, serviceEnvSchema } from '@profilestream/config';

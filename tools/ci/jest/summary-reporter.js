@@ -9,7 +9,7 @@ class SummaryReporter {
   }
 
   onRunComplete(_contexts, results) {
-    const dir = path.join(__dirname, '../../reports/jest');
+    const dir = path.join(__dirname, '../../../reports/jest');
     fs.mkdirSync(dir, { recursive: true });
     const summary = {
       name: this.name,

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { SingleObjectSerde, topicCatalog, type Click } from '@profilestream/contracts';
 import { createTopic, testKafka, uniqueName } from '@profilestream/kafka/testing';
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../..');
 
 describe('npm run consume', () => {
   const prefix = `${uniqueName('consume')}.`;
@@ -38,7 +38,7 @@ describe('npm run consume', () => {
   });
 
   const consume = async (...args: string[]) => {
-    const { stdout } = await promisify(execFile)(resolve(repoRoot, 'node_modules/.bin/tsx'), ['tools/consume/consume.ts', '--topic', 'clicks.v1', ...args], {
+    const { stdout } = await promisify(execFile)(resolve(repoRoot, 'node_modules/.bin/tsx'), ['tools/ops/consume/consume.ts', '--topic', 'clicks.v1', ...args], {
       cwd: repoRoot,
       env: { ...process.env, KAFKA_TOPIC_PREFIX: prefix },
     });

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
 import { TOPICS, topicCatalog, type TopicKey } from '@profilestream/contracts';
 import { createKafka, readTopicToEnd, silentLog, topicSerde } from '@profilestream/kafka';
-import { commandLine, numberOption, UsageError } from '../cli/usage';
+import { commandLine, numberOption, UsageError } from '@profilestream/tools-cli';
 import { VECTOR_MODES, describeRecord, type ConsumedRecord, type VectorMode } from './consume.lib';
 
 const TOPIC_NAMES = Object.values(TOPICS).map((t) => t.name);

@@ -13,10 +13,10 @@ import { promisify } from 'node:util';
 import { SingleObjectSerde, topicCatalog, unpackFloat32, type Click } from '@profilestream/contracts';
 import { BatchingProducer, silentLog } from '@profilestream/kafka';
 import { testKafka, testKafkaSettings, uniqueName, waitFor } from '@profilestream/kafka/testing';
-import type { ServiceProcess } from '../runtime/service-process';
-import { itemEmbedding, latestProfiles, startTinyFuser, stopTinyFuser } from '../runtime/tiny-fuser';
+import type { ServiceProcess } from '@profilestream/tools-runtime';
+import { itemEmbedding, latestProfiles, startTinyFuser, stopTinyFuser } from '@profilestream/tools-runtime/testing';
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../..');
 const packages = join(repoRoot, '.cache/python-packages');
 
 function skipReason(): string | null {

@@ -10,18 +10,13 @@
  */
 import { existsSync } from 'node:fs';
 import { SingleObjectSerde, TOPICS, type CleanedText, type UserProfile } from '@profilestream/contracts';
-import { commandLine, numberOption, UsageError } from '../cli/usage';
-import { findEventsFile, readEvents } from '../datasets/events-dataset';
-import { LocalPipeline } from '../runtime/local-pipeline';
-import { bucketDelta, histogramBuckets, histogramQuantile, sumByLabel, type Bucket } from '../runtime/prometheus-text';
-import { modelEnv, modelProblem } from '../runtime/models';
-import { Pacer, pacingFrom } from '../replay/pacing';
-import { sendCounted, sendReplayLines, total, type ReplayTally } from '../replay/send-events';
-import { SampleFeed } from './sample-events';
+import { commandLine, numberOption, UsageError } from '@profilestream/tools-cli';
+import { findEventsFile, readEvents, Pacer, pacingFrom, sendCounted, sendReplayLines, total, SampleFeed, type ReplayTally } from '@profilestream/tools-events';
+import { LocalPipeline, bucketDelta, histogramBuckets, histogramQuantile, sumByLabel, modelEnv, modelProblem, type Bucket } from '@profilestream/tools-runtime';
 
 const USAGE = `Usage: npm start [-- OPTIONS]
 
-The main job: set-up (tools/setup.sh), local Kafka and Redis (stopped at the end when it started
+The main job: set-up (tools/ci/setup.sh), local Kafka and Redis (stopped at the end when it started
 them, unless --keep-infra), a build, then text-cleaner, encoder and profile-fuser as separate processes fed a stream of
 sample events (or a replayed file), with events/s, lag, latency and profiles updating shown live.
 Ctrl-C (or --duration) stops everything cleanly; logs in .local/logs/.

@@ -6,7 +6,7 @@ import { BatchingProducer, DeadLetterPublisher, provisionTopics, silentLog, type
 import { readTopic, testKafka, uniqueName } from '@profilestream/kafka/testing';
 import { REPLAYED_FROM_HEADER, replayDeadLetters, type ReplayFilter } from './dlq-replay.lib';
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../..');
 const run = promisify(execFile);
 const all: ReplayFilter = { reasons: [], since: null, until: null, limit: Infinity };
 
@@ -62,10 +62,10 @@ describe('dlq:replay against a real broker', () => {
   it('runs as `npm run dlq:replay` with the deployment prefix, and rejects bad arguments clearly', async () => {
     const env = { ...process.env, KAFKA_TOPIC_PREFIX: prefix };
     const tsx = join(repoRoot, 'node_modules/.bin/tsx');
-    const { stdout } = await run(tsx, ['tools/dlq/dlq-replay.ts', '--topic', 'reviews.v1', '--reason', 'text_too_large', '--dry-run'], { cwd: repoRoot, env });
+    const { stdout } = await run(tsx, ['tools/ops/dlq/dlq-replay.ts', '--topic', 'reviews.v1', '--reason', 'text_too_large', '--dry-run'], { cwd: repoRoot, env });
     expect(JSON.parse(stdout)).toMatchObject({ dryRun: true, read: 3, replayed: 1, byReason: { text_too_large: 1 } });
 
-    const failure = (args: string[]) => run(tsx, ['tools/dlq/dlq-replay.ts', ...args], { cwd: repoRoot, env }).then(() => 'exit 0', (err: { code: number; stderr: string }) => `${err.code} ${err.stderr.trim()}`);
+    const failure = (args: string[]) => run(tsx, ['tools/ops/dlq/dlq-replay.ts', ...args], { cwd: repoRoot, env }).then(() => 'exit 0', (err: { code: number; stderr: string }) => `${err.code} ${err.stderr.trim()}`);
     expect(await failure(['--topic', 'profiles.v1'])).toMatch(/^2 error: unknown topic "profiles.v1"/);
     expect(await failure(['--topic', 'reviews.v1', '--since', 'soon'])).toBe('2 error: --since: expected epoch milliseconds or an ISO 8601 date, got "soon" (see npm run dlq:replay -- --help)');
     expect(await failure(['--topic', 'reviews.v1', '--limit', 'many'])).toBe('2 error: --limit: expected a positive whole number, got "many" (see npm run dlq:replay -- --help)');

@@ -8,7 +8,7 @@
  */
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
 import { createKafka, silentLog } from '@profilestream/kafka';
-import { commandLine, UsageError } from '../cli/usage';
+import { commandLine, UsageError } from '@profilestream/tools-cli';
 import { parseTime, replayDeadLetters, topicKeyOf } from './dlq-replay.lib';
 
 const USAGE = `Usage: npm run dlq:replay -- --topic TOPIC [OPTIONS]

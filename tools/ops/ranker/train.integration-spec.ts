@@ -17,11 +17,11 @@ import { seededRandom } from '@profilestream/embedding';
 import { BatchingProducer, readTopicToEnd, silentLog } from '@profilestream/kafka';
 import { testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { RANKER_FEATURES, parseRanker, scoreCandidates, serializeRanker } from '@profilestream/ranking';
-import type { ServiceProcess } from '../runtime/service-process';
-import { itemEmbedding, latestProfiles, startTinyFuser, stopTinyFuser } from '../runtime/tiny-fuser';
-import { trainFromTopics } from './train.lib';
+import type { ServiceProcess } from '@profilestream/tools-runtime';
+import { itemEmbedding, latestProfiles, startTinyFuser, stopTinyFuser } from '@profilestream/tools-runtime/testing';
+import { trainFromTopics } from '@profilestream/tools-ranker-training';
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../..');
 const CLUSTERS = 4;
 const ITEMS_PER_CLUSTER = 10;
 const USERS = 48;
@@ -161,7 +161,7 @@ describe('npm run ranker:train on a running profile-fuser', () => {
 
   it('writes the artefact from the command line', async () => {
     const out = join(workDir, 'ranker.json');
-    const { stdout } = await promisify(execFile)('npx', ['tsx', 'tools/ranker/train.ts', '--out', out, '--validation-share', '0.25'], {
+    const { stdout } = await promisify(execFile)('npx', ['tsx', 'tools/ops/ranker/train.ts', '--out', out, '--validation-share', '0.25'], {
       cwd: repoRoot,
       env: { ...process.env, KAFKA_TOPIC_PREFIX: prefix },
     });

@@ -3,7 +3,8 @@
  *
  * Trains the reference ranker (libs/shared/util-ranking) on point-in-time joins of
  * profiles.changelog.v1 with the interactions that followed, from the topics of a running
- * pipeline, and writes the versioned artefact a recommender loads. See train.lib.ts.
+ * pipeline, and writes the versioned artefact a recommender loads. The training itself is in
+ * @profilestream/tools-ranker-training (tools/libs/ranker-training).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -11,10 +12,10 @@ import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config
 import { KAFKA_ACCESS, topicCatalog } from '@profilestream/contracts';
 import { createKafka, silentLog } from '@profilestream/kafka';
 import { serializeRanker } from '@profilestream/ranking';
-import { commandLine, numberOption, UsageError } from '../cli/usage';
-import { trainFromTopics } from './train.lib';
+import { commandLine, numberOption, UsageError } from '@profilestream/tools-cli';
+import { trainFromTopics } from '@profilestream/tools-ranker-training';
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../..');
 
 const USAGE = `Usage: npm run ranker:train [-- OPTIONS]
 

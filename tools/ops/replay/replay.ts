@@ -13,9 +13,8 @@ import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config
 import { EventProducer } from '@profilestream/event-producer';
 import { topicCatalog } from '@profilestream/contracts';
 import { createKafka, silentLog } from '@profilestream/kafka';
-import { commandLine, numberOption, UsageError } from '../cli/usage';
-import { Pacer, pacingFrom } from './pacing';
-import { sendReplayLines, total, type ReplayTally } from './send-events';
+import { commandLine, numberOption, UsageError } from '@profilestream/tools-cli';
+import { Pacer, pacingFrom, sendReplayLines, total, type ReplayTally } from '@profilestream/tools-events';
 
 const USAGE = `Usage: npm run replay -- --file EVENTS.jsonl[.gz] [OPTIONS]
 

@@ -22,7 +22,7 @@ export interface DatasetEvent {
   extra?: Record<string, unknown>;
 }
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../../..');
 
 /** The first `events.jsonl.gz` found, or null when no dataset is available on this machine. */
 export function findEventsFile(): string | null {

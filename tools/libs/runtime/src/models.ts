@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-const repoRoot = resolve(__dirname, '../..');
+const repoRoot = resolve(__dirname, '../../../..');
 
 export const NAMED_MODELS: Readonly<Record<string, string>> = {
   /** sentence-transformers all-MiniLM-L6-v2: English. */

@@ -7,10 +7,10 @@ import { rmSync } from 'node:fs';
 import { SingleObjectSerde, packFloat32, type EmbeddedText, type UserProfile } from '@profilestream/contracts';
 import { readTopicToEnd, type BatchingProducer, type Kafka } from '@profilestream/kafka';
 import { loadModelBundle } from '@profilestream/inference';
-import { freePortRun } from './local-pipeline';
-import { ServiceProcess, ensureBuilt } from './service-process';
+import { freePortRun } from '../local-pipeline';
+import { ServiceProcess, ensureBuilt } from '../service-process';
 
-const tinyModel = join(resolve(__dirname, '../..'), 'libs/shared/fixtures/tiny-bert');
+const tinyModel = join(resolve(__dirname, '../../../../..'), 'libs/shared/fixtures/tiny-bert');
 
 export interface TinyFuser {
   fuser: ServiceProcess;

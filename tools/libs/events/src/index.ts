@@ -1,0 +1,4 @@
+export * from './events-dataset';
+export * from './pacing';
+export * from './sample-events';
+export * from './send-events';
