@@ -29,7 +29,16 @@ export default [
             { sourceTag: 'scope:profile-fuser', onlyDependOnLibsWithTags: ['scope:shared', 'scope:profile-fuser'] },
             // Workspace tooling (tools/: operator commands, benchmarks and evaluation, the model toolchain,
             // CI, and their libraries under tools/libs) may use every library.
-            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:shared', 'scope:tools', 'scope:text-cleaner', 'scope:encoder', 'scope:profile-fuser'] },
+            {
+              sourceTag: 'scope:tools',
+              onlyDependOnLibsWithTags: [
+                'scope:shared',
+                'scope:tools',
+                'scope:text-cleaner',
+                'scope:encoder',
+                'scope:profile-fuser',
+              ],
+            },
           ],
         },
       ],

@@ -51,7 +51,11 @@ export function renderer(): Renderer {
   const kubectl = tryRun('kubectl', ['version', '--client']);
   const kubectlMajor = kubectl ? kustomizeMajor(/Kustomize Version: (\S+)/.exec(kubectl)?.[1] ?? '') : null;
   if (kubectlMajor !== null && kubectlMajor >= MIN_KUSTOMIZE_MAJOR) {
-    cached = { command: 'kubectl', args: (dir) => ['kustomize', dir], describe: `kubectl (${/Kustomize Version: (\S+)/.exec(kubectl!)?.[1]})` };
+    cached = {
+      command: 'kubectl',
+      args: (dir) => ['kustomize', dir],
+      describe: `kubectl (${/Kustomize Version: (\S+)/.exec(kubectl!)?.[1]})`,
+    };
     return cached;
   }
   for (const candidate of [join(REPO_ROOT, '.cache/bin/kustomize'), 'kustomize']) {
@@ -63,7 +67,9 @@ export function renderer(): Renderer {
       return cached;
     }
   }
-  throw new Error(`no kustomize ${MIN_KUSTOMIZE_MAJOR}.x found (kubectl kustomize or kustomize); run tools/ci/setup.sh`);
+  throw new Error(
+    `no kustomize ${MIN_KUSTOMIZE_MAJOR}.x found (kubectl kustomize or kustomize); run tools/ci/setup.sh`,
+  );
 }
 
 /** Renders a kustomization directory and parses every YAML document of the output. */
@@ -71,7 +77,11 @@ export function render(dir: string): K8sObject[] {
   const r = renderer();
   let out: string;
   try {
-    out = execFileSync(r.command, r.args(dir), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 32 * 1024 * 1024 });
+    out = execFileSync(r.command, r.args(dir), {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 32 * 1024 * 1024,
+    });
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? '';
     throw new Error(`${r.describe} failed on ${dir}: ${stderr.trim() || String(err)}`);

@@ -20,7 +20,13 @@ const repoRoot = resolve(__dirname, '../..');
 
 export function newResult(bench: string): BenchResult {
   const cpu = cpus();
-  return { bench, startedAt: new Date().toISOString(), machine: { cpus: cpu.length, model: cpu[0]?.model ?? 'unknown', node: process.version }, notes: [], rows: [] };
+  return {
+    bench,
+    startedAt: new Date().toISOString(),
+    machine: { cpus: cpu.length, model: cpu[0]?.model ?? 'unknown', node: process.version },
+    notes: [],
+    rows: [],
+  };
 }
 
 /** Writes the result to reports/bench/<bench>.json and prints it as a table. */
@@ -41,7 +47,11 @@ export function formatTable(rows: BenchRow[]): string {
   const cell = (v: unknown) => (typeof v === 'number' ? formatNumber(v) : String(v ?? ''));
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (values: string[]) => `| ${values.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(columns), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n');
+  return [
+    line(columns),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...rows.map((r) => line(columns.map((c) => cell(r[c])))),
+  ].join('\n');
 }
 
 function formatNumber(v: number): string {

@@ -20,12 +20,19 @@ export async function benchCleaner(): Promise<BenchResult | null> {
   const texts = events.map((e) => e.text ?? '');
   const chars = texts.reduce((s, t) => s + t.length, 0);
   const result = newResult('cleaner');
-  result.notes.push(`${texts.length} review texts, ${(chars / 1e6).toFixed(2)} M characters, from ${file.split('/').slice(-2).join('/')}`);
+  result.notes.push(
+    `${texts.length} review texts, ${(chars / 1e6).toFixed(2)} M characters, from ${file.split('/').slice(-2).join('/')}`,
+  );
 
   const libSeconds = await medianSeconds(() => {
     for (const t of texts) cleanText(t);
   });
-  result.rows.push({ case: 'cleaning library, 1 thread', texts: texts.length, 'texts/s': texts.length / libSeconds, 'M chars/s': chars / libSeconds / 1e6 });
+  result.rows.push({
+    case: 'cleaning library, 1 thread',
+    texts: texts.length,
+    'texts/s': texts.length / libSeconds,
+    'M chars/s': chars / libSeconds / 1e6,
+  });
 
   const dropped = new Map<string, number>();
   const langs = new Map<string, number>();
@@ -34,18 +41,29 @@ export async function benchCleaner(): Promise<BenchResult | null> {
     if (r.dropped) dropped.set(r.dropped, (dropped.get(r.dropped) ?? 0) + 1);
     else langs.set(r.lang, (langs.get(r.lang) ?? 0) + 1);
   }
-  result.notes.push(`library outcomes: dropped ${JSON.stringify(Object.fromEntries(dropped))}, languages ${JSON.stringify(Object.fromEntries(langs))}`);
+  result.notes.push(
+    `library outcomes: dropped ${JSON.stringify(Object.fromEntries(dropped))}, languages ${JSON.stringify(Object.fromEntries(langs))}`,
+  );
 
   const prefix = `bench-${Date.now().toString(36)}.`;
   const service = new ServiceProcess({
     name: 'text-cleaner',
     port: await freePortRun(1),
-    env: { KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '2', REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn', CLEANER_PARTITION_CONCURRENCY: '2' },
+    env: {
+      KAFKA_TOPIC_PREFIX: prefix,
+      KAFKA_TOPIC_PARTITIONS: '2',
+      REDIS_KEY_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+      CLEANER_PARTITION_CONCURRENCY: '2',
+    },
   });
   service.start();
   try {
     await service.waitReady();
-    const producer = new EventProducer({ ...toKafkaSettings(parseEnv(kafkaEnvSchema, process.env), 'bench'), topicPrefix: prefix }, silentLog);
+    const producer = new EventProducer(
+      { ...toKafkaSettings(parseEnv(kafkaEnvSchema, process.env), 'bench'), topicPrefix: prefix },
+      silentLog,
+    );
     await producer.connect();
     const started = performance.now();
     await Promise.all(
@@ -63,7 +81,8 @@ export async function benchCleaner(): Promise<BenchResult | null> {
     );
     const produced = performance.now();
     await producer.disconnect();
-    while ((await service.metric('text_cleaner_kafka_message_outcomes_total')) < events.length) await new Promise((r) => setTimeout(r, 100));
+    while ((await service.metric('text_cleaner_kafka_message_outcomes_total')) < events.length)
+      await new Promise((r) => setTimeout(r, 100));
     const seconds = (performance.now() - started) / 1000;
     result.rows.push({
       case: 'text-cleaner service via Kafka',
@@ -72,8 +91,12 @@ export async function benchCleaner(): Promise<BenchResult | null> {
       'M chars/s': chars / seconds / 1e6,
       'peak RSS MiB': Math.round(service.peakRssMiB() ?? 0),
     });
-    result.notes.push(`producing took ${((produced - started) / 1000).toFixed(2)} s of the ${seconds.toFixed(2)} s; the service ran with 2 partitions consumed concurrently`);
-    result.notes.push(`service/library ratio: ${(events.length / seconds / (texts.length / libSeconds)).toFixed(2)} (Kafka, Avro, Redis dedup and a transaction per chunk on top of cleaning)`);
+    result.notes.push(
+      `producing took ${((produced - started) / 1000).toFixed(2)} s of the ${seconds.toFixed(2)} s; the service ran with 2 partitions consumed concurrently`,
+    );
+    result.notes.push(
+      `service/library ratio: ${(events.length / seconds / (texts.length / libSeconds)).toFixed(2)} (Kafka, Avro, Redis dedup and a transaction per chunk on top of cleaning)`,
+    );
   } finally {
     await service.stop();
   }

@@ -8,7 +8,11 @@ describe('CPU profile summary', () => {
     nodes: [
       { id: 1, callFrame: frame('(root)'), children: [2, 3] },
       { id: 2, callFrame: frame('(idle)') },
-      { id: 3, callFrame: frame('handle', 'file:///repo/dist/apps/encoder/src/encoding/encoder.handler.js'), children: [4] },
+      {
+        id: 3,
+        callFrame: frame('handle', 'file:///repo/dist/apps/encoder/src/encoding/encoder.handler.js'),
+        children: [4],
+      },
       { id: 4, callFrame: frame('encode', 'file:///repo/node_modules/@huggingface/tokenizers/dist/tokenizers.cjs') },
     ],
     startTime: 0,
@@ -27,7 +31,11 @@ describe('CPU profile summary', () => {
   it('adds self time per category, each sample standing for the time until the next', () => {
     const s = summariseProfile(profile);
     expect(s.totalMs).toBe(5);
-    expect(Object.fromEntries(s.byCategory.map((c) => [c.category, c.ms]))).toEqual({ '@huggingface/tokenizers': 2, '(idle)': 2, 'apps/encoder': 1 });
+    expect(Object.fromEntries(s.byCategory.map((c) => [c.category, c.ms]))).toEqual({
+      '@huggingface/tokenizers': 2,
+      '(idle)': 2,
+      'apps/encoder': 1,
+    });
     expect(s.byCategory[2]).toMatchObject({ category: 'apps/encoder', share: 0.2 });
   });
 

@@ -42,7 +42,10 @@ export function categoryOf(frame: ProfileNode['callFrame']): string {
 }
 
 /** Self time per category and function of the samples taken inside `windows` (all samples when none). */
-export function summariseProfile(profile: CpuProfile, windows: readonly (readonly [number, number])[] = []): ProfileSummary {
+export function summariseProfile(
+  profile: CpuProfile,
+  windows: readonly (readonly [number, number])[] = [],
+): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   let t = profile.startTime;
@@ -71,8 +74,12 @@ export function summariseProfile(profile: CpuProfile, windows: readonly (readonl
   const share = (us: number) => (totalUs === 0 ? 0 : us / totalUs);
   return {
     totalMs: totalUs / 1000,
-    byCategory: [...categories].map(([category, us]) => ({ category, ms: us / 1000, share: share(us) })).sort((a, b) => b.ms - a.ms),
-    byFunction: [...functions].map(([fn, e]) => ({ fn, category: e.category, ms: e.us / 1000, share: share(e.us) })).sort((a, b) => b.ms - a.ms),
+    byCategory: [...categories]
+      .map(([category, us]) => ({ category, ms: us / 1000, share: share(us) }))
+      .sort((a, b) => b.ms - a.ms),
+    byFunction: [...functions]
+      .map(([fn, e]) => ({ fn, category: e.category, ms: e.us / 1000, share: share(e.us) }))
+      .sort((a, b) => b.ms - a.ms),
   };
 }
 

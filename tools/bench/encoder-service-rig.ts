@@ -11,8 +11,21 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kafkaEnvSchema, parseEnv, redisEnvSchema, toKafkaSettings, toRedisSettings } from '@profilestream/config';
-import { SingleObjectSerde, allTopicSpecs, topicCatalog, type CleanedText, type TopicCatalog } from '@profilestream/contracts';
-import { TransactionalProducer, createKafka, provisionTopics, silentLog, type Admin, type Kafka } from '@profilestream/kafka';
+import {
+  SingleObjectSerde,
+  allTopicSpecs,
+  topicCatalog,
+  type CleanedText,
+  type TopicCatalog,
+} from '@profilestream/contracts';
+import {
+  TransactionalProducer,
+  createKafka,
+  provisionTopics,
+  silentLog,
+  type Admin,
+  type Kafka,
+} from '@profilestream/kafka';
 import { createRedis, unlinkKeys } from '@profilestream/redis';
 import { ServiceProcess } from '@profilestream/tools-runtime';
 import { splitThreadCpu, threadCpuSeconds, type ThreadCpuSplit } from './thread-cpu';
@@ -64,9 +77,15 @@ export class EncoderServiceRig {
 
   constructor(private readonly options: EncoderServiceRigOptions) {
     this.topics = topicCatalog(options.prefix);
-    this.kafka = createKafka({ ...toKafkaSettings(parseEnv(kafkaEnvSchema, process.env), 'bench-encoder-feed'), topicPrefix: options.prefix }, silentLog);
+    this.kafka = createKafka(
+      { ...toKafkaSettings(parseEnv(kafkaEnvSchema, process.env), 'bench-encoder-feed'), topicPrefix: options.prefix },
+      silentLog,
+    );
     const profile: Record<string, string> = options.cpuProfileDir
-      ? { NODE_OPTIONS: `--require "${join(__dirname, 'cpu-profile.preload.js')}"`, PS_CPU_PROFILE_FILE: join(options.cpuProfileDir, 'encoder-service.cpuprofile') }
+      ? {
+          NODE_OPTIONS: `--require "${join(__dirname, 'cpu-profile.preload.js')}"`,
+          PS_CPU_PROFILE_FILE: join(options.cpuProfileDir, 'encoder-service.cpuprofile'),
+        }
       : {};
     this.service = new ServiceProcess({
       name: 'encoder',
@@ -87,8 +106,14 @@ export class EncoderServiceRig {
   async start(warmUp: readonly FeedText[]): Promise<void> {
     this.admin = this.kafka.admin();
     await this.admin.connect();
-    await provisionTopics(this.admin, [this.topics.textsCleaned, this.topics.textsEmbedded], { replicationFactor: 1, partitions: this.options.partitions });
-    this.feeder = new TransactionalProducer(this.kafka, { transactionalId: `${this.options.prefix}bench-feed`, log: silentLog });
+    await provisionTopics(this.admin, [this.topics.textsCleaned, this.topics.textsEmbedded], {
+      replicationFactor: 1,
+      partitions: this.options.partitions,
+    });
+    this.feeder = new TransactionalProducer(this.kafka, {
+      transactionalId: `${this.options.prefix}bench-feed`,
+      log: silentLog,
+    });
     await this.feeder.connect();
     this.service.start();
     await this.service.waitReady(120_000);
@@ -115,7 +140,10 @@ export class EncoderServiceRig {
 
   /** Whether the encoder's group has committed every partition up to `ends` (its end offsets after a round was fed). */
   private async consumed(ends: { partition: number; high: string }[]): Promise<boolean> {
-    const [committed] = await this.admin!.fetchOffsets({ groupId: `${this.options.prefix}encoder`, topics: [this.topics.textsCleaned.name] });
+    const [committed] = await this.admin!.fetchOffsets({
+      groupId: `${this.options.prefix}encoder`,
+      topics: [this.topics.textsCleaned.name],
+    });
     const done = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
     return ends.every((e) => (done.get(e.partition) ?? -1n) >= BigInt(e.high));
   }
@@ -123,7 +151,8 @@ export class EncoderServiceRig {
   /** Stops the service (its CPU profile is written then), deletes the run's topics and keys; writes the measured windows beside the profile. */
   async stop(): Promise<void> {
     await this.service.stop();
-    if (this.options.cpuProfileDir) writeFileSync(join(this.options.cpuProfileDir, 'encoder-service.windows.json'), JSON.stringify(this.windows));
+    if (this.options.cpuProfileDir)
+      writeFileSync(join(this.options.cpuProfileDir, 'encoder-service.windows.json'), JSON.stringify(this.windows));
     await this.feeder?.disconnect().catch(() => undefined);
     if (this.admin) {
       await this.admin.deleteTopics({ topics: allTopicSpecs(this.topics).map((t) => t.name) }).catch(() => undefined);

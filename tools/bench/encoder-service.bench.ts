@@ -31,7 +31,14 @@ export async function loadCleanedReviews(file: string, n: number): Promise<FeedT
   for (const e of await loadEvents(file, n * 2)) {
     const r = cleanText(e.text ?? '');
     if (r.dropped) continue;
-    out.push({ text: r.text, lang: r.lang, userId: e.user_id, itemId: e.item_id, rating: e.rating === null ? null : Math.round(e.rating), occurredAt: e.ts * 1000 });
+    out.push({
+      text: r.text,
+      lang: r.lang,
+      userId: e.user_id,
+      itemId: e.item_id,
+      rating: e.rating === null ? null : Math.round(e.rating),
+      occurredAt: e.ts * 1000,
+    });
     if (out.length === n) break;
   }
   return out;
@@ -69,7 +76,9 @@ export async function benchEncoderService(): Promise<BenchResult | null> {
   const texts = feed.map((f) => f.text);
   const workers = availableParallelism();
   const serviceEnv = parseEnvList(process.env['BENCH_ENCODER_SERVICE_ENV']);
-  const profileDir = process.env['BENCH_ENCODER_CPU_PROFILE'] ? resolve(process.env['BENCH_ENCODER_CPU_PROFILE']) : undefined;
+  const profileDir = process.env['BENCH_ENCODER_CPU_PROFILE']
+    ? resolve(process.env['BENCH_ENCODER_CPU_PROFILE'])
+    : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const result = newResult('encoder-service');
   const progress = (what: string) => console.log(`  encoder-service bench: ${what}…`);
@@ -97,7 +106,9 @@ export async function benchEncoderService(): Promise<BenchResult | null> {
       totals.engine.seconds += engine.seconds;
       totals.service.texts += feed.length;
       totals.service.seconds += service.seconds;
-      result.notes.push(`round ${r}: service / engine ${(feed.length / service.seconds / (texts.length / engine.seconds)).toFixed(2)}`);
+      result.notes.push(
+        `round ${r}: service / engine ${(feed.length / service.seconds / (texts.length / engine.seconds)).toFixed(2)}`,
+      );
     }
   } finally {
     await rig.stop();
@@ -108,6 +119,7 @@ export async function benchEncoderService(): Promise<BenchResult | null> {
     `service / engine over all rounds: ${(rate(totals.service) / rate(totals.engine)).toFixed(2)} (${rate(totals.service).toFixed(1)} against ${rate(totals.engine).toFixed(1)} texts/s)`,
     'CPU per text by thread: main (event loop), workers (the inference threads), other (V8 GC and compiler threads, libuv); the engine alone runs in the bench process',
   );
-  if (profileDir) result.notes.push(`CPU profile of the service's main thread and the measured windows in ${profileDir}`);
+  if (profileDir)
+    result.notes.push(`CPU profile of the service's main thread and the measured windows in ${profileDir}`);
   return result;
 }

@@ -10,7 +10,14 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CPU_MAX_PADDING_SHARE, EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, type ModelVariant } from '@profilestream/inference';
+import {
+  CPU_MAX_PADDING_SHARE,
+  EncodingEngine,
+  InferencePool,
+  TextTokenizer,
+  loadModelBundle,
+  type ModelVariant,
+} from '@profilestream/inference';
 import { cleanText } from '@profilestream/text-cleaning';
 import { findEventsFile, loadEvents } from '@profilestream/tools-events';
 import { newResult, type BenchResult } from './bench-harness';
@@ -29,7 +36,8 @@ interface BertShape {
 
 /** Forward-pass FLOPs of a BERT encoder for one text of `l` tokens: 2·params·L plus attention's L² term. */
 function flopsPerText(c: BertShape, l: number): number {
-  const perTokenParams = c.num_hidden_layers * (4 * c.hidden_size * c.hidden_size + 2 * c.hidden_size * c.intermediate_size);
+  const perTokenParams =
+    c.num_hidden_layers * (4 * c.hidden_size * c.hidden_size + 2 * c.hidden_size * c.intermediate_size);
   return 2 * perTokenParams * l + 4 * c.num_hidden_layers * c.hidden_size * l * l;
 }
 
@@ -49,7 +57,12 @@ export async function timeEngine(variant: ModelVariant, texts: readonly string[]
   const pool = new InferencePool(bundle, { size: workers, provider: 'cpu', intraOpNumThreads: 1, projection: null });
   await pool.start();
   try {
-    const engine = new EncodingEngine(new TextTokenizer(bundle), pool, { tokenBudget: 512, maxTexts: 64, maxWaitMs: 2, maxPaddingShare: CPU_MAX_PADDING_SHARE });
+    const engine = new EncodingEngine(new TextTokenizer(bundle), pool, {
+      tokenBudget: 512,
+      maxTexts: 64,
+      maxWaitMs: 2,
+      maxPaddingShare: CPU_MAX_PADDING_SHARE,
+    });
     await Promise.all(texts.slice(0, 64).map((t, i) => engine.embed(`warm-${i}`, t)));
     const cpuBefore = threadCpuSeconds(process.pid);
     pool.sampleBusyRatio();
@@ -57,7 +70,12 @@ export async function timeEngine(variant: ModelVariant, texts: readonly string[]
     await Promise.all(texts.map((t, i) => engine.embed(String(i), t)));
     const seconds = (performance.now() - started) / 1000;
     const workerBusy = pool.sampleBusyRatio();
-    return { seconds, workers, workerBusy, cpu: splitThreadCpu(process.pid, cpuBefore, threadCpuSeconds(process.pid), workers) };
+    return {
+      seconds,
+      workers,
+      workerBusy,
+      cpu: splitThreadCpu(process.pid, cpuBefore, threadCpuSeconds(process.pid), workers),
+    };
   } finally {
     await pool.close();
   }
@@ -67,10 +85,13 @@ async function timeTransformersJs(variant: ModelVariant, texts: string[], batchS
   const { pipeline, env } = await import('@huggingface/transformers');
   env.allowRemoteModels = false;
   env.localModelPath = join(repoRoot, '.cache/models');
-  const extractor = await pipeline('feature-extraction', 'all-MiniLM-L6-v2', { dtype: variant === 'int8' ? 'q8' : 'fp32' });
+  const extractor = await pipeline('feature-extraction', 'all-MiniLM-L6-v2', {
+    dtype: variant === 'int8' ? 'q8' : 'fp32',
+  });
   await extractor(texts.slice(0, batchSize), { pooling: 'mean', normalize: true });
   const started = performance.now();
-  for (let i = 0; i < texts.length; i += batchSize) await extractor(texts.slice(i, i + batchSize), { pooling: 'mean', normalize: true });
+  for (let i = 0; i < texts.length; i += batchSize)
+    await extractor(texts.slice(i, i + batchSize), { pooling: 'mean', normalize: true });
   const seconds = (performance.now() - started) / 1000;
   await extractor.dispose();
   return seconds;
@@ -126,10 +147,17 @@ export async function benchEncoder(): Promise<BenchResult | null> {
   const engine8 = await timeEngine('int8', texts);
   const e8 = row(`engine int8 (${engine8.workers} workers, budget 512)`, engine8.seconds);
   progress('transformers.js (three runs)');
-  const tjs32 = row('transformers.js fp32, batches of 32 in arrival order', await timeTransformersJs('fp32', texts, 32));
+  const tjs32 = row(
+    'transformers.js fp32, batches of 32 in arrival order',
+    await timeTransformersJs('fp32', texts, 32),
+  );
   const tjs8 = row('transformers.js int8 (q8), batches of 32', await timeTransformersJs('int8', texts, 32));
   row('transformers.js fp32, one text at a time', await timeTransformersJs('fp32', texts, 1));
-  result.notes.push(`engine / transformers.js, same weights: fp32 ${(e32 / tjs32).toFixed(2)}×, int8 ${(e8 / tjs8).toFixed(2)}×; engine int8 / transformers.js fp32: ${(e8 / tjs32).toFixed(2)}×`);
-  result.notes.push('GFLOP/s counts useful work only (real tokens: 2·params·L + attention L² term); padding is waste and not counted.');
+  result.notes.push(
+    `engine / transformers.js, same weights: fp32 ${(e32 / tjs32).toFixed(2)}×, int8 ${(e8 / tjs8).toFixed(2)}×; engine int8 / transformers.js fp32: ${(e8 / tjs32).toFixed(2)}×`,
+  );
+  result.notes.push(
+    'GFLOP/s counts useful work only (real tokens: 2·params·L + attention L² term); padding is waste and not counted.',
+  );
   return result;
 }

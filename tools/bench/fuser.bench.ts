@@ -12,11 +12,31 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { kafkaEnvSchema, parseEnv, redisEnvSchema, toKafkaSettings, toRedisSettings } from '@profilestream/config';
-import { SingleObjectSerde, packFloat32, topicCatalog, type Click, type EmbeddedText, type TopicCatalog } from '@profilestream/contracts';
-import { BatchingProducer, createKafka, provisionTopics, silentLog, type Admin, type Kafka } from '@profilestream/kafka';
+import {
+  SingleObjectSerde,
+  packFloat32,
+  topicCatalog,
+  type Click,
+  type EmbeddedText,
+  type TopicCatalog,
+} from '@profilestream/contracts';
+import {
+  BatchingProducer,
+  createKafka,
+  provisionTopics,
+  silentLog,
+  type Admin,
+  type Kafka,
+} from '@profilestream/kafka';
 import { createRedis, unlinkKeys, type RedisClient } from '@profilestream/redis';
 import { loadModelBundle } from '@profilestream/inference';
-import { ServiceProcess, freePortRun, bucketDelta, histogramBuckets, histogramQuantile } from '@profilestream/tools-runtime';
+import {
+  ServiceProcess,
+  freePortRun,
+  bucketDelta,
+  histogramBuckets,
+  histogramQuantile,
+} from '@profilestream/tools-runtime';
 import { newResult, type BenchResult, type BenchRow } from './bench-harness';
 
 const repoRoot = resolve(__dirname, '../..');
@@ -34,7 +54,9 @@ const LATENCY_PUBLISH_INTERVAL_MS = 100;
 const LATENCY = 'profile_fuser_event_to_profile_seconds';
 const ACTIONS = ['view', 'view', 'click', 'like', 'add_to_cart', 'purchase'] as const;
 /** Cases to run (all by default): throughput, two-instances, latency, latency-many-users, distinct-users. */
-const CASES = new Set((process.env['BENCH_FUSER_CASES'] ?? 'throughput,two-instances,latency,latency-many-users,distinct-users').split(','));
+const CASES = new Set(
+  (process.env['BENCH_FUSER_CASES'] ?? 'throughput,two-instances,latency,latency-many-users,distinct-users').split(','),
+);
 
 interface Env {
   kafka: Kafka;
@@ -58,41 +80,109 @@ export async function benchFuser(): Promise<BenchResult> {
   try {
     if (CASES.has('throughput')) {
       progress(`${THROUGHPUT_CLICKS} clicks of ${HOT_USERS} users, one instance, as fast as possible`);
-      result.rows.push((await runCase(env, { name: `1 instance, ${PARTITIONS} partitions, ${HOT_USERS} users`, instances: 1, clicks: THROUGHPUT_CLICKS, users: HOT_USERS, publishIntervalMs: 1000, rate: null })).row);
+      result.rows.push(
+        (
+          await runCase(env, {
+            name: `1 instance, ${PARTITIONS} partitions, ${HOT_USERS} users`,
+            instances: 1,
+            clicks: THROUGHPUT_CLICKS,
+            users: HOT_USERS,
+            publishIntervalMs: 1000,
+            rate: null,
+          })
+        ).row,
+      );
     }
     if (CASES.has('two-instances')) {
       progress(`${THROUGHPUT_CLICKS} clicks, two instances`);
-      result.rows.push((await runCase(env, { name: `2 instances, ${PARTITIONS} partitions, ${HOT_USERS} users`, instances: 2, clicks: THROUGHPUT_CLICKS, users: HOT_USERS, publishIntervalMs: 1000, rate: null })).row);
+      result.rows.push(
+        (
+          await runCase(env, {
+            name: `2 instances, ${PARTITIONS} partitions, ${HOT_USERS} users`,
+            instances: 2,
+            clicks: THROUGHPUT_CLICKS,
+            users: HOT_USERS,
+            publishIntervalMs: 1000,
+            rate: null,
+          })
+        ).row,
+      );
     }
     if (CASES.has('latency')) {
       progress(`latency: sustained rate with a ${LATENCY_PUBLISH_INTERVAL_MS} ms publish interval, then half of it`);
-      const fast = await runCase(env, { name: `1 instance, publish interval ${LATENCY_PUBLISH_INTERVAL_MS} ms, as fast as possible`, instances: 1, clicks: THROUGHPUT_CLICKS, users: HOT_USERS, publishIntervalMs: LATENCY_PUBLISH_INTERVAL_MS, rate: null });
+      const fast = await runCase(env, {
+        name: `1 instance, publish interval ${LATENCY_PUBLISH_INTERVAL_MS} ms, as fast as possible`,
+        instances: 1,
+        clicks: THROUGHPUT_CLICKS,
+        users: HOT_USERS,
+        publishIntervalMs: LATENCY_PUBLISH_INTERVAL_MS,
+        rate: null,
+      });
       result.rows.push(fast.row);
       const half = Math.floor(fast.updatesPerSecond / 2);
       progress(`latency at ${half} clicks/s`);
-      result.rows.push((await runCase(env, { name: `1 instance, publish interval ${LATENCY_PUBLISH_INTERVAL_MS} ms, at half that rate`, instances: 1, clicks: LATENCY_CLICKS, users: HOT_USERS, publishIntervalMs: LATENCY_PUBLISH_INTERVAL_MS, rate: half })).row);
+      result.rows.push(
+        (
+          await runCase(env, {
+            name: `1 instance, publish interval ${LATENCY_PUBLISH_INTERVAL_MS} ms, at half that rate`,
+            instances: 1,
+            clicks: LATENCY_CLICKS,
+            users: HOT_USERS,
+            publishIntervalMs: LATENCY_PUBLISH_INTERVAL_MS,
+            rate: half,
+          })
+        ).row,
+      );
     }
     if (CASES.has('latency-many-users')) {
       // Every click its own publish (a user's clicks are far apart): the sustained rate is what the
       // fuser publishes, and half of it leaves the fuser half idle, as the latency goal assumes.
       progress(`latency, ${MANY_USERS} users (every click a publish): sustained rate, then half of it`);
-      const base = { instances: 1, clicks: MANY_USERS_CLICKS, users: MANY_USERS, publishIntervalMs: LATENCY_PUBLISH_INTERVAL_MS };
-      const fast = await runCase(env, { ...base, name: `1 instance, ${MANY_USERS.toLocaleString('en-US')} users, publish interval ${LATENCY_PUBLISH_INTERVAL_MS} ms, as fast as possible`, rate: null });
+      const base = {
+        instances: 1,
+        clicks: MANY_USERS_CLICKS,
+        users: MANY_USERS,
+        publishIntervalMs: LATENCY_PUBLISH_INTERVAL_MS,
+      };
+      const fast = await runCase(env, {
+        ...base,
+        name: `1 instance, ${MANY_USERS.toLocaleString('en-US')} users, publish interval ${LATENCY_PUBLISH_INTERVAL_MS} ms, as fast as possible`,
+        rate: null,
+      });
       result.rows.push(fast.row);
       const half = Math.floor(fast.updatesPerSecond / 2);
       progress(`latency, ${MANY_USERS} users, at ${half} clicks/s`);
-      result.rows.push((await runCase(env, { ...base, name: `1 instance, ${MANY_USERS.toLocaleString('en-US')} users, publish interval ${LATENCY_PUBLISH_INTERVAL_MS} ms, at half that rate`, rate: half })).row);
+      result.rows.push(
+        (
+          await runCase(env, {
+            ...base,
+            name: `1 instance, ${MANY_USERS.toLocaleString('en-US')} users, publish interval ${LATENCY_PUBLISH_INTERVAL_MS} ms, at half that rate`,
+            rate: half,
+          })
+        ).row,
+      );
     }
     if (CASES.has('distinct-users')) {
       progress(`${DISTINCT_USERS} clicks of ${DISTINCT_USERS} distinct users (state spills to Redis)`);
-      result.rows.push((await runCase(env, { name: `1 instance, ${DISTINCT_USERS.toLocaleString('en-US')} distinct users`, instances: 1, clicks: DISTINCT_USERS, users: DISTINCT_USERS, publishIntervalMs: 1000, rate: null })).row);
+      result.rows.push(
+        (
+          await runCase(env, {
+            name: `1 instance, ${DISTINCT_USERS.toLocaleString('en-US')} distinct users`,
+            instances: 1,
+            clicks: DISTINCT_USERS,
+            users: DISTINCT_USERS,
+            publishIntervalMs: 1000,
+            rate: null,
+          })
+        ).row,
+      );
     }
 
     result.notes.push(
       `${ITEMS} items with description vectors (${env.dim}-d) committed before the clicks; clicks keyed by user; one flush = one Kafka transaction (user states, profiles, changelog, consumed offsets), then a Redis sync`,
-      'updates/s: clicks from the first produce until every click is committed with its state and every partition\'s Redis checkpoint reached the state topic\'s end; cores: CPU seconds of each process over that wall time (producer = this benchmark process)',
-      'bytes/update: the fuser\'s transactional writes (state topic, profiles.v1, changelog) and Redis network bytes (in + out), per click',
-      'latency: per click, publish time of the first profile holding it minus its arrival, from the fuser\'s histogram (interpolated within buckets, as PromQL\'s histogram_quantile)',
+      "updates/s: clicks from the first produce until every click is committed with its state and every partition's Redis checkpoint reached the state topic's end; cores: CPU seconds of each process over that wall time (producer = this benchmark process)",
+      "bytes/update: the fuser's transactional writes (state topic, profiles.v1, changelog) and Redis network bytes (in + out), per click",
+      "latency: per click, publish time of the first profile holding it minus its arrival, from the fuser's histogram (interpolated within buckets, as PromQL's histogram_quantile)",
       `fuser Node flags: ${fuserNodeOptions() || '(none)'} (the deployment's, unless BENCH_FUSER_NODE_OPTIONS is set)`,
     );
   } finally {
@@ -130,14 +220,32 @@ async function runCase(env: Env, c: Case): Promise<{ row: BenchRow; updatesPerSe
   const prefix = `bench-fuser-${Date.now().toString(36)}.`;
   const topics = topicCatalog(prefix);
   const basePort = await freePortRun(c.instances);
-  await provisionTopics(env.admin, [topics.textsEmbedded, topics.clicks, topics.userDeletions, topics.profiles, topics.profilesChangelog, topics.fuserState, topics.fuserItems], { replicationFactor: 1, partitions: PARTITIONS });
+  await provisionTopics(
+    env.admin,
+    [
+      topics.textsEmbedded,
+      topics.clicks,
+      topics.userDeletions,
+      topics.profiles,
+      topics.profilesChangelog,
+      topics.fuserState,
+      topics.fuserItems,
+    ],
+    { replicationFactor: 1, partitions: PARTITIONS },
+  );
   const services = Array.from(
     { length: c.instances },
     (_, i) =>
       new ServiceProcess({
         name: 'profile-fuser',
         port: basePort + i,
-        env: { KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn', FUSER_PUBLISH_INTERVAL_MS: String(c.publishIntervalMs), NODE_OPTIONS: fuserNodeOptions() },
+        env: {
+          KAFKA_TOPIC_PREFIX: prefix,
+          REDIS_KEY_PREFIX: prefix,
+          LOG_LEVEL: 'warn',
+          FUSER_PUBLISH_INTERVAL_MS: String(c.publishIntervalMs),
+          NODE_OPTIONS: fuserNodeOptions(),
+        },
         logDir: join(repoRoot, '.local/logs', `bench-fuser-${i}`),
       }),
   );
@@ -147,7 +255,12 @@ async function runCase(env: Env, c: Case): Promise<{ row: BenchRow; updatesPerSe
     await Promise.all(services.map((s) => s.waitReady(180_000)));
     await producer.connect();
     await sendItems(producer, topics, env);
-    await waitFor(async () => (await sum(services, 'profile_fuser_events_applied_total', (l) => l.includes('kind="item"'))) >= ITEMS && (await waitDurable(env, topics, prefix, 0)), 60_000);
+    await waitFor(
+      async () =>
+        (await sum(services, 'profile_fuser_events_applied_total', (l) => l.includes('kind="item"'))) >= ITEMS &&
+        (await waitDurable(env, topics, prefix, 0)),
+      60_000,
+    );
     // Wait until every instance's item table has them (a click folds at once then).
     await new Promise((r) => setTimeout(r, 1500));
 
@@ -155,7 +268,8 @@ async function runCase(env: Env, c: Case): Promise<{ row: BenchRow; updatesPerSe
     const started = performance.now();
     const sent = await sendClicks(producer, topics, c);
     const produced = performance.now();
-    if (!(await waitFor(() => waitDurable(env, topics, prefix, sent), 30 * 60_000))) throw new Error(`${c.name}: clicks not durable after 30 minutes`);
+    if (!(await waitFor(() => waitDurable(env, topics, prefix, sent), 30 * 60_000)))
+      throw new Error(`${c.name}: clicks not durable after 30 minutes`);
     const seconds = (performance.now() - started) / 1000;
     const after = await snapshot(env, services);
     const latency = bucketDelta(after.latency, before.latency);
@@ -180,7 +294,9 @@ async function runCase(env: Env, c: Case): Promise<{ row: BenchRow; updatesPerSe
       'peak RSS MiB': Math.round(Math.max(...services.map((s) => s.peakRssMiB() ?? 0))),
     };
     if (c.rate !== null) row['offered/s'] = c.rate;
-    console.log(`  fuser bench: ${c.name}: ${updatesPerSecond.toFixed(0)} updates/s (produced in ${((produced - started) / 1000).toFixed(1)} s, durable after ${seconds.toFixed(1)} s)`);
+    console.log(
+      `  fuser bench: ${c.name}: ${updatesPerSecond.toFixed(0)} updates/s (produced in ${((produced - started) / 1000).toFixed(1)} s, durable after ${seconds.toFixed(1)} s)`,
+    );
     return { row, updatesPerSecond };
   } finally {
     await producer.disconnect().catch(() => undefined);
@@ -213,7 +329,10 @@ async function sendItems(producer: BatchingProducer, topics: TopicCatalog, env: 
     truncated: false,
     timing: { cacheHit: false, queuedMs: 0, inferenceMs: 0, embeddedAt: now },
   }));
-  await producer.send(topics.textsEmbedded.name, items.map((e) => ({ key: e.itemId, value: serde.encode(e) })));
+  await producer.send(
+    topics.textsEmbedded.name,
+    items.map((e) => ({ key: e.itemId, value: serde.encode(e) })),
+  );
 }
 
 /** Sends the clicks (as fast as possible, or paced) and returns how many were acknowledged. */
@@ -233,7 +352,15 @@ async function sendClicks(producer: BatchingProducer, topics: TopicCatalog, c: C
     for (let j = i; j < Math.min(c.clicks, i + slice); j++) {
       // Users spread with a stride (not in order), so every flush sees many of them.
       const userId = `user-${c.users === c.clicks ? j : (j * 7919) % c.users}`;
-      const click: Click = { eventId: `click-${j}`, userId, itemId: `item-${(j * 31) % ITEMS}`, action: ACTIONS[j % ACTIONS.length]!, dwellMs: 1000, platform: 'bench', occurredAt: now - (c.clicks - j) };
+      const click: Click = {
+        eventId: `click-${j}`,
+        userId,
+        itemId: `item-${(j * 31) % ITEMS}`,
+        action: ACTIONS[j % ACTIONS.length]!,
+        dwellMs: 1000,
+        platform: 'bench',
+        occurredAt: now - (c.clicks - j),
+      };
       messages.push({ key: userId, value: serde.encode(click) });
     }
     pending.push(producer.send(topics.clicks.name, messages));
@@ -273,8 +400,14 @@ async function snapshot(env: Env, services: ServiceProcess[]): Promise<Snapshot>
   const info = await env.redis.info();
   const field = (name: string) => Number(new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1] ?? 0);
   const texts = await Promise.all(services.map((s) => s.metricsText()));
-  const latency = texts.map((t) => histogramBuckets(t, LATENCY)).reduce((a, b) => (a.length === 0 ? b : a.map((x, i) => ({ ...x, count: x.count + (b[i]?.count ?? 0) }))), [] as ReturnType<typeof histogramBuckets>);
-  const bytes = (pattern: RegExp) => texts.reduce((s, t) => s + sumLines(t, 'profile_fuser_kafka_produced_bytes_total', (l) => pattern.test(l)), 0);
+  const latency = texts
+    .map((t) => histogramBuckets(t, LATENCY))
+    .reduce(
+      (a, b) => (a.length === 0 ? b : a.map((x, i) => ({ ...x, count: x.count + (b[i]?.count ?? 0) }))),
+      [] as ReturnType<typeof histogramBuckets>,
+    );
+  const bytes = (pattern: RegExp) =>
+    texts.reduce((s, t) => s + sumLines(t, 'profile_fuser_kafka_produced_bytes_total', (l) => pattern.test(l)), 0);
   const cpu = process.cpuUsage();
   return {
     fuserCpu: services.reduce((s, svc) => s + processCpuSeconds(svc.pid), 0),
@@ -314,7 +447,15 @@ function processCpuSeconds(pid: number | undefined): number {
 
 function pidFromFile(file: string): number | undefined {
   try {
-    return Number(readFileSync(join(repoRoot, process.env['INFRA_STATE_DIR'] ? file.replace('.local/infra', process.env['INFRA_STATE_DIR']) : file), 'utf8').trim());
+    return Number(
+      readFileSync(
+        join(
+          repoRoot,
+          process.env['INFRA_STATE_DIR'] ? file.replace('.local/infra', process.env['INFRA_STATE_DIR']) : file,
+        ),
+        'utf8',
+      ).trim(),
+    );
   } catch {
     return undefined;
   }
@@ -331,7 +472,9 @@ async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number): Pr
 
 async function cleanUp(env: Env, topics: TopicCatalog, prefix: string): Promise<void> {
   const present = new Set(await env.admin.listTopics());
-  const names = Object.values(topics).flatMap((t) => [t.name, `${t.name}.dlq`]).filter((n) => present.has(n));
+  const names = Object.values(topics)
+    .flatMap((t) => [t.name, `${t.name}.dlq`])
+    .filter((n) => present.has(n));
   await env.admin.deleteTopics({ topics: names }).catch(() => undefined);
   await unlinkKeys(env.redis, `${prefix}*`);
 }

@@ -40,11 +40,15 @@ Environment:
 Example:
   BENCH_FUSER_CASES=throughput,latency npm run bench -- fuser`;
 
-const wanted = commandLine({ command: 'npm run bench', usage: USAGE, options: {}, positionals: true }, ({ positionals }) => {
-  const unknown = positionals.filter((w) => !(w in benches));
-  if (unknown.length > 0) throw new UsageError(`unknown bench ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}`);
-  return positionals;
-});
+const wanted = commandLine(
+  { command: 'npm run bench', usage: USAGE, options: {}, positionals: true },
+  ({ positionals }) => {
+    const unknown = positionals.filter((w) => !(w in benches));
+    if (unknown.length > 0)
+      throw new UsageError(`unknown bench ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}`);
+    return positionals;
+  },
+);
 
 async function main(): Promise<void> {
   for (const name of wanted.length > 0 ? wanted : Object.keys(benches)) {

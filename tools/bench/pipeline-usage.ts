@@ -3,7 +3,14 @@
  * the machine (Kafka, Redis, the driver, other users of a shared machine), and inside the encoder,
  * its main thread against its inference workers, how busy the workers were and how full their runs.
  */
-import { bucketDelta, histogramBuckets, histogramQuantile, type LocalPipeline, type ServiceName, type Bucket } from '@profilestream/tools-runtime';
+import {
+  bucketDelta,
+  histogramBuckets,
+  histogramQuantile,
+  type LocalPipeline,
+  type ServiceName,
+  type Bucket,
+} from '@profilestream/tools-runtime';
 import { machineCpuSeconds, pidListeningOn, processCpuSeconds, splitThreadCpu, threadCpuSeconds } from './thread-cpu';
 
 interface Snapshot {
@@ -13,13 +20,26 @@ interface Snapshot {
   /** The local broker's and Redis' processes (found by their ports), when visible. */
   infra: { kafka: number; redis: number };
   encoderThreads: Map<number, number>;
-  encoder: { runSeconds: number; runs: number; runTexts: number; paddingSum: number; chunks: number; chunkMessages: number; transactions: number; transactionSeconds: number; chunkSeconds: Bucket[] };
+  encoder: {
+    runSeconds: number;
+    runs: number;
+    runTexts: number;
+    paddingSum: number;
+    chunks: number;
+    chunkMessages: number;
+    transactions: number;
+    transactionSeconds: number;
+    chunkSeconds: Bucket[];
+  };
 }
 
 /** The local infrastructure's ports, as the bench's environment names them. */
 function infraPids(): { kafka: number | null; redis: number | null } {
   const port = (url: string | undefined, fallback: number) => Number(/:(\d+)\/?$/.exec(url ?? '')?.[1] ?? fallback);
-  return { kafka: pidListeningOn(port(process.env['KAFKA_BROKERS']?.split(',')[0], 9092)), redis: pidListeningOn(port(process.env['REDIS_URL'], 6379)) };
+  return {
+    kafka: pidListeningOn(port(process.env['KAFKA_BROKERS']?.split(',')[0], 9092)),
+    redis: pidListeningOn(port(process.env['REDIS_URL'], 6379)),
+  };
 }
 
 export async function usageSnapshot(pipeline: LocalPipeline): Promise<Snapshot> {
@@ -32,7 +52,10 @@ export async function usageSnapshot(pipeline: LocalPipeline): Promise<Snapshot> 
     at: performance.now(),
     machine: machineCpuSeconds(),
     services: { 'text-cleaner': cpu('text-cleaner'), encoder: cpu('encoder'), 'profile-fuser': cpu('profile-fuser') },
-    infra: { kafka: pids.kafka === null ? 0 : (processCpuSeconds(pids.kafka) ?? 0), redis: pids.redis === null ? 0 : (processCpuSeconds(pids.redis) ?? 0) },
+    infra: {
+      kafka: pids.kafka === null ? 0 : (processCpuSeconds(pids.kafka) ?? 0),
+      redis: pids.redis === null ? 0 : (processCpuSeconds(pids.redis) ?? 0),
+    },
     encoderThreads: threadCpuSeconds(services.encoder.pid ?? -1),
     encoder: {
       runSeconds: sum('encoder_run_seconds_sum'),
@@ -49,11 +72,23 @@ export async function usageSnapshot(pipeline: LocalPipeline): Promise<Snapshot> 
 }
 
 /** One line describing the phase between two snapshots, for the bench notes. */
-export function describeUsage(what: string, a: Snapshot, b: Snapshot, encoderPid: number, workers: number, texts: number): string {
+export function describeUsage(
+  what: string,
+  a: Snapshot,
+  b: Snapshot,
+  encoderPid: number,
+  workers: number,
+  texts: number,
+): string {
   const seconds = (b.at - a.at) / 1000;
   const cores = (s: number) => (s / seconds).toFixed(2);
-  const services = (Object.keys(a.services) as ServiceName[]).map((n) => `${n} ${cores(b.services[n] - a.services[n])}`);
-  const servicesTotal = (Object.keys(a.services) as ServiceName[]).reduce((s, n) => s + b.services[n] - a.services[n], 0);
+  const services = (Object.keys(a.services) as ServiceName[]).map(
+    (n) => `${n} ${cores(b.services[n] - a.services[n])}`,
+  );
+  const servicesTotal = (Object.keys(a.services) as ServiceName[]).reduce(
+    (s, n) => s + b.services[n] - a.services[n],
+    0,
+  );
   const kafka = b.infra.kafka - a.infra.kafka;
   const redis = b.infra.redis - a.infra.redis;
   const rest = b.machine.busy - a.machine.busy - servicesTotal - kafka - redis;

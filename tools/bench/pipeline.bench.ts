@@ -14,8 +14,23 @@
 import { availableParallelism } from 'node:os';
 import { cleanText } from '@profilestream/text-cleaning';
 import type { EventProducer } from '@profilestream/event-producer';
-import { findEventsFile, loadEvents, Pacer, sendReplayLines, total, type DatasetEvent } from '@profilestream/tools-events';
-import { LocalPipeline, freePortRun, bucketDelta, histogramBuckets, histogramQuantile, type ServiceName, type Bucket } from '@profilestream/tools-runtime';
+import {
+  findEventsFile,
+  loadEvents,
+  Pacer,
+  sendReplayLines,
+  total,
+  type DatasetEvent,
+} from '@profilestream/tools-events';
+import {
+  LocalPipeline,
+  freePortRun,
+  bucketDelta,
+  histogramBuckets,
+  histogramQuantile,
+  type ServiceName,
+  type Bucket,
+} from '@profilestream/tools-runtime';
 import { newResult, type BenchResult } from './bench-harness';
 import { timeEngine } from './encoder.bench';
 import { describeUsage, usageSnapshot } from './pipeline-usage';
@@ -34,7 +49,9 @@ const LATENCY = 'profile_fuser_event_to_profile_seconds';
  * a quarter-second limit instead (stated in its notes); BENCH_PIPELINE_ENV=
  * profile-fuser.FUSER_PUBLISH_INTERVAL_MS=1000 measures the default.
  */
-const BENCH_ENV: Partial<Record<ServiceName, Record<string, string>>> = { 'profile-fuser': { FUSER_PUBLISH_INTERVAL_MS: '250' } };
+const BENCH_ENV: Partial<Record<ServiceName, Record<string, string>>> = {
+  'profile-fuser': { FUSER_PUBLISH_INTERVAL_MS: '250' },
+};
 
 export async function benchPipeline(): Promise<BenchResult | null> {
   const file = findEventsFile();
@@ -55,8 +72,11 @@ export async function benchPipeline(): Promise<BenchResult | null> {
   const prefix = `bench-pipeline-${Date.now().toString(36)}.`;
   const overrides = serviceEnv(process.env['BENCH_PIPELINE_ENV']);
   const env: Partial<Record<ServiceName, Record<string, string>>> = {};
-  for (const name of ['text-cleaner', 'encoder', 'profile-fuser'] as const) env[name] = { ...BENCH_ENV[name], ...overrides[name] };
-  result.notes.push(`service settings other than the defaults: ${JSON.stringify(Object.fromEntries(Object.entries(env).filter(([, v]) => Object.keys(v).length > 0)))}`);
+  for (const name of ['text-cleaner', 'encoder', 'profile-fuser'] as const)
+    env[name] = { ...BENCH_ENV[name], ...overrides[name] };
+  result.notes.push(
+    `service settings other than the defaults: ${JSON.stringify(Object.fromEntries(Object.entries(env).filter(([, v]) => Object.keys(v).length > 0)))}`,
+  );
   const pipeline = new LocalPipeline({ prefix, basePort: await freePortRun(3), env });
   progress('starting the services');
   await pipeline.start();
@@ -86,7 +106,14 @@ export async function benchPipeline(): Promise<BenchResult | null> {
     usage.push(describeUsage('as fast as possible', usageBefore, usageAfter, encoder.pid!, workers, texts));
     const sustained = sent / seconds;
     pipelineTextsPerSecond = texts / seconds;
-    result.rows.push(row(`as fast as possible (${sent} reviews)`, sustained, pipelineTextsPerSecond, bucketDelta(await latency(), start.latency)));
+    result.rows.push(
+      row(
+        `as fast as possible (${sent} reviews)`,
+        sustained,
+        pipelineTextsPerSecond,
+        bucketDelta(await latency(), start.latency),
+      ),
+    );
 
     const rate = sustained / 2;
     progress(`${halfRate.length} reviews at ${rate.toFixed(1)} events/s`);
@@ -100,12 +127,25 @@ export async function benchPipeline(): Promise<BenchResult | null> {
     const halfSeconds = (halfCaughtUp - halfStarted) / 1000;
     const halfTexts = (await embedded()) - halfBefore.embedded;
     usage.push(describeUsage('half rate', halfUsageBefore, halfUsageAfter, encoder.pid!, workers, halfTexts));
-    result.rows.push(row(`half the sustained rate (${halfSent} reviews)`, halfSent / halfSeconds, halfTexts / halfSeconds, bucketDelta(await latency(), halfBefore.latency)));
-    usage.push(describeStageLatency('half rate', await stageLatency(pipeline.kafka, pipeline.topics, halfStarted, Infinity)));
+    result.rows.push(
+      row(
+        `half the sustained rate (${halfSent} reviews)`,
+        halfSent / halfSeconds,
+        halfTexts / halfSeconds,
+        bucketDelta(await latency(), halfBefore.latency),
+      ),
+    );
+    usage.push(
+      describeStageLatency('half rate', await stageLatency(pipeline.kafka, pipeline.topics, halfStarted, Infinity)),
+    );
     await producer.disconnect();
 
     const peak = pipeline.peakRssMiB();
-    result.notes.push(`peak memory (RSS): ${Object.entries(peak).map(([s, mib]) => `${s} ${mib} MiB`).join(', ')}`);
+    result.notes.push(
+      `peak memory (RSS): ${Object.entries(peak)
+        .map(([s, mib]) => `${s} ${mib} MiB`)
+        .join(', ')}`,
+    );
   } finally {
     await admin.disconnect();
     await pipeline.stop();
@@ -117,14 +157,25 @@ export async function benchPipeline(): Promise<BenchResult | null> {
   // The machine's pace drifts (it is shared): the engine's runs before and after the pipeline
   // bracket it, and the ratio is taken against their mean rate.
   const aloneTextsPerSecond = (cleaned.length / before.seconds + cleaned.length / after.seconds) / 2;
-  for (const [when, t] of [['before', before], ['after', after]] as const) {
+  for (const [when, t] of [
+    ['before', before],
+    ['after', after],
+  ] as const) {
     const perText = (s: number) => ((1000 * s) / cleaned.length).toFixed(2);
-    result.rows.push({ case: `encoder engine alone ${when}, int8, ${t.workers} workers (${cleaned.length} texts)`, 'events/s': '', 'texts embedded/s': cleaned.length / t.seconds, 'latency p50 s': '', 'latency p99 s': '' });
-    result.notes.push(`engine alone ${when}: CPU per text: main thread ${perText(t.cpu.main)} ms, workers ${perText(t.cpu.workers)} ms, other threads ${perText(t.cpu.other)} ms; workers busy ${t.workerBusy.toFixed(2)}`);
+    result.rows.push({
+      case: `encoder engine alone ${when}, int8, ${t.workers} workers (${cleaned.length} texts)`,
+      'events/s': '',
+      'texts embedded/s': cleaned.length / t.seconds,
+      'latency p50 s': '',
+      'latency p99 s': '',
+    });
+    result.notes.push(
+      `engine alone ${when}: CPU per text: main thread ${perText(t.cpu.main)} ms, workers ${perText(t.cpu.workers)} ms, other threads ${perText(t.cpu.other)} ms; workers busy ${t.workerBusy.toFixed(2)}`,
+    );
   }
   result.notes.push(
     `end-to-end text throughput / encoder alone (the mean of its runs before and after): ${(pipelineTextsPerSecond / aloneTextsPerSecond).toFixed(2)} (the rest of the pipeline shares the same cores)`,
-    'latency: per event, publish time of the first profile holding it minus its arrival at the first service; includes the fuser\'s publish limit (one per user per FUSER_PUBLISH_INTERVAL_MS); interpolated within histogram buckets',
+    "latency: per event, publish time of the first profile holding it minus its arrival at the first service; includes the fuser's publish limit (one per user per FUSER_PUBLISH_INTERVAL_MS); interpolated within histogram buckets",
     'texts embedded/s counts texts the encoder embedded (duplicates and garbage are dropped by the cleaner first)',
   );
   return result;

@@ -18,7 +18,12 @@ export interface StageLatency {
   encoderHop: [number, number];
 }
 
-export async function stageLatency(kafka: Kafka, topics: TopicCatalog, from: number, to: number): Promise<StageLatency> {
+export async function stageLatency(
+  kafka: Kafka,
+  topics: TopicCatalog,
+  from: number,
+  to: number,
+): Promise<StageLatency> {
   const cleanedSerde = new SingleObjectSerde('CleanedText');
   const embeddedSerde = new SingleObjectSerde('EmbeddedText');
   const cleanedAt = new Map<string, number>();

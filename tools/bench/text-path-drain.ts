@@ -34,7 +34,12 @@ export async function textPathLag(admin: Admin, prefix: string, topics: TopicCat
     // The slack applies only once the stage before has committed everything: its transactions are then complete.
     const upstreamDone = lags.length > 0 && lags[lags.length - 1] === 0;
     const slack = upstreamDone ? stage.markerSlack : 0;
-    lags.push(ends.reduce((sum, e) => sum + Math.max(0, Number(e.high) - (done.get(e.partition) ?? 0) - (Number(e.high) > 0 ? slack : 0)), 0));
+    lags.push(
+      ends.reduce(
+        (sum, e) => sum + Math.max(0, Number(e.high) - (done.get(e.partition) ?? 0) - (Number(e.high) > 0 ? slack : 0)),
+        0,
+      ),
+    );
   }
   return lags;
 }
@@ -44,7 +49,12 @@ export async function textPathLag(admin: Admin, prefix: string, topics: TopicCat
  * still be writing to the next topic while its own offsets are committed). Returns when the first
  * of the quiet polls was seen (epoch ms): when the text path had caught up.
  */
-export async function waitTextPathDrained(admin: Admin, prefix: string, topics: TopicCatalog, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<number> {
+export async function waitTextPathDrained(
+  admin: Admin,
+  prefix: string,
+  topics: TopicCatalog,
+  options: { timeoutMs?: number; pollMs?: number } = {},
+): Promise<number> {
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
   let quietSince = 0;
   let quiet = 0;

@@ -42,7 +42,12 @@ export interface ThreadCpuSplit {
 }
 
 /** What each kind of thread spent between two readings of `threadCpuSeconds`. */
-export function splitThreadCpu(pid: number, before: Map<number, number>, after: Map<number, number>, workers: number): ThreadCpuSplit {
+export function splitThreadCpu(
+  pid: number,
+  before: Map<number, number>,
+  after: Map<number, number>,
+  workers: number,
+): ThreadCpuSplit {
   const deltas = [...after].map(([tid, s]) => ({ tid, s: s - (before.get(tid) ?? 0) }));
   const main = deltas.find((d) => d.tid === pid)?.s ?? 0;
   const rest = deltas
@@ -70,7 +75,11 @@ export function processCpuSeconds(pid: number): number | null {
  */
 export function machineCpuSeconds(): { busy: number; steal: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
   return { busy: (user + nice + system + irq + softirq) / TICKS_PER_SECOND, steal: steal / TICKS_PER_SECOND };
 }
 

@@ -21,7 +21,8 @@ const KILL_AFTER_MS = 20_000;
 const HELP_WITHIN_MS = 15_000;
 const ERROR_WITHIN_MS = 10_000;
 /** Lines the set-up, the infra scripts, the build and the pipeline print: none may appear. */
-const WORK_DONE = /\[fetch-(default|multilingual)-model\]|^setup: |^building|\[infra\]|^(kafka|redis)\s+(up|down|127\.0\.0\.1)|starting services|starting the pipeline|^::: |help-spec stub/m;
+const WORK_DONE =
+  /\[fetch-(default|multilingual)-model\]|^setup: |^building|\[infra\]|^(kafka|redis)\s+(up|down|127\.0\.0\.1)|starting services|starting the pipeline|^::: |help-spec stub/m;
 
 /** The package.json scripts users run, each with what its help must mention. */
 const COMMANDS: [script: string, mentions: RegExp][] = [
@@ -60,7 +61,20 @@ beforeAll(() => {
   const stubs = join(sandbox, 'bin');
   const stub = `#!/bin/sh\necho "help-spec stub: $(basename "$0") must not run for --help" >&2\nexit 97\n`;
   mkdirSync(stubs);
-  for (const tool of ['java', 'mvn', 'redis-server', 'redis-cli', 'apt-get', 'go', 'kubectl', 'prometheus', 'promtool', 'python3', 'pip', 'pip3']) {
+  for (const tool of [
+    'java',
+    'mvn',
+    'redis-server',
+    'redis-cli',
+    'apt-get',
+    'go',
+    'kubectl',
+    'prometheus',
+    'promtool',
+    'python3',
+    'pip',
+    'pip3',
+  ]) {
     const file = join(stubs, tool);
     writeFileSync(file, stub);
     chmodSync(file, 0o755);
@@ -137,18 +151,29 @@ describe('every command answers --help before doing any work', () => {
     const restore = script === 'profiles:restore';
     const test = restore && !restoreBuilt ? it.skip : it;
     const reason = restore && !restoreBuilt ? ' (skipped: dist/ not built; `npm run build` first)' : '';
-    test(`npm run ${script} -- --help${reason}`, async () => expectHelp(await npmRun(script, ['--help']), mentions, { example: !restore }), KILL_AFTER_MS + 5_000);
+    test(
+      `npm run ${script} -- --help${reason}`,
+      async () => expectHelp(await npmRun(script, ['--help']), mentions, { example: !restore }),
+      KILL_AFTER_MS + 5_000,
+    );
   }
 
   for (const script of ['start', 'setup', 'bench', 'replay']) {
     it(`npm run ${script} -- -h`, async () => expectHelp(await npmRun(script, ['-h']), /Usage/), KILL_AFTER_MS + 5_000);
   }
 
-  it('profiles:restore from its source answers --help and rejects an unknown option', async () => {
-    const tsx = join(repoRoot, 'node_modules/.bin/tsx');
-    expectHelp(await run(tsx, ['apps/profile-fuser/src/restore.ts', '--help']), /--partition/);
-    expectUsageError(await run(tsx, ['apps/profile-fuser/src/restore.ts', '--partitions', '3']), /unknown option '--partitions'/);
-  }, 2 * KILL_AFTER_MS + 5_000);
+  it(
+    'profiles:restore from its source answers --help and rejects an unknown option',
+    async () => {
+      const tsx = join(repoRoot, 'node_modules/.bin/tsx');
+      expectHelp(await run(tsx, ['apps/profile-fuser/src/restore.ts', '--help']), /--partition/);
+      expectUsageError(
+        await run(tsx, ['apps/profile-fuser/src/restore.ts', '--partitions', '3']),
+        /unknown option '--partitions'/,
+      );
+    },
+    2 * KILL_AFTER_MS + 5_000,
+  );
 });
 
 describe('a mistake on the command line answers at once, before any set-up', () => {
@@ -161,5 +186,9 @@ describe('a mistake on the command line answers at once, before any set-up', () 
     ['start', ['--rate', 'fast'], /--rate must be a number/],
     ['test', ['--bogus'], /unexpected argument "--bogus"/],
     ['infra:up', ['--bogus'], /unknown argument: --bogus/],
-  ])('npm run %s -- %j', async (script, args, message) => expectUsageError(await npmRun(script, args), message), KILL_AFTER_MS + 5_000);
+  ])(
+    'npm run %s -- %j',
+    async (script, args, message) => expectUsageError(await npmRun(script, args), message),
+    KILL_AFTER_MS + 5_000,
+  );
 });

@@ -12,7 +12,9 @@ for (const f of files) {
   passed += s.passed;
   failed += s.failed + s.brokenSuites;
   skipped += s.skipped;
-  console.log(`  ${s.name.padEnd(52)} ${String(s.passed).padStart(4)} passed ${String(s.failed + s.brokenSuites).padStart(3)} failed ${String(s.skipped).padStart(3)} skipped`);
+  console.log(
+    `  ${s.name.padEnd(52)} ${String(s.passed).padStart(4)} passed ${String(s.failed + s.brokenSuites).padStart(3)} failed ${String(s.skipped).padStart(3)} skipped`,
+  );
 }
 // Failed checks that are not jest (typecheck, lint) count as one failure each; a jest step that
 // failed without reporting a failed test (a crash, a config error) counts as one too.

@@ -77,6 +77,7 @@ run_step() {
 }
 
 run_step check "typecheck" npx tsc -p tsconfig.json --noEmit
+run_step check "formatting (prettier)" npx prettier --check "**/*.{ts,js,mjs,cjs}"
 run_step check "lint and module boundaries" npx nx run-many -t lint check-generated --output-style=static
 run_step jest "unit tests" npx nx run-many -t test --output-style=stream
 run_step jest "integration tests (real Kafka and Redis)" npx nx run-many -t integration --parallel=1 --output-style=stream

@@ -56,17 +56,39 @@ function scan(schema: AvroSchema, namespace: string | undefined, defined: Set<st
   }
 }
 
-const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string', 'record', 'enum', 'array', 'map', 'fixed']);
+const PRIMITIVES = new Set([
+  'null',
+  'boolean',
+  'int',
+  'long',
+  'float',
+  'double',
+  'bytes',
+  'string',
+  'record',
+  'enum',
+  'array',
+  'map',
+  'fixed',
+]);
 
 function loadSchemaFiles(): SchemaFile[] {
-  const files = readdirSync(schemaDir).filter((f) => f.endsWith('.avsc')).sort();
+  const files = readdirSync(schemaDir)
+    .filter((f) => f.endsWith('.avsc'))
+    .sort();
   const loaded = files.map((file) => {
     const schema = JSON.parse(readFileSync(join(schemaDir, file), 'utf8')) as Record<string, unknown>;
     const defined = new Set<string>();
     const used = new Set<string>();
     scan(schema, undefined, defined, used);
     for (const name of defined) used.delete(name);
-    return { file, schema, fullName: fullNameOf(schema['name'] as string, schema['namespace'] as string), references: used, defined };
+    return {
+      file,
+      schema,
+      fullName: fullNameOf(schema['name'] as string, schema['namespace'] as string),
+      references: used,
+      defined,
+    };
   });
   // Order files so that every file comes after the files defining the names it references.
   const ordered: SchemaFile[] = [];
@@ -74,7 +96,9 @@ function loadSchemaFiles(): SchemaFile[] {
   while (ordered.length < loaded.length) {
     const next = loaded.find((s) => !ordered.includes(s) && [...s.references].every((r) => done.has(r)));
     if (!next) {
-      const stuck = loaded.filter((s) => !ordered.includes(s)).map((s) => `${s.file} needs ${[...s.references].join(', ')}`);
+      const stuck = loaded
+        .filter((s) => !ordered.includes(s))
+        .map((s) => `${s.file} needs ${[...s.references].join(', ')}`);
       throw new Error(`Unresolvable schema references: ${stuck.join('; ')}`);
     }
     ordered.push(next);
@@ -118,7 +142,9 @@ class TypeEmitter {
     if (type === 'enum') {
       const name = schema['name'] as string;
       const symbols = (schema['symbols'] as string[]).map((s) => `'${s}'`).join(' | ');
-      this.declarations.push(`${doc(schema['doc'])}export type ${name} = ${symbols};\nexport const ${name}Values = [${(schema['symbols'] as string[]).map((s) => `'${s}'`).join(', ')}] as const;`);
+      this.declarations.push(
+        `${doc(schema['doc'])}export type ${name} = ${symbols};\nexport const ${name}Values = [${(schema['symbols'] as string[]).map((s) => `'${s}'`).join(', ')}] as const;`,
+      );
       return name;
     }
     if (type === 'array') return `${this.wrap(this.tsType(schema['items'] as AvroSchema, ns))}[]`;
@@ -142,7 +168,9 @@ class TypeEmitter {
         `/** ${name} as a producer may write it: fields with schema defaults may be omitted. */\nexport type ${name}Input = Omit<${name}, ${defaulted.join(' | ')}> & Partial<Pick<${name}, ${defaulted.join(' | ')}>>;`,
       );
     } else {
-      this.declarations.push(`/** ${name} as a producer writes it (no field has a default). */\nexport type ${name}Input = ${name};`);
+      this.declarations.push(
+        `/** ${name} as a producer writes it (no field has a default). */\nexport type ${name}Input = ${name};`,
+      );
     }
     return name;
   }
@@ -156,7 +184,9 @@ export function generate(): string {
   const files = loadSchemaFiles();
   const emitter = new TypeEmitter();
   for (const f of files) emitter.tsType(f.schema as AvroSchema, undefined);
-  const schemaEntries = files.map((f) => `  ${JSON.stringify(shortName(f.fullName))}: ${JSON.stringify(f.schema)},`).join('\n');
+  const schemaEntries = files
+    .map((f) => `  ${JSON.stringify(shortName(f.fullName))}: ${JSON.stringify(f.schema)},`)
+    .join('\n');
   return [
     '// Generated from schemas/*.avsc by tools/contracts/generate-types.ts. Do not edit: run `npm run contracts:generate`.',
     '/* eslint-disable */',
@@ -195,9 +225,14 @@ export function fingerprints(): string {
   for (const f of loadSchemaFiles()) {
     const type = avro.Type.forSchema(f.schema as avro.Schema, { registry });
     const canonicalForm = JSON.stringify(type.schema());
-    schemas[shortName(f.fullName)] = { fullName: f.fullName, fingerprint: crc64AvroLittleEndian(Buffer.from(canonicalForm, 'utf8')).toString('hex'), canonicalForm };
+    schemas[shortName(f.fullName)] = {
+      fullName: f.fullName,
+      fingerprint: crc64AvroLittleEndian(Buffer.from(canonicalForm, 'utf8')).toString('hex'),
+      canonicalForm,
+    };
   }
-  const note = 'Generated from schemas/*.avsc by tools/contracts/generate-types.ts (npm run contracts:generate). fingerprint: CRC-64-AVRO of canonicalForm, hex of the 8 bytes as they follow C3 01 in a single-object encoded value.';
+  const note =
+    'Generated from schemas/*.avsc by tools/contracts/generate-types.ts (npm run contracts:generate). fingerprint: CRC-64-AVRO of canonicalForm, hex of the 8 bytes as they follow C3 01 in a single-object encoded value.';
   return `${JSON.stringify({ note, schemas }, null, 2)}\n`;
 }
 
@@ -216,7 +251,10 @@ Example:
   npm run contracts:generate -- --check`;
 
 if (require.main === module) {
-  const { check } = commandLine({ command: 'npm run contracts:generate', usage: USAGE, options: { check: { type: 'boolean', default: false } } }, ({ values }) => values);
+  const { check } = commandLine(
+    { command: 'npm run contracts:generate', usage: USAGE, options: { check: { type: 'boolean', default: false } } },
+    ({ values }) => values,
+  );
   const outputs = [
     { file: outFile, text: generate() },
     { file: fingerprintsFile, text: fingerprints() },

@@ -52,6 +52,7 @@ export function parseBertConfig(raw: unknown): BertConfig {
 
 function int(c: Record<string, unknown>, key: string): number {
   const v = c[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`config.json: ${key} must be a positive integer`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+    throw new Error(`config.json: ${key} must be a positive integer`);
   return v;
 }

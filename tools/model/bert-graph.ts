@@ -84,8 +84,12 @@ function embeddings(g: GraphBuilder, cfg: BertConfig, w: Weights): string {
   const posRows = g.op('Slice', [posW, g.int64('zero', [0]), seqLen, g.int64('axis0', [0])], 'pos_embeds');
   x = g.op('Add', [x, posRows], 'embeds_wp');
   if (useTypeInput) {
-    const ttW = g.init('embeddings.token_type_embeddings.weight', 'float32', [cfg.typeVocabSize, H],
-      w.get('embeddings.token_type_embeddings.weight', [cfg.typeVocabSize, H]).data);
+    const ttW = g.init(
+      'embeddings.token_type_embeddings.weight',
+      'float32',
+      [cfg.typeVocabSize, H],
+      w.get('embeddings.token_type_embeddings.weight', [cfg.typeVocabSize, H]).data,
+    );
     x = g.op('Add', [x, g.op('Gather', [ttW, 'token_type_ids'], 'type_embeds', { axis: attr.int(0) })], 'embeds');
   }
   return layerNorm(g, w, 'embeddings.LayerNorm', x, cfg.layerNormEps, 'embeddings_ln');
@@ -100,7 +104,13 @@ function attentionBias(g: GraphBuilder): string {
 }
 
 function encoderLayer(
-  g: GraphBuilder, cfg: BertConfig, w: Weights, i: number, x: string, maskBias: string, outName?: string,
+  g: GraphBuilder,
+  cfg: BertConfig,
+  w: Weights,
+  i: number,
+  x: string,
+  maskBias: string,
+  outName?: string,
 ): string {
   const H = cfg.hiddenSize;
   const heads = cfg.numHeads;
@@ -113,11 +123,18 @@ function encoderLayer(
   const q = w.linear(`${p}.attention.self.query`, H, H, scale);
   const k = w.linear(`${p}.attention.self.key`, H, H);
   const v = w.linear(`${p}.attention.self.value`, H, H);
-  const qkvW = g.init(`${p}.attention.qkv.weight`, 'float32', [H, 3 * H], concatColumns([q.weight, k.weight, v.weight], H, H));
+  const qkvW = g.init(
+    `${p}.attention.qkv.weight`,
+    'float32',
+    [H, 3 * H],
+    concatColumns([q.weight, k.weight, v.weight], H, H),
+  );
   const qkvB = g.float(`${p}.attention.qkv.bias`, Float32Array.from([...q.bias, ...k.bias, ...v.bias]));
   const qkv = g.op('Add', [g.op('MatMul', [x, qkvW], `${t}_qkv_mm`), qkvB], `${t}_qkv`);
   const splits = g.int64(`${t}_qkv_split`, [H, H, H]);
-  const [qs, ks, vs] = g.opMulti('Split', [qkv, splits], [g.fresh(`${t}_q`), g.fresh(`${t}_k`), g.fresh(`${t}_v`)], { axis: attr.int(2) });
+  const [qs, ks, vs] = g.opMulti('Split', [qkv, splits], [g.fresh(`${t}_q`), g.fresh(`${t}_k`), g.fresh(`${t}_v`)], {
+    axis: attr.int(2),
+  });
   const headShape = g.int64(`${t}_head_shape`, [0, 0, heads, headDim]);
   const toHeads = (name: string, src: string, perm: number[]): string =>
     g.op('Transpose', [g.op('Reshape', [src, headShape], `${name}_r`)], name, { perm: attr.ints(perm) });
@@ -127,15 +144,32 @@ function encoderLayer(
 
   const scores = g.op('Add', [g.op('MatMul', [qh, khT], `${t}_scores_raw`), maskBias], `${t}_scores`);
   const probs = g.op('Softmax', [scores], `${t}_probs`, { axis: attr.int(-1) });
-  const ctx = g.op('Transpose', [g.op('MatMul', [probs, vh], `${t}_ctx_h`)], `${t}_ctx_t`, { perm: attr.ints([0, 2, 1, 3]) });
+  const ctx = g.op('Transpose', [g.op('MatMul', [probs, vh], `${t}_ctx_h`)], `${t}_ctx_t`, {
+    perm: attr.ints([0, 2, 1, 3]),
+  });
   const ctxFlat = g.op('Reshape', [ctx, g.int64(`${t}_flat_shape`, [0, 0, H])], `${t}_ctx`);
 
   const attnOut = linear(g, w, `${p}.attention.output.dense`, ctxFlat, `${t}_attn_out`);
-  const h1 = layerNorm(g, w, `${p}.attention.output.LayerNorm`, g.op('Add', [attnOut, x], `${t}_attn_res`), cfg.layerNormEps, `${t}_attn_ln`);
+  const h1 = layerNorm(
+    g,
+    w,
+    `${p}.attention.output.LayerNorm`,
+    g.op('Add', [attnOut, x], `${t}_attn_res`),
+    cfg.layerNormEps,
+    `${t}_attn_ln`,
+  );
 
   const inter = activation(g, cfg.hiddenAct, linear(g, w, `${p}.intermediate.dense`, h1, `${t}_inter`), `${t}_act`);
   const ffnOut = linear(g, w, `${p}.output.dense`, inter, `${t}_ffn_out`);
-  return layerNorm(g, w, `${p}.output.LayerNorm`, g.op('Add', [ffnOut, h1], `${t}_ffn_res`), cfg.layerNormEps, `${t}_out`, outName);
+  return layerNorm(
+    g,
+    w,
+    `${p}.output.LayerNorm`,
+    g.op('Add', [ffnOut, h1], `${t}_ffn_res`),
+    cfg.layerNormEps,
+    `${t}_out`,
+    outName,
+  );
 }
 
 /** y = x·Wᵀ + b with W stored as [in, out]. */
@@ -148,7 +182,15 @@ function linear(g: GraphBuilder, w: Weights, prefix: string, x: string, out: str
   return g.op('Add', [g.op('MatMul', [x, W], `${out}_mm`), B], out);
 }
 
-function layerNorm(g: GraphBuilder, w: Weights, prefix: string, x: string, eps: number, out: string, exactName?: string): string {
+function layerNorm(
+  g: GraphBuilder,
+  w: Weights,
+  prefix: string,
+  x: string,
+  eps: number,
+  out: string,
+  exactName?: string,
+): string {
   const gamma = g.float(`${prefix}.weight`, w.get(w.alt(`${prefix}.weight`, `${prefix}.gamma`)).data);
   const beta = g.float(`${prefix}.bias`, w.get(w.alt(`${prefix}.bias`, `${prefix}.beta`)).data);
   const attrs = { axis: attr.int(-1), epsilon: attr.float(eps) };

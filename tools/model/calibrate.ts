@@ -34,7 +34,9 @@ export interface OutlierOptions {
 
 /** Returns outlier input-channel indices per Linear weight name (layers without outliers omitted). */
 export async function findOutlierChannels(
-  model: Model, tokenizer: Tokenizer, opts: OutlierOptions = {},
+  model: Model,
+  tokenizer: Tokenizer,
+  opts: OutlierOptions = {},
 ): Promise<Map<string, number[]>> {
   const ratio = opts.ratio ?? 6;
   const maxPerLayer = opts.maxPerLayer ?? 8;
@@ -44,7 +46,11 @@ export async function findOutlierChannels(
     .map((n) => ({ input: n.inputs[0]!, weight: n.inputs[1]!, K: inits.get(n.inputs[1]!)!.dims[0]! }));
 
   // Expose every Linear input as an extra graph output, then record per-channel max |x|.
-  const probes: ValueInfo[] = linears.map((l) => ({ name: l.input, dtype: 'float32', shape: ['batch', 'sequence', l.K] }));
+  const probes: ValueInfo[] = linears.map((l) => ({
+    name: l.input,
+    dtype: 'float32',
+    shape: ['batch', 'sequence', l.K],
+  }));
   const probeModel: Model = { ...model, graph: { ...model.graph, outputs: [...model.graph.outputs, ...probes] } };
   const session = await ort.InferenceSession.create(encodeModel(probeModel), { graphOptimizationLevel: 'all' });
   const absMax = new Map(linears.map((l) => [l.input, new Float32Array(l.K)]));
@@ -53,11 +59,14 @@ export async function findOutlierChannels(
       const ids = tokenizer.encode(text).ids;
       const tensor = (v: (i: number) => number): ort.Tensor =>
         new ort.Tensor('int64', BigInt64Array.from(ids.map((_, i) => BigInt(v(i)))), [1, ids.length]);
-      const out = await session.run({
-        input_ids: tensor((i) => ids[i]!),
-        attention_mask: tensor(() => 1),
-        token_type_ids: tensor(() => 0),
-      }, linears.map((l) => l.input));
+      const out = await session.run(
+        {
+          input_ids: tensor((i) => ids[i]!),
+          attention_mask: tensor(() => 1),
+          token_type_ids: tensor(() => 0),
+        },
+        linears.map((l) => l.input),
+      );
       for (const l of linears) {
         const data = out[l.input]!.data as Float32Array;
         const acc = absMax.get(l.input)!;

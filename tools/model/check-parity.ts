@@ -31,7 +31,9 @@ async function main(): Promise<number> {
     },
   });
   if (!values.model || !values.oracle) {
-    console.error('usage: check-parity.ts --model <dir> --oracle <oracle.json> [--min-fp32 X] [--min-int8 X] [--bench N]');
+    console.error(
+      'usage: check-parity.ts --model <dir> --oracle <oracle.json> [--min-fp32 X] [--min-int8 X] [--bench N]',
+    );
     return 2;
   }
   const minFp32 = Number(values['min-fp32']);
@@ -60,8 +62,10 @@ async function main(): Promise<number> {
   const worst32 = minOf(rows.map((r) => r.fp32));
   const worst8 = minOf(rows.map((r) => r.int8));
   const idDiffs = rows.filter((r) => !r.idsMatch).length;
-  console.log(`min cosine fp32 ${worst32.toFixed(7)} (need >= ${minFp32}), int8 ${worst8.toFixed(7)} (need >= ${minInt8}); ` +
-    `token id mismatches: ${idDiffs}`);
+  console.log(
+    `min cosine fp32 ${worst32.toFixed(7)} (need >= ${minFp32}), int8 ${worst8.toFixed(7)} (need >= ${minInt8}); ` +
+      `token id mismatches: ${idDiffs}`,
+  );
 
   if (values.bench) await bench(values.model, Number(values.bench));
 
@@ -84,26 +88,57 @@ async function bench(modelDir: string, n: number): Promise<void> {
     await enc.embed(texts, 16);
     const secs = (performance.now() - t0) / 1000;
     const avgTokens = texts.reduce((s, t) => s + enc.tokenize(t).length, 0) / texts.length;
-    console.log(`bench ${quantized ? 'int8' : 'fp32'}: ${n} texts (avg ${avgTokens.toFixed(1)} tokens) in ${secs.toFixed(2)} s ` +
-      `= ${(n / secs).toFixed(1)} texts/s`);
+    console.log(
+      `bench ${quantized ? 'int8' : 'fp32'}: ${n} texts (avg ${avgTokens.toFixed(1)} tokens) in ${secs.toFixed(2)} s ` +
+        `= ${(n / secs).toFixed(1)} texts/s`,
+    );
     await enc.release();
   }
 }
 
 /** Deterministic review-like sentences of varied length. */
 function reviewSentences(n: number): string[] {
-  const subjects = ['The battery', 'This jacket', 'The delivery', 'Customer support', 'The screen', 'This blender',
-    'The app', 'The fabric', 'Setup', 'The price'];
-  const verdicts = ['is excellent', 'was disappointing', 'works as described', 'broke after two weeks',
-    'exceeded my expectations', 'feels cheap', 'is fine for the money', 'could be better'];
-  const tails = ['', ' and I would buy it again.', ', but shipping took forever.', '. Five stars from me!',
-    ' compared with the previous model, which lasted years.', '; my kids love it.',
-    ' although the instructions were confusing and the box arrived damaged.'];
-  return Array.from({ length: n }, (_, i) =>
-    `${subjects[i % subjects.length]} ${verdicts[(i * 7) % verdicts.length]}${tails[(i * 3) % tails.length]}`);
+  const subjects = [
+    'The battery',
+    'This jacket',
+    'The delivery',
+    'Customer support',
+    'The screen',
+    'This blender',
+    'The app',
+    'The fabric',
+    'Setup',
+    'The price',
+  ];
+  const verdicts = [
+    'is excellent',
+    'was disappointing',
+    'works as described',
+    'broke after two weeks',
+    'exceeded my expectations',
+    'feels cheap',
+    'is fine for the money',
+    'could be better',
+  ];
+  const tails = [
+    '',
+    ' and I would buy it again.',
+    ', but shipping took forever.',
+    '. Five stars from me!',
+    ' compared with the previous model, which lasted years.',
+    '; my kids love it.',
+    ' although the instructions were confusing and the box arrived damaged.',
+  ];
+  return Array.from(
+    { length: n },
+    (_, i) => `${subjects[i % subjects.length]} ${verdicts[(i * 7) % verdicts.length]}${tails[(i * 3) % tails.length]}`,
+  );
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error(err);
-  process.exit(2);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(2);
+  },
+);

@@ -70,13 +70,22 @@ export async function convertBert(opts: ConvertOptions): Promise<ConvertResult> 
   const cfg = parseBertConfig(configJson);
   const tokenizerConfig = JSON.parse(readFileSync(need('tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
   const licensePath = opts.license ?? LICENSE_CANDIDATES.map((f) => join(ck, f)).find((p) => existsSync(p));
-  if (!licensePath || !existsSync(licensePath)) throw new Error('no LICENSE file in the checkpoint; pass --license <file>');
+  if (!licensePath || !existsSync(licensePath))
+    throw new Error('no LICENSE file in the checkpoint; pass --license <file>');
 
-  const manifest: WrittenManifest = resolveManifest(opts, cfg.hiddenSize, cfg.maxPositions, tokenizerConfig, basename(licensePath));
+  const manifest: WrittenManifest = resolveManifest(
+    opts,
+    cfg.hiddenSize,
+    cfg.maxPositions,
+    tokenizerConfig,
+    basename(licensePath),
+  );
   if (opts.prefix) manifest.prefix = opts.prefix;
-  log(`${opts.name}: ${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, heads ${cfg.numHeads}, vocab ${cfg.vocabSize}; ` +
-    `pooling ${manifest.pooling}, normalize ${manifest.normalize}, maxTokens ${manifest.maxTokens}` +
-    (manifest.prefix ? `, prefix ${JSON.stringify(manifest.prefix)}` : ''));
+  log(
+    `${opts.name}: ${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, heads ${cfg.numHeads}, vocab ${cfg.vocabSize}; ` +
+      `pooling ${manifest.pooling}, normalize ${manifest.normalize}, maxTokens ${manifest.maxTokens}` +
+      (manifest.prefix ? `, prefix ${JSON.stringify(manifest.prefix)}` : ''),
+  );
 
   const weights = SafetensorsFile.read(need('model.safetensors'));
   const model = buildBertGraph(cfg, weights, {
@@ -90,18 +99,28 @@ export async function convertBert(opts: ConvertOptions): Promise<ConvertResult> 
   mkdirSync(join(opts.out, 'onnx'), { recursive: true });
   const fp32Bytes = writeModel(join(opts.out, 'onnx', 'model.onnx'), model);
   const maxOutliers = opts.outliersPerLayer ?? 8;
-  const outlierChannels = maxOutliers > 0
-    ? await findOutlierChannels(model, loadTokenizer(ck), { maxPerLayer: maxOutliers })
-    : new Map<string, number[]>();
+  const outlierChannels =
+    maxOutliers > 0
+      ? await findOutlierChannels(model, loadTokenizer(ck), { maxPerLayer: maxOutliers })
+      : new Map<string, number[]>();
   const activations = opts.activations ?? 'per-token';
-  const { model: q, report } = quantizeDynamic(model, { reduceRange: opts.reduceRange === true, activations, outlierChannels });
+  const { model: q, report } = quantizeDynamic(model, {
+    reduceRange: opts.reduceRange === true,
+    activations,
+    outlierChannels,
+  });
   const int8Bytes = writeModel(join(opts.out, 'onnx', 'model_quantized.onnx'), q);
-  log(`onnx/model.onnx ${mb(fp32Bytes)}; onnx/model_quantized.onnx ${mb(int8Bytes)} ` +
-    `(${report.quantized} MatMuls int8, ${activations} activations, ${report.outlierChannels} fp32 outlier channels)`);
+  log(
+    `onnx/model.onnx ${mb(fp32Bytes)}; onnx/model_quantized.onnx ${mb(int8Bytes)} ` +
+      `(${report.quantized} MatMuls int8, ${activations} activations, ${report.outlierChannels} fp32 outlier channels)`,
+  );
 
   writeTokenizer(need('tokenizer.json'), join(opts.out, 'tokenizer.json'));
   // Other tokenizer users (transformers.js) read the length limit from here: keep it the manifest's.
-  writeFileSync(join(opts.out, 'tokenizer_config.json'), JSON.stringify({ ...tokenizerConfig, model_max_length: manifest.maxTokens }, null, 2) + '\n');
+  writeFileSync(
+    join(opts.out, 'tokenizer_config.json'),
+    JSON.stringify({ ...tokenizerConfig, model_max_length: manifest.maxTokens }, null, 2) + '\n',
+  );
   copyFileSync(need('config.json'), join(opts.out, 'config.json'));
   for (const f of ['special_tokens_map.json', 'README.md']) {
     if (existsSync(join(ck, f))) copyFileSync(join(ck, f), join(opts.out, f));
@@ -113,11 +132,17 @@ export async function convertBert(opts: ConvertOptions): Promise<ConvertResult> 
 
 /** CLI flags override sentence-transformers files, which override plain-BERT defaults. */
 function resolveManifest(
-  opts: ConvertOptions, dimension: number, maxPositions: number, tokenizerConfig: Record<string, unknown>, license: string,
+  opts: ConvertOptions,
+  dimension: number,
+  maxPositions: number,
+  tokenizerConfig: Record<string, unknown>,
+  license: string,
 ): WrittenManifest {
   const st = readStSettings(opts.checkpoint);
   if (!opts.pooling && st.unsupportedPooling) {
-    throw new Error(`sentence-transformers pooling "${st.unsupportedPooling}" is not supported; pass --pooling mean|cls`);
+    throw new Error(
+      `sentence-transformers pooling "${st.unsupportedPooling}" is not supported; pass --pooling mean|cls`,
+    );
   }
   const tokMax = tokenizerConfig['model_max_length'];
   // Tokenizers without a real limit store a huge sentinel (1e30); fall back to the position table size.
@@ -172,9 +197,11 @@ function parseCli(argv: string[]): ConvertOptions {
     },
   });
   if (!values.checkpoint || !values.out || !values.name) {
-    throw new Error('usage: convert-bert.ts --checkpoint <dir> --out <dir> --name <name> [--pooling mean|cls|pooled] ' +
-      '[--normalize true|false] [--max-tokens N] [--license <file>] [--int8-activations per-token|per-tensor] ' +
-      '[--int8-outliers N] [--reduce-range] [--prefix <text>]');
+    throw new Error(
+      'usage: convert-bert.ts --checkpoint <dir> --out <dir> --name <name> [--pooling mean|cls|pooled] ' +
+        '[--normalize true|false] [--max-tokens N] [--license <file>] [--int8-activations per-token|per-tensor] ' +
+        '[--int8-outliers N] [--reduce-range] [--prefix <text>]',
+    );
   }
   const opts: ConvertOptions = { checkpoint: values.checkpoint, out: values.out, name: values.name };
   if (values.pooling !== undefined) {
@@ -182,7 +209,8 @@ function parseCli(argv: string[]): ConvertOptions {
     opts.pooling = values.pooling as Pooling;
   }
   if (values.normalize !== undefined) {
-    if (values.normalize !== 'true' && values.normalize !== 'false') throw new Error('--normalize must be true or false');
+    if (values.normalize !== 'true' && values.normalize !== 'false')
+      throw new Error('--normalize must be true or false');
     opts.normalize = values.normalize === 'true';
   }
   if (values['max-tokens'] !== undefined) opts.maxTokens = Number(values['max-tokens']);
@@ -191,12 +219,14 @@ function parseCli(argv: string[]): ConvertOptions {
   if (values.prefix !== undefined) opts.prefix = values.prefix;
   const acts = values['int8-activations'];
   if (acts !== undefined) {
-    if (acts !== 'per-token' && acts !== 'per-tensor') throw new Error('--int8-activations must be per-token or per-tensor');
+    if (acts !== 'per-token' && acts !== 'per-tensor')
+      throw new Error('--int8-activations must be per-token or per-tensor');
     opts.activations = acts;
   }
   if (values['int8-outliers'] !== undefined) {
     opts.outliersPerLayer = Number(values['int8-outliers']);
-    if (!Number.isInteger(opts.outliersPerLayer) || opts.outliersPerLayer < 0) throw new Error('--int8-outliers must be an integer >= 0');
+    if (!Number.isInteger(opts.outliersPerLayer) || opts.outliersPerLayer < 0)
+      throw new Error('--int8-outliers must be an integer >= 0');
   }
   return opts;
 }

@@ -64,10 +64,12 @@ export class ReferenceEncoder {
     const S = Math.max(...batch.map((b) => b.length));
     const inputIds = new BigInt64Array(B * S);
     const mask = new BigInt64Array(B * S);
-    batch.forEach((row, b) => row.forEach((id, s) => {
-      inputIds[b * S + s] = BigInt(id);
-      mask[b * S + s] = 1n;
-    }));
+    batch.forEach((row, b) =>
+      row.forEach((id, s) => {
+        inputIds[b * S + s] = BigInt(id);
+        mask[b * S + s] = 1n;
+      }),
+    );
     const dims = [B, S];
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', inputIds, dims),
@@ -98,7 +100,14 @@ export function truncate(ids: number[], maxTokens: number): number[] {
   return ids.length <= maxTokens ? ids : [...ids.slice(0, maxTokens - 1), ids[ids.length - 1]!];
 }
 
-function pool(mode: ModelManifest['pooling'], data: Float32Array, b: number, S: number, H: number, len: number): Float32Array {
+function pool(
+  mode: ModelManifest['pooling'],
+  data: Float32Array,
+  b: number,
+  S: number,
+  H: number,
+  len: number,
+): Float32Array {
   if (mode === 'pooled') return data.slice(b * H, (b + 1) * H);
   if (mode === 'cls') return data.slice(b * S * H, b * S * H + H);
   // Masked mean: only the row's real tokens (padding sits after them).

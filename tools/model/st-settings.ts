@@ -40,7 +40,9 @@ export function readStSettings(dir: string): StSettings {
 function poolingMode(path: string): string {
   const c = readJson<Record<string, unknown>>(path);
   if (!c) throw new Error(`${path}: pooling config missing`);
-  const on = Object.entries(c).filter(([k, v]) => k.startsWith('pooling_mode_') && v === true).map(([k]) => k);
+  const on = Object.entries(c)
+    .filter(([k, v]) => k.startsWith('pooling_mode_') && v === true)
+    .map(([k]) => k);
   if (on.length === 1 && on[0] === 'pooling_mode_mean_tokens') return 'mean';
   if (on.length === 1 && on[0] === 'pooling_mode_cls_token') return 'cls';
   return on.join('+') || 'none';

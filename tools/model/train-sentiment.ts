@@ -14,8 +14,22 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, loadProjection, type ModelVariant, type ProjectionData } from '@profilestream/inference';
-import { labelFromRating, serializeSentimentModel, trainSentimentClassifier, type ClassificationReport, type RatedEmbedding } from '@profilestream/sentiment';
+import {
+  EncodingEngine,
+  InferencePool,
+  TextTokenizer,
+  loadModelBundle,
+  loadProjection,
+  type ModelVariant,
+  type ProjectionData,
+} from '@profilestream/inference';
+import {
+  labelFromRating,
+  serializeSentimentModel,
+  trainSentimentClassifier,
+  type ClassificationReport,
+  type RatedEmbedding,
+} from '@profilestream/sentiment';
 import { cleanText } from '@profilestream/text-cleaning';
 import { commandLine, UsageError } from '@profilestream/tools-cli';
 import { findEventsFile, loadEvents } from '@profilestream/tools-events';
@@ -57,10 +71,13 @@ const values = commandLine(
     },
   },
   ({ values }) => {
-    if (values.variant !== 'int8' && values.variant !== 'fp32') throw new UsageError(`--variant must be int8 or fp32, got ${values.variant}`);
+    if (values.variant !== 'int8' && values.variant !== 'fp32')
+      throw new UsageError(`--variant must be int8 or fp32, got ${values.variant}`);
     const variant: ModelVariant = values.variant;
-    if (!Number.isSafeInteger(Number(values.seed)) || values.seed.trim() === '') throw new UsageError(`--seed must be an integer, got ${values.seed}`);
-    if (values.projection !== undefined && !existsSync(values.projection)) throw new UsageError(`--projection ${values.projection}: no such file`);
+    if (!Number.isSafeInteger(Number(values.seed)) || values.seed.trim() === '')
+      throw new UsageError(`--seed must be an integer, got ${values.seed}`);
+    if (values.projection !== undefined && !existsSync(values.projection))
+      throw new UsageError(`--projection ${values.projection}: no such file`);
     return { ...values, variant };
   },
 );
@@ -78,7 +95,7 @@ class EmbeddingFileCache {
     if (!existsSync(file)) return;
     const buf = readFileSync(file);
     // Entry: u8 hash length · hash (ASCII) · dim × f32 LE. A torn last entry (killed run) is ignored.
-    for (let at = 0; at < buf.length; ) {
+    for (let at = 0; at < buf.length;) {
       const n = buf[at]!;
       const end = at + 1 + n + 4 * dim;
       if (end > buf.length) break;
@@ -110,7 +127,8 @@ function pct(x: number): string {
 
 function reportRows(name: string, r: ClassificationReport): string[] {
   return (['negative', 'positive'] as const).map(
-    (c) => `| ${name} | ${c} | ${pct(r.accuracy)} | ${pct(r[c].precision)} | ${pct(r[c].recall)} | ${pct(r[c].f1)} | ${r[c].support} |`,
+    (c) =>
+      `| ${name} | ${c} | ${pct(r.accuracy)} | ${pct(r[c].precision)} | ${pct(r[c].recall)} | ${pct(r[c].f1)} | ${r[c].support} |`,
   );
 }
 
@@ -120,7 +138,9 @@ async function main(): Promise<void> {
   if (!file) throw new Error('no review dataset found: set PROFILESTREAM_DATASET_DIR to a folder with events.jsonl.gz');
 
   const bundle = await loadModelBundle(values.model!, values.variant);
-  const projection: ProjectionData | null = values.projection ? loadProjection(values.projection, bundle.modelId) : null;
+  const projection: ProjectionData | null = values.projection
+    ? loadProjection(values.projection, bundle.modelId)
+    : null;
   const dim = projection ? projection.outputDim : bundle.manifest.dimension;
   const space = { modelId: bundle.modelId, projectionId: projection?.id ?? null, dim };
 
@@ -137,26 +157,44 @@ async function main(): Promise<void> {
     reviews.push({ userId: e.user_id, rating: e.rating, hash: cleaned.contentHash, text: cleaned.text });
   }
   const labelled = reviews.filter((r) => labelFromRating(r.rating) !== null);
-  console.log(`${basename(dirname(file))}: ${reviews.length} rated reviews with text (${dropped} dropped by cleaning), ${labelled.length} rated 1-2 or 4-5`);
+  console.log(
+    `${basename(dirname(file))}: ${reviews.length} rated reviews with text (${dropped} dropped by cleaning), ${labelled.length} rated 1-2 or 4-5`,
+  );
 
-  const cacheFile = join(values['cache-dir']!, `${space.modelId.replace(/[^A-Za-z0-9_.-]/g, '_')}.${space.projectionId ?? 'none'}.emb`);
+  const cacheFile = join(
+    values['cache-dir']!,
+    `${space.modelId.replace(/[^A-Za-z0-9_.-]/g, '_')}.${space.projectionId ?? 'none'}.emb`,
+  );
   const cache = new EmbeddingFileCache(cacheFile, dim);
   const distinct = new Map(labelled.map((r) => [r.hash, r.text]));
   const missing = [...distinct.entries()].filter(([hash]) => !cache.vectors.has(hash));
-  console.log(`${distinct.size} distinct texts: ${distinct.size - missing.length} embeddings cached in ${cacheFile}, ${missing.length} to compute with ${space.modelId} (${values.variant})`);
+  console.log(
+    `${distinct.size} distinct texts: ${distinct.size - missing.length} embeddings cached in ${cacheFile}, ${missing.length} to compute with ${space.modelId} (${values.variant})`,
+  );
   if (missing.length > 0) {
-    const pool = new InferencePool(bundle, { size: availableParallelism(), provider: 'cpu', intraOpNumThreads: 1, projection });
+    const pool = new InferencePool(bundle, {
+      size: availableParallelism(),
+      provider: 'cpu',
+      intraOpNumThreads: 1,
+      projection,
+    });
     await pool.start();
     try {
       // The encoder's default run shape (ENCODER_TOKEN_BUDGET 512, ENCODER_MAX_TEXTS_PER_RUN 64).
-      const engine = new EncodingEngine(new TextTokenizer(bundle), pool, { tokenBudget: 512, maxTexts: 64, maxWaitMs: 2 });
+      const engine = new EncodingEngine(new TextTokenizer(bundle), pool, {
+        tokenBudget: 512,
+        maxTexts: 64,
+        maxWaitMs: 2,
+      });
       const started = Date.now();
       for (let i = 0; i < missing.length; i += CHUNK) {
         const chunk = missing.slice(i, i + CHUNK);
         const vectors = await Promise.all(chunk.map(([hash, text]) => engine.embed(hash, text)));
         cache.append(chunk.map(([hash], k) => [hash, vectors[k]!.vector]));
         const done = Math.min(i + CHUNK, missing.length);
-        console.log(`embedded ${done}/${missing.length} (${(done / ((Date.now() - started) / 1000)).toFixed(1)} texts/s)`);
+        console.log(
+          `embedded ${done}/${missing.length} (${(done / ((Date.now() - started) / 1000)).toFixed(1)} texts/s)`,
+        );
       }
     } finally {
       await pool.close();
@@ -164,29 +202,55 @@ async function main(): Promise<void> {
   }
 
   // 3-star reviews are only counted (never embedded): they carry an empty vector.
-  const examples: RatedEmbedding[] = reviews.map((r) => ({ userId: r.userId, rating: r.rating, vector: cache.vectors.get(r.hash) ?? new Float32Array(0) }));
+  const examples: RatedEmbedding[] = reviews.map((r) => ({
+    userId: r.userId,
+    rating: r.rating,
+    vector: cache.vectors.get(r.hash) ?? new Float32Array(0),
+  }));
   const started = Date.now();
   const { model, candidates } = trainSentimentClassifier(examples, {
     space,
     dataset: basename(dirname(file)),
     seed,
-    makeId: (w, b) => `sentiment-lr-${createHash('sha256').update(Buffer.from(Float64Array.from([...w, b]).buffer)).digest('hex').slice(0, 8)}`,
+    makeId: (w, b) =>
+      `sentiment-lr-${createHash('sha256')
+        .update(Buffer.from(Float64Array.from([...w, b]).buffer))
+        .digest('hex')
+        .slice(0, 8)}`,
   });
   const t = model.training!;
   const m = model.metrics!;
   console.log(`trained in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   for (const c of candidates) {
-    console.log(`  l2 ${c.l2}: validation log loss ${c.validationLoss.toFixed(4)}, macro-F1 ${c.validation.macroF1.toFixed(4)} at threshold ${c.threshold.toFixed(4)} (${c.iterations} Newton steps)`);
+    console.log(
+      `  l2 ${c.l2}: validation log loss ${c.validationLoss.toFixed(4)}, macro-F1 ${c.validation.macroF1.toFixed(4)} at threshold ${c.threshold.toFixed(4)} (${c.iterations} Newton steps)`,
+    );
   }
-  console.log(`chosen l2 ${t.l2}, threshold ${model.threshold.toFixed(4)}, class weights ${JSON.stringify(t.classWeights)}`);
+  console.log(
+    `chosen l2 ${t.l2}, threshold ${model.threshold.toFixed(4)}, class weights ${JSON.stringify(t.classWeights)}`,
+  );
   const c = t.counts;
-  console.log(`users train/validation/test ${c.train.users}/${c.validation.users}/${c.test.users}; reviews (positive+negative) ${c.train.positive}+${c.train.negative} / ${c.validation.positive}+${c.validation.negative} / ${c.test.positive}+${c.test.negative}; 3 stars left out ${c.excluded}`);
-  console.log('\n| model (test split) | class | accuracy | precision | recall | F1 | support |\n|---|---|---|---|---|---|---|');
-  console.log([...reportRows(`majority baseline (always ${m.baseline.predicts})`, m.baseline), ...reportRows(`logistic regression (${model.id})`, m.test)].join('\n'));
+  console.log(
+    `users train/validation/test ${c.train.users}/${c.validation.users}/${c.test.users}; reviews (positive+negative) ${c.train.positive}+${c.train.negative} / ${c.validation.positive}+${c.validation.negative} / ${c.test.positive}+${c.test.negative}; 3 stars left out ${c.excluded}`,
+  );
+  console.log(
+    '\n| model (test split) | class | accuracy | precision | recall | F1 | support |\n|---|---|---|---|---|---|---|',
+  );
+  console.log(
+    [
+      ...reportRows(`majority baseline (always ${m.baseline.predicts})`, m.baseline),
+      ...reportRows(`logistic regression (${model.id})`, m.test),
+    ].join('\n'),
+  );
   console.log(`\nmacro-F1: baseline ${m.baseline.macroF1.toFixed(3)}, classifier ${m.test.macroF1.toFixed(3)}`);
 
   const name = basename(values.model!);
-  const out = values.out ?? join('apps/profile-fuser/src/assets', `${name}${space.projectionId ? `.${space.projectionId}` : ''}.${values.variant}.sentiment.json`);
+  const out =
+    values.out ??
+    join(
+      'apps/profile-fuser/src/assets',
+      `${name}${space.projectionId ? `.${space.projectionId}` : ''}.${values.variant}.sentiment.json`,
+    );
   writeFileSync(out, serializeSentimentModel(model));
   console.log(`wrote ${out}`);
 }

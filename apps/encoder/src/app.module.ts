@@ -10,7 +10,12 @@ export class AppModule {
     const topics = topicCatalog(config.kafka.topicPrefix);
     return {
       module: AppModule,
-      imports: streamServiceImports({ serviceName: SERVICE_NAME, metricsPrefix: 'encoder', ...config, topics: KAFKA_ACCESS[SERVICE_NAME].provisions.map((k) => topics[k]) }),
+      imports: streamServiceImports({
+        serviceName: SERVICE_NAME,
+        metricsPrefix: 'encoder',
+        ...config,
+        topics: KAFKA_ACCESS[SERVICE_NAME].provisions.map((k) => topics[k]),
+      }),
       providers: [{ provide: ENCODER_CONFIG, useValue: config }, EncoderService],
     };
   }

@@ -3,7 +3,13 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { SingleObjectSerde, dlqTopicName, unpackFloat32, type CleanedText, type EmbeddedText } from '@profilestream/contracts';
+import {
+  SingleObjectSerde,
+  dlqTopicName,
+  unpackFloat32,
+  type CleanedText,
+  type EmbeddedText,
+} from '@profilestream/contracts';
 import { DLQ_HEADERS } from '@profilestream/kafka';
 import { readTopic, waitFor } from '@profilestream/kafka/testing';
 import { cosine } from '@profilestream/embedding';
@@ -20,7 +26,15 @@ function poisonableModel(): string {
   const dir = mkdtempSync(join(tmpdir(), 'encoder-model-'));
   cpSync(fixture, dir, { recursive: true });
   const tokenizer = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as { added_tokens: object[] };
-  tokenizer.added_tokens.push({ id: 5000, content: '[POISON]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  tokenizer.added_tokens.push({
+    id: 5000,
+    content: '[POISON]',
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
   return dir;
 }
@@ -49,15 +63,19 @@ function cleaned(eventId: string, text: string, userId = 'u1'): CleanedText {
 
 describe('encoder on the real broker and Redis', () => {
   const modelDir = poisonableModel();
-  const harness = new ServiceHarness({ load: loadEncoderConfig, module: (config) => AppModule.forRoot(config) }, 'enc', {
-    ENCODER_MODEL_DIR: modelDir,
-    ENCODER_MODEL_VARIANT: 'fp32',
-    ENCODER_WORKERS: '2',
-    ENCODER_MAX_WAIT_MS: '20',
-    ENCODER_QUEUE_HIGH_WATER: '8',
-    ENCODER_QUEUE_LOW_WATER: '2',
-    ENCODER_CHUNK_MESSAGES: '50',
-  });
+  const harness = new ServiceHarness(
+    { load: loadEncoderConfig, module: (config) => AppModule.forRoot(config) },
+    'enc',
+    {
+      ENCODER_MODEL_DIR: modelDir,
+      ENCODER_MODEL_VARIANT: 'fp32',
+      ENCODER_WORKERS: '2',
+      ENCODER_MAX_WAIT_MS: '20',
+      ENCODER_QUEUE_HIGH_WATER: '8',
+      ENCODER_QUEUE_LOW_WATER: '2',
+      ENCODER_CHUNK_MESSAGES: '50',
+    },
+  );
   const { topics, kafka, producer } = harness;
   let app: INestApplication;
   const metric = (name: string) => harness.metric(app, name);
@@ -78,7 +96,9 @@ describe('encoder on the real broker and Redis', () => {
     );
 
   it('embeds cleaned texts, serves repeats from the cache and dead-letters a poison text alone', async () => {
-    const oracle = JSON.parse(readFileSync(join(fixture, 'oracle.json'), 'utf8')) as { texts: { text: string; embedding: number[] }[] };
+    const oracle = JSON.parse(readFileSync(join(fixture, 'oracle.json'), 'utf8')) as {
+      texts: { text: string; embedding: number[] }[];
+    };
     const first = [
       cleaned('e1', oracle.texts[0]!.text),
       cleaned('e2', 'the strings sound bright'),
@@ -89,7 +109,9 @@ describe('encoder on the real broker and Redis', () => {
     await send(first);
     expect(await waitFor(async () => (await metric('encoder_kafka_message_outcomes_total')) === 5, 60_000)).toBe(true);
 
-    const out = await Promise.all((await readTopic(kafka, topics.textsEmbedded.name, 4)).map((m) => embeddedSerde.decode(m.value!)));
+    const out = await Promise.all(
+      (await readTopic(kafka, topics.textsEmbedded.name, 4)).map((m) => embeddedSerde.decode(m.value!)),
+    );
     const byId = new Map<string, EmbeddedText>(out.map((e) => [e.eventId, e]));
     expect([...byId.keys()].sort()).toEqual(['e1', 'e2', 'e4', 'e5']);
     const e1 = byId.get('e1')!;
@@ -97,7 +119,9 @@ describe('encoder on the real broker and Redis', () => {
     expect(e1.modelId).toMatch(/^tiny-bert@[0-9a-f]{8}$/);
     // The service's vector equals the reference pipeline's (mean pooling over the mask, L2 norm).
     expect(cosine(unpackFloat32(e1.vector), oracle.texts[0]!.embedding)).toBeGreaterThan(0.9999);
-    expect(Array.from(unpackFloat32(byId.get('e2')!.vector))).toEqual(Array.from(unpackFloat32(byId.get('e4')!.vector)));
+    expect(Array.from(unpackFloat32(byId.get('e2')!.vector))).toEqual(
+      Array.from(unpackFloat32(byId.get('e4')!.vector)),
+    );
 
     const [letter] = await readTopic(kafka, dlqTopicName(topics.textsCleaned.name), 1);
     expect(letter!.headers[DLQ_HEADERS.reason]!.toString()).toBe('poison_text');
@@ -110,7 +134,9 @@ describe('encoder on the real broker and Redis', () => {
     const tokensBefore = await metric('encoder_tokens_total');
     await send([cleaned('e6', oracle.texts[0]!.text), cleaned('e7', 'drums and cymbals')]);
     expect(await waitFor(async () => (await metric('encoder_kafka_message_outcomes_total')) === 7, 30_000)).toBe(true);
-    const again = await Promise.all((await readTopic(kafka, topics.textsEmbedded.name, 6)).map((m) => embeddedSerde.decode(m.value!)));
+    const again = await Promise.all(
+      (await readTopic(kafka, topics.textsEmbedded.name, 6)).map((m) => embeddedSerde.decode(m.value!)),
+    );
     const e6 = again.find((e) => e.eventId === 'e6')!;
     expect(e6.timing.cacheHit).toBe(true);
     expect(Array.from(unpackFloat32(e6.vector))).toEqual(Array.from(unpackFloat32(e1.vector)));
@@ -120,9 +146,13 @@ describe('encoder on the real broker and Redis', () => {
 
   it('pauses consumption under a burst and still embeds every text', async () => {
     const before = await metric('encoder_kafka_message_outcomes_total');
-    const burst = Array.from({ length: 300 }, (_, i) => cleaned(`b${i}`, `burst text number ${i} about guitars drums and pianos ${'more words '.repeat(i % 7)}`));
+    const burst = Array.from({ length: 300 }, (_, i) =>
+      cleaned(`b${i}`, `burst text number ${i} about guitars drums and pianos ${'more words '.repeat(i % 7)}`),
+    );
     await send(burst);
-    expect(await waitFor(async () => (await metric('encoder_kafka_message_outcomes_total')) === before + 300, 90_000)).toBe(true);
+    expect(
+      await waitFor(async () => (await metric('encoder_kafka_message_outcomes_total')) === before + 300, 90_000),
+    ).toBe(true);
     expect(await metric('encoder_backpressure_pauses_total')).toBeGreaterThan(0);
     expect(await metric('encoder_texts_embedded_total')).toBeGreaterThanOrEqual(306);
   }, 120_000);

@@ -4,4 +4,8 @@ import { runService } from '@profilestream/observability';
 import { AppModule } from './app.module';
 import { loadEncoderConfig } from './config/encoder.config';
 
-runService(streamServiceUsage(encoderEnv), () => loadEncoderConfig(), (config) => AppModule.forRoot(config));
+runService(
+  streamServiceUsage(encoderEnv),
+  () => loadEncoderConfig(),
+  (config) => AppModule.forRoot(config),
+);

@@ -12,7 +12,12 @@ export class AppModule {
     const topics = topicCatalog(config.kafka.topicPrefix);
     return {
       module: AppModule,
-      imports: streamServiceImports({ serviceName: SERVICE_NAME, metricsPrefix: 'profile_fuser', ...config, topics: KAFKA_ACCESS[SERVICE_NAME].provisions.filter((k) => !INTERNAL_TOPICS.includes(k)).map((k) => topics[k]) }),
+      imports: streamServiceImports({
+        serviceName: SERVICE_NAME,
+        metricsPrefix: 'profile_fuser',
+        ...config,
+        topics: KAFKA_ACCESS[SERVICE_NAME].provisions.filter((k) => !INTERNAL_TOPICS.includes(k)).map((k) => topics[k]),
+      }),
       controllers: [ProfilesController, ExplorerController],
       providers: [{ provide: FUSER_CONFIG, useValue: config }, ProfileFuserService],
     };

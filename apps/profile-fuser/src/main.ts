@@ -5,4 +5,9 @@ import { serveOpenApi } from './api/openapi';
 import { AppModule } from './app.module';
 import { loadProfileFuserConfig } from './config/profile-fuser.config';
 
-runService(streamServiceUsage(fuserEnv), () => loadProfileFuserConfig(), (config) => AppModule.forRoot(config), serveOpenApi);
+runService(
+  streamServiceUsage(fuserEnv),
+  () => loadProfileFuserConfig(),
+  (config) => AppModule.forRoot(config),
+  serveOpenApi,
+);

@@ -41,18 +41,26 @@ function vec(seed: number): Float32Array {
 }
 
 describe('profile-fuser on the real broker and Redis', () => {
-  const harness = new ServiceHarness({ load: loadProfileFuserConfig, module: (config) => AppModule.forRoot(config), configure: serveOpenApi }, 'pf', {
-    FUSER_MODEL_DIR: fixture,
-    FUSER_MODEL_VARIANT: 'fp32',
-    FUSER_PUBLISH_INTERVAL_MS: '200',
-    FUSER_API_TOKEN: 'secret-token',
-  });
+  const harness = new ServiceHarness(
+    { load: loadProfileFuserConfig, module: (config) => AppModule.forRoot(config), configure: serveOpenApi },
+    'pf',
+    {
+      FUSER_MODEL_DIR: fixture,
+      FUSER_MODEL_VARIANT: 'fp32',
+      FUSER_PUBLISH_INTERVAL_MS: '200',
+      FUSER_API_TOKEN: 'secret-token',
+    },
+  );
   const { prefix, topics, kafka, producer } = harness;
   let redis: RedisClient;
   let modelId: string;
   const startApp = (extra: Record<string, string> = {}) => harness.start(extra);
   const stopApp = (app: INestApplication) => harness.stop(app);
-  const metric = (app: INestApplication, name: string, filter?: (l: Partial<Record<string, string | number>>) => boolean) => harness.metric(app, name, filter);
+  const metric = (
+    app: INestApplication,
+    name: string,
+    filter?: (l: Partial<Record<string, string | number>>) => boolean,
+  ) => harness.metric(app, name, filter);
 
   function embedded(eventId: string, userId: string | null, extra: Partial<EmbeddedText> = {}): EmbeddedText {
     const now = Date.now();
@@ -81,8 +89,15 @@ describe('profile-fuser on the real broker and Redis', () => {
   }
 
   const sendEmbedded = (records: EmbeddedText[]) =>
-    producer.send(topics.textsEmbedded.name, records.map((r) => ({ key: r.userId ?? r.itemId, value: embeddedSerde.encode(r) })));
-  const sendClicks = (records: Click[]) => producer.send(topics.clicks.name, records.map((r) => ({ key: r.userId, value: clickSerde.encode(r) })));
+    producer.send(
+      topics.textsEmbedded.name,
+      records.map((r) => ({ key: r.userId ?? r.itemId, value: embeddedSerde.encode(r) })),
+    );
+  const sendClicks = (records: Click[]) =>
+    producer.send(
+      topics.clicks.name,
+      records.map((r) => ({ key: r.userId, value: clickSerde.encode(r) })),
+    );
 
   beforeAll(async () => {
     modelId = (await loadModelBundle(fixture, 'fp32')).modelId;
@@ -111,28 +126,77 @@ describe('profile-fuser on the real broker and Redis', () => {
     const app = await startApp();
     const now = Date.now();
     // The click outruns its item: its counters count at once, its vector waits.
-    await sendClicks([{ eventId: 'c0', userId: 'alice', itemId: 'guitar-1', action: 'purchase', dwellMs: 1000, platform: 'test', occurredAt: now - 1500 }]);
+    await sendClicks([
+      {
+        eventId: 'c0',
+        userId: 'alice',
+        itemId: 'guitar-1',
+        action: 'purchase',
+        dwellMs: 1000,
+        platform: 'test',
+        occurredAt: now - 1500,
+      },
+    ]);
     expect(await waitFor(async () => (await metric(app, 'profile_fuser_pending_clicks')) === 1, 30_000)).toBe(true);
     await sendEmbedded([
-      embedded('item-desc', null, { source: 'item', itemId: 'guitar-1', userId: null, categories: ['guitars'], rating: null }),
+      embedded('item-desc', null, {
+        source: 'item',
+        itemId: 'guitar-1',
+        userId: null,
+        categories: ['guitars'],
+        rating: null,
+      }),
       embedded('r1', 'alice'),
       embedded('r2', 'alice', { rating: 1, occurredAt: now - 2 * DAY }),
       embedded('p1', 'alice', { source: 'post', itemId: null, rating: null }),
       embedded('other-model', 'alice', { modelId: 'someone-else@00000000' }),
     ]);
-    expect(await waitFor(async () => (await metric(app, 'profile_fuser_kafka_message_outcomes_total')) === 6, 30_000)).toBe(true);
-    expect(await waitFor(async () => (await metric(app, 'profile_fuser_clicks_without_item_vector_total', (l) => l['outcome'] === 'folded')) === 1, 30_000)).toBe(true);
+    expect(
+      await waitFor(async () => (await metric(app, 'profile_fuser_kafka_message_outcomes_total')) === 6, 30_000),
+    ).toBe(true);
+    expect(
+      await waitFor(
+        async () =>
+          (await metric(app, 'profile_fuser_clicks_without_item_vector_total', (l) => l['outcome'] === 'folded')) === 1,
+        30_000,
+      ),
+    ).toBe(true);
     expect(await metric(app, 'profile_fuser_pending_clicks')).toBe(0);
     await sendClicks([
-      { eventId: 'c1', userId: 'alice', itemId: 'guitar-1', action: 'purchase', dwellMs: 1000, platform: 'test', occurredAt: now - 1000 },
-      { eventId: 'c2', userId: 'alice', itemId: 'unknown-item', action: 'view', dwellMs: null, platform: 'test', occurredAt: now - 500 },
+      {
+        eventId: 'c1',
+        userId: 'alice',
+        itemId: 'guitar-1',
+        action: 'purchase',
+        dwellMs: 1000,
+        platform: 'test',
+        occurredAt: now - 1000,
+      },
+      {
+        eventId: 'c2',
+        userId: 'alice',
+        itemId: 'unknown-item',
+        action: 'view',
+        dwellMs: null,
+        platform: 'test',
+        occurredAt: now - 500,
+      },
     ]);
-    expect(await waitFor(async () => (await metric(app, 'profile_fuser_kafka_message_outcomes_total')) === 8, 30_000)).toBe(true);
+    expect(
+      await waitFor(async () => (await metric(app, 'profile_fuser_kafka_message_outcomes_total')) === 8, 30_000),
+    ).toBe(true);
     expect(await metric(app, 'profile_fuser_events_skipped_total', (l) => l['reason'] === 'other_model')).toBe(1);
-    expect(await metric(app, 'profile_fuser_clicks_without_item_vector_total', (l) => l['outcome'] === 'pending')).toBe(2);
+    expect(await metric(app, 'profile_fuser_clicks_without_item_vector_total', (l) => l['outcome'] === 'pending')).toBe(
+      2,
+    );
 
     // The read API: decayed to now, from Redis once the flush is synced there.
-    expect(await waitFor(async () => (await request(app.getHttpServer()).get('/v1/profiles/alice')).body.eventCount === 6, 30_000)).toBe(true);
+    expect(
+      await waitFor(
+        async () => (await request(app.getHttpServer()).get('/v1/profiles/alice')).body.eventCount === 6,
+        30_000,
+      ),
+    ).toBe(true);
     const res = await request(app.getHttpServer()).get('/v1/profiles/alice').expect(200);
     expect(res.body).toMatchObject({ userId: 'alice', modelId, dim: 64, ratingCount: 2, eventCount: 6 });
     expect(res.body.horizons.map((h: { name: string }) => h.name)).toEqual(['1d', '7d', '90d']);
@@ -140,7 +204,12 @@ describe('profile-fuser on the real broker and Redis', () => {
     expect(res.body.negative.weight).toBeGreaterThan(0);
     // Both purchases carry the guitar's vector (3 each), the view none yet.
     expect(res.body.channels.find((c: { name: string }) => c.name === 'click').weight).toBeGreaterThan(5.9);
-    const counters = Object.fromEntries(res.body.counters.map((c: { channel: string; action: string | null; total: number }) => [`${c.channel}:${c.action}`, c.total]));
+    const counters = Object.fromEntries(
+      res.body.counters.map((c: { channel: string; action: string | null; total: number }) => [
+        `${c.channel}:${c.action}`,
+        c.total,
+      ]),
+    );
     expect(counters).toMatchObject({ 'review:null': 2, 'post:null': 1, 'click:purchase': 2, 'click:view': 1 });
     expect(res.body.categoryAffinities[0]).toMatchObject({ label: 'guitars' });
     await request(app.getHttpServer()).get('/v1/profiles/nobody').expect(404);
@@ -151,7 +220,9 @@ describe('profile-fuser on the real broker and Redis', () => {
     const published = await profileSerde.decode(latest.get('alice')!);
     expect(published).toMatchObject({ userId: 'alice', eventCount: 6, state: null });
     expect(published.interests.length).toBeGreaterThan(0);
-    const changes: ProfileChange[] = await Promise.all((await readTopic(kafka, topics.profilesChangelog.name, 1, 10_000)).map((m) => changeSerde.decode(m.value!)));
+    const changes: ProfileChange[] = await Promise.all(
+      (await readTopic(kafka, topics.profilesChangelog.name, 1, 10_000)).map((m) => changeSerde.decode(m.value!)),
+    );
     expect(changes[0]).toMatchObject({ userId: 'alice', kind: 'update' });
     expect(changes[0]!.profile!.horizons.length).toBeGreaterThan(0);
     // Kafka is the record: the state topic holds alice's exact state, equal to Redis's copy.
@@ -159,7 +230,9 @@ describe('profile-fuser on the real broker and Redis', () => {
     await readTopicToEnd(kafka, topics.fuserState.name, (m) => void stateRecords.set(m.key!.toString(), m.value));
     const inKafka = stateRecords.get(`${modelId}|u|alice`)!;
     expect(decodeStoredUser(inKafka)).toMatchObject({ kind: 'profile', version: published.version });
-    expect(await waitFor(async () => (await redis.hgetBuffer(userKey('alice'), 's'))?.equals(inKafka) ?? false, 10_000)).toBe(true);
+    expect(
+      await waitFor(async () => (await redis.hgetBuffer(userKey('alice'), 's'))?.equals(inKafka) ?? false, 10_000),
+    ).toBe(true);
     // The item's vector is in the items topic, for every instance.
     const itemRecords: string[] = [];
     await readTopicToEnd(kafka, topics.fuserItems.name, (m) => void itemRecords.push(m.key!.toString()));
@@ -171,7 +244,10 @@ describe('profile-fuser on the real broker and Redis', () => {
     await admin.disconnect();
     expect(committed[0]!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0)).toBe(3);
     const latencyCount = async () =>
-      (await app.get(MetricsService).registry.getSingleMetric('profile_fuser_event_to_profile_seconds')!.get()).values.find((v) => (v as { metricName?: string }).metricName === 'profile_fuser_event_to_profile_seconds_count')?.value ?? 0;
+      (
+        await app.get(MetricsService).registry.getSingleMetric('profile_fuser_event_to_profile_seconds')!.get()
+      ).values.find((v) => (v as { metricName?: string }).metricName === 'profile_fuser_event_to_profile_seconds_count')
+        ?.value ?? 0;
     // One observation per event (3 texts, 3 clicks), not one per publish: each event's own wait.
     expect(await latencyCount()).toBe(6);
     await stopApp(app);
@@ -183,10 +259,13 @@ describe('profile-fuser on the real broker and Redis', () => {
     // As after a rebalance that raced a commit: every event comes again.
     const admin = kafka.admin();
     await admin.connect();
-    for (const t of [topics.textsEmbedded.name, topics.clicks.name]) await admin.resetOffsets({ groupId: `${prefix}profile-fuser`, topic: t, earliest: true });
+    for (const t of [topics.textsEmbedded.name, topics.clicks.name])
+      await admin.resetOffsets({ groupId: `${prefix}profile-fuser`, topic: t, earliest: true });
     await admin.disconnect();
     const app = await startApp();
-    expect(await waitFor(async () => (await metric(app, 'profile_fuser_kafka_message_outcomes_total')) >= 8, 30_000)).toBe(true);
+    expect(
+      await waitFor(async () => (await metric(app, 'profile_fuser_kafka_message_outcomes_total')) >= 8, 30_000),
+    ).toBe(true);
     // Three clicks and three texts of alice were already in her state; the item is simply rewritten.
     expect(await metric(app, 'profile_fuser_events_skipped_total', (l) => l['reason'] === 'duplicate')).toBe(6);
     expect((await redis.hgetBuffer(userKey('alice'), 's'))!.equals(before!)).toBe(true);
@@ -201,8 +280,18 @@ describe('profile-fuser on the real broker and Redis', () => {
     const keys = await redis.keys(`${prefix}*`);
     await redis.del(...keys);
     await sendEmbedded([embedded('r3', 'alice', { occurredAt: Date.now() - 1000 })]);
-    expect(await waitFor(async () => (await metric(app, 'profile_fuser_redis_rebuilds_total', (l) => l['reason'] === 'missing')) >= 1, 30_000)).toBe(true);
-    expect(await waitFor(async () => (await request(app.getHttpServer()).get('/v1/profiles/alice')).body.eventCount === 7, 30_000)).toBe(true);
+    expect(
+      await waitFor(
+        async () => (await metric(app, 'profile_fuser_redis_rebuilds_total', (l) => l['reason'] === 'missing')) >= 1,
+        30_000,
+      ),
+    ).toBe(true);
+    expect(
+      await waitFor(
+        async () => (await request(app.getHttpServer()).get('/v1/profiles/alice')).body.eventCount === 7,
+        30_000,
+      ),
+    ).toBe(true);
     const after = decodeStoredUser((await redis.hgetBuffer(userKey('alice'), 's'))!);
     // Everything alice had, plus the new review: no partial state, and the version moved forward.
     expect(after.kind === 'profile' && after.state.ratingCount).toBe(3);
@@ -220,11 +309,13 @@ describe('profile-fuser on the real broker and Redis', () => {
 
   it('catches Redis up when it comes back from an older copy while the fuser runs (an AOF or snapshot restart, a lagging replica)', async () => {
     const app = await startApp();
-    const read = async (userId: string) => (await request(app.getHttpServer()).get(`/v1/profiles/${userId}`)).body as { eventCount?: number };
+    const read = async (userId: string) =>
+      (await request(app.getHttpServer()).get(`/v1/profiles/${userId}`)).body as { eventCount?: number };
     const countBefore = (await read('alice')).eventCount!;
     // What Redis holds now, as a snapshot would keep it.
     const snapshot: { key: string; ttl: number; dump: Buffer }[] = [];
-    for (const key of await redis.keys(`${prefix}*`)) snapshot.push({ key, ttl: Math.max(0, await redis.pttl(key)), dump: (await redis.dumpBuffer(key))! });
+    for (const key of await redis.keys(`${prefix}*`))
+      snapshot.push({ key, ttl: Math.max(0, await redis.pttl(key)), dump: (await redis.dumpBuffer(key))! });
 
     await sendEmbedded([embedded('r-older-copy', 'alice', { occurredAt: Date.now() - 1000 })]);
     expect(await waitFor(async () => (await read('alice')).eventCount === countBefore + 1, 30_000)).toBe(true);
@@ -235,14 +326,21 @@ describe('profile-fuser on the real broker and Redis', () => {
     expect((await read('alice')).eventCount).toBe(countBefore);
 
     // The next flush of the partition (another user's event) notices and replays from the checkpoint.
-    const neighbour = ['bob', 'carl', 'dave', 'erin', 'fay', 'gus'].find((u) => partitionForKey(u, 2) === partitionForKey('alice', 2))!;
+    const neighbour = ['bob', 'carl', 'dave', 'erin', 'fay', 'gus'].find(
+      (u) => partitionForKey(u, 2) === partitionForKey('alice', 2),
+    )!;
     await sendEmbedded([embedded('r-neighbour', neighbour, { occurredAt: Date.now() - 1000 })]);
-    expect(await waitFor(async () => (await metric(app, 'profile_fuser_redis_rebuilds_total', (l) => l['reason'] === 'behind')) >= 1, 30_000)).toBe(true);
+    expect(
+      await waitFor(
+        async () => (await metric(app, 'profile_fuser_redis_rebuilds_total', (l) => l['reason'] === 'behind')) >= 1,
+        30_000,
+      ),
+    ).toBe(true);
     expect(await waitFor(async () => (await read('alice')).eventCount === countBefore + 1, 30_000)).toBe(true);
     await stopApp(app);
   }, 120_000);
 
-  it('restores every partition\'s Redis copy from the state topic exactly as it was (the restore command)', async () => {
+  it("restores every partition's Redis copy from the state topic exactly as it was (the restore command)", async () => {
     const keys = await redis.keys(`${prefix}{pf-*:u:*`);
     const before = new Map<string, Buffer>();
     for (const k of keys) before.set(k, (await redis.hgetBuffer(k, 's'))!);
@@ -250,7 +348,15 @@ describe('profile-fuser on the real broker and Redis', () => {
     await redis.del(...(await redis.keys(`${prefix}*`)));
     const store = new (await import('./state/partition-state.store')).PartitionStateStore(redis, prefix, modelId);
     for (const partition of [0, 1]) {
-      const report = await rebuildPartition({ kafka, stateTopic: topics.fuserState.name, partition, store, space: modelId, deletionRetentionMs: DAY, from: 0n });
+      const report = await rebuildPartition({
+        kafka,
+        stateTopic: topics.fuserState.name,
+        partition,
+        store,
+        space: modelId,
+        deletionRetentionMs: DAY,
+        from: 0n,
+      });
       expect(report).not.toBe(REDIS_LOST);
     }
     for (const [k, state] of before) expect((await redis.hgetBuffer(k, 's'))!.equals(state)).toBe(true);
@@ -261,14 +367,26 @@ describe('profile-fuser on the real broker and Redis', () => {
     const first = await startApp();
     const users = Array.from({ length: 12 }, (_, i) => `u${i}`);
     const clicks = (round: number): Click[] =>
-      users.map((userId, i) => ({ eventId: `k${round}-${i}`, userId, itemId: 'guitar-1', action: 'click', dwellMs: null, platform: 'test', occurredAt: Date.now() - 10 }));
+      users.map((userId, i) => ({
+        eventId: `k${round}-${i}`,
+        userId,
+        itemId: 'guitar-1',
+        action: 'click',
+        dwellMs: null,
+        platform: 'test',
+        occurredAt: Date.now() - 10,
+      }));
     await sendClicks(clicks(0));
     const second = await startApp(); // joins the group: partitions move
     for (let round = 1; round < 5; round++) await sendClicks(clicks(round));
     for (const userId of users) {
       const total = async () => {
         const res = await request(first.getHttpServer()).get(`/v1/profiles/${userId}`);
-        return res.status === 200 ? res.body.counters.find((c: { channel: string; action: string }) => c.channel === 'click' && c.action === 'click')?.total : 0;
+        return res.status === 200
+          ? res.body.counters.find(
+              (c: { channel: string; action: string }) => c.channel === 'click' && c.action === 'click',
+            )?.total
+          : 0;
       };
       expect(await waitFor(async () => (await total()) === 5, 60_000)).toBe(true);
     }
@@ -279,11 +397,23 @@ describe('profile-fuser on the real broker and Redis', () => {
   it('flushes every user when flushes are smaller than the users due, and commits every offset', async () => {
     const app = await startApp({ FUSER_MAX_USERS_PER_FLUSH: '3' });
     const users = Array.from({ length: 40 }, (_, i) => `small-${i}`);
-    await sendClicks(users.map((userId, i) => ({ eventId: `s-${i}`, userId, itemId: 'guitar-1', action: 'like', dwellMs: null, platform: 'test', occurredAt: Date.now() - 100 })));
-    expect(await waitFor(async () => {
-      const latest = await latestProfiles();
-      return users.every((u) => latest.get(u));
-    }, 30_000)).toBe(true);
+    await sendClicks(
+      users.map((userId, i) => ({
+        eventId: `s-${i}`,
+        userId,
+        itemId: 'guitar-1',
+        action: 'like',
+        dwellMs: null,
+        platform: 'test',
+        occurredAt: Date.now() - 100,
+      })),
+    );
+    expect(
+      await waitFor(async () => {
+        const latest = await latestProfiles();
+        return users.every((u) => latest.get(u));
+      }, 30_000),
+    ).toBe(true);
     const admin = kafka.admin();
     await admin.connect();
     const ends = new Map((await admin.fetchTopicOffsets(topics.clicks.name)).map((p) => [p.partition, p.high]));
@@ -300,19 +430,35 @@ describe('profile-fuser on the real broker and Redis', () => {
     const app = await startApp();
     const requestedAt = Date.now();
     await request(app.getHttpServer()).delete('/v1/profiles/alice').expect(401);
-    await request(app.getHttpServer()).delete('/v1/profiles/alice').set('authorization', 'Bearer secret-token').expect(202);
-    expect(await waitFor(async () => (await metric(app, 'profile_fuser_events_applied_total', (l) => l['kind'] === 'deletion')) === 1, 60_000)).toBe(true);
+    await request(app.getHttpServer())
+      .delete('/v1/profiles/alice')
+      .set('authorization', 'Bearer secret-token')
+      .expect(202);
+    expect(
+      await waitFor(
+        async () => (await metric(app, 'profile_fuser_events_applied_total', (l) => l['kind'] === 'deletion')) === 1,
+        60_000,
+      ),
+    ).toBe(true);
     expect(await waitFor(async () => (await latestProfiles()).get('alice') === null, 30_000)).toBe(true);
-    expect(await waitFor(async () => {
-      const s = await redis.hgetBuffer(userKey('alice'), 's');
-      return s !== null && decodeStoredUser(s).kind === 'erased';
-    }, 30_000)).toBe(true);
+    expect(
+      await waitFor(async () => {
+        const s = await redis.hgetBuffer(userKey('alice'), 's');
+        return s !== null && decodeStoredUser(s).kind === 'erased';
+      }, 30_000),
+    ).toBe(true);
     // The erasure mark expires with the deletion retention.
     expect(await redis.pttl(userKey('alice'))).toBeGreaterThan(0);
     await request(app.getHttpServer()).get('/v1/profiles/alice').expect(404);
 
     await sendEmbedded([embedded('late', 'alice', { occurredAt: requestedAt - DAY })]);
-    expect(await waitFor(async () => (await metric(app, 'profile_fuser_events_skipped_total', (l) => l['reason'] === 'deleted_user')) === 1, 30_000)).toBe(true);
+    expect(
+      await waitFor(
+        async () =>
+          (await metric(app, 'profile_fuser_events_skipped_total', (l) => l['reason'] === 'deleted_user')) === 1,
+        30_000,
+      ),
+    ).toBe(true);
     await request(app.getHttpServer()).get('/v1/profiles/alice').expect(404);
     await stopApp(app);
   }, 120_000);
@@ -325,7 +471,8 @@ describe('profile-fuser on the real broker and Redis', () => {
       const r = request(app.getHttpServer()).get(`/v1/profiles/${encodeURIComponent(id)}`);
       return token ? r.set('authorization', `Bearer ${token}`) : r;
     };
-    for (const id of ids) expect(await waitFor(async () => (await get(id, 'read-token')).status === 200, 30_000)).toBe(true);
+    for (const id of ids)
+      expect(await waitFor(async () => (await get(id, 'read-token')).status === 200, 30_000)).toBe(true);
     expect((await get('用户一', 'read-token')).body).toMatchObject({ userId: '用户一', eventCount: 1 });
     // Read scope is its own: no token, or the deletion token, is refused.
     await get('用户一').expect(401);
@@ -333,11 +480,20 @@ describe('profile-fuser on the real broker and Redis', () => {
     await get('  ', 'read-token').expect(400);
     await get('u'.repeat(257), 'read-token').expect(400);
 
-    await request(app.getHttpServer()).delete(`/v1/profiles/${encodeURIComponent('用户一')}`).set('authorization', 'Bearer read-token').expect(401);
-    await request(app.getHttpServer()).delete(`/v1/profiles/${encodeURIComponent('用户一')}`).set('authorization', 'Bearer secret-token').expect(202);
+    await request(app.getHttpServer())
+      .delete(`/v1/profiles/${encodeURIComponent('用户一')}`)
+      .set('authorization', 'Bearer read-token')
+      .expect(401);
+    await request(app.getHttpServer())
+      .delete(`/v1/profiles/${encodeURIComponent('用户一')}`)
+      .set('authorization', 'Bearer secret-token')
+      .expect(202);
     expect(await waitFor(async () => (await get('用户一', 'read-token')).status === 404, 60_000)).toBe(true);
     // Its history ends with the erasure: what was published before it is not shown again.
-    const erasedHistory = await request(app.getHttpServer()).get(`/v1/profiles/${encodeURIComponent('用户一')}/history`).set('authorization', 'Bearer read-token').expect(200);
+    const erasedHistory = await request(app.getHttpServer())
+      .get(`/v1/profiles/${encodeURIComponent('用户一')}/history`)
+      .set('authorization', 'Bearer read-token')
+      .expect(200);
     expect(erasedHistory.body.points).toEqual([]);
     await get('a+b@example.com', 'read-token').expect(200);
 
@@ -346,15 +502,23 @@ describe('profile-fuser on the real broker and Redis', () => {
     expect(asArrays.interests.length).toBeGreaterThan(0);
     const base64 = (await get('a+b@example.com', 'read-token').query({ vectors: 'base64' })).body;
     const decoded = Buffer.from(base64.horizons[0].vector, 'base64');
-    expect(Array.from(new Float32Array(decoded.buffer, decoded.byteOffset, decoded.byteLength / 4))).toEqual(asArrays.horizons[0].vector);
+    expect(Array.from(new Float32Array(decoded.buffer, decoded.byteOffset, decoded.byteLength / 4))).toEqual(
+      asArrays.horizons[0].vector,
+    );
     const bare = (await get('a+b@example.com', 'read-token').query({ vectors: 'none' })).body;
     expect(bare.horizons[0]).not.toHaveProperty('vector');
     expect(bare.horizons[0].weight).toBeGreaterThan(0);
     expect((await get('a+b@example.com', 'read-token').query({ vectors: 'floats' })).status).toBe(400);
 
     // A batch read: found, missing (the erased one and a stranger), each id once; bounded; behind the read token.
-    const batch = (body: unknown, token = 'read-token') => request(app.getHttpServer()).post('/v1/profiles/batch').set('authorization', `Bearer ${token}`).send(body as object);
-    const answer = (await batch({ userIds: ['a+b@example.com', '}abc', '用户一', 'nobody', '}abc'], vectors: 'none' }).expect(200)).body;
+    const batch = (body: unknown, token = 'read-token') =>
+      request(app.getHttpServer())
+        .post('/v1/profiles/batch')
+        .set('authorization', `Bearer ${token}`)
+        .send(body as object);
+    const answer = (
+      await batch({ userIds: ['a+b@example.com', '}abc', '用户一', 'nobody', '}abc'], vectors: 'none' }).expect(200)
+    ).body;
     expect(answer.profiles.map((p: { userId: string }) => p.userId)).toEqual(['a+b@example.com', '}abc']);
     expect(answer.profiles[0].horizons[0]).not.toHaveProperty('vector');
     expect(answer).toMatchObject({ missing: ['用户一', 'nobody'], restoring: [] });
@@ -366,29 +530,52 @@ describe('profile-fuser on the real broker and Redis', () => {
     // The OpenAPI description lists every route, and the answers above match its schemas.
     const doc = (await request(app.getHttpServer()).get('/v1/openapi.json').expect(200)).body as {
       openapi: string;
-      paths: Record<string, Record<string, { responses: Record<string, { content?: { 'application/json': { schema: object } } }> }>>;
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { content?: { 'application/json': { schema: object } } }> }>
+      >;
       components: { schemas: Record<string, object> };
     };
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/profiles/{userId}', '/v1/profiles/{userId}/history', '/v1/profiles/batch', '/explorer']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/profiles/{userId}',
+        '/v1/profiles/{userId}/history',
+        '/v1/profiles/batch',
+        '/explorer',
+      ]),
+    );
     expect(Object.keys(doc.paths['/v1/profiles/{userId}']!).sort()).toEqual(['delete', 'get']);
     // OpenAPI's formats (int64, float, byte) are annotations here; types and shapes are checked.
     const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
     ajv.addSchema({ components: doc.components }, 'doc');
-    const schemaOf = (path: string, method: string) => JSON.parse(JSON.stringify(doc.paths[path]![method]!.responses['200']!.content!['application/json'].schema).replace(/"#\/components/g, '"doc#/components')) as object;
+    const schemaOf = (path: string, method: string) =>
+      JSON.parse(
+        JSON.stringify(doc.paths[path]![method]!.responses['200']!.content!['application/json'].schema).replace(
+          /"#\/components/g,
+          '"doc#/components',
+        ),
+      ) as object;
     const validProfile = ajv.compile(schemaOf('/v1/profiles/{userId}', 'get'));
     for (const body of [asArrays, base64, bare]) expect(validProfile(body) ? [] : validProfile.errors).toEqual([]);
     expect(validProfile({ ...asArrays, userId: 7 })).toBe(false);
     const validBatch = ajv.compile(schemaOf('/v1/profiles/batch', 'post'));
     expect(validBatch(answer) ? [] : validBatch.errors).toEqual([]);
     const validHistory = ajv.compile(schemaOf('/v1/profiles/{userId}/history', 'get'));
-    const historyAnswer = (await get('a+b@example.com', 'read-token').then(() => request(app.getHttpServer()).get(`/v1/profiles/${encodeURIComponent('a+b@example.com')}/history`).set('authorization', 'Bearer read-token').expect(200))).body;
+    const historyAnswer = (
+      await get('a+b@example.com', 'read-token').then(() =>
+        request(app.getHttpServer())
+          .get(`/v1/profiles/${encodeURIComponent('a+b@example.com')}/history`)
+          .set('authorization', 'Bearer read-token')
+          .expect(200),
+      )
+    ).body;
     expect(historyAnswer.points.length).toBeGreaterThan(0);
     expect(validHistory(historyAnswer) ? [] : validHistory.errors).toEqual([]);
     await stopApp(app);
   }, 120_000);
 
-  it('with the encoder\'s PCA projection, builds profiles in the projected space and skips unprojected embeddings', async () => {
+  it("with the encoder's PCA projection, builds profiles in the projected space and skips unprojected embeddings", async () => {
     // A projection of the fixture's 64 dimensions onto its first 8 axes.
     const dir = mkdtempSync(join(tmpdir(), 'pf-projection-'));
     const projectionFile = join(dir, 'pca8.json');
@@ -404,19 +591,36 @@ describe('profile-fuser on the real broker and Redis', () => {
     });
     const projectedPrefix = `${uniqueName('pfp')}.`;
     const projectedTopics = topicCatalog(projectedPrefix);
-    const app = await startApp({ KAFKA_TOPIC_PREFIX: projectedPrefix, REDIS_KEY_PREFIX: projectedPrefix, FUSER_PROJECTION_FILE: projectionFile });
+    const app = await startApp({
+      KAFKA_TOPIC_PREFIX: projectedPrefix,
+      REDIS_KEY_PREFIX: projectedPrefix,
+      FUSER_PROJECTION_FILE: projectionFile,
+    });
 
-    const projected = embedded('pr1', 'pat', { projectionId: 'pca8-test', dim: 8, vector: packFloat32(vec(3).subarray(0, 8)) });
+    const projected = embedded('pr1', 'pat', {
+      projectionId: 'pca8-test',
+      dim: 8,
+      vector: packFloat32(vec(3).subarray(0, 8)),
+    });
     const unprojected = embedded('pr2', 'pat');
-    await producer.send(projectedTopics.textsEmbedded.name, [projected, unprojected].map((r) => ({ key: r.userId, value: embeddedSerde.encode(r) })));
-    expect(await waitFor(async () => (await metric(app, 'profile_fuser_kafka_message_outcomes_total')) === 2, 30_000)).toBe(true);
+    await producer.send(
+      projectedTopics.textsEmbedded.name,
+      [projected, unprojected].map((r) => ({ key: r.userId, value: embeddedSerde.encode(r) })),
+    );
+    expect(
+      await waitFor(async () => (await metric(app, 'profile_fuser_kafka_message_outcomes_total')) === 2, 30_000),
+    ).toBe(true);
     expect(await metric(app, 'profile_fuser_events_skipped_total', (l) => l['reason'] === 'other_model')).toBe(1);
 
-    expect(await waitFor(async () => (await request(app.getHttpServer()).get('/v1/profiles/pat')).status === 200, 10_000)).toBe(true);
+    expect(
+      await waitFor(async () => (await request(app.getHttpServer()).get('/v1/profiles/pat')).status === 200, 10_000),
+    ).toBe(true);
     const res = await request(app.getHttpServer()).get('/v1/profiles/pat').expect(200);
     expect(res.body).toMatchObject({ userId: 'pat', modelId, projectionId: 'pca8-test', dim: 8, eventCount: 1 });
     expect(res.body.horizons[0].vector).toHaveLength(8);
-    expect(await redis.exists(`${projectedPrefix}{pf-${partitionForKey('pat', 2)}}:${modelId}+pca8-test:u:pat`)).toBe(1);
+    expect(await redis.exists(`${projectedPrefix}{pf-${partitionForKey('pat', 2)}}:${modelId}+pca8-test:u:pat`)).toBe(
+      1,
+    );
     expect(await waitFor(async () => (await latestProfiles(projectedPrefix)).has('pat'), 10_000)).toBe(true);
     const published = [await profileSerde.decode((await latestProfiles(projectedPrefix)).get('pat')!)];
     expect(published[0]).toMatchObject({ userId: 'pat', projectionId: 'pca8-test', dim: 8 });
@@ -427,7 +631,7 @@ describe('profile-fuser on the real broker and Redis', () => {
     if (keys.length > 0) await redis.del(...keys);
   }, 120_000);
 
-  it('dead-letters the events of a user whose stored state it cannot read, and applies everyone else\'s', async () => {
+  it("dead-letters the events of a user whose stored state it cannot read, and applies everyone else's", async () => {
     // As after a rollback: a state written by a newer release (here, an unknown codec version).
     await redis.hset(userKey('mallory'), 's', Buffer.from([99, 1, 2, 3]), 'v', '1');
     const app = await startApp();
@@ -438,8 +642,16 @@ describe('profile-fuser on the real broker and Redis', () => {
     const letter = letters.find((m) => m.key?.toString() === 'mallory');
     expect(letter?.headers['ps-dlq-reason']?.toString()).toBe('undecodable_state');
     expect(letter?.headers['ps-dlq-detail']?.toString()).toMatch(/stored state of mallory cannot be read/);
-    expect(await waitFor(async () => (await metric(app, 'profile_fuser_events_applied_total', (l) => l['kind'] === 'text')) === before + 1, 30_000)).toBe(true);
-    expect(await waitFor(async () => (await request(app.getHttpServer()).get('/v1/profiles/oscar')).status === 200, 10_000)).toBe(true);
+    expect(
+      await waitFor(
+        async () =>
+          (await metric(app, 'profile_fuser_events_applied_total', (l) => l['kind'] === 'text')) === before + 1,
+        30_000,
+      ),
+    ).toBe(true);
+    expect(
+      await waitFor(async () => (await request(app.getHttpServer()).get('/v1/profiles/oscar')).status === 200, 10_000),
+    ).toBe(true);
     await stopApp(app);
   }, 120_000);
 });

@@ -43,7 +43,12 @@ function commandLine(argv: string[]): { partition: number | undefined } {
   };
   let values: { partition?: string | undefined; help?: boolean | undefined } = {};
   try {
-    ({ values } = parseArgs({ args: argv, options: { partition: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: { partition: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (err) {
     // node:util's message goes on about escaping positionals: its first sentence says it all.
     const first = (err instanceof Error ? err.message : String(err)).split(/\.\s/)[0]!;
@@ -53,7 +58,8 @@ function commandLine(argv: string[]): { partition: number | undefined } {
     console.log(USAGE);
     process.exit(0);
   }
-  if (values.partition !== undefined && !/^\d+$/.test(values.partition)) fail(`--partition: expected a whole number ≥ 0, got "${values.partition}"`);
+  if (values.partition !== undefined && !/^\d+$/.test(values.partition))
+    fail(`--partition: expected a whole number ≥ 0, got "${values.partition}"`);
   return { partition: values.partition === undefined ? undefined : Number(values.partition) };
 }
 
@@ -71,14 +77,24 @@ async function main(): Promise<void> {
   const offsets = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
   const wanted = args.partition === undefined ? offsets.map((o) => o.partition) : [args.partition];
-  if (wanted.some((p) => !offsets.some((o) => o.partition === p))) throw new Error(`${topic} has partitions 0-${offsets.length - 1}`);
+  if (wanted.some((p) => !offsets.some((o) => o.partition === p)))
+    throw new Error(`${topic} has partitions 0-${offsets.length - 1}`);
   const redis = createRedis(config.redis, 'profile-restore');
   // Fails with one line naming the cause (credentials, TLS), which main() prints.
   await connectRedis(redis, 10_000);
   try {
     const store = new PartitionStateStore(redis, config.redis.keyPrefix, space);
     for (const partition of wanted.sort((a, b) => a - b)) {
-      const report = await rebuildPartition({ kafka, stateTopic: topic, partition, store, space, deletionRetentionMs: config.deletionRetentionMs, from: 0n, readerGroupPrefix: readerGroupPrefix(`${config.kafka.topicPrefix}${CONSUMER_GROUP}`, 'restore') });
+      const report = await rebuildPartition({
+        kafka,
+        stateTopic: topic,
+        partition,
+        store,
+        space,
+        deletionRetentionMs: config.deletionRetentionMs,
+        from: 0n,
+        readerGroupPrefix: readerGroupPrefix(`${config.kafka.topicPrefix}${CONSUMER_GROUP}`, 'restore'),
+      });
       if (report === REDIS_LOST) throw new Error(`Redis lost partition ${partition} while it was being restored`);
       console.log(JSON.stringify({ partition, records: report.records, checkpoint: String(report.checkpoint) }));
     }

@@ -10,7 +10,12 @@ export class AppModule {
     const topics = topicCatalog(config.kafka.topicPrefix);
     return {
       module: AppModule,
-      imports: streamServiceImports({ serviceName: SERVICE_NAME, metricsPrefix: 'text_cleaner', ...config, topics: KAFKA_ACCESS[SERVICE_NAME].provisions.map((k) => topics[k]) }),
+      imports: streamServiceImports({
+        serviceName: SERVICE_NAME,
+        metricsPrefix: 'text_cleaner',
+        ...config,
+        topics: KAFKA_ACCESS[SERVICE_NAME].provisions.map((k) => topics[k]),
+      }),
       providers: [{ provide: TEXT_CLEANER_CONFIG, useValue: config }, TextCleanerService],
     };
   }

@@ -4,4 +4,8 @@ import { runService } from '@profilestream/observability';
 import { AppModule } from './app.module';
 import { loadTextCleanerConfig } from './config/text-cleaner.config';
 
-runService(streamServiceUsage(textCleanerEnv), () => loadTextCleanerConfig(), (config) => AppModule.forRoot(config));
+runService(
+  streamServiceUsage(textCleanerEnv),
+  () => loadTextCleanerConfig(),
+  (config) => AppModule.forRoot(config),
+);

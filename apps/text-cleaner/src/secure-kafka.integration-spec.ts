@@ -4,7 +4,13 @@ import request from 'supertest';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
 import { SingleObjectSerde, topicCatalog } from '@profilestream/contracts';
 import { BatchingProducer, createKafka, silentLog, type Kafka } from '@profilestream/kafka';
-import { readTopic, startSecureKafkaBroker, uniqueName, waitFor, type SecureKafkaBroker } from '@profilestream/kafka/testing';
+import {
+  readTopic,
+  startSecureKafkaBroker,
+  uniqueName,
+  waitFor,
+  type SecureKafkaBroker,
+} from '@profilestream/kafka/testing';
 import { AppModule } from './app.module';
 import { loadTextCleanerConfig } from './config/text-cleaner.config';
 
@@ -39,14 +45,32 @@ describe('text-cleaner on a SASL_SSL (SCRAM-SHA-512) broker', () => {
   it('becomes ready and cleans a record in a transaction', async () => {
     const prefix = `${uniqueName('tc-sasl')}.`;
     const topics = topicCatalog(prefix);
-    const app = await boot({ ...broker.env(), KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, KAFKA_EXACTLY_ONCE: 'true' });
-    expect(await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200, 60_000, 250)).toBe(true);
+    const app = await boot({
+      ...broker.env(),
+      KAFKA_TOPIC_PREFIX: prefix,
+      REDIS_KEY_PREFIX: prefix,
+      KAFKA_EXACTLY_ONCE: 'true',
+    });
+    expect(
+      await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200, 60_000, 250),
+    ).toBe(true);
 
     const producer = new BatchingProducer(kafka, { log: silentLog });
     await producer.connect();
     try {
       await producer.send(topics.reviews.name, [
-        { key: 'ann', value: new SingleObjectSerde('Review').encode({ eventId: 'e1', userId: 'ann', itemId: 'i1', text: 'Warm tone, good strings', rating: 5, platform: 'shop', occurredAt: Date.now() }) },
+        {
+          key: 'ann',
+          value: new SingleObjectSerde('Review').encode({
+            eventId: 'e1',
+            userId: 'ann',
+            itemId: 'i1',
+            text: 'Warm tone, good strings',
+            rating: 5,
+            platform: 'shop',
+            occurredAt: Date.now(),
+          }),
+        },
       ]);
     } finally {
       await producer.disconnect();
@@ -57,15 +81,30 @@ describe('text-cleaner on a SASL_SSL (SCRAM-SHA-512) broker', () => {
 
   it('names a wrong password in readiness within 10 s', async () => {
     const prefix = `${uniqueName('tc-sasl-bad')}.`;
-    const app = await boot({ ...broker.env(), KAFKA_SASL_PASSWORD: 'wrong', KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix });
+    const app = await boot({
+      ...broker.env(),
+      KAFKA_SASL_PASSWORD: 'wrong',
+      KAFKA_TOPIC_PREFIX: prefix,
+      REDIS_KEY_PREFIX: prefix,
+    });
     const started = Date.now();
     let error = '';
-    const named = await waitFor(async () => {
-      const r = await request(app.getHttpServer()).get('/health/ready');
-      error = (r.body.checks as Record<string, { error?: string }>)['startup']?.error ?? '';
-      return r.status === 503 && /^connecting to Kafka: Kafka authentication failed: wrong username or password \(SCRAM-SHA-512/.test(error);
-    }, 10_000, 100);
-    expect({ named, error }).toEqual({ named: true, error: expect.stringContaining('check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD') });
+    const named = await waitFor(
+      async () => {
+        const r = await request(app.getHttpServer()).get('/health/ready');
+        error = (r.body.checks as Record<string, { error?: string }>)['startup']?.error ?? '';
+        return (
+          r.status === 503 &&
+          /^connecting to Kafka: Kafka authentication failed: wrong username or password \(SCRAM-SHA-512/.test(error)
+        );
+      },
+      10_000,
+      100,
+    );
+    expect({ named, error }).toEqual({
+      named: true,
+      error: expect.stringContaining('check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD'),
+    });
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

@@ -37,33 +37,66 @@ describe('text-cleaner start-up against missing topics and a late Redis', () => 
   it('stays unready while its topics do not exist, fails liveness with the cause after CONSUMER_START_TIMEOUT_MS, and consumes once they exist', async () => {
     const prefix = `${uniqueName('tc-start')}.`;
     const topics = topicCatalog(prefix);
-    const app = await boot({ KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, KAFKA_PROVISION_TOPICS: 'false', CONSUMER_START_TIMEOUT_MS: '3000' });
+    const app = await boot({
+      KAFKA_TOPIC_PREFIX: prefix,
+      REDIS_KEY_PREFIX: prefix,
+      KAFKA_PROVISION_TOPICS: 'false',
+      CONSUMER_START_TIMEOUT_MS: '3000',
+    });
     const http = () => request(app.getHttpServer());
 
-    const consumerCheck = (body: { checks: Record<string, { status: string; error?: string }> }) => Object.entries(body.checks).find(([name]) => name.startsWith('consumer'))?.[1];
+    const consumerCheck = (body: { checks: Record<string, { status: string; error?: string }> }) =>
+      Object.entries(body.checks).find(([name]) => name.startsWith('consumer'))?.[1];
     expect(
-      await waitFor(async () => {
-        const unready = await http().get('/health/ready');
-        return unready.status === 503 && consumerCheck(unready.body)?.status === 'down';
-      }, 30_000, 100),
+      await waitFor(
+        async () => {
+          const unready = await http().get('/health/ready');
+          return unready.status === 503 && consumerCheck(unready.body)?.status === 'down';
+        },
+        30_000,
+        100,
+      ),
     ).toBe(true);
 
     // Past the deadline liveness names why the consumer never started.
     expect(await waitFor(async () => (await http().get('/health/live')).status === 503, 30_000, 250)).toBe(true);
     const dead = await http().get('/health/live');
-    const cause = Object.values(dead.body.checks as Record<string, { status: string; error?: string }>).find((c) => c.status === 'down');
+    const cause = Object.values(dead.body.checks as Record<string, { status: string; error?: string }>).find(
+      (c) => c.status === 'down',
+    );
     expect(cause?.error).toMatch(/did not start within 3000 ms: .+/);
 
     // The topics appear (another service, or the operator, creates them): it recovers by itself.
     const mine = [topics.reviews, topics.posts, topics.items, topics.textsCleaned, topics.userDeletions];
-    await provisionTopics(admin, [...mine, ...mine.filter((t) => t.schema !== null).map(dlqTopicSpec)], { replicationFactor: 1, partitions: 1 });
-    expect(await waitFor(async () => (await http().get('/health/ready')).status === 200 && (await http().get('/health/live')).status === 200, 60_000, 250)).toBe(true);
+    await provisionTopics(admin, [...mine, ...mine.filter((t) => t.schema !== null).map(dlqTopicSpec)], {
+      replicationFactor: 1,
+      partitions: 1,
+    });
+    expect(
+      await waitFor(
+        async () =>
+          (await http().get('/health/ready')).status === 200 && (await http().get('/health/live')).status === 200,
+        60_000,
+        250,
+      ),
+    ).toBe(true);
 
     const producer = new BatchingProducer(kafka, { log: silentLog });
     await producer.connect();
     try {
       await producer.send(topics.reviews.name, [
-        { key: 'ann', value: new SingleObjectSerde('Review').encode({ eventId: 'e1', userId: 'ann', itemId: 'i1', text: 'Warm tone, good strings', rating: 5, platform: 'shop', occurredAt: Date.now() }) },
+        {
+          key: 'ann',
+          value: new SingleObjectSerde('Review').encode({
+            eventId: 'e1',
+            userId: 'ann',
+            itemId: 'i1',
+            text: 'Warm tone, good strings',
+            rating: 5,
+            platform: 'shop',
+            occurredAt: Date.now(),
+          }),
+        },
       ]);
     } finally {
       await producer.disconnect();
@@ -74,18 +107,33 @@ describe('text-cleaner start-up against missing topics and a late Redis', () => 
   it('answers HTTP at once while Redis is down, names the wait in readiness, and becomes ready when Redis starts', async () => {
     const port = await freePort();
     const prefix = `${uniqueName('tc-redis')}.`;
-    const app = await boot({ KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, REDIS_URL: `redis://127.0.0.1:${port}` });
+    const app = await boot({
+      KAFKA_TOPIC_PREFIX: prefix,
+      REDIS_KEY_PREFIX: prefix,
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+    });
     const http = () => request(app.getHttpServer());
     // The start-up step and its last failure, before any connection succeeded.
     expect(
-      await waitFor(async () => {
-        const r = await http().get('/health/ready');
-        return r.status === 503 && /^waiting for Redis: .*ECONNREFUSED/.test((r.body.checks as Record<string, { error?: string }>)['startup']?.error ?? '');
-      }, 10_000, 250),
+      await waitFor(
+        async () => {
+          const r = await http().get('/health/ready');
+          return (
+            r.status === 503 &&
+            /^waiting for Redis: .*ECONNREFUSED/.test(
+              (r.body.checks as Record<string, { error?: string }>)['startup']?.error ?? '',
+            )
+          );
+        },
+        10_000,
+        250,
+      ),
     ).toBe(true);
     expect((await http().get('/health/live')).status).toBe(200);
 
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     expect(await waitFor(async () => (await http().get('/health/ready')).status === 200, 60_000, 250)).toBe(true);
   });
 });

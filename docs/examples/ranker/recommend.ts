@@ -16,7 +16,9 @@ const profiles = new Map<string, UserProfile>();
 /** Reads profiles.v1 from its beginning (a compacted topic: one record per user) and keeps up. */
 export async function followProfiles(brokers: string[], instanceId: string): Promise<void> {
   // A group of one per instance and run, never committed: every start reads every user's profile again.
-  const consumer = new Kafka({ brokers, clientId: 'recommender' }).consumer({ groupId: `recommender-profiles-${instanceId}-${Date.now()}` });
+  const consumer = new Kafka({ brokers, clientId: 'recommender' }).consumer({
+    groupId: `recommender-profiles-${instanceId}-${Date.now()}`,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic: 'profiles.v1', fromBeginning: true });
   await consumer.run({
@@ -29,7 +31,8 @@ export async function followProfiles(brokers: string[], instanceId: string): Pro
       }
       const profile = serde.decodeSync(message.value);
       // Profiles of another model or projection (during a model change) cannot be scored by this ranker.
-      if (profile.modelId === ranker.space.modelId && profile.projectionId === ranker.space.projectionId) profiles.set(userId, profile);
+      if (profile.modelId === ranker.space.modelId && profile.projectionId === ranker.space.projectionId)
+        profiles.set(userId, profile);
       else profiles.delete(userId);
     },
   });

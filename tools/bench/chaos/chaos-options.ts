@@ -60,7 +60,8 @@ back, the time bound); 130 interrupted.
 Example:
   npm run chaos -- --kills 5 --events 300 --seed 7`;
 
-export type ParsedChaosArgs = { kind: 'help' } | { kind: 'run'; options: ChaosOptions } | { kind: 'error'; message: string };
+export type ParsedChaosArgs =
+  { kind: 'help' } | { kind: 'run'; options: ChaosOptions } | { kind: 'error'; message: string };
 
 interface IntRule {
   min: number;
@@ -82,7 +83,10 @@ const RULES = {
 type IntFlag = keyof typeof RULES;
 
 /** Parses argv (without node and the script); `randomSeed` is used when --seed is absent. */
-export function parseChaosArgs(argv: readonly string[], randomSeed: () => number = () => Math.floor(Math.random() * 1_000_000)): ParsedChaosArgs {
+export function parseChaosArgs(
+  argv: readonly string[],
+  randomSeed: () => number = () => Math.floor(Math.random() * 1_000_000),
+): ParsedChaosArgs {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -153,7 +157,9 @@ function describeParseError(err: unknown): string {
       return `unexpected argument ${quoted ?? ''} (options only; see --help)`.replace('  ', ' ');
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const flag = quoted?.split(' ')[0] ?? 'an option';
-      return /argument missing/.test(e.message ?? '') ? `${flag} needs a value (see --help)` : `${flag} takes no value (see --help)`;
+      return /argument missing/.test(e.message ?? '')
+        ? `${flag} needs a value (see --help)`
+        : `${flag} takes no value (see --help)`;
     }
     default:
       return e.message ?? String(err);

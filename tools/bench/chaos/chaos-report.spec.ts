@@ -34,7 +34,15 @@ describe('verdictProblems', () => {
       topics: { input: { 'reviews.v1': 2, 'clicks.v1': 2, 'items.v1': 2 }, deadLetters: {} },
       serviceEvents: [{ service: 'encoder', kind: 'idle-consumer-restart', at: 1 }],
     });
-    const differing = { ...same, usersDiffering: 2, usersCompared: 9, eventsLost: 5, eventsDoubleApplied: 1, eventCountDelta: -3, countsConsistent: false };
+    const differing = {
+      ...same,
+      usersDiffering: 2,
+      usersCompared: 9,
+      eventsLost: 5,
+      eventsDoubleApplied: 1,
+      eventCountDelta: -3,
+      countsConsistent: false,
+    };
     expect(verdictProblems({ a: run('A'), b }, differing, expected)).toEqual([
       'run B did not drain in time (lag 7: chaos-b.encoder 7)',
       'run B: encoder ready but not consuming until restarted by the harness (1×)',
@@ -53,11 +61,34 @@ describe('formatSummary', () => {
       startedAt: '',
       finishedAt: '',
       seconds: 61,
-      options: { kills: 1, seed: 5, events: 3, users: 1, redisRestarts: 0, brokerRestarts: 0, brokers: 1, partitions: 3, timeoutS: 100, keep: false },
-      input: { users: 1, catalogue: 2, events: { review: 1, click: 2 }, erasedUsers: 0, firstEventAt: 0, lastEventAt: 0 },
+      options: {
+        kills: 1,
+        seed: 5,
+        events: 3,
+        users: 1,
+        redisRestarts: 0,
+        brokerRestarts: 0,
+        brokers: 1,
+        partitions: 3,
+        timeoutS: 100,
+        keep: false,
+      },
+      input: {
+        users: 1,
+        catalogue: 2,
+        events: { review: 1, click: 2 },
+        erasedUsers: 0,
+        firstEventAt: 0,
+        lastEventAt: 0,
+      },
       ports: { kafka: 1, brokers: '127.0.0.1:1', redis: 2, services: {} },
       expectedInput: expected,
-      runs: { a: run('A'), b: run('B', { faults: [{ fault: { kind: 'kill', service: 'encoder' }, afterEvents: 1, pauseMs: 0, atS: 1, recoveredS: 2 }] }) },
+      runs: {
+        a: run('A'),
+        b: run('B', {
+          faults: [{ fault: { kind: 'kill', service: 'encoder' }, afterEvents: 1, pauseMs: 0, atS: 1, recoveredS: 2 }],
+        }),
+      },
       comparison: same,
       verdict: { agree: true, problems: [] },
       kept: null,

@@ -29,7 +29,14 @@ export interface ChaosReport {
   finishedAt: string;
   seconds: number;
   options: ChaosOptions;
-  input: { users: number; catalogue: number; events: Record<string, number>; erasedUsers: number; firstEventAt: number; lastEventAt: number };
+  input: {
+    users: number;
+    catalogue: number;
+    events: Record<string, number>;
+    erasedUsers: number;
+    firstEventAt: number;
+    lastEventAt: number;
+  };
   /** The chaos stack's loopback ports; `brokers` lists every Kafka node (one, or three with a cluster). */
   ports: { kafka: number; brokers: string; redis: number; services: Record<string, number> };
   /** Expected records per input topic (short name → count). */
@@ -42,20 +49,34 @@ export interface ChaosReport {
 }
 
 /** Everything that makes the run fail, in words; empty when the two runs agree. */
-export function verdictProblems(runs: { a: RunSummary; b: RunSummary }, comparison: ComparisonSummary, expectedInput: Record<string, number>): string[] {
+export function verdictProblems(
+  runs: { a: RunSummary; b: RunSummary },
+  comparison: ComparisonSummary,
+  expectedInput: Record<string, number>,
+): string[] {
   const problems: string[] = [];
   for (const run of [runs.a, runs.b]) {
     if (!run.drained) problems.push(`run ${run.label} did not drain in time (${run.notDrainedReason ?? 'unknown'})`);
     // A service that is up but never consumes needs a person to notice it: a defect, not a fault ridden out.
     const idle = run.serviceEvents.filter((e) => e.kind === 'idle-consumer-restart');
-    if (idle.length > 0) problems.push(`run ${run.label}: ${idle.map((e) => e.service).join(', ')} ready but not consuming until restarted by the harness (${idle.length}×)`);
+    if (idle.length > 0)
+      problems.push(
+        `run ${run.label}: ${idle.map((e) => e.service).join(', ')} ready but not consuming until restarted by the harness (${idle.length}×)`,
+      );
     const wrong = Object.entries(expectedInput).filter(([topic, n]) => (run.topics.input[topic] ?? 0) !== n);
-    if (wrong.length > 0) problems.push(`run ${run.label}: input topics hold ${wrong.map(([t, n]) => `${run.topics.input[t] ?? 0} records on ${t} for ${n} sent`).join(', ')}`);
+    if (wrong.length > 0)
+      problems.push(
+        `run ${run.label}: input topics hold ${wrong.map(([t, n]) => `${run.topics.input[t] ?? 0} records on ${t} for ${n} sent`).join(', ')}`,
+      );
   }
-  if (comparison.usersDiffering > 0) problems.push(`${comparison.usersDiffering} of ${comparison.usersCompared} users differ`);
+  if (comparison.usersDiffering > 0)
+    problems.push(`${comparison.usersDiffering} of ${comparison.usersCompared} users differ`);
   if (comparison.eventsLost > 0) problems.push(`${comparison.eventsLost} events lost`);
   if (comparison.eventsDoubleApplied > 0) problems.push(`${comparison.eventsDoubleApplied} events double-applied`);
-  if (!comparison.countsConsistent) problems.push(`counters and eventCount disagree: double-applied − lost = ${comparison.eventsDoubleApplied - comparison.eventsLost}, Σ eventCount B − A = ${comparison.eventCountDelta}`);
+  if (!comparison.countsConsistent)
+    problems.push(
+      `counters and eventCount disagree: double-applied − lost = ${comparison.eventsDoubleApplied - comparison.eventsLost}, Σ eventCount B − A = ${comparison.eventCountDelta}`,
+    );
   return problems;
 }
 
@@ -70,7 +91,9 @@ export function formatSummary(r: ChaosReport): string {
       const name = f.fault.kind === 'kill' ? `kill ${f.fault.service}` : f.fault.kind;
       counts[name] = (counts[name] ?? 0) + 1;
     }
-    return Object.entries(counts).map(([k, n]) => `${k} ×${n}`).join(', ');
+    return Object.entries(counts)
+      .map(([k, n]) => `${k} ×${n}`)
+      .join(', ');
   };
   const unplanned = (run: RunSummary) => {
     const crashes = run.serviceEvents.filter((e) => e.kind === 'crash').length;
@@ -101,7 +124,9 @@ export function formatSummary(r: ChaosReport): string {
   const w0 = Math.max(...rows.map((x) => x[0].length));
   const w1 = Math.max('run A (no faults)'.length, ...rows.map((x) => x[1].length));
   const line = (x: [string, string, string]) => `  ${x[0].padEnd(w0)}  ${x[1].padEnd(w1)}  ${x[2]}`;
-  const inputKinds = Object.entries(r.input.events).map(([k, n]) => `${n} ${k}`).join(', ');
+  const inputKinds = Object.entries(r.input.events)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
   const out = [
     '',
     `chaos: seed ${r.options.seed}; ${r.input.users} users; ${r.input.catalogue} catalogue items, then ${inputKinds}; ${r.seconds.toFixed(0)} s in all`,
@@ -129,7 +154,8 @@ export function formatSummary(r: ChaosReport): string {
 
 function drainedCell(run: RunSummary): string {
   if (!run.drained) return `NO (${run.notDrainedReason})`;
-  const markers = run.markerOnlyPartitions > 0 ? `; ${run.markerOnlyPartitions} partitions end in transaction markers` : '';
+  const markers =
+    run.markerOnlyPartitions > 0 ? `; ${run.markerOnlyPartitions} partitions end in transaction markers` : '';
   return `yes, ${run.processingS.toFixed(1)} s after the first event${markers}`;
 }
 

@@ -85,7 +85,10 @@ export interface RunResult {
 
 export async function runPipeline(spec: RunSpec): Promise<RunResult> {
   const { infra, prefix, log } = spec;
-  const settings = toKafkaSettings(parseEnv(kafkaEnvSchema, { KAFKA_BROKERS: infra.brokers, KAFKA_TOPIC_PREFIX: prefix }), `chaos-driver-${spec.label}`);
+  const settings = toKafkaSettings(
+    parseEnv(kafkaEnvSchema, { KAFKA_BROKERS: infra.brokers, KAFKA_TOPIC_PREFIX: prefix }),
+    `chaos-driver-${spec.label}`,
+  );
   const kafka = createKafka(settings, silentLog);
   const admin = kafka.admin();
   let adminConnected = false;
@@ -143,8 +146,11 @@ export async function runPipeline(spec: RunSpec): Promise<RunResult> {
     sent.retriedSends += await sendAll(producer, spec.input.catalogue, spec.signal);
     sent.catalogue = spec.input.catalogue.length;
     const catalogueDrained = await quiet(spec.drainDeadline);
-    if (!catalogueDrained.drained) throw new Error(`${spec.label}: the catalogue did not drain in time (${catalogueDrained.reason})`);
-    log(`${spec.label}: catalogue of ${sent.catalogue} items drained; sending ${spec.input.events.length} events${spec.plan ? ` with ${spec.plan.steps.length} faults` : ''}`);
+    if (!catalogueDrained.drained)
+      throw new Error(`${spec.label}: the catalogue did not drain in time (${catalogueDrained.reason})`);
+    log(
+      `${spec.label}: catalogue of ${sent.catalogue} items drained; sending ${spec.input.events.length} events${spec.plan ? ` with ${spec.plan.steps.length} faults` : ''}`,
+    );
 
     const firstSendAt = Date.now();
     const since = () => (Date.now() - firstSendAt) / 1000;
@@ -159,7 +165,13 @@ export async function runPipeline(spec: RunSpec): Promise<RunResult> {
       await sleep(step.pauseMs, spec.signal);
       const at = since();
       const began = Date.now();
-      const record: FaultRecord = { fault: step.fault, afterEvents: sent.events, pauseMs: step.pauseMs, atS: at, recoveredS: 0 };
+      const record: FaultRecord = {
+        fault: step.fault,
+        afterEvents: sent.events,
+        pauseMs: step.pauseMs,
+        atS: at,
+        recoveredS: 0,
+      };
       if (step.fault.kind === 'kill') {
         await abortable(fleet.kill(step.fault.service, READY_TIMEOUT_MS), spec.signal);
       } else if (step.fault.kind === 'broker-restart' && infra.brokerCount > 1) {
@@ -178,15 +190,22 @@ export async function runPipeline(spec: RunSpec): Promise<RunResult> {
         await abortable(infra.up(), spec.signal);
         record.notReadyAfter = !(await untilReady(fleet, READY_TIMEOUT_MS, spec.signal));
       } else {
-        await abortable(step.fault.kind === 'redis-restart' ? infra.restartRedis() : infra.restartBroker(), spec.signal);
+        await abortable(
+          step.fault.kind === 'redis-restart' ? infra.restartRedis() : infra.restartBroker(),
+          spec.signal,
+        );
         record.notReadyAfter = !(await untilReady(fleet, READY_TIMEOUT_MS, spec.signal));
       }
       record.recoveredS = (Date.now() - began) / 1000;
       faults.push(record);
-      log(`${spec.label}: [${at.toFixed(1).padStart(6)} s] ${describeFault(step.fault)}${record.node === undefined ? '' : ` (node ${record.node}, the leader of clicks partition 0; ${record.sentWhileDown} events sent in its ${BROKER_DOWN_MS / 1000} s down)`} (${i + 1}/${spec.plan!.steps.length}) after ${record.afterEvents} events; ${record.notReadyAfter ? 'NOT all ready' : 'ready'} again after ${record.recoveredS.toFixed(1)} s`);
+      log(
+        `${spec.label}: [${at.toFixed(1).padStart(6)} s] ${describeFault(step.fault)}${record.node === undefined ? '' : ` (node ${record.node}, the leader of clicks partition 0; ${record.sentWhileDown} events sent in its ${BROKER_DOWN_MS / 1000} s down)`} (${i + 1}/${spec.plan!.steps.length}) after ${record.afterEvents} events; ${record.notReadyAfter ? 'NOT all ready' : 'ready'} again after ${record.recoveredS.toFixed(1)} s`,
+      );
     }
     await sendNext(events.length - sent.events);
-    log(`${spec.label}: all ${sent.events} events sent after ${since().toFixed(1)} s; waiting for every group under ${prefix} to catch up`);
+    log(
+      `${spec.label}: all ${sent.events} events sent after ${since().toFixed(1)} s; waiting for every group under ${prefix} to catch up`,
+    );
 
     const drained = await quiet(spec.drainDeadline);
     const processingS = ((drained.drainedAt ?? Date.now()) - firstSendAt) / 1000;
@@ -197,7 +216,9 @@ export async function runPipeline(spec: RunSpec): Promise<RunResult> {
       const lagging = new Set((drained.lag?.lagging ?? []).map((l) => l.groupId.slice(prefix.length)));
       for (const name of SERVICE_NAMES.filter((n) => lagging.has(n))) {
         const digest = digestLogFile(join(spec.logDir, `${name}.log`));
-        log(`${spec.label}: ${name} logged ${digest.length === 0 ? 'no warnings or errors' : 'these warnings and errors (last of each):'}`);
+        log(
+          `${spec.label}: ${name} logged ${digest.length === 0 ? 'no warnings or errors' : 'these warnings and errors (last of each):'}`,
+        );
         for (const line of digest) log(`${spec.label}: ${line}`);
       }
     }
@@ -230,7 +251,11 @@ export async function runPipeline(spec: RunSpec): Promise<RunResult> {
  * (a broker that has just restarted). Returns how many sends were retried: the producer is
  * idempotent, so a retry does not duplicate a record, and the input counts in the report show it.
  */
-async function sendAll(producer: EventProducer, events: readonly PlatformEvent[], signal: AbortSignal): Promise<number> {
+async function sendAll(
+  producer: EventProducer,
+  events: readonly PlatformEvent[],
+  signal: AbortSignal,
+): Promise<number> {
   let retried = 0;
   const sendOne = async (event: PlatformEvent) => {
     for (let attempt = 1; ; attempt++) {
@@ -238,7 +263,8 @@ async function sendAll(producer: EventProducer, events: readonly PlatformEvent[]
         return await producer.send(event);
       } catch (err) {
         // A refused record is a bug in the fixed input, not a fault to ride out.
-        if (signal.aborted || err instanceof ContractViolation || err instanceof SerdeError || attempt >= SEND_ATTEMPTS) throw err;
+        if (signal.aborted || err instanceof ContractViolation || err instanceof SerdeError || attempt >= SEND_ATTEMPTS)
+          throw err;
         retried++;
         await sleep(1000 * attempt); // not abortable: the window as a whole is
       }
@@ -261,5 +287,9 @@ async function untilReady(fleet: ServiceFleet, timeoutMs: number, signal: AbortS
 }
 
 export function describeFault(f: Fault): string {
-  return f.kind === 'kill' ? `SIGKILL ${f.service}` : f.kind === 'redis-restart' ? 'Redis kill -9 and restart (empty)' : 'broker kill -9 and restart';
+  return f.kind === 'kill'
+    ? `SIGKILL ${f.service}`
+    : f.kind === 'redis-restart'
+      ? 'Redis kill -9 and restart (empty)'
+      : 'broker kill -9 and restart';
 }

@@ -20,7 +20,6 @@ import { runChaos, type ChaosOutcome } from './chaos';
 import { partitionLag } from './group-lag';
 import { visibleRecords } from './profile-snapshot';
 
-
 const repoRoot = resolve(__dirname, '../../..');
 const run = promisify(execFile);
 const TIME_BOUND_S = 220;
@@ -41,7 +40,11 @@ describe('npm run chaos, on the command line', () => {
   const chaos = (args: string[]) =>
     run(tsx, ['tools/bench/chaos/main.ts', ...args], { cwd: repoRoot, timeout: 30_000 }).then(
       ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
-      (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr.trim() }),
+      (err: { code: number; stdout: string; stderr: string }) => ({
+        code: err.code,
+        stdout: err.stdout,
+        stderr: err.stderr.trim(),
+      }),
     );
 
   it('answers --help and rejects an unknown flag before setting anything up', async () => {
@@ -49,7 +52,11 @@ describe('npm run chaos, on the command line', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: npm run chaos \[-- OPTIONS\]/);
     expect(help.stdout).not.toMatch(/^\[\s*[\d.]+ s\]/m); // no progress line: nothing was started
-    expect(await chaos(['--kills', '2', '--wipe-everything'])).toEqual({ code: 2, stdout: '', stderr: 'error: unknown option --wipe-everything (see --help)' });
+    expect(await chaos(['--kills', '2', '--wipe-everything'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: unknown option --wipe-everything (see --help)',
+    });
   }, 60_000);
 });
 
@@ -68,10 +75,20 @@ describe('lag left by transaction markers (on the shared test broker)', () => {
     const admin = kafka.admin();
     await admin.connect();
     await createTopic(admin, topic, 1);
-    const producer = kafka.producer({ transactionalId: uniqueName('chaos-markers-tx'), idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafka.producer({
+      transactionalId: uniqueName('chaos-markers-tx'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await producer.connect();
     const committed = await producer.transaction();
-    await committed.send({ topic, messages: [{ key: 'u', value: 'a' }, { key: 'u', value: 'b' }] });
+    await committed.send({
+      topic,
+      messages: [
+        { key: 'u', value: 'a' },
+        { key: 'u', value: 'b' },
+      ],
+    });
     await committed.commit();
     const aborted = await producer.transaction();
     await aborted.send({ topic, messages: [{ key: 'u', value: 'never seen' }] });
@@ -80,7 +97,7 @@ describe('lag left by transaction markers (on the shared test broker)', () => {
     // a, b, commit marker, the aborted record, abort marker: the coordinator writes the markers after
     // the commit or abort returned, so the end offset gets there a moment later.
     let end = (await admin.fetchTopicOffsets(topic))[0]!;
-    for (const deadline = Date.now() + 15_000; Number(end.high) < 5 && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 15_000; Number(end.high) < 5 && Date.now() < deadline;) {
       await new Promise((r) => setTimeout(r, 100));
       end = (await admin.fetchTopicOffsets(topic))[0]!;
     }
@@ -96,23 +113,44 @@ describe('lag left by transaction markers (on the shared test broker)', () => {
 describe('a short chaos run', () => {
   // Seed 5 kills each service once, spread over the input (fuser, Redis, cleaner, broker, encoder):
   // two kills of one service close together would stack two session timeouts before it drains.
-  const options: ChaosOptions = { kills: 3, seed: 5, events: 120, users: 12, redisRestarts: 1, brokerRestarts: 1, brokers: 1, partitions: 3, timeoutS: TIME_BOUND_S, keep: false };
+  const options: ChaosOptions = {
+    kills: 3,
+    seed: 5,
+    events: 120,
+    users: 12,
+    redisRestarts: 1,
+    brokerRestarts: 1,
+    brokers: 1,
+    partitions: 3,
+    timeoutS: TIME_BOUND_S,
+    keep: false,
+  };
   let outcome: ChaosOutcome;
 
-  beforeAll(async () => {
-    ensureBuilt();
-    const controller = new AbortController();
-    const bound = setTimeout(() => controller.abort(new Error(`chaos run over its ${TIME_BOUND_S} s bound`)), TIME_BOUND_S * 1000);
-    const lines: string[] = [];
-    try {
-      outcome = await runChaos(options, { log: (line) => lines.push(line), signal: controller.signal, deadline: Date.now() + TIME_BOUND_S * 1000 });
-    } catch (err) {
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${lines.join('\n')}`);
-    } finally {
-      clearTimeout(bound);
-    }
-    console.log(`${lines.join('\n')}\n${formatSummary(outcome.report)}`);
-  }, (TIME_BOUND_S + 30) * 1000);
+  beforeAll(
+    async () => {
+      ensureBuilt();
+      const controller = new AbortController();
+      const bound = setTimeout(
+        () => controller.abort(new Error(`chaos run over its ${TIME_BOUND_S} s bound`)),
+        TIME_BOUND_S * 1000,
+      );
+      const lines: string[] = [];
+      try {
+        outcome = await runChaos(options, {
+          log: (line) => lines.push(line),
+          signal: controller.signal,
+          deadline: Date.now() + TIME_BOUND_S * 1000,
+        });
+      } catch (err) {
+        throw new Error(`${err instanceof Error ? err.message : String(err)}\n${lines.join('\n')}`);
+      } finally {
+        clearTimeout(bound);
+      }
+      console.log(`${lines.join('\n')}\n${formatSummary(outcome.report)}`);
+    },
+    (TIME_BOUND_S + 30) * 1000,
+  );
 
   it('injected every planned fault into run B, none into run A, and every service came back', () => {
     const { a, b } = outcome.report.runs;
@@ -130,11 +168,17 @@ describe('a short chaos run', () => {
   it('drained both runs, and both hold exactly the input that was sent', () => {
     const { report } = outcome;
     for (const r of [report.runs.a, report.runs.b]) {
-      expect({ run: r.label, drained: r.drained, reason: r.notDrainedReason }).toEqual({ run: r.label, drained: true, reason: null });
+      expect({ run: r.label, drained: r.drained, reason: r.notDrainedReason }).toEqual({
+        run: r.label,
+        drained: true,
+        reason: null,
+      });
       expect(r.topics.input).toEqual(report.expectedInput);
       expect(r.sent.events).toBe(Object.values(report.input.events).reduce((x, y) => x + y, 0));
     }
-    expect(report.input.events['review']! + report.input.events['post']! + report.input.events['click']!).toBe(options.events);
+    expect(report.input.events['review']! + report.input.events['post']! + report.input.events['click']!).toBe(
+      options.events,
+    );
   });
 
   it('compared every user, with numbers that add up', () => {
@@ -147,7 +191,12 @@ describe('a short chaos run', () => {
     expect(c.runs.b.eventCount - c.runs.a.eventCount).toBe(c.eventCountDelta);
     expect(c.eventsDoubleApplied - c.eventsLost).toBe(c.eventCountDelta);
     expect(c.countsConsistent).toBe(true);
-    expect(c.firstDifferences.length).toBeLessThanOrEqual(Math.min(20, Object.values(c.differencesByField).reduce((x, y) => x + y, 0)));
+    expect(c.firstDifferences.length).toBeLessThanOrEqual(
+      Math.min(
+        20,
+        Object.values(c.differencesByField).reduce((x, y) => x + y, 0),
+      ),
+    );
     expect(c.firstDifferences.length > 0).toBe(c.usersDiffering > 0);
     const { verdict } = outcome.report;
     expect(verdict.agree).toBe(verdict.problems.length === 0);
@@ -165,7 +214,12 @@ describe('a short chaos run', () => {
 
   it('ends run B with the same profiles as run A: no user differs, no event lost or applied twice', () => {
     const c = outcome.report.comparison;
-    expect({ differing: c.usersDiffering, lost: c.eventsLost, doubled: c.eventsDoubleApplied, firstDifferences: c.firstDifferences.slice(0, 5) }).toEqual({ differing: 0, lost: 0, doubled: 0, firstDifferences: [] });
+    expect({
+      differing: c.usersDiffering,
+      lost: c.eventsLost,
+      doubled: c.eventsDoubleApplied,
+      firstDifferences: c.firstDifferences.slice(0, 5),
+    }).toEqual({ differing: 0, lost: 0, doubled: 0, firstDifferences: [] });
   });
 });
 
@@ -176,25 +230,46 @@ describe('a short chaos run', () => {
  * comes back on its data. Nothing may be lost or applied twice.
  */
 describe('a chaos run on a three-broker cluster: kill -9 of a partition leader', () => {
-  const options: ChaosOptions = { kills: 0, seed: 7, events: 120, users: 12, redisRestarts: 0, brokerRestarts: 1, brokers: 3, partitions: 3, timeoutS: TIME_BOUND_S, keep: false };
+  const options: ChaosOptions = {
+    kills: 0,
+    seed: 7,
+    events: 120,
+    users: 12,
+    redisRestarts: 0,
+    brokerRestarts: 1,
+    brokers: 3,
+    partitions: 3,
+    timeoutS: TIME_BOUND_S,
+    keep: false,
+  };
   let outcome: ChaosOutcome;
 
-  beforeAll(async () => {
-    ensureBuilt();
-    const controller = new AbortController();
-    const bound = setTimeout(() => controller.abort(new Error(`chaos run over its ${TIME_BOUND_S} s bound`)), TIME_BOUND_S * 1000);
-    const lines: string[] = [];
-    try {
-      outcome = await runChaos(options, { log: (line) => lines.push(line), signal: controller.signal, deadline: Date.now() + TIME_BOUND_S * 1000 });
-    } catch (err) {
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${lines.join('\n')}`);
-    } finally {
-      clearTimeout(bound);
-    }
-    console.log(`${lines.join('\n')}\n${formatSummary(outcome.report)}`);
-  }, (TIME_BOUND_S + 30) * 1000);
+  beforeAll(
+    async () => {
+      ensureBuilt();
+      const controller = new AbortController();
+      const bound = setTimeout(
+        () => controller.abort(new Error(`chaos run over its ${TIME_BOUND_S} s bound`)),
+        TIME_BOUND_S * 1000,
+      );
+      const lines: string[] = [];
+      try {
+        outcome = await runChaos(options, {
+          log: (line) => lines.push(line),
+          signal: controller.signal,
+          deadline: Date.now() + TIME_BOUND_S * 1000,
+        });
+      } catch (err) {
+        throw new Error(`${err instanceof Error ? err.message : String(err)}\n${lines.join('\n')}`);
+      } finally {
+        clearTimeout(bound);
+      }
+      console.log(`${lines.join('\n')}\n${formatSummary(outcome.report)}`);
+    },
+    (TIME_BOUND_S + 30) * 1000,
+  );
 
-  it('killed the leader of the fuser\'s clicks partition 0 in run B, and every service stayed or came back ready', () => {
+  it("killed the leader of the fuser's clicks partition 0 in run B, and every service stayed or came back ready", () => {
     const { a, b } = outcome.report.runs;
     expect(a.faults).toEqual([]);
     expect(b.faults).toHaveLength(1);
@@ -210,19 +285,32 @@ describe('a chaos run on a three-broker cluster: kill -9 of a partition leader',
   it('drained both runs with exactly the input sent, and ends run B with the same profiles as run A', () => {
     const { report } = outcome;
     for (const r of [report.runs.a, report.runs.b]) {
-      expect({ run: r.label, drained: r.drained, reason: r.notDrainedReason }).toEqual({ run: r.label, drained: true, reason: null });
+      expect({ run: r.label, drained: r.drained, reason: r.notDrainedReason }).toEqual({
+        run: r.label,
+        drained: true,
+        reason: null,
+      });
       expect(r.topics.input).toEqual(report.expectedInput);
     }
     const c = report.comparison;
     expect(c.usersCompared).toBeGreaterThanOrEqual(options.users - 2);
     expect(c.runs.a.eventCount).toBeGreaterThan(0);
-    expect({ differing: c.usersDiffering, lost: c.eventsLost, doubled: c.eventsDoubleApplied, firstDifferences: c.firstDifferences.slice(0, 5) }).toEqual({ differing: 0, lost: 0, doubled: 0, firstDifferences: [] });
+    expect({
+      differing: c.usersDiffering,
+      lost: c.eventsLost,
+      doubled: c.eventsDoubleApplied,
+      firstDifferences: c.firstDifferences.slice(0, 5),
+    }).toEqual({ differing: 0, lost: 0, doubled: 0, firstDifferences: [] });
   });
 
   it('stopped every node of the cluster and everything else it started', async () => {
     const { report } = outcome;
     expect(report.kept).toBeNull();
-    const ports = [...report.ports.brokers.split(',').map((b) => Number(b.split(':')[1])), report.ports.redis, ...Object.values(report.ports.services)];
+    const ports = [
+      ...report.ports.brokers.split(',').map((b) => Number(b.split(':')[1])),
+      report.ports.redis,
+      ...Object.values(report.ports.services),
+    ];
     expect(await Promise.all(ports.map(listening))).toEqual(ports.map(() => false));
   });
 });

@@ -42,18 +42,44 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosHooks): Promis
   const runDir = join(repoRoot, '.local/chaos', runId);
   const ports = await freePorts(6);
   const kafkaClusterBase = options.brokers === 3 ? (await freePortBlock(6))[0]! : undefined;
-  const infra = new OwnInfra(join(runDir, 'infra'), { kafka: ports[0]!, controller: ports[1]!, redis: ports[2]!, ...(kafkaClusterBase === undefined ? {} : { kafkaClusterBase }) });
-  const servicePorts: Record<ServiceName, number> = { 'text-cleaner': ports[3]!, encoder: ports[4]!, 'profile-fuser': ports[5]! };
+  const infra = new OwnInfra(join(runDir, 'infra'), {
+    kafka: ports[0]!,
+    controller: ports[1]!,
+    redis: ports[2]!,
+    ...(kafkaClusterBase === undefined ? {} : { kafkaClusterBase }),
+  });
+  const servicePorts: Record<ServiceName, number> = {
+    'text-cleaner': ports[3]!,
+    encoder: ports[4]!,
+    'profile-fuser': ports[5]!,
+  };
   const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SERVICE_CONFIG.test(k)));
   const { log } = hooks;
 
   // Whole minutes in the past: producers refuse future times, and both runs share every timestamp.
   const firstEventAt = Math.floor(started / 60_000) * 60_000 - (options.events + 60) * DEFAULT_SPACING_MS;
-  const input = buildFixedInput({ events: options.events, users: options.users, seed: options.seed, startAt: firstEventAt });
-  const plan = planFaults({ events: input.events.length, kills: options.kills, redisRestarts: options.redisRestarts, brokerRestarts: options.brokerRestarts, seed: options.seed });
+  const input = buildFixedInput({
+    events: options.events,
+    users: options.users,
+    seed: options.seed,
+    startAt: firstEventAt,
+  });
+  const plan = planFaults({
+    events: input.events.length,
+    kills: options.kills,
+    redisRestarts: options.redisRestarts,
+    brokerRestarts: options.brokerRestarts,
+    seed: options.seed,
+  });
   const kinds = countKinds(input.events);
-  log(`seed ${options.seed}: ${options.users} users, ${input.catalogue.length} catalogue items, ${Object.entries(kinds).map(([k, n]) => `${n} ${k}`).join(', ')}`);
-  log(`own Kafka on ${infra.brokers}${infra.brokerCount > 1 ? ' (replication factor 3, min.insync.replicas 2)' : ''}, Redis on 127.0.0.1:${infra.ports.redis}, state in ${relative(repoRoot, runDir)}`);
+  log(
+    `seed ${options.seed}: ${options.users} users, ${input.catalogue.length} catalogue items, ${Object.entries(kinds)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ')}`,
+  );
+  log(
+    `own Kafka on ${infra.brokers}${infra.brokerCount > 1 ? ' (replication factor 3, min.insync.replicas 2)' : ''}, Redis on 127.0.0.1:${infra.ports.redis}, state in ${relative(repoRoot, runDir)}`,
+  );
 
   let completed = false;
   let drained = false;
@@ -93,7 +119,14 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosHooks): Promis
       finishedAt: new Date().toISOString(),
       seconds: (Date.now() - started) / 1000,
       options,
-      input: { users: options.users, catalogue: input.catalogue.length, events: kinds, erasedUsers: input.erasedUsers.length, firstEventAt, lastEventAt: input.endsAt },
+      input: {
+        users: options.users,
+        catalogue: input.catalogue.length,
+        events: kinds,
+        erasedUsers: input.erasedUsers.length,
+        firstEventAt,
+        lastEventAt: input.endsAt,
+      },
       ports: { kafka: infra.ports.kafka, brokers: infra.brokers, redis: infra.ports.redis, services: servicePorts },
       expectedInput,
       runs,
@@ -108,9 +141,15 @@ export async function runChaos(options: ChaosOptions, hooks: ChaosHooks): Promis
     return { report, reportFile };
   } finally {
     log(`stopping the chaos Kafka and Redis${options.keep ? ' (data kept)' : ''}`);
-    await infra.down(options.keep).catch((err: unknown) => log(`stopping the chaos stack failed: ${err instanceof Error ? err.message : String(err)}`));
+    await infra
+      .down(options.keep)
+      .catch((err: unknown) =>
+        log(`stopping the chaos stack failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
     if (options.keep) {
-      log(`kept in ${relative(repoRoot, runDir)}: service logs in logs/, Kafka and Redis in infra/ (restart it with INFRA_STATE_DIR=${relative(repoRoot, join(runDir, 'infra'))} KAFKA_PORT=${infra.ports.kafka} KAFKA_CONTROLLER_PORT=${infra.ports.controller} REDIS_PORT=${infra.ports.redis} bash tools/infra/up.sh)`);
+      log(
+        `kept in ${relative(repoRoot, runDir)}: service logs in logs/, Kafka and Redis in infra/ (restart it with INFRA_STATE_DIR=${relative(repoRoot, join(runDir, 'infra'))} KAFKA_PORT=${infra.ports.kafka} KAFKA_CONTROLLER_PORT=${infra.ports.controller} REDIS_PORT=${infra.ports.redis} bash tools/infra/up.sh)`,
+      );
     } else if (completed && drained) {
       rmSync(runDir, { recursive: true, force: true });
     } else {

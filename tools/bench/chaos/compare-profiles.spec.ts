@@ -1,5 +1,12 @@
 import { packFloat32, type DecayedVector, type UserProfile } from '@profilestream/contracts';
-import { closeEnough, compareProfiles, compareSnapshots, eventDelta, fieldFamily, type FinalProfile } from './compare-profiles';
+import {
+  closeEnough,
+  compareProfiles,
+  compareSnapshots,
+  eventDelta,
+  fieldFamily,
+  type FinalProfile,
+} from './compare-profiles';
 
 const HOUR = 3_600_000;
 
@@ -26,9 +33,24 @@ function profile(userId: string, overrides: Partial<UserProfile> = {}): UserProf
     ],
     ratingMean: 4.5,
     ratingCount: 2,
-    sentiment: { classifierId: 'c1', positive: 1, negative: 0, meanPositive: 0.8, scored: 0.95, halfLifeMs: 90 * 24 * HOUR, refTime: 5000 },
-    categoryAffinities: [{ label: 'guitars', score: 3.2 }, { label: 'drums', score: 1.1 }],
-    interests: [{ label: 'guitar', score: 0.61 }, { label: 'bass', score: 0.42 }, { label: 'piano', score: 0.4 }],
+    sentiment: {
+      classifierId: 'c1',
+      positive: 1,
+      negative: 0,
+      meanPositive: 0.8,
+      scored: 0.95,
+      halfLifeMs: 90 * 24 * HOUR,
+      refTime: 5000,
+    },
+    categoryAffinities: [
+      { label: 'guitars', score: 3.2 },
+      { label: 'drums', score: 1.1 },
+    ],
+    interests: [
+      { label: 'guitar', score: 0.61 },
+      { label: 'bass', score: 0.42 },
+      { label: 'piano', score: 0.4 },
+    ],
     firstEventAt: 1000,
     lastEventAt: 5000,
     eventCount: 6,
@@ -58,14 +80,24 @@ describe('compareProfiles', () => {
       horizons: [vector('1d', [0.6000001, 0.7999999, 4e-7], 1.50001), vector('90d', [0.5, 0.5, 0.70712])],
       counters: profile('u').counters.map((c) => ({ ...c, decayed: c.decayed * (1 + 5e-5) })),
       ratingMean: 4.5000001,
-      interests: [{ label: 'guitar', score: 0.610001 }, { label: 'bass', score: 0.42 }, { label: 'piano', score: 0.4 }],
+      interests: [
+        { label: 'guitar', score: 0.610001 },
+        { label: 'bass', score: 0.42 },
+        { label: 'piano', score: 0.4 },
+      ],
     });
     expect(compareProfiles(profile('u'), b)).toEqual([]);
   });
 
   it('names the first differing component of a vector, with how many differ', () => {
     const b = profile('u', { horizons: [vector('1d', [0.6, 0.81, 0.01]), vector('90d', [0.5, 0.5, 0.7071])] });
-    expect(compareProfiles(profile('u'), b)).toEqual([{ field: 'horizons[1d].vector', a: '[1] 0.8000000 (2 of 3 components differ, max |Δ| 0.01000000)', b: '[1] 0.8100000' }]);
+    expect(compareProfiles(profile('u'), b)).toEqual([
+      {
+        field: 'horizons[1d].vector',
+        a: '[1] 0.8000000 (2 of 3 components differ, max |Δ| 0.01000000)',
+        b: '[1] 0.8100000',
+      },
+    ]);
   });
 
   it('requires integers and strings to be equal', () => {
@@ -85,13 +117,27 @@ describe('compareProfiles', () => {
 
   it('reports a counter present on one side only', () => {
     const b = profile('u', { counters: profile('u').counters.filter((c) => c.action !== 'purchase') });
-    expect(compareProfiles(profile('u'), b)).toEqual([{ field: 'counters[click/purchase]', a: 'total 1', b: 'absent' }]);
+    expect(compareProfiles(profile('u'), b)).toEqual([
+      { field: 'counters[click/purchase]', a: 'total 1', b: 'absent' },
+    ]);
   });
 
   it('accepts a near-tie at the top-k cut-off, but not a label that was clearly in', () => {
-    const nearTie = profile('u', { interests: [{ label: 'guitar', score: 0.61 }, { label: 'bass', score: 0.42 }, { label: 'violin', score: 0.4000001 }] });
+    const nearTie = profile('u', {
+      interests: [
+        { label: 'guitar', score: 0.61 },
+        { label: 'bass', score: 0.42 },
+        { label: 'violin', score: 0.4000001 },
+      ],
+    });
     expect(compareProfiles(profile('u'), nearTie)).toEqual([]);
-    const swapped = profile('u', { interests: [{ label: 'guitar', score: 0.61 }, { label: 'piano', score: 0.4 }, { label: 'violin', score: 0.3 }] });
+    const swapped = profile('u', {
+      interests: [
+        { label: 'guitar', score: 0.61 },
+        { label: 'piano', score: 0.4 },
+        { label: 'violin', score: 0.3 },
+      ],
+    });
     expect(compareProfiles(profile('u'), swapped)).toEqual([
       { field: 'interests[bass]', a: '0.4200000', b: 'not listed' },
       { field: 'interests[violin]', a: 'not listed', b: '0.3000000' },
@@ -133,15 +179,32 @@ describe('compareSnapshots', () => {
 
   it('finds nothing between a run and itself', () => {
     const s = compareSnapshots(a, new Map(a));
-    expect(s).toMatchObject({ usersCompared: 5, usersIdentical: 5, usersDiffering: 0, eventsLost: 0, eventsDoubleApplied: 0, eventCountDelta: 0, countsConsistent: true, firstDifferences: [] });
+    expect(s).toMatchObject({
+      usersCompared: 5,
+      usersIdentical: 5,
+      usersDiffering: 0,
+      eventsLost: 0,
+      eventsDoubleApplied: 0,
+      eventCountDelta: 0,
+      countsConsistent: true,
+      firstDifferences: [],
+    });
     expect(s.runs.a).toEqual({ users: 5, profiles: 3, erased: 2, eventCount: 18 });
   });
 
   it('counts differing, missing and resurrected users and the events behind them', () => {
     // u1: lost its two reviews (Redis emptied); u2: one view applied twice; u3: erased in A, back in B;
     // u4: missing in B; u5: erased in both (same); u6: only in B.
-    const lostReviews = profile('u1', { counters: profile('u1').counters.filter((c) => c.channel !== 'review'), eventCount: 4, ratingCount: 0, ratingMean: null });
-    const doubledView = profile('u2', { counters: profile('u2').counters.map((c) => (c.action === 'view' ? { ...c, total: 3 } : c)), eventCount: 7 });
+    const lostReviews = profile('u1', {
+      counters: profile('u1').counters.filter((c) => c.channel !== 'review'),
+      eventCount: 4,
+      ratingCount: 0,
+      ratingMean: null,
+    });
+    const doubledView = profile('u2', {
+      counters: profile('u2').counters.map((c) => (c.action === 'view' ? { ...c, total: 3 } : c)),
+      eventCount: 7,
+    });
     const b = new Map<string, FinalProfile>([
       ['u1', lostReviews],
       ['u2', doubledView],
@@ -168,17 +231,30 @@ describe('compareSnapshots', () => {
       { userId: 'u4', field: '(record)', a: 'profile (6 events)', b: 'no record' },
       { userId: 'u6', field: '(record)', a: 'no record', b: 'profile (6 events)' },
     ]);
-    expect(s.differencesByField).toMatchObject({ 'counters': 1, 'counters.total': 1, eventCount: 2, ratingCount: 1, ratingMean: 1 });
+    expect(s.differencesByField).toMatchObject({
+      counters: 1,
+      'counters.total': 1,
+      eventCount: 2,
+      ratingCount: 1,
+      ratingMean: 1,
+    });
   });
 
   it('flags counters and eventCount that disagree', () => {
     const b = new Map(a);
     b.set('u1', profile('u1', { eventCount: 9 }));
-    expect(compareSnapshots(a, b)).toMatchObject({ eventsLost: 0, eventsDoubleApplied: 0, eventCountDelta: 3, countsConsistent: false });
+    expect(compareSnapshots(a, b)).toMatchObject({
+      eventsLost: 0,
+      eventsDoubleApplied: 0,
+      eventCountDelta: 3,
+      countsConsistent: false,
+    });
   });
 
   it('lists a few differences of each of the first users, up to the requested number', () => {
-    const b = new Map([...a].map(([k, v]) => [k, v && profile(k, { eventCount: 1, firstEventAt: 0, lastEventAt: 9, ratingCount: 5 })]));
+    const b = new Map(
+      [...a].map(([k, v]) => [k, v && profile(k, { eventCount: 1, firstEventAt: 0, lastEventAt: 9, ratingCount: 5 })]),
+    );
     expect(compareSnapshots(a, b, undefined, 5).firstDifferences.map((d) => `${d.userId} ${d.field}`)).toEqual([
       'u1 ratingCount',
       'u1 firstEventAt',

@@ -82,7 +82,13 @@ export interface RunTotals {
 }
 
 /** Compares two runs' snapshots; `listed` bounds firstDifferences, `perUser` each user's share of them. */
-export function compareSnapshots(a: ProfileSnapshot, b: ProfileSnapshot, tolerance: Tolerance = DEFAULT_TOLERANCE, listed = 20, perUser = 3): ComparisonSummary {
+export function compareSnapshots(
+  a: ProfileSnapshot,
+  b: ProfileSnapshot,
+  tolerance: Tolerance = DEFAULT_TOLERANCE,
+  listed = 20,
+  perUser = 3,
+): ComparisonSummary {
   const users = [...new Set([...a.keys(), ...b.keys()])].sort();
   const byField: Record<string, number> = {};
   const firstDifferences: FieldDifference[] = [];
@@ -147,10 +153,19 @@ export function runTotals(s: ProfileSnapshot): RunTotals {
 }
 
 /** One user's final records in both runs (undefined: no record at all in that run). */
-export function compareUser(userId: string, a: FinalProfile | undefined, b: FinalProfile | undefined, tolerance: Tolerance = DEFAULT_TOLERANCE): { status: UserStatus; differences: FieldDifference[] } {
-  const describe = (p: FinalProfile | undefined) => (p === undefined ? 'no record' : p === null ? 'erased' : `profile (${p.eventCount} events)`);
+export function compareUser(
+  userId: string,
+  a: FinalProfile | undefined,
+  b: FinalProfile | undefined,
+  tolerance: Tolerance = DEFAULT_TOLERANCE,
+): { status: UserStatus; differences: FieldDifference[] } {
+  const describe = (p: FinalProfile | undefined) =>
+    p === undefined ? 'no record' : p === null ? 'erased' : `profile (${p.eventCount} events)`;
   if (a === undefined || b === undefined) {
-    return { status: a === undefined ? 'missing-in-a' : 'missing-in-b', differences: [{ userId, field: '(record)', a: describe(a), b: describe(b) }] };
+    return {
+      status: a === undefined ? 'missing-in-a' : 'missing-in-b',
+      differences: [{ userId, field: '(record)', a: describe(a), b: describe(b) }],
+    };
   }
   if (a === null || b === null) {
     if (a === b) return { status: 'same', differences: [] };
@@ -163,7 +178,11 @@ export function compareUser(userId: string, a: FinalProfile | undefined, b: Fina
 type Difference = Omit<FieldDifference, 'userId'>;
 
 /** Every difference between two published profiles of one user, by the field rules above. */
-export function compareProfiles(a: UserProfile, b: UserProfile, tolerance: Tolerance = DEFAULT_TOLERANCE): Difference[] {
+export function compareProfiles(
+  a: UserProfile,
+  b: UserProfile,
+  tolerance: Tolerance = DEFAULT_TOLERANCE,
+): Difference[] {
   const out: Difference[] = [];
   const exact = (field: string, x: unknown, y: unknown) => {
     if (x !== y) out.push({ field, a: show(x), b: show(y) });
@@ -192,7 +211,11 @@ export function compareProfiles(a: UserProfile, b: UserProfile, tolerance: Toler
 
   for (const [key, x, y] of pairBy(a.counters, b.counters, counterKey)) {
     if (!x || !y) {
-      out.push({ field: `counters[${key}]`, a: x ? `total ${x.total}` : 'absent', b: y ? `total ${y.total}` : 'absent' });
+      out.push({
+        field: `counters[${key}]`,
+        a: x ? `total ${x.total}` : 'absent',
+        b: y ? `total ${y.total}` : 'absent',
+      });
       continue;
     }
     exact(`counters[${key}].total`, x.total, y.total);
@@ -220,9 +243,17 @@ export function compareProfiles(a: UserProfile, b: UserProfile, tolerance: Toler
   return out;
 }
 
-function compareDecayedVector(field: string, x: DecayedVector, y: DecayedVector, tolerance: Tolerance, out: Difference[]): void {
-  if (x.halfLifeMs !== y.halfLifeMs) out.push({ field: `${field}.halfLifeMs`, a: show(x.halfLifeMs), b: show(y.halfLifeMs) });
-  if (!closeEnough(x.weight, y.weight, tolerance)) out.push({ field: `${field}.weight`, a: show(x.weight), b: show(y.weight) });
+function compareDecayedVector(
+  field: string,
+  x: DecayedVector,
+  y: DecayedVector,
+  tolerance: Tolerance,
+  out: Difference[],
+): void {
+  if (x.halfLifeMs !== y.halfLifeMs)
+    out.push({ field: `${field}.halfLifeMs`, a: show(x.halfLifeMs), b: show(y.halfLifeMs) });
+  if (!closeEnough(x.weight, y.weight, tolerance))
+    out.push({ field: `${field}.weight`, a: show(x.weight), b: show(y.weight) });
   if (x.refTime !== y.refTime) out.push({ field: `${field}.refTime`, a: show(x.refTime), b: show(y.refTime) });
   const vx = unpackFloat32(x.vector);
   const vy = unpackFloat32(y.vector);
@@ -241,23 +272,38 @@ function compareDecayedVector(field: string, x: DecayedVector, y: DecayedVector,
   }
   if (first >= 0) {
     const note = ` (${count} of ${vx.length} components differ, max |Δ| ${show(maxDelta)})`;
-    out.push({ field: `${field}.vector`, a: `[${first}] ${show(vx[first]!)}${note}`, b: `[${first}] ${show(vy[first]!)}` });
+    out.push({
+      field: `${field}.vector`,
+      a: `[${first}] ${show(vx[first]!)}${note}`,
+      b: `[${first}] ${show(vy[first]!)}`,
+    });
   }
 }
 
-function compareTopK(family: string, xs: readonly ScoredLabel[], ys: readonly ScoredLabel[], tolerance: Tolerance, out: Difference[]): void {
+function compareTopK(
+  family: string,
+  xs: readonly ScoredLabel[],
+  ys: readonly ScoredLabel[],
+  tolerance: Tolerance,
+  out: Difference[],
+): void {
   const lowest = (list: readonly ScoredLabel[]) => (list.length === 0 ? null : Math.min(...list.map((l) => l.score)));
   const lowA = lowest(xs);
   const lowB = lowest(ys);
   for (const [label, x, y] of pairBy(xs, ys, (l) => l.label)) {
     if (x && y) {
-      if (!closeEnough(x.score, y.score, tolerance)) out.push({ field: `${family}[${label}]`, a: show(x.score), b: show(y.score) });
+      if (!closeEnough(x.score, y.score, tolerance))
+        out.push({ field: `${family}[${label}]`, a: show(x.score), b: show(y.score) });
       continue;
     }
     const present = (x ?? y)!;
     const otherLowest = x ? lowB : lowA;
     if (otherLowest !== null && closeEnough(present.score, otherLowest, tolerance)) continue; // a near-tie at the cut-off
-    out.push({ field: `${family}[${label}]`, a: x ? show(x.score) : 'not listed', b: y ? show(y.score) : 'not listed' });
+    out.push({
+      field: `${family}[${label}]`,
+      a: x ? show(x.score) : 'not listed',
+      b: y ? show(y.score) : 'not listed',
+    });
   }
 }
 
@@ -294,7 +340,11 @@ function counterKey(c: { channel: string; action?: string | null }): string {
 }
 
 /** Entries of two lists matched by key, in key order: [key, a's or undefined, b's or undefined]. */
-function pairBy<T>(xs: readonly T[], ys: readonly T[], key: (t: T) => string): [string, T | undefined, T | undefined][] {
+function pairBy<T>(
+  xs: readonly T[],
+  ys: readonly T[],
+  key: (t: T) => string,
+): [string, T | undefined, T | undefined][] {
   const mx = new Map(xs.map((x) => [key(x), x]));
   const my = new Map(ys.map((y) => [key(y), y]));
   return [...new Set([...mx.keys(), ...my.keys()])].sort().map((k) => [k, mx.get(k), my.get(k)]);

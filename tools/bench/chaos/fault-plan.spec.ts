@@ -26,7 +26,9 @@ describe('planFaults', () => {
   });
 
   it('kills every service over a long enough plan', () => {
-    const services = new Set(planFaults(options).steps.flatMap((s) => (s.fault.kind === 'kill' ? [s.fault.service] : [])));
+    const services = new Set(
+      planFaults(options).steps.flatMap((s) => (s.fault.kind === 'kill' ? [s.fault.service] : [])),
+    );
     expect([...services].sort()).toEqual(['encoder', 'profile-fuser', 'text-cleaner']);
   });
 

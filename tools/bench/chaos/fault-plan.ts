@@ -43,7 +43,10 @@ export function planFaults(options: FaultPlanOptions): FaultPlan {
   const random = seededRandom((options.seed ^ 0xfa17) >>> 0);
   const maxPause = options.maxPauseMs ?? 3000;
   const faults: Fault[] = [
-    ...Array.from({ length: options.kills }, (): Fault => ({ kind: 'kill', service: SERVICE_NAMES[Math.floor(random() * SERVICE_NAMES.length)]! })),
+    ...Array.from({ length: options.kills }, (): Fault => ({
+      kind: 'kill',
+      service: SERVICE_NAMES[Math.floor(random() * SERVICE_NAMES.length)]!,
+    })),
     ...Array.from({ length: options.redisRestarts }, (): Fault => ({ kind: 'redis-restart' })),
     ...Array.from({ length: options.brokerRestarts }, (): Fault => ({ kind: 'broker-restart' })),
   ];

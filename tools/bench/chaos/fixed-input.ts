@@ -84,7 +84,12 @@ export function buildFixedInput(options: FixedInputOptions): FixedInput {
       events.push({ kind: 'deletion', value: { userId, requestedAt: e.value.occurredAt + 1 } });
     }
   });
-  return { catalogue, events, erasedUsers: [...erased].sort(), endsAt: options.startAt + (userEvents.length - 1) * spacing };
+  return {
+    catalogue,
+    events,
+    erasedUsers: [...erased].sort(),
+    endsAt: options.startAt + (userEvents.length - 1) * spacing,
+  };
 }
 
 /** How many records of each kind: reported with each run. */

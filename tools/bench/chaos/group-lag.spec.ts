@@ -33,8 +33,13 @@ function metadata(version: number, topics: string[], tail = Buffer.from([0, 0, 0
 
 describe('subscribedTopics', () => {
   it('reads the topics of any protocol version, ignoring what follows them', () => {
-    expect(subscribedTopics(metadata(0, ['p.clicks.v1', 'p.texts.embedded.v1']))).toEqual(['p.clicks.v1', 'p.texts.embedded.v1']);
-    expect(subscribedTopics(metadata(3, ['p.state.v1'], Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 9])))).toEqual(['p.state.v1']);
+    expect(subscribedTopics(metadata(0, ['p.clicks.v1', 'p.texts.embedded.v1']))).toEqual([
+      'p.clicks.v1',
+      'p.texts.embedded.v1',
+    ]);
+    expect(subscribedTopics(metadata(3, ['p.state.v1'], Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 9])))).toEqual(
+      ['p.state.v1'],
+    );
   });
 
   it('gives nothing for missing or damaged metadata instead of throwing', () => {
@@ -58,17 +63,36 @@ function fakeAdmin(c: FakeCluster): Admin {
     if (c.failing) throw new Error('Connection error: ECONNREFUSED');
   };
   return {
-    listGroups: async () => (check(), { groups: Object.keys(c.groups).map((groupId) => ({ groupId, protocolType: 'consumer' })) }),
-    describeGroups: async (ids: string[]) => ({ groups: ids.map((groupId) => ({ groupId, members: c.groups[groupId]?.subscribed ? [{ memberMetadata: metadata(0, c.groups[groupId]!.subscribed!) }] : [] })) }),
+    listGroups: async () => (
+      check(),
+      { groups: Object.keys(c.groups).map((groupId) => ({ groupId, protocolType: 'consumer' })) }
+    ),
+    describeGroups: async (ids: string[]) => ({
+      groups: ids.map((groupId) => ({
+        groupId,
+        members: c.groups[groupId]?.subscribed ? [{ memberMetadata: metadata(0, c.groups[groupId]!.subscribed!) }] : [],
+      })),
+    }),
     fetchOffsets: async ({ groupId }: { groupId: string }) =>
-      Object.entries(c.groups[groupId]?.committed ?? {}).map(([topic, offsets]) => ({ topic, partitions: offsets.map((o, partition) => ({ partition, offset: String(o) })) })),
-    fetchTopicOffsets: async (topic: string) => (check(), (c.ends[topic] ?? []).map((high, partition) => ({ partition, offset: String(high), low: '0', high: String(high) }))),
+      Object.entries(c.groups[groupId]?.committed ?? {}).map(([topic, offsets]) => ({
+        topic,
+        partitions: offsets.map((o, partition) => ({ partition, offset: String(o) })),
+      })),
+    fetchTopicOffsets: async (topic: string) => (
+      check(),
+      (c.ends[topic] ?? []).map((high, partition) => ({
+        partition,
+        offset: String(high),
+        low: '0',
+        high: String(high),
+      }))
+    ),
     listTopics: async () => (check(), Object.keys(c.ends)),
   } as unknown as Admin;
 }
 
 describe('prefixLag', () => {
-  it('covers every group under the prefix but readers\' groups, on committed and subscribed topics alike', async () => {
+  it("covers every group under the prefix but readers' groups, on committed and subscribed topics alike", async () => {
     const admin = fakeAdmin({
       groups: {
         'p.encoder': { committed: { 'p.texts.cleaned.v1': [5, 3] } },
@@ -77,7 +101,13 @@ describe('prefixLag', () => {
         // A reader (the fuser's item table): subscribed, never commits, holds no lag.
         [`${readerGroupPrefix('p.profile-fuser', 'items')}-a1b2`]: { committed: {}, subscribed: ['p.items.v1'] },
       },
-      ends: { 'p.texts.cleaned.v1': [5, 4], 'p.clicks.v1': [2], 'p.state.v1': [7], 'other.texts.cleaned.v1': [9], 'p.items.v1': [36] },
+      ends: {
+        'p.texts.cleaned.v1': [5, 4],
+        'p.clicks.v1': [2],
+        'p.state.v1': [7],
+        'other.texts.cleaned.v1': [9],
+        'p.items.v1': [36],
+      },
     });
     const lag = await prefixLag(admin, 'p.');
     expect(lag.groups).toEqual(['p.encoder', 'p.profile-fuser']);
@@ -101,15 +131,26 @@ describe('waitQuiet', () => {
   });
 
   it('says why it is not drained when the deadline passes', async () => {
-    const reasons = async (cluster: FakeCluster, ready = true) => (await waitQuiet({ ...base, ready: async () => ready, admin: fakeAdmin(cluster), deadline: Date.now() + 100 })).reason;
-    expect(await reasons({ groups: { 'p.encoder': { committed: { 'p.t': [1] } } }, ends: { 'p.t': [4] } })).toBe('lag 3: p.encoder 3');
+    const reasons = async (cluster: FakeCluster, ready = true) =>
+      (await waitQuiet({ ...base, ready: async () => ready, admin: fakeAdmin(cluster), deadline: Date.now() + 100 }))
+        .reason;
+    expect(await reasons({ groups: { 'p.encoder': { committed: { 'p.t': [1] } } }, ends: { 'p.t': [4] } })).toBe(
+      'lag 3: p.encoder 3',
+    );
     expect(await reasons({ groups: {}, ends: { 'p.t': [4] } })).toBe('no consumer group p.encoder yet');
-    expect(await reasons({ groups: { 'p.encoder': { committed: {} } }, ends: {} }, false)).toBe('a service is not ready');
-    expect(await reasons({ groups: {}, ends: {}, failing: true })).toBe('polling failed: Connection error: ECONNREFUSED');
+    expect(await reasons({ groups: { 'p.encoder': { committed: {} } }, ends: {} }, false)).toBe(
+      'a service is not ready',
+    );
+    expect(await reasons({ groups: {}, ends: {}, failing: true })).toBe(
+      'polling failed: Connection error: ECONNREFUSED',
+    );
   });
 
   it('waits for writes to stop, even at zero lag', async () => {
-    const cluster: FakeCluster = { groups: { 'p.encoder': { committed: { 'p.t': [0] } } }, ends: { 'p.t': [0], 'p.out': [0] } };
+    const cluster: FakeCluster = {
+      groups: { 'p.encoder': { committed: { 'p.t': [0] } } },
+      ends: { 'p.t': [0], 'p.out': [0] },
+    };
     const writer = setInterval(() => cluster.ends['p.out']![0]!++, 20);
     const result = await waitQuiet({ ...base, admin: fakeAdmin(cluster), deadline: Date.now() + 200 });
     clearInterval(writer);
@@ -117,12 +158,31 @@ describe('waitQuiet', () => {
   });
 
   it('counts lag made only of transaction markers as drained, and real records as lag', async () => {
-    const cluster: FakeCluster = { groups: { 'p.encoder': { committed: { 'p.t': [3, 9] } } }, ends: { 'p.t': [4, 10] } };
-    const markersOnly = await waitQuiet({ ...base, admin: fakeAdmin(cluster), deadline: Date.now() + 2000, visibleLag: async () => 0 });
+    const cluster: FakeCluster = {
+      groups: { 'p.encoder': { committed: { 'p.t': [3, 9] } } },
+      ends: { 'p.t': [4, 10] },
+    };
+    const markersOnly = await waitQuiet({
+      ...base,
+      admin: fakeAdmin(cluster),
+      deadline: Date.now() + 2000,
+      visibleLag: async () => 0,
+    });
     expect(markersOnly).toMatchObject({ drained: true, markerOnlyPartitions: 2 });
     const seen: PartitionLag[] = [];
-    const records = await waitQuiet({ ...base, admin: fakeAdmin(cluster), deadline: Date.now() + 200, visibleLag: async (p) => (seen.push(p), p.partition === 1 ? 1 : 0) });
-    expect(records).toMatchObject({ drained: false, reason: 'lag 2: p.encoder 2 (1 of 2 lagging partitions hold records still to consume)' });
-    expect(seen.map((p) => [p.partition, p.from, p.end])).toEqual([[0, 3, 4], [1, 9, 10]]);
+    const records = await waitQuiet({
+      ...base,
+      admin: fakeAdmin(cluster),
+      deadline: Date.now() + 200,
+      visibleLag: async (p) => (seen.push(p), p.partition === 1 ? 1 : 0),
+    });
+    expect(records).toMatchObject({
+      drained: false,
+      reason: 'lag 2: p.encoder 2 (1 of 2 lagging partitions hold records still to consume)',
+    });
+    expect(seen.map((p) => [p.partition, p.from, p.end])).toEqual([
+      [0, 3, 4],
+      [1, 9, 10],
+    ]);
   });
 });

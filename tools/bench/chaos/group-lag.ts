@@ -34,8 +34,15 @@ export interface LagReport {
  * Records a group still has to consume on one partition. Without a commit the group starts at the
  * earliest offset (the services consume from the beginning), so everything retained counts.
  */
-export function partitionLag(committed: string | number | null | undefined, low: string | number, high: string | number): number {
-  const start = committed === null || committed === undefined || Number(committed) < 0 ? Number(low) : Math.max(Number(committed), Number(low));
+export function partitionLag(
+  committed: string | number | null | undefined,
+  low: string | number,
+  high: string | number,
+): number {
+  const start =
+    committed === null || committed === undefined || Number(committed) < 0
+      ? Number(low)
+      : Math.max(Number(committed), Number(low));
   return Math.max(0, Number(high) - start);
 }
 
@@ -67,7 +74,10 @@ export function subscribedTopics(metadata: Buffer | null | undefined): string[] 
 /** Lag of every group under `prefix`, on every topic it reads; readers' groups (never committed) left out. */
 export async function prefixLag(admin: Admin, prefix: string): Promise<LagReport> {
   const { groups } = await admin.listGroups();
-  const ids = groups.map((g) => g.groupId).filter((id) => id.startsWith(prefix) && !isReaderGroup(id)).sort();
+  const ids = groups
+    .map((g) => g.groupId)
+    .filter((id) => id.startsWith(prefix) && !isReaderGroup(id))
+    .sort();
   const described = ids.length > 0 ? (await admin.describeGroups(ids)).groups : [];
   const ends = new Map<string, Promise<{ partition: number; low: string; high: string }[]>>();
   const endsOf = (topic: string) => {
@@ -83,13 +93,23 @@ export async function prefixLag(admin: Admin, prefix: string): Promise<LagReport
     }
     let groupLag = 0;
     for (const topic of [...topics].sort()) {
-      const done = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, p.offset]));
+      const done = new Map(
+        (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, p.offset]),
+      );
       for (const p of await endsOf(topic)) {
         const lag = partitionLag(done.get(p.partition), p.low, p.high);
         groupLag += lag;
         if (lag > 0) {
           const c = done.get(p.partition);
-          report.lagging.push({ groupId, topic, partition: p.partition, committed: c === undefined || Number(c) < 0 ? null : Number(c), from: Number(p.high) - lag, end: Number(p.high), lag });
+          report.lagging.push({
+            groupId,
+            topic,
+            partition: p.partition,
+            committed: c === undefined || Number(c) < 0 ? null : Number(c),
+            from: Number(p.high) - lag,
+            end: Number(p.high),
+            lag,
+          });
         }
       }
     }
@@ -100,13 +120,20 @@ export async function prefixLag(admin: Admin, prefix: string): Promise<LagReport
 }
 
 function lagReason(lag: LagReport): string {
-  return `lag ${lag.total}: ${Object.entries(lag.byGroup).filter(([, n]) => n > 0).map(([g, n]) => `${g} ${n}`).join(', ')}`;
+  return `lag ${lag.total}: ${Object.entries(lag.byGroup)
+    .filter(([, n]) => n > 0)
+    .map(([g, n]) => `${g} ${n}`)
+    .join(', ')}`;
 }
 
 /** End offsets of every topic under `prefix`, as one string: equal strings mean nothing was written in between. */
 export async function endOffsetsFingerprint(admin: Admin, prefix: string): Promise<string> {
   const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix)).sort();
-  const parts = await Promise.all(topics.map(async (t) => `${t}:${(await admin.fetchTopicOffsets(t)).map((p) => `${p.partition}=${p.high}`).join(',')}`));
+  const parts = await Promise.all(
+    topics.map(
+      async (t) => `${t}:${(await admin.fetchTopicOffsets(t)).map((p) => `${p.partition}=${p.high}`).join(',')}`,
+    ),
+  );
   return parts.join(' ');
 }
 
@@ -185,13 +212,18 @@ export async function waitQuiet(o: QuietOptions): Promise<QuietResult> {
     else if (quietFor < o.quietMs) {
       visibleNote = '';
       reason = (lag?.total ?? 1) > 0 ? lagReason(lag!) : 'topics still being written';
-    }
-    else if ((lag?.total ?? 1) === 0) return { drained: true, drainedAt: changedAt, lag, reason: null, markerOnlyPartitions: 0 };
+    } else if ((lag?.total ?? 1) === 0)
+      return { drained: true, drainedAt: changedAt, lag, reason: null, markerOnlyPartitions: 0 };
     else {
-      if (o.visibleLag && lag!.lagging.length <= VISIBLE_LAG_MAX_PARTITIONS && now - checkedVisibleAt >= VISIBLE_LAG_CHECK_MS) {
+      if (
+        o.visibleLag &&
+        lag!.lagging.length <= VISIBLE_LAG_MAX_PARTITIONS &&
+        now - checkedVisibleAt >= VISIBLE_LAG_CHECK_MS
+      ) {
         checkedVisibleAt = now;
         const visible = await Promise.all(lag!.lagging.map((p) => o.visibleLag!(p)));
-        if (visible.every((n) => n === 0)) return { drained: true, drainedAt: changedAt, lag, reason: null, markerOnlyPartitions: lag!.lagging.length };
+        if (visible.every((n) => n === 0))
+          return { drained: true, drainedAt: changedAt, lag, reason: null, markerOnlyPartitions: lag!.lagging.length };
         visibleNote = ` (${visible.filter((n) => n !== 0).length} of ${visible.length} lagging partitions hold records still to consume)`;
       }
       reason = lagReason(lag!) + visibleNote;

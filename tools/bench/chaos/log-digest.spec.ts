@@ -14,6 +14,8 @@ describe('digestLog', () => {
       { level: 'error', msg: 'consumer crashed', count: 1, lastAt: 't2' },
       { level: 'warn', msg: 'flush failed; retrying: ECONNREFUSED', count: 2, lastAt: 't3' },
     ]);
-    expect(digestLog(log, 1)).toEqual([{ level: 'warn', msg: 'flush failed; retrying: ECONNREFUSED', count: 2, lastAt: 't3' }]);
+    expect(digestLog(log, 1)).toEqual([
+      { level: 'warn', msg: 'flush failed; retrying: ECONNREFUSED', count: 2, lastAt: 't3' },
+    ]);
   });
 });

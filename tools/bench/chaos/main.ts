@@ -35,14 +35,18 @@ async function main(): Promise<number> {
   let interruptedAt = 0;
   const onSignal = () => {
     // A terminal's Ctrl-C may arrive twice (directly and relayed by tsx): only a later one is news.
-    if (controller.signal.aborted) return Date.now() - interruptedAt > 2000 ? log('still stopping what the run started…') : undefined;
+    if (controller.signal.aborted)
+      return Date.now() - interruptedAt > 2000 ? log('still stopping what the run started…') : undefined;
     interruptedAt = Date.now();
     log('interrupted: stopping everything the run started…');
     controller.abort(new Interrupted('interrupted'));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const bound = setTimeout(() => controller.abort(new TimedOut(`the time bound of ${options.timeoutS} s was reached`)), options.timeoutS * 1000);
+  const bound = setTimeout(
+    () => controller.abort(new TimedOut(`the time bound of ${options.timeoutS} s was reached`)),
+    options.timeoutS * 1000,
+  );
   bound.unref();
 
   try {

@@ -112,7 +112,8 @@ export class OwnInfra {
   ) {
     const clash = Object.values(ports).filter((p) => SHARED_PORTS.has(p));
     if (clash.length > 0) throw new Error(`refusing to run chaos on the shared stack's port(s) ${clash.join(', ')}`);
-    if (resolve(stateDir) === SHARED_STATE_DIR) throw new Error(`refusing to run chaos in the shared stack's state directory ${stateDir}`);
+    if (resolve(stateDir) === SHARED_STATE_DIR)
+      throw new Error(`refusing to run chaos in the shared stack's state directory ${stateDir}`);
     mkdirSync(stateDir, { recursive: true });
     this.logFile = join(stateDir, 'infra.log');
   }
@@ -139,7 +140,9 @@ export class OwnInfra {
       KAFKA_CONTROLLER_PORT: String(this.ports.controller),
       REDIS_PORT: String(this.ports.redis),
       INFRA_STATE_DIR: this.stateDir,
-      ...(this.ports.kafkaClusterBase === undefined ? {} : { KAFKA_CLUSTER_PORT_BASE: String(this.ports.kafkaClusterBase) }),
+      ...(this.ports.kafkaClusterBase === undefined
+        ? {}
+        : { KAFKA_CLUSTER_PORT_BASE: String(this.ports.kafkaClusterBase) }),
     };
   }
 
@@ -198,7 +201,10 @@ export class OwnInfra {
   /** The live process of a cluster node, or null: its pid file's process, only if it runs the node's own config. */
   nodePid(node: number): number | null {
     const dir = join(this.stateDir, 'kafka-cluster', `node-${node}`);
-    return ownProcess(join(dir, 'kafka.pid'), (cmdline) => cmdline.includes('kafka.Kafka') && cmdline.includes(join(dir, 'server.properties')));
+    return ownProcess(
+      join(dir, 'kafka.pid'),
+      (cmdline) => cmdline.includes('kafka.Kafka') && cmdline.includes(join(dir, 'server.properties')),
+    );
   }
 
   /** kill -9 on Redis, then start it again: it runs without persistence, so it comes back empty. */
@@ -216,7 +222,9 @@ export class OwnInfra {
   /** The live process of ours, or null: the pid file's process, only if its command line is ours. */
   pid(which: 'kafka' | 'redis'): number | null {
     return ownProcess(join(this.stateDir, which, `${which}.pid`), (cmdline) =>
-      which === 'kafka' ? cmdline.includes('kafka.Kafka') && cmdline.includes(this.stateDir) : cmdline.includes('redis-server') && cmdline.includes(`:${this.ports.redis}`),
+      which === 'kafka'
+        ? cmdline.includes('kafka.Kafka') && cmdline.includes(this.stateDir)
+        : cmdline.includes('redis-server') && cmdline.includes(`:${this.ports.redis}`),
     );
   }
 
@@ -234,7 +242,11 @@ export class OwnInfra {
   private runScript(name: string, args: readonly string[] = []): Promise<void> {
     return new Promise((ok, fail) => {
       appendFileSync(this.logFile, `\n$ ${[name, ...args].join(' ')} (${new Date().toISOString()})\n`);
-      const child = spawn('bash', [join(INFRA, name), ...args], { cwd: repoRoot, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('bash', [join(INFRA, name), ...args], {
+        cwd: repoRoot,
+        env: { ...process.env, ...this.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       this.script = child;
       let output = '';
       const keep = (d: Buffer) => {
@@ -244,7 +256,9 @@ export class OwnInfra {
       child.stdout.on('data', keep);
       child.stderr.on('data', keep);
       child.once('error', fail);
-      child.once('close', (code) => (code === 0 ? ok() : fail(new Error(`tools/infra/${name} failed (exit ${code}):\n${output.trim()}`))));
+      child.once('close', (code) =>
+        code === 0 ? ok() : fail(new Error(`tools/infra/${name} failed (exit ${code}):\n${output.trim()}`)),
+      );
     });
   }
 }
@@ -285,7 +299,8 @@ async function killHard(pid: number, ports: readonly number[]): Promise<void> {
     return; // already gone
   }
   const deadline = Date.now() + 15_000;
-  while ((alive(pid) || (await anyListening(ports))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while ((alive(pid) || (await anyListening(ports))) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   if (alive(pid)) throw new Error(`process ${pid} survived SIGKILL for 15 s`);
 }
 

@@ -12,7 +12,12 @@ import type { FinalProfile } from './compare-profiles';
  * snapshot), with a throwaway group (read-committed: aborted transactions are never seen), and
  * hands every record to `onRecord` in offset order per partition.
  */
-export async function readTopicSnapshot(kafka: Kafka, topic: string, onRecord: (m: ConsumedMessage) => void, options: { stallMs?: number } = {}): Promise<number> {
+export async function readTopicSnapshot(
+  kafka: Kafka,
+  topic: string,
+  onRecord: (m: ConsumedMessage) => void,
+  options: { stallMs?: number } = {},
+): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   let offsets: { partition: number; low: string; high: string }[];
@@ -21,7 +26,13 @@ export async function readTopicSnapshot(kafka: Kafka, topic: string, onRecord: (
   } finally {
     await admin.disconnect();
   }
-  return readRanges(kafka, topic, new Map(offsets.map((p) => [p.partition, { from: BigInt(p.low), to: BigInt(p.high) }])), onRecord, options.stallMs ?? 60_000);
+  return readRanges(
+    kafka,
+    topic,
+    new Map(offsets.map((p) => [p.partition, { from: BigInt(p.low), to: BigInt(p.high) }])),
+    onRecord,
+    options.stallMs ?? 60_000,
+  );
 }
 
 /**
@@ -30,9 +41,22 @@ export async function readTopicSnapshot(kafka: Kafka, topic: string, onRecord: (
  * counts transaction markers and aborted records, which no consumer ever receives: a group that
  * consumed everything of a transactionally written partition can be left "1 behind" its end.
  */
-export async function visibleRecords(kafka: Kafka, topic: string, partition: number, from: number, to: number, timeoutMs = 15_000): Promise<number | null> {
+export async function visibleRecords(
+  kafka: Kafka,
+  topic: string,
+  partition: number,
+  from: number,
+  to: number,
+  timeoutMs = 15_000,
+): Promise<number | null> {
   try {
-    return await readRanges(kafka, topic, new Map([[partition, { from: BigInt(from), to: BigInt(to) }]]), () => undefined, timeoutMs);
+    return await readRanges(
+      kafka,
+      topic,
+      new Map([[partition, { from: BigInt(from), to: BigInt(to) }]]),
+      () => undefined,
+      timeoutMs,
+    );
   } catch {
     return null;
   }
@@ -44,7 +68,13 @@ export async function visibleRecords(kafka: Kafka, topic: string, partition: num
  * delivered: a partition written in transactions ends in commit markers that no consumer receives,
  * so "the last record reached the end offset" would wait forever on it.
  */
-async function readRanges(kafka: Kafka, topic: string, ranges: ReadonlyMap<number, { from: bigint; to: bigint }>, onRecord: (m: ConsumedMessage) => void, stallMs: number): Promise<number> {
+async function readRanges(
+  kafka: Kafka,
+  topic: string,
+  ranges: ReadonlyMap<number, { from: bigint; to: bigint }>,
+  onRecord: (m: ConsumedMessage) => void,
+  stallMs: number,
+): Promise<number> {
   const pending = new Set([...ranges].filter(([, r]) => r.to > r.from).map(([p]) => p));
   if (pending.size === 0) return 0;
   const groupId = `chaos-reader-${randomBytes(6).toString('hex')}`;
@@ -67,7 +97,12 @@ async function readRanges(kafka: Kafka, topic: string, ranges: ReadonlyMap<numbe
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     watchdog = setInterval(() => {
-      if (Date.now() - lastProgress > stallMs) settle(new Error(`${topic}: nothing fetched for ${stallMs} ms; partitions ${[...pending].join(', ')} not read to their end`));
+      if (Date.now() - lastProgress > stallMs)
+        settle(
+          new Error(
+            `${topic}: nothing fetched for ${stallMs} ms; partitions ${[...pending].join(', ')} not read to their end`,
+          ),
+        );
     }, 250);
     await consumer.run({
       eachBatch: async ({ batch }) => {
@@ -88,7 +123,10 @@ async function readRanges(kafka: Kafka, topic: string, ranges: ReadonlyMap<numbe
     clearInterval(watchdog);
     await consumer.disconnect();
     const admin = kafka.admin();
-    await admin.connect().then(() => admin.deleteGroups([groupId])).catch(() => undefined);
+    await admin
+      .connect()
+      .then(() => admin.deleteGroups([groupId]))
+      .catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
   }
   return count;
@@ -100,12 +138,17 @@ async function readRanges(kafka: Kafka, topic: string, ranges: ReadonlyMap<numbe
  */
 export async function readFinalProfiles(kafka: Kafka, prefix: string): Promise<Map<string, FinalProfile>> {
   const latest = new Map<string, Buffer | null>();
-  await readTopicSnapshot(kafka, topicCatalog(prefix).profiles.name, (m) => latest.set(m.key?.toString() ?? '', m.value));
+  await readTopicSnapshot(kafka, topicCatalog(prefix).profiles.name, (m) =>
+    latest.set(m.key?.toString() ?? '', m.value),
+  );
   return decodeLatest(latest, new SingleObjectSerde('UserProfile'));
 }
 
 /** Decodes the latest value per key; null stays null (a tombstone). */
-export function decodeLatest(latest: ReadonlyMap<string, Buffer | null>, serde: { decodeSync(b: Buffer): UserProfile }): Map<string, FinalProfile> {
+export function decodeLatest(
+  latest: ReadonlyMap<string, Buffer | null>,
+  serde: { decodeSync(b: Buffer): UserProfile },
+): Map<string, FinalProfile> {
   const out = new Map<string, FinalProfile>();
   for (const [key, value] of latest) out.set(key, value === null ? null : serde.decodeSync(value));
   return out;
@@ -130,7 +173,8 @@ export async function countRunTopics(kafka: Kafka, prefix: string): Promise<Topi
   const count = async (name: string) => (existing.has(name) ? readTopicSnapshot(kafka, name, () => undefined) : 0);
   const input: Record<string, number> = {};
   const deadLetters: Record<string, number> = {};
-  for (const t of [topics.reviews, topics.posts, topics.clicks, topics.items, topics.userDeletions]) input[t.name.slice(prefix.length)] = await count(t.name);
+  for (const t of [topics.reviews, topics.posts, topics.clicks, topics.items, topics.userDeletions])
+    input[t.name.slice(prefix.length)] = await count(t.name);
   // Found by their suffix: whichever topic they belong to, internal ones included.
   for (const name of [...existing].filter((n) => n.startsWith(prefix) && n.endsWith('.dlq')).sort()) {
     const n = await count(name);

@@ -72,7 +72,11 @@ export class ServiceFleet {
         baseEnv: options.baseEnv,
         env: { ...options.env, ...options.serviceEnv?.[name] },
       });
-    this.services = { 'text-cleaner': make('text-cleaner'), encoder: make('encoder'), 'profile-fuser': make('profile-fuser') };
+    this.services = {
+      'text-cleaner': make('text-cleaner'),
+      encoder: make('encoder'),
+      'profile-fuser': make('profile-fuser'),
+    };
   }
 
   /** Starts all three at once (their topics do not exist yet: they create them, as in a deployment). */
@@ -98,7 +102,9 @@ export class ServiceFleet {
       if (ready.every(Boolean)) return;
       if (Date.now() > deadline) {
         const late = names.filter((_, i) => !ready[i]);
-        throw new Error(`not ready after ${timeoutMs / 1000} s: ${late.join(', ')}\n${late.map((n) => `--- ${n} ---\n${this.services[n].logTail(15)}`).join('\n')}`);
+        throw new Error(
+          `not ready after ${timeoutMs / 1000} s: ${late.join(', ')}\n${late.map((n) => `--- ${n} ---\n${this.services[n].logTail(15)}`).join('\n')}`,
+        );
       }
       await sleep(250);
     }
@@ -172,7 +178,10 @@ export class ServiceFleet {
     await Promise.all(
       SERVICE_NAMES.map(async (name) => {
         if (this.stopping || this.restarting.has(name)) return;
-        const [ready, consuming] = await Promise.all([this.ready(name), this.options.consuming!(name).catch(() => null)]);
+        const [ready, consuming] = await Promise.all([
+          this.ready(name),
+          this.options.consuming!(name).catch(() => null),
+        ]);
         if (consuming === null) return;
         if (!ready || consuming) {
           this.idleSince.delete(name);

@@ -16,8 +16,26 @@ import { ensureBuilt } from '@profilestream/tools-runtime';
 const repoRoot = resolve(__dirname, '../../..');
 
 const TOPICS = {
-  guitar: ['nylon strings for a classical guitar', 'steel strings for an acoustic guitar', 'a capo for guitar', 'guitar picks, medium gauge', 'a guitar tuner that clips on the headstock', 'a padded gig bag for an electric guitar', 'a guitar strap in leather', 'a slide for blues guitar'],
-  drums: ['maple drum sticks', 'a practice pad for drummers', 'brushes for jazz drums', 'a snare drum head', 'a drum key for tuning', 'a cymbal stand', 'a bass drum pedal', 'a drum throne with a round seat'],
+  guitar: [
+    'nylon strings for a classical guitar',
+    'steel strings for an acoustic guitar',
+    'a capo for guitar',
+    'guitar picks, medium gauge',
+    'a guitar tuner that clips on the headstock',
+    'a padded gig bag for an electric guitar',
+    'a guitar strap in leather',
+    'a slide for blues guitar',
+  ],
+  drums: [
+    'maple drum sticks',
+    'a practice pad for drummers',
+    'brushes for jazz drums',
+    'a snare drum head',
+    'a drum key for tuning',
+    'a cymbal stand',
+    'a bass drum pedal',
+    'a drum throne with a round seat',
+  ],
 } as const;
 
 /** A dataset line; catalogue lines carry a title and description too. */
@@ -30,7 +48,18 @@ function dataset(withDescriptions: boolean): Line[] {
   const t0 = 1_600_000_000;
   for (const [topic, titles] of Object.entries(TOPICS)) {
     titles.forEach((title, i) => {
-      if (withDescriptions) lines.push({ ts: t0, seq: seq++, user_id: '', item_id: `${topic}-${i}`, type: 'item', rating: null, text: '', title, description: `Product: ${title}.` });
+      if (withDescriptions)
+        lines.push({
+          ts: t0,
+          seq: seq++,
+          user_id: '',
+          item_id: `${topic}-${i}`,
+          type: 'item',
+          rating: null,
+          text: '',
+          title,
+          description: `Product: ${title}.`,
+        });
     });
   }
   for (let u = 0; u < 16; u++) {
@@ -38,17 +67,46 @@ function dataset(withDescriptions: boolean): Line[] {
     const n = TOPICS[topic].length;
     // Four clicks on the topic's first items, a review, then the held-out click: the topic's last
     // item (cold: no one clicks it in training) for half the users, a seen item for the others.
-    for (let k = 0; k < 4; k++) lines.push({ ts: t0 + 100 + u * 10 + k, seq: seq++, user_id: `user-${u}`, item_id: `${topic}-${(u + k) % (n - 1)}`, type: 'click', rating: null, text: '' });
-    lines.push({ ts: t0 + 100 + u * 10 + 5, seq: seq++, user_id: `user-${u}`, item_id: `${topic}-${u % (n - 1)}`, type: 'review', rating: 5, text: `Great ${TOPICS[topic][u % (n - 1)]}, exactly what I needed.` });
+    for (let k = 0; k < 4; k++)
+      lines.push({
+        ts: t0 + 100 + u * 10 + k,
+        seq: seq++,
+        user_id: `user-${u}`,
+        item_id: `${topic}-${(u + k) % (n - 1)}`,
+        type: 'click',
+        rating: null,
+        text: '',
+      });
+    lines.push({
+      ts: t0 + 100 + u * 10 + 5,
+      seq: seq++,
+      user_id: `user-${u}`,
+      item_id: `${topic}-${u % (n - 1)}`,
+      type: 'review',
+      rating: 5,
+      text: `Great ${TOPICS[topic][u % (n - 1)]}, exactly what I needed.`,
+    });
     const heldOut = u % 4 < 2 ? `${topic}-${n - 1}` : `${topic}-${(u + 5) % (n - 1)}`;
-    lines.push({ ts: t0 + 1000 + u, seq: seq++, user_id: `user-${u}`, item_id: heldOut, type: 'click', rating: null, text: '' });
+    lines.push({
+      ts: t0 + 1000 + u,
+      seq: seq++,
+      user_id: `user-${u}`,
+      item_id: heldOut,
+      type: 'click',
+      rating: null,
+      text: '',
+    });
   }
   return lines;
 }
 
 function runEval(file: string): Promise<{ code: number | null; output: string }> {
   return new Promise((done) => {
-    const child = spawn(join(repoRoot, 'node_modules/.bin/tsx'), ['tools/bench/eval/main.ts', '--file', file, '--pca', '0', '--resamples', '50'], { cwd: repoRoot, env: process.env });
+    const child = spawn(
+      join(repoRoot, 'node_modules/.bin/tsx'),
+      ['tools/bench/eval/main.ts', '--file', file, '--pca', '0', '--resamples', '50'],
+      { cwd: repoRoot, env: process.env },
+    );
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -77,20 +135,26 @@ describe('npm run eval on a catalogue with clicks (real pipeline)', () => {
   it('ranks items by their descriptions, reports the cold-start slice and coverage', async () => {
     const { code, output } = await runEval(write(datasetName, dataset(true)));
     expect({ code, tail: code === 0 ? '' : output.slice(-3000) }).toEqual({ code: 0, tail: '' });
-    const report = JSON.parse(readFileSync(reportOf(datasetName), 'utf8')) as { notes: string[]; methods: { method: string; users: number; ndcg: { mean: number }; note?: string }[] };
+    const report = JSON.parse(readFileSync(reportOf(datasetName), 'utf8')) as {
+      notes: string[];
+      methods: { method: string; users: number; ndcg: { mean: number }; note?: string }[];
+    };
     const methods = new Map(report.methods.map((m) => [m.method, m]));
     expect(methods.get('pipeline fused')?.users).toBe(16);
     // Half the users held out the item no one clicked in training: only its description knows it.
     expect(methods.get('pipeline fused (cold-start slice)')?.users).toBe(8);
     expect(methods.get('most popular (cold-start slice)')?.users).toBe(8);
     // The joint model trained on point-in-time joins of the changelog and ranked everyone.
-    const joint = report.methods.find((m) => m.method === 'joint model (profile + behaviour, logistic regression)') as { users: number; note?: string } | undefined;
+    const joint = report.methods.find((m) => m.method === 'joint model (profile + behaviour, logistic regression)') as
+      { users: number; note?: string } | undefined;
     expect(joint?.users).toBe(16);
     expect(joint?.note).toMatch(/[1-9]\d* point-in-time positives/);
     const notes = report.notes.join('\n');
     expect(notes).toMatch(/cold-start slice: 8 users/);
     // Every candidate has a vector from its description; every click folded one in.
-    expect(notes).toMatch(/0 of 16 evaluated users without a profile vector; 16 of 16 candidate items with a vector \(16 descriptions/);
+    expect(notes).toMatch(
+      /0 of 16 evaluated users without a profile vector; 16 of 16 candidate items with a vector \(16 descriptions/,
+    );
     expect(notes).toMatch(/16 of 16 held-out items scorable/);
   }, 300_000);
 
@@ -99,7 +163,9 @@ describe('npm run eval on a catalogue with clicks (real pipeline)', () => {
     const bare = dataset(false).filter((l) => l.type === 'click');
     const { code, output } = await runEval(write(bareName, bare));
     expect(code).toBe(1);
-    expect(output).toMatch(/coverage is broken, nothing to measure: no candidate item has a vector \(0 descriptions and 0 reviews embedded\)/);
+    expect(output).toMatch(
+      /coverage is broken, nothing to measure: no candidate item has a vector \(0 descriptions and 0 reviews embedded\)/,
+    );
     expect(output).not.toMatch(/^\s+at /m);
   }, 300_000);
 });

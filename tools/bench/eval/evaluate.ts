@@ -45,7 +45,12 @@ export function blended(base: Scorer, prior: Float64Array, beta: number): Scorer
  * are split into two folds, each fold's weight is the one from `grid` with the best NDCG@10 on
  * the other fold, and the ranks of both folds are put back together in test order.
  */
-export function crossFitBlend(split: Split, base: Scorer, prior: Float64Array, grid: readonly number[]): { ranks: number[]; betas: [number, number] } {
+export function crossFitBlend(
+  split: Split,
+  base: Scorer,
+  prior: Float64Array,
+  grid: readonly number[],
+): { ranks: number[]; betas: [number, number] } {
   const folds: [number[], number[]] = [[], []];
   split.test.forEach((t, i) => folds[foldOf(t.userId)].push(i));
   // Ranks of every user under every weight, computed once.

@@ -11,17 +11,40 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { SingleObjectSerde, packFloat32, unpackFloat32, type ProfileChange, type UserProfile } from '@profilestream/contracts';
+import {
+  SingleObjectSerde,
+  packFloat32,
+  unpackFloat32,
+  type ProfileChange,
+  type UserProfile,
+} from '@profilestream/contracts';
 import { fitPca } from '@profilestream/embedding';
 import { saveProjection } from '@profilestream/inference';
 import { readTopicToEnd } from '@profilestream/kafka';
 import { commandLine, numberOption, UsageError } from '@profilestream/tools-cli';
-import { findEventsFile, loadEvents, Pacer, sendReplayLines, total, type DatasetEvent } from '@profilestream/tools-events';
+import {
+  findEventsFile,
+  loadEvents,
+  Pacer,
+  sendReplayLines,
+  total,
+  type DatasetEvent,
+} from '@profilestream/tools-events';
 import { formatTable, type BenchRow } from '../bench-harness';
 import { LocalPipeline, freePortRun, modelDirOf, modelEnv, modelProblem } from '@profilestream/tools-runtime';
 import { crossFitBlend, foldOf, hits, ndcgs, rankAll, type Scorer } from './evaluate';
 import { bootstrapDifference, bootstrapMean, type Interval } from './metrics';
-import { CoOccurrence, RANKER_FEATURES, pointInTimeRows, profileVectors, rankerFeatures, rankerScores, rankerVectors, trainRanker, type Snapshot } from '@profilestream/ranking';
+import {
+  CoOccurrence,
+  RANKER_FEATURES,
+  pointInTimeRows,
+  profileVectors,
+  rankerFeatures,
+  rankerScores,
+  rankerVectors,
+  trainRanker,
+  type Snapshot,
+} from '@profilestream/ranking';
 import { ItemVectors, centre, popularity, popularityPrior } from './recommenders';
 import { coldStartUsers, leaveLastOut, type Split } from './split';
 import { SparseIndex, TfIdf } from './tfidf';
@@ -84,11 +107,16 @@ const args = commandLine(
   ({ values }) => {
     numberOption('--min-interactions', values['min-interactions'], { min: 1, whole: true });
     numberOption('--resamples', values.resamples, { min: 1, whole: true });
-    const pcaDims = values.pca === '0' || values.pca === 'none' ? [] : values.pca.split(',').map((d) => numberOption('--pca', d, { min: 1, whole: true }));
+    const pcaDims =
+      values.pca === '0' || values.pca === 'none'
+        ? []
+        : values.pca.split(',').map((d) => numberOption('--pca', d, { min: 1, whole: true }));
     const problem = modelProblem(values.model);
     if (problem) throw new UsageError(`--model ${values.model}: ${problem}`);
-    if (values.file !== undefined && !existsSync(values.file)) throw new UsageError(`--file ${values.file}: no such file`);
-    if (values.file === undefined && !findEventsFile()) throw new UsageError('no dataset: pass --file EVENTS.jsonl.gz or set PROFILESTREAM_DATASET_DIR');
+    if (values.file !== undefined && !existsSync(values.file))
+      throw new UsageError(`--file ${values.file}: no such file`);
+    if (values.file === undefined && !findEventsFile())
+      throw new UsageError('no dataset: pass --file EVENTS.jsonl.gz or set PROFILESTREAM_DATASET_DIR');
     return { ...values, pcaDims };
   },
 );
@@ -113,7 +141,9 @@ async function main(): Promise<void> {
   const events = await loadEvents(file);
   const split = leaveLastOut(events, Number(args['min-interactions']));
   const itemIndex = new Map(split.catalogue.map((id, i) => [id, i]));
-  console.log(`${basename(dirname(file))}: ${events.length} events, ${split.test.length} users evaluated, ${split.train.length} training events, ${split.catalogue.length} candidate items`);
+  console.log(
+    `${basename(dirname(file))}: ${events.length} events, ${split.test.length} users evaluated, ${split.train.length} training events, ${split.catalogue.length} candidate items`,
+  );
 
   // Baselines, from the training events alone.
   const interactions = split.train.filter((e) => e.type === 'review' || e.type === 'click');
@@ -126,7 +156,8 @@ async function main(): Promise<void> {
 
   const popularityRanks = rankAll(split, byPopularity);
   const tfidfRanks = rankAll(split, tfidf);
-  const versus = (ranks: number[], baseline: number[]) => (ranks === baseline ? null : bootstrapDifference(ndcgs(ranks), ndcgs(baseline), { resamples }));
+  const versus = (ranks: number[], baseline: number[]) =>
+    ranks === baseline ? null : bootstrapDifference(ndcgs(ranks), ndcgs(baseline), { resamples });
   const report = (method: string, ranks: number[], note?: string): MethodReport => ({
     method,
     users: ranks.length,
@@ -149,11 +180,17 @@ async function main(): Promise<void> {
     const own = split.trainItems.get(userId);
     return own && own.size > 0 ? co.scores(own).sum : null;
   });
-  const reports: MethodReport[] = [report('most popular', popularityRanks), report('TF-IDF profile (review text)', tfidfRanks), report('item-to-item (ItemKNN over training interactions)', knnRanks)];
+  const reports: MethodReport[] = [
+    report('most popular', popularityRanks),
+    report('TF-IDF profile (review text)', tfidfRanks),
+    report('item-to-item (ItemKNN over training interactions)', knnRanks),
+  ];
   const prior = popularityPrior(pop);
   const blend = (name: string, scorer: Scorer) => {
     const b = crossFitBlend(split, scorer, prior, BLEND_GRID);
-    reports.push(report(name, b.ranks, `cosine + β·log-popularity, β cross-fitted over two user folds: ${b.betas.join(', ')}`));
+    reports.push(
+      report(name, b.ranks, `cosine + β·log-popularity, β cross-fitted over two user folds: ${b.betas.join(', ')}`),
+    );
   };
   const notes = [
     `${split.test.length} users, chronological leave-last-out (≥ ${args['min-interactions']} interactions), full ranking over ${split.catalogue.length} training items minus each user's own, ties by source order; 95% percentile bootstrap over users (${resamples} resamples), paired for differences`,
@@ -161,7 +198,11 @@ async function main(): Promise<void> {
   ];
   const describe = (label: string, run: PipelineRun, scored: ScoredRun) => {
     const c = coverage(split, run, scored);
-    const clicks = Object.entries(run.clicksWithoutVector).filter(([, n]) => n > 0).map(([o, n]) => `${o} ${n}`).join(', ') || 'none';
+    const clicks =
+      Object.entries(run.clicksWithoutVector)
+        .filter(([, n]) => n > 0)
+        .map(([o, n]) => `${o} ${n}`)
+        .join(', ') || 'none';
     return (
       `${label}: ${run.seconds.toFixed(0)} s, ${run.sent} training events sent, ${run.accounting}; ${run.profiles.size} profiles published, ` +
       `${c.usersWithoutVector} of ${split.test.length} evaluated users without a profile vector; ${c.itemsWithVector} of ${split.catalogue.length} candidate items with a vector ` +
@@ -180,19 +221,29 @@ async function main(): Promise<void> {
       users: coldIndexes.length,
       hr: bootstrapMean(hits(slice(ranks)), { resamples }),
       ndcg: bootstrapMean(ndcgs(slice(ranks)), { resamples }),
-      ndcgVsPopularity: ranks === popularityRanks ? null : bootstrapDifference(ndcgs(slice(ranks)), ndcgs(slice(popularityRanks)), { resamples }),
-      ndcgVsTfidf: ranks === tfidfRanks ? null : bootstrapDifference(ndcgs(slice(ranks)), ndcgs(slice(tfidfRanks)), { resamples }),
+      ndcgVsPopularity:
+        ranks === popularityRanks
+          ? null
+          : bootstrapDifference(ndcgs(slice(ranks)), ndcgs(slice(popularityRanks)), { resamples }),
+      ndcgVsTfidf:
+        ranks === tfidfRanks ? null : bootstrapDifference(ndcgs(slice(ranks)), ndcgs(slice(tfidfRanks)), { resamples }),
     });
   };
   coldReport('most popular', popularityRanks);
   coldReport('TF-IDF profile', tfidfRanks);
   coldReport('item-to-item', knnRanks);
-  notes.push(`cold-start slice: ${coldIndexes.length} users whose held-out item no training interaction touched but the catalogue describes (popularity cannot rank it)`);
+  notes.push(
+    `cold-start slice: ${coldIndexes.length} users whose held-out item no training interaction touched but the catalogue describes (popularity cannot rank it)`,
+  );
 
   // The joint model: profile features and behaviour features in one logistic regression, trained
   // on point-in-time joins of the changelog with the training interactions that followed.
   const everyItem = split.catalogue.map((_, i) => i);
-  const joint = (label: string, r: PipelineRun, scored: ScoredRun): { ranks: number[]; validationLogLoss: number | null } | null => {
+  const joint = (
+    label: string,
+    r: PipelineRun,
+    scored: ScoredRun,
+  ): { ranks: number[]; validationLogLoss: number | null } | null => {
     if (!r.history) {
       notes.push(`${label}: skipped, a reused run keeps no changelog (run without --reuse-run)`);
       return null;
@@ -213,7 +264,15 @@ async function main(): Promise<void> {
     const finalVectors = new Map([...r.profiles].map(([userId, p]) => [userId, rankerVectors(p)]));
     const ranks = rankAll(split, (userId) => {
       const knn = co.scores(split.trainItems.get(userId) ?? []);
-      return rankerScores(model, rankerFeatures(scored.items, finalVectors.get(userId) ?? new Map(), { popularity: prior, knnSum: knn.sum, knnMax: knn.max }, everyItem));
+      return rankerScores(
+        model,
+        rankerFeatures(
+          scored.items,
+          finalVectors.get(userId) ?? new Map(),
+          { popularity: prior, knnSum: knn.sum, knnMax: knn.max },
+          everyItem,
+        ),
+      );
     });
     const weights = RANKER_FEATURES.map((f, i) => `${f} ${sign(model.weights[i]!)}`).join(', ');
     reports.push(
@@ -233,9 +292,20 @@ async function main(): Promise<void> {
   // a run whose training data differed (another file, another --min-interactions) or another
   // model's; a projected run is keyed by its projection, fitted on this run.
   const model = modelDirOf(args.model);
-  const modelKey = createHash('sha256').update(readFileSync(join(model, 'profilestream-model.json'))).update(model).digest('hex').slice(0, 8);
-  const trainingKey = `${createHash('sha256').update(split.train.map((e) => `${e.seq}:${e.user_id}:${e.item_id}`).join('\n')).digest('hex').slice(0, 12)}-${modelKey}`;
-  const run = await pipelineRun(join(repoRoot, '.cache/eval', `${datasetName}-${trainingKey}.run.json`), split.train, null);
+  const modelKey = createHash('sha256')
+    .update(readFileSync(join(model, 'profilestream-model.json')))
+    .update(model)
+    .digest('hex')
+    .slice(0, 8);
+  const trainingKey = `${createHash('sha256')
+    .update(split.train.map((e) => `${e.seq}:${e.user_id}:${e.item_id}`).join('\n'))
+    .digest('hex')
+    .slice(0, 12)}-${modelKey}`;
+  const run = await pipelineRun(
+    join(repoRoot, '.cache/eval', `${datasetName}-${trainingKey}.run.json`),
+    split.train,
+    null,
+  );
   const raw = scoredRun(split, run);
   assertCoverage(split, run, raw);
   for (const variant of raw.variants) {
@@ -256,7 +326,8 @@ async function main(): Promise<void> {
   // Each vector space tried (none, then each PCA), with its joint model's validation log loss on
   // training interactions: the projection is chosen on that, never on a held-out item.
   const spaces: { name: string; ranks: number[]; loss: number | null }[] = [];
-  const tried = (name: string, result: ReturnType<typeof joint>) => void (result && spaces.push({ name, ranks: result.ranks, loss: result.validationLogLoss }));
+  const tried = (name: string, result: ReturnType<typeof joint>) =>
+    void (result && spaces.push({ name, ranks: result.ranks, loss: result.validationLogLoss }));
   tried('none', joint('joint model (profile + behaviour, logistic regression)', run, raw));
   notes.push(describe('pipeline run', run, raw));
 
@@ -266,10 +337,16 @@ async function main(): Promise<void> {
     const projectionFile = join(repoRoot, '.cache/eval', `${datasetName}-${trainingKey}.pca${pcaDim}w.json`);
     const fit = fitProjection(run, pcaDim, projectionFile);
     if (!fit) {
-      notes.push(`PCA ${pcaDim} skipped: ${run.reviewVectors.length + run.descriptionVectors.length} training embeddings of ${run.reviewVectors[0]?.vector.length ?? run.descriptionVectors[0]?.vector.length ?? 0} dimensions, a fit needs more rows than ${pcaDim} and at least ${pcaDim} dimensions`);
+      notes.push(
+        `PCA ${pcaDim} skipped: ${run.reviewVectors.length + run.descriptionVectors.length} training embeddings of ${run.reviewVectors[0]?.vector.length ?? run.descriptionVectors[0]?.vector.length ?? 0} dimensions, a fit needs more rows than ${pcaDim} and at least ${pcaDim} dimensions`,
+      );
       continue;
     }
-    const projectedRun = await pipelineRun(join(repoRoot, '.cache/eval', `${datasetName}-${trainingKey}.run.${fit.id}.json`), split.train, projectionFile);
+    const projectedRun = await pipelineRun(
+      join(repoRoot, '.cache/eval', `${datasetName}-${trainingKey}.run.${fit.id}.json`),
+      split.train,
+      projectionFile,
+    );
     const projected = scoredRun(split, projectedRun);
     assertCoverage(split, projectedRun, projected);
     const fusedRanks = rankAll(split, projected.scorer('fused'));
@@ -277,7 +354,9 @@ async function main(): Promise<void> {
     coldReport(`pipeline + PCA ${pcaDim} whitened, fused`, fusedRanks);
     blend(`pipeline + PCA ${pcaDim} whitened, fused + popularity`, projected.scorer('fused'));
     tried(`PCA ${pcaDim} whitened`, joint(`joint model with PCA ${pcaDim} whitened`, projectedRun, projected));
-    notes.push(`PCA ${pcaDim}: ${fit.id}, fitted on ${fit.rows} training embeddings (reviews and descriptions), keeps ${(fit.kept * 100).toFixed(1)}% of their variance`);
+    notes.push(
+      `PCA ${pcaDim}: ${fit.id}, fitted on ${fit.rows} training embeddings (reviews and descriptions), keeps ${(fit.kept * 100).toFixed(1)}% of their variance`,
+    );
     notes.push(describe(`pipeline run with PCA ${pcaDim}`, projectedRun, projected));
   }
   const scored = spaces.filter((x): x is { name: string; ranks: number[]; loss: number } => x.loss !== null);
@@ -300,11 +379,19 @@ async function main(): Promise<void> {
     'ΔNDCG@10 vs TF-IDF': difference(r.ndcgVsTfidf),
   }));
   console.log(`\n${formatTable(rows)}`);
-  for (const n of [...notes, ...reports.filter((r) => r.note).map((r) => `${r.method}: ${r.note}`)]) console.log(`  note: ${n}`);
+  for (const n of [...notes, ...reports.filter((r) => r.note).map((r) => `${r.method}: ${r.note}`)])
+    console.log(`  note: ${n}`);
   const dir = join(repoRoot, 'reports/eval');
   mkdirSync(dir, { recursive: true });
   const out = join(dir, `${basename(dirname(file))}.json`);
-  writeFileSync(out, JSON.stringify({ dataset: basename(dirname(file)), startedAt: new Date().toISOString(), notes, methods: reports }, null, 2));
+  writeFileSync(
+    out,
+    JSON.stringify(
+      { dataset: basename(dirname(file)), startedAt: new Date().toISOString(), notes, methods: reports },
+      null,
+      2,
+    ),
+  );
   console.log(`  results: ${out.slice(repoRoot.length + 1)}`);
 }
 
@@ -318,7 +405,12 @@ function sign(x: number): string {
 
 /** fused first, then horizons from short to long, then channels. */
 function variantOrder(a: string, b: string): number {
-  const rank = (v: string) => (v === 'fused' ? [0, 0] : v.startsWith('horizon:') ? [1, parseFloat(v.slice(8)) * (v.endsWith('d') ? 24 : 1)] : [2, 0]);
+  const rank = (v: string) =>
+    v === 'fused'
+      ? [0, 0]
+      : v.startsWith('horizon:')
+        ? [1, parseFloat(v.slice(8)) * (v.endsWith('d') ? 24 : 1)]
+        : [2, 0];
   const [ra, rb] = [rank(a), rank(b)];
   return ra[0]! - rb[0]! || ra[1]! - rb[1]! || a.localeCompare(b);
 }
@@ -380,11 +472,18 @@ function coverage(split: Split, run: PipelineRun, scored: ScoredRun): Coverage {
 function assertCoverage(split: Split, run: PipelineRun, scored: ScoredRun): void {
   const c = coverage(split, run, scored);
   const problems = [
-    c.itemsWithVector === 0 ? `no candidate item has a vector (${run.descriptionVectors.length} descriptions and ${run.reviewVectors.length} reviews embedded)` : null,
-    c.usersWithoutVector === split.test.length ? `no evaluated user has a profile vector (${run.profiles.size} profiles published)` : null,
+    c.itemsWithVector === 0
+      ? `no candidate item has a vector (${run.descriptionVectors.length} descriptions and ${run.reviewVectors.length} reviews embedded)`
+      : null,
+    c.usersWithoutVector === split.test.length
+      ? `no evaluated user has a profile vector (${run.profiles.size} profiles published)`
+      : null,
     c.heldOutScorable === 0 ? 'no held-out item has a vector' : null,
   ].filter((p): p is string => p !== null);
-  if (problems.length > 0) throw new Error(`coverage is broken, nothing to measure: ${problems.join('; ')}; pipeline accounting: ${run.accounting}`);
+  if (problems.length > 0)
+    throw new Error(
+      `coverage is broken, nothing to measure: ${problems.join('; ')}; pipeline accounting: ${run.accounting}`,
+    );
 }
 
 interface ScoredRun {
@@ -400,14 +499,20 @@ interface ScoredRun {
  * scorer per profile vector.
  */
 function scoredRun(split: Split, run: PipelineRun): ScoredRun {
-  const dim = run.profiles.values().next().value?.dim ?? run.reviewVectors[0]?.vector.length ?? run.descriptionVectors[0]?.vector.length ?? 0;
+  const dim =
+    run.profiles.values().next().value?.dim ??
+    run.reviewVectors[0]?.vector.length ??
+    run.descriptionVectors[0]?.vector.length ??
+    0;
   const items = ItemVectors.fromMeans(split.catalogue, dim, [...run.descriptionVectors, ...run.reviewVectors]);
   const vectors = new Map([...run.profiles].map(([userId, p]) => [userId, profileVectors(p)]));
   const variants = [...new Set([...vectors.values()].flatMap((vs) => [...vs.keys()]))].sort(variantOrder);
-  const scorer = (variant: string): Scorer => (userId) => {
-    const v = vectors.get(userId)?.get(variant);
-    return v ? items.scores(v) : null;
-  };
+  const scorer =
+    (variant: string): Scorer =>
+    (userId) => {
+      const v = vectors.get(userId)?.get(variant);
+      return v ? items.scores(v) : null;
+    };
   return { items, vectors, variants, scorer };
 }
 
@@ -429,7 +534,9 @@ function fitProjection(run: PipelineRun, dim: number, file: string): { id: strin
     inputDim,
     outputDim: dim,
     mean: Array.from(fit.mean),
-    components: Array.from({ length: dim }, (_, c) => Array.from(fit.components.subarray(c * inputDim, (c + 1) * inputDim))),
+    components: Array.from({ length: dim }, (_, c) =>
+      Array.from(fit.components.subarray(c * inputDim, (c + 1) * inputDim)),
+    ),
     explainedVarianceRatio: fit.explainedVarianceRatio,
     fittedOn: texts.length,
   });
@@ -437,7 +544,11 @@ function fitProjection(run: PipelineRun, dim: number, file: string): { id: strin
 }
 
 /** A pipeline run, or with --reuse-run the saved output of the last one with the same settings. */
-async function pipelineRun(cacheFile: string, train: DatasetEvent[], projectionFile: string | null): Promise<PipelineRun> {
+async function pipelineRun(
+  cacheFile: string,
+  train: DatasetEvent[],
+  projectionFile: string | null,
+): Promise<PipelineRun> {
   if (args['reuse-run'] && existsSync(cacheFile)) return loadRun(cacheFile);
   const run = await runPipeline(train, projectionFile);
   saveRun(cacheFile, run);
@@ -478,12 +589,16 @@ function saveRun(file: string, run: PipelineRun): void {
 
 function loadRun(file: string): PipelineRun {
   const serde = new SingleObjectSerde('UserProfile');
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as Omit<PipelineRun, 'profiles' | 'reviewVectors' | 'descriptionVectors'> & {
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as Omit<
+    PipelineRun,
+    'profiles' | 'reviewVectors' | 'descriptionVectors'
+  > & {
     profiles: string[];
     reviewVectors: [string, string][];
     descriptionVectors?: [string, string][];
   };
-  const vectors = (list: [string, string][]) => list.map(([itemId, b]) => ({ itemId, vector: unpackFloat32(Buffer.from(b, 'base64')) }));
+  const vectors = (list: [string, string][]) =>
+    list.map(([itemId, b]) => ({ itemId, vector: unpackFloat32(Buffer.from(b, 'base64')) }));
   console.log(`reusing the pipeline run saved in ${file.slice(repoRoot.length + 1)}`);
   return {
     ...raw,
@@ -500,8 +615,14 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
     prefix: `eval-${Date.now().toString(36)}.`,
     basePort: await freePortRun(3),
     env: {
-      encoder: { ...modelEnv(args.model).encoder, ...(projectionFile ? { ENCODER_PROJECTION_FILE: projectionFile } : {}) },
-      'profile-fuser': { ...modelEnv(args.model)['profile-fuser'], ...(projectionFile ? { FUSER_PROJECTION_FILE: projectionFile } : {}) },
+      encoder: {
+        ...modelEnv(args.model).encoder,
+        ...(projectionFile ? { ENCODER_PROJECTION_FILE: projectionFile } : {}),
+      },
+      'profile-fuser': {
+        ...modelEnv(args.model)['profile-fuser'],
+        ...(projectionFile ? { FUSER_PROJECTION_FILE: projectionFile } : {}),
+      },
     },
   });
   const started = Date.now();
@@ -510,16 +631,25 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
   try {
     const producer = pipeline.producer();
     await producer.connect();
-    const tally = await sendReplayLines(producer, train, { pacer: new Pacer({ kind: 'asap' }, Date.now()), platform: 'eval' });
+    const tally = await sendReplayLines(producer, train, {
+      pacer: new Pacer({ kind: 'asap' }, Date.now()),
+      platform: 'eval',
+    });
     await producer.disconnect();
     const sent = total(tally.sent);
-    console.log(`sent ${sent} training events (rejected: ${JSON.stringify(tally.rejected)}); waiting for every stage to catch up…`);
+    console.log(
+      `sent ${sent} training events (rejected: ${JSON.stringify(tally.rejected)}); waiting for every stage to catch up…`,
+    );
     let lastLog = 0;
     await pipeline.waitDrained({
       onPoll: (lag) => {
         if (Date.now() - lastLog < 10_000) return;
         lastLog = Date.now();
-        console.log(`  lag: ${Object.entries(lag).map(([s, n]) => `${s} ${n}`).join(', ')}`);
+        console.log(
+          `  lag: ${Object.entries(lag)
+            .map(([s, n]) => `${s} ${n}`)
+            .join(', ')}`,
+        );
       },
     });
     const { 'text-cleaner': cleaner, 'profile-fuser': fuser } = pipeline.services;
@@ -555,13 +685,27 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
       modelId = e.modelId;
       projectionId = e.projectionId;
       if (e.source === 'review' && e.itemId) reviewVectors.push({ itemId: e.itemId, vector: unpackFloat32(e.vector) });
-      if (e.source === 'item' && e.itemId) descriptionVectors.push({ itemId: e.itemId, vector: unpackFloat32(e.vector) });
+      if (e.source === 'item' && e.itemId)
+        descriptionVectors.push({ itemId: e.itemId, vector: unpackFloat32(e.vector) });
     });
     const clicksWithoutVector: Record<string, number> = {};
     for (const outcome of ['pending', 'folded', 'expired', 'overflow']) {
-      clicksWithoutVector[outcome] = await fuser.metric('profile_fuser_clicks_without_item_vector_total', (l) => l.includes(`outcome="${outcome}"`));
+      clicksWithoutVector[outcome] = await fuser.metric('profile_fuser_clicks_without_item_vector_total', (l) =>
+        l.includes(`outcome="${outcome}"`),
+      );
     }
-    return { projectionId, sent, accounting, profiles, reviewVectors, descriptionVectors, clicksWithoutVector, history, modelId, seconds: (Date.now() - started) / 1000 };
+    return {
+      projectionId,
+      sent,
+      accounting,
+      profiles,
+      reviewVectors,
+      descriptionVectors,
+      clicksWithoutVector,
+      history,
+      modelId,
+      seconds: (Date.now() - started) / 1000,
+    };
   } finally {
     await pipeline.stop({ keepData: args.keep });
   }

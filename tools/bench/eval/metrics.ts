@@ -1,7 +1,6 @@
 /** Full-ranking metrics with one relevant item per user, and bootstrap confidence intervals. */
 import { seededRandom } from '@profilestream/embedding';
 
-
 /**
  * 1-based rank of `target` among the candidates by descending score, excluding `excluded` (the
  * target itself never is); ties go to the candidate earlier in catalogue order. `scores[i]` scores
@@ -34,7 +33,6 @@ export function mean(xs: ArrayLike<number>): number {
   return xs.length === 0 ? 0 : s / xs.length;
 }
 
-
 export interface Interval {
   mean: number;
   low: number;
@@ -46,13 +44,20 @@ export interface Interval {
  * the mean with its (1 - alpha) interval. With several series the same resamples are used for all
  * (paired), so differences between methods can be read off `bootstrapDifference`.
  */
-export function bootstrapMean(values: ArrayLike<number>, options: { resamples?: number; alpha?: number; seed?: number } = {}): Interval {
+export function bootstrapMean(
+  values: ArrayLike<number>,
+  options: { resamples?: number; alpha?: number; seed?: number } = {},
+): Interval {
   const [interval] = bootstrapPaired([values], (xs) => xs[0]!, options);
   return interval!;
 }
 
 /** Bootstrap interval of mean(a) - mean(b) over the same users (paired). */
-export function bootstrapDifference(a: ArrayLike<number>, b: ArrayLike<number>, options: { resamples?: number; alpha?: number; seed?: number } = {}): Interval {
+export function bootstrapDifference(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  options: { resamples?: number; alpha?: number; seed?: number } = {},
+): Interval {
   if (a.length !== b.length) throw new Error('paired series must have the same users');
   const [interval] = bootstrapPaired([a, b], (xs) => xs[0]! - xs[1]!, options);
   return interval!;

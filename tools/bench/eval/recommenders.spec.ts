@@ -44,12 +44,14 @@ describe('ItemVectors', () => {
   });
 
   it('refuses vectors of another dimension', () => {
-    expect(() => ItemVectors.fromMeans(['a'], 3, [{ itemId: 'a', vector: Float32Array.of(1, 0) }])).toThrow(/2 dimensions, expected 3/);
+    expect(() => ItemVectors.fromMeans(['a'], 3, [{ itemId: 'a', vector: Float32Array.of(1, 0) }])).toThrow(
+      /2 dimensions, expected 3/,
+    );
   });
 });
 
 describe('itemKnn', () => {
-  it('scores items by cosine co-occurrence with the user\'s items, summed', () => {
+  it("scores items by cosine co-occurrence with the user's items, summed", () => {
     // a and b are bought together twice, a and c once; d only alone.
     const knn = itemKnn(['a', 'b', 'c', 'd'], [['a', 'b'], ['a', 'b', 'c'], ['d'], ['a', 'unknown']]);
     const fromA = knn(['a']);

@@ -36,7 +36,11 @@ export class ItemVectors implements CandidateVectors {
   }
 
   /** Mean direction of the given vectors per item (each input vector normalised first). */
-  static fromMeans(catalogue: readonly string[], dim: number, vectors: Iterable<{ itemId: string; vector: Float32Array }>): ItemVectors {
+  static fromMeans(
+    catalogue: readonly string[],
+    dim: number,
+    vectors: Iterable<{ itemId: string; vector: Float32Array }>,
+  ): ItemVectors {
     const index = new Map(catalogue.map((id, i) => [id, i]));
     const sums = new Float64Array(catalogue.length * dim);
     for (const { itemId, vector } of vectors) {
@@ -87,7 +91,9 @@ export class ItemVectors implements CandidateVectors {
     const out = new ItemVectors(this.catalogue, this.dim);
     for (let i = 0; i < this.catalogue.length; i++) {
       if (!this.present[i]) continue;
-      const unit = normalise(Float32Array.from(this.data.subarray(i * this.dim, (i + 1) * this.dim), (x, d) => x - mean[d]!));
+      const unit = normalise(
+        Float32Array.from(this.data.subarray(i * this.dim, (i + 1) * this.dim), (x, d) => x - mean[d]!),
+      );
       if (unit) out.set(i, unit);
     }
     return out;
@@ -129,7 +135,10 @@ export function centre(v: Float32Array, mean: Float32Array): Float32Array | null
  * cosine over users, sim(i, j) = co(i, j) / √(n(i)·n(j)); a user's score for an item is the sum of
  * its similarities to the user's training items. Needs no text: what the crowd does next.
  */
-export function itemKnn(catalogue: readonly string[], userItems: Iterable<readonly string[]>): (items: Iterable<string>) => Float64Array {
+export function itemKnn(
+  catalogue: readonly string[],
+  userItems: Iterable<readonly string[]>,
+): (items: Iterable<string>) => Float64Array {
   const co = new CoOccurrence(catalogue, userItems);
   return (items) => co.scores(items).sum;
 }

@@ -1,7 +1,15 @@
 import type { DatasetEvent } from '@profilestream/tools-events';
 import { coldStartUsers, leaveLastOut } from './split';
 
-const ev = (seq: number, user: string, item: string, ts: number, type = 'review'): DatasetEvent => ({ ts, seq, user_id: user, item_id: item, type, rating: 5, text: `${user} on ${item}` });
+const ev = (seq: number, user: string, item: string, ts: number, type = 'review'): DatasetEvent => ({
+  ts,
+  seq,
+  user_id: user,
+  item_id: item,
+  type,
+  rating: 5,
+  text: `${user} on ${item}`,
+});
 
 describe('leaveLastOut', () => {
   const events = [
@@ -17,7 +25,7 @@ describe('leaveLastOut', () => {
     ev(9, 'u1', 'i9', 250, 'post'),
   ];
 
-  it('holds out each eligible user\'s last interaction, ties broken by source order', () => {
+  it("holds out each eligible user's last interaction, ties broken by source order", () => {
     const split = leaveLastOut(events);
     expect(split.test).toEqual([
       { userId: 'u1', itemId: 'i4', ts: 300, seq: 4 },
@@ -43,7 +51,15 @@ describe('leaveLastOut', () => {
   });
 
   it('makes described items candidates, and finds the users whose held-out item only a description knows', () => {
-    const item = (seq: number, id: string): DatasetEvent => ({ ts: 10, seq, user_id: '', item_id: id, type: 'item', rating: null, text: `all about ${id}` });
+    const item = (seq: number, id: string): DatasetEvent => ({
+      ts: 10,
+      seq,
+      user_id: '',
+      item_id: id,
+      type: 'item',
+      rating: null,
+      text: `all about ${id}`,
+    });
     const split = leaveLastOut([...events, item(10, 'i4'), item(11, 'i3'), item(12, 'i8')]);
     // i4 (u1's held-out item) and i8 (never interacted with) are candidates through their descriptions.
     expect(split.catalogue).toEqual(['i1', 'i2', 'i3', 'i5', 'i4', 'i8']);

@@ -74,11 +74,15 @@ export function leaveLastOut(events: readonly DatasetEvent[], minInteractions = 
   const trainItems = new Map<string, Set<string>>();
   for (const userId of heldOut.keys()) trainItems.set(userId, new Set());
   for (const e of train) if (INTERACTIONS.has(e.type)) trainItems.get(e.user_id)?.add(e.item_id);
-  const test = [...heldOut.values()].map((e) => ({ userId: e.user_id, itemId: e.item_id, ts: e.ts, seq: e.seq })).sort((a, b) => (a.userId < b.userId ? -1 : 1));
+  const test = [...heldOut.values()]
+    .map((e) => ({ userId: e.user_id, itemId: e.item_id, ts: e.ts, seq: e.seq }))
+    .sort((a, b) => (a.userId < b.userId ? -1 : 1));
   return { train, test, catalogue, interacted, described, trainItems };
 }
 
 /** Held-out users whose item no training interaction touched, but the catalogue describes. */
 export function coldStartUsers(split: Split): Set<string> {
-  return new Set(split.test.filter((t) => !split.interacted.has(t.itemId) && split.described.has(t.itemId)).map((t) => t.userId));
+  return new Set(
+    split.test.filter((t) => !split.interacted.has(t.itemId) && split.described.has(t.itemId)).map((t) => t.userId),
+  );
 }

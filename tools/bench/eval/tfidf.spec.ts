@@ -2,7 +2,15 @@ import { SparseIndex, TfIdf, tokenize } from './tfidf';
 
 describe('tokenize', () => {
   it('lower-cases words of two or more letters or digits, in any script', () => {
-    expect(tokenize('Great STRINGS, a 9V battery & Ärger über Гитара')).toEqual(['great', 'strings', '9v', 'battery', 'ärger', 'über', 'гитара']);
+    expect(tokenize('Great STRINGS, a 9V battery & Ärger über Гитара')).toEqual([
+      'great',
+      'strings',
+      '9v',
+      'battery',
+      'ärger',
+      'über',
+      'гитара',
+    ]);
   });
 
   it('cuts Chinese and Japanese text into character bigrams, also inside mixed text', () => {

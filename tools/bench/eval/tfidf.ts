@@ -6,7 +6,8 @@
 /** Scripts written without spaces between words: Chinese, and Japanese kana (with its long-vowel mark). */
 const UNSPACED = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u30fc]/u;
 /** A run of an unspaced script, or a run of other letters and digits. */
-const RUNS = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u30fc]+|(?:(?![\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u30fc])[\p{L}\p{N}])+/gu;
+const RUNS =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u30fc]+|(?:(?![\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u30fc])[\p{L}\p{N}])+/gu;
 
 /**
  * Lower-cased words of two or more letters or digits; text in a script written without spaces

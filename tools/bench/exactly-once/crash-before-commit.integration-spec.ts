@@ -12,7 +12,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
-import { SingleObjectSerde, allTopicSpecs, topicCatalog, type CleanedText, type TopicCatalog } from '@profilestream/contracts';
+import {
+  SingleObjectSerde,
+  allTopicSpecs,
+  topicCatalog,
+  type CleanedText,
+  type TopicCatalog,
+} from '@profilestream/contracts';
 import { BatchingProducer, createKafka, provisionTopics, silentLog, type Kafka } from '@profilestream/kafka';
 import { freePort, readTopic, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { testRedis, uniquePrefix } from '@profilestream/redis/testing';
@@ -30,7 +36,6 @@ const serdes = {
   cleaned: new SingleObjectSerde('CleanedText'),
   embedded: new SingleObjectSerde('EmbeddedText'),
 };
-
 
 function alive(pid: number): boolean {
   try {
@@ -60,7 +65,16 @@ const cleaner: Stage = {
   env: { CLEANER_CHUNK_MESSAGES: '10' },
   inputRecord: (i, now) => ({
     key: `user-${i % 7}`,
-    value: serdes.review.encode({ eventId: `ev-${i}`, userId: `user-${i % 7}`, itemId: `item-${i}`, text: `Review number ${i}: the strings sound warm and stay in tune.`, rating: 4, lang: null, platform: 'test', occurredAt: now - 60_000 }),
+    value: serdes.review.encode({
+      eventId: `ev-${i}`,
+      userId: `user-${i % 7}`,
+      itemId: `item-${i}`,
+      text: `Review number ${i}: the strings sound warm and stay in tune.`,
+      rating: 4,
+      lang: null,
+      platform: 'test',
+      occurredAt: now - 60_000,
+    }),
   }),
   eventIdOf: async (value) => (await serdes.cleaned.decode(value)).eventId,
 };
@@ -70,7 +84,12 @@ const encoder: Stage = {
   group: 'encoder',
   input: (t) => t.textsCleaned.name,
   output: (t) => t.textsEmbedded.name,
-  env: { ENCODER_CHUNK_MESSAGES: '10', ENCODER_MODEL_DIR: tinyModel, ENCODER_MODEL_VARIANT: 'fp32', ENCODER_WORKERS: '1' },
+  env: {
+    ENCODER_CHUNK_MESSAGES: '10',
+    ENCODER_MODEL_DIR: tinyModel,
+    ENCODER_MODEL_VARIANT: 'fp32',
+    ENCODER_WORKERS: '1',
+  },
   inputRecord: (i, now) => {
     const text = `cleaned text number ${i} about a guitar`;
     const record: CleanedText = {
@@ -126,7 +145,11 @@ describe('a service killed between the produce acknowledgement and the commit', 
     kafka = createKafka(toKafkaSettings(parseEnv(kafkaEnvSchema, process.env), 'crash-test'), silentLog);
     producer = new BatchingProducer(kafka, { log: silentLog });
     await producer.connect();
-    const [a, b, c] = await Promise.allSettled([crashAndRecover(cleaner, true), crashAndRecover(encoder, true), crashAndRecover(cleaner, false)]);
+    const [a, b, c] = await Promise.allSettled([
+      crashAndRecover(cleaner, true),
+      crashAndRecover(encoder, true),
+      crashAndRecover(cleaner, false),
+    ]);
     Object.assign(runs, { cleaner: a, encoder: b, cleanerAtLeastOnce: c });
   }, 420_000);
 
@@ -158,7 +181,15 @@ describe('a service killed between the produce acknowledgement and the commit', 
     try {
       // Idempotent; retried because three runs creating topics at once can outpace the metadata
       // kafkajs waits on for their leaders.
-      const provisioned = await waitFor(() => provisionTopics(admin, allTopicSpecs(topics), { replicationFactor: 1, partitions: 2 }).then(() => true, () => false), 60_000, 1_000);
+      const provisioned = await waitFor(
+        () =>
+          provisionTopics(admin, allTopicSpecs(topics), { replicationFactor: 1, partitions: 2 }).then(
+            () => true,
+            () => false,
+          ),
+        60_000,
+        1_000,
+      );
       if (!provisioned) throw new Error(`could not create the topics under ${prefix}`);
       const now = Date.now();
       const inputs = Array.from({ length: EVENTS }, (_, i) => stage.inputRecord(i, now));
@@ -168,7 +199,8 @@ describe('a service killed between the produce acknowledgement and the commit', 
         const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => null);
         return meta?.topics[0]?.partitions.length === 2 && meta.topics[0].partitions.every((p) => p.leader >= 0);
       };
-      if (!(await waitFor(async () => (await led(stage.input(topics))) && led(stage.output(topics)), 30_000, 200))) throw new Error('topics without leaders');
+      if (!(await waitFor(async () => (await led(stage.input(topics))) && led(stage.output(topics)), 30_000, 200)))
+        throw new Error('topics without leaders');
       await producer.send(stage.input(topics), inputs);
 
       const env = {
@@ -192,7 +224,9 @@ describe('a service killed between the produce acknowledgement and the commit', 
         await first.stop();
         throw new Error(`${stage.name} did not crash:\n${first.logTail()}`);
       }
-      const crashLogged = readFileSync(first.logFile, 'utf8').includes(`crash-before-commit: SIGKILL before commit ${CRASH_AT_COMMIT}`);
+      const crashLogged = readFileSync(first.logFile, 'utf8').includes(
+        `crash-before-commit: SIGKILL before commit ${CRASH_AT_COMMIT}`,
+      );
       const output = stage.output(topics);
       const afterCrash = {
         committed: (await readTopic(kafka, output, 2 * EVENTS, 5_000)).length,

@@ -15,8 +15,23 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
-import { SingleObjectSerde, packFloat32, partitionForKey, topicCatalog, type Click, type EmbeddedText, type TopicCatalog } from '@profilestream/contracts';
-import { BatchingProducer, createKafka, provisionTopics, readTopicToEnd, silentLog, type Kafka } from '@profilestream/kafka';
+import {
+  SingleObjectSerde,
+  packFloat32,
+  partitionForKey,
+  topicCatalog,
+  type Click,
+  type EmbeddedText,
+  type TopicCatalog,
+} from '@profilestream/contracts';
+import {
+  BatchingProducer,
+  createKafka,
+  provisionTopics,
+  readTopicToEnd,
+  silentLog,
+  type Kafka,
+} from '@profilestream/kafka';
 import { freePort, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { testRedis } from '@profilestream/redis/testing';
 import type { RedisClient } from '@profilestream/redis';
@@ -34,8 +49,11 @@ const ITEMS = 6;
 const ROUNDS = 6;
 const ACTIONS = ['view', 'click', 'like', 'add_to_cart', 'purchase'] as const;
 
-const serdes = { embedded: new SingleObjectSerde('EmbeddedText'), click: new SingleObjectSerde('Click'), profile: new SingleObjectSerde('UserProfile') };
-
+const serdes = {
+  embedded: new SingleObjectSerde('EmbeddedText'),
+  click: new SingleObjectSerde('Click'),
+  profile: new SingleObjectSerde('UserProfile'),
+};
 
 const alive = (pid: number) => {
   try {
@@ -123,13 +141,28 @@ describe('profile-fuser killed mid-flush, and a zombie instance', () => {
     const topics = topicCatalog(prefix);
     const admin = kafka.admin();
     await admin.connect();
-    const specs = [topics.textsEmbedded, topics.clicks, topics.userDeletions, topics.profiles, topics.profilesChangelog, topics.fuserState, topics.fuserItems];
+    const specs = [
+      topics.textsEmbedded,
+      topics.clicks,
+      topics.userDeletions,
+      topics.profiles,
+      topics.profilesChangelog,
+      topics.fuserState,
+      topics.fuserItems,
+    ];
     await provisionTopics(admin, specs, { replicationFactor: 1, partitions: PARTITIONS });
     // Several runs create topics at once: wait until every partition has a leader before sending.
-    const led = await waitFor(async () => {
-      const meta = await admin.fetchTopicMetadata({ topics: specs.map((t) => t.name) }).catch(() => null);
-      return meta !== null && meta.topics.every((t) => t.partitions.length === PARTITIONS && t.partitions.every((p) => p.leader >= 0));
-    }, 30_000, 200);
+    const led = await waitFor(
+      async () => {
+        const meta = await admin.fetchTopicMetadata({ topics: specs.map((t) => t.name) }).catch(() => null);
+        return (
+          meta !== null &&
+          meta.topics.every((t) => t.partitions.length === PARTITIONS && t.partitions.every((p) => p.leader >= 0))
+        );
+      },
+      30_000,
+      200,
+    );
     await admin.disconnect();
     if (!led) throw new Error(`topics under ${prefix} have no leaders`);
     return { prefix, topics };
@@ -141,18 +174,32 @@ describe('profile-fuser killed mid-flush, and a zombie instance', () => {
         new ServiceProcess({
           name: 'profile-fuser',
           port,
-          env: { KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'info', FUSER_MODEL_DIR: tinyModel, FUSER_MODEL_VARIANT: 'fp32', FUSER_PUBLISH_INTERVAL_MS: '200', ...extra },
+          env: {
+            KAFKA_TOPIC_PREFIX: prefix,
+            REDIS_KEY_PREFIX: prefix,
+            LOG_LEVEL: 'info',
+            FUSER_MODEL_DIR: tinyModel,
+            FUSER_MODEL_VARIANT: 'fp32',
+            FUSER_PUBLISH_INTERVAL_MS: '200',
+            ...extra,
+          },
           logDir: join(workDir, `${prefix}${run}`),
         }),
     );
   }
 
   async function sendItems(topics: TopicCatalog): Promise<void> {
-    await producer.send(topics.textsEmbedded.name, Array.from({ length: ITEMS }, (_, i) => ({ key: `item-${i}`, value: serdes.embedded.encode(item(i)) })));
+    await producer.send(
+      topics.textsEmbedded.name,
+      Array.from({ length: ITEMS }, (_, i) => ({ key: `item-${i}`, value: serdes.embedded.encode(item(i)) })),
+    );
   }
 
   async function sendRound(topics: TopicCatalog, round: number): Promise<void> {
-    await producer.send(topics.clicks.name, clicks(round).map((c) => ({ key: c.userId, value: serdes.click.encode(c) })));
+    await producer.send(
+      topics.clicks.name,
+      clicks(round).map((c) => ({ key: c.userId, value: serdes.click.encode(c) })),
+    );
   }
 
   /** Every click committed by the group and every partition's Redis copy caught up. */
@@ -179,11 +226,16 @@ describe('profile-fuser killed mid-flush, and a zombie instance', () => {
     const out: Outcome = new Map();
     for (const [userId, value] of latest) {
       const profile = await serdes.profile.decode(value!);
-      const stored = decodeStoredUser((await redis.hgetBuffer(`${prefix}{pf-${partitionOf(userId)}}:${modelId}:u:${userId}`, 's'))!);
+      const stored = decodeStoredUser(
+        (await redis.hgetBuffer(`${prefix}{pf-${partitionOf(userId)}}:${modelId}:u:${userId}`, 's'))!,
+      );
       if (stored.kind !== 'profile') throw new Error(`${userId} has no profile`);
       // Applied offsets are kept per topic name, which carries this run's prefix.
       const applied = Object.entries(stored.state.appliedOffsets).map(([k, v]) => [k.slice(prefix.length), v] as const);
-      stored.state.appliedOffsets = Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(applied));
+      stored.state.appliedOffsets = Object.assign(
+        Object.create(null) as Record<string, string>,
+        Object.fromEntries(applied),
+      );
       out.set(userId, {
         profile: serdes.profile.encode({ ...profile, version: 0, updatedAt: 0 }).toString('hex'),
         state: encodeState(stored.state).toString('hex'),
@@ -195,13 +247,24 @@ describe('profile-fuser killed mid-flush, and a zombie instance', () => {
   const partitionOf = (userId: string) => partitionForKey(userId, PARTITIONS);
 
   /** Feeds the input in rounds (so flushes happen between them), optionally through a crash. */
-  async function runWith(name: string, crash: Record<string, string> | null): Promise<{ outcome: Outcome; crashLogged: boolean }> {
+  async function runWith(
+    name: string,
+    crash: Record<string, string> | null,
+  ): Promise<{ outcome: Outcome; crashLogged: boolean }> {
     const { prefix, topics } = await setUp(name);
     const first = await fuser(prefix, 'first', crash ? { NODE_OPTIONS: `--require "${preload}"`, ...crash } : {});
     first.start();
     await first.waitReady(120_000);
     await sendItems(topics);
-    if (!(await waitFor(async () => (await first.metric('profile_fuser_events_applied_total', (l) => l.includes('kind="item"'))) === ITEMS, 30_000, 100))) throw new Error('items not applied');
+    if (
+      !(await waitFor(
+        async () =>
+          (await first.metric('profile_fuser_events_applied_total', (l) => l.includes('kind="item"'))) === ITEMS,
+        30_000,
+        100,
+      ))
+    )
+      throw new Error('items not applied');
     // The items go through a transaction and back through the item table before the clicks.
     await new Promise((r) => setTimeout(r, 1500));
     let service = first;
@@ -212,7 +275,8 @@ describe('profile-fuser killed mid-flush, and a zombie instance', () => {
     let crashLogged = false;
     if (crash) {
       const pid = first.pid!;
-      if (!(await waitFor(async () => !alive(pid), 60_000, 100))) throw new Error(`the fuser did not crash:\n${first.logTail()}`);
+      if (!(await waitFor(async () => !alive(pid), 60_000, 100)))
+        throw new Error(`the fuser did not crash:\n${first.logTail()}`);
       crashLogged = /crash-(before|after)-commit: SIGKILL/.test(readFileSync(first.logFile, 'utf8'));
       service = await fuser(prefix, 'second');
       service.start();
@@ -220,7 +284,8 @@ describe('profile-fuser killed mid-flush, and a zombie instance', () => {
     }
     try {
       // A takeover waits for the killed member's session (30 s) to expire.
-      if (!(await waitFor(() => drained(prefix, topics), 150_000, 500))) throw new Error(`not drained:\n${service.logTail()}`);
+      if (!(await waitFor(() => drained(prefix, topics), 150_000, 500)))
+        throw new Error(`not drained:\n${service.logTail()}`);
       return { outcome: await outcome(prefix, topics), crashLogged };
     } finally {
       await service.stop();
@@ -238,7 +303,8 @@ describe('profile-fuser killed mid-flush, and a zombie instance', () => {
     for (const run of crashed) {
       expect(run.crashLogged).toBe(true);
       expect([...run.outcome.keys()].sort()).toEqual([...reference!.outcome.keys()].sort());
-      for (const [userId, r] of reference!.outcome) expect({ userId, ...run.outcome.get(userId) }).toEqual({ userId, ...r });
+      for (const [userId, r] of reference!.outcome)
+        expect({ userId, ...run.outcome.get(userId) }).toEqual({ userId, ...r });
     }
   }, 420_000);
 
@@ -252,7 +318,14 @@ describe('profile-fuser killed mid-flush, and a zombie instance', () => {
     await sendRound(topics, 0);
     await sendRound(topics, 1);
     // Round 1 is folded but not flushed yet (each user's second change waits for its interval).
-    expect(await waitFor(async () => (await zombie.metric('profile_fuser_events_applied_total', (l) => l.includes('kind="click"'))) === 2 * USERS, 30_000, 50)).toBe(true);
+    expect(
+      await waitFor(
+        async () =>
+          (await zombie.metric('profile_fuser_events_applied_total', (l) => l.includes('kind="click"'))) === 2 * USERS,
+        30_000,
+        50,
+      ),
+    ).toBe(true);
     process.kill(zombie.pid!, 'SIGSTOP');
     const successor = await fuser(prefix, 'successor');
     try {
@@ -263,7 +336,14 @@ describe('profile-fuser killed mid-flush, and a zombie instance', () => {
       expect(await waitFor(() => drained(prefix, topics), 150_000, 500)).toBe(true);
       process.kill(zombie.pid!, 'SIGCONT');
       // Woken, the zombie flushes what it folded: refused, since the successor claimed its partitions.
-      expect(await waitFor(async () => (await zombie.metric('profile_fuser_kafka_transactions_total', (l) => l.includes('outcome="fenced"'))) >= 1, 60_000, 200)).toBe(true);
+      expect(
+        await waitFor(
+          async () =>
+            (await zombie.metric('profile_fuser_kafka_transactions_total', (l) => l.includes('outcome="fenced"'))) >= 1,
+          60_000,
+          200,
+        ),
+      ).toBe(true);
       await sendRound(topics, 4);
       expect(await waitFor(() => drained(prefix, topics), 150_000, 500)).toBe(true);
       // Every click counted exactly once, whoever owned the user when.

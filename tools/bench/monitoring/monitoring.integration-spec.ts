@@ -18,7 +18,14 @@ import { freePort, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { testRedis, uniquePrefix } from '@profilestream/redis/testing';
 import { SampleFeed } from '@profilestream/tools-events';
 import { ServiceProcess, ensureBuilt } from '@profilestream/tools-runtime';
-import { dashboardQueries, dashboardVariableMetrics, exportedFamilies, metricNames, substituteVariables, unknownNames } from './promql';
+import {
+  dashboardQueries,
+  dashboardVariableMetrics,
+  exportedFamilies,
+  metricNames,
+  substituteVariables,
+  unknownNames,
+} from './promql';
 import { dashboardFile, prometheusBinary, ruleFiles } from './prometheus-tools';
 
 const STAGES = [
@@ -41,7 +48,6 @@ interface RuleState {
   state?: string;
 }
 
-
 const prefix = `${uniqueName('monitoring')}.`;
 const redisPrefix = uniquePrefix();
 const workDir = mkdtempSync(join(tmpdir(), 'profilestream-monitoring-'));
@@ -63,7 +69,9 @@ async function promApi<T>(path: string): Promise<T> {
 }
 
 async function query(expr: string): Promise<Sample[]> {
-  const data = await promApi<{ resultType: string; result: Sample[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`);
+  const data = await promApi<{ resultType: string; result: Sample[] }>(
+    `/api/v1/query?query=${encodeURIComponent(expr)}`,
+  );
   if (data.resultType !== 'vector') throw new Error(`${expr}: expected a vector, got ${data.resultType}`);
   return data.result;
 }
@@ -79,16 +87,29 @@ beforeAll(async () => {
   ensureBuilt();
   const promtoolOk = prometheusBinary('promtool'); // fail early and clearly when not installed
   expect(promtoolOk).toBeTruthy();
-  const [cleanerPort, encoderPort, fuserPort, promPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [cleanerPort, encoderPort, fuserPort, promPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const topics = topicCatalog(prefix);
-  const settings = toKafkaSettings(parseEnv(kafkaEnvSchema, { ...process.env, KAFKA_TOPIC_PREFIX: prefix }), 'monitoring-test');
+  const settings = toKafkaSettings(
+    parseEnv(kafkaEnvSchema, { ...process.env, KAFKA_TOPIC_PREFIX: prefix }),
+    'monitoring-test',
+  );
   kafka = createKafka(settings, silentLog);
   const admin = kafka.admin();
   await admin.connect();
   await provisionTopics(admin, allTopicSpecs(topics), { replicationFactor: 1, partitions: 2 });
   await admin.disconnect();
 
-  const env = { KAFKA_TOPIC_PREFIX: prefix, REDIS_KEY_PREFIX: redisPrefix, KAFKA_TOPIC_PARTITIONS: '2', LOG_LEVEL: 'info' };
+  const env = {
+    KAFKA_TOPIC_PREFIX: prefix,
+    REDIS_KEY_PREFIX: redisPrefix,
+    KAFKA_TOPIC_PARTITIONS: '2',
+    LOG_LEVEL: 'info',
+  };
   services = [
     new ServiceProcess({ name: 'text-cleaner', port: cleanerPort!, env, logDir: workDir }),
     new ServiceProcess({ name: 'encoder', port: encoderPort!, env: { ...env, ENCODER_WORKERS: '1' }, logDir: workDir }),
@@ -104,20 +125,33 @@ beforeAll(async () => {
     'rule_files:',
     ...ruleFiles.map((f) => `  - ${JSON.stringify(f)}`),
     'scrape_configs:',
-    ...services.flatMap((s) => [`  - job_name: ${s.options.name}`, '    static_configs:', `      - targets: ["127.0.0.1:${s.options.port}"]`]),
+    ...services.flatMap((s) => [
+      `  - job_name: ${s.options.name}`,
+      '    static_configs:',
+      `      - targets: ["127.0.0.1:${s.options.port}"]`,
+    ]),
   ].join('\n');
   writeFileSync(join(workDir, 'prometheus.yml'), config);
   prometheusUrl = `http://127.0.0.1:${promPort}`;
   prometheus = spawn(
     prometheusBinary('prometheus'),
-    [`--config.file=${join(workDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(workDir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'],
+    [
+      `--config.file=${join(workDir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(workDir, 'tsdb')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+      '--log.level=warn',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let prometheusLog = '';
   prometheus.stderr?.on('data', (d: Buffer) => (prometheusLog = (prometheusLog + d.toString()).slice(-4000)));
 
   await Promise.all(services.map((s) => s.waitReady(90_000)));
-  const promReady = await waitFor(async () => (await fetch(`${prometheusUrl}/-/ready`).catch(() => null))?.ok === true, 30_000, 250);
+  const promReady = await waitFor(
+    async () => (await fetch(`${prometheusUrl}/-/ready`).catch(() => null))?.ok === true,
+    30_000,
+    250,
+  );
   if (!promReady) throw new Error(`Prometheus did not become ready:\n${prometheusLog}`);
 
   // Events flow until the end of the tests, so rates stay non-zero while they are queried.
@@ -128,10 +162,21 @@ beforeAll(async () => {
   // Bytes without an Avro framing: text-cleaner dead-letters them (unknown_framing), so dead-letter series exist.
   const raw = kafka.producer();
   await raw.connect();
-  await raw.send({ topic: topics.reviews.name, messages: [0, 1, 2].map((i) => ({ key: `bad-${i}`, value: Buffer.from(`not avro ${i}`) })) });
+  await raw.send({
+    topic: topics.reviews.name,
+    messages: [0, 1, 2].map((i) => ({ key: `bad-${i}`, value: Buffer.from(`not avro ${i}`) })),
+  });
   await raw.disconnect();
   // A double submit (the same review twice): text-cleaner drops the second, so drop series exist from the start.
-  const review = { eventId: 'double-1', userId: 'user-double', itemId: feed.catalogue(Date.now())[0]!.itemId, text: 'Sounds warm and stays in tune.', rating: 5, platform: 'monitoring-test', occurredAt: Date.now() };
+  const review = {
+    eventId: 'double-1',
+    userId: 'user-double',
+    itemId: feed.catalogue(Date.now())[0]!.itemId,
+    text: 'Sounds warm and stays in tune.',
+    rating: 5,
+    platform: 'monitoring-test',
+    occurredAt: Date.now(),
+  };
   await producer.sendReview(review);
   await producer.sendReview({ ...review, eventId: 'double-2' });
   feeding = (async () => {
@@ -152,21 +197,30 @@ beforeAll(async () => {
     90_000,
     500,
   );
-  if (!flowing) throw new Error(`no profile published, dead letter or drop after 90 s (${sent} events sent):\n${services.map((s) => s.logTail(10)).join('\n')}`);
+  if (!flowing)
+    throw new Error(
+      `no profile published, dead letter or drop after 90 s (${sent} events sent):\n${services.map((s) => s.logTail(10)).join('\n')}`,
+    );
   // Prometheus needs two scrapes after the first profile for rates, and a rule evaluation after that.
   const scraped = await waitFor(
-    async () => (await query('profilestream:stage_messages:rate5m{outcome="ok"} > 0')).length === 3 && (await query('rate(text_cleaner_texts_dropped_total[1m])')).length > 0,
+    async () =>
+      (await query('profilestream:stage_messages:rate5m{outcome="ok"} > 0')).length === 3 &&
+      (await query('rate(text_cleaner_texts_dropped_total[1m])')).length > 0,
     30_000,
     500,
   );
-  if (!scraped) throw new Error(`recording rules show no throughput for all stages: ${JSON.stringify(await query('profilestream:stage_messages:rate5m'))}`);
+  if (!scraped)
+    throw new Error(
+      `recording rules show no throughput for all stages: ${JSON.stringify(await query('profilestream:stage_messages:rate5m'))}`,
+    );
 }, 240_000);
 
 afterAll(async () => {
   stopFeeding = true;
   await feeding.catch(() => undefined);
   await producer?.disconnect().catch(() => undefined);
-  const prometheusExited = prometheus && prometheus.exitCode === null ? new Promise((r) => prometheus!.once('exit', r)) : Promise.resolve();
+  const prometheusExited =
+    prometheus && prometheus.exitCode === null ? new Promise((r) => prometheus!.once('exit', r)) : Promise.resolve();
   prometheus?.kill('SIGTERM');
   await Promise.all([prometheusExited, ...services.map((s) => s.stop())]);
   if (kafka) {
@@ -203,12 +257,15 @@ describe('monitoring against running services and a real Prometheus', () => {
 
     const problems: string[] = [];
     for (const r of loaded) {
-      for (const name of unknownNames(metricNames(r.query), families, recorded)) problems.push(`rule ${r.name}: ${name}`);
+      for (const name of unknownNames(metricNames(r.query), families, recorded))
+        problems.push(`rule ${r.name}: ${name}`);
     }
     for (const q of dashboardQueries(dashboard)) {
-      for (const name of unknownNames(metricNames(q.expr), families, recorded)) problems.push(`panel "${q.panel}" ${q.refId}: ${name}`);
+      for (const name of unknownNames(metricNames(q.expr), families, recorded))
+        problems.push(`panel "${q.panel}" ${q.refId}: ${name}`);
     }
-    for (const name of unknownNames(dashboardVariableMetrics(dashboard), families, recorded)) problems.push(`dashboard variable: ${name}`);
+    for (const name of unknownNames(dashboardVariableMetrics(dashboard), families, recorded))
+      problems.push(`dashboard variable: ${name}`);
     expect(problems).toEqual([]);
   });
 
@@ -216,15 +273,24 @@ describe('monitoring against running services and a real Prometheus', () => {
     for (const { name, prefix: p } of STAGES) {
       const throughput = values(await query(`sum(rate(${p}_kafka_message_outcomes_total{outcome="ok"}[1m]))`));
       expect({ stage: name, throughput: throughput[0]! > 0 }).toEqual({ stage: name, throughput: true });
-      const p99 = values(await query(`histogram_quantile(0.99, sum by (le) (rate(${p}_kafka_handler_seconds_bucket[1m])))`));
-      expect({ stage: name, latencyFinite: Number.isFinite(p99[0]) && p99[0]! > 0 }).toEqual({ stage: name, latencyFinite: true });
+      const p99 = values(
+        await query(`histogram_quantile(0.99, sum by (le) (rate(${p}_kafka_handler_seconds_bucket[1m])))`),
+      );
+      expect({ stage: name, latencyFinite: Number.isFinite(p99[0]) && p99[0]! > 0 }).toEqual({
+        stage: name,
+        latencyFinite: true,
+      });
     }
     expect(values(await query('sum(rate(text_cleaner_texts_cleaned_total[1m]))'))[0]).toBeGreaterThan(0);
     expect(values(await query('sum(rate(encoder_texts_embedded_total[1m]))'))[0]).toBeGreaterThan(0);
     expect(values(await query('sum(rate(profile_fuser_events_applied_total[1m]))'))[0]).toBeGreaterThan(0);
     const [p50, p99] = [
-      values(await query('histogram_quantile(0.5, sum by (le) (rate(profile_fuser_event_to_profile_seconds_bucket[1m])))'))[0]!,
-      values(await query('histogram_quantile(0.99, sum by (le) (rate(profile_fuser_event_to_profile_seconds_bucket[1m])))'))[0]!,
+      values(
+        await query('histogram_quantile(0.5, sum by (le) (rate(profile_fuser_event_to_profile_seconds_bucket[1m])))'),
+      )[0]!,
+      values(
+        await query('histogram_quantile(0.99, sum by (le) (rate(profile_fuser_event_to_profile_seconds_bucket[1m])))'),
+      )[0]!,
     ];
     expect(p50).toBeGreaterThan(0);
     expect(p99).toBeGreaterThanOrEqual(p50);
@@ -234,7 +300,9 @@ describe('monitoring against running services and a real Prometheus', () => {
   it('evaluates every recording and alerting rule, with the series the dashboard and alerts use', async () => {
     // Every rule has been evaluated (health ok, not unknown) without error.
     const settled = await waitFor(async () => (await rules()).every((r) => r.health === 'ok'), 20_000, 500);
-    const failing = (await rules()).filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`);
+    const failing = (await rules())
+      .filter((r) => r.health !== 'ok')
+      .map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`);
     expect({ settled, failing }).toEqual({ settled: true, failing: [] });
 
     const stagesOf = async (expr: string) => new Set((await query(expr)).map((s) => s.metric['stage'])).size;
@@ -244,14 +312,24 @@ describe('monitoring against running services and a real Prometheus', () => {
     expect(await stagesOf('profilestream:stage_health_check_up:min == 1')).toBe(3);
     const dlq = await query('profilestream:stage_dead_lettered:rate5m');
     expect(dlq.map((s) => `${s.metric['stage']}/${s.metric['reason']}`)).toContain('text-cleaner/unknown_framing');
-    for (const name of ['profilestream:event_to_profile_seconds:p99_5m', 'profilestream:encoder_cache_hit_ratio:rate15m', 'profilestream:encoder_padding_ratio:mean5m', 'profilestream:encoder_run_texts:mean5m']) {
+    for (const name of [
+      'profilestream:event_to_profile_seconds:p99_5m',
+      'profilestream:encoder_cache_hit_ratio:rate15m',
+      'profilestream:encoder_padding_ratio:mean5m',
+      'profilestream:encoder_run_texts:mean5m',
+    ]) {
       const v = values(await query(name));
       expect({ name, finite: v.length === 1 && Number.isFinite(v[0]) }).toEqual({ name, finite: true });
     }
     // A rule's first evaluations can come before its 5-minute rate has two samples of the
     // latency histogram (a busy machine scrapes late): wait for the series, as a dashboard would.
     let sloErrors: number[] = [];
-    await waitFor(async () => (sloErrors = values(await query('profilestream:event_to_profile_slo_errors:ratio_rate5m'))).length === 1, 30_000, 1000);
+    await waitFor(
+      async () =>
+        (sloErrors = values(await query('profilestream:event_to_profile_slo_errors:ratio_rate5m'))).length === 1,
+      30_000,
+      1000,
+    );
     expect(sloErrors).toHaveLength(1);
     expect(sloErrors[0]).toBeGreaterThanOrEqual(0);
     expect(sloErrors[0]).toBeLessThanOrEqual(1);
@@ -259,7 +337,13 @@ describe('monitoring against running services and a real Prometheus', () => {
     // A healthy pipeline: none of the availability alerts is pending or firing.
     const alerts = await promApi<{ alerts: { labels: { alertname: string } }[] }>('/api/v1/alerts');
     const names = alerts.alerts.map((a) => a.labels.alertname);
-    for (const a of ['ProfileStreamServiceDown', 'ProfileStreamTargetMissing', 'ProfileStreamServiceNotReady', 'ProfileStreamEncoderCpuFallback']) expect(names).not.toContain(a);
+    for (const a of [
+      'ProfileStreamServiceDown',
+      'ProfileStreamTargetMissing',
+      'ProfileStreamServiceNotReady',
+      'ProfileStreamEncoderCpuFallback',
+    ])
+      expect(names).not.toContain(a);
   });
 
   it('runs every dashboard query, and every panel shows data', async () => {

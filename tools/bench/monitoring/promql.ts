@@ -3,10 +3,30 @@
  * export: the metric names an expression selects, and whether a name is known from /metrics.
  */
 
-const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'offset',
+  'inf',
+  'nan',
+]);
 
 /** Series Prometheus makes itself for every target, not exported by the services. */
-export const PROMETHEUS_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
+export const PROMETHEUS_SERIES = new Set([
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_samples_post_metric_relabeling',
+  'scrape_series_added',
+]);
 
 /**
  * Metric names selected by a PromQL expression (sorted, unique). Function and aggregation names,
@@ -87,8 +107,14 @@ export function isExportedSeries(name: string, families: ReadonlyMap<string, str
 }
 
 /** Names that neither a family exports, nor Prometheus makes, nor a recording rule defines. */
-export function unknownNames(names: Iterable<string>, families: ReadonlyMap<string, string>, recorded: ReadonlySet<string>): string[] {
-  return [...new Set(names)].filter((n) => !isExportedSeries(n, families) && !PROMETHEUS_SERIES.has(n) && !recorded.has(n)).sort();
+export function unknownNames(
+  names: Iterable<string>,
+  families: ReadonlyMap<string, string>,
+  recorded: ReadonlySet<string>,
+): string[] {
+  return [...new Set(names)]
+    .filter((n) => !isExportedSeries(n, families) && !PROMETHEUS_SERIES.has(n) && !recorded.has(n))
+    .sort();
 }
 
 export interface DashboardQuery {
@@ -104,7 +130,8 @@ export function dashboardQueries(dashboard: unknown): DashboardQuery[] {
     if (!Array.isArray(panels)) return;
     for (const p of panels as { title?: string; targets?: { expr?: string; refId?: string }[]; panels?: unknown }[]) {
       for (const t of p.targets ?? []) {
-        if (typeof t.expr === 'string' && t.expr.trim()) out.push({ panel: p.title ?? '(untitled)', refId: t.refId ?? '?', expr: t.expr });
+        if (typeof t.expr === 'string' && t.expr.trim())
+          out.push({ panel: p.title ?? '(untitled)', refId: t.refId ?? '?', expr: t.expr });
       }
       visit(p.panels);
     }
@@ -128,7 +155,9 @@ export function substituteVariables(expr: string, values: Readonly<Record<string
 
 /** Metric names the dashboard's query variables read (`label_values(metric, label)`). */
 export function dashboardVariableMetrics(dashboard: unknown): string[] {
-  const list = ((dashboard as { templating?: { list?: { type?: string; query?: unknown }[] } }).templating?.list ?? []).filter((v) => v.type === 'query');
+  const list = (
+    (dashboard as { templating?: { list?: { type?: string; query?: unknown }[] } }).templating?.list ?? []
+  ).filter((v) => v.type === 'query');
   return list.flatMap((v) => {
     const q = typeof v.query === 'string' ? v.query : ((v.query as { query?: string } | undefined)?.query ?? '');
     const m = /^label_values\(\s*([^,]+),\s*\w+\s*\)$/.exec(q.trim());

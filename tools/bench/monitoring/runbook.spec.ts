@@ -9,7 +9,15 @@ const alertsYaml = readFileSync(ruleFiles[1]!, 'utf8');
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
 function anchors(markdown: string): Set<string> {
   const headings = markdown.replace(/```[\s\S]*?```/g, '').matchAll(/^#{1,6} (.+)$/gm);
-  return new Set([...headings].map((m) => m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-')));
+  return new Set(
+    [...headings].map((m) =>
+      m[1]!
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-'),
+    ),
+  );
 }
 
 describe('the operations runbook', () => {
@@ -36,7 +44,9 @@ describe('the operations runbook', () => {
   });
 
   it('documents only npm scripts that exist', () => {
-    const scripts = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const scripts = (
+      JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts;
     const used = [...runbook.matchAll(/npm run ([\w:-]+)/g)].map((m) => m[1]!);
     expect(used.length).toBeGreaterThan(3);
     expect([...new Set(used)].filter((s) => !(s in scripts))).toEqual([]);

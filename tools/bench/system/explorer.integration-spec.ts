@@ -31,20 +31,43 @@ if (skip) console.warn(`explorer browser test skipped: ${skip}`);
 
   beforeAll(async () => {
     // One more stage that is not there: the pipeline page must say so and go on.
-    const started = await startTinyFuser({ prefix, logDir: workDir, env: { FUSER_EXPLORER_STAGES: 'ghost=http://127.0.0.1:1' } });
+    const started = await startTinyFuser({
+      prefix,
+      logDir: workDir,
+      env: { FUSER_EXPLORER_STAGES: 'ghost=http://127.0.0.1:1' },
+    });
     fuser = started.fuser;
     await producer.connect();
     const embedded = new SingleObjectSerde('EmbeddedText');
     const vector = (i: number) => Array.from({ length: started.dim }, (_, d) => Math.cos(i * 2 + d));
     await producer.send(
       topics.textsEmbedded.name,
-      [0, 1].map((i) => ({ key: `item-${i}`, value: embedded.encode(itemEmbedding({ itemId: `item-${i}`, vector: vector(i), modelId: started.modelId, occurredAt: Date.now() - 60_000, categories: [`shelf-${i}`] })) })),
+      [0, 1].map((i) => ({
+        key: `item-${i}`,
+        value: embedded.encode(
+          itemEmbedding({
+            itemId: `item-${i}`,
+            vector: vector(i),
+            modelId: started.modelId,
+            occurredAt: Date.now() - 60_000,
+            categories: [`shelf-${i}`],
+          }),
+        ),
+      })),
     );
     await new Promise((r) => setTimeout(r, 1000));
     // Clicks in rounds, each its own publish: the history has a point per round.
     const clickSerde = new SingleObjectSerde('Click');
     for (let round = 0; round < ROUNDS; round++) {
-      const click: Click = { eventId: `c-${round}`, userId: 'ann', itemId: `item-${round % 2}`, action: 'purchase', dwellMs: null, platform: 'test', occurredAt: Date.now() - 10_000 + round };
+      const click: Click = {
+        eventId: `c-${round}`,
+        userId: 'ann',
+        itemId: `item-${round % 2}`,
+        action: 'purchase',
+        dwellMs: null,
+        platform: 'test',
+        occurredAt: Date.now() - 10_000 + round,
+      };
       await producer.send(topics.clicks.name, [{ key: 'ann', value: clickSerde.encode(click) }]);
       const published = async () => {
         let n = 0;
@@ -61,7 +84,7 @@ if (skip) console.warn(`explorer browser test skipped: ${skip}`);
     await stopTinyFuser({ fuser, producer, workDir });
   }, 60_000);
 
-  it('shows a user\'s profile and plots their interests at every publish, with no console errors', async () => {
+  it("shows a user's profile and plots their interests at every publish, with no console errors", async () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
@@ -87,7 +110,15 @@ if (skip) console.warn(`explorer browser test skipped: ${skip}`);
     await page.goto(`${fuser.baseUrl}/explorer#pipeline`);
     // Two readings make a rate; a click sent now makes the fuser's non-zero.
     const clickSerde = new SingleObjectSerde('Click');
-    const click: Click = { eventId: 'c-live', userId: 'bob', itemId: 'item-0', action: 'click', dwellMs: null, platform: 'test', occurredAt: Date.now() };
+    const click: Click = {
+      eventId: 'c-live',
+      userId: 'bob',
+      itemId: 'item-0',
+      action: 'click',
+      dwellMs: null,
+      platform: 'test',
+      occurredAt: Date.now(),
+    };
     await producer.send(topics.clicks.name, [{ key: 'bob', value: clickSerde.encode(click) }]);
     await page.waitForSelector('#ratePlot circle.point[data-label="profile-fuser"]', { timeout: 30_000 });
     const stages = await page.textContent('#stages');

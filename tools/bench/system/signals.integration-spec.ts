@@ -13,10 +13,16 @@ describe('signals a service gets', () => {
   afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
   it('ignores SIGUSR2 and stops on SIGTERM', async () => {
-    const { fuser } = await startTinyFuser({ prefix: `${uniqueName('sig')}.`, logDir: workDir, env: { LOG_LEVEL: 'info' } });
+    const { fuser } = await startTinyFuser({
+      prefix: `${uniqueName('sig')}.`,
+      logDir: workDir,
+      env: { LOG_LEVEL: 'info' },
+    });
     try {
       process.kill(fuser.pid!, 'SIGUSR2');
-      expect(await waitFor(() => readFileSync(fuser.logFile, 'utf8').includes('signal ignored'), 10_000, 100)).toBe(true);
+      expect(await waitFor(() => readFileSync(fuser.logFile, 'utf8').includes('signal ignored'), 10_000, 100)).toBe(
+        true,
+      );
       expect((await fetch(`${fuser.baseUrl}/health/ready`)).status).toBe(200);
       expect(fuser.running).toBe(true);
     } finally {

@@ -24,6 +24,8 @@ for (const [title, schema] of sections) {
   console.log('| Variable | Default | Meaning |\n|---|---|---|');
   for (const row of describeEnv(schema)) {
     const fallback = row.name === 'HTTP_PORT' ? 'per service (8081, 8082, 8083)' : row.default;
-    console.log(`| \`${row.name}\` | ${fallback === '(required)' ? '**required**' : `\`${fallback}\``} | ${row.description.replace(/\|/g, '\\|')} |`);
+    console.log(
+      `| \`${row.name}\` | ${fallback === '(required)' ? '**required**' : `\`${fallback}\``} | ${row.description.replace(/\|/g, '\\|')} |`,
+    );
   }
 }

@@ -43,13 +43,31 @@ export interface ConsumedRecord {
 }
 
 /** One line of output for a record (JSON). */
-export async function describeRecord(spec: TopicSpec, record: ConsumedRecord, decode: ((bytes: Buffer) => Promise<unknown>) | null, mode: VectorMode): Promise<string> {
-  const head = { topic: spec.name, partition: record.partition, offset: record.offset, timestamp: new Date(record.timestamp).toISOString(), key: record.key };
+export async function describeRecord(
+  spec: TopicSpec,
+  record: ConsumedRecord,
+  decode: ((bytes: Buffer) => Promise<unknown>) | null,
+  mode: VectorMode,
+): Promise<string> {
+  const head = {
+    topic: spec.name,
+    partition: record.partition,
+    offset: record.offset,
+    timestamp: new Date(record.timestamp).toISOString(),
+    key: record.key,
+  };
   if (record.value === null) return JSON.stringify({ ...head, value: null });
-  if (!decode) return JSON.stringify({ ...head, value: { bytes: record.value.length, note: 'no schema: an internal or dead-letter topic' } });
+  if (!decode)
+    return JSON.stringify({
+      ...head,
+      value: { bytes: record.value.length, note: 'no schema: an internal or dead-letter topic' },
+    });
   try {
     return JSON.stringify({ ...head, value: presentValue(await decode(record.value), mode) });
   } catch (err) {
-    return JSON.stringify({ ...head, value: { bytes: record.value.length, undecodable: err instanceof Error ? err.message : String(err) } });
+    return JSON.stringify({
+      ...head,
+      value: { bytes: record.value.length, undecodable: err instanceof Error ? err.message : String(err) },
+    });
   }
 }

@@ -58,8 +58,10 @@ const args = commandLine(
     if (!values.topic) throw new UsageError(`--topic is required: one of ${TOPIC_NAMES.join(', ')}`);
     const key = (Object.keys(TOPICS) as TopicKey[]).find((k) => TOPICS[k].name === values.topic);
     if (!key) throw new UsageError(`--topic ${values.topic}: not one of ${TOPIC_NAMES.join(', ')}`);
-    if (!(VECTOR_MODES as readonly string[]).includes(values.vectors)) throw new UsageError(`--vectors: one of ${VECTOR_MODES.join(', ')}, got "${values.vectors}"`);
-    if (values.follow && !values['from-beginning']) throw new UsageError('--follow goes with --from-beginning (without it, new records are followed anyway)');
+    if (!(VECTOR_MODES as readonly string[]).includes(values.vectors))
+      throw new UsageError(`--vectors: one of ${VECTOR_MODES.join(', ')}, got "${values.vectors}"`);
+    if (values.follow && !values['from-beginning'])
+      throw new UsageError('--follow goes with --from-beginning (without it, new records are followed anyway)');
     return {
       key,
       fromBeginning: values['from-beginning'],
@@ -88,7 +90,19 @@ async function main(): Promise<void> {
   };
   const groupPrefix = `${settings.topicPrefix}${args.groupPrefix}`;
   if (args.fromBeginning && !args.follow) {
-    await readTopicToEnd(kafka, spec.name, (m) => print({ partition: m.partition, offset: m.offset, timestamp: m.timestamp, key: m.key?.toString() ?? null, value: m.value }), { groupPrefix });
+    await readTopicToEnd(
+      kafka,
+      spec.name,
+      (m) =>
+        print({
+          partition: m.partition,
+          offset: m.offset,
+          timestamp: m.timestamp,
+          key: m.key?.toString() ?? null,
+          value: m.value,
+        }),
+      { groupPrefix },
+    );
     return;
   }
   // Following: one consumer from where it starts (the beginning, or the end), so nothing falls between two readers.
@@ -100,7 +114,13 @@ async function main(): Promise<void> {
     consumer
       .run({
         eachMessage: async ({ partition, message }) => {
-          await print({ partition, offset: message.offset, timestamp: Number(message.timestamp), key: message.key?.toString() ?? null, value: message.value });
+          await print({
+            partition,
+            offset: message.offset,
+            timestamp: Number(message.timestamp),
+            key: message.key?.toString() ?? null,
+            value: message.value,
+          });
           if (done()) resolve();
         },
       })

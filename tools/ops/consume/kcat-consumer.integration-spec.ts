@@ -22,7 +22,7 @@ const script = 'docs/examples/consumers/read_profiles_kcat.sh';
 try {
   execFileSync('kcat', ['-V'], { stdio: 'ignore' });
 } catch {
-  throw new Error('kcat is not installed: run `npm run setup` (it installs Debian\'s kcat package)');
+  throw new Error("kcat is not installed: run `npm run setup` (it installs Debian's kcat package)");
 }
 
 const run = (args: string[], env: Record<string, string> = {}) =>
@@ -35,7 +35,11 @@ describe('the kcat reader of profiles.v1 (docs/examples/consumers)', () => {
   const kafka = testKafka('kcat-consumer-spec');
   const producer = new BatchingProducer(kafka, { log: silentLog, maxBatchMessages: 100, lingerMs: 2 });
   const users = ['ann', 'bob', '用户一'];
-  const fingerprint = (JSON.parse(readFileSync(join(repoRoot, 'schemas/fingerprints.json'), 'utf8')) as { schemas: { UserProfile: { fingerprint: string } } }).schemas.UserProfile.fingerprint;
+  const fingerprint = (
+    JSON.parse(readFileSync(join(repoRoot, 'schemas/fingerprints.json'), 'utf8')) as {
+      schemas: { UserProfile: { fingerprint: string } };
+    }
+  ).schemas.UserProfile.fingerprint;
   let fuser: ServiceProcess;
 
   beforeAll(async () => {
@@ -46,14 +50,37 @@ describe('the kcat reader of profiles.v1 (docs/examples/consumers)', () => {
     const embedded = new SingleObjectSerde('EmbeddedText');
     await producer.send(
       topics.textsEmbedded.name,
-      [0, 1, 2].map((i) => ({ key: `item-${i}`, value: embedded.encode(itemEmbedding({ itemId: `item-${i}`, vector: vector(i), modelId: started.modelId, occurredAt: Date.now() - 60_000 })) })),
+      [0, 1, 2].map((i) => ({
+        key: `item-${i}`,
+        value: embedded.encode(
+          itemEmbedding({
+            itemId: `item-${i}`,
+            vector: vector(i),
+            modelId: started.modelId,
+            occurredAt: Date.now() - 60_000,
+          }),
+        ),
+      })),
     );
     await new Promise((r) => setTimeout(r, 1000));
     const clickSerde = new SingleObjectSerde('Click');
-    const clicks: Click[] = users.map((userId, i) => ({ eventId: `c-${i}`, userId, itemId: `item-${i}`, action: 'purchase', dwellMs: null, platform: 'test', occurredAt: Date.now() - 30_000 }));
-    await producer.send(topics.clicks.name, clicks.map((c) => ({ key: c.userId, value: clickSerde.encode(c) })));
+    const clicks: Click[] = users.map((userId, i) => ({
+      eventId: `c-${i}`,
+      userId,
+      itemId: `item-${i}`,
+      action: 'purchase',
+      dwellMs: null,
+      platform: 'test',
+      occurredAt: Date.now() - 30_000,
+    }));
+    await producer.send(
+      topics.clicks.name,
+      clicks.map((c) => ({ key: c.userId, value: clickSerde.encode(c) })),
+    );
     expect(await waitFor(async () => (await latest()).size === users.length, 60_000, 500)).toBe(true);
-    await producer.send(topics.userDeletions.name, [{ key: 'bob', value: new SingleObjectSerde('UserDeletion').encode({ userId: 'bob', requestedAt: Date.now() }) }]);
+    await producer.send(topics.userDeletions.name, [
+      { key: 'bob', value: new SingleObjectSerde('UserDeletion').encode({ userId: 'bob', requestedAt: Date.now() }) },
+    ]);
     expect(await waitFor(async () => (await latest()).get('bob') === null, 60_000, 500)).toBe(true);
   }, 240_000);
 
@@ -62,15 +89,36 @@ describe('the kcat reader of profiles.v1 (docs/examples/consumers)', () => {
   const latest = () => latestProfiles(kafka, topics.profiles.name);
 
   it('lists every record as kafkajs reads it, the profiles with the UserProfile fingerprint and the erased user as erased', async () => {
-    const { stdout } = await run(['--topic', topics.profiles.name], { KAFKA_BROKERS: testKafkaSettings().brokers.join(',') });
+    const { stdout } = await run(['--topic', topics.profiles.name], {
+      KAFKA_BROKERS: testKafkaSettings().brokers.join(','),
+    });
     const [header, ...lines] = stdout.trim().split('\n');
-    expect(header?.split('\t')).toEqual(['userId', 'partition', 'offset', 'timestampMs', 'bytes', 'kind', 'fingerprint']);
+    expect(header?.split('\t')).toEqual([
+      'userId',
+      'partition',
+      'offset',
+      'timestampMs',
+      'bytes',
+      'kind',
+      'fingerprint',
+    ]);
 
     // Every record, older versions of a profile included, with what the script prints for it.
     const records: string[] = [];
     await readTopicToEnd(kafka, topics.profiles.name, (m) => {
-      const value = m.value === null ? null : { size: m.value.length, fingerprint: m.value.subarray(2, 10).toString('hex') };
-      records.push([m.key!.toString(), m.partition, m.offset, m.timestamp, value?.size ?? '-', value ? 'profile' : 'erased', value?.fingerprint ?? '-'].join('\t'));
+      const value =
+        m.value === null ? null : { size: m.value.length, fingerprint: m.value.subarray(2, 10).toString('hex') };
+      records.push(
+        [
+          m.key!.toString(),
+          m.partition,
+          m.offset,
+          m.timestamp,
+          value?.size ?? '-',
+          value ? 'profile' : 'erased',
+          value?.fingerprint ?? '-',
+        ].join('\t'),
+      );
     });
     expect([...lines].sort()).toEqual(records.sort());
 
@@ -88,6 +136,10 @@ describe('the kcat reader of profiles.v1 (docs/examples/consumers)', () => {
   it('answers --help before anything else and refuses an unknown argument in one line', async () => {
     const help = await run(['--help'], { KAFKA_BROKERS: '127.0.0.1:1' });
     expect(help.stdout).toMatch(/^Usage: read_profiles_kcat\.sh/);
-    await expect(run(['--nope', '--help'])).rejects.toMatchObject({ code: 2, stdout: '', stderr: 'error: unexpected argument "--nope" (see --help)\n' });
+    await expect(run(['--nope', '--help'])).rejects.toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'error: unexpected argument "--nope" (see --help)\n',
+    });
   });
 });

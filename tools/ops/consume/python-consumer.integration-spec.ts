@@ -21,10 +21,15 @@ const packages = join(repoRoot, '.cache/python-packages');
 
 function skipReason(): string | null {
   try {
-    execFileSync('python3', ['-c', 'import confluent_kafka, fastavro'], { stdio: 'ignore', env: { ...process.env, PYTHONPATH: packages } });
+    execFileSync('python3', ['-c', 'import confluent_kafka, fastavro'], {
+      stdio: 'ignore',
+      env: { ...process.env, PYTHONPATH: packages },
+    });
     return null;
   } catch {
-    return existsSync(packages) ? 'python3 cannot import confluent_kafka and fastavro' : 'no .cache/python-packages (npm run setup installs them)';
+    return existsSync(packages)
+      ? 'python3 cannot import confluent_kafka and fastavro'
+      : 'no .cache/python-packages (npm run setup installs them)';
   }
 }
 const skip = skipReason();
@@ -47,14 +52,37 @@ if (skip) console.warn(`Python consumer test skipped: ${skip}`);
     const embedded = new SingleObjectSerde('EmbeddedText');
     await producer.send(
       topics.textsEmbedded.name,
-      [0, 1, 2].map((i) => ({ key: `item-${i}`, value: embedded.encode(itemEmbedding({ itemId: `item-${i}`, vector: vector(i), modelId: started.modelId, occurredAt: Date.now() - 60_000 })) })),
+      [0, 1, 2].map((i) => ({
+        key: `item-${i}`,
+        value: embedded.encode(
+          itemEmbedding({
+            itemId: `item-${i}`,
+            vector: vector(i),
+            modelId: started.modelId,
+            occurredAt: Date.now() - 60_000,
+          }),
+        ),
+      })),
     );
     await new Promise((r) => setTimeout(r, 1000));
     const clickSerde = new SingleObjectSerde('Click');
-    const clicks: Click[] = users.map((userId, i) => ({ eventId: `c-${i}`, userId, itemId: `item-${i}`, action: 'purchase', dwellMs: null, platform: 'test', occurredAt: Date.now() - 30_000 }));
-    await producer.send(topics.clicks.name, clicks.map((c) => ({ key: c.userId, value: clickSerde.encode(c) })));
+    const clicks: Click[] = users.map((userId, i) => ({
+      eventId: `c-${i}`,
+      userId,
+      itemId: `item-${i}`,
+      action: 'purchase',
+      dwellMs: null,
+      platform: 'test',
+      occurredAt: Date.now() - 30_000,
+    }));
+    await producer.send(
+      topics.clicks.name,
+      clicks.map((c) => ({ key: c.userId, value: clickSerde.encode(c) })),
+    );
     expect(await waitFor(async () => (await latest()).size === users.length, 60_000, 500)).toBe(true);
-    await producer.send(topics.userDeletions.name, [{ key: 'bob', value: new SingleObjectSerde('UserDeletion').encode({ userId: 'bob', requestedAt: Date.now() }) }]);
+    await producer.send(topics.userDeletions.name, [
+      { key: 'bob', value: new SingleObjectSerde('UserDeletion').encode({ userId: 'bob', requestedAt: Date.now() }) },
+    ]);
     expect(await waitFor(async () => (await latest()).get('bob') === null, 60_000, 500)).toBe(true);
   }, 240_000);
 
@@ -63,11 +91,21 @@ if (skip) console.warn(`Python consumer test skipped: ${skip}`);
   const latest = () => latestProfiles(kafka, topics.profiles.name);
 
   it('prints every profile as the TypeScript serde decodes it, and the erased user as erased', async () => {
-    const { stdout } = await promisify(execFile)('python3', ['docs/examples/consumers/read_profiles.py', '--brokers', testKafkaSettings().brokers.join(','), '--topic', topics.profiles.name], {
-      cwd: repoRoot,
-      env: { ...process.env, PYTHONPATH: packages },
-      timeout: 60_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      'python3',
+      [
+        'docs/examples/consumers/read_profiles.py',
+        '--brokers',
+        testKafkaSettings().brokers.join(','),
+        '--topic',
+        topics.profiles.name,
+      ],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, PYTHONPATH: packages },
+        timeout: 60_000,
+      },
+    );
     // The newest line per user, as a compacted topic's reader keeps it.
     const printed = new Map<string, Record<string, unknown>>();
     for (const line of stdout.trim().split('\n')) {
@@ -79,7 +117,10 @@ if (skip) console.warn(`Python consumer test skipped: ${skip}`);
     expect(printed.get('bob')).toEqual({ userId: 'bob', erased: true });
     for (const userId of ['ann', '用户一']) {
       const p = expected.get(userId)!;
-      const vectors = [...p.horizons.map((v) => ['horizon', v] as const), ...p.channels.map((v) => ['channel', v] as const)];
+      const vectors = [
+        ...p.horizons.map((v) => ['horizon', v] as const),
+        ...p.channels.map((v) => ['channel', v] as const),
+      ];
       expect(printed.get(userId)).toEqual({
         userId,
         version: p.version,
@@ -87,7 +128,12 @@ if (skip) console.warn(`Python consumer test skipped: ${skip}`);
         modelId: p.modelId,
         dim: p.dim,
         interests: p.interests.map((i) => i.label),
-        vectors: vectors.map(([kind, v]) => ({ kind, name: v.name, weight: expect.closeTo(v.weight, 9), head: Array.from(unpackFloat32(v.vector).subarray(0, 3)) })),
+        vectors: vectors.map(([kind, v]) => ({
+          kind,
+          name: v.name,
+          weight: expect.closeTo(v.weight, 9),
+          head: Array.from(unpackFloat32(v.vector).subarray(0, 3)),
+        })),
       });
     }
   }, 90_000);

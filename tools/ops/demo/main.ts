@@ -11,8 +11,27 @@
 import { existsSync } from 'node:fs';
 import { SingleObjectSerde, TOPICS, type CleanedText, type UserProfile } from '@profilestream/contracts';
 import { commandLine, numberOption, UsageError } from '@profilestream/tools-cli';
-import { findEventsFile, readEvents, Pacer, pacingFrom, sendCounted, sendReplayLines, total, SampleFeed, type ReplayTally } from '@profilestream/tools-events';
-import { LocalPipeline, bucketDelta, histogramBuckets, histogramQuantile, sumByLabel, modelEnv, modelProblem, type Bucket } from '@profilestream/tools-runtime';
+import {
+  findEventsFile,
+  readEvents,
+  Pacer,
+  pacingFrom,
+  sendCounted,
+  sendReplayLines,
+  total,
+  SampleFeed,
+  type ReplayTally,
+} from '@profilestream/tools-events';
+import {
+  LocalPipeline,
+  bucketDelta,
+  histogramBuckets,
+  histogramQuantile,
+  sumByLabel,
+  modelEnv,
+  modelProblem,
+  type Bucket,
+} from '@profilestream/tools-runtime';
 
 const USAGE = `Usage: npm start [-- OPTIONS]
 
@@ -69,7 +88,8 @@ const { args, replayFile, pacing } = commandLine(
     if (problem) throw new UsageError(`--model ${values.model}: ${problem}`);
     // A bad --replay is reported before anything starts.
     const file = values.replay === 'dataset' ? findEventsFile() : (values.replay ?? null);
-    if (values.replay && !file) throw new UsageError('no dataset found for --replay dataset (set PROFILESTREAM_DATASET_DIR)');
+    if (values.replay && !file)
+      throw new UsageError('no dataset found for --replay dataset (set PROFILESTREAM_DATASET_DIR)');
     if (file && !existsSync(file)) throw new UsageError(`--replay ${file}: no such file`);
     try {
       return { args: values, replayFile: file, pacing: pacingFrom({ rate: values.rate, speedup: values.speedup }) };
@@ -91,7 +111,11 @@ const pipeline = new LocalPipeline({
     'text-cleaner': { LOG_LEVEL: 'info' },
     encoder: { LOG_LEVEL: 'info', ENCODER_WORKERS: '1', ...modelEnv(args.model).encoder },
     // The explorer's live pipeline page reads the other two services' /metrics.
-    'profile-fuser': { LOG_LEVEL: 'info', FUSER_EXPLORER_STAGES: `text-cleaner=http://127.0.0.1:${Number(args.port)},encoder=http://127.0.0.1:${Number(args.port) + 1}`, ...modelEnv(args.model)['profile-fuser'] },
+    'profile-fuser': {
+      LOG_LEVEL: 'info',
+      FUSER_EXPLORER_STAGES: `text-cleaner=http://127.0.0.1:${Number(args.port)},encoder=http://127.0.0.1:${Number(args.port) + 1}`,
+      ...modelEnv(args.model)['profile-fuser'],
+    },
   },
 });
 const services = Object.values(pipeline.services);
@@ -100,8 +124,12 @@ async function main(): Promise<void> {
   const kafka = pipeline.kafka;
   console.log('starting services…');
   await pipeline.start(90_000);
-  console.log(`services ready: ${services.map((s) => `${s.options.name} (${s.baseUrl})`).join(', ')}; logs in .local/logs/`);
-  console.log(`profile explorer: ${pipeline.services['profile-fuser'].baseUrl}/explorer (type a user id, e.g. one shown below; the live pipeline at /explorer#pipeline)`);
+  console.log(
+    `services ready: ${services.map((s) => `${s.options.name} (${s.baseUrl})`).join(', ')}; logs in .local/logs/`,
+  );
+  console.log(
+    `profile explorer: ${pipeline.services['profile-fuser'].baseUrl}/explorer (type a user id, e.g. one shown below; the live pipeline at /explorer#pipeline)`,
+  );
 
   const producer = pipeline.producer();
   await producer.connect();
@@ -142,7 +170,13 @@ async function main(): Promise<void> {
   }).then(() => (stopping = true));
 
   const replaying = async (file: string) => {
-    await sendReplayLines(producer, readEvents(file), { pacer: new Pacer(pacing, Date.now()), platform: 'replay', window: 100, shouldStop: () => stopping, tally });
+    await sendReplayLines(producer, readEvents(file), {
+      pacer: new Pacer(pacing, Date.now()),
+      platform: 'replay',
+      window: 100,
+      shouldStop: () => stopping,
+      tally,
+    });
   };
   let feedError: unknown = null;
   const feeding = (async () => {
@@ -172,7 +206,13 @@ async function main(): Promise<void> {
     const cleanerText = await cleaner.metricsText();
     const droppedBy = sumByLabel(cleanerText, 'text_cleaner_texts_dropped_total', 'reason');
     const dropped = [...droppedBy.values()].reduce((a, b) => a + b, 0);
-    const droppedWhy = dropped > 0 ? ` (${[...droppedBy].filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(', ')})` : '';
+    const droppedWhy =
+      dropped > 0
+        ? ` (${[...droppedBy]
+            .filter(([, n]) => n > 0)
+            .map(([r, n]) => `${r} ${n}`)
+            .join(', ')})`
+        : '';
     const dlq = await cleaner.metric('text_cleaner_texts_dead_lettered_total');
     const lag = await cleaner.metric('text_cleaner_kafka_consumer_lag_messages');
     const redactions = await cleaner.metric('text_cleaner_redactions_total');
@@ -190,7 +230,10 @@ async function main(): Promise<void> {
     const buckets = histogramBuckets(fuserText, 'profile_fuser_event_to_profile_seconds');
     latencyWindow.push(buckets);
     if (latencyWindow.length > 15) latencyWindow.shift();
-    const recent = bucketDelta(buckets, latencyWindow[0]!.length === buckets.length && latencyWindow.length > 1 ? latencyWindow[0]! : []);
+    const recent = bucketDelta(
+      buckets,
+      latencyWindow[0]!.length === buckets.length && latencyWindow.length > 1 ? latencyWindow[0]! : [],
+    );
     const ms = (q: number) => {
       const v = histogramQuantile(q, recent);
       return Number.isFinite(v) ? `${(v * 1000).toFixed(0)} ms` : '-';
@@ -198,7 +241,13 @@ async function main(): Promise<void> {
     const shown = [...profiles.values()].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, 4);
     const now = Date.now();
     const dt = (now - previous.at) / 1000;
-    const offered = !replayFile ? `(offered ${rate}/s)` : pacing.kind === 'rate' ? `(offered ${pacing.perSecond}/s)` : pacing.kind === 'asap' ? '(offered: as fast as possible)' : `(offered: the file's timing ×${pacing.factor})`;
+    const offered = !replayFile
+      ? `(offered ${rate}/s)`
+      : pacing.kind === 'rate'
+        ? `(offered ${pacing.perSecond}/s)`
+        : pacing.kind === 'asap'
+          ? '(offered: as fast as possible)'
+          : `(offered: the file's timing ×${pacing.factor})`;
     const lines = [
       `ProfileStream — ${Math.round((now - started) / 1000)} s   (Ctrl-C stops everything)`,
       '',
@@ -214,7 +263,10 @@ async function main(): Promise<void> {
       '  profiles updating:',
       ...shown.map((p) => {
         const counts = p.counters.map((c) => `${c.action ?? c.channel} ${c.total}`).join(', ');
-        const interests = p.interests.slice(0, 3).map((i) => `${i.label} ${i.score.toFixed(2)}`).join(', ');
+        const interests = p.interests
+          .slice(0, 3)
+          .map((i) => `${i.label} ${i.score.toFixed(2)}`)
+          .join(', ');
         return `    ${p.userId.padEnd(12)} v${String(p.version).padEnd(4)} interests: ${interests}\n${' '.repeat(22)}activity: ${counts}${p.ratingMean === null ? '' : `, rating ${p.ratingMean.toFixed(1)}`}${postMood(p)}`;
       }),
     ];
@@ -234,7 +286,9 @@ async function main(): Promise<void> {
   await pipeline.stop({ keepData: true });
   for (const s of services) {
     const exit = await s.stop();
-    console.log(`${s.options.name} stopped (${exit.signal ?? `exit ${exit.code}`}, peak memory ${peak[s.options.name]} MiB)`);
+    console.log(
+      `${s.options.name} stopped (${exit.signal ?? `exit ${exit.code}`}, peak memory ${peak[s.options.name]} MiB)`,
+    );
   }
   if (feedError) throw feedError;
 }

@@ -4,13 +4,29 @@
  * header added), once whatever dead-lettered them is fixed.
  */
 import { TOPICS, dlqTopicName, topicCatalog, type TopicKey } from '@profilestream/contracts';
-import { BatchingProducer, DLQ_HEADERS, readTopicToEnd, silentLog, type ConsumedMessage, type Kafka, type OutgoingMessage } from '@profilestream/kafka';
+import {
+  BatchingProducer,
+  DLQ_HEADERS,
+  readTopicToEnd,
+  silentLog,
+  type ConsumedMessage,
+  type Kafka,
+  type OutgoingMessage,
+} from '@profilestream/kafka';
 
 /** Header naming the dead letter a replayed record came from: `<dlq topic>/<partition>/<offset>`. */
 export const REPLAYED_FROM_HEADER = 'ps-dlq-replayed-from';
 
 /** Source topics that have a dead-letter topic (those the services consume). */
-export const REPLAYABLE: readonly TopicKey[] = ['reviews', 'posts', 'clicks', 'items', 'userDeletions', 'textsCleaned', 'textsEmbedded'];
+export const REPLAYABLE: readonly TopicKey[] = [
+  'reviews',
+  'posts',
+  'clicks',
+  'items',
+  'userDeletions',
+  'textsCleaned',
+  'textsEmbedded',
+];
 
 export interface ReplayFilter {
   /** Replay only these reasons (`ps-dlq-reason`); empty for all. */
@@ -28,16 +44,24 @@ export type Decision = { replay: OutgoingMessage } | { skip: 'reason' | 'time' |
  * What to do with one dead letter. `sourceTopic` is the topic the DLQ belongs to: a letter whose
  * `ps-dlq-source-topic` names another topic is skipped rather than sent somewhere unexpected.
  */
-export function decide(letter: ConsumedMessage, sourceTopic: string, filter: ReplayFilter, replayedSoFar: number): Decision {
+export function decide(
+  letter: ConsumedMessage,
+  sourceTopic: string,
+  filter: ReplayFilter,
+  replayedSoFar: number,
+): Decision {
   const header = (name: string) => letter.headers[name]?.toString('utf8');
   if (header(DLQ_HEADERS.sourceTopic) !== sourceTopic) return { skip: 'other_source' };
-  if (filter.reasons.length > 0 && !filter.reasons.includes(header(DLQ_HEADERS.reason) ?? '')) return { skip: 'reason' };
+  if (filter.reasons.length > 0 && !filter.reasons.includes(header(DLQ_HEADERS.reason) ?? ''))
+    return { skip: 'reason' };
   const failedAt = Number(header(DLQ_HEADERS.failedAt));
-  if ((filter.since !== null && !(failedAt >= filter.since)) || (filter.until !== null && !(failedAt < filter.until))) return { skip: 'time' };
+  if ((filter.since !== null && !(failedAt >= filter.since)) || (filter.until !== null && !(failedAt < filter.until)))
+    return { skip: 'time' };
   if (replayedSoFar >= filter.limit) return { skip: 'limit' };
   const dlqHeaders = new Set<string>(Object.values(DLQ_HEADERS));
   const headers: Record<string, Buffer> = {};
-  for (const [name, value] of Object.entries(letter.headers)) if (!dlqHeaders.has(name) && name !== REPLAYED_FROM_HEADER) headers[name] = value;
+  for (const [name, value] of Object.entries(letter.headers))
+    if (!dlqHeaders.has(name) && name !== REPLAYED_FROM_HEADER) headers[name] = value;
   headers[REPLAYED_FROM_HEADER] = Buffer.from(`${letter.topic}/${letter.partition}/${letter.offset}`);
   return { replay: { key: letter.key, value: letter.value, headers } };
 }
@@ -61,15 +85,30 @@ export interface ReplayReport {
  * topic prefix) up to its end when the call starts, and sends the letters that pass `filter` back
  * to the source topic. Letters dead-lettered again while the replay runs are not replayed again.
  */
-export async function replayDeadLetters(kafka: Kafka, options: { topic: TopicKey; topicPrefix: string; filter: ReplayFilter; dryRun: boolean }): Promise<ReplayReport> {
-  if (!REPLAYABLE.includes(options.topic)) throw new Error(`${options.topic} has no dead-letter topic; one of: ${REPLAYABLE.join(', ')}`);
+export async function replayDeadLetters(
+  kafka: Kafka,
+  options: { topic: TopicKey; topicPrefix: string; filter: ReplayFilter; dryRun: boolean },
+): Promise<ReplayReport> {
+  if (!REPLAYABLE.includes(options.topic))
+    throw new Error(`${options.topic} has no dead-letter topic; one of: ${REPLAYABLE.join(', ')}`);
   const sourceTopic = topicCatalog(options.topicPrefix)[options.topic].name;
   const admin = kafka.admin();
   await admin.connect();
   const exists = (await admin.listTopics()).includes(dlqTopicName(sourceTopic));
   await admin.disconnect();
-  if (!exists) throw new Error(`dead-letter topic ${dlqTopicName(sourceTopic)} does not exist (check KAFKA_TOPIC_PREFIX)`);
-  const report: ReplayReport = { dlqTopic: dlqTopicName(sourceTopic), sourceTopic, dryRun: options.dryRun, read: 0, replayed: 0, byReason: {}, skipped: {}, failed: 0, errors: [] };
+  if (!exists)
+    throw new Error(`dead-letter topic ${dlqTopicName(sourceTopic)} does not exist (check KAFKA_TOPIC_PREFIX)`);
+  const report: ReplayReport = {
+    dlqTopic: dlqTopicName(sourceTopic),
+    sourceTopic,
+    dryRun: options.dryRun,
+    read: 0,
+    replayed: 0,
+    byReason: {},
+    skipped: {},
+    failed: 0,
+    errors: [],
+  };
   const producer = options.dryRun ? null : new BatchingProducer(kafka, { log: silentLog });
   await producer?.connect();
   const sends: Promise<void>[] = [];
@@ -103,9 +142,13 @@ export async function replayDeadLetters(kafka: Kafka, options: { topic: TopicKey
 
 /** A contract key from a topic name as operators write it (`reviews.v1`) or the key itself. */
 export function topicKeyOf(name: string): TopicKey {
-  const entry = Object.entries(TOPICS).find(([key, spec]) => key === name || spec.name === name || dlqTopicName(spec.name) === name);
+  const entry = Object.entries(TOPICS).find(
+    ([key, spec]) => key === name || spec.name === name || dlqTopicName(spec.name) === name,
+  );
   if (!entry || !REPLAYABLE.includes(entry[0] as TopicKey)) {
-    throw new Error(`unknown topic "${name}": give one of ${REPLAYABLE.map((k) => TOPICS[k].name).join(', ')} (without the KAFKA_TOPIC_PREFIX)`);
+    throw new Error(
+      `unknown topic "${name}": give one of ${REPLAYABLE.map((k) => TOPICS[k].name).join(', ')} (without the KAFKA_TOPIC_PREFIX)`,
+    );
   }
   return entry[0] as TopicKey;
 }

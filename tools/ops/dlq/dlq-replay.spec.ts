@@ -58,6 +58,8 @@ describe('arguments', () => {
     expect(parseTime('--since', '1700000000000')).toBe(1_700_000_000_000);
     expect(parseTime('--since', '2024-01-02T03:04:05Z')).toBe(Date.UTC(2024, 0, 2, 3, 4, 5));
     expect(parseTime('--since', undefined)).toBeNull();
-    expect(() => parseTime('--until', 'yesterday')).toThrow('--until: expected epoch milliseconds or an ISO 8601 date, got "yesterday"');
+    expect(() => parseTime('--until', 'yesterday')).toThrow(
+      '--until: expected epoch milliseconds or an ISO 8601 date, got "yesterday"',
+    );
   });
 });

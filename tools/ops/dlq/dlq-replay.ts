@@ -48,7 +48,8 @@ const args = commandLine(
   ({ values }) => {
     if (!values.topic) throw new UsageError('--topic is required (the source topic, e.g. reviews.v1)');
     const limit = values.limit === undefined ? Infinity : Number(values.limit);
-    if (!(Number.isInteger(limit) && limit > 0) && limit !== Infinity) throw new UsageError(`--limit: expected a positive whole number, got "${values.limit}"`);
+    if (!(Number.isInteger(limit) && limit > 0) && limit !== Infinity)
+      throw new UsageError(`--limit: expected a positive whole number, got "${values.limit}"`);
     try {
       return {
         topic: topicKeyOf(values.topic),
@@ -74,7 +75,9 @@ async function main(): Promise<void> {
   });
   console.log(JSON.stringify(report));
   if (report.failed > 0) {
-    throw new Error(`${report.failed} of ${report.replayed} letters were not acknowledged (${report.errors.join('; ')}); narrow with --since/--reason and replay again`);
+    throw new Error(
+      `${report.failed} of ${report.replayed} letters were not acknowledged (${report.errors.join('; ')}); narrow with --since/--reason and replay again`,
+    );
   }
 }
 

@@ -12,7 +12,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { SingleObjectSerde, topicCatalog, type Click, type EmbeddedText, type UserDeletion } from '@profilestream/contracts';
+import {
+  SingleObjectSerde,
+  topicCatalog,
+  type Click,
+  type EmbeddedText,
+  type UserDeletion,
+} from '@profilestream/contracts';
 import { seededRandom } from '@profilestream/embedding';
 import { BatchingProducer, readTopicToEnd, silentLog } from '@profilestream/kafka';
 import { testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
@@ -68,9 +74,20 @@ describe('npm run ranker:train on a running profile-fuser', () => {
     for (let i = 0; i < CLUSTERS * ITEMS_PER_CLUSTER; i++) {
       const v = centres[clusterOf(i)]!.map((x) => x + 0.35 * (rand() * 2 - 1));
       itemVectors.push(v);
-      items.push(itemEmbedding({ itemId: `item-${i}`, vector: v, modelId, occurredAt: base - 60_000, categories: [`cluster-${clusterOf(i)}`] }));
+      items.push(
+        itemEmbedding({
+          itemId: `item-${i}`,
+          vector: v,
+          modelId,
+          occurredAt: base - 60_000,
+          categories: [`cluster-${clusterOf(i)}`],
+        }),
+      );
     }
-    await producer.send(topics.textsEmbedded.name, items.map((e) => ({ key: e.itemId, value: itemSerde.encode(e) })));
+    await producer.send(
+      topics.textsEmbedded.name,
+      items.map((e) => ({ key: e.itemId, value: itemSerde.encode(e) })),
+    );
     await new Promise((r) => setTimeout(r, 1000));
 
     // Clicks in rounds, so the changelog publishes each user's profile as it grows.
@@ -81,34 +98,57 @@ describe('npm run ranker:train on a running profile-fuser', () => {
         const cluster = rand() < 0.85 ? favourite(u) : Math.floor(rand() * CLUSTERS);
         const item = cluster * ITEMS_PER_CLUSTER + Math.floor(rand() * ITEMS_PER_CLUSTER);
         const at = base + round * 3_600_000 + u;
-        clicks.push({ eventId: `c-${round}-${u}`, userId: `user-${u}`, itemId: `item-${item}`, action: 'click', dwellMs: null, platform: 'test', occurredAt: at });
+        clicks.push({
+          eventId: `c-${round}-${u}`,
+          userId: `user-${u}`,
+          itemId: `item-${item}`,
+          action: 'click',
+          dwellMs: null,
+          platform: 'test',
+          occurredAt: at,
+        });
         lastClickAt.set(`user-${u}`, at);
       }
-      await producer.send(topics.clicks.name, clicks.map((c) => ({ key: c.userId, value: clickSerde.encode(c) })));
+      await producer.send(
+        topics.clicks.name,
+        clicks.map((c) => ({ key: c.userId, value: clickSerde.encode(c) })),
+      );
       await new Promise((r) => setTimeout(r, 400));
     }
     const deletion: UserDeletion = { userId: ERASED, requestedAt: Date.now() };
-    await producer.send(topics.userDeletions.name, [{ key: ERASED, value: new SingleObjectSerde('UserDeletion').encode(deletion) }]);
+    await producer.send(topics.userDeletions.name, [
+      { key: ERASED, value: new SingleObjectSerde('UserDeletion').encode(deletion) },
+    ]);
 
     // Every user's last click published; the erased user's erasure on the changelog.
     const changeSerde = new SingleObjectSerde('ProfileChange');
-    const done = await waitFor(async () => {
-      const newest = new Map<string, number>();
-      let erased = false;
-      await readTopicToEnd(kafka, topics.profilesChangelog.name, (m) => {
-        const c = changeSerde.decodeSync(m.value!);
-        if (c.kind === 'delete') erased ||= c.userId === ERASED;
-        else newest.set(c.userId, Math.max(newest.get(c.userId) ?? 0, c.eventTime));
-      });
-      return erased && [...lastClickAt].every(([u, at]) => newest.get(u) === at);
-    }, 90_000, 1000);
+    const done = await waitFor(
+      async () => {
+        const newest = new Map<string, number>();
+        let erased = false;
+        await readTopicToEnd(kafka, topics.profilesChangelog.name, (m) => {
+          const c = changeSerde.decodeSync(m.value!);
+          if (c.kind === 'delete') erased ||= c.userId === ERASED;
+          else newest.set(c.userId, Math.max(newest.get(c.userId) ?? 0, c.eventTime));
+        });
+        return erased && [...lastClickAt].every(([u, at]) => newest.get(u) === at);
+      },
+      90_000,
+      1000,
+    );
     expect(done).toBe(true);
   }, 240_000);
 
   afterAll(() => stopTinyFuser({ fuser, producer, workDir }), 60_000);
 
-  it('learns from point-in-time profiles, leaves the erased user out and ranks each user\'s favourite cluster first', async () => {
-    const { artefact, report } = await trainFromTopics(kafka, topics, { negatives: 4, seed: 7, validationShare: 0.25, source: 'test', groupPrefix: `${prefix}ranker-trainer-` });
+  it("learns from point-in-time profiles, leaves the erased user out and ranks each user's favourite cluster first", async () => {
+    const { artefact, report } = await trainFromTopics(kafka, topics, {
+      negatives: 4,
+      seed: 7,
+      validationShare: 0.25,
+      source: 'test',
+      groupPrefix: `${prefix}ranker-trainer-`,
+    });
     expect(parseRanker(JSON.parse(serializeRanker(artefact)))).toEqual(artefact);
     expect(artefact.space).toEqual({ modelId, projectionId: null, dim });
     // Every click is read once; the erased user's are counted and left out.
@@ -141,30 +181,63 @@ describe('npm run ranker:train on a running profile-fuser', () => {
     expect(inFavourite / ranked).toBeGreaterThan(0.9);
   }, 120_000);
 
-  (python ? it : it.skip)('scores alike in Python from the read API (docs/examples/ranker/score.py)', async () => {
-    const { artefact } = await trainFromTopics(kafka, topics, { negatives: 4, seed: 7, validationShare: 0.25, source: 'test', groupPrefix: `${prefix}ranker-trainer-` });
-    const profiles = await latestProfiles(kafka, topics.profiles.name);
-    const candidates = itemVectors.map((vector, i) => ({ itemId: `item-${i}`, vector: i % 7 === 0 ? null : vector, interactions: i % 5, knn: { sum: (i % 3) * 0.4, max: (i % 3) * 0.2 } }));
-    const files = { ranker: join(workDir, 'py-ranker.json'), candidates: join(workDir, 'py-candidates.json'), profile: join(workDir, 'py-profile.json') };
-    writeFileSync(files.ranker, serializeRanker(artefact));
-    writeFileSync(files.candidates, JSON.stringify(candidates));
-    for (const userId of ['user-3', 'user-6', 'nobody']) {
-      const answer = await fetch(`${fuser.baseUrl}/v1/profiles/${userId}`);
-      writeFileSync(files.profile, answer.status === 404 ? 'null' : await answer.text());
-      const { stdout } = await promisify(execFile)(python!, [join(repoRoot, 'docs/examples/ranker/score.py'), files.ranker, files.profile, files.candidates]);
-      const fromPython = new Map(stdout.trim().split('\n').map((line) => [line.split('\t')[0]!, Number(line.split('\t')[1])]));
-      const fromLibrary = scoreCandidates(artefact, profiles.get(userId) ?? null, candidates);
-      expect(fromPython.size).toBe(candidates.length);
-      candidates.forEach((c, i) => expect(fromPython.get(c.itemId)).toBeCloseTo(fromLibrary[i]!, 5));
-    }
-  }, 60_000);
+  (python ? it : it.skip)(
+    'scores alike in Python from the read API (docs/examples/ranker/score.py)',
+    async () => {
+      const { artefact } = await trainFromTopics(kafka, topics, {
+        negatives: 4,
+        seed: 7,
+        validationShare: 0.25,
+        source: 'test',
+        groupPrefix: `${prefix}ranker-trainer-`,
+      });
+      const profiles = await latestProfiles(kafka, topics.profiles.name);
+      const candidates = itemVectors.map((vector, i) => ({
+        itemId: `item-${i}`,
+        vector: i % 7 === 0 ? null : vector,
+        interactions: i % 5,
+        knn: { sum: (i % 3) * 0.4, max: (i % 3) * 0.2 },
+      }));
+      const files = {
+        ranker: join(workDir, 'py-ranker.json'),
+        candidates: join(workDir, 'py-candidates.json'),
+        profile: join(workDir, 'py-profile.json'),
+      };
+      writeFileSync(files.ranker, serializeRanker(artefact));
+      writeFileSync(files.candidates, JSON.stringify(candidates));
+      for (const userId of ['user-3', 'user-6', 'nobody']) {
+        const answer = await fetch(`${fuser.baseUrl}/v1/profiles/${userId}`);
+        writeFileSync(files.profile, answer.status === 404 ? 'null' : await answer.text());
+        const { stdout } = await promisify(execFile)(python!, [
+          join(repoRoot, 'docs/examples/ranker/score.py'),
+          files.ranker,
+          files.profile,
+          files.candidates,
+        ]);
+        const fromPython = new Map(
+          stdout
+            .trim()
+            .split('\n')
+            .map((line) => [line.split('\t')[0]!, Number(line.split('\t')[1])]),
+        );
+        const fromLibrary = scoreCandidates(artefact, profiles.get(userId) ?? null, candidates);
+        expect(fromPython.size).toBe(candidates.length);
+        candidates.forEach((c, i) => expect(fromPython.get(c.itemId)).toBeCloseTo(fromLibrary[i]!, 5));
+      }
+    },
+    60_000,
+  );
 
   it('writes the artefact from the command line', async () => {
     const out = join(workDir, 'ranker.json');
-    const { stdout } = await promisify(execFile)('npx', ['tsx', 'tools/ops/ranker/train.ts', '--out', out, '--validation-share', '0.25'], {
-      cwd: repoRoot,
-      env: { ...process.env, KAFKA_TOPIC_PREFIX: prefix },
-    });
+    const { stdout } = await promisify(execFile)(
+      'npx',
+      ['tsx', 'tools/ops/ranker/train.ts', '--out', out, '--validation-share', '0.25'],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, KAFKA_TOPIC_PREFIX: prefix },
+      },
+    );
     const artefact = parseRanker(JSON.parse(readFileSync(out, 'utf8')), out);
     expect(artefact.features).toEqual([...RANKER_FEATURES]);
     expect(JSON.parse(stdout)).toMatchObject({ ranker: artefact.id, out, users: USERS - 1 });

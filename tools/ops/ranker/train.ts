@@ -71,7 +71,8 @@ function parseSpace(value: string): { modelId: string; projectionId: string | nu
   const slash = value.indexOf('/');
   const modelId = slash < 0 ? value : value.slice(0, slash);
   const projectionId = slash < 0 ? null : value.slice(slash + 1);
-  if (!modelId || projectionId === '') throw new UsageError(`--space: expected MODEL or MODEL/PROJECTION, got "${value}"`);
+  if (!modelId || projectionId === '')
+    throw new UsageError(`--space: expected MODEL or MODEL/PROJECTION, got "${value}"`);
   return { modelId, projectionId };
 }
 

@@ -71,14 +71,24 @@ async function main(): Promise<void> {
   await producer.connect();
 
   const input = createReadStream(values.file);
-  const lines = createInterface({ input: values.file.endsWith('.gz') ? input.pipe(createGunzip()) : input, crlfDelay: Infinity });
+  const lines = createInterface({
+    input: values.file.endsWith('.gz') ? input.pipe(createGunzip()) : input,
+    crlfDelay: Infinity,
+  });
   const tally: ReplayTally = { sent: {}, rejected: {} };
   const started = Date.now();
   const progress = setInterval(() => {
     const sent = total(tally.sent);
-    console.log(`replay: ${sent} sent, ${total(tally.rejected)} rejected, ${(sent / ((Date.now() - started) / 1000)).toFixed(0)} events/s`);
+    console.log(
+      `replay: ${sent} sent, ${total(tally.rejected)} rejected, ${(sent / ((Date.now() - started) / 1000)).toFixed(0)} events/s`,
+    );
   }, 5000);
-  await sendReplayLines(producer, firstLines(lines, limit), { pacer: new Pacer(pacing, started), platform: values.platform, window: 1000, tally });
+  await sendReplayLines(producer, firstLines(lines, limit), {
+    pacer: new Pacer(pacing, started),
+    platform: values.platform,
+    window: 1000,
+    tally,
+  });
   clearInterval(progress);
   await producer.disconnect();
   const seconds = (Date.now() - started) / 1000;
@@ -92,8 +102,13 @@ async function requireInputTopics(settings: ReturnType<typeof toKafkaSettings>):
   try {
     const existing = new Set(await admin.listTopics());
     const topics = topicCatalog(settings.topicPrefix);
-    const missing = [topics.reviews, topics.posts, topics.clicks, topics.items, topics.userDeletions].map((t) => t.name).filter((name) => !existing.has(name));
-    if (missing.length > 0) throw new Error(`input topics missing on ${settings.brokers.join(',')}: ${missing.join(', ')} (check KAFKA_TOPIC_PREFIX, or start the services, which create them)`);
+    const missing = [topics.reviews, topics.posts, topics.clicks, topics.items, topics.userDeletions]
+      .map((t) => t.name)
+      .filter((name) => !existing.has(name));
+    if (missing.length > 0)
+      throw new Error(
+        `input topics missing on ${settings.brokers.join(',')}: ${missing.join(', ')} (check KAFKA_TOPIC_PREFIX, or start the services, which create them)`,
+      );
   } finally {
     await admin.disconnect();
   }

@@ -10,7 +10,11 @@ describe('encoder configuration', () => {
   });
 
   it('fails at boot naming each bad variable', () => {
-    expect(() => loadEncoderConfig({ ENCODER_EXECUTION_PROVIDER: 'tpu' })).toThrow(/ENCODER_EXECUTION_PROVIDER: must be one of cpu, cuda, auto/);
-    expect(() => loadEncoderConfig({ ENCODER_QUEUE_HIGH_WATER: '10', ENCODER_QUEUE_LOW_WATER: '10' })).toThrow(/ENCODER_QUEUE_LOW_WATER must be below/);
+    expect(() => loadEncoderConfig({ ENCODER_EXECUTION_PROVIDER: 'tpu' })).toThrow(
+      /ENCODER_EXECUTION_PROVIDER: must be one of cpu, cuda, auto/,
+    );
+    expect(() => loadEncoderConfig({ ENCODER_QUEUE_HIGH_WATER: '10', ENCODER_QUEUE_LOW_WATER: '10' })).toThrow(
+      /ENCODER_QUEUE_LOW_WATER must be below/,
+    );
   });
 });

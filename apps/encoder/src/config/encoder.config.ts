@@ -6,7 +6,15 @@ export { CONSUMED_TOPICS, CONSUMER_GROUP, SERVICE_NAME } from '@profilestream/en
 
 export interface EncoderConfig extends StreamServiceSettings {
   model: { dir: string; variant: 'fp32' | 'int8'; projectionFile: string | null };
-  inference: { provider: 'cpu' | 'cuda' | 'auto'; workers: number; intraOpThreads: number; cpuTokenBudget: number; gpuTokenBudget: number; maxTexts: number; maxWaitMs: number };
+  inference: {
+    provider: 'cpu' | 'cuda' | 'auto';
+    workers: number;
+    intraOpThreads: number;
+    cpuTokenBudget: number;
+    gpuTokenBudget: number;
+    maxTexts: number;
+    maxWaitMs: number;
+  };
   cacheTtlSeconds: number;
   queue: { highWater: number; lowWater: number };
   chunkMessages: number;
@@ -18,7 +26,11 @@ export function loadEncoderConfig(source: Record<string, string | undefined> = p
   const { env: e, settings } = loadStreamServiceEnv(encoderEnv, source);
   return {
     ...settings,
-    model: { dir: e.ENCODER_MODEL_DIR, variant: e.ENCODER_MODEL_VARIANT, projectionFile: e.ENCODER_PROJECTION_FILE ?? null },
+    model: {
+      dir: e.ENCODER_MODEL_DIR,
+      variant: e.ENCODER_MODEL_VARIANT,
+      projectionFile: e.ENCODER_PROJECTION_FILE ?? null,
+    },
     inference: {
       provider: e.ENCODER_EXECUTION_PROVIDER,
       workers: e.ENCODER_WORKERS || availableParallelism(),

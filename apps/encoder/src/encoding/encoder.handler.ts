@@ -1,4 +1,10 @@
-import { packFloat32, type CleanedText, type EmbeddedText, type TopicCatalog, type ValueSerde } from '@profilestream/contracts';
+import {
+  packFloat32,
+  type CleanedText,
+  type EmbeddedText,
+  type TopicCatalog,
+  type ValueSerde,
+} from '@profilestream/contracts';
 import { decodingTransform, dlq, ok, type Outcome, type TransformHandler } from '@profilestream/kafka';
 import type { EmbeddingSpace } from '@profilestream/embedding';
 import { PoisonTextError, type EncodingEngine } from '@profilestream/inference';
@@ -46,7 +52,14 @@ export function encoderHandler(deps: EncoderDeps): TransformHandler {
         misses.push(
           deps.engine.embed(hash, texts.get(hash)!).then(
             (e) => {
-              computed.set(hash, { vector: e.vector, tokens: e.tokens, truncated: e.truncated, cacheHit: false, queuedMs: e.queuedMs, inferenceMs: e.inferenceMs });
+              computed.set(hash, {
+                vector: e.vector,
+                tokens: e.tokens,
+                truncated: e.truncated,
+                cacheHit: false,
+                queuedMs: e.queuedMs,
+                inferenceMs: e.inferenceMs,
+              });
               fresh.push({ hash, vector: e.vector, tokens: e.tokens, truncated: e.truncated });
             },
             (err: unknown) => {
@@ -70,7 +83,10 @@ export function encoderHandler(deps: EncoderDeps): TransformHandler {
           outcomes.push(dlq('poison_text', c.poison));
           continue;
         }
-        out.push({ key: value.userId ?? value.itemId, value: deps.serdes.embedded.encode(toEmbedded(value, c, deps, now)) });
+        out.push({
+          key: value.userId ?? value.itemId,
+          value: deps.serdes.embedded.encode(toEmbedded(value, c, deps, now)),
+        });
         embedded.push({ source: value.source, cacheHit: c.cacheHit, truncated: c.truncated });
         outcomes.push(ok);
       }
@@ -88,7 +104,12 @@ export function encoderHandler(deps: EncoderDeps): TransformHandler {
   );
 }
 
-function toEmbedded(t: CleanedText, c: Exclude<Computed, { poison: string }>, deps: EncoderDeps, now: number): EmbeddedText {
+function toEmbedded(
+  t: CleanedText,
+  c: Exclude<Computed, { poison: string }>,
+  deps: EncoderDeps,
+  now: number,
+): EmbeddedText {
   return {
     eventId: t.eventId,
     source: t.source,

@@ -1,7 +1,21 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { topicCatalog } from '@profilestream/contracts';
 import { topicSerde, type BatchConsumer } from '@profilestream/kafka';
-import { CPU_MAX_PADDING_SHARE, EncodingEngine, InferencePool, TextTokenizer, embeddingSpaceOf, loadModelBundle, loadProjection } from '@profilestream/inference';
+import {
+  CPU_MAX_PADDING_SHARE,
+  EncodingEngine,
+  InferencePool,
+  TextTokenizer,
+  embeddingSpaceOf,
+  loadModelBundle,
+  loadProjection,
+} from '@profilestream/inference';
 import { HealthRegistry } from '@profilestream/observability';
 import { StreamRuntime } from '@profilestream/stream-service';
 import { CONSUMED_TOPICS, CONSUMER_GROUP, type EncoderConfig } from '../config/encoder.config';
@@ -59,7 +73,10 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
       runtime.log.warn({ reason: pool.fellBackFrom.slice(0, 300) }, 'CUDA is unavailable; running on CPU');
     }
     metrics.provider.set({ provider: pool.provider, variant: bundle.variant }, 1);
-    runtime.log.info({ modelId: bundle.modelId, provider: pool.provider, workers: pool.size, projection: projection?.id ?? null }, 'model loaded');
+    runtime.log.info(
+      { modelId: bundle.modelId, provider: pool.provider, workers: pool.size, projection: projection?.id ?? null },
+      'model loaded',
+    );
 
     const engine = new EncodingEngine(
       new TextTokenizer(bundle),
@@ -76,7 +93,10 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
 
     await runtime.connect();
     const topics = topicCatalog(config.kafka.topicPrefix);
-    const serdes = { cleaned: topicSerde(topics.textsCleaned, config.kafka), embedded: topicSerde(topics.textsEmbedded, config.kafka) };
+    const serdes = {
+      cleaned: topicSerde(topics.textsCleaned, config.kafka),
+      embedded: topicSerde(topics.textsEmbedded, config.kafka),
+    };
     await runtime.untilDone('reading schemas', () => Promise.all([serdes.cleaned.init(), serdes.embedded.init()]));
     const handler = encoderHandler({
       topics,

@@ -31,11 +31,17 @@ export class ExplorerController {
 
   /** The live pipeline page's poll: each stage's consumed records and lag, and the fuser's latency histogram. */
   @Get('pipeline')
-  @ApiOkResponse({ description: 'Counters the page turns into rates; stages from FUSER_EXPLORER_STAGES plus the fuser.' })
+  @ApiOkResponse({
+    description: 'Counters the page turns into rates; stages from FUSER_EXPLORER_STAGES plus the fuser.',
+  })
   async pipeline(): Promise<PipelineSnapshot> {
     const own = await this.metrics.registry.metrics();
     const others = await Promise.all(this.config.explorerStages.map(({ name, url }) => this.stage(name, url)));
-    return { at: Date.now(), stages: [...others, stageFrom('profile-fuser', own)], latency: bucketsOf(own, `${this.metrics.prefix}_event_to_profile_seconds`) };
+    return {
+      at: Date.now(),
+      stages: [...others, stageFrom('profile-fuser', own)],
+      latency: bucketsOf(own, `${this.metrics.prefix}_event_to_profile_seconds`),
+    };
   }
 
   private async stage(name: string, url: string): Promise<StageSnapshot> {

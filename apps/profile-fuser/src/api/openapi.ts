@@ -7,7 +7,14 @@ export const OPENAPI_PATH = '/v1/openapi.json';
 /** A decayed vector as the read API writes it: the vector as `?vectors=` asks, or left out. */
 function vectorView(schema: JsonSchema): JsonSchema {
   const props = { ...(schema['properties'] as Record<string, JsonSchema>) };
-  props['vector'] = { description: 'Unit direction: an array of numbers (vectors=array), packed little-endian float32 in base64 (vectors=base64), or absent (vectors=none).', oneOf: [{ type: 'array', items: { type: 'number' } }, { type: 'string', format: 'byte' }] };
+  props['vector'] = {
+    description:
+      'Unit direction: an array of numbers (vectors=array), packed little-endian float32 in base64 (vectors=base64), or absent (vectors=none).',
+    oneOf: [
+      { type: 'array', items: { type: 'number' } },
+      { type: 'string', format: 'byte' },
+    ],
+  };
   return { ...schema, properties: props, required: (schema['required'] as string[]).filter((f) => f !== 'vector') };
 }
 
@@ -16,7 +23,8 @@ export function profileViewSchema(): JsonSchema {
   const profile = jsonSchemaOf('UserProfile');
   const props = { ...(profile['properties'] as Record<string, JsonSchema>) };
   delete props['state'];
-  for (const list of ['horizons', 'channels']) props[list] = { ...props[list], items: vectorView(props[list]!['items'] as JsonSchema) };
+  for (const list of ['horizons', 'channels'])
+    props[list] = { ...props[list], items: vectorView(props[list]!['items'] as JsonSchema) };
   props['negative'] = { ...vectorView(props['negative']!), nullable: true };
   return { ...profile, properties: props, required: (profile['required'] as string[]).filter((f) => f !== 'state') };
 }
@@ -28,7 +36,9 @@ export function profileViewSchema(): JsonSchema {
 export function openApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('profile-fuser')
-    .setDescription('Profiles as the fuser serves them: read (one, a batch, a history), erase, and the explorer page. Reads need FUSER_API_READ_TOKEN when it is set; erasure FUSER_API_TOKEN.')
+    .setDescription(
+      'Profiles as the fuser serves them: read (one, a batch, a history), erase, and the explorer page. Reads need FUSER_API_READ_TOKEN when it is set; erasure FUSER_API_TOKEN.',
+    )
     .setVersion('1')
     .addBearerAuth()
     .build();

@@ -37,7 +37,9 @@ export class ProfileHistory {
     try {
       const ends = await admin.fetchTopicOffsets(this.topic);
       partition = partitionForKey(userId, ends.length);
-      const start = (await admin.fetchTopicOffsetsByTimestamp(this.topic, since)).find((o) => o.partition === partition);
+      const start = (await admin.fetchTopicOffsetsByTimestamp(this.topic, since)).find(
+        (o) => o.partition === partition,
+      );
       // kafkajs gives the end offset when nothing was published since: then nothing is read.
       from = BigInt(start?.offset ?? '0');
     } finally {

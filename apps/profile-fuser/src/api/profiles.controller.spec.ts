@@ -7,14 +7,22 @@ import { ProfilesController, auditUserHash } from './profiles.controller';
 describe('erasure requests over HTTP leave an audit line', () => {
   function controller() {
     const lines: { level: string; obj: Record<string, unknown>; msg: string | undefined }[] = [];
-    const record = (level: string) => (obj: object, msg?: string) => lines.push({ level, obj: obj as Record<string, unknown>, msg });
+    const record = (level: string) => (obj: object, msg?: string) =>
+      lines.push({ level, obj: obj as Record<string, unknown>, msg });
     const sent: { topic: string; key: unknown }[] = [];
     const runtime = {
       log: { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') },
-      producer: { send: async (topic: string, messages: { key: unknown }[]) => void sent.push(...messages.map((m) => ({ topic, key: m.key }))) },
+      producer: {
+        send: async (topic: string, messages: { key: unknown }[]) =>
+          void sent.push(...messages.map((m) => ({ topic, key: m.key }))),
+      },
     } as unknown as StreamRuntime;
     const config = loadProfileFuserConfig({ FUSER_API_TOKEN: 'delete-token', FUSER_API_READ_TOKEN: 'read-token' });
-    return { api: new ProfilesController({ context: null } as unknown as ProfileFuserService, runtime, config), lines, sent };
+    return {
+      api: new ProfilesController({ context: null } as unknown as ProfileFuserService, runtime, config),
+      lines,
+      sent,
+    };
   }
 
   it('accepted: the request goes onto user-deletions.v1 and the line carries a digest, not the id', async () => {
@@ -23,7 +31,10 @@ describe('erasure requests over HTTP leave an audit line', () => {
     expect(sent).toEqual([{ topic: 'user-deletions.v1', key: 'a+b@example.com' }]);
     const audit = lines.filter((l) => l.obj['audit'] === 'erasure');
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ level: 'info', obj: { outcome: 'accepted', userHash: auditUserHash('a+b@example.com') } });
+    expect(audit[0]).toMatchObject({
+      level: 'info',
+      obj: { outcome: 'accepted', userHash: auditUserHash('a+b@example.com') },
+    });
     expect(JSON.stringify(lines)).not.toContain('example.com');
     expect(auditUserHash('a+b@example.com')).toMatch(/^[0-9a-f]{16}$/);
   });

@@ -1,4 +1,20 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Headers, ServiceUnavailableException, UnauthorizedException, ForbiddenException } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  Headers,
+  ServiceUnavailableException,
+  UnauthorizedException,
+  ForbiddenException,
+} from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -15,7 +31,15 @@ import {
 } from '@nestjs/swagger';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { decayProfileTo, toUserProfile, decodeStoredUser } from '@profilestream/fusion';
-import { idViolation, partitionForKey, topicCatalog, unpackFloat32, type DecayedVector, type UserProfile, type ValueSerde } from '@profilestream/contracts';
+import {
+  idViolation,
+  partitionForKey,
+  topicCatalog,
+  unpackFloat32,
+  type DecayedVector,
+  type UserProfile,
+  type ValueSerde,
+} from '@profilestream/contracts';
 import { topicSerde } from '@profilestream/kafka';
 import { StreamRuntime } from '@profilestream/stream-service';
 import { FUSER_CONFIG, ProfileFuserService } from '../fusion/profile-fuser.service';
@@ -26,14 +50,16 @@ import type { HistoryPoint } from './profile-history';
 /** The stream's own id rule, so every user with a profile can be read and erased (ids URL-encoded in the path). */
 function checkUserId(userId: string): void {
   const violation = idViolation('userId', userId);
-  if (violation) throw new BadRequestException(`${violation.detail}: ids are 1-256 characters, not only spaces (URL-encode them)`);
+  if (violation)
+    throw new BadRequestException(`${violation.detail}: ids are 1-256 characters, not only spaces (URL-encode them)`);
 }
 
 /** Constant-time bearer check; a missing or wrong token is refused. */
 function checkBearer(authorization: string | undefined, token: string): void {
   const given = Buffer.from(authorization?.replace(/^Bearer\s+/i, '') ?? '');
   const expected = Buffer.from(token);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new UnauthorizedException('a valid bearer token is required');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    throw new UnauthorizedException('a valid bearer token is required');
 }
 
 /** A user id as the audit log names it: a digest, never the id itself. */
@@ -50,12 +76,17 @@ export const BATCH_READ_MAX = 100;
 export const HISTORY_READS_AT_ONCE = 2;
 
 type VectorView = Omit<DecayedVector, 'vector'> & { vector?: number[] | string };
-export type ProfileView = Omit<UserProfile, 'horizons' | 'channels' | 'negative' | 'state'> & { horizons: VectorView[]; channels: VectorView[]; negative: VectorView | null };
+export type ProfileView = Omit<UserProfile, 'horizons' | 'channels' | 'negative' | 'state'> & {
+  horizons: VectorView[];
+  channels: VectorView[];
+  negative: VectorView | null;
+};
 
 function boundedInteger(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new BadRequestException(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new BadRequestException(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
   return n;
 }
 
@@ -66,7 +97,11 @@ function vectorEncoding(value: string | undefined): VectorEncoding {
 }
 
 const PROFILE = { $ref: '#/components/schemas/ProfileView' };
-const SCORED = { type: 'object', required: ['label', 'score'], properties: { label: { type: 'string' }, score: { type: 'number' } } };
+const SCORED = {
+  type: 'object',
+  required: ['label', 'score'],
+  properties: { label: { type: 'string' }, score: { type: 'number' } },
+};
 const USER_ID = { name: 'userId', description: 'The user id as the streams carry it (1-256 characters), URL-encoded.' };
 
 /** The profile read API recommenders and operators call; the Kafka topic is the streaming one. */
@@ -84,25 +119,36 @@ export class ProfilesController {
     private readonly runtime: StreamRuntime,
     @Inject(FUSER_CONFIG) private readonly config: ProfileFuserConfig,
   ) {
-    if (!config.apiReadToken) runtime.log.warn({}, 'GET /v1/profiles is open to whoever reaches the HTTP port: set FUSER_API_READ_TOKEN');
+    if (!config.apiReadToken)
+      runtime.log.warn({}, 'GET /v1/profiles is open to whoever reaches the HTTP port: set FUSER_API_READ_TOKEN');
   }
 
   /** The user's profile with weights and counts decayed to now, interests as published; vectors as `?vectors=` asks (arrays by default). */
   @Get(':userId')
   @ApiParam(USER_ID)
-  @ApiQuery({ name: 'vectors', required: false, enum: VECTOR_ENCODINGS, description: 'How vectors are written (default array).' })
+  @ApiQuery({
+    name: 'vectors',
+    required: false,
+    enum: VECTOR_ENCODINGS,
+    description: 'How vectors are written (default array).',
+  })
   @ApiOkResponse({ description: 'The profile, decayed to now.', schema: PROFILE })
   @ApiNotFoundResponse({ description: 'No profile (no events yet, or erased).' })
   @ApiBadRequestResponse({ description: 'An invalid id or encoding.' })
   @ApiUnauthorizedResponse({ description: 'The read token is missing or wrong.' })
   @ApiServiceUnavailableResponse({ description: "The user's partition is being restored: retry." })
-  async get(@Param('userId') userId: string, @Headers('authorization') authorization: string | undefined, @Query('vectors') vectors?: string): Promise<ProfileView> {
+  async get(
+    @Param('userId') userId: string,
+    @Headers('authorization') authorization: string | undefined,
+    @Query('vectors') vectors?: string,
+  ): Promise<ProfileView> {
     if (this.config.apiReadToken) checkBearer(authorization, this.config.apiReadToken);
     checkUserId(userId);
     const encoding = vectorEncoding(vectors);
     const read = await this.readOne(userId, encoding);
     // Without its checkpoint the partition's Redis copy is being rebuilt: absent is not "none".
-    if (read === 'restoring') throw new ServiceUnavailableException('profiles of this user\'s partition are being restored; retry shortly');
+    if (read === 'restoring')
+      throw new ServiceUnavailableException("profiles of this user's partition are being restored; retry shortly");
     if (read === null) throw new NotFoundException(`no profile for ${userId}`);
     return read;
   }
@@ -114,7 +160,11 @@ export class ProfilesController {
   @Get(':userId/history')
   @ApiParam(USER_ID)
   @ApiQuery({ name: 'days', required: false, description: 'How far back (1-30, default 7).' })
-  @ApiQuery({ name: 'limit', required: false, description: 'At most this many publishes, the newest (1-2000, default 500).' })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: 'At most this many publishes, the newest (1-2000, default 500).',
+  })
   @ApiOkResponse({
     description: 'The publishes of the window, oldest first.',
     schema: {
@@ -127,7 +177,16 @@ export class ProfilesController {
           type: 'array',
           items: {
             type: 'object',
-            required: ['publishedAt', 'eventTime', 'version', 'kind', 'eventCount', 'interests', 'categoryAffinities', 'weights'],
+            required: [
+              'publishedAt',
+              'eventTime',
+              'version',
+              'kind',
+              'eventCount',
+              'interests',
+              'categoryAffinities',
+              'weights',
+            ],
             properties: {
               publishedAt: { type: 'integer', format: 'int64' },
               eventTime: { type: 'integer', format: 'int64' },
@@ -143,7 +202,12 @@ export class ProfilesController {
       },
     },
   })
-  async history(@Param('userId') userId: string, @Headers('authorization') authorization: string | undefined, @Query('days') days?: string, @Query('limit') limit?: string): Promise<{ userId: string; since: number; points: HistoryPoint[] }> {
+  async history(
+    @Param('userId') userId: string,
+    @Headers('authorization') authorization: string | undefined,
+    @Query('days') days?: string,
+    @Query('limit') limit?: string,
+  ): Promise<{ userId: string; since: number; points: HistoryPoint[] }> {
     if (this.config.apiReadToken) checkBearer(authorization, this.config.apiReadToken);
     checkUserId(userId);
     const d = boundedInteger('days', days, 7, 1, 30);
@@ -151,7 +215,8 @@ export class ProfilesController {
     const since = Date.now() - d * 86_400_000;
     const context = this.requireContext();
     // Each read joins a consumer group and reads a partition: a few at a time, not a queue of them.
-    if (this.historyReads >= HISTORY_READS_AT_ONCE) throw new ServiceUnavailableException(`${HISTORY_READS_AT_ONCE} history reads are running; retry shortly`);
+    if (this.historyReads >= HISTORY_READS_AT_ONCE)
+      throw new ServiceUnavailableException(`${HISTORY_READS_AT_ONCE} history reads are running; retry shortly`);
     this.historyReads++;
     try {
       return { userId, since, points: await context.history.read(userId, since, n) };
@@ -170,7 +235,10 @@ export class ProfilesController {
     schema: {
       type: 'object',
       required: ['userIds'],
-      properties: { userIds: { type: 'array', minItems: 1, maxItems: BATCH_READ_MAX, items: { type: 'string' } }, vectors: { type: 'string', enum: [...VECTOR_ENCODINGS] } },
+      properties: {
+        userIds: { type: 'array', minItems: 1, maxItems: BATCH_READ_MAX, items: { type: 'string' } },
+        vectors: { type: 'string', enum: [...VECTOR_ENCODINGS] },
+      },
     },
   })
   @ApiOkResponse({
@@ -178,19 +246,28 @@ export class ProfilesController {
     schema: {
       type: 'object',
       required: ['profiles', 'missing', 'restoring'],
-      properties: { profiles: { type: 'array', items: PROFILE }, missing: { type: 'array', items: { type: 'string' } }, restoring: { type: 'array', items: { type: 'string' } } },
+      properties: {
+        profiles: { type: 'array', items: PROFILE },
+        missing: { type: 'array', items: { type: 'string' } },
+        restoring: { type: 'array', items: { type: 'string' } },
+      },
     },
   })
-  async batch(@Body() body: unknown, @Headers('authorization') authorization: string | undefined): Promise<{ profiles: ProfileView[]; missing: string[]; restoring: string[] }> {
+  async batch(
+    @Body() body: unknown,
+    @Headers('authorization') authorization: string | undefined,
+  ): Promise<{ profiles: ProfileView[]; missing: string[]; restoring: string[] }> {
     if (this.config.apiReadToken) checkBearer(authorization, this.config.apiReadToken);
     const request = (body ?? {}) as { userIds?: unknown; vectors?: unknown };
     const ids = request.userIds;
-    if (!Array.isArray(ids) || ids.length === 0 || ids.length > BATCH_READ_MAX) throw new BadRequestException(`userIds must be an array of 1 to ${BATCH_READ_MAX} ids`);
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > BATCH_READ_MAX)
+      throw new BadRequestException(`userIds must be an array of 1 to ${BATCH_READ_MAX} ids`);
     ids.forEach((id, i) => {
       if (typeof id !== 'string') throw new BadRequestException(`userIds[${i}] is not a string`);
       checkUserId(id);
     });
-    if (request.vectors !== undefined && typeof request.vectors !== 'string') throw new BadRequestException(`vectors must be one of ${VECTOR_ENCODINGS.join(', ')}`);
+    if (request.vectors !== undefined && typeof request.vectors !== 'string')
+      throw new BadRequestException(`vectors must be one of ${VECTOR_ENCODINGS.join(', ')}`);
     const encoding = vectorEncoding(request.vectors);
     const out = { profiles: [] as ProfileView[], missing: [] as string[], restoring: [] as string[] };
     for (const userId of new Set(ids as string[])) {
@@ -211,13 +288,30 @@ export class ProfilesController {
     if (stored.kind !== 'profile') return null;
     const interests = interestsOf(stored.state, context.interests);
     const profile = decayProfileTo(
-      toUserProfile(stored.state, { version: stored.version, interests, updatedAt: stored.publishedAt, stateBytes: null, sentimentClassifierId: context.sentimentClassifierId, projectionId: context.projectionId }),
+      toUserProfile(stored.state, {
+        version: stored.version,
+        interests,
+        updatedAt: stored.publishedAt,
+        stateBytes: null,
+        sentimentClassifierId: context.sentimentClassifierId,
+        projectionId: context.projectionId,
+      }),
       Date.now(),
     );
     const view = ({ vector, ...v }: DecayedVector): VectorView =>
-      encoding === 'none' ? v : { ...v, vector: encoding === 'base64' ? Buffer.from(vector).toString('base64') : Array.from(unpackFloat32(vector)) };
+      encoding === 'none'
+        ? v
+        : {
+            ...v,
+            vector: encoding === 'base64' ? Buffer.from(vector).toString('base64') : Array.from(unpackFloat32(vector)),
+          };
     const { state: _omit, ...rest } = profile;
-    return { ...rest, horizons: profile.horizons.map(view), channels: profile.channels.map(view), negative: profile.negative ? view(profile.negative) : null };
+    return {
+      ...rest,
+      horizons: profile.horizons.map(view),
+      channels: profile.channels.map(view),
+      negative: profile.negative ? view(profile.negative) : null,
+    };
   }
 
   /**
@@ -230,7 +324,10 @@ export class ProfilesController {
   @ApiParam(USER_ID)
   @ApiAcceptedResponse({ description: 'The erasure request is on user-deletions.v1.' })
   @ApiForbiddenResponse({ description: 'Erasure over HTTP is off (FUSER_API_TOKEN unset).' })
-  async remove(@Param('userId') userId: string, @Headers('authorization') authorization: string | undefined): Promise<{ userId: string; requestedAt: number }> {
+  async remove(
+    @Param('userId') userId: string,
+    @Headers('authorization') authorization: string | undefined,
+  ): Promise<{ userId: string; requestedAt: number }> {
     const audit = { audit: 'erasure', userHash: auditUserHash(userId) };
     const token = this.config.apiToken;
     if (!token) throw new ForbiddenException('deletion over HTTP is disabled (FUSER_API_TOKEN is unset)');
@@ -238,7 +335,10 @@ export class ProfilesController {
       checkBearer(authorization, token);
       checkUserId(userId);
     } catch (err) {
-      this.runtime.log.warn({ ...audit, outcome: 'refused', reason: err instanceof Error ? err.message : String(err) }, 'erasure request refused');
+      this.runtime.log.warn(
+        { ...audit, outcome: 'refused', reason: err instanceof Error ? err.message : String(err) },
+        'erasure request refused',
+      );
       throw err;
     }
     const requestedAt = Date.now();
@@ -249,7 +349,9 @@ export class ProfilesController {
     return { userId, requestedAt };
   }
 
-  private async createDeletionSerde(topic: ReturnType<typeof topicCatalog>['userDeletions']): Promise<ValueSerde<'UserDeletion'>> {
+  private async createDeletionSerde(
+    topic: ReturnType<typeof topicCatalog>['userDeletions'],
+  ): Promise<ValueSerde<'UserDeletion'>> {
     const serde = topicSerde(topic, this.config.kafka);
     try {
       await serde.init();

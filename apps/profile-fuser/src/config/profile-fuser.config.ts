@@ -36,7 +36,10 @@ export const DEFAULT_SENTIMENT_MODEL_FILE = join(__dirname, '../assets/all-MiniL
 
 /** Reads and checks a classifier artefact; any problem fails the boot naming the variable. */
 export function loadSentimentModel(file: string): SentimentModel {
-  const problem = (what: string, err: unknown) => new ConfigError([`FUSER_SENTIMENT_MODEL_FILE: ${what}: ${(err as { message?: string } | null)?.message ?? String(err)}`]);
+  const problem = (what: string, err: unknown) =>
+    new ConfigError([
+      `FUSER_SENTIMENT_MODEL_FILE: ${what}: ${(err as { message?: string } | null)?.message ?? String(err)}`,
+    ]);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -83,6 +86,10 @@ export function loadProfileFuserConfig(source: Record<string, string | undefined
     stateMemoryBytes: e.FUSER_STATE_MEMORY_MB * 1024 * 1024,
     maxUsersPerFlush: e.FUSER_MAX_USERS_PER_FLUSH,
     maxFlushBytes: e.FUSER_MAX_FLUSH_BYTES,
-    pending: { ttlMs: e.FUSER_PENDING_CLICK_TTL_MS, maxPerItem: e.FUSER_PENDING_CLICKS_PER_ITEM, maxTotal: e.FUSER_PENDING_CLICKS_MAX },
+    pending: {
+      ttlMs: e.FUSER_PENDING_CLICK_TTL_MS,
+      maxPerItem: e.FUSER_PENDING_CLICKS_PER_ITEM,
+      maxTotal: e.FUSER_PENDING_CLICKS_MAX,
+    },
   };
 }

@@ -21,10 +21,15 @@ export class FuserMetrics {
 
   constructor(registry: Registry, prefix: string) {
     const registers = [registry];
-    this.applied = new Counter({ name: `${prefix}_events_applied_total`, help: 'Events folded into profiles, by kind (text, click, item, deletion).', labelNames: ['kind'], registers });
+    this.applied = new Counter({
+      name: `${prefix}_events_applied_total`,
+      help: 'Events folded into profiles, by kind (text, click, item, deletion).',
+      labelNames: ['kind'],
+      registers,
+    });
     this.skipped = new Counter({
       name: `${prefix}_events_skipped_total`,
-      help: 'Events deliberately not applied: duplicate (already applied), repeated_text (the user\'s same text within FUSER_TEXT_DEDUP_WINDOW_MS), deleted_user, other_model.',
+      help: "Events deliberately not applied: duplicate (already applied), repeated_text (the user's same text within FUSER_TEXT_DEDUP_WINDOW_MS), deleted_user, other_model.",
       labelNames: ['reason'],
       registers,
     });
@@ -34,7 +39,12 @@ export class FuserMetrics {
       labelNames: ['topic'],
       registers,
     });
-    this.publishes = new Counter({ name: `${prefix}_profiles_published_total`, help: 'Profiles published, by kind (update, delete).', labelNames: ['kind'], registers });
+    this.publishes = new Counter({
+      name: `${prefix}_profiles_published_total`,
+      help: 'Profiles published, by kind (update, delete).',
+      labelNames: ['kind'],
+      registers,
+    });
     this.redisSeconds = new Histogram({
       name: `${prefix}_redis_seconds`,
       help: 'Time spent in Redis per call, by operation (load, sync).',
@@ -45,10 +55,18 @@ export class FuserMetrics {
     this.eventToProfileSeconds = new Histogram({
       name: `${prefix}_event_to_profile_seconds`,
       help: 'Per event: publish time of the first profile holding it minus its arrival at the first service.',
-      buckets: [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120, 300],
+      buckets: [
+        0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120,
+        300,
+      ],
       registers,
     });
-    this.sentimentScored = new Counter({ name: `${prefix}_sentiment_scored_total`, help: 'Posts scored by the sentiment classifier, by label (positive, negative).', labelNames: ['label'], registers });
+    this.sentimentScored = new Counter({
+      name: `${prefix}_sentiment_scored_total`,
+      help: 'Posts scored by the sentiment classifier, by label (positive, negative).',
+      labelNames: ['label'],
+      registers,
+    });
     this.sentimentUnscored = new Counter({
       name: `${prefix}_sentiment_unscored_total`,
       help: 'Posts applied without a sentiment score because the classifier was trained on other embeddings: model_mismatch, projection_mismatch, dimension_mismatch.',
@@ -61,23 +79,46 @@ export class FuserMetrics {
       labelNames: ['outcome'],
       registers,
     });
-    this.pendingClicks = new Gauge({ name: `${prefix}_pending_clicks`, help: 'Clicks waiting for their item\'s vector.', registers });
+    this.pendingClicks = new Gauge({
+      name: `${prefix}_pending_clicks`,
+      help: "Clicks waiting for their item's vector.",
+      registers,
+    });
     this.flushSeconds = new Histogram({
       name: `${prefix}_flush_seconds`,
       help: 'Time of one flush: the transaction writing states, profiles and offsets.',
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.flushUsers = new Histogram({ name: `${prefix}_flush_users`, help: 'Users written by one flush.', buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500], registers });
-    this.stateLoads = new Counter({ name: `${prefix}_state_loads_total`, help: 'Users read from Redis into memory, by result (redis: found, absent: a new user).', labelNames: ['result'], registers });
-    this.cacheBytes = new Gauge({ name: `${prefix}_state_cache_bytes`, help: 'Estimated bytes of user state held in memory, per owned partition.', labelNames: ['partition'], registers });
+    this.flushUsers = new Histogram({
+      name: `${prefix}_flush_users`,
+      help: 'Users written by one flush.',
+      buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500],
+      registers,
+    });
+    this.stateLoads = new Counter({
+      name: `${prefix}_state_loads_total`,
+      help: 'Users read from Redis into memory, by result (redis: found, absent: a new user).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.cacheBytes = new Gauge({
+      name: `${prefix}_state_cache_bytes`,
+      help: 'Estimated bytes of user state held in memory, per owned partition.',
+      labelNames: ['partition'],
+      registers,
+    });
     this.rebuilds = new Counter({
       name: `${prefix}_redis_rebuilds_total`,
       help: 'Partitions whose Redis copy was rebuilt from the state topic: missing (Redis lost its data) or behind (caught up on assignment).',
       labelNames: ['reason'],
       registers,
     });
-    this.ownedPartitions = new Gauge({ name: `${prefix}_owned_partitions`, help: 'Input partitions this instance owns.', registers });
+    this.ownedPartitions = new Gauge({
+      name: `${prefix}_owned_partitions`,
+      help: 'Input partitions this instance owns.',
+      registers,
+    });
     // Series that exist from the start, so rules and dashboards see zeros rather than nothing.
     for (const outcome of ['pending', 'folded', 'expired', 'overflow']) this.clicksWithoutVector.inc({ outcome }, 0);
     for (const reason of ['missing', 'behind']) this.rebuilds.inc({ reason }, 0);

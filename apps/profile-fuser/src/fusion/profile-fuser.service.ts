@@ -1,12 +1,23 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { topicCatalog, type TopicCatalog } from '@profilestream/contracts';
-import { PartitionTaskConsumer, provisionTopics, readerGroupPrefix, topicSerde, type Admin } from '@profilestream/kafka';
+import {
+  PartitionTaskConsumer,
+  provisionTopics,
+  readerGroupPrefix,
+  topicSerde,
+  type Admin,
+} from '@profilestream/kafka';
 import { embeddingSpaceOf, loadModelBundle, loadProjection } from '@profilestream/inference';
 import { spaceKey } from '@profilestream/embedding';
 import { compatibility } from '@profilestream/sentiment';
 import { HealthRegistry } from '@profilestream/observability';
 import { StreamRuntime } from '@profilestream/stream-service';
-import { CONSUMED_TOPICS, CONSUMER_GROUP, INTERNAL_TOPICS, type ProfileFuserConfig } from '../config/profile-fuser.config';
+import {
+  CONSUMED_TOPICS,
+  CONSUMER_GROUP,
+  INTERNAL_TOPICS,
+  type ProfileFuserConfig,
+} from '../config/profile-fuser.config';
 import { FlushGate } from '../state/flush-gate';
 import { InputDecoder } from '../state/fuser-inputs';
 import { ItemTable } from '../state/item-table';
@@ -69,14 +80,26 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     // Fails the boot when the projection was fitted on another model.
     const projection = config.projectionFile ? loadProjection(config.projectionFile, bundle.modelId) : null;
     const space = embeddingSpaceOf(bundle, projection);
-    const labels = await embedTaxonomyInChild({ file: config.taxonomyFile, modelDir: config.model.dir, variant: config.model.variant, projectionFile: config.projectionFile });
+    const labels = await embedTaxonomyInChild({
+      file: config.taxonomyFile,
+      modelDir: config.model.dir,
+      variant: config.model.variant,
+      projectionFile: config.projectionFile,
+    });
     runtime.log.info({ ...space, labels: labels.length }, 'interest taxonomy embedded');
     const classifier = config.sentiment.model;
     const fit = compatibility(classifier, space);
-    if (fit === 'ok') runtime.log.info({ classifier: classifier.id, file: config.sentiment.file }, 'sentiment classifier loaded');
+    if (fit === 'ok')
+      runtime.log.info({ classifier: classifier.id, file: config.sentiment.file }, 'sentiment classifier loaded');
     else {
       runtime.log.warn(
-        { classifier: classifier.id, trainedOn: classifier.embedding, modelId: bundle.modelId, reason: fit, file: config.sentiment.file },
+        {
+          classifier: classifier.id,
+          trainedOn: classifier.embedding,
+          modelId: bundle.modelId,
+          reason: fit,
+          file: config.sentiment.file,
+        },
         'the sentiment classifier was trained on other embeddings: posts will not be scored (profile_fuser_sentiment_unscored_total)',
       );
     }
@@ -84,7 +107,9 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     await runtime.connect();
     const topics = topicCatalog(config.kafka.topicPrefix);
     // Retried: a fresh broker may not list topics another service has just created.
-    const partitionCount = await runtime.untilDone('checking input partitions', () => this.coPartition(runtime.admin, topics));
+    const partitionCount = await runtime.untilDone('checking input partitions', () =>
+      this.coPartition(runtime.admin, topics),
+    );
     const serdes = {
       embedded: topicSerde(topics.textsEmbedded, config.kafka),
       click: topicSerde(topics.clicks, config.kafka),
@@ -96,12 +121,35 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     const metrics = new FuserMetrics(runtime.metrics.registry, runtime.metrics.prefix);
     const spaceName = spaceKey(space);
     const store = new PartitionStateStore(runtime.redis, config.redis.keyPrefix, spaceName);
-    const fusion = { halfLivesMs: config.halfLivesMs, actionWeights: config.actionWeights, textDedupWindowMs: config.textDedupWindowMs };
-    const decoder = new InputDecoder({ topics, serdes, fusion, modelId: space.modelId, projectionId: space.projectionId, dimension: space.dim, sentiment: classifier });
+    const fusion = {
+      halfLivesMs: config.halfLivesMs,
+      actionWeights: config.actionWeights,
+      textDedupWindowMs: config.textDedupWindowMs,
+    };
+    const decoder = new InputDecoder({
+      topics,
+      serdes,
+      fusion,
+      modelId: space.modelId,
+      projectionId: space.projectionId,
+      dimension: space.dim,
+      sentiment: classifier,
+    });
     const interests = { labels, top: config.topInterests };
-    const publishing = profilePublishing({ serdes, interests, projectionId: space.projectionId, sentimentClassifierId: classifier.id });
+    const publishing = profilePublishing({
+      serdes,
+      interests,
+      projectionId: space.projectionId,
+      sentimentClassifierId: classifier.id,
+    });
     const groupId = `${config.kafka.topicPrefix}${CONSUMER_GROUP}`;
-    const items = new ItemTable(runtime.kafka, topics.fuserItems.name, spaceName, runtime.log, readerGroupPrefix(groupId, 'items'));
+    const items = new ItemTable(
+      runtime.kafka,
+      topics.fuserItems.name,
+      spaceName,
+      runtime.log,
+      readerGroupPrefix(groupId, 'items'),
+    );
     // Two flushes at a time: one writes to Kafka while the next builds its records.
     const flushGate = new FlushGate(2);
     let manager: TaskManager | null = null;
@@ -114,7 +162,12 @@ export class ProfileFuserService implements OnApplicationBootstrap {
         groupId,
         // One transactional id per input partition: the instance that takes it over fences the last.
         transactionalId: `${groupId}-${spaceName}-p${partition}`,
-        topics: { state: topics.fuserState.name, items: topics.fuserItems.name, profiles: topics.profiles.name, changelog: topics.profilesChangelog.name },
+        topics: {
+          state: topics.fuserState.name,
+          items: topics.fuserItems.name,
+          profiles: topics.profiles.name,
+          changelog: topics.profilesChangelog.name,
+        },
         space: { key: spaceName, modelId: space.modelId, dim: space.dim },
         store,
         items,
@@ -137,7 +190,21 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     manager = new TaskManager(createTask, decoder, metrics, runtime.log);
     const tasks = manager;
     items.onArrival((itemId) => tasks.itemArrived(itemId));
-    this.context = { modelId: bundle.modelId, projectionId: space.projectionId, space: spaceName, store, partitionCount, sentimentClassifierId: classifier.id, interests, history: new ProfileHistory(runtime.kafka, topics.profilesChangelog.name, serdes.change, readerGroupPrefix(groupId, 'history')) };
+    this.context = {
+      modelId: bundle.modelId,
+      projectionId: space.projectionId,
+      space: spaceName,
+      store,
+      partitionCount,
+      sentimentClassifierId: classifier.id,
+      interests,
+      history: new ProfileHistory(
+        runtime.kafka,
+        topics.profilesChangelog.name,
+        serdes.change,
+        readerGroupPrefix(groupId, 'history'),
+      ),
+    };
 
     consumer = new PartitionTaskConsumer(runtime.kafka, {
       groupId,
@@ -150,7 +217,10 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     this.consumer = consumer;
     const started = consumer;
     this.health.addReadinessCheck('item-table', async () => {
-      const caught = await Promise.race([items.caughtUp.then(() => true), new Promise<false>((r) => setImmediate(() => r(false)))]);
+      const caught = await Promise.race([
+        items.caughtUp.then(() => true),
+        new Promise<false>((r) => setImmediate(() => r(false))),
+      ]);
       if (!caught) throw new Error('item table still catching up');
       return { items: items.size };
     });
@@ -178,19 +248,28 @@ export class ProfileFuserService implements OnApplicationBootstrap {
    */
   private async startConsuming(items: ItemTable, consumer: PartitionTaskConsumer): Promise<void> {
     let itemsStarted = false;
-    await this.runtime.startWithRetry(CONSUMER_GROUP, async () => {
-      if (!itemsStarted) {
-        await items.start();
-        itemsStarted = true;
-      }
-      await items.caughtUp;
-      while ((await this.health.dependenciesReady()).status !== 'ok') {
-        if (this.stopping) return;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      await consumer.start();
-      this.runtime.log.info({ groupId: this.config.kafka.topicPrefix + CONSUMER_GROUP }, 'consuming');
-        }, { groupId: this.config.kafka.topicPrefix + CONSUMER_GROUP, topics: [...CONSUMED_TOPICS, ...INTERNAL_TOPICS].map((k) => topicCatalog(this.config.kafka.topicPrefix)[k].name) });
+    await this.runtime.startWithRetry(
+      CONSUMER_GROUP,
+      async () => {
+        if (!itemsStarted) {
+          await items.start();
+          itemsStarted = true;
+        }
+        await items.caughtUp;
+        while ((await this.health.dependenciesReady()).status !== 'ok') {
+          if (this.stopping) return;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        await consumer.start();
+        this.runtime.log.info({ groupId: this.config.kafka.topicPrefix + CONSUMER_GROUP }, 'consuming');
+      },
+      {
+        groupId: this.config.kafka.topicPrefix + CONSUMER_GROUP,
+        topics: [...CONSUMED_TOPICS, ...INTERNAL_TOPICS].map(
+          (k) => topicCatalog(this.config.kafka.topicPrefix)[k].name,
+        ),
+      },
+    );
   }
 
   /**
@@ -207,16 +286,23 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     const inputCounts = await counts(inputs);
     const count = inputCounts.get(inputs[0]!)!;
     if ([...inputCounts.values()].some((c) => c !== count)) {
-      throw new Error(`profile-fuser's input topics must have equal partition counts (a user's events must meet in one partition): ${[...inputCounts].map(([t, c]) => `${t}=${c}`).join(', ')}`);
+      throw new Error(
+        `profile-fuser's input topics must have equal partition counts (a user's events must meet in one partition): ${[...inputCounts].map(([t, c]) => `${t}=${c}`).join(', ')}`,
+      );
     }
     const internal = INTERNAL_TOPICS.map((k) => topics[k]);
     if (this.config.kafka.provisionTopics) {
-      await provisionTopics(admin, internal, { replicationFactor: this.config.kafka.replicationFactor, partitions: count });
+      await provisionTopics(admin, internal, {
+        replicationFactor: this.config.kafka.replicationFactor,
+        partitions: count,
+      });
     }
     const internalCounts = await counts(internal.map((t) => t.name));
     const wrong = [...internalCounts].filter(([, c]) => c !== count);
     if (wrong.length > 0) {
-      throw new Error(`profile-fuser's internal topics must have the ${count} partitions of its input topics: ${wrong.map(([t, c]) => `${t}=${c}`).join(', ')}`);
+      throw new Error(
+        `profile-fuser's internal topics must have the ${count} partitions of its input topics: ${wrong.map(([t, c]) => `${t}=${c}`).join(', ')}`,
+      );
     }
     return count;
   }

@@ -18,12 +18,33 @@ export function profilePublishing(o: PublishingOptions): ProfilePublishing {
   return {
     update(state: ProfileState, version: number, now: number) {
       const interests = interestsOf(state, o.interests);
-      const profile = toUserProfile(state, { version, interests, updatedAt: now, stateBytes: null, sentimentClassifierId: o.sentimentClassifierId, projectionId: o.projectionId });
-      const change: ProfileChange = { userId: state.userId, kind: 'update', version, eventTime: state.lastEventAt, publishedAt: now, profile };
+      const profile = toUserProfile(state, {
+        version,
+        interests,
+        updatedAt: now,
+        stateBytes: null,
+        sentimentClassifierId: o.sentimentClassifierId,
+        projectionId: o.projectionId,
+      });
+      const change: ProfileChange = {
+        userId: state.userId,
+        kind: 'update',
+        version,
+        eventTime: state.lastEventAt,
+        publishedAt: now,
+        profile,
+      };
       return { profile: o.serdes.profile.encode(profile), change: o.serdes.change.encode(change) };
     },
     erasure(userId: string, version: number, requestedAt: number, now: number) {
-      const change: ProfileChange = { userId, kind: 'delete', version, eventTime: requestedAt, publishedAt: now, profile: null };
+      const change: ProfileChange = {
+        userId,
+        kind: 'delete',
+        version,
+        eventTime: requestedAt,
+        publishedAt: now,
+        profile: null,
+      };
       return o.serdes.change.encode(change);
     },
   };

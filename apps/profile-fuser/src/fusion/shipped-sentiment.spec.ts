@@ -1,6 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EncodingEngine, InferencePool, TextTokenizer, loadModelBundle, type ModelBundle } from '@profilestream/inference';
+import {
+  EncodingEngine,
+  InferencePool,
+  TextTokenizer,
+  loadModelBundle,
+  type ModelBundle,
+} from '@profilestream/inference';
 import { compatibility, scoreSentiment } from '@profilestream/sentiment';
 import { loadProfileFuserConfig } from '../config/profile-fuser.config';
 
@@ -12,7 +18,9 @@ const repo = join(__dirname, '../../../..');
 const config = loadProfileFuserConfig({ FUSER_MODEL_DIR: join(repo, '.cache/models/all-MiniLM-L6-v2') });
 
 if (!existsSync(join(config.model.dir, 'profilestream-model.json'))) {
-  throw new Error(`the default model is missing at ${config.model.dir}: run \`npm run setup\` (tools/model/fetch-default-model.sh)`);
+  throw new Error(
+    `the default model is missing at ${config.model.dir}: run \`npm run setup\` (tools/model/fetch-default-model.sh)`,
+  );
 }
 
 // Written for this test, not taken from the training data; already clean (plain ASCII prose).
@@ -46,10 +54,18 @@ describe('the shipped sentiment classifier on the default model', () => {
   });
 
   const score = async (texts: string[]) =>
-    Promise.all(texts.map(async (t, i) => scoreSentiment(config.sentiment.model, (await engine.embed(String(i), t)).vector)));
+    Promise.all(
+      texts.map(async (t, i) => scoreSentiment(config.sentiment.model, (await engine.embed(String(i), t)).vector)),
+    );
 
   it('was trained on the embeddings the encoder produces by default', () => {
-    expect(compatibility(config.sentiment.model, { modelId: bundle.modelId, projectionId: null, dim: bundle.manifest.dimension })).toBe('ok');
+    expect(
+      compatibility(config.sentiment.model, {
+        modelId: bundle.modelId,
+        projectionId: null,
+        dim: bundle.manifest.dimension,
+      }),
+    ).toBe('ok');
     expect(readFileSync(config.sentiment.file, 'utf8')).not.toMatch(/"text"/);
   });
 

@@ -18,7 +18,16 @@ process.once('message', (request: Request) => {
       const bundle = await loadModelBundle(request.modelDir, request.variant);
       const projection = request.projectionFile ? loadProjection(request.projectionFile, bundle.modelId) : null;
       const labels = await embedTaxonomy(request.file, bundle, projection);
-      process.send!({ ok: true, labels: labels.map((l) => ({ label: l.label, vector: Buffer.from(l.vector.buffer, l.vector.byteOffset, l.vector.byteLength).toString('base64') })) }, () => process.exit(0));
+      process.send!(
+        {
+          ok: true,
+          labels: labels.map((l) => ({
+            label: l.label,
+            vector: Buffer.from(l.vector.buffer, l.vector.byteOffset, l.vector.byteLength).toString('base64'),
+          })),
+        },
+        () => process.exit(0),
+      );
     } catch (err) {
       process.send!({ ok: false, error: err instanceof Error ? err.message : String(err) }, () => process.exit(1));
     }

@@ -17,7 +17,7 @@ describe('DueQueue', () => {
   it('keeps heap order under many random pushes and pops', () => {
     const q = new DueQueue();
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) % 1000);
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) % 1000;
     for (let i = 0; i < 500; i++) q.push(`u${i}`, rand());
     let last = -1;
     for (let e = q.popDue(Infinity); e; e = q.popDue(Infinity)) {

@@ -1,13 +1,42 @@
-import { textRepeatKey, unpackFloat32, type ClickAction, type TopicCatalog, type ValueSerde } from '@profilestream/contracts';
+import {
+  textRepeatKey,
+  unpackFloat32,
+  type ClickAction,
+  type TopicCatalog,
+  type ValueSerde,
+} from '@profilestream/contracts';
 import { decodeMessage, dlq, drop, type ConsumedMessage, type Outcome } from '@profilestream/kafka';
-import { FusionInputError, validateEvent, type FusionConfig, type TextFusionEvent, type ItemVector } from '@profilestream/fusion';
+import {
+  FusionInputError,
+  validateEvent,
+  type FusionConfig,
+  type TextFusionEvent,
+  type ItemVector,
+} from '@profilestream/fusion';
 import { compatibility, scoreSentiment, type Compatibility, type SentimentModel } from '@profilestream/sentiment';
 
 /** One consumed record, decoded and checked, with the key that decides which partition owns it. */
 export type FuserInput =
-  | { kind: 'text'; message: ConsumedMessage; owner: string; userId: string; event: TextFusionEvent; ingestedAt: number; unscored: Exclude<Compatibility, 'ok'> | null }
+  | {
+      kind: 'text';
+      message: ConsumedMessage;
+      owner: string;
+      userId: string;
+      event: TextFusionEvent;
+      ingestedAt: number;
+      unscored: Exclude<Compatibility, 'ok'> | null;
+    }
   | { kind: 'item'; message: ConsumedMessage; owner: string; itemId: string; item: ItemVector }
-  | { kind: 'click'; message: ConsumedMessage; owner: string; userId: string; itemId: string; action: ClickAction; occurredAt: number; ingestedAt: number }
+  | {
+      kind: 'click';
+      message: ConsumedMessage;
+      owner: string;
+      userId: string;
+      itemId: string;
+      action: ClickAction;
+      occurredAt: number;
+      ingestedAt: number;
+    }
   | { kind: 'deletion'; message: ConsumedMessage; owner: string; userId: string; requestedAt: number }
   | { kind: 'done'; message: ConsumedMessage; outcome: Outcome; reason: 'other_model' | 'invalid' };
 
@@ -45,16 +74,26 @@ export class InputDecoder {
     if (value.modelId !== d.modelId || (value.projectionId ?? null) !== d.projectionId || value.dim !== d.dimension) {
       return { kind: 'done', message, outcome: drop('other_model'), reason: 'other_model' };
     }
-    if (value.vector.length !== value.dim * 4) return invalid(message, 'dimension_mismatch', `vector of ${value.vector.length} bytes for dim ${value.dim}`);
+    if (value.vector.length !== value.dim * 4)
+      return invalid(message, 'dimension_mismatch', `vector of ${value.vector.length} bytes for dim ${value.dim}`);
     const vector = unpackFloat32(value.vector);
     if (!vector.every(Number.isFinite)) return invalid(message, 'invalid_event', 'vector has a non-finite value');
     if (value.source === 'item') {
       if (!value.itemId) return invalid(message, 'missing_id', 'catalogue text without itemId');
-      return { kind: 'item', message, owner: value.itemId, itemId: value.itemId, item: { vector, categories: value.categories, occurredAt: value.occurredAt } };
+      return {
+        kind: 'item',
+        message,
+        owner: value.itemId,
+        itemId: value.itemId,
+        item: { vector, categories: value.categories, occurredAt: value.occurredAt },
+      };
     }
     if (!value.userId) return invalid(message, 'missing_id', 'user text without userId');
     // Posts carry no rating: the classifier says how they sound, when it knows their embedding space.
-    const fit = value.source === 'post' ? compatibility(d.sentiment, { modelId: value.modelId, projectionId: value.projectionId, dim: value.dim }) : null;
+    const fit =
+      value.source === 'post'
+        ? compatibility(d.sentiment, { modelId: value.modelId, projectionId: value.projectionId, dim: value.dim })
+        : null;
     const sentiment = fit === 'ok' ? scoreSentiment(d.sentiment, vector) : null;
     const event: TextFusionEvent = {
       kind: 'text',
@@ -73,7 +112,15 @@ export class InputDecoder {
       if (err instanceof FusionInputError) return invalid(message, 'invalid_event', err.message);
       throw err;
     }
-    return { kind: 'text', message, owner: value.userId, userId: value.userId, event, ingestedAt: value.ingestedAt, unscored: fit === null || fit === 'ok' ? null : fit };
+    return {
+      kind: 'text',
+      message,
+      owner: value.userId,
+      userId: value.userId,
+      event,
+      ingestedAt: value.ingestedAt,
+      unscored: fit === null || fit === 'ok' ? null : fit,
+    };
   }
 
   private async click(message: ConsumedMessage): Promise<FuserInput> {
@@ -81,10 +128,21 @@ export class InputDecoder {
     if ('outcome' in decoded) return { kind: 'done', message, outcome: decoded.outcome, reason: 'invalid' };
     const v = decoded.value;
     if (!v.userId || !v.itemId) return invalid(message, 'missing_id', 'click without userId or itemId');
-    if (!(Number.isSafeInteger(v.occurredAt) && v.occurredAt >= 0)) return invalid(message, 'invalid_event', `occurredAt ${v.occurredAt}`);
+    if (!(Number.isSafeInteger(v.occurredAt) && v.occurredAt >= 0))
+      return invalid(message, 'invalid_event', `occurredAt ${v.occurredAt}`);
     const w = this.deps.fusion.actionWeights[v.action];
-    if (!(Number.isFinite(w) && w >= 0)) return invalid(message, 'invalid_event', `no usable weight configured for action ${v.action}`);
-    return { kind: 'click', message, owner: v.userId, userId: v.userId, itemId: v.itemId, action: v.action, occurredAt: v.occurredAt, ingestedAt: message.timestamp };
+    if (!(Number.isFinite(w) && w >= 0))
+      return invalid(message, 'invalid_event', `no usable weight configured for action ${v.action}`);
+    return {
+      kind: 'click',
+      message,
+      owner: v.userId,
+      userId: v.userId,
+      itemId: v.itemId,
+      action: v.action,
+      occurredAt: v.occurredAt,
+      ingestedAt: message.timestamp,
+    };
   }
 
   private async deletion(message: ConsumedMessage): Promise<FuserInput> {

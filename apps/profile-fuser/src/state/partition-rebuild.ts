@@ -55,7 +55,10 @@ export async function rebuildPartition(o: RebuildOptions): Promise<RebuildReport
       if (op) ops.push(op);
       if (ops.length >= 500) await write();
     },
-    { ...(o.heartbeat ? { heartbeat: o.heartbeat } : {}), ...(o.readerGroupPrefix ? { groupPrefix: o.readerGroupPrefix } : {}) },
+    {
+      ...(o.heartbeat ? { heartbeat: o.heartbeat } : {}),
+      ...(o.readerGroupPrefix ? { groupPrefix: o.readerGroupPrefix } : {}),
+    },
   );
   await write();
   if (lost) return REDIS_LOST;

@@ -70,12 +70,20 @@ export class PartitionStateStore {
    * Stored bytes per user (null: none); REDIS_LOST when the partition's data is gone, REDIS_BEHIND
    * when its checkpoint is older than `seen` (the newest checkpoint the caller knows Redis reached).
    */
-  async loadUsers(partition: number, userIds: readonly string[], seen: bigint | null = null): Promise<Map<string, Buffer | null> | typeof REDIS_LOST | typeof REDIS_BEHIND> {
+  async loadUsers(
+    partition: number,
+    userIds: readonly string[],
+    seen: bigint | null = null,
+  ): Promise<Map<string, Buffer | null> | typeof REDIS_LOST | typeof REDIS_BEHIND> {
     const out = new Map<string, Buffer | null>();
     for (let i = 0; i < userIds.length; i += OPS_PER_CALL) {
       const part = userIds.slice(i, i + OPS_PER_CALL);
       const keys = [this.checkpointKey(partition), ...part.map((u) => this.userKey(partition, u))];
-      const reply = await (this.redis as WithScripts).loadUsersBuffer(keys.length, ...keys, seen === null ? '' : seen.toString());
+      const reply = await (this.redis as WithScripts).loadUsersBuffer(
+        keys.length,
+        ...keys,
+        seen === null ? '' : seen.toString(),
+      );
       if (typeof reply === 'number') return reply === -2 ? REDIS_BEHIND : REDIS_LOST;
       part.forEach((u, j) => out.set(u, reply[j] ?? null));
     }
@@ -99,12 +107,22 @@ export class PartitionStateStore {
    * older than that. Parts already applied stay (every op is idempotent: user states only move
    * forward).
    */
-  async sync(partition: number, ops: readonly SyncOp[], checkpoint: bigint | null, mustExist: boolean, seen: bigint | null = null): Promise<void | typeof REDIS_LOST | typeof REDIS_BEHIND> {
+  async sync(
+    partition: number,
+    ops: readonly SyncOp[],
+    checkpoint: bigint | null,
+    mustExist: boolean,
+    seen: bigint | null = null,
+  ): Promise<void | typeof REDIS_LOST | typeof REDIS_BEHIND> {
     const calls = Math.max(1, Math.ceil(ops.length / OPS_PER_CALL));
     for (let c = 0; c < calls; c++) {
       const part = ops.slice(c * OPS_PER_CALL, (c + 1) * OPS_PER_CALL);
       const keys: string[] = [this.checkpointKey(partition)];
-      const args: (string | Buffer)[] = [c === calls - 1 && checkpoint !== null ? checkpoint.toString() : '', mustExist ? '1' : '0', seen === null ? '' : seen.toString()];
+      const args: (string | Buffer)[] = [
+        c === calls - 1 && checkpoint !== null ? checkpoint.toString() : '',
+        mustExist ? '1' : '0',
+        seen === null ? '' : seen.toString(),
+      ];
       for (const op of part) {
         if (op.kind === 'user') {
           keys.push(this.userKey(partition, op.userId));

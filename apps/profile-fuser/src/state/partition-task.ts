@@ -177,9 +177,16 @@ export class PartitionTask {
   private folding: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: PartitionTaskOptions) {
-    this.producer = new TransactionalProducer(o.kafka, { transactionalId: o.transactionalId, log: o.log, metrics: o.kafkaMetrics, transactionTimeoutMs: 60_000 });
+    this.producer = new TransactionalProducer(o.kafka, {
+      transactionalId: o.transactionalId,
+      log: o.log,
+      metrics: o.kafkaMetrics,
+      transactionTimeoutMs: 60_000,
+    });
     this.readyPromise = this.init();
-    this.readyPromise.catch((err: unknown) => o.log.error({ err, partition: o.partition }, 'partition task failed to start'));
+    this.readyPromise.catch((err: unknown) =>
+      o.log.error({ err, partition: o.partition }, 'partition task failed to start'),
+    );
   }
 
   /**
@@ -194,13 +201,19 @@ export class PartitionTask {
       } catch (err) {
         if (this.closed) return;
         if (err instanceof ProducerFencedError) {
-          this.o.log.warn({ partition: this.o.partition }, 'fenced while starting: another instance owns this partition now');
+          this.o.log.warn(
+            { partition: this.o.partition },
+            'fenced while starting: another instance owns this partition now',
+          );
           this.close();
           this.o.onFenced(this.o.partition);
           return;
         }
         const delayMs = Math.min(INIT_RETRY_MAX_MS, INIT_RETRY_FIRST_MS * 2 ** (attempt - 1));
-        this.o.log.warn({ err, partition: this.o.partition, attempt, retryInMs: delayMs }, 'partition task could not start; retrying');
+        this.o.log.warn(
+          { err, partition: this.o.partition, attempt, retryInMs: delayMs },
+          'partition task could not start; retrying',
+        );
         await sleep(delayMs);
         if (this.closed) return;
       }
@@ -244,7 +257,9 @@ export class PartitionTask {
     try {
       const committed = await admin.fetchOffsets({ groupId: this.o.groupId, topics: [...this.o.inputs] });
       const offsets = committed.flatMap(({ topic, partitions }) =>
-        partitions.filter((p) => p.partition === this.o.partition && Number(p.offset) >= 0).map((p) => ({ topic, partition: p.partition, offset: p.offset })),
+        partitions
+          .filter((p) => p.partition === this.o.partition && Number(p.offset) >= 0)
+          .map((p) => ({ topic, partition: p.partition, offset: p.offset })),
       );
       this.o.seek(offsets);
     } finally {
@@ -262,11 +277,20 @@ export class PartitionTask {
   }
 
   /** Folds one chunk of one input topic into the working state; false when the task is gone. */
-  async process(inputs: FuserInput[], control: { heartbeat(): Promise<void>; isCurrent(): boolean; through: bigint }): Promise<boolean> {
+  async process(
+    inputs: FuserInput[],
+    control: { heartbeat(): Promise<void>; isCurrent(): boolean; through: bigint },
+  ): Promise<boolean> {
     await this.whenReady(control.heartbeat);
     if (this.closed || !control.isCurrent()) return false;
     const wanted = new Set<string>();
-    for (const i of inputs) if ((i.kind === 'text' || i.kind === 'click' || i.kind === 'deletion') && !this.users.has(i.userId) && this.owns(i.owner)) wanted.add(i.userId);
+    for (const i of inputs)
+      if (
+        (i.kind === 'text' || i.kind === 'click' || i.kind === 'deletion') &&
+        !this.users.has(i.userId) &&
+        this.owns(i.owner)
+      )
+        wanted.add(i.userId);
     await this.load([...wanted], control.heartbeat);
     if (this.closed || !control.isCurrent()) return false;
     const now = Date.now();
@@ -322,7 +346,18 @@ export class PartitionTask {
   }
 
   private insert(userId: string, stored: StoredUser | null, syncedVersion: number): UserEntry {
-    const entry: UserEntry = { userId, stored, dirty: false, urgent: false, first: new Map(), due: Infinity, arrivals: noArrivals(), syncedVersion, bytes: this.sizeOf(stored), unreadable: null };
+    const entry: UserEntry = {
+      userId,
+      stored,
+      dirty: false,
+      urgent: false,
+      first: new Map(),
+      due: Infinity,
+      arrivals: noArrivals(),
+      syncedVersion,
+      bytes: this.sizeOf(stored),
+      unreadable: null,
+    };
     this.users.set(userId, entry);
     this.usedBytes += entry.bytes;
     return entry;
@@ -346,7 +381,8 @@ export class PartitionTask {
     const m = this.o.metrics;
     const topic = input.message.topic;
     // An erasure needs no readable state: it replaces it.
-    const unreadable = input.kind === 'text' || input.kind === 'click' ? this.users.get(input.userId)?.unreadable : null;
+    const unreadable =
+      input.kind === 'text' || input.kind === 'click' ? this.users.get(input.userId)?.unreadable : null;
     if (unreadable && (input.kind === 'text' || input.kind === 'click') && this.owns(input.userId)) {
       // Replay them with dlq:replay once a release that reads the state runs; the rest go on.
       this.outcome(topic, 'dlq', 'undecodable_state');
@@ -363,7 +399,15 @@ export class PartitionTask {
       // Produced with another partitioner: the owner of the key is another partition. Forward it
       // there (inside the next transaction, so exactly once) rather than split a user's state.
       const target = partitionForKey(input.owner, this.o.partitionCount);
-      this.forwards.push({ topic, message: { key: input.message.key, value: input.message.value, headers: input.message.headers, partition: target } });
+      this.forwards.push({
+        topic,
+        message: {
+          key: input.message.key,
+          value: input.message.value,
+          headers: input.message.headers,
+          partition: target,
+        },
+      });
       m.forwarded.inc({ topic });
       this.outcome(topic, 'drop', 'forwarded');
       return;
@@ -374,7 +418,8 @@ export class PartitionTask {
       case 'text':
         return this.applyEvent(input.userId, input.event, input.ingestedAt, now, () => {
           m.applied.inc({ kind: 'text' });
-          if (input.event.sentiment) m.sentimentScored.inc({ label: input.event.sentiment.positive ? 'positive' : 'negative' });
+          if (input.event.sentiment)
+            m.sentimentScored.inc({ label: input.event.sentiment.positive ? 'positive' : 'negative' });
           if (input.unscored) m.sentimentUnscored.inc({ reason: input.unscored });
         });
       case 'click': {
@@ -389,7 +434,13 @@ export class PartitionTask {
         };
         return this.applyEvent(input.userId, event, input.ingestedAt, now, () => {
           m.applied.inc({ kind: 'click' });
-          if (!item) this.addPending(input.itemId, { userId: input.userId, action: input.action, occurredAt: input.occurredAt, since: now });
+          if (!item)
+            this.addPending(input.itemId, {
+              userId: input.userId,
+              action: input.action,
+              occurredAt: input.occurredAt,
+              since: now,
+            });
         });
       }
       case 'deletion':
@@ -444,9 +495,20 @@ export class PartitionTask {
         return;
       }
       // Back after the erasure: a new profile, its versions continuing past the erasure's.
-      stored = entry.stored = { kind: 'profile', version: stored.version, publishedAt: 0, state: emptyState(userId, this.o.space.modelId, this.o.space.dim, this.o.fusion) };
+      stored = entry.stored = {
+        kind: 'profile',
+        version: stored.version,
+        publishedAt: 0,
+        state: emptyState(userId, this.o.space.modelId, this.o.space.dim, this.o.fusion),
+      };
     }
-    if (!stored) stored = entry.stored = { kind: 'profile', version: 0, publishedAt: 0, state: emptyState(userId, this.o.space.modelId, this.o.space.dim, this.o.fusion) };
+    if (!stored)
+      stored = entry.stored = {
+        kind: 'profile',
+        version: 0,
+        publishedAt: 0,
+        state: emptyState(userId, this.o.space.modelId, this.o.space.dim, this.o.fusion),
+      };
     this.resize(entry);
     const result = foldEvents(stored.state, [event], this.o.fusion);
     if (result.skipped.repeatedText > 0) {
@@ -489,7 +551,13 @@ export class PartitionTask {
     this.urgent.add(entry);
   }
 
-  private markDirty(entry: UserEntry, now: number, topic: string | null, offset: bigint | null, ingestedAt: number): void {
+  private markDirty(
+    entry: UserEntry,
+    now: number,
+    topic: string | null,
+    offset: bigint | null,
+    ingestedAt: number,
+  ): void {
     if (topic !== null && offset !== null && !entry.first.has(topic)) entry.first.set(topic, offset);
     if (ingestedAt > 0) addArrival(entry.arrivals, ingestedAt);
     if (entry.dirty) return;
@@ -517,7 +585,14 @@ export class PartitionTask {
   /** An item's vector is known now: fold the clicks that waited for it (serialised per task). */
   itemArrived(itemId: string): void {
     if (!this.pending.has(itemId) || this.closed) return;
-    this.folding = this.folding.then(() => this.foldPending(itemId)).catch((err: unknown) => this.o.log.error({ err, itemId, partition: this.o.partition }, 'folding pending clicks failed; they wait for the next arrival'));
+    this.folding = this.folding
+      .then(() => this.foldPending(itemId))
+      .catch((err: unknown) =>
+        this.o.log.error(
+          { err, itemId, partition: this.o.partition },
+          'folding pending clicks failed; they wait for the next arrival',
+        ),
+      );
   }
 
   private async foldPending(itemId: string): Promise<void> {
@@ -525,7 +600,10 @@ export class PartitionTask {
     const item = this.dirtyItems.get(itemId) ?? this.o.items.get(itemId);
     const clicks = this.pending.get(itemId);
     if (!item || !clicks || this.closed) return;
-    await this.load([...new Set(clicks.map((c) => c.userId))].filter((u) => !this.users.has(u)), async () => undefined);
+    await this.load(
+      [...new Set(clicks.map((c) => c.userId))].filter((u) => !this.users.has(u)),
+      async () => undefined,
+    );
     const current = this.pending.get(itemId);
     if (!current || this.closed) return;
     const now = Date.now();
@@ -534,7 +612,11 @@ export class PartitionTask {
       const stored = entry.stored;
       // Erased since, or never applied (a click dropped as deleted_user is not pending).
       if (stored?.kind !== 'profile' || stored.state.eventCount === 0) continue;
-      foldClickContent(stored.state, { action: c.action, itemVector: item.vector, categories: item.categories, occurredAt: c.occurredAt }, this.o.fusion);
+      foldClickContent(
+        stored.state,
+        { action: c.action, itemVector: item.vector, categories: item.categories, occurredAt: c.occurredAt },
+        this.o.fusion,
+      );
       // The folded users and the pending record's removal must commit together.
       this.markUrgent(entry);
       this.markDirty(entry, now, null, null, 0);
@@ -566,16 +648,24 @@ export class PartitionTask {
     // Offsets alone are committed when no user waits for its flush (the tail of a stream, or
     // markers passed): while users are dirty their flushes carry the offsets anyway.
     const hasWork =
-      this.urgent.size > 0 || this.dirtyItems.size > 0 || this.dirtyPending.size > 0 || this.deadLetters.length > 0 || this.forwards.length > 0 || (this.dirtyUsers === 0 && this.offsetsAhead());
+      this.urgent.size > 0 ||
+      this.dirtyItems.size > 0 ||
+      this.dirtyPending.size > 0 ||
+      this.deadLetters.length > 0 ||
+      this.forwards.length > 0 ||
+      (this.dirtyUsers === 0 && this.offsetsAhead());
     const at = hasWork ? Date.now() : (this.due.peekAt() ?? Infinity);
     if (at === Infinity || at >= this.flushScheduledAt) return;
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushScheduledAt = at;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = null;
-      this.flushScheduledAt = Infinity;
-      void this.flush('due');
-    }, Math.max(0, at - Date.now()));
+    this.flushTimer = setTimeout(
+      () => {
+        this.flushTimer = null;
+        this.flushScheduledAt = Infinity;
+        void this.flush('due');
+      },
+      Math.max(0, at - Date.now()),
+    );
   }
 
   /**
@@ -595,7 +685,12 @@ export class PartitionTask {
     this.expirePending(now);
     const snapshot = this.takeSnapshot(mode, now);
     const offsets = this.committableOffsets();
-    const nothingToWrite = snapshot.users.length === 0 && snapshot.items.size === 0 && snapshot.pending.size === 0 && snapshot.deadLetters.length === 0 && snapshot.forwards.length === 0;
+    const nothingToWrite =
+      snapshot.users.length === 0 &&
+      snapshot.items.size === 0 &&
+      snapshot.pending.size === 0 &&
+      snapshot.deadLetters.length === 0 &&
+      snapshot.forwards.length === 0;
     if (nothingToWrite && !this.offsetsAhead(offsets)) {
       this.scheduleFlush();
       return;
@@ -605,7 +700,14 @@ export class PartitionTask {
     try {
       const ends = await this.producer.commit({
         batches,
-        offsets: { groupId: this.o.groupId, partitions: [...offsets].map(([topic, offset]) => ({ topic, partition: this.o.partition, offset: offset.toString() })) },
+        offsets: {
+          groupId: this.o.groupId,
+          partitions: [...offsets].map(([topic, offset]) => ({
+            topic,
+            partition: this.o.partition,
+            offset: offset.toString(),
+          })),
+        },
       });
       job.checkpoint = ends.get(`${this.o.topics.state}:${this.o.partition}`) ?? null;
       for (const [topic, offset] of offsets) this.committed.set(topic, offset);
@@ -673,7 +775,13 @@ export class PartitionTask {
       entry.arrivals = noArrivals();
       return taken;
     });
-    const snapshot: FlushSnapshot = { users, items: this.dirtyItems, pending: this.dirtyPending, deadLetters: this.deadLetters, forwards: this.forwards };
+    const snapshot: FlushSnapshot = {
+      users,
+      items: this.dirtyItems,
+      pending: this.dirtyPending,
+      deadLetters: this.deadLetters,
+      forwards: this.forwards,
+    };
     this.dirtyItems = new Map();
     this.dirtyPending = new Set();
     this.deadLetters = [];
@@ -739,7 +847,10 @@ export class PartitionTask {
         published.push({ kind: 'update', arrivals });
       } else {
         profiles.push({ key: entry.userId, value: null });
-        changes.push({ key: entry.userId, value: publishing.erasure(entry.userId, stored.version, stored.requestedAt, now) });
+        changes.push({
+          key: entry.userId,
+          value: publishing.erasure(entry.userId, stored.version, stored.requestedAt, now),
+        });
         published.push({ kind: 'delete', arrivals: null });
         ttlMs = Math.max(1, stored.requestedAt + this.o.deletionRetentionMs - now);
       }
@@ -754,7 +865,11 @@ export class PartitionTask {
       state.push({ key: pendingStateKey(space.key, itemId), value: bytes, partition: p });
       job.ops.push({ kind: 'pending', itemId, bytes });
     }
-    const items: OutgoingMessage[] = [...s.items].map(([itemId, item]) => ({ key: itemKey(space.key, itemId), value: encodeItem(item), partition: p }));
+    const items: OutgoingMessage[] = [...s.items].map(([itemId, item]) => ({
+      key: itemKey(space.key, itemId),
+      value: encodeItem(item),
+      partition: p,
+    }));
     const batches: TopicBatch[] = [
       { topic: topics.state, messages: state },
       { topic: topics.items, messages: items },
@@ -873,18 +988,38 @@ export class PartitionTask {
 
   private async doRebuild(reason: 'missing' | 'behind', heartbeat: () => Promise<void>, from: bigint): Promise<void> {
     const started = Date.now();
-    const common = { kafka: this.o.kafka, stateTopic: this.o.topics.state, partition: this.o.partition, store: this.o.store, space: this.o.space.key, deletionRetentionMs: this.o.deletionRetentionMs, heartbeat, readerGroupPrefix: readerGroupPrefix(this.o.groupId, 'rebuild') };
+    const common = {
+      kafka: this.o.kafka,
+      stateTopic: this.o.topics.state,
+      partition: this.o.partition,
+      store: this.o.store,
+      space: this.o.space.key,
+      deletionRetentionMs: this.o.deletionRetentionMs,
+      heartbeat,
+      readerGroupPrefix: readerGroupPrefix(this.o.groupId, 'rebuild'),
+    };
     let report = await rebuildPartition({ ...common, from });
     if (report === REDIS_LOST) {
       // Lost while catching up: start over from the beginning.
       reason = 'missing';
       report = await rebuildPartition({ ...common, from: 0n });
-      if (report === REDIS_LOST) throw new Error(`Redis lost partition ${this.o.partition} again while it was being rebuilt`);
+      if (report === REDIS_LOST)
+        throw new Error(`Redis lost partition ${this.o.partition} again while it was being rebuilt`);
     }
     this.sawCheckpoint(report.checkpoint);
     if (reason === 'missing' || report.records > 0) {
       this.o.metrics.rebuilds.inc({ reason });
-      this.o.log.info({ partition: this.o.partition, reason, records: report.records, from: String(from), checkpoint: String(report.checkpoint), ms: Date.now() - started }, 'Redis brought up to the state topic');
+      this.o.log.info(
+        {
+          partition: this.o.partition,
+          reason,
+          records: report.records,
+          from: String(from),
+          checkpoint: String(report.checkpoint),
+          ms: Date.now() - started,
+        },
+        'Redis brought up to the state topic',
+      );
     }
   }
 
@@ -913,7 +1048,9 @@ export class PartitionTask {
 
   /** Shuts the producer after a final flush. */
   async stop(): Promise<void> {
-    await this.flushAll().catch((err: unknown) => this.o.log.error({ err, partition: this.o.partition }, 'final flush failed'));
+    await this.flushAll().catch((err: unknown) =>
+      this.o.log.error({ err, partition: this.o.partition }, 'final flush failed'),
+    );
     this.closed = true;
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.o.metrics.pendingClicks.dec(this.pendingCount);

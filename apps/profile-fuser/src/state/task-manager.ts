@@ -56,7 +56,13 @@ export class TaskManager implements PartitionTaskListener {
     const generation = this.generationNo;
     const timer = setTimeout(() => {
       this.reclaims.delete(timer);
-      if (this.stopped || generation !== this.generationNo || !this.assigned.has(partition) || this.tasks.has(partition)) return;
+      if (
+        this.stopped ||
+        generation !== this.generationNo ||
+        !this.assigned.has(partition) ||
+        this.tasks.has(partition)
+      )
+        return;
       this.log.warn({ partition }, 'partition still assigned here after its task was fenced; claiming it again');
       this.task(partition);
     }, this.reclaimAfterFenceMs);

@@ -9,10 +9,19 @@ import {
   type Review,
   type TextSource,
 } from '@profilestream/contracts';
-import { cleanText, languageOfHint, normalizeUnicode, redactPersonalData, type CleaningOptions, type DropReason, type RedactionType } from '@profilestream/text-cleaning';
+import {
+  cleanText,
+  languageOfHint,
+  normalizeUnicode,
+  redactPersonalData,
+  type CleaningOptions,
+  type DropReason,
+  type RedactionType,
+} from '@profilestream/text-cleaning';
 import type { DedupOwner } from './duplicate-filter';
 
-export type SourceRecord = { source: 'review'; value: Review } | { source: 'post'; value: Post } | { source: 'item'; value: Item };
+export type SourceRecord =
+  { source: 'review'; value: Review } | { source: 'post'; value: Post } | { source: 'item'; value: Item };
 
 export type CleanDecision =
   | { kind: 'clean'; record: CleanedText; redactions: Partial<Record<RedactionType, number>> }
@@ -28,7 +37,12 @@ export interface CleanRecordOptions {
  * Decides what becomes of one input event: a CleanedText for the encoder, a counted drop, or a
  * dead letter when the event breaks the contract (missing ids, oversized text, future time).
  */
-export function cleanSourceRecord(input: SourceRecord, ingestedAt: number, now: number, options: CleanRecordOptions): CleanDecision {
+export function cleanSourceRecord(
+  input: SourceRecord,
+  ingestedAt: number,
+  now: number,
+  options: CleanRecordOptions,
+): CleanDecision {
   const violations =
     input.source === 'review'
       ? validateReview(input.value, now, options.limits)
@@ -64,9 +78,25 @@ export function cleanSourceRecord(input: SourceRecord, ingestedAt: number, now: 
   };
   const record: CleanedText =
     input.source === 'review'
-      ? { ...base, userId: input.value.userId, itemId: input.value.itemId, rating: input.value.rating, tags: [], categories: [], platform: input.value.platform }
+      ? {
+          ...base,
+          userId: input.value.userId,
+          itemId: input.value.itemId,
+          rating: input.value.rating,
+          tags: [],
+          categories: [],
+          platform: input.value.platform,
+        }
       : input.source === 'post'
-        ? { ...base, userId: input.value.userId, itemId: null, rating: null, tags, categories: [], platform: input.value.platform }
+        ? {
+            ...base,
+            userId: input.value.userId,
+            itemId: null,
+            rating: null,
+            tags,
+            categories: [],
+            platform: input.value.platform,
+          }
         : { ...base, userId: null, itemId: input.value.itemId, rating: null, tags: [], categories, platform: null };
   return { kind: 'clean', record, redactions };
 }
@@ -74,7 +104,8 @@ export function cleanSourceRecord(input: SourceRecord, ingestedAt: number, now: 
 function redactLabels(labels: readonly string[], counts: Partial<Record<RedactionType, number>>): string[] {
   return labels.map((label) => {
     const r = redactPersonalData(normalizeUnicode(label));
-    for (const [type, n] of Object.entries(r.counts) as [RedactionType, number][]) counts[type] = (counts[type] ?? 0) + n;
+    for (const [type, n] of Object.entries(r.counts) as [RedactionType, number][])
+      counts[type] = (counts[type] ?? 0) + n;
     return r.text;
   });
 }

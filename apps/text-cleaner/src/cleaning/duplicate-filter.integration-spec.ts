@@ -20,10 +20,17 @@ describe('DuplicateFilter on a real Redis', () => {
     filter = new DuplicateFilter(redis, prefix, WINDOW, () => now);
   });
 
-  const text = (userId: string, repeatKey: string, eventId: string, occurredAt = now): DedupCandidate => ({ owner: { kind: 'user', id: userId }, repeatKey, eventId, occurredAt });
+  const text = (userId: string, repeatKey: string, eventId: string, occurredAt = now): DedupCandidate => ({
+    owner: { kind: 'user', id: userId },
+    repeatKey,
+    eventId,
+    occurredAt,
+  });
 
   it('drops a repeat within the window, in one chunk and across chunks, and lets a redelivered event through', async () => {
-    expect(await filter.markAndCheck([text('ann', 'h1', 'e1'), text('ann', 'h1', 'e2'), text('bob', 'h1', 'e3')])).toEqual([false, true, false]);
+    expect(
+      await filter.markAndCheck([text('ann', 'h1', 'e1'), text('ann', 'h1', 'e2'), text('bob', 'h1', 'e3')]),
+    ).toEqual([false, true, false]);
     expect(await filter.markAndCheck([text('ann', 'h1', 'e4'), text('ann', 'h1', 'e1')])).toEqual([true, false]);
   });
 
@@ -38,7 +45,15 @@ describe('DuplicateFilter on a real Redis', () => {
 
   it('keeps owners apart whatever their ids: a user named like an item, ids with braces', async () => {
     const item: DedupCandidate = { owner: { kind: 'item', id: 'g1' }, repeatKey: 'h1', eventId: 'i1', occurredAt: now };
-    expect(await filter.markAndCheck([item, text('item:g1', 'h1', 'u1'), text('}abc', 'h1', 'u2'), text('{x}y', 'h1', 'u3'), text('用户一', 'h1', 'u4')])).toEqual([false, false, false, false, false]);
+    expect(
+      await filter.markAndCheck([
+        item,
+        text('item:g1', 'h1', 'u1'),
+        text('}abc', 'h1', 'u2'),
+        text('{x}y', 'h1', 'u3'),
+        text('用户一', 'h1', 'u4'),
+      ]),
+    ).toEqual([false, false, false, false, false]);
     for (const id of ['}abc', '{x}y', 'item:g1']) {
       const key = filter.ownerKey({ kind: 'user', id });
       expect(key).toMatch(new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\{dd:[\\w-]{22}\\}$`));

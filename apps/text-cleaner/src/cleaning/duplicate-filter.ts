@@ -76,7 +76,12 @@ export class DuplicateFilter {
    * or `item:…` for a user) gets one well-formed cluster slot and never meets another owner's key.
    */
   ownerKey(owner: DedupOwner): string {
-    const digest = createHash('sha256').update(owner.kind).update('\0').update(owner.id).digest('base64url').slice(0, 22);
+    const digest = createHash('sha256')
+      .update(owner.kind)
+      .update('\0')
+      .update(owner.id)
+      .digest('base64url')
+      .slice(0, 22);
     return `${this.keyPrefix}{dd:${digest}}`;
   }
 }

@@ -1,12 +1,25 @@
 import { textRepeatKey, type CleanedText, type TopicCatalog, type ValueSerde } from '@profilestream/contracts';
-import { decodeMessage, dlq, drop, ok, type ConsumedMessage, type Outcome, type TransformHandler } from '@profilestream/kafka';
+import {
+  decodeMessage,
+  dlq,
+  drop,
+  ok,
+  type ConsumedMessage,
+  type Outcome,
+  type TransformHandler,
+} from '@profilestream/kafka';
 import { cleanSourceRecord, dedupOwner, type CleanRecordOptions, type SourceRecord } from './clean-record';
 import type { CleanerMetrics } from './cleaner.metrics';
 import type { DuplicateFilter } from './duplicate-filter';
 
 export interface TextCleanerDeps {
   topics: TopicCatalog;
-  serdes: { review: ValueSerde<'Review'>; post: ValueSerde<'Post'>; item: ValueSerde<'Item'>; cleaned: ValueSerde<'CleanedText'> };
+  serdes: {
+    review: ValueSerde<'Review'>;
+    post: ValueSerde<'Post'>;
+    item: ValueSerde<'Item'>;
+    cleaned: ValueSerde<'CleanedText'>;
+  };
   duplicates: DuplicateFilter;
   metrics: CleanerMetrics;
   options: CleanRecordOptions;
@@ -46,7 +59,12 @@ export function textCleanerHandler(deps: TextCleanerDeps): TransformHandler {
     }
 
     const duplicates = await deps.duplicates.markAndCheck(
-      pending.map(({ record }) => ({ owner: dedupOwner(record), repeatKey: textRepeatKey(record.itemId, record.contentHash), eventId: record.eventId, occurredAt: record.occurredAt })),
+      pending.map(({ record }) => ({
+        owner: dedupOwner(record),
+        repeatKey: textRepeatKey(record.itemId, record.contentHash),
+        eventId: record.eventId,
+        occurredAt: record.occurredAt,
+      })),
     );
     const toSend: { index: number; record: CleanedText }[] = [];
     pending.forEach((p, j) => {
@@ -62,7 +80,10 @@ export function textCleanerHandler(deps: TextCleanerDeps): TransformHandler {
       records: [
         {
           topic: deps.topics.textsCleaned.name,
-          messages: toSend.map(({ record }) => ({ key: record.userId ?? record.itemId, value: deps.serdes.cleaned.encode(record) })),
+          messages: toSend.map(({ record }) => ({
+            key: record.userId ?? record.itemId,
+            value: deps.serdes.cleaned.encode(record),
+          })),
         },
       ],
       onDurable: () => {
@@ -115,4 +136,3 @@ function dead(deps: TextCleanerDeps, source: Source, reason: string, detail: str
   deps.metrics.deadLettered.inc({ source, reason });
   return { kind: 'done', outcome: dlq(reason, detail) };
 }
-

@@ -2,7 +2,13 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import { topicCatalog } from '@profilestream/contracts';
 import { decodingHandler, ok, topicSerde } from '@profilestream/kafka';
 import { StreamRuntime } from '@profilestream/stream-service';
-import { CONSUMED_TOPICS, CONSUMER_GROUP, ERASURE_CONSUMER_GROUP, ERASURE_TOPICS, type TextCleanerConfig } from '../config/text-cleaner.config';
+import {
+  CONSUMED_TOPICS,
+  CONSUMER_GROUP,
+  ERASURE_CONSUMER_GROUP,
+  ERASURE_TOPICS,
+  type TextCleanerConfig,
+} from '../config/text-cleaner.config';
 import { CleanerMetrics } from './cleaner.metrics';
 import { DuplicateFilter } from './duplicate-filter';
 import { textCleanerHandler } from './text-cleaner.handler';

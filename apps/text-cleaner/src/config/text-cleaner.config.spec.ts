@@ -9,7 +9,8 @@ describe('text-cleaner configuration', () => {
   });
 
   it('fails at boot naming each bad variable', () => {
-    const load = () => loadTextCleanerConfig({ CLEANER_MAX_CHARS: '5', CLEANER_DEDUP_WINDOW_MS: 'soon', REDIS_URL: 'localhost' });
+    const load = () =>
+      loadTextCleanerConfig({ CLEANER_MAX_CHARS: '5', CLEANER_DEDUP_WINDOW_MS: 'soon', REDIS_URL: 'localhost' });
     expect(load).toThrow(/CLEANER_MAX_CHARS: must be at least 16 \(got "5"\)/);
     expect(load).toThrow(/CLEANER_DEDUP_WINDOW_MS: must be a number/);
     expect(load).toThrow(/REDIS_URL: must be a redis/);

@@ -1,7 +1,13 @@
 import { loadStreamServiceEnv, type StreamServiceSettings } from '@profilestream/config';
 import { textCleanerEnv } from '@profilestream/text-cleaner-config';
 
-export { CONSUMED_TOPICS, CONSUMER_GROUP, ERASURE_CONSUMER_GROUP, ERASURE_TOPICS, SERVICE_NAME } from '@profilestream/text-cleaner-config';
+export {
+  CONSUMED_TOPICS,
+  CONSUMER_GROUP,
+  ERASURE_CONSUMER_GROUP,
+  ERASURE_TOPICS,
+  SERVICE_NAME,
+} from '@profilestream/text-cleaner-config';
 
 export interface TextCleanerConfig extends StreamServiceSettings {
   cleaning: { maxChars: number; minMeaningfulChars: number };

@@ -8,8 +8,8 @@ describe('encoder environment', () => {
   });
 
   it('names bad shared and own variables in one error', () => {
-    expect(() => loadStreamServiceEnv(encoderEnv, { HTTP_PORT: '0', KAFKA_BROKERS: ' ', ENCODER_WORKERS: '-1' })).toThrow(
-      /HTTP_PORT: .*\n.*ENCODER_WORKERS: /,
-    );
+    expect(() =>
+      loadStreamServiceEnv(encoderEnv, { HTTP_PORT: '0', KAFKA_BROKERS: ' ', ENCODER_WORKERS: '-1' }),
+    ).toThrow(/HTTP_PORT: .*\n.*ENCODER_WORKERS: /);
   });
 });

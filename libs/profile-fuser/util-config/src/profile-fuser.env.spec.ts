@@ -8,9 +8,9 @@ describe('profile-fuser environment', () => {
   });
 
   it('names bad shared and own variables in one error', () => {
-    expect(() => loadStreamServiceEnv(fuserEnv, { HTTP_PORT: '0', KAFKA_BROKERS: ' ', FUSER_TOP_INTERESTS: '-1' })).toThrow(
-      /HTTP_PORT: .*\n.*FUSER_TOP_INTERESTS: /,
-    );
+    expect(() =>
+      loadStreamServiceEnv(fuserEnv, { HTTP_PORT: '0', KAFKA_BROKERS: ' ', FUSER_TOP_INTERESTS: '-1' }),
+    ).toThrow(/HTTP_PORT: .*\n.*FUSER_TOP_INTERESTS: /);
   });
 
   it('reads the explorer stages, and names each malformed pair at boot', () => {

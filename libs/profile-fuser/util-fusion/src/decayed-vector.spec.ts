@@ -1,6 +1,16 @@
 import fc from 'fast-check';
 import { shuffle } from './spec-helpers';
-import { addEvent, isEmptyDecayedVector, addScalar, decayFactor, decayScalarTo, decayTo, emptyDecayedScalar, emptyDecayedVector, normalised } from './decayed-vector';
+import {
+  addEvent,
+  isEmptyDecayedVector,
+  addScalar,
+  decayFactor,
+  decayScalarTo,
+  decayTo,
+  emptyDecayedScalar,
+  emptyDecayedVector,
+  normalised,
+} from './decayed-vector';
 
 describe('decayed vector', () => {
   it('decays forward and discounts late events by the closed form', () => {
@@ -73,31 +83,36 @@ describe('decayed vector', () => {
       t: fc.integer({ min: 0, max: 10_000_000_000 }),
     });
     fc.assert(
-      fc.property(fc.array(arbEvent, { minLength: 1, maxLength: 30 }), fc.integer({ min: 60_000, max: 10_000_000_000 }), fc.integer(), (events, h, seed) => {
-        const shuffled = shuffle(events, seed);
-        const s = emptyDecayedVector(3, h);
-        const c = emptyDecayedScalar(h);
-        for (const e of shuffled) {
-          addEvent(s, e.v, e.w, e.t);
-          addScalar(c, e.w, e.t);
-        }
-        const T = Math.max(...events.map((e) => e.t));
-        const sum = [0, 0, 0];
-        let weight = 0;
-        for (const e of events) {
-          const f = e.w * Math.pow(2, -(T - e.t) / h);
-          weight += f;
-          for (let i = 0; i < 3; i++) sum[i] = sum[i]! + f * e.v[i]!;
-        }
-        expect(s.refTime).toBe(T);
-        expect(c.refTime).toBe(T);
-        const tol = 1e-9 * Math.max(1, weight);
-        expect(Math.abs(s.weight - weight)).toBeLessThanOrEqual(tol);
-        expect(Math.abs(c.value - weight)).toBeLessThanOrEqual(tol);
-        // Sums round to float32 (2^-24 relative) once per step: bounded by steps × that × |terms|.
-        const sumTol = events.length * 2 ** -23 * Math.max(1, weight);
-        for (let i = 0; i < 3; i++) expect(Math.abs(s.sum[i]! - sum[i]!)).toBeLessThanOrEqual(sumTol);
-      }),
+      fc.property(
+        fc.array(arbEvent, { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 60_000, max: 10_000_000_000 }),
+        fc.integer(),
+        (events, h, seed) => {
+          const shuffled = shuffle(events, seed);
+          const s = emptyDecayedVector(3, h);
+          const c = emptyDecayedScalar(h);
+          for (const e of shuffled) {
+            addEvent(s, e.v, e.w, e.t);
+            addScalar(c, e.w, e.t);
+          }
+          const T = Math.max(...events.map((e) => e.t));
+          const sum = [0, 0, 0];
+          let weight = 0;
+          for (const e of events) {
+            const f = e.w * Math.pow(2, -(T - e.t) / h);
+            weight += f;
+            for (let i = 0; i < 3; i++) sum[i] = sum[i]! + f * e.v[i]!;
+          }
+          expect(s.refTime).toBe(T);
+          expect(c.refTime).toBe(T);
+          const tol = 1e-9 * Math.max(1, weight);
+          expect(Math.abs(s.weight - weight)).toBeLessThanOrEqual(tol);
+          expect(Math.abs(c.value - weight)).toBeLessThanOrEqual(tol);
+          // Sums round to float32 (2^-24 relative) once per step: bounded by steps × that × |terms|.
+          const sumTol = events.length * 2 ** -23 * Math.max(1, weight);
+          for (let i = 0; i < 3; i++) expect(Math.abs(s.sum[i]! - sum[i]!)).toBeLessThanOrEqual(sumTol);
+        },
+      ),
       { numRuns: 200 },
     );
   });

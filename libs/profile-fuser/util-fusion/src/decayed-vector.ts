@@ -32,7 +32,8 @@ export function decayFactor(dtMs: number, halfLifeMs: number): number {
 }
 
 function checkHalfLife(halfLifeMs: number): void {
-  if (!(Number.isFinite(halfLifeMs) && halfLifeMs > 0)) throw new RangeError(`half-life must be a positive finite number of ms, got ${halfLifeMs}`);
+  if (!(Number.isFinite(halfLifeMs) && halfLifeMs > 0))
+    throw new RangeError(`half-life must be a positive finite number of ms, got ${halfLifeMs}`);
 }
 
 function checkTime(t: number, what: string): void {
@@ -129,5 +130,9 @@ export function addScalar(state: DecayedScalarState, w: number, t: number): Deca
 export function decayScalarTo(state: DecayedScalarState, now: number): DecayedScalarState {
   checkTime(now, 'now');
   if (now <= state.refTime) return { ...state };
-  return { halfLifeMs: state.halfLifeMs, value: state.value * decayFactor(now - state.refTime, state.halfLifeMs), refTime: now };
+  return {
+    halfLifeMs: state.halfLifeMs,
+    value: state.value * decayFactor(now - state.refTime, state.halfLifeMs),
+    refTime: now,
+  };
 }

@@ -26,7 +26,12 @@ describe('applyEvents rules', () => {
     expect(s.channels.post.weight).toBe(0);
     expect(s.channels.click.weight).toBe(0);
     expect(s.negative.weight).toBe(0);
-    expect(s.counters['review']).toMatchObject({ channel: 'review', action: null, total: 1, decayed: { value: 1, refTime: T0, halfLifeMs: 90 * DAY } });
+    expect(s.counters['review']).toMatchObject({
+      channel: 'review',
+      action: null,
+      total: 1,
+      decayed: { value: 1, refTime: T0, halfLifeMs: 90 * DAY },
+    });
     expect([s.ratingSum, s.ratingCount]).toEqual([5, 1]);
     expect(s.categoryAffinity['books']).toEqual({ halfLifeMs: 90 * DAY, value: 1, refTime: T0 });
     expect([s.firstEventAt, s.lastEventAt, s.eventCount]).toEqual([T0, T0, 1]);
@@ -59,7 +64,12 @@ describe('applyEvents rules', () => {
 
   it('adds clicked item vectors with the action weight to horizons and the click channel', () => {
     const s = apply([
-      click({ action: 'purchase', itemVector: vec(1, 0, 0, 0), categories: ['books', 'books'], position: pos(7, 0, 'clicks.v1') }),
+      click({
+        action: 'purchase',
+        itemVector: vec(1, 0, 0, 0),
+        categories: ['books', 'books'],
+        position: pos(7, 0, 'clicks.v1'),
+      }),
       click({ action: 'view', itemVector: vec(0, 1, 0, 0), categories: ['books'], position: pos(8, 0, 'clicks.v1') }),
     ]).state;
     expect(weights(s)).toEqual({ '1d': 3.2, '7d': 3.2, '90d': 3.2 });
@@ -96,27 +106,41 @@ describe('applyEvents rules', () => {
 
   it('uses configured action weights', () => {
     const config = { ...DEFAULT_FUSION_CONFIG, actionWeights: { ...DEFAULT_FUSION_CONFIG.actionWeights, view: 0.05 } };
-    const s = applyEvents(fresh(), [click({ action: 'view', itemVector: vec(0, 0, 2, 0), position: pos(1) })], config).state;
+    const s = applyEvents(
+      fresh(),
+      [click({ action: 'view', itemVector: vec(0, 0, 2, 0), position: pos(1) })],
+      config,
+    ).state;
     expect(s.horizons['1d']!.weight).toBe(0.05);
     expect(s.horizons['1d']!.sum[2]).toBe(Math.fround(0.1));
   });
 
   it('treats category labels such as __proto__ as plain keys', () => {
-    const s = apply([click({ action: 'like', itemVector: vec(1, 0, 0, 0), categories: ['__proto__', 'constructor'], position: pos(1) })]).state;
+    const s = apply([
+      click({
+        action: 'like',
+        itemVector: vec(1, 0, 0, 0),
+        categories: ['__proto__', 'constructor'],
+        position: pos(1),
+      }),
+    ]).state;
     expect(Object.keys(s.categoryAffinity).sort()).toEqual(['__proto__', 'constructor']);
     expect(s.categoryAffinity['constructor']!.value).toBe(1);
   });
 });
 
 describe('offsets and duplicates', () => {
-  const e = (offset: string | number, partition = 0) => text({ vector: vec(1, 0, 0, 0), position: pos(offset, partition) });
+  const e = (offset: string | number, partition = 0) =>
+    text({ vector: vec(1, 0, 0, 0), position: pos(offset, partition) });
 
   it('skips offsets at or below the applied one, per partition, comparing as integers', () => {
     const first = apply([e(9), e(9), e(2, 1)]);
     expect(first).toMatchObject({ applied: 2, skipped: { duplicate: 1 } });
     const second = apply([e(8), e(9), e(10), e(2, 1), e(3, 1)], first.state);
     expect(second).toMatchObject({ applied: 2, skipped: { duplicate: 3 } });
-    expect(second.state.appliedOffsets).toEqual(Object.assign(Object.create(null), { 'texts.embedded.v1:0': '10', 'texts.embedded.v1:1': '3' }));
+    expect(second.state.appliedOffsets).toEqual(
+      Object.assign(Object.create(null), { 'texts.embedded.v1:0': '10', 'texts.embedded.v1:1': '3' }),
+    );
     expect(second.state.eventCount).toBe(4);
   });
 
@@ -138,7 +162,13 @@ describe('offsets and duplicates', () => {
   it('never modifies the input state', () => {
     const s0 = fresh();
     const before = encodeState(s0);
-    apply([e(1), click({ action: 'like', itemVector: vec(0, 1, 0, 0), categories: ['x'], position: pos(1, 0, 'clicks.v1') })], s0);
+    apply(
+      [
+        e(1),
+        click({ action: 'like', itemVector: vec(0, 1, 0, 0), categories: ['x'], position: pos(1, 0, 'clicks.v1') }),
+      ],
+      s0,
+    );
     expect(encodeState(s0)).toEqual(before);
   });
 });
@@ -146,7 +176,14 @@ describe('offsets and duplicates', () => {
 describe('invalid events', () => {
   it('throws a dimension_mismatch FusionInputError and applies nothing', () => {
     const s0 = fresh();
-    const bad = () => apply([text({ vector: vec(1, 0, 0, 0), position: pos(1) }), click({ itemVector: vec(1, 2, 3), position: pos(5, 2, 'clicks.v1') })], s0);
+    const bad = () =>
+      apply(
+        [
+          text({ vector: vec(1, 0, 0, 0), position: pos(1) }),
+          click({ itemVector: vec(1, 2, 3), position: pos(5, 2, 'clicks.v1') }),
+        ],
+        s0,
+      );
     expect(bad).toThrow(FusionInputError);
     expect(bad).toThrow('click event at clicks.v1:2@5: itemVector has dimension 3 but the profile has dimension 4');
     try {
@@ -181,7 +218,10 @@ describe('order independence and idempotence (properties)', () => {
           const k = `${ev.position.topic}:${ev.position.partition}`;
           queues.set(k, [...(queues.get(k) ?? []), ev]);
         }
-        const picks = shuffle(events.map((ev) => `${ev.position.topic}:${ev.position.partition}`), seed);
+        const picks = shuffle(
+          events.map((ev) => `${ev.position.topic}:${ev.position.partition}`),
+          seed,
+        );
         const arrival = picks.map((k) => queues.get(k)!.shift()!);
         const parts = batches(arrival, batchSeed).map((b) => shuffle(b, seed ^ b.length));
         expect(stateDiffs(applyInBatches(fresh(), parts), reference)).toEqual([]);
@@ -195,7 +235,10 @@ describe('order independence and idempotence (properties)', () => {
       fc.property(arbEvents, fc.integer(), fc.integer(), (events, seed, batchSeed) => {
         const distinct = events.map((ev, i) => ({ ...ev, position: pos(1, i) }));
         const sorted = [...distinct].sort((a, b) => a.occurredAt - b.occurredAt);
-        const reference = applyInBatches(fresh(), sorted.map((ev) => [ev]));
+        const reference = applyInBatches(
+          fresh(),
+          sorted.map((ev) => [ev]),
+        );
         const permuted = applyInBatches(fresh(), batches(shuffle(distinct, seed), batchSeed));
         expect(stateDiffs(permuted, reference)).toEqual([]);
       }),
@@ -205,8 +248,13 @@ describe('order independence and idempotence (properties)', () => {
 
   it('leaves out a repeat of the same text by the user within the window (by event time), once seen', () => {
     const config = { ...DEFAULT_FUSION_CONFIG, textDedupWindowMs: DAY };
-    const t = (offset: number, hash: string, at: number) => text({ vector: vec(1, 0, 0, 0), repeatKey: hash, occurredAt: at, position: pos(offset) });
-    const r = applyEvents(fresh(), [t(1, 'aaaa', T0), t(2, 'aaaa', T0 + DAY / 2), t(3, 'bbbb', T0), t(4, 'aaaa', T0 + 3 * DAY)], config);
+    const t = (offset: number, hash: string, at: number) =>
+      text({ vector: vec(1, 0, 0, 0), repeatKey: hash, occurredAt: at, position: pos(offset) });
+    const r = applyEvents(
+      fresh(),
+      [t(1, 'aaaa', T0), t(2, 'aaaa', T0 + DAY / 2), t(3, 'bbbb', T0), t(4, 'aaaa', T0 + 3 * DAY)],
+      config,
+    );
     expect(r.applied).toBe(3);
     expect(r.skipped.repeatedText).toBe(1);
     expect(r.state.eventCount).toBe(3);
@@ -215,7 +263,11 @@ describe('order independence and idempotence (properties)', () => {
     // Off by default.
     expect(applyEvents(fresh(), [t(1, 'aaaa', T0), t(2, 'aaaa', T0)]).applied).toBe(2);
     // At most RECENT_TEXTS remembered, the latest by event time.
-    const many = applyEvents(fresh(), Array.from({ length: 40 }, (_, i) => t(i + 1, `h${i}`, T0 + i)), config).state;
+    const many = applyEvents(
+      fresh(),
+      Array.from({ length: 40 }, (_, i) => t(i + 1, `h${i}`, T0 + i)),
+      config,
+    ).state;
     expect(many.recentTexts).toHaveLength(32);
     expect(many.recentTexts[0]).toEqual({ hash: 'h39', at: T0 + 39 });
   });
@@ -229,9 +281,17 @@ describe('order independence and idempotence (properties)', () => {
         // afterwards, in any order, and each click's content is folded in then.
         const lateClicks = events.filter((e): e is ClickFusionEvent => e.kind === 'click' && e.itemVector !== null);
         const late = apply(events.map((e) => (e.kind === 'click' ? { ...e, itemVector: null } : e))).state;
-        for (const c of shuffle(lateClicks, seed)) foldClickContent(late, { action: c.action, itemVector: c.itemVector!, categories: c.categories, occurredAt: c.occurredAt });
+        for (const c of shuffle(lateClicks, seed))
+          foldClickContent(late, {
+            action: c.action,
+            itemVector: c.itemVector!,
+            categories: c.categories,
+            occurredAt: c.occurredAt,
+          });
         // The arbitraries give vectorless clicks categories too; in-order application ignores them.
-        const known = apply(events.map((e) => (e.kind === 'click' && e.itemVector === null ? { ...e, categories: [] } : e))).state;
+        const known = apply(
+          events.map((e) => (e.kind === 'click' && e.itemVector === null ? { ...e, categories: [] } : e)),
+        ).state;
         expect(stateDiffs(late, known, 1e-5)).toEqual([]);
         expect(stateDiffs(inOrder, known, 1e-5)).toEqual([]);
       }),
@@ -241,9 +301,16 @@ describe('order independence and idempotence (properties)', () => {
 
   it('refuses to fold an item vector of another dimension or an action without weight', () => {
     const s = fresh();
-    expect(() => foldClickContent(s, { action: 'like', itemVector: vec(1, 0), categories: [], occurredAt: T0 })).toThrow(/dimension 2/);
-    const config = { ...DEFAULT_FUSION_CONFIG, actionWeights: { ...DEFAULT_FUSION_CONFIG.actionWeights, like: Number.NaN } };
-    expect(() => foldClickContent(s, { action: 'like', itemVector: vec(1, 0, 0, 0), categories: [], occurredAt: T0 }, config)).toThrow(/no usable weight/);
+    expect(() =>
+      foldClickContent(s, { action: 'like', itemVector: vec(1, 0), categories: [], occurredAt: T0 }),
+    ).toThrow(/dimension 2/);
+    const config = {
+      ...DEFAULT_FUSION_CONFIG,
+      actionWeights: { ...DEFAULT_FUSION_CONFIG.actionWeights, like: Number.NaN },
+    };
+    expect(() =>
+      foldClickContent(s, { action: 'like', itemVector: vec(1, 0, 0, 0), categories: [], occurredAt: T0 }, config),
+    ).toThrow(/no usable weight/);
   });
 
   it('changes nothing when already-applied events are delivered again', () => {

@@ -1,7 +1,17 @@
 import type { ClickAction } from '@profilestream/contracts';
 import { addEvent, addScalar, emptyDecayedScalar, type DecayedVectorState } from './decayed-vector';
 import { FusionInputError } from './errors';
-import { CLICK_ACTIONS, DEFAULT_FUSION_CONFIG, RECENT_TEXTS, cloneState, counterKey, stateLongestHalfLifeMs, type FusionChannel, type FusionConfig, type ProfileState } from './profile-state';
+import {
+  CLICK_ACTIONS,
+  DEFAULT_FUSION_CONFIG,
+  RECENT_TEXTS,
+  cloneState,
+  counterKey,
+  stateLongestHalfLifeMs,
+  type FusionChannel,
+  type FusionConfig,
+  type ProfileState,
+} from './profile-state';
 import { compareStrings, getEntry, setEntry } from './records';
 
 /** Where an event sits in Kafka; the fuser deduplicates by it. */
@@ -79,9 +89,15 @@ function describe(e: FusionEvent): string {
 
 function parsePosition(e: FusionEvent): bigint {
   const p = e.position as EventPosition | undefined;
-  if (!p || typeof p.topic !== 'string' || p.topic.length === 0) throw new FusionInputError('invalid_event', `${describe(e)}: position.topic must be a non-empty string`);
-  if (!(Number.isSafeInteger(p.partition) && p.partition >= 0)) throw new FusionInputError('invalid_event', `${describe(e)}: position.partition must be a non-negative integer`);
-  if (typeof p.offset !== 'string' || !OFFSET_RE.test(p.offset)) throw new FusionInputError('invalid_event', `${describe(e)}: position.offset must be a non-negative decimal integer string`);
+  if (!p || typeof p.topic !== 'string' || p.topic.length === 0)
+    throw new FusionInputError('invalid_event', `${describe(e)}: position.topic must be a non-empty string`);
+  if (!(Number.isSafeInteger(p.partition) && p.partition >= 0))
+    throw new FusionInputError('invalid_event', `${describe(e)}: position.partition must be a non-negative integer`);
+  if (typeof p.offset !== 'string' || !OFFSET_RE.test(p.offset))
+    throw new FusionInputError(
+      'invalid_event',
+      `${describe(e)}: position.offset must be a non-negative decimal integer string`,
+    );
   return BigInt(p.offset);
 }
 
@@ -92,10 +108,16 @@ export function isDuplicate(state: ProfileState, position: EventPosition): boole
 }
 
 function checkVector(e: FusionEvent, v: Float32Array, dim: number, what: string): void {
-  if (!(v instanceof Float32Array)) throw new FusionInputError('invalid_event', `${describe(e)}: ${what} must be a Float32Array`);
-  if (v.length !== dim) throw new FusionInputError('dimension_mismatch', `${describe(e)}: ${what} has dimension ${v.length} but the profile has dimension ${dim}`);
+  if (!(v instanceof Float32Array))
+    throw new FusionInputError('invalid_event', `${describe(e)}: ${what} must be a Float32Array`);
+  if (v.length !== dim)
+    throw new FusionInputError(
+      'dimension_mismatch',
+      `${describe(e)}: ${what} has dimension ${v.length} but the profile has dimension ${dim}`,
+    );
   for (let i = 0; i < v.length; i++) {
-    if (!Number.isFinite(v[i]!)) throw new FusionInputError('invalid_event', `${describe(e)}: ${what}[${i}] is ${v[i]}`);
+    if (!Number.isFinite(v[i]!))
+      throw new FusionInputError('invalid_event', `${describe(e)}: ${what}[${i}] is ${v[i]}`);
   }
 }
 
@@ -106,20 +128,41 @@ function checkVector(e: FusionEvent, v: Float32Array, dim: number, what: string)
  */
 export function validateEvent(event: FusionEvent, dim: number, config: FusionConfig = DEFAULT_FUSION_CONFIG): void {
   parsePosition(event);
-  if (!(Number.isSafeInteger(event.occurredAt) && event.occurredAt >= 0)) throw new FusionInputError('invalid_event', `${describe(event)}: occurredAt must be a non-negative integer epoch ms, got ${event.occurredAt}`);
-  if (!Array.isArray(event.categories) || event.categories.some((c) => typeof c !== 'string')) throw new FusionInputError('invalid_event', `${describe(event)}: categories must be an array of strings`);
+  if (!(Number.isSafeInteger(event.occurredAt) && event.occurredAt >= 0))
+    throw new FusionInputError(
+      'invalid_event',
+      `${describe(event)}: occurredAt must be a non-negative integer epoch ms, got ${event.occurredAt}`,
+    );
+  if (!Array.isArray(event.categories) || event.categories.some((c) => typeof c !== 'string'))
+    throw new FusionInputError('invalid_event', `${describe(event)}: categories must be an array of strings`);
   if (event.kind === 'text') {
-    if (event.source !== 'review' && event.source !== 'post') throw new FusionInputError('invalid_event', `${describe(event)}: source must be review or post, got ${String(event.source)}`);
-    if (event.rating !== null && !Number.isFinite(event.rating)) throw new FusionInputError('invalid_event', `${describe(event)}: rating must be null or finite`);
+    if (event.source !== 'review' && event.source !== 'post')
+      throw new FusionInputError(
+        'invalid_event',
+        `${describe(event)}: source must be review or post, got ${String(event.source)}`,
+      );
+    if (event.rating !== null && !Number.isFinite(event.rating))
+      throw new FusionInputError('invalid_event', `${describe(event)}: rating must be null or finite`);
     const s = event.sentiment as TextSentiment | null | undefined;
-    if (s !== null && (typeof s !== 'object' || !(s.probability >= 0 && s.probability <= 1) || typeof s.positive !== 'boolean')) {
-      throw new FusionInputError('invalid_event', `${describe(event)}: sentiment must be null or { probability in [0, 1], positive: boolean }`);
+    if (
+      s !== null &&
+      (typeof s !== 'object' || !(s.probability >= 0 && s.probability <= 1) || typeof s.positive !== 'boolean')
+    ) {
+      throw new FusionInputError(
+        'invalid_event',
+        `${describe(event)}: sentiment must be null or { probability in [0, 1], positive: boolean }`,
+      );
     }
     checkVector(event, event.vector, dim, 'vector');
   } else if (event.kind === 'click') {
-    if (!CLICK_ACTIONS.includes(event.action)) throw new FusionInputError('invalid_event', `${describe(event)}: unknown click action ${String(event.action)}`);
+    if (!CLICK_ACTIONS.includes(event.action))
+      throw new FusionInputError('invalid_event', `${describe(event)}: unknown click action ${String(event.action)}`);
     const w = config.actionWeights[event.action];
-    if (!(Number.isFinite(w) && w >= 0)) throw new FusionInputError('invalid_event', `${describe(event)}: no usable weight configured for action ${event.action}`);
+    if (!(Number.isFinite(w) && w >= 0))
+      throw new FusionInputError(
+        'invalid_event',
+        `${describe(event)}: no usable weight configured for action ${event.action}`,
+      );
     if (event.itemVector !== null) checkVector(event, event.itemVector, dim, 'itemVector');
   } else {
     throw new FusionInputError('invalid_event', `unknown event kind ${String((event as { kind?: unknown }).kind)}`);
@@ -134,7 +177,11 @@ interface Positioned {
 function comparePositions(a: Positioned, b: Positioned): number {
   const pa = a.event.position;
   const pb = b.event.position;
-  return compareStrings(pa.topic, pb.topic) || pa.partition - pb.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0);
+  return (
+    compareStrings(pa.topic, pb.topic) ||
+    pa.partition - pb.partition ||
+    (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0)
+  );
 }
 
 function bump(state: ProfileState, channel: FusionChannel, action: ClickAction | null, t: number): void {
@@ -172,7 +219,11 @@ function addToHorizons(state: ProfileState, v: Float32Array, w: number, t: numbe
  * Throws a FusionInputError (nothing applied) if any non-duplicate event is invalid; see validateEvent.
  * Horizons and half-lives come from the state; `config` supplies the click action weights.
  */
-export function applyEvents(state: ProfileState, events: readonly FusionEvent[], config: FusionConfig = DEFAULT_FUSION_CONFIG): ApplyResult {
+export function applyEvents(
+  state: ProfileState,
+  events: readonly FusionEvent[],
+  config: FusionConfig = DEFAULT_FUSION_CONFIG,
+): ApplyResult {
   const next = cloneState(state);
   // Validate every fresh event first, so an invalid one leaves nothing half-applied.
   for (const e of events) {
@@ -187,7 +238,11 @@ export function applyEvents(state: ProfileState, events: readonly FusionEvent[],
  * applyEvents on `state` itself, for callers that own the state (the fuser's working copy): no
  * copy per batch. Events must have passed validateEvent; an invalid one throws midway.
  */
-export function foldEvents(state: ProfileState, events: readonly FusionEvent[], config: FusionConfig = DEFAULT_FUSION_CONFIG): Omit<ApplyResult, 'state'> {
+export function foldEvents(
+  state: ProfileState,
+  events: readonly FusionEvent[],
+  config: FusionConfig = DEFAULT_FUSION_CONFIG,
+): Omit<ApplyResult, 'state'> {
   const skipped: Record<SkipReason, number> = { duplicate: 0, clickWithoutVector: 0, repeatedText: 0 };
   let applied = 0;
   const ordered: Positioned[] = events.map((event) => ({ event, offset: parsePosition(event) }));
@@ -231,7 +286,12 @@ export function foldEvents(state: ProfileState, events: readonly FusionEvent[], 
       addAffinity(state, e.categories, 1, t);
     } else {
       bump(state, 'click', e.action, t);
-      if (e.itemVector !== null) foldClickContent(state, { action: e.action, itemVector: e.itemVector, categories: e.categories, occurredAt: t }, config);
+      if (e.itemVector !== null)
+        foldClickContent(
+          state,
+          { action: e.action, itemVector: e.itemVector, categories: e.categories, occurredAt: t },
+          config,
+        );
       else skipped.clickWithoutVector++;
     }
 
@@ -281,10 +341,19 @@ export interface ClickContent {
  * decayed sums are order-insensitive, so the profile is the one in-order application gives (up to
  * float rounding). The click's activity (counters, event times, count) is not touched here.
  */
-export function foldClickContent(state: ProfileState, content: ClickContent, config: FusionConfig = DEFAULT_FUSION_CONFIG): void {
+export function foldClickContent(
+  state: ProfileState,
+  content: ClickContent,
+  config: FusionConfig = DEFAULT_FUSION_CONFIG,
+): void {
   const w = config.actionWeights[content.action];
-  if (!(Number.isFinite(w) && w >= 0)) throw new FusionInputError('invalid_event', `no usable weight configured for action ${content.action}`);
-  if (content.itemVector.length !== state.dim) throw new FusionInputError('dimension_mismatch', `item vector has dimension ${content.itemVector.length} but the profile has dimension ${state.dim}`);
+  if (!(Number.isFinite(w) && w >= 0))
+    throw new FusionInputError('invalid_event', `no usable weight configured for action ${content.action}`);
+  if (content.itemVector.length !== state.dim)
+    throw new FusionInputError(
+      'dimension_mismatch',
+      `item vector has dimension ${content.itemVector.length} but the profile has dimension ${state.dim}`,
+    );
   addToHorizons(state, content.itemVector, w, content.occurredAt, state.channels.click);
   addAffinity(state, content.categories, w, content.occurredAt);
 }

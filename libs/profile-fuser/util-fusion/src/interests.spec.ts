@@ -17,7 +17,12 @@ describe('topInterests', () => {
   });
 
   it('breaks ties by label and honours k', () => {
-    expect(topInterests(Float32Array.from([0, 0, 0.5]), labels, 10).map((l) => l.label)).toEqual(['art', 'books', 'games', 'music']);
+    expect(topInterests(Float32Array.from([0, 0, 0.5]), labels, 10).map((l) => l.label)).toEqual([
+      'art',
+      'books',
+      'games',
+      'music',
+    ]);
     expect(topInterests(Float32Array.from([1, 1, 1]), labels, 0)).toEqual([]);
   });
 

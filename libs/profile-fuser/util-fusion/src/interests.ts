@@ -31,7 +31,11 @@ function inverseNorm(v: Float32Array): number {
  * listed more than once (one vector per language) counts once, with its best cosine. Returns []
  * for a zero profile vector (no evidence) or k ≤ 0. Throws if a label's dimension differs.
  */
-export function topInterests(profileVector: Float32Array | Float64Array, labels: readonly InterestLabel[], k: number): ScoredLabel[] {
+export function topInterests(
+  profileVector: Float32Array | Float64Array,
+  labels: readonly InterestLabel[],
+  k: number,
+): ScoredLabel[] {
   if (!(k > 0) || labels.length === 0) return [];
   let pn = 0;
   for (let i = 0; i < profileVector.length; i++) pn += profileVector[i]! * profileVector[i]!;
@@ -40,7 +44,8 @@ export function topInterests(profileVector: Float32Array | Float64Array, labels:
   // A label may come several times (its description and translations): it scores its best match.
   const best = new Map<string, number>();
   for (const l of labels) {
-    if (l.vector.length !== profileVector.length) throw new RangeError(`cosine of vectors of dimension ${profileVector.length} and ${l.vector.length}`);
+    if (l.vector.length !== profileVector.length)
+      throw new RangeError(`cosine of vectors of dimension ${profileVector.length} and ${l.vector.length}`);
     let dot = 0;
     for (let i = 0; i < l.vector.length; i++) dot += profileVector[i]! * l.vector[i]!;
     const score = dot * inv * inverseNorm(l.vector);

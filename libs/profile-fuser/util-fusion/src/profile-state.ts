@@ -1,5 +1,11 @@
 import type { ClickAction } from '@profilestream/contracts';
-import { cloneDecayedVector, emptyDecayedScalar, emptyDecayedVector, type DecayedScalarState, type DecayedVectorState } from './decayed-vector';
+import {
+  cloneDecayedVector,
+  emptyDecayedScalar,
+  emptyDecayedVector,
+  type DecayedScalarState,
+  type DecayedVectorState,
+} from './decayed-vector';
 import { dict, mapDict, setEntry, type Dict } from './records';
 
 export type FusionChannel = 'review' | 'post' | 'click';
@@ -9,9 +15,19 @@ export const CLICK_ACTIONS: readonly ClickAction[] = ['view', 'click', 'like', '
 
 const DAY_MS = 86_400_000;
 
-export const DEFAULT_HALF_LIVES_MS: Readonly<Record<string, number>> = { '1d': DAY_MS, '7d': 7 * DAY_MS, '90d': 90 * DAY_MS };
+export const DEFAULT_HALF_LIVES_MS: Readonly<Record<string, number>> = {
+  '1d': DAY_MS,
+  '7d': 7 * DAY_MS,
+  '90d': 90 * DAY_MS,
+};
 
-export const DEFAULT_ACTION_WEIGHTS: Readonly<Record<ClickAction, number>> = { view: 0.2, click: 0.5, like: 1, add_to_cart: 2, purchase: 3 };
+export const DEFAULT_ACTION_WEIGHTS: Readonly<Record<ClickAction, number>> = {
+  view: 0.2,
+  click: 0.5,
+  like: 1,
+  add_to_cart: 2,
+  purchase: 3,
+};
 
 export interface FusionConfig {
   /** Horizon name → half-life in ms, e.g. { '1d': 86400000 }. Fixed into a state by emptyState. */
@@ -35,7 +51,10 @@ export interface RecentText {
   at: number;
 }
 
-export const DEFAULT_FUSION_CONFIG: FusionConfig = { halfLivesMs: { ...DEFAULT_HALF_LIVES_MS }, actionWeights: { ...DEFAULT_ACTION_WEIGHTS } };
+export const DEFAULT_FUSION_CONFIG: FusionConfig = {
+  halfLivesMs: { ...DEFAULT_HALF_LIVES_MS },
+  actionWeights: { ...DEFAULT_ACTION_WEIGHTS },
+};
 
 /** Activity per (channel, action): `total` never decays; `decayed` uses the longest half-life. */
 export interface CounterState {
@@ -107,10 +126,20 @@ export function stateLongestHalfLifeMs(state: ProfileState): number {
 }
 
 export function emptySentiment(halfLifeMs: number): SentimentState {
-  return { positive: 0, negative: 0, probability: emptyDecayedScalar(halfLifeMs), scored: emptyDecayedScalar(halfLifeMs) };
+  return {
+    positive: 0,
+    negative: 0,
+    probability: emptyDecayedScalar(halfLifeMs),
+    scored: emptyDecayedScalar(halfLifeMs),
+  };
 }
 
-export function emptyState(userId: string, modelId: string, dim: number, config: FusionConfig = DEFAULT_FUSION_CONFIG): ProfileState {
+export function emptyState(
+  userId: string,
+  modelId: string,
+  dim: number,
+  config: FusionConfig = DEFAULT_FUSION_CONFIG,
+): ProfileState {
   const longest = longestHalfLifeMs(config.halfLivesMs);
   const horizons = dict<DecayedVectorState>();
   for (const [name, h] of Object.entries(config.halfLivesMs)) setEntry(horizons, name, emptyDecayedVector(dim, h));
@@ -119,7 +148,11 @@ export function emptyState(userId: string, modelId: string, dim: number, config:
     modelId,
     dim,
     horizons,
-    channels: { review: emptyDecayedVector(dim, longest), post: emptyDecayedVector(dim, longest), click: emptyDecayedVector(dim, longest) },
+    channels: {
+      review: emptyDecayedVector(dim, longest),
+      post: emptyDecayedVector(dim, longest),
+      click: emptyDecayedVector(dim, longest),
+    },
     negative: emptyDecayedVector(dim, longest),
     counters: dict(),
     ratingSum: 0,
@@ -141,13 +174,27 @@ export function cloneState(s: ProfileState): ProfileState {
     modelId: s.modelId,
     dim: s.dim,
     horizons: mapDict(s.horizons, cloneDecayedVector),
-    channels: { review: cloneDecayedVector(s.channels.review), post: cloneDecayedVector(s.channels.post), click: cloneDecayedVector(s.channels.click) },
+    channels: {
+      review: cloneDecayedVector(s.channels.review),
+      post: cloneDecayedVector(s.channels.post),
+      click: cloneDecayedVector(s.channels.click),
+    },
     negative: cloneDecayedVector(s.negative),
-    counters: mapDict(s.counters, (c) => ({ channel: c.channel, action: c.action, total: c.total, decayed: { ...c.decayed } })),
+    counters: mapDict(s.counters, (c) => ({
+      channel: c.channel,
+      action: c.action,
+      total: c.total,
+      decayed: { ...c.decayed },
+    })),
     ratingSum: s.ratingSum,
     ratingCount: s.ratingCount,
     categoryAffinity: mapDict(s.categoryAffinity, (a) => ({ ...a })),
-    sentiment: { positive: s.sentiment.positive, negative: s.sentiment.negative, probability: { ...s.sentiment.probability }, scored: { ...s.sentiment.scored } },
+    sentiment: {
+      positive: s.sentiment.positive,
+      negative: s.sentiment.negative,
+      probability: { ...s.sentiment.probability },
+      scored: { ...s.sentiment.scored },
+    },
     firstEventAt: s.firstEventAt,
     lastEventAt: s.lastEventAt,
     eventCount: s.eventCount,

@@ -13,9 +13,11 @@ function expectBitIdentical(a: ProfileState, b: ProfileState): void {
   const norm = (s: ProfileState): unknown =>
     JSON.parse(
       JSON.stringify(s, (_k, v: unknown) => {
-        if (v instanceof Float32Array || v instanceof Float64Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
+        if (v instanceof Float32Array || v instanceof Float64Array)
+          return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
         if (typeof v === 'number') return Object.is(v, -0) ? '-0' : `n${v}`;
-        if (v && typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+        if (v && typeof v === 'object' && !Array.isArray(v))
+          return Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
         return v;
       }),
     );
@@ -24,9 +26,17 @@ function expectBitIdentical(a: ProfileState, b: ProfileState): void {
 
 const anyDouble = fc.double({ noNaN: true });
 
-const V1_STATE = 'AQYAAAB1AHMAZQByAC0AMQADAAAAbQBAADEAAgAAAAIAAAACAAAAMQBkAAAAAABwmZRBogmI8xsa/z8AAFA0Bb14Qh9V68lUH+I/GNo+LOMU/D8DAAAAOQAwAGQAAAAAgMX3/EEBlZs8X/3/PwAAUDQFvXhC/v4e7wsw4z9AihWassr8PwAAAIDF9/xBAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAACAxff8QQAAAAAAAPA/AACAVv68eEIAAABAMzPjPwAAAKCZmek/AAAAgMX3/EEAAAAAAADwPwAAUDQFvXhCAAAAAAAAAAAAAAAAAADwPwAAAIDF9/xBAAAAAAAA8D8AAGjFAb14QgAAAAAAAPA/AAAAAAAAAAADAAAABQAAAGMAbABpAGMAawABBAAAAGwAaQBrAGUAAAAAAAAA8D8AAACAxff8QQAAAAAAAPA/AABQNAW9eEIEAAAAcABvAHMAdAAAAAAAAAAA8D8AAACAxff8QQAAAAAAAPA/AACAVv68eEIGAAAAcgBlAHYAaQBlAHcAAAAAAAAAAPA/AAAAgMX3/EEAAAAAAADwPwAAaMUBvXhCAAAAAAAAAEAAAAAAAADwPwEAAAAFAAAAbQB1AHMAaQBjAAAAAIDF9/xBAZWbPF/9/z8AAFA0Bb14QgAAgFb+vHhCAABQNAW9eEIAAAAAAAAIQAIAAAALAAAAYwBsAGkAYwBrAHMALgB2ADEAOgAxAAEAAAAzABMAAAB0AGUAeAB0AHMALgBlAG0AYgBlAGQAZABlAGQALgB2ADEAOgAwAAEAAAA4AA==';
-const anyString = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 12 });
-const arbScalar: fc.Arbitrary<DecayedScalarState> = fc.record({ halfLifeMs: anyDouble, value: anyDouble, refTime: anyDouble });
+const V1_STATE =
+  'AQYAAAB1AHMAZQByAC0AMQADAAAAbQBAADEAAgAAAAIAAAACAAAAMQBkAAAAAABwmZRBogmI8xsa/z8AAFA0Bb14Qh9V68lUH+I/GNo+LOMU/D8DAAAAOQAwAGQAAAAAgMX3/EEBlZs8X/3/PwAAUDQFvXhC/v4e7wsw4z9AihWassr8PwAAAIDF9/xBAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAACAxff8QQAAAAAAAPA/AACAVv68eEIAAABAMzPjPwAAAKCZmek/AAAAgMX3/EEAAAAAAADwPwAAUDQFvXhCAAAAAAAAAAAAAAAAAADwPwAAAIDF9/xBAAAAAAAA8D8AAGjFAb14QgAAAAAAAPA/AAAAAAAAAAADAAAABQAAAGMAbABpAGMAawABBAAAAGwAaQBrAGUAAAAAAAAA8D8AAACAxff8QQAAAAAAAPA/AABQNAW9eEIEAAAAcABvAHMAdAAAAAAAAAAA8D8AAACAxff8QQAAAAAAAPA/AACAVv68eEIGAAAAcgBlAHYAaQBlAHcAAAAAAAAAAPA/AAAAgMX3/EEAAAAAAADwPwAAaMUBvXhCAAAAAAAAAEAAAAAAAADwPwEAAAAFAAAAbQB1AHMAaQBjAAAAAIDF9/xBAZWbPF/9/z8AAFA0Bb14QgAAgFb+vHhCAABQNAW9eEIAAAAAAAAIQAIAAAALAAAAYwBsAGkAYwBrAHMALgB2ADEAOgAxAAEAAAAzABMAAAB0AGUAeAB0AHMALgBlAG0AYgBlAGQAZABlAGQALgB2ADEAOgAwAAEAAAA4AA==';
+const anyString = fc.string({
+  unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+  maxLength: 12,
+});
+const arbScalar: fc.Arbitrary<DecayedScalarState> = fc.record({
+  halfLifeMs: anyDouble,
+  value: anyDouble,
+  refTime: anyDouble,
+});
 const anyFloat = fc.float({ noNaN: true });
 const arbVec = (dim: number): fc.Arbitrary<DecayedVectorState> =>
   fc.record({
@@ -34,7 +44,9 @@ const arbVec = (dim: number): fc.Arbitrary<DecayedVectorState> =>
     weight: anyDouble,
     refTime: anyDouble,
     // Often all zeros (a vector nothing was folded into is written without its floats).
-    sum: fc.oneof(fc.constant(null), fc.array(anyFloat, { minLength: dim, maxLength: dim })).map((xs) => (xs ? Float32Array.from(xs) : new Float32Array(dim))),
+    sum: fc
+      .oneof(fc.constant(null), fc.array(anyFloat, { minLength: dim, maxLength: dim }))
+      .map((xs) => (xs ? Float32Array.from(xs) : new Float32Array(dim))),
   });
 const arbKeyed = <T>(arbKey: fc.Arbitrary<string>, arbValue: fc.Arbitrary<T>) =>
   fc.uniqueArray(fc.tuple(arbKey, arbValue), { selector: ([k]) => k, maxLength: 5 }).map((entries) => {
@@ -57,11 +69,13 @@ const arbState: fc.Arbitrary<ProfileState> = fc.integer({ min: 1, max: 6 }).chai
     horizons: arbKeyed(fc.oneof(anyString, fc.constant('__proto__')), arbVec(dim)),
     channels: fc.record({ review: arbVec(dim), post: arbVec(dim), click: arbVec(dim) }),
     negative: arbVec(dim),
-    counters: fc.uniqueArray(arbCounter, { selector: (c) => counterKey(c.channel, c.action), maxLength: 6 }).map((cs) => {
-      const d = dict<CounterState>();
-      for (const c of cs) setEntry(d, counterKey(c.channel, c.action), c);
-      return d;
-    }),
+    counters: fc
+      .uniqueArray(arbCounter, { selector: (c) => counterKey(c.channel, c.action), maxLength: 6 })
+      .map((cs) => {
+        const d = dict<CounterState>();
+        for (const c of cs) setEntry(d, counterKey(c.channel, c.action), c);
+        return d;
+      }),
     ratingSum: anyDouble,
     ratingCount: anyDouble,
     categoryAffinity: arbKeyed(fc.oneof(anyString, fc.constantFrom('__proto__', 'constructor')), arbScalar),
@@ -103,11 +117,22 @@ describe('state codec', () => {
   });
 
   it('encodes equal states equally whatever their key insertion order', () => {
-    const a = emptyState('u', 'm', 2, { halfLivesMs: { x: 1, y: 2 }, actionWeights: { view: 1, click: 1, like: 1, add_to_cart: 1, purchase: 1 } });
-    const b = emptyState('u', 'm', 2, { halfLivesMs: { y: 2, x: 1 }, actionWeights: { view: 1, click: 1, like: 1, add_to_cart: 1, purchase: 1 } });
+    const a = emptyState('u', 'm', 2, {
+      halfLivesMs: { x: 1, y: 2 },
+      actionWeights: { view: 1, click: 1, like: 1, add_to_cart: 1, purchase: 1 },
+    });
+    const b = emptyState('u', 'm', 2, {
+      halfLivesMs: { y: 2, x: 1 },
+      actionWeights: { view: 1, click: 1, like: 1, add_to_cart: 1, purchase: 1 },
+    });
     expect(encodeState(a)).toEqual(encodeState(b));
     // Counters, categories and partitions created in opposite orders by separate batches.
-    const e1 = click({ action: 'like', itemVector: vec(0, 1, 0, 0), categories: ['x'], position: pos(1, 0, 'clicks.v1') });
+    const e1 = click({
+      action: 'like',
+      itemVector: vec(0, 1, 0, 0),
+      categories: ['x'],
+      position: pos(1, 0, 'clicks.v1'),
+    });
     const e2 = text({ vector: vec(1, 0, 0, 0), categories: ['y'], position: pos(1, 0) });
     const s12 = applyEvents(applyEvents(emptyState('u', 'm', DIM), [e1]).state, [e2]).state;
     const s21 = applyEvents(applyEvents(emptyState('u', 'm', DIM), [e2]).state, [e1]).state;
@@ -128,18 +153,27 @@ describe('state codec', () => {
     expect(s.ratingSum).toBe(2);
     expect(Array.from(s.negative.sum)).toEqual([1, 0]);
     expect({ ...s.appliedOffsets }).toEqual({ 'texts.embedded.v1:0': '8', 'clicks.v1:1': '3' });
-    expect(s.sentiment).toEqual({ positive: 0, negative: 0, probability: { halfLifeMs: 7_776_000_000, value: 0, refTime: 0 }, scored: { halfLifeMs: 7_776_000_000, value: 0, refTime: 0 } });
+    expect(s.sentiment).toEqual({
+      positive: 0,
+      negative: 0,
+      probability: { halfLifeMs: 7_776_000_000, value: 0, refTime: 0 },
+      scored: { halfLifeMs: 7_776_000_000, value: 0, refTime: 0 },
+    });
     // Re-encoded as version 3 (float32, empty vectors without floats): the same state otherwise,
     // and a scored post can now be added.
     const v3 = encodeState(s);
     expect(v3[0]).toBe(3);
     expectBitIdentical(decodeState(v3), s);
-    const next = applyEvents(s, [text({ source: 'post', vector: vec(0, 1), sentiment: { probability: 0.9, positive: true }, position: pos(9) })]).state;
+    const next = applyEvents(s, [
+      text({ source: 'post', vector: vec(0, 1), sentiment: { probability: 0.9, positive: true }, position: pos(9) }),
+    ]).state;
     expect(next.sentiment.positive).toBe(1);
   });
 
-  it('writes a click-only user\'s state without the floats of the vectors it never touched', () => {
-    const s = applyEvents(emptyState('u', 'm', 384), [click({ itemVector: new Float32Array(384).fill(0.05), position: pos(1, 0, 'clicks.v1') })]).state;
+  it("writes a click-only user's state without the floats of the vectors it never touched", () => {
+    const s = applyEvents(emptyState('u', 'm', 384), [
+      click({ itemVector: new Float32Array(384).fill(0.05), position: pos(1, 0, 'clicks.v1') }),
+    ]).state;
     const bytes = encodeState(s);
     // 3 horizons and the click channel carry 384 float32s each; review, post and negative none.
     expect(bytes.length).toBeGreaterThan(4 * 384 * 4);

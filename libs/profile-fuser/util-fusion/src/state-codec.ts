@@ -2,7 +2,15 @@ import type { ClickAction } from '@profilestream/contracts';
 import type { DecayedScalarState, DecayedVectorState } from './decayed-vector';
 import { endianness } from 'node:os';
 import { StateCodecError } from './errors';
-import { CLICK_ACTIONS, FUSION_CHANNELS, emptySentiment, type CounterState, type FusionChannel, type ProfileState, type RecentText } from './profile-state';
+import {
+  CLICK_ACTIONS,
+  FUSION_CHANNELS,
+  emptySentiment,
+  type CounterState,
+  type FusionChannel,
+  type ProfileState,
+  type RecentText,
+} from './profile-state';
 import { dict, getEntry, setEntry, sortedKeys } from './records';
 
 /**
@@ -88,7 +96,8 @@ class Reader {
   constructor(private readonly buf: Uint8Array) {}
 
   private take(n: number, what: string): number {
-    if (this.pos + n > this.buf.length) throw new StateCodecError(`state bytes truncated reading ${what} at byte ${this.pos}`);
+    if (this.pos + n > this.buf.length)
+      throw new StateCodecError(`state bytes truncated reading ${what} at byte ${this.pos}`);
     const at = this.pos;
     this.pos += n;
     return at;
@@ -131,11 +140,13 @@ class Reader {
   /** A count of items each at least `minBytes` long, checked against what is left. */
   count(minBytes: number, what: string): number {
     const n = this.u32(what);
-    if (n * minBytes > this.buf.length - this.pos) throw new StateCodecError(`state bytes truncated: ${n} ${what} cannot fit`);
+    if (n * minBytes > this.buf.length - this.pos)
+      throw new StateCodecError(`state bytes truncated: ${n} ${what} cannot fit`);
     return n;
   }
   end(): void {
-    if (this.pos !== this.buf.length) throw new StateCodecError(`${this.buf.length - this.pos} trailing bytes after the state`);
+    if (this.pos !== this.buf.length)
+      throw new StateCodecError(`${this.buf.length - this.pos} trailing bytes after the state`);
   }
 }
 
@@ -236,7 +247,8 @@ const OFFSET_RE = /^(0|[1-9][0-9]*)$/;
 export function decodeState(buf: Uint8Array): ProfileState {
   const r = new Reader(buf);
   const version = r.u8('version');
-  if (!READABLE_VERSIONS.includes(version)) throw new StateCodecError(`unknown state version ${version} (this build reads ${READABLE_VERSIONS.join(', ')})`);
+  if (!READABLE_VERSIONS.includes(version))
+    throw new StateCodecError(`unknown state version ${version} (this build reads ${READABLE_VERSIONS.join(', ')})`);
   const userId = r.str('userId');
   const modelId = r.str('modelId');
   const dim = r.u32('dim');
@@ -259,7 +271,8 @@ export function decodeState(buf: Uint8Array): ProfileState {
   const nc = r.count(4 + 1 + 32, 'counters');
   for (let i = 0; i < nc; i++) {
     const channel = r.str('counter channel');
-    if (!FUSION_CHANNELS.includes(channel as FusionChannel)) throw new StateCodecError(`unknown counter channel ${channel}`);
+    if (!FUSION_CHANNELS.includes(channel as FusionChannel))
+      throw new StateCodecError(`unknown counter channel ${channel}`);
     let action: ClickAction | null = null;
     const hasAction = r.u8('counter action flag');
     if (hasAction === 1) {
@@ -292,13 +305,19 @@ export function decodeState(buf: Uint8Array): ProfileState {
   for (let i = 0; i < no; i++) {
     const key = r.str('partition');
     const offset = r.str('offset');
-    if (!OFFSET_RE.test(offset)) throw new StateCodecError(`applied offset ${JSON.stringify(offset)} for ${key} is not a decimal integer`);
+    if (!OFFSET_RE.test(offset))
+      throw new StateCodecError(`applied offset ${JSON.stringify(offset)} for ${key} is not a decimal integer`);
     if (getEntry(appliedOffsets, key) !== undefined) throw new StateCodecError(`partition ${key} appears twice`);
     setEntry(appliedOffsets, key, offset);
   }
   const sentiment =
     version >= 2
-      ? { positive: r.f64('sentiment positive'), negative: r.f64('sentiment negative'), probability: readScalar(r, 'sentiment probability'), scored: readScalar(r, 'sentiment scored') }
+      ? {
+          positive: r.f64('sentiment positive'),
+          negative: r.f64('sentiment negative'),
+          probability: readScalar(r, 'sentiment probability'),
+          scored: readScalar(r, 'sentiment scored'),
+        }
       : emptySentiment(negative.halfLifeMs);
   const recentTexts: RecentText[] = [];
   if (version >= 3) {

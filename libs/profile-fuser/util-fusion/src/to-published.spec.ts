@@ -9,15 +9,35 @@ describe('toUserProfile', () => {
   const state = applyEvents(emptyState('u1', 'm@1', DIM), [
     text({ vector: vec(3, 4, 0, 0), rating: 4, categories: ['c00'], occurredAt: T0, position: pos(1) }),
     text({ vector: vec(0, 0, 1, 0), rating: 1, occurredAt: T0 + DAY, position: pos(2) }),
-    click({ action: 'purchase', itemVector: vec(0, 0, 0, 2), categories, occurredAt: T0 + 2 * DAY, position: pos(1, 0, 'clicks.v1') }),
-    click({ action: 'view', itemVector: vec(0, 0, 0, 2), categories: ['c24'], occurredAt: T0 + 2 * DAY, position: pos(2, 0, 'clicks.v1') }),
+    click({
+      action: 'purchase',
+      itemVector: vec(0, 0, 0, 2),
+      categories,
+      occurredAt: T0 + 2 * DAY,
+      position: pos(1, 0, 'clicks.v1'),
+    }),
+    click({
+      action: 'view',
+      itemVector: vec(0, 0, 0, 2),
+      categories: ['c24'],
+      occurredAt: T0 + 2 * DAY,
+      position: pos(2, 0, 'clicks.v1'),
+    }),
   ]).state;
   const interests = [{ label: 'music', score: 0.9 }];
   const profile = toUserProfile(state, { version: 7, interests, updatedAt: T0 + 3 * DAY });
 
   it('is a valid UserProfile record', () => {
     expect(schemaCatalog().type('UserProfile').isValid(profile)).toBe(true);
-    expect(profile).toMatchObject({ userId: 'u1', version: 7, modelId: 'm@1', projectionId: null, dim: DIM, interests, updatedAt: T0 + 3 * DAY });
+    expect(profile).toMatchObject({
+      userId: 'u1',
+      version: 7,
+      modelId: 'm@1',
+      projectionId: null,
+      dim: DIM,
+      interests,
+      updatedAt: T0 + 3 * DAY,
+    });
   });
 
   it('publishes horizons, channels and negative as unit float32 vectors with weight, refTime and half-life', () => {
@@ -41,7 +61,9 @@ describe('toUserProfile', () => {
   });
 
   it('leaves out what nothing was folded into: a click-only user has the click channel and no negative', () => {
-    const clicksOnly = applyEvents(emptyState('u3', 'm@1', DIM), [click({ action: 'like', itemVector: vec(1, 0, 0, 0), occurredAt: T0, position: pos(1, 0, 'clicks.v1') })]).state;
+    const clicksOnly = applyEvents(emptyState('u3', 'm@1', DIM), [
+      click({ action: 'like', itemVector: vec(1, 0, 0, 0), occurredAt: T0, position: pos(1, 0, 'clicks.v1') }),
+    ]).state;
     const record = toUserProfile(clicksOnly, { version: 1, interests: [], updatedAt: T0 });
     expect(schemaCatalog().type('UserProfile').isValid(record)).toBe(true);
     expect(record.horizons).toHaveLength(3);
@@ -74,9 +96,21 @@ describe('toUserProfile', () => {
   });
 
   it('publishes an empty state with zero vectors and no rating mean', () => {
-    const empty = toUserProfile(emptyState('u2', 'm@1', DIM), { version: 1, interests: [], updatedAt: T0, projectionId: 'pca' });
+    const empty = toUserProfile(emptyState('u2', 'm@1', DIM), {
+      version: 1,
+      interests: [],
+      updatedAt: T0,
+      projectionId: 'pca',
+    });
     expect(schemaCatalog().type('UserProfile').isValid(empty)).toBe(true);
-    expect(empty).toMatchObject({ ratingMean: null, ratingCount: 0, eventCount: 0, counters: [], categoryAffinities: [], projectionId: 'pca' });
+    expect(empty).toMatchObject({
+      ratingMean: null,
+      ratingCount: 0,
+      eventCount: 0,
+      counters: [],
+      categoryAffinities: [],
+      projectionId: 'pca',
+    });
     expect(empty.horizons.every((h) => h.weight === 0 && unpackFloat32(h.vector).every((x) => x === 0))).toBe(true);
   });
 });
@@ -109,7 +143,14 @@ describe('decayProfileTo', () => {
 });
 
 describe('sentiment summary', () => {
-  const post = (offset: number, probability: number, at: number) => text({ source: 'post', vector: vec(1, 0, 0, 0), sentiment: { probability, positive: probability >= 0.5 }, occurredAt: at, position: pos(offset) });
+  const post = (offset: number, probability: number, at: number) =>
+    text({
+      source: 'post',
+      vector: vec(1, 0, 0, 0),
+      sentiment: { probability, positive: probability >= 0.5 },
+      occurredAt: at,
+      position: pos(offset),
+    });
   const state = applyEvents(emptyState('u1', 'm@1', DIM), [
     post(1, 0.9, T0),
     post(2, 0.2, T0 + 90 * DAY),
@@ -119,22 +160,56 @@ describe('sentiment summary', () => {
   ]).state;
 
   it('publishes counts and the decayed mean probability positive with its evidence', () => {
-    const profile = toUserProfile(state, { version: 1, interests: [], updatedAt: T0, sentimentClassifierId: 'sentiment-lr-1' });
+    const profile = toUserProfile(state, {
+      version: 1,
+      interests: [],
+      updatedAt: T0,
+      sentimentClassifierId: 'sentiment-lr-1',
+    });
     expect(schemaCatalog().type('UserProfile').isValid(profile)).toBe(true);
     // The first post is one half-life older: weights 0.5 and 1.
-    expect(profile.sentiment).toEqual({ classifierId: 'sentiment-lr-1', positive: 1, negative: 1, meanPositive: expect.closeTo((0.9 * 0.5 + 0.2) / 1.5, 12), scored: 1.5, halfLifeMs: 90 * DAY, refTime: T0 + 90 * DAY });
+    expect(profile.sentiment).toEqual({
+      classifierId: 'sentiment-lr-1',
+      positive: 1,
+      negative: 1,
+      meanPositive: expect.closeTo((0.9 * 0.5 + 0.2) / 1.5, 12),
+      scored: 1.5,
+      halfLifeMs: 90 * DAY,
+      refTime: T0 + 90 * DAY,
+    });
     const later = decayProfileTo(profile, T0 + 180 * DAY);
-    expect(later.sentiment).toMatchObject({ scored: 0.75, refTime: T0 + 180 * DAY, positive: 1, negative: 1, meanPositive: profile.sentiment!.meanPositive });
+    expect(later.sentiment).toMatchObject({
+      scored: 0.75,
+      refTime: T0 + 180 * DAY,
+      positive: 1,
+      negative: 1,
+      meanPositive: profile.sentiment!.meanPositive,
+    });
   });
 
   it('has no mean before a post is scored, and no summary without a classifier', () => {
-    const empty = toUserProfile(emptyState('u2', 'm@1', DIM), { version: 1, interests: [], updatedAt: T0, sentimentClassifierId: 'c' });
-    expect(empty.sentiment).toEqual({ classifierId: 'c', positive: 0, negative: 0, meanPositive: null, scored: 0, halfLifeMs: 90 * DAY, refTime: 0 });
+    const empty = toUserProfile(emptyState('u2', 'm@1', DIM), {
+      version: 1,
+      interests: [],
+      updatedAt: T0,
+      sentimentClassifierId: 'c',
+    });
+    expect(empty.sentiment).toEqual({
+      classifierId: 'c',
+      positive: 0,
+      negative: 0,
+      meanPositive: null,
+      scored: 0,
+      halfLifeMs: 90 * DAY,
+      refTime: 0,
+    });
     expect(toUserProfile(state, { version: 1, interests: [], updatedAt: T0 }).sentiment).toBeNull();
   });
 
   it('rejects a sentiment that is not a probability', () => {
-    expect(() => applyEvents(emptyState('u1', 'm@1', DIM), [post(1, 1.5, T0)])).toThrow(/sentiment must be null or \{ probability in \[0, 1\], positive: boolean \}/);
+    expect(() => applyEvents(emptyState('u1', 'm@1', DIM), [post(1, 1.5, T0)])).toThrow(
+      /sentiment must be null or \{ probability in \[0, 1\], positive: boolean \}/,
+    );
     expect(() => applyEvents(emptyState('u1', 'm@1', DIM), [post(1, NaN, T0)])).toThrow(/sentiment must be null/);
   });
 });

@@ -1,4 +1,12 @@
-import { packFloat32, type ActivityCounter, type ClickAction, type DecayedVector, type ScoredLabel, type SentimentSummary, type UserProfile } from '@profilestream/contracts';
+import {
+  packFloat32,
+  type ActivityCounter,
+  type ClickAction,
+  type DecayedVector,
+  type ScoredLabel,
+  type SentimentSummary,
+  type UserProfile,
+} from '@profilestream/contracts';
 import { decayFactor, decayScalarTo, normalised, type DecayedVectorState } from './decayed-vector';
 import { CLICK_ACTIONS, FUSION_CHANNELS, type ProfileState, type SentimentState } from './profile-state';
 import { compareStrings, sortedKeys } from './records';
@@ -40,8 +48,15 @@ export function toDecayedVectorRecord(name: string, s: DecayedVectorState): Deca
  * The top category affinities, each decayed to one common time `at` (default: the last event
  * time, so the published record depends on event times only), best first, ties by label.
  */
-export function topCategoryAffinities(state: ProfileState, k = DEFAULT_MAX_CATEGORY_AFFINITIES, at = state.lastEventAt): ScoredLabel[] {
-  const scored = sortedKeys(state.categoryAffinity).map((label) => ({ label, score: decayScalarTo(state.categoryAffinity[label]!, at).value }));
+export function topCategoryAffinities(
+  state: ProfileState,
+  k = DEFAULT_MAX_CATEGORY_AFFINITIES,
+  at = state.lastEventAt,
+): ScoredLabel[] {
+  const scored = sortedKeys(state.categoryAffinity).map((label) => ({
+    label,
+    score: decayScalarTo(state.categoryAffinity[label]!, at).value,
+  }));
   scored.sort((a, b) => b.score - a.score || compareStrings(a.label, b.label));
   return scored.slice(0, Math.max(0, Math.floor(k)));
 }
@@ -60,8 +75,18 @@ export function toUserProfile(state: ProfileState, opts: ToUserProfileOptions): 
     .sort(([na, a], [nb, b]) => a.halfLifeMs - b.halfLifeMs || compareStrings(na, nb))
     .map(([name, s]) => toDecayedVectorRecord(name, s));
   const counters: ActivityCounter[] = Object.values(state.counters)
-    .sort((a, b) => FUSION_CHANNELS.indexOf(a.channel) - FUSION_CHANNELS.indexOf(b.channel) || actionRank(a.action) - actionRank(b.action))
-    .map((c) => ({ channel: c.channel, action: c.action, total: c.total, decayed: c.decayed.value, refTime: c.decayed.refTime }));
+    .sort(
+      (a, b) =>
+        FUSION_CHANNELS.indexOf(a.channel) - FUSION_CHANNELS.indexOf(b.channel) ||
+        actionRank(a.action) - actionRank(b.action),
+    )
+    .map((c) => ({
+      channel: c.channel,
+      action: c.action,
+      total: c.total,
+      decayed: c.decayed.value,
+      refTime: c.decayed.refTime,
+    }));
   return {
     userId: state.userId,
     version: opts.version,
@@ -69,7 +94,9 @@ export function toUserProfile(state: ProfileState, opts: ToUserProfileOptions): 
     projectionId: opts.projectionId ?? null,
     dim: state.dim,
     horizons,
-    channels: FUSION_CHANNELS.filter((ch) => state.channels[ch].weight > 0).map((ch) => toDecayedVectorRecord(ch, state.channels[ch])),
+    channels: FUSION_CHANNELS.filter((ch) => state.channels[ch].weight > 0).map((ch) =>
+      toDecayedVectorRecord(ch, state.channels[ch]),
+    ),
     negative: state.negative.weight > 0 ? toDecayedVectorRecord('negative', state.negative) : null,
     counters,
     ratingMean: state.ratingCount > 0 ? state.ratingSum / state.ratingCount : null,
@@ -103,20 +130,28 @@ function decayRecord(v: DecayedVector, now: number): DecayedVector {
 export function decayProfileTo(profile: UserProfile, now: number): UserProfile {
   const halfLives = [...profile.horizons, ...profile.channels].map((v) => v.halfLifeMs);
   const longest = halfLives.length > 0 ? Math.max(...halfLives) : null;
-  const affinityFactor = longest !== null && now > profile.lastEventAt ? decayFactor(now - profile.lastEventAt, longest) : 1;
+  const affinityFactor =
+    longest !== null && now > profile.lastEventAt ? decayFactor(now - profile.lastEventAt, longest) : 1;
   return {
     ...profile,
     horizons: profile.horizons.map((v) => decayRecord(v, now)),
     channels: profile.channels.map((v) => decayRecord(v, now)),
     negative: profile.negative === null ? null : decayRecord(profile.negative, now),
     counters: profile.counters.map((c) =>
-      longest === null || now <= c.refTime ? { ...c } : { ...c, decayed: c.decayed * decayFactor(now - c.refTime, longest), refTime: now },
+      longest === null || now <= c.refTime
+        ? { ...c }
+        : { ...c, decayed: c.decayed * decayFactor(now - c.refTime, longest), refTime: now },
     ),
     categoryAffinities: profile.categoryAffinities.map((a) => ({ label: a.label, score: a.score * affinityFactor })),
     // The mean is a ratio of two sums decayed alike: only its evidence decays.
     sentiment:
       profile.sentiment === null || now <= profile.sentiment.refTime
         ? profile.sentiment && { ...profile.sentiment }
-        : { ...profile.sentiment, scored: profile.sentiment.scored * decayFactor(now - profile.sentiment.refTime, profile.sentiment.halfLifeMs), refTime: now },
+        : {
+            ...profile.sentiment,
+            scored:
+              profile.sentiment.scored * decayFactor(now - profile.sentiment.refTime, profile.sentiment.halfLifeMs),
+            refTime: now,
+          },
   };
 }

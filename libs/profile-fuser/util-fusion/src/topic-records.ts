@@ -11,8 +11,8 @@ import type { ClickAction } from '@profilestream/contracts';
 
 const SEP = '|';
 
-
-export type StateKey = { kind: 'user'; space: string; userId: string } | { kind: 'pending'; space: string; itemId: string };
+export type StateKey =
+  { kind: 'user'; space: string; userId: string } | { kind: 'pending'; space: string; itemId: string };
 
 export function userStateKey(space: string, userId: string): string {
   return `${space}${SEP}u${SEP}${userId}`;

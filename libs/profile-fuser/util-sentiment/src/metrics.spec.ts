@@ -39,7 +39,10 @@ describe('classification metrics', () => {
 
   it('computes the class-weighted log loss', () => {
     // −(ln 0.8 + ln 0.6 + 3·ln 0.9) / 5 with the negative weighted 3.
-    expect(logLoss([1, 1, 0], [0.8, 0.6, 0.1], { positive: 1, negative: 3 })).toBeCloseTo(-(Math.log(0.8) + Math.log(0.6) + 3 * Math.log(0.9)) / 5, 12);
+    expect(logLoss([1, 1, 0], [0.8, 0.6, 0.1], { positive: 1, negative: 3 })).toBeCloseTo(
+      -(Math.log(0.8) + Math.log(0.6) + 3 * Math.log(0.9)) / 5,
+      12,
+    );
     expect(logLoss([1], [0])).toBeCloseTo(-Math.log(1e-15), 6);
     expect(() => logLoss([], [])).toThrow(/at least one/);
   });

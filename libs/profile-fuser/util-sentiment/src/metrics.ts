@@ -28,7 +28,8 @@ function checkLabel(v: number, what: string, i: number): void {
 }
 
 export function confusionMatrix(truth: ArrayLike<number>, predicted: ArrayLike<number>): ConfusionMatrix {
-  if (truth.length !== predicted.length) throw new RangeError(`truth has ${truth.length} labels, predicted ${predicted.length}`);
+  if (truth.length !== predicted.length)
+    throw new RangeError(`truth has ${truth.length} labels, predicted ${predicted.length}`);
   const m: ConfusionMatrix = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (let i = 0; i < truth.length; i++) {
     checkLabel(truth[i]!, 'truth', i);
@@ -56,7 +57,13 @@ function classMetrics(hit: number, falseAlarm: number, miss: number): ClassMetri
 export function reportFromConfusion(m: ConfusionMatrix): ClassificationReport {
   const positive = classMetrics(m.tp, m.fp, m.fn);
   const negative = classMetrics(m.tn, m.fn, m.fp);
-  return { accuracy: ratio(m.tp + m.tn, m.tp + m.tn + m.fp + m.fn), positive, negative, macroF1: (positive.f1 + negative.f1) / 2, confusion: { ...m } };
+  return {
+    accuracy: ratio(m.tp + m.tn, m.tp + m.tn + m.fp + m.fn),
+    positive,
+    negative,
+    macroF1: (positive.f1 + negative.f1) / 2,
+    confusion: { ...m },
+  };
 }
 
 export function classificationReport(truth: ArrayLike<number>, predicted: ArrayLike<number>): ClassificationReport {
@@ -77,8 +84,15 @@ export function majorityClass(labels: ArrayLike<number>): 0 | 1 {
  * Mean negative log-likelihood of `truth` under `probabilities` (P(label 1)), each example weighted
  * by its class; probabilities are clipped to [1e-15, 1 − 1e-15] so one certain mistake stays finite.
  */
-export function logLoss(truth: ArrayLike<number>, probabilities: ArrayLike<number>, weights: { positive: number; negative: number } = { positive: 1, negative: 1 }): number {
-  if (truth.length !== probabilities.length || truth.length === 0) throw new RangeError(`log loss needs as many probabilities as labels, at least one (got ${probabilities.length} and ${truth.length})`);
+export function logLoss(
+  truth: ArrayLike<number>,
+  probabilities: ArrayLike<number>,
+  weights: { positive: number; negative: number } = { positive: 1, negative: 1 },
+): number {
+  if (truth.length !== probabilities.length || truth.length === 0)
+    throw new RangeError(
+      `log loss needs as many probabilities as labels, at least one (got ${probabilities.length} and ${truth.length})`,
+    );
   let sum = 0;
   let total = 0;
   for (let i = 0; i < truth.length; i++) {

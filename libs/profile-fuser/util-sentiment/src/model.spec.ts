@@ -1,4 +1,11 @@
-import { compatibility, parseSentimentModel, scoreSentiment, serializeSentimentModel, SENTIMENT_MODEL_FORMAT, type SentimentModel } from './model';
+import {
+  compatibility,
+  parseSentimentModel,
+  scoreSentiment,
+  serializeSentimentModel,
+  SENTIMENT_MODEL_FORMAT,
+  type SentimentModel,
+} from './model';
 import { SentimentModelError } from './errors';
 
 function handMade(over: Partial<SentimentModel> = {}): SentimentModel {
@@ -49,7 +56,9 @@ describe('sentiment model artefact', () => {
     expect(bad({ formatVersion: 2 })).toThrow(/unknown formatVersion 2 \(this build reads 1\)/);
     expect(bad({ id: '' })).toThrow(/id must be a non-empty string/);
     expect(bad({ kind: 'mlp' })).toThrow(/unknown kind "mlp"/);
-    expect(bad({ embedding: { modelId: 'm', projectionId: null, dim: 0 } })).toThrow(/embedding.dim must be a positive integer/);
+    expect(bad({ embedding: { modelId: 'm', projectionId: null, dim: 0 } })).toThrow(
+      /embedding.dim must be a positive integer/,
+    );
     expect(bad({ embedding: { modelId: '', projectionId: null, dim: 3 } })).toThrow(/embedding.modelId/);
     expect(bad({ weights: [1, 2] })).toThrow(/weights must be an array of 3 numbers/);
     expect(bad({ weights: [1, null, 2] })).toThrow(/weights\[1\] is not a finite number/);

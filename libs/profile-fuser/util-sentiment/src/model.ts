@@ -75,24 +75,34 @@ function isObject(v: unknown): v is Record<string, unknown> {
  */
 export function parseSentimentModel(value: unknown, source = 'sentiment model'): SentimentModel {
   if (!isObject(value)) fail(source, 'expected a JSON object');
-  if (value['format'] !== SENTIMENT_MODEL_FORMAT) fail(source, `format must be "${SENTIMENT_MODEL_FORMAT}", got ${JSON.stringify(value['format'])}`);
-  if (value['formatVersion'] !== SENTIMENT_MODEL_VERSION) fail(source, `unknown formatVersion ${JSON.stringify(value['formatVersion'])} (this build reads ${SENTIMENT_MODEL_VERSION})`);
+  if (value['format'] !== SENTIMENT_MODEL_FORMAT)
+    fail(source, `format must be "${SENTIMENT_MODEL_FORMAT}", got ${JSON.stringify(value['format'])}`);
+  if (value['formatVersion'] !== SENTIMENT_MODEL_VERSION)
+    fail(
+      source,
+      `unknown formatVersion ${JSON.stringify(value['formatVersion'])} (this build reads ${SENTIMENT_MODEL_VERSION})`,
+    );
   if (typeof value['id'] !== 'string' || value['id'].length === 0) fail(source, 'id must be a non-empty string');
   if (value['kind'] !== 'logistic-regression') fail(source, `unknown kind ${JSON.stringify(value['kind'])}`);
   const e = value['embedding'];
   if (!isObject(e)) fail(source, 'embedding must be an object { modelId, projectionId, dim }');
-  if (typeof e['modelId'] !== 'string' || e['modelId'].length === 0) fail(source, 'embedding.modelId must be a non-empty string');
-  if (e['projectionId'] !== null && (typeof e['projectionId'] !== 'string' || e['projectionId'].length === 0)) fail(source, 'embedding.projectionId must be null or a non-empty string');
+  if (typeof e['modelId'] !== 'string' || e['modelId'].length === 0)
+    fail(source, 'embedding.modelId must be a non-empty string');
+  if (e['projectionId'] !== null && (typeof e['projectionId'] !== 'string' || e['projectionId'].length === 0))
+    fail(source, 'embedding.projectionId must be null or a non-empty string');
   const dim = e['dim'];
-  if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim <= 0) fail(source, `embedding.dim must be a positive integer, got ${JSON.stringify(dim)}`);
+  if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim <= 0)
+    fail(source, `embedding.dim must be a positive integer, got ${JSON.stringify(dim)}`);
   const weights = value['weights'];
   if (!Array.isArray(weights) || weights.length !== dim) fail(source, `weights must be an array of ${dim} numbers`);
   weights.forEach((w, i) => {
     if (typeof w !== 'number' || !Number.isFinite(w)) fail(source, `weights[${i}] is not a finite number`);
   });
-  if (typeof value['bias'] !== 'number' || !Number.isFinite(value['bias'])) fail(source, 'bias must be a finite number');
+  if (typeof value['bias'] !== 'number' || !Number.isFinite(value['bias']))
+    fail(source, 'bias must be a finite number');
   const t = value['threshold'];
-  if (typeof t !== 'number' || !(t > 0 && t < 1)) fail(source, `threshold must be a number in (0, 1), got ${JSON.stringify(t)}`);
+  if (typeof t !== 'number' || !(t > 0 && t < 1))
+    fail(source, `threshold must be a number in (0, 1), got ${JSON.stringify(t)}`);
   for (const k of ['training', 'metrics'] as const) {
     if (value[k] !== null && !isObject(value[k])) fail(source, `${k} must be an object or null`);
   }
@@ -122,10 +132,14 @@ export interface SentimentScore {
 
 /** Scores one embedding; the caller has checked {@link compatibility}. Throws on a vector of the wrong length. */
 export function scoreSentiment(model: SentimentModel, vector: ArrayLike<number>): SentimentScore {
-  if (vector.length !== model.weights.length) throw new RangeError(`vector has dimension ${vector.length}, classifier ${model.id} expects ${model.weights.length}`);
+  if (vector.length !== model.weights.length)
+    throw new RangeError(
+      `vector has dimension ${vector.length}, classifier ${model.id} expects ${model.weights.length}`,
+    );
   let z = model.bias;
   for (let i = 0; i < vector.length; i++) z += model.weights[i]! * vector[i]!;
   const probability = sigmoid(z);
-  if (!Number.isFinite(probability)) throw new RangeError(`vector gives a non-finite score under classifier ${model.id}`);
+  if (!Number.isFinite(probability))
+    throw new RangeError(`vector gives a non-finite score under classifier ${model.id}`);
   return { probability, positive: probability >= model.threshold };
 }

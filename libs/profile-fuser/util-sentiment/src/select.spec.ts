@@ -22,7 +22,10 @@ describe('threshold and regularisation choice', () => {
     const choice = chooseThreshold(p, d.labels);
     expect(choice.report).toEqual(classificationReport(d.labels, applyThreshold(p, choice.threshold)));
     // No other threshold on a fine grid does better.
-    for (let t = 0.01; t < 1; t += 0.01) expect(classificationReport(d.labels, applyThreshold(p, t)).macroF1).toBeLessThanOrEqual(choice.report.macroF1 + 1e-12);
+    for (let t = 0.01; t < 1; t += 0.01)
+      expect(classificationReport(d.labels, applyThreshold(p, t)).macroF1).toBeLessThanOrEqual(
+        choice.report.macroF1 + 1e-12,
+      );
   });
 
   it('tries every λ, largest first, and keeps the one with the lowest validation log loss', () => {
@@ -41,12 +44,17 @@ describe('threshold and regularisation choice', () => {
     const n = validation.labels.length;
     const pos = validation.labels.reduce((s, y) => s + y, 0);
     const p = predictProbabilities(validation.vectors, validation.dim, result.fit.weights, result.fit.bias);
-    expect(result.validationLoss).toBeCloseTo(logLoss(validation.labels, p, { positive: n / (2 * pos), negative: n / (2 * (n - pos)) }), 12);
+    expect(result.validationLoss).toBeCloseTo(
+      logLoss(validation.labels, p, { positive: n / (2 * pos), negative: n / (2 * (n - pos)) }),
+      12,
+    );
   });
 
   it('rejects an empty grid and mismatched dimensions', () => {
     const d = imbalancedProblem(100, 2, 0.5, 2, 1);
     expect(() => selectModel(d, d, [], 'none')).toThrow(/grid is empty/);
-    expect(() => selectModel(d, { dim: 1, vectors: d.vectors.slice(0, 100), labels: d.labels }, [1], 'none')).toThrow(/validation dimension 1 differs from training dimension 2/);
+    expect(() => selectModel(d, { dim: 1, vectors: d.vectors.slice(0, 100), labels: d.labels }, [1], 'none')).toThrow(
+      /validation dimension 1 differs from training dimension 2/,
+    );
   });
 });

@@ -6,20 +6,26 @@ const examples = Array.from({ length: 600 }, (_, i) => ({ user: `u${(i * 7919) %
 describe('split by user', () => {
   it('never puts one user in two parts, and keeps every example once', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.nat()), { minLength: 12, maxLength: 200 }), (seed, raw) => {
-        const xs = raw.map(([u, v], i) => ({ user: `user-${u}`, v, i }));
-        if (new Set(xs.map((x) => x.user)).size < 8) return;
-        const s = splitByUser(xs, (x) => x.user, seed);
-        const owner = new Map<string, string>();
-        for (const part of ['train', 'validation', 'test'] as const) {
-          for (const x of s[part]) {
-            expect(owner.get(x.user) ?? part).toBe(part);
-            owner.set(x.user, part);
+      fc.property(
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.nat()), { minLength: 12, maxLength: 200 }),
+        (seed, raw) => {
+          const xs = raw.map(([u, v], i) => ({ user: `user-${u}`, v, i }));
+          if (new Set(xs.map((x) => x.user)).size < 8) return;
+          const s = splitByUser(xs, (x) => x.user, seed);
+          const owner = new Map<string, string>();
+          for (const part of ['train', 'validation', 'test'] as const) {
+            for (const x of s[part]) {
+              expect(owner.get(x.user) ?? part).toBe(part);
+              owner.set(x.user, part);
+            }
+            expect(s.users[part].length).toBeGreaterThan(0);
           }
-          expect(s.users[part].length).toBeGreaterThan(0);
-        }
-        expect([...s.train, ...s.validation, ...s.test].map((x) => x.i).sort((a, b) => a - b)).toEqual(xs.map((x) => x.i));
-      }),
+          expect([...s.train, ...s.validation, ...s.test].map((x) => x.i).sort((a, b) => a - b)).toEqual(
+            xs.map((x) => x.i),
+          );
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -38,7 +44,9 @@ describe('split by user', () => {
   });
 
   it('rejects bad fractions and too few users', () => {
-    expect(() => splitByUser(examples, (x) => x.user, 1, { train: 0.5, validation: 0.2, test: 0.2 })).toThrow(/sum to 1/);
+    expect(() => splitByUser(examples, (x) => x.user, 1, { train: 0.5, validation: 0.2, test: 0.2 })).toThrow(
+      /sum to 1/,
+    );
     expect(() => splitByUser(examples, (x) => x.user, 1.5)).toThrow(/seed must be an integer/);
     expect(() => splitByUser(examples.slice(0, 3), (x) => x.user, 1)).toThrow(/3 users cannot be split/);
   });

@@ -24,7 +24,12 @@ export interface UserSplit<T> {
  * the result depends only on the set of user ids and the seed, never on the input order, and every
  * part keeps its examples in input order.
  */
-export function splitByUser<T>(examples: readonly T[], userOf: (e: T) => string, seed: number, fractions: SplitFractions = DEFAULT_SPLIT): UserSplit<T> {
+export function splitByUser<T>(
+  examples: readonly T[],
+  userOf: (e: T) => string,
+  seed: number,
+  fractions: SplitFractions = DEFAULT_SPLIT,
+): UserSplit<T> {
   const parts = [fractions.train, fractions.validation, fractions.test];
   if (parts.some((f) => !(Number.isFinite(f) && f > 0)) || Math.abs(parts.reduce((s, f) => s + f, 0) - 1) > 1e-9) {
     throw new SentimentTrainingError(`split fractions must be positive and sum to 1, got ${JSON.stringify(fractions)}`);
@@ -35,7 +40,9 @@ export function splitByUser<T>(examples: readonly T[], userOf: (e: T) => string,
   const nValidation = Math.round(users.length * fractions.validation);
   const nTrain = users.length - nTest - nValidation;
   if (nTest < 1 || nValidation < 1 || nTrain < 1) {
-    throw new SentimentTrainingError(`${users.length} users cannot be split into train, validation and test with fractions ${JSON.stringify(fractions)}`);
+    throw new SentimentTrainingError(
+      `${users.length} users cannot be split into train, validation and test with fractions ${JSON.stringify(fractions)}`,
+    );
   }
   const order = shuffled(users, seededRandom(seed));
   const part = new Map<string, 'train' | 'validation' | 'test'>();

@@ -29,7 +29,14 @@ function ratedReviews(users: number, dim: number, seed: number): RatedEmbedding[
 describe('training the sentiment classifier', () => {
   const examples = ratedReviews(600, 8, 21);
   const space = { modelId: 'm@1', projectionId: null, dim: 8 };
-  const run = () => trainSentimentClassifier(examples, { space, makeId: (w, b) => `lr-${w.length}-${b.toFixed(3)}`, dataset: 'synthetic', seed: 7, now: new Date(0) });
+  const run = () =>
+    trainSentimentClassifier(examples, {
+      space,
+      makeId: (w, b) => `lr-${w.length}-${b.toFixed(3)}`,
+      dataset: 'synthetic',
+      seed: 7,
+      now: new Date(0),
+    });
 
   it('labels 4–5 stars positive, 1–2 negative and leaves 3 out', () => {
     expect([1, 2, 3, 4, 5].map(labelFromRating)).toEqual([0, 0, null, 1, 1]);
@@ -62,6 +69,8 @@ describe('training the sentiment classifier', () => {
     expect(serializeSentimentModel(b)).toBe(serializeSentimentModel(a));
     const back = parseSentimentModel(JSON.parse(serializeSentimentModel(a)));
     const v = examples[0]!.vector;
-    expect(scoreSentiment(back, v).probability).toBe(predictProbabilities(Float64Array.from(v), 8, a.weights, a.bias)[0]);
+    expect(scoreSentiment(back, v).probability).toBe(
+      predictProbabilities(Float64Array.from(v), 8, a.weights, a.bias)[0],
+    );
   });
 });

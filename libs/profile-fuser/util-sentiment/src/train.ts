@@ -1,7 +1,13 @@
 import { SentimentTrainingError } from './errors';
 import { predictProbabilities, type ClassWeighting, type Dataset } from '@profilestream/learning';
 import { classificationReport, majorityClass } from './metrics';
-import { SENTIMENT_MODEL_FORMAT, SENTIMENT_MODEL_VERSION, type ClassCounts, type EmbeddingSpace, type SentimentModel } from './model';
+import {
+  SENTIMENT_MODEL_FORMAT,
+  SENTIMENT_MODEL_VERSION,
+  type ClassCounts,
+  type EmbeddingSpace,
+  type SentimentModel,
+} from './model';
 import { applyThreshold, selectModel, type CandidateResult } from './select';
 import { DEFAULT_SPLIT, splitByUser, type SplitFractions } from './split';
 
@@ -45,7 +51,8 @@ function toDataset(examples: { label: 0 | 1; vector: ArrayLike<number> }[], dim:
   const vectors = new Float64Array(examples.length * dim);
   const labels = new Uint8Array(examples.length);
   examples.forEach((e, i) => {
-    if (e.vector.length !== dim) throw new SentimentTrainingError(`example ${i} has dimension ${e.vector.length}, expected ${dim}`);
+    if (e.vector.length !== dim)
+      throw new SentimentTrainingError(`example ${i} has dimension ${e.vector.length}, expected ${dim}`);
     vectors.set(Array.from(e.vector), i * dim);
     labels[i] = e.label;
   });
@@ -62,7 +69,10 @@ function counts(part: { label: 0 | 1 }[], users: string[]): ClassCounts {
  * logistic regression per λ on the training part, choose λ and the threshold on the validation
  * part, and report the chosen model and the training part's majority class on the test part.
  */
-export function trainSentimentClassifier(examples: readonly RatedEmbedding[], options: TrainSentimentOptions): TrainSentimentResult {
+export function trainSentimentClassifier(
+  examples: readonly RatedEmbedding[],
+  options: TrainSentimentOptions,
+): TrainSentimentResult {
   const split = options.split ?? DEFAULT_SPLIT;
   const l2Grid = [...(options.l2Grid ?? DEFAULT_L2_GRID)];
   const classWeighting = options.classWeighting ?? 'balanced';
@@ -83,7 +93,10 @@ export function trainSentimentClassifier(examples: readonly RatedEmbedding[], op
   }
 
   const selected = selectModel(train, validation, l2Grid, classWeighting);
-  const testPredicted = applyThreshold(predictProbabilities(test.vectors, dim, selected.fit.weights, selected.fit.bias), selected.threshold);
+  const testPredicted = applyThreshold(
+    predictProbabilities(test.vectors, dim, selected.fit.weights, selected.fit.bias),
+    selected.threshold,
+  );
   const majority = majorityClass(train.labels);
   const weights = Array.from(selected.fit.weights);
   const model: SentimentModel = {
@@ -115,7 +128,10 @@ export function trainSentimentClassifier(examples: readonly RatedEmbedding[], op
     metrics: {
       validation: selected.validation,
       test: classificationReport(test.labels, testPredicted),
-      baseline: { ...classificationReport(test.labels, new Uint8Array(test.labels.length).fill(majority)), predicts: majority === 1 ? 'positive' : 'negative' },
+      baseline: {
+        ...classificationReport(test.labels, new Uint8Array(test.labels.length).fill(majority)),
+        predicts: majority === 1 ? 'positive' : 'negative',
+      },
     },
   };
   return { model, candidates: selected.candidates };

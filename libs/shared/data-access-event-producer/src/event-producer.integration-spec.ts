@@ -1,6 +1,15 @@
 import { Registry } from 'prom-client';
 import { SingleObjectSerde, TOPICS, dlqTopicSpec, type Review } from '@profilestream/contracts';
-import { BatchConsumer, BatchingProducer, DeadLetterPublisher, KafkaMetrics, decodingHandler, ok, provisionTopics, silentLog } from '@profilestream/kafka';
+import {
+  BatchConsumer,
+  BatchingProducer,
+  DeadLetterPublisher,
+  KafkaMetrics,
+  decodingHandler,
+  ok,
+  provisionTopics,
+  silentLog,
+} from '@profilestream/kafka';
 import { testKafka, testKafkaSettings, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { EventProducer } from './index';
 
@@ -16,7 +25,15 @@ describe('EventProducer on a real broker', () => {
     await producer.connect();
     const eventId = uniqueName('review');
     const userId = uniqueName('user');
-    await producer.sendReview({ eventId, userId, itemId: 'item-1', text: 'Lovely guitar strap 很好', rating: 5, platform: 'shop', occurredAt: Date.now() });
+    await producer.sendReview({
+      eventId,
+      userId,
+      itemId: 'item-1',
+      text: 'Lovely guitar strap 很好',
+      rating: 5,
+      platform: 'shop',
+      occurredAt: Date.now(),
+    });
     await producer.disconnect();
 
     const serde = new SingleObjectSerde('Review');
@@ -42,7 +59,10 @@ describe('EventProducer on a real broker', () => {
     await consumer.start();
     try {
       expect(await waitFor(() => received.length === 1, 30_000)).toBe(true);
-      expect(received[0]).toMatchObject({ key: userId, review: { eventId, userId, rating: 5, lang: null, text: 'Lovely guitar strap 很好' } });
+      expect(received[0]).toMatchObject({
+        key: userId,
+        review: { eventId, userId, rating: 5, lang: null, text: 'Lovely guitar strap 很好' },
+      });
     } finally {
       await consumer.stop();
       await dlqProducer.disconnect();

@@ -80,7 +80,11 @@ export class EventProducer {
       post: { spec: topics.posts, serde: topicSerde(topics.posts, settings), validate: validatePost },
       click: { spec: topics.clicks, serde: topicSerde(topics.clicks, settings), validate: validateClick },
       item: { spec: topics.items, serde: topicSerde(topics.items, settings), validate: validateItem },
-      deletion: { spec: topics.userDeletions, serde: topicSerde(topics.userDeletions, settings), validate: validateUserDeletion },
+      deletion: {
+        spec: topics.userDeletions,
+        serde: topicSerde(topics.userDeletions, settings),
+        validate: validateUserDeletion,
+      },
     };
   }
 

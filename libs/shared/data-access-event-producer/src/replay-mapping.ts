@@ -30,23 +30,62 @@ export type ReplayEvent = PlatformEvent;
 
 /** Maps a replay line onto the typed event it stands for, or says why it cannot be sent. */
 export function mapReplayLine(line: ReplayLine, index: number, platform = 'replay'): ReplayEvent | { error: string } {
-  const occurredAt = typeof line.occurred_at === 'number' ? line.occurred_at : typeof line.ts === 'number' ? Math.round(line.ts * 1000) : null;
+  const occurredAt =
+    typeof line.occurred_at === 'number'
+      ? line.occurred_at
+      : typeof line.ts === 'number'
+        ? Math.round(line.ts * 1000)
+        : null;
   if (occurredAt === null) return { error: 'missing_time' };
   const eventId = line.event_id ?? `${line.type ?? 'event'}-${line.seq ?? index}`;
   const userId = line.user_id ?? '';
   const src = line.platform ?? platform;
   switch (line.type ?? 'review') {
     case 'review':
-      return { kind: 'review', value: { eventId, userId, itemId: line.item_id ?? '', text: line.text ?? '', rating: line.rating ?? null, platform: src, occurredAt } };
+      return {
+        kind: 'review',
+        value: {
+          eventId,
+          userId,
+          itemId: line.item_id ?? '',
+          text: line.text ?? '',
+          rating: line.rating ?? null,
+          platform: src,
+          occurredAt,
+        },
+      };
     case 'post':
-      return { kind: 'post', value: { eventId, userId, text: line.text ?? '', tags: line.tags ?? [], platform: src, occurredAt } };
+      return {
+        kind: 'post',
+        value: { eventId, userId, text: line.text ?? '', tags: line.tags ?? [], platform: src, occurredAt },
+      };
     case 'click': {
       const action = (line.action ?? 'click') as ClickAction;
       if (!ClickActionValues.includes(action)) return { error: 'unknown_action' };
-      return { kind: 'click', value: { eventId, userId, itemId: line.item_id ?? '', action, dwellMs: line.dwell_ms ?? null, platform: src, occurredAt } };
+      return {
+        kind: 'click',
+        value: {
+          eventId,
+          userId,
+          itemId: line.item_id ?? '',
+          action,
+          dwellMs: line.dwell_ms ?? null,
+          platform: src,
+          occurredAt,
+        },
+      };
     }
     case 'item':
-      return { kind: 'item', value: { itemId: line.item_id ?? '', title: line.title ?? '', description: line.description ?? line.text ?? '', categories: line.categories ?? [], occurredAt } };
+      return {
+        kind: 'item',
+        value: {
+          itemId: line.item_id ?? '',
+          title: line.title ?? '',
+          description: line.description ?? line.text ?? '',
+          categories: line.categories ?? [],
+          occurredAt,
+        },
+      };
     case 'deletion':
       return { kind: 'deletion', value: { userId, requestedAt: occurredAt } };
     default:

@@ -15,16 +15,42 @@ const oracle = JSON.parse(readFileSync(join(repo, 'tools/model/oracle/all-minilm
 
 /** Pairs written for this test: each anchor has a paraphrase and an unrelated sentence. */
 const PAIRS: [anchor: string, paraphrase: string, unrelated: string][] = [
-  ['The guitar strings broke after two days.', 'After only two days the strings on my guitar snapped.', 'The hotel breakfast was served until ten.'],
-  ['This microphone records vocals very clearly.', 'Vocals come through crisp and clear with this mic.', 'My cat sleeps on the windowsill all afternoon.'],
-  ['Shipping took three weeks, far too long.', 'Delivery was very slow, it arrived after three weeks.', 'The violin has a warm and rich tone.'],
-  ['The keyboard keys feel cheap and plasticky.', 'The keys on this keyboard feel flimsy and cheap.', 'We hiked to the lake and had a picnic.'],
-  ['I love how loud and punchy this snare drum is.', 'This snare is wonderfully punchy and loud.', 'The tax form needs to be filed by April.'],
-  ['The headphones are comfortable for long sessions.', 'I can wear these headphones for hours without discomfort.', 'The train to Paris was cancelled this morning.'],
+  [
+    'The guitar strings broke after two days.',
+    'After only two days the strings on my guitar snapped.',
+    'The hotel breakfast was served until ten.',
+  ],
+  [
+    'This microphone records vocals very clearly.',
+    'Vocals come through crisp and clear with this mic.',
+    'My cat sleeps on the windowsill all afternoon.',
+  ],
+  [
+    'Shipping took three weeks, far too long.',
+    'Delivery was very slow, it arrived after three weeks.',
+    'The violin has a warm and rich tone.',
+  ],
+  [
+    'The keyboard keys feel cheap and plasticky.',
+    'The keys on this keyboard feel flimsy and cheap.',
+    'We hiked to the lake and had a picnic.',
+  ],
+  [
+    'I love how loud and punchy this snare drum is.',
+    'This snare is wonderfully punchy and loud.',
+    'The tax form needs to be filed by April.',
+  ],
+  [
+    'The headphones are comfortable for long sessions.',
+    'I can wear these headphones for hours without discomfort.',
+    'The train to Paris was cancelled this morning.',
+  ],
 ];
 
 if (!existsSync(join(modelDir, 'profilestream-model.json'))) {
-  throw new Error(`the default model is missing at ${modelDir}: run \`npm run setup\` (tools/model/fetch-default-model.sh)`);
+  throw new Error(
+    `the default model is missing at ${modelDir}: run \`npm run setup\` (tools/model/fetch-default-model.sh)`,
+  );
 }
 
 describe.each<ModelVariant>(['fp32', 'int8'])('all-MiniLM-L6-v2 (%s) against sentence-transformers', (variant) => {

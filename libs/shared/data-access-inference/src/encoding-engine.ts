@@ -103,7 +103,11 @@ export class EncodingEngine {
     const now = performance.now();
     // Map order is enqueue order: the first entry has waited longest.
     const waited = now - this.pending.values().next().value!.enqueuedAt;
-    if (this.pendingTokens < this.options.tokenBudget && this.pending.size < this.options.maxTexts && waited < this.options.maxWaitMs) {
+    if (
+      this.pendingTokens < this.options.tokenBudget &&
+      this.pending.size < this.options.maxTexts &&
+      waited < this.options.maxWaitMs
+    ) {
       this.timer ??= setTimeout(() => {
         this.timer = null;
         this.pump();
@@ -134,7 +138,9 @@ export class EncodingEngine {
       // a worker with nothing to do: held ahead, it would leave without the company that can
       // still join it before a worker is free.
       const due = now - since >= this.options.maxWaitMs;
-      const full = run.keys.length * run.paddedLength >= this.options.tokenBudget * 0.5 || run.keys.length >= this.options.maxTexts;
+      const full =
+        run.keys.length * run.paddedLength >= this.options.tokenBudget * 0.5 ||
+        run.keys.length >= this.options.maxTexts;
       if (!full && !(due && idle > 0)) continue;
       free--;
       // The pool gives a run to its least loaded worker: an idle one while there is one.
@@ -192,7 +198,13 @@ export class EncodingEngine {
         }),
       );
     } catch (err) {
-      this.observer.onRun?.({ texts, realTokens, paddedTokens: texts * width, seconds: (performance.now() - started) / 1000, ok: false });
+      this.observer.onRun?.({
+        texts,
+        realTokens,
+        paddedTokens: texts * width,
+        seconds: (performance.now() - started) / 1000,
+        ok: false,
+      });
       if (items.length === 1) {
         items[0]!.reject(new PoisonTextError((err as Error).message));
         return;

@@ -47,7 +47,11 @@ function workerEntry(): { file: string; execArgv: string[] } {
  */
 export class InferencePool {
   private readonly slots: Slot[] = [];
-  private readonly queue: { req: Omit<RunRequest, 'id' | 'type'>; resolve: (r: RunResult) => void; reject: (e: Error) => void }[] = [];
+  private readonly queue: {
+    req: Omit<RunRequest, 'id' | 'type'>;
+    resolve: (r: RunResult) => void;
+    reject: (e: Error) => void;
+  }[] = [];
   private nextId = 1;
   private busyMs = 0;
   private lastBusySample = performance.now();
@@ -73,7 +77,11 @@ export class InferencePool {
     const tsconfig = resolve(__dirname, '../../../../tsconfig.base.json');
     await Promise.all(
       Array.from({ length: this.options.size }, async () => {
-        const worker = new Worker(file, { workerData: init, execArgv, env: { ...process.env, TSX_TSCONFIG_PATH: tsconfig } });
+        const worker = new Worker(file, {
+          workerData: init,
+          execArgv,
+          env: { ...process.env, TSX_TSCONFIG_PATH: tsconfig },
+        });
         const slot: Slot = { worker, busySince: null, pending: [] };
         await new Promise<void>((ready, fail) => {
           const onFirst = (m: WorkerMessage) => {
@@ -81,7 +89,8 @@ export class InferencePool {
               this.provider = m.provider;
               this.fellBackFrom ??= m.fellBackFrom;
               ready();
-            } else if (m.type === 'failed') fail(new Error(`inference worker could not load ${this.bundle.modelPath}: ${m.error}`));
+            } else if (m.type === 'failed')
+              fail(new Error(`inference worker could not load ${this.bundle.modelPath}: ${m.error}`));
           };
           worker.once('message', onFirst);
           worker.once('error', fail);
@@ -142,7 +151,8 @@ export class InferencePool {
   private dispatch(): void {
     while (this.queue.length > 0) {
       let slot: Slot | null = null;
-      for (const s of this.slots) if (s.pending.length < this.depth && (slot === null || s.pending.length < slot.pending.length)) slot = s;
+      for (const s of this.slots)
+        if (s.pending.length < this.depth && (slot === null || s.pending.length < slot.pending.length)) slot = s;
       if (slot === null) return;
       const next = this.queue.shift()!;
       const id = this.nextId++;

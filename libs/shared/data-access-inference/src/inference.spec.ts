@@ -41,14 +41,22 @@ describe('EncodingEngine on worker threads (tiny BERT fixture)', () => {
     const bundle = await loadModelBundle(fixture, 'fp32');
     pool = new InferencePool(bundle, { size: 2, provider: 'cpu', intraOpNumThreads: 1, projection: null });
     await pool.start();
-    engine = new EncodingEngine(new TextTokenizer(bundle), pool, { tokenBudget: 256, maxTexts: 16, maxWaitMs: 5 }, { onRun: (r) => runs.push(r) });
+    engine = new EncodingEngine(
+      new TextTokenizer(bundle),
+      pool,
+      { tokenBudget: 256, maxTexts: 16, maxWaitMs: 5 },
+      { onRun: (r) => runs.push(r) },
+    );
   }, 30_000);
 
   afterAll(() => pool.close());
 
   it('gives a text the same unit vector alone and padded in a batch (pooling ignores padding)', async () => {
     const alone = await engine.embed('a', 'nice strings');
-    const [again, long] = await Promise.all([engine.embed('a2', 'nice strings'), engine.embed('b', 'the quick brown fox jumps over the lazy dog again and again')]);
+    const [again, long] = await Promise.all([
+      engine.embed('a2', 'nice strings'),
+      engine.embed('b', 'the quick brown fox jumps over the lazy dog again and again'),
+    ]);
     expect(cosine(alone.vector, again.vector)).toBeGreaterThan(0.99999);
     expect(long.vector).toHaveLength(64);
     const norm = Math.sqrt(alone.vector.reduce((s, x) => s + x * x, 0));
@@ -75,10 +83,20 @@ describe('scheduling: runs held ahead, the longest-waiting text first (tiny BERT
   });
 
   it('lets a worker hold a run ahead and answers its runs in order', async () => {
-    const pool = new InferencePool(bundle, { size: 1, provider: 'cpu', intraOpNumThreads: 1, projection: null, runsAhead: 1 });
+    const pool = new InferencePool(bundle, {
+      size: 1,
+      provider: 'cpu',
+      intraOpNumThreads: 1,
+      projection: null,
+      runsAhead: 1,
+    });
     await pool.start();
     try {
-      const engine = new EncodingEngine(new TextTokenizer(bundle), pool, { tokenBudget: 64, maxTexts: 4, maxWaitMs: 1 });
+      const engine = new EncodingEngine(new TextTokenizer(bundle), pool, {
+        tokenBudget: 64,
+        maxTexts: 4,
+        maxWaitMs: 1,
+      });
       expect(pool.freeSlots()).toBe(2);
       expect(pool.idleWorkers()).toBe(1);
       const texts = Array.from({ length: 24 }, (_, i) => `drum kit number ${i} with cymbals`);
@@ -93,15 +111,30 @@ describe('scheduling: runs held ahead, the longest-waiting text first (tiny BERT
   });
 
   it('runs a short text that waited before newer long ones (oldest first, not fullest first)', async () => {
-    const pool = new InferencePool(bundle, { size: 1, provider: 'cpu', intraOpNumThreads: 1, projection: null, runsAhead: 0 });
+    const pool = new InferencePool(bundle, {
+      size: 1,
+      provider: 'cpu',
+      intraOpNumThreads: 1,
+      projection: null,
+      runsAhead: 0,
+    });
     await pool.start();
     try {
-      const engine = new EncodingEngine(new TextTokenizer(bundle), pool, { tokenBudget: 64, maxTexts: 8, maxWaitMs: 1 });
+      const engine = new EncodingEngine(new TextTokenizer(bundle), pool, {
+        tokenBudget: 64,
+        maxTexts: 8,
+        maxWaitMs: 1,
+      });
       const done: string[] = [];
       const embed = (key: string, text: string) => engine.embed(key, text).then(() => void done.push(key));
       // The worker is busy with a first run while the rest queue: one short text, then many long ones.
       const busy = embed('busy', 'a long text about guitars, strings, picks and amplifiers '.repeat(2));
-      const rest = [embed('short', 'ok'), ...Array.from({ length: 12 }, (_, i) => embed(`long-${i}`, `a long review number ${i} about guitars, strings, picks and amplifiers`))];
+      const rest = [
+        embed('short', 'ok'),
+        ...Array.from({ length: 12 }, (_, i) =>
+          embed(`long-${i}`, `a long review number ${i} about guitars, strings, picks and amplifiers`),
+        ),
+      ];
       await Promise.all([busy, ...rest]);
       expect(done.indexOf('short')).toBeLessThanOrEqual(2);
     } finally {
@@ -116,7 +149,11 @@ describe('projection in the workers', () => {
     const texts = Array.from({ length: 40 }, (_, i) => `sample ${i} about guitars and drums ${'x '.repeat(i % 5)}`);
     const plainPool = new InferencePool(bundle, { size: 1, provider: 'cpu', intraOpNumThreads: 1, projection: null });
     await plainPool.start();
-    const plain = new EncodingEngine(new TextTokenizer(bundle), plainPool, { tokenBudget: 512, maxTexts: 64, maxWaitMs: 1 });
+    const plain = new EncodingEngine(new TextTokenizer(bundle), plainPool, {
+      tokenBudget: 512,
+      maxTexts: 64,
+      maxWaitMs: 1,
+    });
     const vectors = await Promise.all(texts.map((t) => plain.embed(t, t)));
     await plainPool.close();
     const rows = new Float32Array(texts.length * 64);
@@ -126,7 +163,11 @@ describe('projection in the workers', () => {
 
     const pool = new InferencePool(bundle, { size: 1, provider: 'cpu', intraOpNumThreads: 1, projection });
     await pool.start();
-    const engine = new EncodingEngine(new TextTokenizer(bundle), pool, { tokenBudget: 512, maxTexts: 64, maxWaitMs: 1 });
+    const engine = new EncodingEngine(new TextTokenizer(bundle), pool, {
+      tokenBudget: 512,
+      maxTexts: 64,
+      maxWaitMs: 1,
+    });
     const reduced = await engine.embed('t0', texts[0]!);
     await pool.close();
     expect(reduced.vector).toHaveLength(8);

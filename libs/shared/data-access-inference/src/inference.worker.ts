@@ -11,18 +11,39 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
-async function createSession(): Promise<{ session: ort.InferenceSession; provider: 'cpu' | 'cuda'; fellBackFrom: string | null }> {
+async function createSession(): Promise<{
+  session: ort.InferenceSession;
+  provider: 'cpu' | 'cuda';
+  fellBackFrom: string | null;
+}> {
   // Run failures are reported (and counted) by the pool; onnxruntime's own error lines would only repeat them.
-  const common: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', interOpNumThreads: 1, intraOpNumThreads: init.intraOpNumThreads, logSeverityLevel: 4 };
+  const common: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    interOpNumThreads: 1,
+    intraOpNumThreads: init.intraOpNumThreads,
+    logSeverityLevel: 4,
+  };
   if (init.provider !== 'cpu') {
     try {
-      return { session: await ort.InferenceSession.create(init.modelPath, { ...common, executionProviders: ['cuda'] }), provider: 'cuda', fellBackFrom: null };
+      return {
+        session: await ort.InferenceSession.create(init.modelPath, { ...common, executionProviders: ['cuda'] }),
+        provider: 'cuda',
+        fellBackFrom: null,
+      };
     } catch (err) {
       if (init.provider === 'cuda') throw err;
-      return { session: await ort.InferenceSession.create(init.modelPath, { ...common, executionProviders: ['cpu'] }), provider: 'cpu', fellBackFrom: (err as Error).message };
+      return {
+        session: await ort.InferenceSession.create(init.modelPath, { ...common, executionProviders: ['cpu'] }),
+        provider: 'cpu',
+        fellBackFrom: (err as Error).message,
+      };
     }
   }
-  return { session: await ort.InferenceSession.create(init.modelPath, { ...common, executionProviders: ['cpu'] }), provider: 'cpu', fellBackFrom: null };
+  return {
+    session: await ort.InferenceSession.create(init.modelPath, { ...common, executionProviders: ['cpu'] }),
+    provider: 'cpu',
+    fellBackFrom: null,
+  };
 }
 
 async function main(): Promise<void> {

@@ -49,6 +49,13 @@ async function sha256File(path: string): Promise<string> {
 }
 
 /** The space a bundle's vectors live in, after the projection when one is applied. */
-export function embeddingSpaceOf(bundle: ModelBundle, projection: { id: string; outputDim: number } | null): EmbeddingSpace {
-  return { modelId: bundle.modelId, projectionId: projection?.id ?? null, dim: projection?.outputDim ?? bundle.manifest.dimension };
+export function embeddingSpaceOf(
+  bundle: ModelBundle,
+  projection: { id: string; outputDim: number } | null,
+): EmbeddingSpace {
+  return {
+    modelId: bundle.modelId,
+    projectionId: projection?.id ?? null,
+    dim: projection?.outputDim ?? bundle.manifest.dimension,
+  };
 }

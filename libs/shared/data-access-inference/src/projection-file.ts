@@ -17,8 +17,13 @@ interface ProjectionFile {
 /** Reads a PCA artefact and checks it was fitted on the model that will feed it. */
 export function loadProjection(file: string, modelId: string): ProjectionData {
   const p = JSON.parse(readFileSync(file, 'utf8')) as ProjectionFile;
-  if (p.modelId !== modelId) throw new Error(`projection ${p.id} in ${file} was fitted on ${p.modelId}, not ${modelId}`);
-  if (p.mean.length !== p.inputDim || p.components.length !== p.outputDim || p.components.some((c) => c.length !== p.inputDim)) {
+  if (p.modelId !== modelId)
+    throw new Error(`projection ${p.id} in ${file} was fitted on ${p.modelId}, not ${modelId}`);
+  if (
+    p.mean.length !== p.inputDim ||
+    p.components.length !== p.outputDim ||
+    p.components.some((c) => c.length !== p.inputDim)
+  ) {
     throw new Error(`projection ${file} has inconsistent dimensions`);
   }
   return {

@@ -1,13 +1,41 @@
 import { Registry } from 'prom-client';
 import { ConfigResourceTypes } from 'kafkajs';
-import { SingleObjectSerde, TOPICS, allTopicSpecs, dlqTopicName, type Review, type TopicSpec } from '@profilestream/contracts';
-import { BatchConsumer, DLQ_HEADERS, DeadLetterPublisher, KafkaMetrics, decodingHandler, dlq, drop, ok, provisionTopics, silentLog, type Outcome } from '../src';
+import {
+  SingleObjectSerde,
+  TOPICS,
+  allTopicSpecs,
+  dlqTopicName,
+  type Review,
+  type TopicSpec,
+} from '@profilestream/contracts';
+import {
+  BatchConsumer,
+  DLQ_HEADERS,
+  DeadLetterPublisher,
+  KafkaMetrics,
+  decodingHandler,
+  dlq,
+  drop,
+  ok,
+  provisionTopics,
+  silentLog,
+  type Outcome,
+} from '../src';
 import { connectedKafka, createTopic, readTopic, testKafka, uniqueName, waitFor } from '../src/testing';
 
 const serde = new SingleObjectSerde('Review');
 
 function review(n: number): Review {
-  return { eventId: `ev-${n}`, userId: `u-${n % 3}`, itemId: `i-${n}`, text: `text ${n}`, rating: (n % 5) + 1, lang: null, platform: 'test', occurredAt: 1_700_000_000_000 + n };
+  return {
+    eventId: `ev-${n}`,
+    userId: `u-${n % 3}`,
+    itemId: `i-${n}`,
+    text: `text ${n}`,
+    rating: (n % 5) + 1,
+    lang: null,
+    platform: 'test',
+    occurredAt: 1_700_000_000_000 + n,
+  };
 }
 
 describe('Kafka data access on a real broker', () => {
@@ -20,7 +48,12 @@ describe('Kafka data access on a real broker', () => {
     return topic;
   }
 
-  function consumerFor(topic: string, groupId: string, handler: Parameters<typeof decodingHandler<Review>>[1], registry = new Registry()): BatchConsumer {
+  function consumerFor(
+    topic: string,
+    groupId: string,
+    handler: Parameters<typeof decodingHandler<Review>>[1],
+    registry = new Registry(),
+  ): BatchConsumer {
     const metrics = new KafkaMetrics(registry, 'test');
     const consumer = new BatchConsumer(kafka, {
       groupId,
@@ -77,9 +110,16 @@ describe('Kafka data access on a real broker', () => {
     expect(empty!.headers[DLQ_HEADERS.sourceOffset]!.toString()).toBe('4');
 
     // Every consumed message is accounted for in the outcome metric.
-    await waitFor(async () => ((await registry.getSingleMetric('test_kafka_message_outcomes_total')!.get()).values.reduce((s, v) => s + v.value, 0)) === 7);
+    await waitFor(
+      async () =>
+        (await registry.getSingleMetric('test_kafka_message_outcomes_total')!.get()).values.reduce(
+          (s, v) => s + v.value,
+          0,
+        ) === 7,
+    );
     const outcomes = (await registry.getSingleMetric('test_kafka_message_outcomes_total')!.get()).values;
-    const count = (outcome: string, reason: string) => outcomes.find((v) => v.labels['outcome'] === outcome && v.labels['reason'] === reason)?.value;
+    const count = (outcome: string, reason: string) =>
+      outcomes.find((v) => v.labels['outcome'] === outcome && v.labels['reason'] === reason)?.value;
     expect(count('ok', '')).toBe(4);
     expect(count('drop', 'not_interesting')).toBe(1);
     expect(count('dlq', 'unknown_framing')).toBe(1);
@@ -91,18 +131,26 @@ describe('Kafka data access on a real broker', () => {
   it('resumes after the committed offsets: nothing processed twice after success, nothing skipped after a failure', async () => {
     const topic = await topicWithDlq('restart');
     const groupId = uniqueName('g');
-    await producer.send(topic, [1, 2, 3, 4, 5, 6].map((n) => ({ key: `u-${n}`, value: serde.encode(review(n)) })));
+    await producer.send(
+      topic,
+      [1, 2, 3, 4, 5, 6].map((n) => ({ key: `u-${n}`, value: serde.encode(review(n)) })),
+    );
 
     // First run: everything succeeds.
     const firstRun: string[] = [];
-    const first = consumerFor(topic, groupId, async (records) => records.map(({ value }) => (firstRun.push(value.eventId), ok)));
+    const first = consumerFor(topic, groupId, async (records) =>
+      records.map(({ value }) => (firstRun.push(value.eventId), ok)),
+    );
     await first.start();
     expect(await waitFor(() => firstRun.length === 6)).toBe(true);
     await first.stop();
     started.splice(started.indexOf(first), 1);
 
     // More records arrive; the second run fails on ev-8 before resolving it, then stops.
-    await producer.send(topic, [7, 8, 9].map((n) => ({ key: `u-${n}`, value: serde.encode(review(n)) })));
+    await producer.send(
+      topic,
+      [7, 8, 9].map((n) => ({ key: `u-${n}`, value: serde.encode(review(n)) })),
+    );
     const secondRun: string[] = [];
     let failures = 0;
     const second = consumerFor(topic, groupId, async (records) => {
@@ -125,7 +173,9 @@ describe('Kafka data access on a real broker', () => {
 
     // Third run: resumes at the first unfinished record; nothing before it comes again.
     const thirdRun: string[] = [];
-    const third = consumerFor(topic, groupId, async (records) => records.map(({ value }) => (thirdRun.push(value.eventId), ok)));
+    const third = consumerFor(topic, groupId, async (records) =>
+      records.map(({ value }) => (thirdRun.push(value.eventId), ok)),
+    );
     await third.start();
     expect(await waitFor(() => thirdRun.includes('ev-9'))).toBe(true);
     // ev-7 shared the failed chunk with ev-8, so it was never resolved: it comes again, as it must.
@@ -136,7 +186,9 @@ describe('Kafka data access on a real broker', () => {
   it('dead-letters through an explicit dlq outcome with a detail', async () => {
     const topic = await topicWithDlq('explicit');
     await producer.send(topic, [{ key: 'u', value: serde.encode(review(1)) }]);
-    const consumer = consumerFor(topic, uniqueName('g'), async (records) => records.map(() => dlq('future_timestamp', 'occurredAt is 1 day ahead')));
+    const consumer = consumerFor(topic, uniqueName('g'), async (records) =>
+      records.map(() => dlq('future_timestamp', 'occurredAt is 1 day ahead')),
+    );
     await consumer.start();
     const [letter] = await readTopic(kafka, dlqTopicName(topic), 1);
     expect(letter!.headers[DLQ_HEADERS.reason]!.toString()).toBe('future_timestamp');
@@ -147,7 +199,9 @@ describe('Kafka data access on a real broker', () => {
   it('pauses and resumes fetching for backpressure', async () => {
     const topic = await topicWithDlq('pause');
     const seen: string[] = [];
-    const consumer = consumerFor(topic, uniqueName('g'), async (records) => records.map(({ value }) => (seen.push(value.eventId), ok)));
+    const consumer = consumerFor(topic, uniqueName('g'), async (records) =>
+      records.map(({ value }) => (seen.push(value.eventId), ok)),
+    );
     await consumer.start();
     await producer.send(topic, [{ key: 'u', value: serde.encode(review(1)) }]);
     expect(await waitFor(() => seen.length === 1)).toBe(true);
@@ -173,10 +227,15 @@ describe('Kafka data access on a real broker', () => {
     const reviews = `${prefix}.${TOPICS.reviews.name}`;
     const described = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: [profiles, reviews].map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['cleanup.policy', 'retention.ms'] })),
+      resources: [profiles, reviews].map((name) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name,
+        configNames: ['cleanup.policy', 'retention.ms'],
+      })),
     });
     const config = (name: string, key: string) =>
-      described.resources.find((r) => r.resourceName === name)!.configEntries.find((e) => e.configName === key)!.configValue;
+      described.resources.find((r) => r.resourceName === name)!.configEntries.find((e) => e.configName === key)!
+        .configValue;
     expect(config(profiles, 'cleanup.policy')).toBe('compact');
     expect(config(reviews, 'cleanup.policy')).toBe('delete');
     expect(config(reviews, 'retention.ms')).toBe(String(TOPICS.reviews.retentionMs));

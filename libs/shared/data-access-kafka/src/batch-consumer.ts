@@ -25,10 +25,12 @@ export interface ConsumedMessage {
  * What became of one message. Every consumed message gets exactly one: applied (`ok`),
  * dead-lettered with a reason (`dlq`), or deliberately dropped with a counted reason (`drop`).
  */
-export type Outcome = { kind: 'ok' } | { kind: 'dlq'; reason: string; detail?: string } | { kind: 'drop'; reason: string };
+export type Outcome =
+  { kind: 'ok' } | { kind: 'dlq'; reason: string; detail?: string } | { kind: 'drop'; reason: string };
 
 export const ok: Outcome = Object.freeze({ kind: 'ok' });
-export const dlq = (reason: string, detail?: string): Outcome => (detail === undefined ? { kind: 'dlq', reason } : { kind: 'dlq', reason, detail });
+export const dlq = (reason: string, detail?: string): Outcome =>
+  detail === undefined ? { kind: 'dlq', reason } : { kind: 'dlq', reason, detail };
 export const drop = (reason: string): Outcome => ({ kind: 'drop', reason });
 
 /**
@@ -165,7 +167,12 @@ export class BatchConsumer {
       // After a crash kafkajs disconnects (emitting STOP) and then restarts the consumer on its own;
       // never once we asked it to stop, or a zombie member would rejoin the group and hold
       // partitions nobody consumes. (`running` cannot decide: the crash's own STOP clears it.)
-      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => !this.stopRequested },
+      retry: {
+        retries: 10,
+        initialRetryTime: 300,
+        maxRetryTime: 10_000,
+        restartOnFailure: async () => !this.stopRequested,
+      },
     });
     const { events } = this.consumer;
     this.consumer.on(events.GROUP_JOIN, (event) => {
@@ -196,7 +203,10 @@ export class BatchConsumer {
 
   private async doStart(): Promise<void> {
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.subscribe({
+      topics: [...this.options.topics],
+      fromBeginning: this.options.fromBeginning ?? true,
+    });
     this.running = true;
     this.lastFetchAt = Date.now();
     await this.consumer.run({
@@ -216,7 +226,11 @@ export class BatchConsumer {
     // A stop during start-up waits for it: disconnecting a half-started consumer leaves it joining.
     await this.starting?.catch(() => undefined);
     await this.consumer.disconnect();
-    await this.writer.close().catch((err: unknown) => this.options.log.error({ err, groupId: this.options.groupId }, 'closing the chunk writer failed'));
+    await this.writer
+      .close()
+      .catch((err: unknown) =>
+        this.options.log.error({ err, groupId: this.options.groupId }, 'closing the chunk writer failed'),
+      );
   }
 
   /** Stops fetching from every subscribed topic (backpressure); in-flight work continues. */
@@ -253,7 +267,11 @@ export class BatchConsumer {
 
   /** The topics a crash's error concerns: those of the chunk step that failed with it, else (a fetch, a join) the subscribed ones. */
   private topicsInvolvedIn(err: unknown): readonly string[] {
-    for (let e = err as { cause?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 8; e = e.cause as typeof e, depth++) {
+    for (
+      let e = err as { cause?: unknown } | undefined, depth = 0;
+      e && typeof e === 'object' && depth < 8;
+      e = e.cause as typeof e, depth++
+    ) {
       const topics = this.batchRefusals.get(e);
       if (topics) return topics;
     }
@@ -266,7 +284,8 @@ export class BatchConsumer {
     // Partitions lost to another member may be ours again, under a fresh claim.
     const lost = [...this.fenced.values()];
     this.fenced.clear();
-    if (!this.paused) for (const { topic, partition } of lost) this.consumer.resume([{ topic, partitions: [partition] }]);
+    if (!this.paused)
+      for (const { topic, partition } of lost) this.consumer.resume([{ topic, partitions: [partition] }]);
   }
 
   /** The writer was fenced: another member took the partition over. Leave it alone (no retry) until the next assignment. */
@@ -281,7 +300,15 @@ export class BatchConsumer {
     );
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    commitOffsetsIfNecessary,
+    uncommittedOffsets,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     const { metrics, log } = this.options;
     if (this.fenced.has(keyOf(topic, partition))) return;
@@ -298,19 +325,38 @@ export class BatchConsumer {
         // Start chunks, in offset order, while there is room.
         while (started.length < depth && start < batch.messages.length && isRunning() && !isStale()) {
           involved = [topic];
-          const messages = batch.messages.slice(start, start + chunkSize).map((m) => toConsumedMessage(topic, partition, m));
+          const messages = batch.messages
+            .slice(start, start + chunkSize)
+            .map((m) => toConsumedMessage(topic, partition, m));
           const first = messages[0]!.offset;
           const lastOffset = BigInt(messages[messages.length - 1]!.offset);
           // The last chunk of a batch also passes the control records (transaction markers) behind it.
-          const next = (start + chunkSize >= batch.messages.length ? maxOffset(lastOffset, BigInt(batch.lastOffset())) : lastOffset) + 1n;
+          const next =
+            (start + chunkSize >= batch.messages.length
+              ? maxOffset(lastOffset, BigInt(batch.lastOffset()))
+              : lastOffset) + 1n;
           firstOffset = first;
           const claim = await this.writer.claim(topic, partition, first).catch(redeliver);
           if (claim.kind === 'skip') {
             // Nothing started after a skip is written: it runs from offsets this member may not own or that were committed already.
-            if (started.length > 0) log.info({ topic, partition, dropped: started.length, groupId: this.options.groupId }, 'chunks in flight left unwritten');
+            if (started.length > 0)
+              log.info(
+                { topic, partition, dropped: started.length, groupId: this.options.groupId },
+                'chunks in flight left unwritten',
+              );
             started.length = 0;
             if (claim.seekTo !== undefined) this.consumer.seek({ topic, partition, offset: claim.seekTo });
-            log.info({ topic, partition, firstOffset: first, seekTo: claim.seekTo, reason: claim.reason, groupId: this.options.groupId }, 'chunk not handled here');
+            log.info(
+              {
+                topic,
+                partition,
+                firstOffset: first,
+                seekTo: claim.seekTo,
+                reason: claim.reason,
+                groupId: this.options.groupId,
+              },
+              'chunk not handled here',
+            );
             return;
           }
           start += chunkSize;
@@ -333,10 +379,21 @@ export class BatchConsumer {
         }
         const deadLetters: DeadLetter[] = [];
         result.outcomes.forEach((o, i) => {
-          if (o.kind === 'dlq') deadLetters.push({ message: chunk.messages[i]!, reason: o.reason, ...(o.detail === undefined ? {} : { detail: o.detail }) });
+          if (o.kind === 'dlq')
+            deadLetters.push({
+              message: chunk.messages[i]!,
+              reason: o.reason,
+              ...(o.detail === undefined ? {} : { detail: o.detail }),
+            });
         });
-        involved = [...result.records.filter((b) => b.messages.length > 0).map((b) => b.topic), ...(deadLetters.length > 0 ? [dlqTopicName(topic)] : []), topic];
-        const written = await this.writer.write({ topic, partition, records: result.records, deadLetters, nextOffset: chunk.next.toString() }).catch(redeliver);
+        involved = [
+          ...result.records.filter((b) => b.messages.length > 0).map((b) => b.topic),
+          ...(deadLetters.length > 0 ? [dlqTopicName(topic)] : []),
+          topic,
+        ];
+        const written = await this.writer
+          .write({ topic, partition, records: result.records, deadLetters, nextOffset: chunk.next.toString() })
+          .catch(redeliver);
         chunk.stopTimer();
         if (written === 'fenced') {
           // The chunks started after it are dropped with it: the partition is someone else's now.
@@ -349,7 +406,10 @@ export class BatchConsumer {
           metrics.outcomes.inc({ topic, outcome: o.kind, reason: o.kind === 'ok' ? '' : o.reason });
           resolveOffset(chunk.messages[i]!.offset);
         }
-        metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - chunk.next)));
+        metrics.lag.set(
+          { topic, partition: String(partition) },
+          Math.max(0, Number(BigInt(batch.highWatermark) - chunk.next)),
+        );
         involved = [topic];
         await heartbeat();
         // Commit every finished chunk: a restart then replays at most the chunks that were in flight.
@@ -362,7 +422,10 @@ export class BatchConsumer {
       const explained = this.describeAccessError(err, involved);
       // Should kafkajs give up on the chunk, the consumer crashes with this error: its explanation names the same topics.
       if (explained && typeof err === 'object' && err !== null) this.batchRefusals.set(err, involved);
-      log.error({ err: explained ?? err, topic, partition, firstOffset }, 'handler failed; the chunk will be redelivered');
+      log.error(
+        { err: explained ?? err, topic, partition, firstOffset },
+        'handler failed; the chunk will be redelivered',
+      );
       throw err;
     }
   }

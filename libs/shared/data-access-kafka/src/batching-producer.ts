@@ -131,7 +131,10 @@ export class BatchingProducer {
       for (const topicMessages of requests) await this.producer.sendBatch({ topicMessages, acks: -1 });
     } catch (err) {
       // A refusal (a password rotated, an ACL removed) as one line naming what to fix; any other error as it is.
-      this.options.log.error({ err: describeKafkaAccessError(err, this.settings, { topics }) ?? err, topics }, 'produce failed');
+      this.options.log.error(
+        { err: describeKafkaAccessError(err, this.settings, { topics }) ?? err, topics },
+        'produce failed',
+      );
       for (const p of batch) p.reject(err as Error);
       return;
     }
@@ -145,7 +148,9 @@ export class BatchingProducer {
 }
 
 function messageBytes(m: OutgoingMessage): number {
-  let size = 64 + (m.value?.length ?? 0) + (typeof m.key === 'string' ? Buffer.byteLength(m.key) : (m.key?.length ?? 0));
-  for (const [k, v] of Object.entries(m.headers ?? {})) size += k.length + (typeof v === 'string' ? Buffer.byteLength(v) : v.length);
+  let size =
+    64 + (m.value?.length ?? 0) + (typeof m.key === 'string' ? Buffer.byteLength(m.key) : (m.key?.length ?? 0));
+  for (const [k, v] of Object.entries(m.headers ?? {}))
+    size += k.length + (typeof v === 'string' ? Buffer.byteLength(v) : v.length);
   return size;
 }

@@ -17,7 +17,14 @@ describe('sticky co-partitioned assignment', () => {
   it('keeps what members held: scaling from one to two moves only half the partitions', () => {
     const one = assignSticky(['a'], 6, new Map());
     expect(one.get('a')).toEqual([0, 1, 2, 3, 4, 5]);
-    const two = assignSticky(['a', 'b'], 6, new Map([['a', one.get('a')!], ['b', []]]));
+    const two = assignSticky(
+      ['a', 'b'],
+      6,
+      new Map([
+        ['a', one.get('a')!],
+        ['b', []],
+      ]),
+    );
     expect(two.get('a')).toHaveLength(3);
     expect(two.get('a')!.every((p) => one.get('a')!.includes(p))).toBe(true);
     const three = assignSticky(['a', 'b', 'c'], 6, two);
@@ -27,15 +34,25 @@ describe('sticky co-partitioned assignment', () => {
     expect(assignSticky(['c'], 6, three).get('c')).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
-  it('gives a partition two members claim (a zombie\'s stale view) to neither by claim, still once', () => {
-    const a = assignSticky(['a', 'b'], 4, new Map([['a', [0, 1]], ['b', [1, 2]]]));
+  it("gives a partition two members claim (a zombie's stale view) to neither by claim, still once", () => {
+    const a = assignSticky(
+      ['a', 'b'],
+      4,
+      new Map([
+        ['a', [0, 1]],
+        ['b', [1, 2]],
+      ]),
+    );
     expect(all(a)).toEqual([0, 1, 2, 3]);
     expect(a.get('a')).toContain(0);
     expect(a.get('b')).toContain(2);
   });
 
   it('is deterministic whatever the member order', () => {
-    const prev = new Map([['x', [5]], ['y', [0, 3]]]);
+    const prev = new Map([
+      ['x', [5]],
+      ['y', [0, 3]],
+    ]);
     expect(assignSticky(['y', 'x', 'z'], 6, prev)).toEqual(assignSticky(['z', 'x', 'y'], 6, prev));
   });
 });

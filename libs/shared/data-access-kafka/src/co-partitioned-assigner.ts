@@ -25,7 +25,9 @@ export function coPartitionedAssigner(currentPartitions: () => readonly number[]
       const partitionCount = Math.min(...counts);
       if (counts.some((c) => c !== partitionCount)) {
         // Unequal counts break co-partitioning; the service checks at start, this only guards.
-        throw new Error(`co-partitioned topics must have equal partition counts: ${topics.map((t, i) => `${t}=${counts[i]}`).join(', ')}`);
+        throw new Error(
+          `co-partitioned topics must have equal partition counts: ${topics.map((t, i) => `${t}=${counts[i]}`).join(', ')}`,
+        );
       }
       const previous = new Map(members.map((m) => [m.memberId, readUserData(m.memberMetadata)]));
       const assignment = assignSticky(
@@ -44,7 +46,10 @@ export function coPartitionedAssigner(currentPartitions: () => readonly number[]
     },
     protocol({ topics }) {
       const userData: StickyUserData = { partitions: [...currentPartitions()] };
-      return { name: 'CoPartitionedStickyAssigner', metadata: MemberMetadata.encode({ version: 1, topics, userData: Buffer.from(JSON.stringify(userData)) }) };
+      return {
+        name: 'CoPartitionedStickyAssigner',
+        metadata: MemberMetadata.encode({ version: 1, topics, userData: Buffer.from(JSON.stringify(userData)) }),
+      };
     },
   });
 }
@@ -66,7 +71,11 @@ function readUserData(metadata: Buffer): number[] {
  * claims it; the rest go to the members with the fewest, in member id order. Pure and
  * deterministic, so every leader computes the same answer.
  */
-export function assignSticky(memberIds: readonly string[], count: number, previous: ReadonlyMap<string, readonly number[]>): Map<string, number[]> {
+export function assignSticky(
+  memberIds: readonly string[],
+  count: number,
+  previous: ReadonlyMap<string, readonly number[]>,
+): Map<string, number[]> {
   const members = [...memberIds].sort();
   const out = new Map<string, number[]>(members.map((m) => [m, []]));
   if (members.length === 0) return out;
@@ -74,8 +83,14 @@ export function assignSticky(memberIds: readonly string[], count: number, previo
   const extra = count % members.length;
   // The first `extra` members (by how much they keep, then id) may hold one more than `base`.
   const claims = new Map<number, string[]>();
-  for (const m of members) for (const p of previous.get(m) ?? []) if (p < count) claims.set(p, [...(claims.get(p) ?? []), m]);
-  const kept = new Map<string, number[]>(members.map((m) => [m, [...(previous.get(m) ?? [])].filter((p) => p < count && claims.get(p)!.length === 1).sort((a, b) => a - b)]));
+  for (const m of members)
+    for (const p of previous.get(m) ?? []) if (p < count) claims.set(p, [...(claims.get(p) ?? []), m]);
+  const kept = new Map<string, number[]>(
+    members.map((m) => [
+      m,
+      [...(previous.get(m) ?? [])].filter((p) => p < count && claims.get(p)!.length === 1).sort((a, b) => a - b),
+    ]),
+  );
   const byKept = [...members].sort((a, b) => kept.get(b)!.length - kept.get(a)!.length || (a < b ? -1 : 1));
   const quota = new Map(byKept.map((m, i) => [m, base + (i < extra ? 1 : 0)]));
   const taken = new Set<number>();
@@ -87,7 +102,9 @@ export function assignSticky(memberIds: readonly string[], count: number, previo
   }
   for (let p = 0; p < count; p++) {
     if (taken.has(p)) continue;
-    const m = members.filter((x) => out.get(x)!.length < quota.get(x)!).sort((a, b) => out.get(a)!.length - out.get(b)!.length || (a < b ? -1 : 1))[0]!;
+    const m = members
+      .filter((x) => out.get(x)!.length < quota.get(x)!)
+      .sort((a, b) => out.get(a)!.length - out.get(b)!.length || (a < b ? -1 : 1))[0]!;
     out.get(m)!.push(p);
   }
   for (const list of out.values()) list.sort((a, b) => a - b);

@@ -1,5 +1,13 @@
 import { SerdeError, SingleObjectSerde } from '@profilestream/contracts';
-import { DLQ_HEADERS, deadLetterBatches, decodingHandler, decodingTransform, drop, ok, type ConsumedMessage } from './index';
+import {
+  DLQ_HEADERS,
+  deadLetterBatches,
+  decodingHandler,
+  decodingTransform,
+  drop,
+  ok,
+  type ConsumedMessage,
+} from './index';
 
 const serde = new SingleObjectSerde('UserDeletion');
 
@@ -40,8 +48,13 @@ describe('decodingHandler', () => {
   });
 
   it('refuses a handler that loses track of records', async () => {
-    const handler = decodingHandler((b) => serde.decode(b), async () => []);
-    await expect(handler([message(0, serde.encode({ userId: 'a', requestedAt: 1 }))])).rejects.toThrow(/0 outcomes for 1 records/);
+    const handler = decodingHandler(
+      (b) => serde.decode(b),
+      async () => [],
+    );
+    await expect(handler([message(0, serde.encode({ userId: 'a', requestedAt: 1 }))])).rejects.toThrow(
+      /0 outcomes for 1 records/,
+    );
   });
 });
 
@@ -50,7 +63,11 @@ describe('decodingTransform', () => {
     const onDurable = jest.fn();
     const transform = decodingTransform(
       (b) => serde.decode(b),
-      async (records) => ({ outcomes: records.map(() => ok), records: [{ topic: 'out', messages: records.map((r) => ({ key: r.value.userId, value: null })) }], onDurable }),
+      async (records) => ({
+        outcomes: records.map(() => ok),
+        records: [{ topic: 'out', messages: records.map((r) => ({ key: r.value.userId, value: null })) }],
+        onDurable,
+      }),
     );
     const result = await transform([message(0, null), message(1, serde.encode({ userId: 'a', requestedAt: 1 }))]);
     expect(result.outcomes).toEqual([{ kind: 'dlq', reason: 'empty_payload', detail: 'record has no value' }, ok]);
@@ -68,14 +85,27 @@ describe('decodingTransform', () => {
 describe('deadLetterBatches', () => {
   it('groups letters by their dead-letter topic, keeping key, value and headers and saying why and where', () => {
     const m = { ...message(7, Buffer.from('raw')), key: Buffer.from('k'), headers: { trace: Buffer.from('x') } };
-    const batches = deadLetterBatches([{ message: m, reason: 'bad', detail: 'd'.repeat(600) }, { message: { ...m, topic: 'u' }, reason: 'worse' }], 'stage-1', 42);
+    const batches = deadLetterBatches(
+      [
+        { message: m, reason: 'bad', detail: 'd'.repeat(600) },
+        { message: { ...m, topic: 'u' }, reason: 'worse' },
+      ],
+      'stage-1',
+      42,
+    );
     expect(batches.map((b) => [b.topic, b.messages.length])).toEqual([
       ['t.dlq', 1],
       ['u.dlq', 1],
     ]);
     const headers = batches[0]!.messages[0]!.headers!;
     expect(batches[0]!.messages[0]).toMatchObject({ key: Buffer.from('k'), value: Buffer.from('raw') });
-    expect(headers).toMatchObject({ trace: Buffer.from('x'), [DLQ_HEADERS.reason]: 'bad', [DLQ_HEADERS.stage]: 'stage-1', [DLQ_HEADERS.sourceOffset]: '7', [DLQ_HEADERS.failedAt]: '42' });
+    expect(headers).toMatchObject({
+      trace: Buffer.from('x'),
+      [DLQ_HEADERS.reason]: 'bad',
+      [DLQ_HEADERS.stage]: 'stage-1',
+      [DLQ_HEADERS.sourceOffset]: '7',
+      [DLQ_HEADERS.failedAt]: '42',
+    });
     expect((headers[DLQ_HEADERS.detail] as string).length).toBe(500);
   });
 });

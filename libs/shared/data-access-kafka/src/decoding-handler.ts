@@ -1,5 +1,12 @@
 import { SerdeError } from '@profilestream/contracts';
-import { dlq, type BatchHandler, type ChunkResult, type ConsumedMessage, type Outcome, type TransformHandler } from './batch-consumer';
+import {
+  dlq,
+  type BatchHandler,
+  type ChunkResult,
+  type ConsumedMessage,
+  type Outcome,
+  type TransformHandler,
+} from './batch-consumer';
 
 export interface DecodedMessage<T> {
   message: ConsumedMessage;
@@ -11,7 +18,10 @@ export interface DecodedMessage<T> {
  * the serde's reason. A retriable failure (the schema registry is unreachable) is thrown, so the
  * chunk is redelivered.
  */
-export async function decodeMessage<T>(message: ConsumedMessage, decode: (bytes: Buffer) => Promise<T>): Promise<{ value: T } | { outcome: Outcome }> {
+export async function decodeMessage<T>(
+  message: ConsumedMessage,
+  decode: (bytes: Buffer) => Promise<T>,
+): Promise<{ value: T } | { outcome: Outcome }> {
   if (message.value === null) return { outcome: dlq('empty_payload', 'record has no value') };
   try {
     return { value: await decode(message.value) };
@@ -55,7 +65,8 @@ export function decodingTransform<T>(
     }
     if (decoded.length === 0) return { outcomes: outcomes as Outcome[], records: [] };
     const handled = await handle(decoded);
-    if (handled.outcomes.length !== decoded.length) throw new Error(`handler returned ${handled.outcomes.length} outcomes for ${decoded.length} records`);
+    if (handled.outcomes.length !== decoded.length)
+      throw new Error(`handler returned ${handled.outcomes.length} outcomes for ${decoded.length} records`);
     handled.outcomes.forEach((o, j) => (outcomes[positions[j]!] = o));
     return { ...handled, outcomes: outcomes as Outcome[] };
   };

@@ -33,7 +33,14 @@ export interface KafkaResources {
   transactionalId?: string;
 }
 
-type ErrorLike = Error & { code?: unknown; type?: unknown; broker?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown };
+type ErrorLike = Error & {
+  code?: unknown;
+  type?: unknown;
+  broker?: unknown;
+  cause?: unknown;
+  originalError?: unknown;
+  errors?: unknown;
+};
 
 /**
  * One line that names why connecting to Kafka failed and what to set, from the error kafkajs
@@ -54,7 +61,8 @@ export function describeKafkaError(err: unknown, settings: KafkaSettings, resour
   const tls = settings.ssl !== null;
 
   if (e.name === 'KafkaJSSASLAuthenticationError' || type === 'SASL_AUTHENTICATION_FAILED') {
-    if (/mechanism is not supported/i.test(raw)) return `${at} does not accept SASL mechanism ${mechanism} (${raw}): set KAFKA_SASL_MECHANISM to one its listener enables`;
+    if (/mechanism is not supported/i.test(raw))
+      return `${at} does not accept SASL mechanism ${mechanism} (${raw}): set KAFKA_SASL_MECHANISM to one its listener enables`;
     if (/invalid credentials|authentication failed/i.test(raw)) {
       return `Kafka authentication failed: wrong username or password (${mechanism}, user "${settings.sasl?.username ?? ''}" at ${where}); check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (${raw})`;
     }
@@ -62,31 +70,48 @@ export function describeKafkaError(err: unknown, settings: KafkaSettings, resour
   }
   // Kafka names neither the principal nor (mostly) the resource it denied; the settings and the caller do.
   const denied = AUTHORIZATION[type];
-  const principal = settings.sasl ? `the user KAFKA_SASL_USERNAME=${settings.sasl.username}` : 'User:ANONYMOUS (KAFKA_SASL_MECHANISM is unset)';
-  if (denied === 'cluster') return `Kafka denied a cluster operation (${type}: ${raw}): ${principal} needs an ACL on the cluster for it; see docs/operations.md`;
-  if (denied) return `Kafka denied access to ${deniedResource(denied, namesIn(err, resources))} (${type}: ${raw}): ${principal} needs an ACL for it; see docs/operations.md`;
+  const principal = settings.sasl
+    ? `the user KAFKA_SASL_USERNAME=${settings.sasl.username}`
+    : 'User:ANONYMOUS (KAFKA_SASL_MECHANISM is unset)';
+  if (denied === 'cluster')
+    return `Kafka denied a cluster operation (${type}: ${raw}): ${principal} needs an ACL on the cluster for it; see docs/operations.md`;
+  if (denied)
+    return `Kafka denied access to ${deniedResource(denied, namesIn(err, resources))} (${type}: ${raw}): ${principal} needs an ACL for it; see docs/operations.md`;
   if (e.name === 'KafkaJSGroupCoordinatorNotFound') {
     // A broker answers FindCoordinator for a group its user may not use with GROUP_AUTHORIZATION_FAILED, which kafkajs reports as this.
     const group = namesIn(err, resources).groupId;
     return `Kafka found no coordinator for ${group ? `group ${group}` : 'the consumer group'} (${raw}): if the brokers are up, ${principal} needs an ACL for the group; see docs/operations.md`;
   }
-  if (type === 'UNSUPPORTED_SASL_MECHANISM') return `${at} does not accept SASL mechanism ${mechanism} (${raw}): set KAFKA_SASL_MECHANISM to one its listener enables`;
-  if (type === 'ILLEGAL_SASL_STATE' && settings.sasl) return `${at} does not expect SASL on this listener (${raw}): unset KAFKA_SASL_MECHANISM or use the brokers' SASL listener`;
+  if (type === 'UNSUPPORTED_SASL_MECHANISM')
+    return `${at} does not accept SASL mechanism ${mechanism} (${raw}): set KAFKA_SASL_MECHANISM to one its listener enables`;
+  if (type === 'ILLEGAL_SASL_STATE' && settings.sasl)
+    return `${at} does not expect SASL on this listener (${raw}): unset KAFKA_SASL_MECHANISM or use the brokers' SASL listener`;
   if (UNTRUSTED.has(code)) {
-    const fix = settings.ssl?.caFile ? `it was not signed by the CA in KAFKA_SSL_CA_FILE (${settings.ssl.caFile})` : 'no CA the system trusts signed it; set KAFKA_SSL_CA_FILE to the CA that did';
+    const fix = settings.ssl?.caFile
+      ? `it was not signed by the CA in KAFKA_SSL_CA_FILE (${settings.ssl.caFile})`
+      : 'no CA the system trusts signed it; set KAFKA_SSL_CA_FILE to the CA that did';
     return `${at} presented a TLS certificate that is not trusted (${code}: ${raw}): ${fix}`;
   }
-  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return `${at} presented a TLS certificate outside its validity (${code}: ${raw})`;
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `${at} presented a TLS certificate for other names (${raw}): list the brokers in KAFKA_BROKERS, and have them advertise themselves, by names the certificate holds`;
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')
+    return `${at} presented a TLS certificate outside its validity (${code}: ${raw})`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return `${at} presented a TLS certificate for other names (${raw}): list the brokers in KAFKA_BROKERS, and have them advertise themselves, by names the certificate holds`;
   if (tls && (code === 'EPROTO' || /wrong version number|before secure TLS connection/i.test(raw))) {
     return `${at} did not complete a TLS handshake (${raw}): is it a plaintext listener? Set KAFKA_SSL=false or use the brokers' TLS listener`;
   }
-  const closed = e.name === 'KafkaJSConnectionClosedError' || code === 'ECONNRESET' || code === 'EPIPE' || /Closed connection/i.test(raw);
-  if (closed && !tls) return `no TLS handshake: ${at} closed the connection without a reply (${raw}), as a TLS listener does to a client without TLS; is the broker's listener TLS? Set KAFKA_SSL=true`;
-  if (closed && !settings.sasl) return `${at} closed the connection after the TLS handshake (${raw}), as a SASL listener does to a client that does not authenticate: set KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`;
+  const closed =
+    e.name === 'KafkaJSConnectionClosedError' ||
+    code === 'ECONNRESET' ||
+    code === 'EPIPE' ||
+    /Closed connection/i.test(raw);
+  if (closed && !tls)
+    return `no TLS handshake: ${at} closed the connection without a reply (${raw}), as a TLS listener does to a client without TLS; is the broker's listener TLS? Set KAFKA_SSL=true`;
+  if (closed && !settings.sasl)
+    return `${at} closed the connection after the TLS handshake (${raw}), as a SASL listener does to a client that does not authenticate: set KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`;
   if (code === 'ECONNREFUSED') return `${at} refused the connection (${raw}): is a broker listening there?`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${at}: host not found (${raw})`;
-  if (/Connection timeout/i.test(raw) || code === 'ETIMEDOUT') return `${at} did not accept a connection in time (${raw})`;
+  if (/Connection timeout/i.test(raw) || code === 'ETIMEDOUT')
+    return `${at} did not accept a connection in time (${raw})`;
   return `${at}: ${raw}`;
 }
 
@@ -115,7 +140,11 @@ export function isKafkaAccessError(err: unknown): boolean {
  * of `describeKafkaError` when `err` is a refusal (see `isKafkaAccessError`) or was explained
  * already; null otherwise, or without the client's settings, and the error is logged as it is.
  */
-export function describeKafkaAccessError(err: unknown, settings: KafkaSettings | null, resources: KafkaResources = {}): string | null {
+export function describeKafkaAccessError(
+  err: unknown,
+  settings: KafkaSettings | null,
+  resources: KafkaResources = {},
+): string | null {
   const explained = chainOf(err).find((e) => e.name === KAFKA_CONNECTION_ERROR);
   if (explained) return explained.message;
   if (!settings || !isKafkaAccessError(err)) return null;
@@ -123,7 +152,11 @@ export function describeKafkaAccessError(err: unknown, settings: KafkaSettings |
 }
 
 /** `explainKafkaError`'s error for a refusal (see `isKafkaAccessError`); any other error as it is. */
-export function explainKafkaAccessError(err: unknown, settings: KafkaSettings, resources: KafkaResources = {}): unknown {
+export function explainKafkaAccessError(
+  err: unknown,
+  settings: KafkaSettings,
+  resources: KafkaResources = {},
+): unknown {
   return isKafkaAccessError(err) ? explainKafkaError(err, settings, resources) : err;
 }
 
@@ -136,7 +169,12 @@ export function explainKafkaAccessError(err: unknown, settings: KafkaSettings, r
  */
 export async function probeKafka(settings: KafkaSettings, timeoutMs = 10_000): Promise<void> {
   const half = Math.max(100, Math.floor(timeoutMs / 2));
-  const kafka = createKafka(settings, silentLog, { retry: { retries: 0 }, connectionTimeout: half, authenticationTimeout: half, requestTimeout: half });
+  const kafka = createKafka(settings, silentLog, {
+    retry: { retries: 0 },
+    connectionTimeout: half,
+    authenticationTimeout: half,
+    requestTimeout: half,
+  });
   const admin = kafka.admin();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -196,9 +234,14 @@ function isRefusal(e: ErrorLike): boolean {
 function namesIn(err: unknown, resources: KafkaResources): KafkaResources {
   const chain = chainOf(err) as (ErrorLike & { topic?: unknown; groupId?: unknown; transactionalId?: unknown })[];
   // (A topic creation fails with an error per topic, those that exist already too.)
-  const topics = chain.flatMap((e) => (typeof e.topic === 'string' && e.type === 'TOPIC_AUTHORIZATION_FAILED' ? [e.topic] : []));
-  const groupId = (chain.find((e) => typeof e.groupId === 'string')?.groupId as string | undefined) ?? resources.groupId;
-  const transactionalId = (chain.find((e) => typeof e.transactionalId === 'string')?.transactionalId as string | undefined) ?? resources.transactionalId;
+  const topics = chain.flatMap((e) =>
+    typeof e.topic === 'string' && e.type === 'TOPIC_AUTHORIZATION_FAILED' ? [e.topic] : [],
+  );
+  const groupId =
+    (chain.find((e) => typeof e.groupId === 'string')?.groupId as string | undefined) ?? resources.groupId;
+  const transactionalId =
+    (chain.find((e) => typeof e.transactionalId === 'string')?.transactionalId as string | undefined) ??
+    resources.transactionalId;
   return {
     ...(topics.length > 0 ? { topics } : resources.topics ? { topics: resources.topics } : {}),
     ...(groupId !== undefined ? { groupId } : {}),
@@ -208,7 +251,8 @@ function namesIn(err: unknown, resources: KafkaResources): KafkaResources {
 
 function deniedResource(kind: 'topic' | 'group' | 'transactional id', names: KafkaResources): string {
   if (kind === 'group') return names.groupId ? `group ${names.groupId}` : 'a consumer group';
-  if (kind === 'transactional id') return names.transactionalId ? `transactional id ${names.transactionalId}` : 'a transactional id';
+  if (kind === 'transactional id')
+    return names.transactionalId ? `transactional id ${names.transactionalId}` : 'a transactional id';
   const topics = [...new Set(names.topics ?? [])];
   if (topics.length === 0) return 'a topic';
   return topics.length === 1 ? `topic ${topics[0]}` : `one of topics ${topics.join(', ')}`;

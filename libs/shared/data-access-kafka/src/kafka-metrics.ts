@@ -17,7 +17,12 @@ export class KafkaMetrics {
 
   constructor(registry: Registry, prefix: string) {
     const registers = [registry];
-    this.consumed = new Counter({ name: `${prefix}_kafka_consumed_messages_total`, help: 'Messages consumed, by source topic.', labelNames: ['topic'], registers });
+    this.consumed = new Counter({
+      name: `${prefix}_kafka_consumed_messages_total`,
+      help: 'Messages consumed, by source topic.',
+      labelNames: ['topic'],
+      registers,
+    });
     this.outcomes = new Counter({
       name: `${prefix}_kafka_message_outcomes_total`,
       help: 'What became of each consumed message: ok, dlq or drop, with the reason.',
@@ -50,7 +55,12 @@ export class KafkaMetrics {
       labelNames: ['topic', 'partition'],
       registers,
     });
-    this.produced = new Counter({ name: `${prefix}_kafka_produced_messages_total`, help: 'Messages acknowledged by the brokers.', labelNames: ['topic'], registers });
+    this.produced = new Counter({
+      name: `${prefix}_kafka_produced_messages_total`,
+      help: 'Messages acknowledged by the brokers.',
+      labelNames: ['topic'],
+      registers,
+    });
     this.producedBytes = new Counter({
       name: `${prefix}_kafka_produced_bytes_total`,
       help: 'Key and value bytes of messages acknowledged by the brokers, by topic (transactional writes).',
@@ -59,7 +69,7 @@ export class KafkaMetrics {
     });
     this.produceSeconds = new Histogram({
       name: `${prefix}_kafka_produce_seconds`,
-      help: 'Time from a send request to the brokers\' acknowledgement of its batch.',
+      help: "Time from a send request to the brokers' acknowledgement of its batch.",
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });

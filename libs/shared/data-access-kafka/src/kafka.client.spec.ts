@@ -11,7 +11,13 @@ const base: KafkaSettings = kafkaSettings();
 
 function recordingLog(): LogSink & { warnings: string[] } {
   const warnings: string[] = [];
-  return { warnings, debug: () => undefined, info: () => undefined, error: () => undefined, warn: (_obj, msg) => void warnings.push(msg ?? '') };
+  return {
+    warnings,
+    debug: () => undefined,
+    info: () => undefined,
+    error: () => undefined,
+    warn: (_obj, msg) => void warnings.push(msg ?? ''),
+  };
 }
 
 describe('createKafka', () => {
@@ -32,10 +38,23 @@ describe('kafkajs logs', () => {
     const lines: { level: string; obj: object; msg?: string }[] = [];
     const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
     const kafka = createKafka(base, { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') });
-    kafka.logger().error('Connection error: self-signed certificate in certificate chain', { broker: 'b:9093', stack: 'Error: x\n    at y.js:1:1' });
+    kafka
+      .logger()
+      .error('Connection error: self-signed certificate in certificate chain', {
+        broker: 'b:9093',
+        stack: 'Error: x\n    at y.js:1:1',
+      });
     expect(lines).toEqual([
-      { level: 'debug', obj: expect.objectContaining({ component: 'kafkajs', broker: 'b:9093', stack: expect.any(String) }), msg: 'Connection error: self-signed certificate in certificate chain' },
-      { level: 'error', obj: expect.not.objectContaining({ stack: expect.anything() }), msg: 'Connection error: self-signed certificate in certificate chain' },
+      {
+        level: 'debug',
+        obj: expect.objectContaining({ component: 'kafkajs', broker: 'b:9093', stack: expect.any(String) }),
+        msg: 'Connection error: self-signed certificate in certificate chain',
+      },
+      {
+        level: 'error',
+        obj: expect.not.objectContaining({ stack: expect.anything() }),
+        msg: 'Connection error: self-signed certificate in certificate chain',
+      },
     ]);
   });
 });
@@ -48,13 +67,19 @@ describe('KAFKA_SSL_CA_FILE', () => {
 
   it('is read when the client is made, failing in one line with the variable, the path and the reason', () => {
     const missing = join(dir, 'missing.crt');
-    expect(() => createKafka(withCa(missing), silentLog)).toThrow(new Error(`KAFKA_SSL_CA_FILE: cannot read ${missing} (ENOENT: no such file or directory)`));
-    expect(() => createKafka(withCa(dir), silentLog)).toThrow(new Error(`KAFKA_SSL_CA_FILE: cannot read ${dir} (EISDIR: illegal operation on a directory)`));
+    expect(() => createKafka(withCa(missing), silentLog)).toThrow(
+      new Error(`KAFKA_SSL_CA_FILE: cannot read ${missing} (ENOENT: no such file or directory)`),
+    );
+    expect(() => createKafka(withCa(dir), silentLog)).toThrow(
+      new Error(`KAFKA_SSL_CA_FILE: cannot read ${dir} (EISDIR: illegal operation on a directory)`),
+    );
   });
 
   it('must hold a PEM certificate (Node would ignore anything else, and every broker would look untrusted)', () => {
     writeFileSync(join(dir, 'empty.crt'), 'not a certificate');
-    expect(() => createKafka(withCa(join(dir, 'empty.crt')), silentLog)).toThrow(new Error(`KAFKA_SSL_CA_FILE: ${join(dir, 'empty.crt')} holds no PEM certificate`));
+    expect(() => createKafka(withCa(join(dir, 'empty.crt')), silentLog)).toThrow(
+      new Error(`KAFKA_SSL_CA_FILE: ${join(dir, 'empty.crt')} holds no PEM certificate`),
+    );
     writeFileSync(join(dir, 'ca.crt'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
     expect(() => createKafka(withCa(join(dir, 'ca.crt')), silentLog)).not.toThrow();
   });

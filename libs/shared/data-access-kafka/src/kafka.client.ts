@@ -4,7 +4,10 @@ import { fileErrorReason, type KafkaSettings } from '@profilestream/config';
 import type { LogSink } from './log-sink';
 
 /** Client settings a caller may tune for one purpose (a connection probe that must not retry). */
-export type KafkaClientOverrides = Pick<KafkaConfig, 'retry' | 'connectionTimeout' | 'authenticationTimeout' | 'requestTimeout'>;
+export type KafkaClientOverrides = Pick<
+  KafkaConfig,
+  'retry' | 'connectionTimeout' | 'authenticationTimeout' | 'requestTimeout'
+>;
 
 /** Builds a kafkajs client from validated settings, routing its logs to `log`. */
 export function createKafka(settings: KafkaSettings, log: LogSink, overrides: KafkaClientOverrides = {}): Kafka {
@@ -20,7 +23,10 @@ export function createKafka(settings: KafkaSettings, log: LogSink, overrides: Ka
   };
   if (settings.ssl) {
     if (!settings.ssl.rejectUnauthorized) {
-      log.warn({ clientId: settings.clientId }, "KAFKA_SSL_REJECT_UNAUTHORIZED=false: the brokers' certificates are not verified, so anyone on the network path can impersonate them; for tests only");
+      log.warn(
+        { clientId: settings.clientId },
+        "KAFKA_SSL_REJECT_UNAUTHORIZED=false: the brokers' certificates are not verified, so anyone on the network path can impersonate them; for tests only",
+      );
     }
     config.ssl = {
       rejectUnauthorized: settings.ssl.rejectUnauthorized,
@@ -28,7 +34,11 @@ export function createKafka(settings: KafkaSettings, log: LogSink, overrides: Ka
     };
   }
   if (settings.sasl) {
-    config.sasl = { mechanism: settings.sasl.mechanism, username: settings.sasl.username, password: settings.sasl.password } as SASLOptions;
+    config.sasl = {
+      mechanism: settings.sasl.mechanism,
+      username: settings.sasl.username,
+      password: settings.sasl.password,
+    } as SASLOptions;
   }
   const kafka = new Kafka(config);
   settingsByClient.set(kafka, settings);
@@ -57,7 +67,8 @@ function readCaFile(file: string): string {
   } catch (err) {
     throw new Error(`KAFKA_SSL_CA_FILE: cannot read ${file} (${fileErrorReason(err)})`);
   }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`KAFKA_SSL_CA_FILE: ${file} holds no PEM certificate`);
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new Error(`KAFKA_SSL_CA_FILE: ${file} holds no PEM certificate`);
   return pem;
 }
 

@@ -7,4 +7,9 @@ export interface LogSink {
 }
 
 /** Discards everything; for tools and tests that do not care. */
-export const silentLog: LogSink = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+export const silentLog: LogSink = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};

@@ -35,11 +35,18 @@ function fixedAssigner(topic: string, partitions: readonly number[]): PartitionA
     async assign({ members }) {
       return members.map(({ memberId }, i) => ({
         memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: i === 0 ? { [topic]: [...partitions] } : {}, userData: Buffer.alloc(0) }),
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+          version: 1,
+          assignment: i === 0 ? { [topic]: [...partitions] } : {},
+          userData: Buffer.alloc(0),
+        }),
       }));
     },
     protocol({ topics }) {
-      return { name: 'FixedPartitionsAssigner', metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) };
+      return {
+        name: 'FixedPartitionsAssigner',
+        metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }),
+      };
     },
   });
 }
@@ -98,12 +105,25 @@ export async function readPartition(
   }
   if (fromOffset >= end) return 0;
   const tracker = new EndTracker(new Map([[partition, { from: fromOffset, end }]]));
-  const consumer = kafka.consumer({ groupId: readerGroup(options.groupPrefix ?? 'partition-reader'), partitionAssigners: [fixedAssigner(topic, [partition])], maxWaitTimeInMs: 100, readUncommitted: false });
-  return runReader(consumer, topic, tracker, options.stallMs ?? 120_000, async (m) => {
-    if (BigInt(m.offset) >= fromOffset) await onRecord(m);
-  }, async () => {
-    if (fromOffset > 0n) consumer.seek({ topic, partition, offset: fromOffset.toString() });
-  }, options.heartbeat);
+  const consumer = kafka.consumer({
+    groupId: readerGroup(options.groupPrefix ?? 'partition-reader'),
+    partitionAssigners: [fixedAssigner(topic, [partition])],
+    maxWaitTimeInMs: 100,
+    readUncommitted: false,
+  });
+  return runReader(
+    consumer,
+    topic,
+    tracker,
+    options.stallMs ?? 120_000,
+    async (m) => {
+      if (BigInt(m.offset) >= fromOffset) await onRecord(m);
+    },
+    async () => {
+      if (fromOffset > 0n) consumer.seek({ topic, partition, offset: fromOffset.toString() });
+    },
+    options.heartbeat,
+  );
 }
 
 async function runReader(
@@ -126,10 +146,18 @@ async function runReader(
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     const failed = new Promise<never>((_, reject) => {
-      watchdog = setInterval(() => {
-        if (Date.now() - lastProgress > stallMs) reject(new Error(`${topic}: no progress for ${stallMs} ms; partitions ${tracker.waitingFor().join(', ')} not read to their end`));
-        void heartbeat?.().catch(() => undefined);
-      }, Math.min(1000, stallMs));
+      watchdog = setInterval(
+        () => {
+          if (Date.now() - lastProgress > stallMs)
+            reject(
+              new Error(
+                `${topic}: no progress for ${stallMs} ms; partitions ${tracker.waitingFor().join(', ')} not read to their end`,
+              ),
+            );
+          void heartbeat?.().catch(() => undefined);
+        },
+        Math.min(1000, stallMs),
+      );
     });
     await consumer.run({
       autoCommit: false,
@@ -170,7 +198,9 @@ export class TopicFollower {
     groupName: string,
   ) {
     this.consumer = kafka.consumer({ groupId: readerGroup(groupName), maxWaitTimeInMs: 100, readUncommitted: false });
-    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => this.tracker?.seen(payload.partition, BigInt(payload.lastOffset)));
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+      this.tracker?.seen(payload.partition, BigInt(payload.lastOffset)),
+    );
   }
 
   async start(): Promise<void> {
@@ -181,7 +211,9 @@ export class TopicFollower {
       for (let attempt = 1; ; attempt++) {
         try {
           const offsets = await admin.fetchTopicOffsets(this.topic);
-          this.tracker = new EndTracker(new Map(offsets.map((o) => [o.partition, { from: BigInt(o.low), end: BigInt(o.high) }])));
+          this.tracker = new EndTracker(
+            new Map(offsets.map((o) => [o.partition, { from: BigInt(o.low), end: BigInt(o.high) }])),
+          );
           break;
         } catch (err) {
           if (attempt >= 30 || !(err as { retriable?: boolean }).retriable) throw err;

@@ -90,7 +90,12 @@ export class PartitionTaskConsumer {
       // backlog takes without costing throughput (a partition's fetch still holds thousands of clicks).
       maxBytesPerPartition: 512 * 1024,
       maxBytes: 4 * 1024 * 1024,
-      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => !this.stopRequested },
+      retry: {
+        retries: 10,
+        initialRetryTime: 300,
+        maxRetryTime: 10_000,
+        restartOnFailure: async () => !this.stopRequested,
+      },
     });
     const { events } = this.consumer;
     this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
@@ -102,11 +107,15 @@ export class PartitionTaskConsumer {
       this.owned = now;
       this.generationId++;
       options.listener.generation([...now].sort((a, b) => a - b));
-      options.log.info({ groupId: options.groupId, partitions: [...now].sort((a, b) => a - b), assigned, revoked }, 'partitions assigned');
+      options.log.info(
+        { groupId: options.groupId, partitions: [...now].sort((a, b) => a - b), assigned, revoked },
+        'partitions assigned',
+      );
     });
     this.consumer.on(events.END_BATCH_PROCESS, ({ payload }) => {
       // Batches of markers or aborted records only never reach eachBatch; they still move the log on.
-      if (payload.batchSize === 0 && this.owned.has(payload.partition)) options.listener.passed(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
+      if (payload.batchSize === 0 && this.owned.has(payload.partition))
+        options.listener.passed(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
     });
     this.consumer.on(events.FETCH_START, () => {
       this.lastFetchAt = Date.now();
@@ -115,10 +124,14 @@ export class PartitionTaskConsumer {
     // subscribed topics are named unless the error came from a chunk: that fails in the owner's
     // own writes, to topics of its own.
     const settings = kafkaSettingsOf(kafka);
-    this.describeAccessError = (err, topics) => describeKafkaAccessError(err, settings, { topics, groupId: options.groupId });
+    this.describeAccessError = (err, topics) =>
+      describeKafkaAccessError(err, settings, { topics, groupId: options.groupId });
     this.consumer.on(events.CRASH, ({ payload }) => {
       const explained = this.describeAccessError(payload.error, this.fromChunk(payload.error) ? [] : options.topics);
-      options.log.error({ err: explained ?? payload.error, restart: payload.restart, groupId: options.groupId }, 'consumer crashed');
+      options.log.error(
+        { err: explained ?? payload.error, restart: payload.restart, groupId: options.groupId },
+        'consumer crashed',
+      );
       if (!payload.restart) this.crashed = explained ?? payload.error.message;
     });
     this.consumer.on(events.STOP, () => {
@@ -127,7 +140,11 @@ export class PartitionTaskConsumer {
   }
 
   private fromChunk(err: unknown): boolean {
-    for (let e = err as { cause?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 8; e = e.cause as typeof e, depth++) {
+    for (
+      let e = err as { cause?: unknown } | undefined, depth = 0;
+      e && typeof e === 'object' && depth < 8;
+      e = e.cause as typeof e, depth++
+    ) {
       if (this.chunkErrors.has(e)) return true;
     }
     return false;
@@ -170,24 +187,35 @@ export class PartitionTaskConsumer {
         const { metrics, listener } = this.options;
         const chunkSize = this.options.maxChunkMessages ?? 2000;
         const generation = this.generationId;
-        const isCurrent = () => isRunning() && !isStale() && this.owned.has(partition) && !this.stopRequested && generation === this.generationId;
+        const isCurrent = () =>
+          isRunning() &&
+          !isStale() &&
+          this.owned.has(partition) &&
+          !this.stopRequested &&
+          generation === this.generationId;
         for (let start = 0; start < batch.messages.length; start += chunkSize) {
           if (!isCurrent()) break;
-          const messages = batch.messages.slice(start, start + chunkSize).map((m) => toConsumedMessage(topic, partition, m));
+          const messages = batch.messages
+            .slice(start, start + chunkSize)
+            .map((m) => toConsumedMessage(topic, partition, m));
           metrics.consumed.inc({ topic }, messages.length);
           metrics.batchSize.observe({ topic }, messages.length);
           const stop = metrics.handlerSeconds.startTimer({ topic });
           const lastInChunk = BigInt(messages[messages.length - 1]!.offset);
           // The last chunk of a batch also covers the transaction markers that close it.
           const batchEnd = BigInt(batch.lastOffset());
-          const through = (start + chunkSize >= batch.messages.length && batchEnd > lastInChunk ? batchEnd : lastInChunk) + 1n;
+          const through =
+            (start + chunkSize >= batch.messages.length && batchEnd > lastInChunk ? batchEnd : lastInChunk) + 1n;
           let taken: boolean;
           try {
             taken = await listener.chunk(messages, { heartbeat, isCurrent, through });
           } catch (err) {
             metrics.handlerErrors.inc({ topic });
             if (typeof err === 'object' && err !== null) this.chunkErrors.add(err);
-            this.options.log.error({ err: this.describeAccessError(err, []) ?? err, topic, partition, firstOffset: messages[0]?.offset }, 'chunk failed; it will be fetched again');
+            this.options.log.error(
+              { err: this.describeAccessError(err, []) ?? err, topic, partition, firstOffset: messages[0]?.offset },
+              'chunk failed; it will be fetched again',
+            );
             throw err;
           }
           stop();
@@ -214,13 +242,22 @@ export class PartitionTaskConsumer {
     } catch {
       // Not running: nothing to pause.
     }
-    await beforeLeave().catch((err: unknown) => this.options.log.error({ err }, 'flush before leaving the group failed'));
+    await beforeLeave().catch((err: unknown) =>
+      this.options.log.error({ err }, 'flush before leaving the group failed'),
+    );
     this.running = false;
     await this.consumer.disconnect();
   }
 
   health(now = Date.now()): ConsumerHealth {
     const stallAfter = this.options.stallAfterMs ?? 60_000;
-    return { running: this.running, joined: this.joined, paused: false, crashed: this.crashed, stalled: this.running && now - this.lastFetchAt > stallAfter, lastFetchAt: this.lastFetchAt };
+    return {
+      running: this.running,
+      joined: this.joined,
+      paused: false,
+      crashed: this.crashed,
+      stalled: this.running && now - this.lastFetchAt > stallAfter,
+      lastFetchAt: this.lastFetchAt,
+    };
   }
 }

@@ -14,14 +14,21 @@ export class HttpSchemaRegistry implements SchemaRegistry {
 
   constructor(private readonly options: SchemaRegistryOptions) {
     this.base = options.url.replace(/\/+$/, '');
-    this.headers = { 'content-type': 'application/vnd.schemaregistry.v1+json', accept: 'application/vnd.schemaregistry.v1+json' };
+    this.headers = {
+      'content-type': 'application/vnd.schemaregistry.v1+json',
+      accept: 'application/vnd.schemaregistry.v1+json',
+    };
     if (options.username) {
-      this.headers['authorization'] = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`;
+      this.headers['authorization'] =
+        `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`;
     }
   }
 
   async register(subject: string, schema: string): Promise<number> {
-    const body = await this.call('POST', `/subjects/${encodeURIComponent(subject)}/versions`, { schema, schemaType: 'AVRO' });
+    const body = await this.call('POST', `/subjects/${encodeURIComponent(subject)}/versions`, {
+      schema,
+      schemaType: 'AVRO',
+    });
     return readId(body);
   }
 

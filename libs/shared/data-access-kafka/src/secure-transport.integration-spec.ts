@@ -10,7 +10,8 @@ import { createTopic, readTopic, startSecureKafkaBroker, uniqueName, type Secure
  */
 describe('Kafka over SASL_SSL with SCRAM-SHA-512', () => {
   let broker: SecureKafkaBroker;
-  const settings = (vars: Record<string, string>): KafkaSettings => toKafkaSettings(parseEnv(kafkaEnvSchema, vars, kafkaCrossChecks), 'secure-transport-test');
+  const settings = (vars: Record<string, string>): KafkaSettings =>
+    toKafkaSettings(parseEnv(kafkaEnvSchema, vars, kafkaCrossChecks), 'secure-transport-test');
 
   beforeAll(async () => {
     broker = await startSecureKafkaBroker();
@@ -38,11 +39,31 @@ describe('Kafka over SASL_SSL with SCRAM-SHA-512', () => {
   });
 
   const failures: [string, () => Record<string, string>, RegExp][] = [
-    ['a wrong password', () => ({ ...broker.env(), KAFKA_SASL_PASSWORD: 'wrong' }), /^Kafka authentication failed: wrong username or password \(SCRAM-SHA-512, user "app" /],
-    ['an unknown user', () => ({ ...broker.env(), KAFKA_SASL_USERNAME: 'nobody' }), /^Kafka authentication failed: wrong username or password \(SCRAM-SHA-512, user "nobody" /],
-    ['SCRAM-SHA-256 on a SCRAM-SHA-512 listener', () => ({ ...broker.env(), KAFKA_SASL_MECHANISM: 'scram-sha-256' }), /does not accept SASL mechanism SCRAM-SHA-256 .*set KAFKA_SASL_MECHANISM/],
-    ['PLAIN on a SCRAM-SHA-512 listener', () => ({ ...broker.env(), KAFKA_SASL_MECHANISM: 'plain' }), /does not accept SASL mechanism PLAIN /],
-    ['an untrusted CA', () => ({ ...broker.env(), KAFKA_SSL_CA_FILE: broker.certs.untrustedCaFile }), /TLS certificate that is not trusted \(SELF_SIGNED_CERT_IN_CHAIN: .*\): it was not signed by the CA in KAFKA_SSL_CA_FILE/],
+    [
+      'a wrong password',
+      () => ({ ...broker.env(), KAFKA_SASL_PASSWORD: 'wrong' }),
+      /^Kafka authentication failed: wrong username or password \(SCRAM-SHA-512, user "app" /,
+    ],
+    [
+      'an unknown user',
+      () => ({ ...broker.env(), KAFKA_SASL_USERNAME: 'nobody' }),
+      /^Kafka authentication failed: wrong username or password \(SCRAM-SHA-512, user "nobody" /,
+    ],
+    [
+      'SCRAM-SHA-256 on a SCRAM-SHA-512 listener',
+      () => ({ ...broker.env(), KAFKA_SASL_MECHANISM: 'scram-sha-256' }),
+      /does not accept SASL mechanism SCRAM-SHA-256 .*set KAFKA_SASL_MECHANISM/,
+    ],
+    [
+      'PLAIN on a SCRAM-SHA-512 listener',
+      () => ({ ...broker.env(), KAFKA_SASL_MECHANISM: 'plain' }),
+      /does not accept SASL mechanism PLAIN /,
+    ],
+    [
+      'an untrusted CA',
+      () => ({ ...broker.env(), KAFKA_SSL_CA_FILE: broker.certs.untrustedCaFile }),
+      /TLS certificate that is not trusted \(SELF_SIGNED_CERT_IN_CHAIN: .*\): it was not signed by the CA in KAFKA_SSL_CA_FILE/,
+    ],
     [
       'the system CAs only',
       () => {

@@ -19,7 +19,11 @@ export interface ProvisionResult {
  * topics are left as they are (their settings are an operator's to change), and a concurrent
  * creation by another instance is not an error.
  */
-export async function provisionTopics(admin: Admin, specs: readonly TopicSpec[], options: ProvisionOptions): Promise<ProvisionResult> {
+export async function provisionTopics(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+  options: ProvisionOptions,
+): Promise<ProvisionResult> {
   const present = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !present.has(s.name));
   if (missing.length > 0) {
@@ -36,7 +40,11 @@ export async function provisionTopics(admin: Admin, specs: readonly TopicSpec[],
     });
   }
   // Also those another service created a moment ago: on a fresh broker services start together.
-  await waitForLeaders(admin, specs.map((s) => s.name), options.leaderTimeoutMs ?? 30_000);
+  await waitForLeaders(
+    admin,
+    specs.map((s) => s.name),
+    options.leaderTimeoutMs ?? 30_000,
+  );
   return {
     created: missing.map((s) => s.name),
     existing: specs.filter((s) => present.has(s.name)).map((s) => s.name),
@@ -50,7 +58,9 @@ export async function waitForLeaders(admin: Admin, topics: readonly string[], ti
   for (;;) {
     try {
       const { topics: meta } = await admin.fetchTopicMetadata({ topics: [...topics] });
-      const waiting = meta.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0)).map((t) => t.name);
+      const waiting = meta
+        .filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0))
+        .map((t) => t.name);
       if (waiting.length === 0 && meta.length === topics.length) return;
       why = `no leader yet for ${waiting.join(', ') || 'some topics'}`;
     } catch (err) {

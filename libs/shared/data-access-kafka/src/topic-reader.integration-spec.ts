@@ -24,7 +24,10 @@ describe('readTopicToEnd on a real broker', () => {
     const topic = uniqueName('reader');
     await createTopic(admin, topic, 3);
     for (const partition of [0, 1, 2]) {
-      await producer.send({ topic, messages: [0, 1, 2].map((i) => ({ key: `k${partition}-${i}`, value: `p${partition}-${i}`, partition })) });
+      await producer.send({
+        topic,
+        messages: [0, 1, 2].map((i) => ({ key: `k${partition}-${i}`, value: `p${partition}-${i}`, partition })),
+      });
     }
     // As retention does to a quiet dead-letter topic: partition 1 keeps its offsets but no records.
     await admin.fetchTopicMetadata({ topics: [topic] }); // the admin learns the new topic's leaders
@@ -49,7 +52,12 @@ describe('readTopicToEnd on a real broker', () => {
       const small = uniqueName('reader-small');
       await createTopic(admin, small, 1, [{ name: 'max.message.bytes', value: '1024' }]);
       await expect(
-        txn.commit({ batches: [{ topic, messages: [{ key: 'b', value: Buffer.from('aborted') }] }, { topic: small, messages: [{ key: 'c', value: Buffer.alloc(4096) }] }] }),
+        txn.commit({
+          batches: [
+            { topic, messages: [{ key: 'b', value: Buffer.from('aborted') }] },
+            { topic: small, messages: [{ key: 'c', value: Buffer.alloc(4096) }] },
+          ],
+        }),
       ).rejects.toThrow();
       await txn.commit({ batches: [{ topic, messages: [{ key: 'd', value: Buffer.from('last') }] }] });
     } finally {

@@ -39,35 +39,44 @@ export async function readTopicToEnd(
       let watchdog: NodeJS.Timeout | undefined;
       try {
         await new Promise<void>((resolve, reject) => {
-        watchdog = setInterval(() => {
-          if (Date.now() - lastProgress > stallMs) reject(new Error(`${topic}: no record for ${stallMs} ms; partitions ${[...pending].join(', ')} not read to their end`));
-        }, Math.min(1000, stallMs));
-        const reached = (partition: number, offset: string) => {
-          if (!pending.has(partition) || BigInt(offset) + 1n < ends.get(partition)!) return;
-          pending.delete(partition);
-          if (pending.size === 0) resolve();
-        };
-        // A topic written in transactions ends with a commit marker, which takes an offset but never
-        // reaches eachMessage; kafkajs reports a batch's last offset, markers included, here.
-        // A refusal (the group or topic outside the principal's ACLs) is not cured by the consumer's
-        // retries: fail at once, naming the group, instead of waiting out the stall watchdog.
-        consumer.on(consumer.events.CRASH, ({ payload }) => {
-          if (isKafkaAccessError(payload.error)) reject(new Error(`${topic}: Kafka refused reading it in group ${groupId}: ${payload.error.message}`));
-        });
-        consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-          if (payload.topic === topic) reached(payload.partition, payload.lastOffset);
-        });
-        consumer
-          .run({
-            eachMessage: async ({ partition, message }) => {
-              if (!pending.has(partition)) return;
-              await onRecord(toConsumedMessage(topic, partition, message));
-              count++;
-              lastProgress = Date.now();
-              reached(partition, message.offset);
+          watchdog = setInterval(
+            () => {
+              if (Date.now() - lastProgress > stallMs)
+                reject(
+                  new Error(
+                    `${topic}: no record for ${stallMs} ms; partitions ${[...pending].join(', ')} not read to their end`,
+                  ),
+                );
             },
-          })
-          .catch(reject);
+            Math.min(1000, stallMs),
+          );
+          const reached = (partition: number, offset: string) => {
+            if (!pending.has(partition) || BigInt(offset) + 1n < ends.get(partition)!) return;
+            pending.delete(partition);
+            if (pending.size === 0) resolve();
+          };
+          // A topic written in transactions ends with a commit marker, which takes an offset but never
+          // reaches eachMessage; kafkajs reports a batch's last offset, markers included, here.
+          // A refusal (the group or topic outside the principal's ACLs) is not cured by the consumer's
+          // retries: fail at once, naming the group, instead of waiting out the stall watchdog.
+          consumer.on(consumer.events.CRASH, ({ payload }) => {
+            if (isKafkaAccessError(payload.error))
+              reject(new Error(`${topic}: Kafka refused reading it in group ${groupId}: ${payload.error.message}`));
+          });
+          consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+            if (payload.topic === topic) reached(payload.partition, payload.lastOffset);
+          });
+          consumer
+            .run({
+              eachMessage: async ({ partition, message }) => {
+                if (!pending.has(partition)) return;
+                await onRecord(toConsumedMessage(topic, partition, message));
+                count++;
+                lastProgress = Date.now();
+                reached(partition, message.offset);
+              },
+            })
+            .catch(reject);
         });
       } finally {
         clearInterval(watchdog);

@@ -54,7 +54,11 @@ export class TransactionalChunkWriter implements ChunkWriter {
    * this member did in the current generation.
    */
   assigned(assignment: Readonly<Record<string, readonly number[]>>): void {
-    this.assignment = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => this.transactionalId(topic, p))));
+    this.assignment = new Set(
+      Object.entries(assignment).flatMap(([topic, partitions]) =>
+        partitions.map((p) => this.transactionalId(topic, p)),
+      ),
+    );
     for (const id of [...this.producers.keys()]) this.drop(id);
   }
 
@@ -87,7 +91,10 @@ export class TransactionalChunkWriter implements ChunkWriter {
       return { kind: 'skip', reason: 'not_assigned' };
     }
     this.producers.set(id, producer);
-    this.options.log.info({ transactionalId: id, committed: committed?.toString() ?? null }, 'claimed partition for transactional writes');
+    this.options.log.info(
+      { transactionalId: id, committed: committed?.toString() ?? null },
+      'claimed partition for transactional writes',
+    );
     if (committed !== null && committed > BigInt(firstOffset)) {
       return { kind: 'skip', reason: 'already_committed', seekTo: committed.toString() };
     }
@@ -100,8 +107,14 @@ export class TransactionalChunkWriter implements ChunkWriter {
     if (!producer) throw new Error(`${id} is not claimed`);
     try {
       await producer.commit({
-        batches: [...output.records.filter((b) => b.messages.length > 0), ...deadLetterBatches(output.deadLetters, this.options.stage)],
-        offsets: { groupId: this.options.groupId, partitions: [{ topic: output.topic, partition: output.partition, offset: output.nextOffset }] },
+        batches: [
+          ...output.records.filter((b) => b.messages.length > 0),
+          ...deadLetterBatches(output.deadLetters, this.options.stage),
+        ],
+        offsets: {
+          groupId: this.options.groupId,
+          partitions: [{ topic: output.topic, partition: output.partition, offset: output.nextOffset }],
+        },
       });
     } catch (err) {
       // Dropped either way. Fenced, it must never write again. Failed, a fresh claim re-reads the
@@ -134,7 +147,12 @@ export class TransactionalChunkWriter implements ChunkWriter {
   private closeInBackground(producer: TransactionalProducer): void {
     const closing = producer
       .disconnect()
-      .catch((err: unknown) => this.options.log.warn({ err, transactionalId: producer.transactionalId }, 'closing a transactional producer failed'))
+      .catch((err: unknown) =>
+        this.options.log.warn(
+          { err, transactionalId: producer.transactionalId },
+          'closing a transactional producer failed',
+        ),
+      )
       .finally(() => this.closing.delete(closing));
     this.closing.add(closing);
   }

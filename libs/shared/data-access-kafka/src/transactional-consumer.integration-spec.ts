@@ -29,7 +29,9 @@ const text = (m: ConsumedMessage) => m.value!.toString();
 
 async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
   const values = (await registry.getSingleMetric(name)!.get()).values;
-  return values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((s, v) => s + v.value, 0);
+  return values
+    .filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))
+    .reduce((s, v) => s + v.value, 0);
 }
 
 describe('BatchConsumer with transactional chunk writes, on a real broker', () => {
@@ -53,7 +55,13 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
   function consumer(
     s: Setup,
     transform: TransformHandler,
-    options: { registry?: Registry; log?: LogSink; sessionTimeoutMs?: number; writer?: 'transactional' | 'acknowledged'; chunksInFlight?: number } = {},
+    options: {
+      registry?: Registry;
+      log?: LogSink;
+      sessionTimeoutMs?: number;
+      writer?: 'transactional' | 'acknowledged';
+      chunksInFlight?: number;
+    } = {},
   ): BatchConsumer {
     const metrics = new KafkaMetrics(options.registry ?? new Registry(), 'test');
     const log = options.log ?? silentLog;
@@ -83,16 +91,21 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
       seen.push(...messages.map(text));
       return {
         outcomes: messages.map((m) => (text(m).startsWith('bad') ? dlq('bad_input', text(m)) : ok)),
-        records: [{ topic: s.output, messages: out.map((m) => ({ key: m.key, value: Buffer.from(`${tag}:${text(m)}`) })) }],
+        records: [
+          { topic: s.output, messages: out.map((m) => ({ key: m.key, value: Buffer.from(`${tag}:${text(m)}`) })) },
+        ],
       };
     };
   }
 
   async function send(topic: string, values: string[], partition?: number): Promise<void> {
-    await producer.send(topic, values.map((v) => ({ key: v, value: Buffer.from(v), ...(partition === undefined ? {} : { partition }) })));
+    await producer.send(
+      topic,
+      values.map((v) => ({ key: v, value: Buffer.from(v), ...(partition === undefined ? {} : { partition }) })),
+    );
   }
 
-  it('commits each chunk\'s records, dead letters and consumed offsets together; a restart reprocesses nothing', async () => {
+  it("commits each chunk's records, dead letters and consumed offsets together; a restart reprocesses nothing", async () => {
     const s = await topics('txn-commit', 2);
     await send(s.input, ['a0', 'a1', 'bad-a2', 'a3', 'a4', 'a5'], 0);
     await send(s.input, ['b0', 'b1', 'b2'], 1);
@@ -101,7 +114,16 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
     await first.start();
 
     const out = await readTopic(kafka, s.output, 8);
-    expect(out.map(text).sort()).toEqual(['first:a0', 'first:a1', 'first:a3', 'first:a4', 'first:a5', 'first:b0', 'first:b1', 'first:b2']);
+    expect(out.map(text).sort()).toEqual([
+      'first:a0',
+      'first:a1',
+      'first:a3',
+      'first:a4',
+      'first:a5',
+      'first:b0',
+      'first:b1',
+      'first:b2',
+    ]);
     const [letter] = await readTopic(kafka, dlqTopicName(s.input), 1);
     expect(letter!.value!.toString()).toBe('bad-a2');
     expect(letter!.headers[DLQ_HEADERS.reason]!.toString()).toBe('bad_input');
@@ -112,10 +134,17 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
     expect(
       await waitFor(async () => {
         const [committed] = await admin.fetchOffsets({ groupId: s.groupId, topics: [s.input] });
-        return committed!.partitions.map((p) => `${p.partition}=${p.offset}`).sort().join(',') === '0=6,1=3';
+        return (
+          committed!.partitions
+            .map((p) => `${p.partition}=${p.offset}`)
+            .sort()
+            .join(',') === '0=6,1=3'
+        );
       }, 20_000),
     ).toBe(true);
-    expect(await metricValue(registry, 'test_kafka_transactions_total', { outcome: 'committed' })).toBeGreaterThanOrEqual(3);
+    expect(
+      await metricValue(registry, 'test_kafka_transactions_total', { outcome: 'committed' }),
+    ).toBeGreaterThanOrEqual(3);
     expect(await metricValue(registry, 'test_kafka_message_outcomes_total')).toBe(9);
     expect(await metricValue(registry, 'test_kafka_dead_lettered_total', { reason: 'bad_input' })).toBe(1);
     await first.stop();
@@ -210,7 +239,7 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
     expect(later.map((m) => text(m).split(':')[1]).sort()).toEqual(['z0', 'z1', 'z2', 'z3', 'z4']);
   }, 120_000);
 
-  it('starts after the committed offset when a previous owner\'s last transaction landed after the group formed', async () => {
+  it("starts after the committed offset when a previous owner's last transaction landed after the group formed", async () => {
     const s = await topics('txn-late');
     const seen: string[] = [];
     const c = consumer(s, echo(s, 'owner', seen));
@@ -219,10 +248,15 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
     // The previous owner's producer for partition 0 commits its chunk (offsets 0-2) only now,
     // after this member read the group's offsets (none) and set its position to the beginning.
     const writer = new TransactionalChunkWriter(kafka, { groupId: s.groupId, stage: 'test-stage', log: silentLog });
-    const previous = new TransactionalProducer(kafka, { transactionalId: writer.transactionalId(s.input, 0), log: silentLog });
+    const previous = new TransactionalProducer(kafka, {
+      transactionalId: writer.transactionalId(s.input, 0),
+      log: silentLog,
+    });
     await previous.connect();
     await previous.commit({
-      batches: [{ topic: s.output, messages: ['p0', 'p1', 'p2'].map((v) => ({ key: v, value: Buffer.from(`previous:${v}`) })) }],
+      batches: [
+        { topic: s.output, messages: ['p0', 'p1', 'p2'].map((v) => ({ key: v, value: Buffer.from(`previous:${v}`) })) },
+      ],
       offsets: { groupId: s.groupId, partitions: [{ topic: s.input, partition: 0, offset: '3' }] },
     });
     await previous.disconnect();
@@ -238,7 +272,13 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
    * Echoes each message to partition 0 of the output (so its order is visible) after a delay that
    * shrinks along the partition: later chunks finish their handling first. Counts overlapping calls.
    */
-  function overlapping(s: Setup, tag: string, calls: string[], active = { now: 0, max: 0 }, fail?: (first: string, attempt: number) => boolean): TransformHandler {
+  function overlapping(
+    s: Setup,
+    tag: string,
+    calls: string[],
+    active = { now: 0, max: 0 },
+    fail?: (first: string, attempt: number) => boolean,
+  ): TransformHandler {
     const attempts = new Map<string, number>();
     return async (messages) => {
       const first = text(messages[0]!);
@@ -250,14 +290,22 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
       try {
         await new Promise((r) => setTimeout(r, Math.max(0, 400 - 40 * Number(first.slice(1)))));
         if (fail?.(first, attempt)) throw new Error(`chunk from ${first} failed`);
-        return { outcomes: messages.map(() => ok), records: [{ topic: s.output, messages: messages.map((m) => ({ key: m.key, value: Buffer.from(`${tag}:${text(m)}`), partition: 0 })) }] };
+        return {
+          outcomes: messages.map(() => ok),
+          records: [
+            {
+              topic: s.output,
+              messages: messages.map((m) => ({ key: m.key, value: Buffer.from(`${tag}:${text(m)}`), partition: 0 })),
+            },
+          ],
+        };
       } finally {
         active.now--;
       }
     };
   }
 
-  it('overlaps the handling of a partition\'s chunks (chunksInFlight) but writes and commits them in offset order', async () => {
+  it("overlaps the handling of a partition's chunks (chunksInFlight) but writes and commits them in offset order", async () => {
     const s = await topics('txn-overlap');
     const values = Array.from({ length: 12 }, (_, i) => `c${i}`);
     await send(s.input, values, 0);
@@ -271,7 +319,11 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
     expect(active.max).toBe(3);
     expect(calls).toEqual(['c0', 'c4', 'c8']);
     expect(
-      await waitFor(async () => (await admin.fetchOffsets({ groupId: s.groupId, topics: [s.input] }))[0]!.partitions[0]!.offset === '12', 20_000),
+      await waitFor(
+        async () =>
+          (await admin.fetchOffsets({ groupId: s.groupId, topics: [s.input] }))[0]!.partitions[0]!.offset === '12',
+        20_000,
+      ),
     ).toBe(true);
   });
 
@@ -282,7 +334,11 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
     const calls: string[] = [];
     const registry = new Registry();
     // The middle chunk fails on its first attempt, after the last chunk was handled (it is quicker).
-    const c = consumer(s, overlapping(s, 'f', calls, undefined, (first, attempt) => first === 'c4' && attempt === 1), { chunksInFlight: 3, registry });
+    const c = consumer(
+      s,
+      overlapping(s, 'f', calls, undefined, (first, attempt) => first === 'c4' && attempt === 1),
+      { chunksInFlight: 3, registry },
+    );
     await c.start();
 
     const out = await readTopic(kafka, s.output, 12);
@@ -303,7 +359,11 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
     expect((await readTopic(kafka, s.output, 1)).map(text)).toEqual(['ack:k0']);
     expect((await readTopic(kafka, dlqTopicName(s.input), 1)).map(text)).toEqual(['bad-k1']);
     expect(
-      await waitFor(async () => (await admin.fetchOffsets({ groupId: s.groupId, topics: [s.input] }))[0]!.partitions[0]!.offset === '2', 20_000),
+      await waitFor(
+        async () =>
+          (await admin.fetchOffsets({ groupId: s.groupId, topics: [s.input] }))[0]!.partitions[0]!.offset === '2',
+        20_000,
+      ),
     ).toBe(true);
   });
 });

@@ -33,11 +33,15 @@ describe('TransactionalProducer on a real broker', () => {
     await createTopic(admin, input, 1);
     const p = await connected(uniqueName('txn-id'));
     const ends = await p.commit({
-      batches: [{ topic, messages: [0, 1, 2].map((i) => ({ key: `k${i}`, value: Buffer.from(`v${i}`), partition: 1 })) }],
+      batches: [
+        { topic, messages: [0, 1, 2].map((i) => ({ key: `k${i}`, value: Buffer.from(`v${i}`), partition: 1 })) },
+      ],
       offsets: { groupId: group, partitions: [{ topic: input, partition: 0, offset: '42' }] },
     });
     expect(ends.get(`${topic}:1`)).toBe(3n);
-    const second = await p.commit({ batches: [{ topic, messages: [{ key: 'k3', value: Buffer.from('v3'), partition: 1 }] }] });
+    const second = await p.commit({
+      batches: [{ topic, messages: [{ key: 'k3', value: Buffer.from('v3'), partition: 1 }] }],
+    });
     // The first transaction's commit marker takes an offset too.
     expect(second.get(`${topic}:1`)).toBe(5n);
     const read = await readTopic(kafka, topic, 4, 20_000);
@@ -53,7 +57,9 @@ describe('TransactionalProducer on a real broker', () => {
     const zombie = await connected(id);
     await zombie.commit({ batches: [{ topic, messages: [{ key: 'a', value: Buffer.from('before') }] }] });
     const successor = await connected(id);
-    await expect(zombie.commit({ batches: [{ topic, messages: [{ key: 'a', value: Buffer.from('zombie') }] }] })).rejects.toBeInstanceOf(ProducerFencedError);
+    await expect(
+      zombie.commit({ batches: [{ topic, messages: [{ key: 'a', value: Buffer.from('zombie') }] }] }),
+    ).rejects.toBeInstanceOf(ProducerFencedError);
     expect(zombie.isFenced()).toBe(true);
     await successor.commit({ batches: [{ topic, messages: [{ key: 'a', value: Buffer.from('after') }] }] });
     const read = await readTopic(kafka, topic, 3, 8_000);

@@ -52,7 +52,12 @@ describe('TransactionalProducer after a failed reconnect', () => {
 
   it('does not reconnect once disconnected on purpose', async () => {
     const kafka = {
-      producer: () => ({ connect: async () => undefined, disconnect: async () => undefined, transaction: async () => ({ abort: async () => undefined }) }) as unknown as Producer,
+      producer: () =>
+        ({
+          connect: async () => undefined,
+          disconnect: async () => undefined,
+          transaction: async () => ({ abort: async () => undefined }),
+        }) as unknown as Producer,
     } as unknown as Kafka;
     const txn = new TransactionalProducer(kafka, { transactionalId: 'fuser-p1', log: silentLog });
     await txn.connect();

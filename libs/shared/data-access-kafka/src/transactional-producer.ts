@@ -163,7 +163,11 @@ export class TransactionalProducer {
   }
 
   private async commitNow(content: TransactionContent): Promise<Map<string, bigint>> {
-    if (this.fenced) throw new ProducerFencedError(`${this.options.transactionalId} was fenced by a newer producer`, this.options.transactionalId);
+    if (this.fenced)
+      throw new ProducerFencedError(
+        `${this.options.transactionalId} was fenced by a newer producer`,
+        this.options.transactionalId,
+      );
     // A reconnect that failed while the broker was away is tried again here, not given up for good.
     if (!this.connected && this.lost && !this.closed) await this.reconnect();
     if (!this.connected) throw new Error('transactional producer is not connected');
@@ -172,7 +176,15 @@ export class TransactionalProducer {
     const timeoutMs = this.options.commitTimeoutMs ?? DEFAULT_COMMIT_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CommitTimeoutError(`transaction of ${this.options.transactionalId} not committed within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new CommitTimeoutError(
+              `transaction of ${this.options.transactionalId} not committed within ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      );
     });
     let ends: Map<string, bigint>;
     try {
@@ -184,7 +196,10 @@ export class TransactionalProducer {
         // transaction is aborted (or completed, if its commit had reached the broker) before the
         // claim returns. Either way the caller may write the same content again.
         this.options.metrics?.transactions.inc({ outcome: 'aborted' });
-        this.options.log.warn({ transactionalId: this.options.transactionalId, timeoutMs }, 'transaction stuck; starting over with a new producer');
+        this.options.log.warn(
+          { transactionalId: this.options.transactionalId, timeoutMs },
+          'transaction stuck; starting over with a new producer',
+        );
         await this.reconnect();
       }
       throw err;
@@ -197,7 +212,14 @@ export class TransactionalProducer {
     for (const b of content.batches) {
       if (b.messages.length === 0) continue;
       this.options.metrics?.produced.inc({ topic: b.topic }, b.messages.length);
-      this.options.metrics?.producedBytes.inc({ topic: b.topic }, b.messages.reduce((n, m) => n + (m.value?.length ?? 0) + (typeof m.key === 'string' ? Buffer.byteLength(m.key) : (m.key?.length ?? 0)), 0));
+      this.options.metrics?.producedBytes.inc(
+        { topic: b.topic },
+        b.messages.reduce(
+          (n, m) =>
+            n + (m.value?.length ?? 0) + (typeof m.key === 'string' ? Buffer.byteLength(m.key) : (m.key?.length ?? 0)),
+          0,
+        ),
+      );
     }
     return ends;
   }
@@ -228,12 +250,19 @@ export class TransactionalProducer {
         // Kafka refuses a transactional id its user may no longer use like a fenced producer's:
         // handled alike, but the log says which it was (the consumer logs only "producer fenced").
         const denied = this.describeAccessError(fenced);
-        if (denied) this.options.log.error({ err: denied, transactionalId: this.options.transactionalId }, 'transactional id denied; handled as fenced');
+        if (denied)
+          this.options.log.error(
+            { err: denied, transactionalId: this.options.transactionalId },
+            'transactional id denied; handled as fenced',
+          );
         throw fenced;
       }
       await txn.abort().catch((abortErr: unknown) => {
         if (toFenced(abortErr)) this.fenced = true;
-        this.options.log.warn({ err: this.describeAccessError(abortErr) ?? abortErr, transactionalId: this.options.transactionalId }, 'abort after a failed transaction failed');
+        this.options.log.warn(
+          { err: this.describeAccessError(abortErr) ?? abortErr, transactionalId: this.options.transactionalId },
+          'abort after a failed transaction failed',
+        );
       });
       this.options.metrics?.transactions.inc({ outcome: 'aborted' });
       // kafkajs may have advanced (or not) its sequence numbers for records the broker did or did
@@ -247,7 +276,9 @@ export class TransactionalProducer {
 
   /** `describeKafkaAccessError`'s line for a refusal by Kafka, naming this producer's id; else null. */
   private describeAccessError(err: unknown): string | null {
-    return describeKafkaAccessError(err, kafkaSettingsOf(this.kafka), { transactionalId: this.options.transactionalId });
+    return describeKafkaAccessError(err, kafkaSettingsOf(this.kafka), {
+      transactionalId: this.options.transactionalId,
+    });
   }
 }
 
@@ -271,7 +302,8 @@ function splitRequests(batches: readonly TopicBatch[], limit: number): Request[]
   };
   for (const b of batches) {
     for (const m of b.messages) {
-      const size = 64 + (m.value?.length ?? 0) + (typeof m.key === 'string' ? Buffer.byteLength(m.key) : (m.key?.length ?? 0));
+      const size =
+        64 + (m.value?.length ?? 0) + (typeof m.key === 'string' ? Buffer.byteLength(m.key) : (m.key?.length ?? 0));
       if (bytes > 0 && bytes + size > limit) close();
       let entry = current.get(b.topic);
       if (!entry) current.set(b.topic, (entry = { topic: b.topic, messages: [] }));
@@ -287,7 +319,9 @@ function splitRequests(batches: readonly TopicBatch[], limit: number): Request[]
   return requests;
 }
 
-function groupOffsets(offsets: TransactionOffsets): { topic: string; partitions: { partition: number; offset: string }[] }[] {
+function groupOffsets(
+  offsets: TransactionOffsets,
+): { topic: string; partitions: { partition: number; offset: string }[] }[] {
   const byTopic = new Map<string, { partition: number; offset: string }[]>();
   for (const p of offsets.partitions) {
     const list = byTopic.get(p.topic) ?? [];
@@ -300,7 +334,8 @@ function groupOffsets(offsets: TransactionOffsets): { topic: string; partitions:
 function toFenced(err: unknown, transactionalId?: string): ProducerFencedError | null {
   let e = err as { type?: string; message?: string; cause?: unknown; originalError?: unknown } | undefined;
   for (let depth = 0; e && depth < 4; depth++) {
-    if (e.type && FENCED_TYPES.has(e.type)) return new ProducerFencedError(e.message ?? e.type, transactionalId, { cause: e });
+    if (e.type && FENCED_TYPES.has(e.type))
+      return new ProducerFencedError(e.message ?? e.type, transactionalId, { cause: e });
     e = (e.originalError ?? e.cause) as typeof e;
   }
   return null;

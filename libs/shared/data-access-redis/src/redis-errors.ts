@@ -52,15 +52,21 @@ export function describeRedisError(err: unknown, t: RedisTarget): string {
   const code = e.code ?? /^[A-Z]+/.exec(raw)?.[0] ?? '';
   const at = `Redis at ${t.where}`;
   const was = (what: string) => (raw.startsWith(what) ? raw : `${what}: ${raw}`);
-  if (code === 'WRONGPASS') return `${at} refused user "${t.username}" (${raw}): wrong password, unknown user or disabled user; check REDIS_USERNAME and REDIS_PASSWORD against its ACL`;
+  if (code === 'WRONGPASS')
+    return `${at} refused user "${t.username}" (${raw}): wrong password, unknown user or disabled user; check REDIS_USERNAME and REDIS_PASSWORD against its ACL`;
   if (code === 'NOAUTH') return `${at} requires authentication (${raw}): set REDIS_USERNAME and REDIS_PASSWORD`;
-  if (code === 'NOPERM') return `${at} denies user "${t.username}" a command or key the service needs (${raw}): compare the user's ACL with the service's in docs/operations.md`;
+  if (code === 'NOPERM')
+    return `${at} denies user "${t.username}" a command or key the service needs (${raw}): compare the user's ACL with the service's in docs/operations.md`;
   if (UNTRUSTED.has(code)) {
-    const fix = t.caFile ? `it was not signed by the CA in REDIS_TLS_CA_FILE (${t.caFile})` : 'no CA the system trusts signed it; set REDIS_TLS_CA_FILE to the CA that did';
+    const fix = t.caFile
+      ? `it was not signed by the CA in REDIS_TLS_CA_FILE (${t.caFile})`
+      : 'no CA the system trusts signed it; set REDIS_TLS_CA_FILE to the CA that did';
     return `${at} presented a TLS certificate that is not trusted (${was(code)}): ${fix}`;
   }
-  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return `${at} presented a TLS certificate outside its validity (${was(code)})`;
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `${at} presented a TLS certificate for other names (${raw}): connect by a name it lists or set REDIS_TLS_SERVERNAME`;
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')
+    return `${at} presented a TLS certificate outside its validity (${was(code)})`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return `${at} presented a TLS certificate for other names (${raw}): connect by a name it lists or set REDIS_TLS_SERVERNAME`;
   if (t.tls && (code === 'EPROTO' || /wrong version number|before secure TLS connection/i.test(raw))) {
     return `${at} did not complete a TLS handshake (${raw}): is it a plaintext port? Unset REDIS_TLS (and use redis://) or use its TLS port`;
   }
@@ -70,12 +76,14 @@ export function describeRedisError(err: unknown, t: RedisTarget): string {
   }
   if (code === 'ECONNREFUSED') return `${at} refused the connection (${raw}): is Redis running there, on that port?`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${at}: host not found (${raw})`;
-  if (code === 'ETIMEDOUT') return `${at} did not accept a connection in time (${raw})${t.tls ? ': unreachable, or a plaintext port that never answers a TLS handshake' : ''}`;
+  if (code === 'ETIMEDOUT')
+    return `${at} did not accept a connection in time (${raw})${t.tls ? ': unreachable, or a plaintext port that never answers a TLS handshake' : ''}`;
   return `${at}: ${raw}`;
 }
 
 /** Errors of ioredis that only say a command failed, not why the connection did. */
-const GENERIC = /Connection is closed|max retries per request|did not answer PING|Failed to refresh slots cache|None of startup nodes is available|Stream isn't writeable/i;
+const GENERIC =
+  /Connection is closed|max retries per request|did not answer PING|Failed to refresh slots cache|None of startup nodes is available|Stream isn't writeable/i;
 
 interface Tracked {
   target: RedisTarget;
@@ -92,7 +100,11 @@ const tracked = new WeakMap<object, Tracked>();
  * explained by what broke the connection. Handling the `error` events also keeps ioredis from
  * printing them with stack traces; services log them once per cause instead.
  */
-export function trackRedisErrors(redis: RedisClient, settings: RedisSettings, tls: ConnectionOptions | null = null): void {
+export function trackRedisErrors(
+  redis: RedisClient,
+  settings: RedisSettings,
+  tls: ConnectionOptions | null = null,
+): void {
   const state: Tracked = { target: redisTarget(settings), lastError: null, tls };
   tracked.set(redis, state);
   const remember = (err: unknown) => {
@@ -146,7 +158,9 @@ export async function probeRedisTls(redis: RedisClient, timeoutMs = 1500): Promi
     };
     socket.setTimeout(timeoutMs, () => done(null));
     socket.once('secureConnect', () => done(null));
-    socket.once('error', (err: Error) => done(/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET/.test(err.message) ? null : err));
+    socket.once('error', (err: Error) =>
+      done(/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET/.test(err.message) ? null : err),
+    );
   });
   if (!failure) return;
   const err = new Error(describeRedisError(failure, state.target), { cause: failure });
@@ -183,5 +197,7 @@ async function refusePlaintext(state: Tracked, timeoutMs: number): Promise<void>
  * `instanceof Error` in another realm (a vm context, as test runners use).
  */
 function asError(x: unknown): (Error & { code?: string }) | null {
-  return typeof x === 'object' && x !== null && typeof (x as { message?: unknown }).message === 'string' ? (x as Error & { code?: string }) : null;
+  return typeof x === 'object' && x !== null && typeof (x as { message?: unknown }).message === 'string'
+    ? (x as Error & { code?: string })
+    : null;
 }

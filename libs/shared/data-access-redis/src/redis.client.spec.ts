@@ -1,7 +1,15 @@
 import { Cluster } from 'ioredis';
 import { createRedis, userKey } from './index';
 
-const base = { url: 'redis://127.0.0.1:6390', username: null, password: null, tls: false, tlsCaFile: null, tlsServername: null, keyPrefix: 'ps:' };
+const base = {
+  url: 'redis://127.0.0.1:6390',
+  username: null,
+  password: null,
+  tls: false,
+  tlsCaFile: null,
+  tlsServername: null,
+  keyPrefix: 'ps:',
+};
 
 describe('redis client', () => {
   it('puts the user id in a hash tag, so all keys of a user share a cluster slot', () => {

@@ -26,12 +26,25 @@ export function createRedis(settings: RedisSettings, connectionName: string): Re
   if (settings.clusterNodes) {
     // lazyConnect belongs at this level too: in redisOptions it only reaches the per-node clients,
     // and a Cluster without it connects in its constructor, so the caller's connect() would throw.
-    return tracked(new Cluster(settings.clusterNodes, { redisOptions: common, lazyConnect: true, enableAutoPipelining: true, scaleReads: 'master' }), settings, tls);
+    return tracked(
+      new Cluster(settings.clusterNodes, {
+        redisOptions: common,
+        lazyConnect: true,
+        enableAutoPipelining: true,
+        scaleReads: 'master',
+      }),
+      settings,
+      tls,
+    );
   }
   return tracked(new Redis(settings.url, common), settings, tls);
 }
 
-function tracked<C extends RedisClient>(redis: C, settings: RedisSettings, tls: ReturnType<typeof tlsOptions> | null): C {
+function tracked<C extends RedisClient>(
+  redis: C,
+  settings: RedisSettings,
+  tls: ReturnType<typeof tlsOptions> | null,
+): C {
   trackRedisErrors(redis, settings, tls);
   return redis;
 }
@@ -45,7 +58,8 @@ function tlsOptions(settings: RedisSettings): NonNullable<RedisOptions['tls']> {
     } catch (err) {
       throw new Error(`REDIS_TLS_CA_FILE: cannot read ${file} (${fileErrorReason(err)})`);
     }
-    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`REDIS_TLS_CA_FILE: ${file} holds no PEM certificate`);
+    if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+      throw new Error(`REDIS_TLS_CA_FILE: ${file} holds no PEM certificate`);
   }
   return { ...(ca ? { ca: [ca] } : {}), ...(settings.tlsServername ? { servername: settings.tlsServername } : {}) };
 }

@@ -32,7 +32,8 @@ async function* scanNode(node: Redis, pattern: string, count: number): AsyncGene
 export async function unlinkKeys(redis: RedisClient, pattern: string): Promise<number> {
   let removed = 0;
   for await (const keys of scanKeys(redis, pattern)) {
-    if (redis instanceof Cluster) removed += (await Promise.all(keys.map((k) => redis.unlink(k)))).reduce((s, n) => s + n, 0);
+    if (redis instanceof Cluster)
+      removed += (await Promise.all(keys.map((k) => redis.unlink(k)))).reduce((s, n) => s + n, 0);
     else removed += await redis.unlink(...keys);
   }
   return removed;

@@ -19,7 +19,10 @@ export interface ScriptDefinition {
  */
 export function defineScripts(redis: RedisClient, scripts: readonly ScriptDefinition[]): void {
   for (const s of scripts) {
-    redis.defineCommand(s.name, { ...(s.numberOfKeys === undefined ? {} : { numberOfKeys: s.numberOfKeys }), lua: readFileSync(s.file, 'utf8') });
+    redis.defineCommand(s.name, {
+      ...(s.numberOfKeys === undefined ? {} : { numberOfKeys: s.numberOfKeys }),
+      lua: readFileSync(s.file, 'utf8'),
+    });
   }
   // On a cluster, ioredis' auto-pipelining groups a script call by its first argument, which for a
   // variable key count is the count, not a key: calls for keys on different masters would share a

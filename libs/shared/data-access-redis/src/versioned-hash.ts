@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import type { RedisClient } from './redis.client';
 import { SCRIPT_DIR, defineScripts } from './scripts';
 
-type WithCas = RedisClient & { versionedHset(key: string, expected: string, ...fieldsAndValues: (string | Buffer)[]): Promise<number> };
+type WithCas = RedisClient & {
+  versionedHset(key: string, expected: string, ...fieldsAndValues: (string | Buffer)[]): Promise<number>;
+};
 
 /** Outcome of a compare-and-set write. */
 export type CasResult = { ok: true; version: number } | { ok: false };

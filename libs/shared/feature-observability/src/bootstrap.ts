@@ -23,7 +23,10 @@ export interface BootstrapOptions {
  * and commits offsets (`beforeApplicationShutdown`), and a hard deadline so a stuck drain cannot
  * keep a pod terminating forever.
  */
-export async function bootstrapService(rootModule: Type<unknown> | DynamicModule, options: BootstrapOptions): Promise<INestApplication> {
+export async function bootstrapService(
+  rootModule: Type<unknown> | DynamicModule,
+  options: BootstrapOptions,
+): Promise<INestApplication> {
   const app = await NestFactory.create(rootModule, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   // Only the stop signals: Nest's default list has SIGUSR2 (and others) too, which would stop a
@@ -32,13 +35,17 @@ export async function bootstrapService(rootModule: Type<unknown> | DynamicModule
   for (const signal of SHUTDOWN_SIGNALS) {
     process.once(signal, () => {
       setTimeout(() => {
-        app.get(Logger).error({ signal, drainTimeoutMs: options.drainTimeoutMs }, 'shutdown exceeded its deadline; exiting');
+        app
+          .get(Logger)
+          .error({ signal, drainTimeoutMs: options.drainTimeoutMs }, 'shutdown exceeded its deadline; exiting');
         process.exit(1);
       }, options.drainTimeoutMs + FORCED_EXIT_MARGIN_MS).unref();
     });
   }
   // SIGUSR2 would end the process by default; profilers and heap-snapshot tools send it.
-  process.on('SIGUSR2', () => app.get(Logger).log({ signal: 'SIGUSR2' }, 'signal ignored: only SIGTERM and SIGINT stop the service'));
+  process.on('SIGUSR2', () =>
+    app.get(Logger).log({ signal: 'SIGUSR2' }, 'signal ignored: only SIGTERM and SIGINT stop the service'),
+  );
   options.configure?.(app);
   await app.listen(options.port, options.host);
   return app;
@@ -58,16 +65,27 @@ export interface ServiceUsage {
  * Reads a service's command line before anything is loaded: `--help` (or `-h`) prints the usage
  * and every variable and returns 'help'; any other argument is an error line and returns 'error'.
  */
-export function serviceCommandLine(argv: readonly string[], usage: ServiceUsage, out: (text: string) => void = (t) => console.log(t)): 'run' | 'help' | 'error' {
+export function serviceCommandLine(
+  argv: readonly string[],
+  usage: ServiceUsage,
+  out: (text: string) => void = (t) => console.log(t),
+): 'run' | 'help' | 'error' {
   const unknown = argv.find((a) => a !== '--help' && a !== '-h');
   if (unknown !== undefined) {
-    console.error(`error: ${usage.name} takes no argument but --help; got "${unknown}" (it is configured by environment variables)`);
+    console.error(
+      `error: ${usage.name} takes no argument but --help; got "${unknown}" (it is configured by environment variables)`,
+    );
     return 'error';
   }
   if (argv.length === 0) return 'run';
   const width = Math.max(...usage.variables.map((v) => v.name.length));
-  const lines = usage.variables.map((v) => `  ${v.name.padEnd(width)}  ${v.default === '(required)' ? 'required' : `default ${v.default}`}\n  ${' '.repeat(width)}  ${v.description}`);
-  out(`${usage.name}: ${usage.summary}\n\nUsage: node main.js [--help]\n\nConfigured by environment variables (empty counts as unset):\n\n${lines.join('\n')}`);
+  const lines = usage.variables.map(
+    (v) =>
+      `  ${v.name.padEnd(width)}  ${v.default === '(required)' ? 'required' : `default ${v.default}`}\n  ${' '.repeat(width)}  ${v.description}`,
+  );
+  out(
+    `${usage.name}: ${usage.summary}\n\nUsage: node main.js [--help]\n\nConfigured by environment variables (empty counts as unset):\n\n${lines.join('\n')}`,
+  );
   return 'help';
 }
 
@@ -76,7 +94,9 @@ export function serviceCommandLine(argv: readonly string[], usage: ServiceUsage,
  * configuration (a ConfigError prints the bad variables, without a stack, and exits 1), then boots
  * the root module on the configured HTTP address.
  */
-export function runService<C extends { service: { HTTP_HOST: string; HTTP_PORT: number; SHUTDOWN_DRAIN_TIMEOUT_MS: number } }>(
+export function runService<
+  C extends { service: { HTTP_HOST: string; HTTP_PORT: number; SHUTDOWN_DRAIN_TIMEOUT_MS: number } },
+>(
   usage: ServiceUsage,
   loadConfig: () => C,
   rootModule: (config: C) => DynamicModule,

@@ -76,7 +76,9 @@ export class HealthRegistry {
   }
 
   private async run(checks: Map<string, HealthCheck>): Promise<HealthReport> {
-    const entries = await Promise.all([...checks].map(async ([name, check]) => [name, await this.runOne(check)] as const));
+    const entries = await Promise.all(
+      [...checks].map(async ([name, check]) => [name, await this.runOne(check)] as const),
+    );
     const result: Record<string, CheckReport> = Object.fromEntries(entries);
     return { status: entries.every(([, r]) => r.status === 'up') ? 'ok' : 'error', checks: result };
   }
@@ -88,12 +90,19 @@ export class HealthRegistry {
       const details = await Promise.race([
         check(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`timed out after ${this.options.healthCheckTimeoutMs} ms`)), this.options.healthCheckTimeoutMs);
+          timer = setTimeout(
+            () => reject(new Error(`timed out after ${this.options.healthCheckTimeoutMs} ms`)),
+            this.options.healthCheckTimeoutMs,
+          );
         }),
       ]);
       return { status: 'up', durationMs: Math.round(performance.now() - started), ...(details ? { details } : {}) };
     } catch (err) {
-      return { status: 'down', durationMs: Math.round(performance.now() - started), error: err instanceof Error ? err.message : String(err) };
+      return {
+        status: 'down',
+        durationMs: Math.round(performance.now() - started),
+        error: err instanceof Error ? err.message : String(err),
+      };
     } finally {
       clearTimeout(timer);
     }

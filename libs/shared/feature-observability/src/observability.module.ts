@@ -16,7 +16,12 @@ export class ObservabilityModule {
       global: true,
       imports: [LoggerModule.forRoot({ pinoHttp: { logger, autoLogging: false, quietReqLogger: true } })],
       controllers: [ObservabilityController],
-      providers: [{ provide: OBSERVABILITY_OPTIONS, useValue: options }, { provide: SERVICE_LOGGER, useValue: logger }, MetricsService, HealthRegistry],
+      providers: [
+        { provide: OBSERVABILITY_OPTIONS, useValue: options },
+        { provide: SERVICE_LOGGER, useValue: logger },
+        MetricsService,
+        HealthRegistry,
+      ],
       exports: [OBSERVABILITY_OPTIONS, SERVICE_LOGGER, MetricsService, HealthRegistry, LoggerModule],
     };
   }

@@ -10,7 +10,14 @@ describe('ObservabilityModule', () => {
 
   beforeEach(async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [ObservabilityModule.forRoot({ serviceName: 'svc', metricsPrefix: 'svc', logLevel: 'silent', healthCheckTimeoutMs: 100 })],
+      imports: [
+        ObservabilityModule.forRoot({
+          serviceName: 'svc',
+          metricsPrefix: 'svc',
+          logLevel: 'silent',
+          healthCheckTimeoutMs: 100,
+        }),
+      ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
@@ -69,9 +76,19 @@ describe('createLogger', () => {
       },
     });
     const log = createLogger('svc', 'info', sink);
-    log.info({ text: 'call me at alice@example.com', event: { text: 'secret text', eventId: 'e1' }, sasl: { password: 'p' } }, 'cleaned');
+    log.info(
+      { text: 'call me at alice@example.com', event: { text: 'secret text', eventId: 'e1' }, sasl: { password: 'p' } },
+      'cleaned',
+    );
     const line = JSON.parse(lines[0]!);
-    expect(line).toMatchObject({ service: 'svc', level: 'info', msg: 'cleaned', text: '[redacted]', event: { text: '[redacted]', eventId: 'e1' }, sasl: '[redacted]' });
+    expect(line).toMatchObject({
+      service: 'svc',
+      level: 'info',
+      msg: 'cleaned',
+      text: '[redacted]',
+      event: { text: '[redacted]', eventId: 'e1' },
+      sasl: '[redacted]',
+    });
     expect(lines[0]).not.toContain('alice@example.com');
   });
 
@@ -84,7 +101,13 @@ describe('createLogger', () => {
       },
     });
     const log = createLogger('svc', 'info', sink);
-    const logged = { batch: { records: [{ eventId: 'e1', text: 'mail bob@example.com' }], meta: { producer: { sasl: { password: 'hunter2' } } } }, count: 1 };
+    const logged = {
+      batch: {
+        records: [{ eventId: 'e1', text: 'mail bob@example.com' }],
+        meta: { producer: { sasl: { password: 'hunter2' } } },
+      },
+      count: 1,
+    };
     log.warn(logged, 'deep');
     const line = JSON.parse(lines[0]!);
     expect(line.batch.records[0]).toEqual({ eventId: 'e1', text: '[redacted]' });

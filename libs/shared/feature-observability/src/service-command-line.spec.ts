@@ -31,6 +31,8 @@ describe('a service command line', () => {
     } finally {
       spy.mockRestore();
     }
-    expect(errors).toEqual(['error: encoder takes no argument but --help; got "--port=1" (it is configured by environment variables)']);
+    expect(errors).toEqual([
+      'error: encoder takes no argument but --help; got "--port=1" (it is configured by environment variables)',
+    ]);
   });
 });

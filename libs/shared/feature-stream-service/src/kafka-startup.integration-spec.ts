@@ -1,4 +1,11 @@
-import { kafkaEnvSchema, kafkaCrossChecks, parseEnv, redisEnvSchema, toKafkaSettings, toRedisSettings } from '@profilestream/config';
+import {
+  kafkaEnvSchema,
+  kafkaCrossChecks,
+  parseEnv,
+  redisEnvSchema,
+  toKafkaSettings,
+  toRedisSettings,
+} from '@profilestream/config';
 import { startSecureKafkaBroker, type SecureKafkaBroker } from '@profilestream/kafka/testing';
 import { HealthRegistry, MetricsService, createLogger, type ObservabilityOptions } from '@profilestream/observability';
 import { StreamRuntime } from './stream-runtime';
@@ -24,7 +31,11 @@ describe('a Kafka the service cannot use: the start-up log and readiness say why
       () => ({ ...broker.env(), KAFKA_SASL_PASSWORD: 'wrong' }),
       /^Kafka authentication failed: wrong username or password \(SCRAM-SHA-512, user "app" at 127\.0\.0\.1:\d+\); check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD \(.*invalid credentials/,
     ],
-    ['a SASL mechanism the listener does not enable', () => ({ ...broker.env(), KAFKA_SASL_MECHANISM: 'scram-sha-256' }), /^Kafka at 127\.0\.0\.1:\d+ does not accept SASL mechanism SCRAM-SHA-256 \(.*\): set KAFKA_SASL_MECHANISM/],
+    [
+      'a SASL mechanism the listener does not enable',
+      () => ({ ...broker.env(), KAFKA_SASL_MECHANISM: 'scram-sha-256' }),
+      /^Kafka at 127\.0\.0\.1:\d+ does not accept SASL mechanism SCRAM-SHA-256 \(.*\): set KAFKA_SASL_MECHANISM/,
+    ],
     [
       'an untrusted CA',
       () => ({ ...broker.env(), KAFKA_SSL_CA_FILE: broker.certs.untrustedCaFile }),
@@ -42,8 +53,15 @@ describe('a Kafka the service cannot use: the start-up log and readiness say why
 
   it.each(cases)('%s', async (_what, vars, cause) => {
     const lines: string[] = [];
-    const observability: ObservabilityOptions = { serviceName: 'kafka-startup-test', metricsPrefix: 'kafka_startup_test', logLevel: 'info', healthCheckTimeoutMs: 2000 };
-    const log = createLogger(observability.serviceName, observability.logLevel, { write: (line: string) => void lines.push(line) });
+    const observability: ObservabilityOptions = {
+      serviceName: 'kafka-startup-test',
+      metricsPrefix: 'kafka_startup_test',
+      logLevel: 'info',
+      healthCheckTimeoutMs: 2000,
+    };
+    const log = createLogger(observability.serviceName, observability.logLevel, {
+      write: (line: string) => void lines.push(line),
+    });
     const metrics = new MetricsService(observability);
     const health = new HealthRegistry(observability, metrics);
     const runtime = new StreamRuntime(
@@ -63,8 +81,10 @@ describe('a Kafka the service cannot use: the start-up log and readiness say why
     runtime.bootInBackground(() => runtime.connect());
     const started = Date.now();
     try {
-      const entries = () => lines.map((l) => JSON.parse(l) as { msg: string; level: string; err?: unknown; step?: string });
-      const failed = () => entries().find((e) => e.msg === 'start-up step failed; retrying' && e.step === 'connecting to Kafka');
+      const entries = () =>
+        lines.map((l) => JSON.parse(l) as { msg: string; level: string; err?: unknown; step?: string });
+      const failed = () =>
+        entries().find((e) => e.msg === 'start-up step failed; retrying' && e.step === 'connecting to Kafka');
       while (!failed() && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));
       expect(failed()).toBeDefined();
       expect(Date.now() - started).toBeLessThan(10_000);

@@ -19,20 +19,44 @@ describe('a Redis the service cannot use: the start-up log and readiness say why
   afterAll(() => server?.stop());
 
   const cases: [string, () => Record<string, string>, RegExp][] = [
-    ['a wrong password', () => ({ REDIS_URL: `redis://127.0.0.1:${server.port}`, REDIS_USERNAME: 'app', REDIS_PASSWORD: 'wrong' }), /refused user "app" \(WRONGPASS .*check REDIS_USERNAME and REDIS_PASSWORD/],
-    ['an unknown user', () => ({ REDIS_URL: `redis://127.0.0.1:${server.port}`, REDIS_USERNAME: 'nobody', REDIS_PASSWORD: password }), /refused user "nobody" \(WRONGPASS /],
+    [
+      'a wrong password',
+      () => ({ REDIS_URL: `redis://127.0.0.1:${server.port}`, REDIS_USERNAME: 'app', REDIS_PASSWORD: 'wrong' }),
+      /refused user "app" \(WRONGPASS .*check REDIS_USERNAME and REDIS_PASSWORD/,
+    ],
+    [
+      'an unknown user',
+      () => ({ REDIS_URL: `redis://127.0.0.1:${server.port}`, REDIS_USERNAME: 'nobody', REDIS_PASSWORD: password }),
+      /refused user "nobody" \(WRONGPASS /,
+    ],
     [
       'an untrusted CA',
-      () => ({ REDIS_URL: `rediss://127.0.0.1:${server.tlsPort}`, REDIS_USERNAME: 'app', REDIS_PASSWORD: password, REDIS_TLS_CA_FILE: server.certs.untrustedCaFile }),
+      () => ({
+        REDIS_URL: `rediss://127.0.0.1:${server.tlsPort}`,
+        REDIS_USERNAME: 'app',
+        REDIS_PASSWORD: password,
+        REDIS_TLS_CA_FILE: server.certs.untrustedCaFile,
+      }),
       /TLS certificate that is not trusted \(SELF_SIGNED_CERT_IN_CHAIN: .*\): it was not signed by the CA in REDIS_TLS_CA_FILE/,
     ],
-    ['plaintext against the TLS port', () => ({ REDIS_URL: `redis://127.0.0.1:${server.tlsPort}`, REDIS_USERNAME: 'app', REDIS_PASSWORD: password }), /closed the connection without a reply .*as a TLS port does .*set REDIS_TLS=true/],
+    [
+      'plaintext against the TLS port',
+      () => ({ REDIS_URL: `redis://127.0.0.1:${server.tlsPort}`, REDIS_USERNAME: 'app', REDIS_PASSWORD: password }),
+      /closed the connection without a reply .*as a TLS port does .*set REDIS_TLS=true/,
+    ],
   ];
 
   it.each(cases)('%s', async (_what, vars, cause) => {
     const lines: string[] = [];
-    const observability: ObservabilityOptions = { serviceName: 'redis-startup-test', metricsPrefix: 'redis_startup_test', logLevel: 'info', healthCheckTimeoutMs: 2000 };
-    const log = createLogger(observability.serviceName, observability.logLevel, { write: (line: string) => void lines.push(line) });
+    const observability: ObservabilityOptions = {
+      serviceName: 'redis-startup-test',
+      metricsPrefix: 'redis_startup_test',
+      logLevel: 'info',
+      healthCheckTimeoutMs: 2000,
+    };
+    const log = createLogger(observability.serviceName, observability.logLevel, {
+      write: (line: string) => void lines.push(line),
+    });
     const metrics = new MetricsService(observability);
     const health = new HealthRegistry(observability, metrics);
     // Readiness runs the Redis check alone here: the Kafka check would open broker connections.
@@ -55,7 +79,8 @@ describe('a Redis the service cannot use: the start-up log and readiness say why
     const connecting = runtime.connect().catch((err: unknown) => err);
     try {
       const entries = () => lines.map((l) => JSON.parse(l) as { msg: string; level: string; err?: unknown });
-      while (!entries().some((e) => e.msg === 'waiting for Redis') && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));
+      while (!entries().some((e) => e.msg === 'waiting for Redis') && Date.now() - started < 10_000)
+        await new Promise((r) => setTimeout(r, 50));
       const waiting = entries().find((e) => e.msg === 'waiting for Redis');
       expect(waiting).toBeDefined();
       expect(Date.now() - started).toBeLessThan(10_000);

@@ -6,27 +6,57 @@ import { HealthRegistry, MetricsService, type ObservabilityOptions } from '@prof
 import { StreamRuntime } from './stream-runtime';
 import { kafkaSettings } from '@profilestream/kafka/testing';
 
-const kafka: KafkaSettings = kafkaSettings({ brokers: ['b1:9093'], sasl: { mechanism: 'scram-sha-512', username: 'profilestream-encoder', password: 'secret' } });
+const kafka: KafkaSettings = kafkaSettings({
+  brokers: ['b1:9093'],
+  sasl: { mechanism: 'scram-sha-512', username: 'profilestream-encoder', password: 'secret' },
+});
 
 type ErrorClass = new (e: Error | string, options?: object) => Error;
 const { KafkaJSNonRetriableError } = kafkajs as unknown as Record<'KafkaJSNonRetriableError', ErrorClass>;
 const groupDenied = () => {
-  const e = new KafkaJSProtocolError({ type: 'GROUP_AUTHORIZATION_FAILED', code: 30, retriable: false, message: 'Not authorized to access group: Group authorization failed' } as unknown as Error);
+  const e = new KafkaJSProtocolError({
+    type: 'GROUP_AUTHORIZATION_FAILED',
+    code: 30,
+    retriable: false,
+    message: 'Not authorized to access group: Group authorization failed',
+  } as unknown as Error);
   return new KafkaJSNonRetriableError(e, { cause: e });
 };
 
 function runtimeWith(log: LogSink): { runtime: StreamRuntime; health: HealthRegistry } {
-  const observability: ObservabilityOptions = { serviceName: 'stream-runtime-spec', metricsPrefix: 'stream_runtime_spec', logLevel: 'info', healthCheckTimeoutMs: 2000 };
+  const observability: ObservabilityOptions = {
+    serviceName: 'stream-runtime-spec',
+    metricsPrefix: 'stream_runtime_spec',
+    logLevel: 'info',
+    healthCheckTimeoutMs: 2000,
+  };
   const metrics = new MetricsService(observability);
   const health = new HealthRegistry(observability, metrics);
-  const runtime = new StreamRuntime({ serviceName: observability.serviceName, kafka, redis: toRedisSettings(parseEnv(redisEnvSchema, { REDIS_URL: 'redis://127.0.0.1:1' })), topics: [], consumerStartTimeoutMs: 300_000 }, log, observability, metrics, health);
+  const runtime = new StreamRuntime(
+    {
+      serviceName: observability.serviceName,
+      kafka,
+      redis: toRedisSettings(parseEnv(redisEnvSchema, { REDIS_URL: 'redis://127.0.0.1:1' })),
+      topics: [],
+      consumerStartTimeoutMs: 300_000,
+    },
+    log,
+    observability,
+    metrics,
+    health,
+  );
   return { runtime, health };
 }
 
 describe('StreamRuntime.startWithRetry', () => {
   it('names what Kafka denied a consumer start in one line, in the log and in readiness, and retries it all the same', async () => {
     const warnings: Record<string, unknown>[] = [];
-    const log: LogSink = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (obj) => void ('consumer' in obj && warnings.push(obj as Record<string, unknown>)) };
+    const log: LogSink = {
+      debug: () => undefined,
+      info: () => undefined,
+      error: () => undefined,
+      warn: (obj) => void ('consumer' in obj && warnings.push(obj as Record<string, unknown>)),
+    };
     const { runtime, health } = runtimeWith(log);
     let attempts = 0;
     const started = runtime.startWithRetry(
@@ -53,7 +83,12 @@ describe('StreamRuntime.startWithRetry', () => {
 
   it('leaves any other failure as it is', async () => {
     const warnings: Record<string, unknown>[] = [];
-    const log: LogSink = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (obj) => void ('consumer' in obj && warnings.push(obj as Record<string, unknown>)) };
+    const log: LogSink = {
+      debug: () => undefined,
+      info: () => undefined,
+      error: () => undefined,
+      warn: (obj) => void ('consumer' in obj && warnings.push(obj as Record<string, unknown>)),
+    };
     const { runtime } = runtimeWith(log);
     const error = new Error('This server does not host this topic-partition');
     const started = runtime.startWithRetry('encoder', async () => Promise.reject(error));

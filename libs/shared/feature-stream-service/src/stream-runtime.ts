@@ -1,5 +1,11 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
-import { DEAD_LETTERED_TOPICS, dlqTopicSpec, topicCatalog, type TopicKey, type TopicSpec } from '@profilestream/contracts';
+import {
+  DEAD_LETTERED_TOPICS,
+  dlqTopicSpec,
+  topicCatalog,
+  type TopicKey,
+  type TopicSpec,
+} from '@profilestream/contracts';
 import {
   AcknowledgedChunkWriter,
   BatchConsumer,
@@ -23,8 +29,21 @@ import {
   type LogSink,
   type TransformHandler,
 } from '@profilestream/kafka';
-import { checkRedis, closeRedis, connectRedis, createRedis, explainRedisError, type RedisClient } from '@profilestream/redis';
-import { HealthRegistry, MetricsService, SERVICE_LOGGER, OBSERVABILITY_OPTIONS, type ObservabilityOptions } from '@profilestream/observability';
+import {
+  checkRedis,
+  closeRedis,
+  connectRedis,
+  createRedis,
+  explainRedisError,
+  type RedisClient,
+} from '@profilestream/redis';
+import {
+  HealthRegistry,
+  MetricsService,
+  SERVICE_LOGGER,
+  OBSERVABILITY_OPTIONS,
+  type ObservabilityOptions,
+} from '@profilestream/observability';
 import { startWithRetry } from './consumer-start';
 import { STREAM_SERVICE_OPTIONS, type StreamServiceOptions } from './stream-service.options';
 
@@ -33,7 +52,8 @@ import { STREAM_SERVICE_OPTIONS, type StreamServiceOptions } from './stream-serv
  * dead letters and the consumed offsets (one transaction per chunk when KAFKA_EXACTLY_ONCE, the
  * default); a `handler` writes its own outputs (at least once).
  */
-export type ConsumerSpec = Omit<ConsumerSettings, 'metrics' | 'log'> & ({ transform: TransformHandler } | { handler: BatchHandler });
+export type ConsumerSpec = Omit<ConsumerSettings, 'metrics' | 'log'> &
+  ({ transform: TransformHandler } | { handler: BatchHandler });
 
 /** Omit that keeps a union a union (plain Omit keeps only the keys every member has). */
 type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -189,7 +209,10 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
       } catch (err) {
         const retryInMs = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
         this.boot.lastError = errorLine(err);
-        this.log.warn({ err: this.boot.lastError, step: this.boot.step, attempt, retryInMs }, 'start-up step failed; retrying');
+        this.log.warn(
+          { err: this.boot.lastError, step: this.boot.step, attempt, retryInMs },
+          'start-up step failed; retrying',
+        );
         await new Promise((r) => setTimeout(r, retryInMs));
       }
     }
@@ -233,7 +256,9 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
     }
     const settings = { ...spec, metrics: this.kafkaMetrics, log: this.log };
     const options: BatchConsumerOptions =
-      'transform' in spec ? { ...settings, transform: spec.transform, writer: this.chunkWriter(spec.groupId) } : { ...settings, handler: spec.handler, deadLetters: this.deadLetters };
+      'transform' in spec
+        ? { ...settings, transform: spec.transform, writer: this.chunkWriter(spec.groupId) }
+        : { ...settings, handler: spec.handler, deadLetters: this.deadLetters };
     const consumer = new BatchConsumer(this.kafka, options);
     this.consumers.push(consumer);
     try {
@@ -260,7 +285,9 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
    * starts, liveness once CONSUMER_START_TIMEOUT_MS has passed). Resolves with the consumer, or
    * null when the service stopped first.
    */
-  async consumeInBackground(spec: OmitEach<ConsumerSpec, 'groupId' | 'topics'> & { group: string; topics: readonly TopicKey[] }): Promise<BatchConsumer | null> {
+  async consumeInBackground(
+    spec: OmitEach<ConsumerSpec, 'groupId' | 'topics'> & { group: string; topics: readonly TopicKey[] },
+  ): Promise<BatchConsumer | null> {
     const { group, topics, ...rest } = spec;
     const prefix = this.options.kafka.topicPrefix;
     const catalog = topicCatalog(prefix);
@@ -290,7 +317,13 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
         throw explainKafkaAccessError(err, this.options.kafka, resources);
       }
     };
-    return startWithRetry(explained, { name, timeoutMs: this.options.consumerStartTimeoutMs, health: this.health, log: this.log, isStopping: () => this.stopping });
+    return startWithRetry(explained, {
+      name,
+      timeoutMs: this.options.consumerStartTimeoutMs,
+      health: this.health,
+      log: this.log,
+      isStopping: () => this.stopping,
+    });
   }
 
   /**
@@ -300,7 +333,12 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
    */
   private chunkWriter(groupId: string): ChunkWriter {
     if (!this.options.kafka.exactlyOnce) return new AcknowledgedChunkWriter(this.deadLetters, this.producer);
-    return new TransactionalChunkWriter(this.kafka, { groupId, stage: this.options.serviceName, log: this.log, metrics: this.kafkaMetrics });
+    return new TransactionalChunkWriter(this.kafka, {
+      groupId,
+      stage: this.options.serviceName,
+      log: this.log,
+      metrics: this.kafkaMetrics,
+    });
   }
 
   /** Work to finish after consumers stopped and before the producer closes (pending publishes). */
@@ -311,8 +349,11 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await Promise.allSettled(this.consumers.map((c) => c.stop()));
-    for (const hook of this.drainHooks) await hook().catch((err: unknown) => this.log.error({ err }, 'drain step failed on shutdown'));
-    await this.producer.disconnect().catch((err: unknown) => this.log.error({ err }, 'producer flush failed on shutdown'));
+    for (const hook of this.drainHooks)
+      await hook().catch((err: unknown) => this.log.error({ err }, 'drain step failed on shutdown'));
+    await this.producer
+      .disconnect()
+      .catch((err: unknown) => this.log.error({ err }, 'producer flush failed on shutdown'));
   }
 
   async onApplicationShutdown(): Promise<void> {

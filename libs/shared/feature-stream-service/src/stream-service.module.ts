@@ -17,7 +17,12 @@ export class StreamServiceModule {
 }
 
 /** The modules every stream service's root module imports: observability plus the Kafka/Redis runtime. */
-export function streamServiceImports(options: Omit<StreamServiceOptions, 'consumerStartTimeoutMs'> & { metricsPrefix: string; service: { LOG_LEVEL: string; HEALTH_CHECK_TIMEOUT_MS: number; CONSUMER_START_TIMEOUT_MS: number } }): DynamicModule[] {
+export function streamServiceImports(
+  options: Omit<StreamServiceOptions, 'consumerStartTimeoutMs'> & {
+    metricsPrefix: string;
+    service: { LOG_LEVEL: string; HEALTH_CHECK_TIMEOUT_MS: number; CONSUMER_START_TIMEOUT_MS: number };
+  },
+): DynamicModule[] {
   return [
     ObservabilityModule.forRoot({
       serviceName: options.serviceName,

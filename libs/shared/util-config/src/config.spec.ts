@@ -1,5 +1,18 @@
 import { z } from 'zod';
-import { ConfigError, describeEnv, env, fileErrorReason, kafkaCrossChecks, kafkaEnvSchema, parseEnv, redisEnvSchema, serviceEnvSchema, toKafkaSettings, toRedisSettings, withoutUrlCredentials } from './index';
+import {
+  ConfigError,
+  describeEnv,
+  env,
+  fileErrorReason,
+  kafkaCrossChecks,
+  kafkaEnvSchema,
+  parseEnv,
+  redisEnvSchema,
+  serviceEnvSchema,
+  toKafkaSettings,
+  toRedisSettings,
+  withoutUrlCredentials,
+} from './index';
 
 function problemsOf(fn: () => unknown): readonly string[] {
   try {
@@ -52,28 +65,46 @@ describe('parseEnv', () => {
     expect(problemsOf(() => parseEnv(kafkaEnvSchema, { KAFKA_FRAMING: 'confluent' }, kafkaCrossChecks))).toEqual([
       'SCHEMA_REGISTRY_URL is required when KAFKA_FRAMING=confluent',
     ]);
-    expect(problemsOf(() => parseEnv(kafkaEnvSchema, { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' }, kafkaCrossChecks))[0]).toMatch(
-      /KAFKA_SASL_PASSWORD are required/,
-    );
+    expect(
+      problemsOf(() =>
+        parseEnv(kafkaEnvSchema, { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' }, kafkaCrossChecks),
+      )[0],
+    ).toMatch(/KAFKA_SASL_PASSWORD are required/);
   });
 
   it('refuses TLS-only Kafka settings without KAFKA_SSL, which would be ignored', () => {
     expect(problemsOf(() => parseEnv(kafkaEnvSchema, { KAFKA_SSL_CA_FILE: '/ca/ca.crt' }, kafkaCrossChecks))).toEqual([
       'KAFKA_SSL_CA_FILE is set but KAFKA_SSL is false: set KAFKA_SSL=true to use it, or unset KAFKA_SSL_CA_FILE',
     ]);
-    expect(problemsOf(() => parseEnv(kafkaEnvSchema, { KAFKA_SSL: 'false', KAFKA_SSL_CA_FILE: '/ca/ca.crt', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' }, kafkaCrossChecks))).toEqual([
+    expect(
+      problemsOf(() =>
+        parseEnv(
+          kafkaEnvSchema,
+          { KAFKA_SSL: 'false', KAFKA_SSL_CA_FILE: '/ca/ca.crt', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' },
+          kafkaCrossChecks,
+        ),
+      ),
+    ).toEqual([
       'KAFKA_SSL_CA_FILE is set but KAFKA_SSL is false: set KAFKA_SSL=true to use it, or unset KAFKA_SSL_CA_FILE',
       'KAFKA_SSL_REJECT_UNAUTHORIZED is set but KAFKA_SSL is false: set KAFKA_SSL=true to use it, or unset KAFKA_SSL_REJECT_UNAUTHORIZED',
     ]);
     // The default (true) and an empty value say nothing; with KAFKA_SSL=true all of them apply.
-    expect(() => parseEnv(kafkaEnvSchema, { KAFKA_SSL_REJECT_UNAUTHORIZED: 'true', KAFKA_SSL_CA_FILE: ' ' }, kafkaCrossChecks)).not.toThrow();
-    const tls = parseEnv(kafkaEnvSchema, { KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/ca/ca.crt', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' }, kafkaCrossChecks);
+    expect(() =>
+      parseEnv(kafkaEnvSchema, { KAFKA_SSL_REJECT_UNAUTHORIZED: 'true', KAFKA_SSL_CA_FILE: ' ' }, kafkaCrossChecks),
+    ).not.toThrow();
+    const tls = parseEnv(
+      kafkaEnvSchema,
+      { KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/ca/ca.crt', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' },
+      kafkaCrossChecks,
+    );
     expect(toKafkaSettings(tls, 'svc').ssl).toEqual({ caFile: '/ca/ca.crt', rejectUnauthorized: false });
   });
 
   it('never echoes a secret', () => {
     const schema = z.object({ API_PASSWORD: env.int('x', 1) });
-    expect(problemsOf(() => parseEnv(schema, { API_PASSWORD: 'hunter2' }))[0]).toBe('API_PASSWORD: must be a number (got "***")');
+    expect(problemsOf(() => parseEnv(schema, { API_PASSWORD: 'hunter2' }))[0]).toBe(
+      'API_PASSWORD: must be a number (got "***")',
+    );
   });
 
   it('never echoes the credentials of a URL', () => {
@@ -81,7 +112,11 @@ describe('parseEnv', () => {
     expect(problems.join('\n')).not.toContain('hunter2');
     expect(problems.join('\n')).toContain('http://app:***@redis:6379');
     const registry = problemsOf(() =>
-      parseEnv(kafkaEnvSchema, { KAFKA_FRAMING: 'confluent', SCHEMA_REGISTRY_URL: 'ftp://:s3cret@registry' }, kafkaCrossChecks),
+      parseEnv(
+        kafkaEnvSchema,
+        { KAFKA_FRAMING: 'confluent', SCHEMA_REGISTRY_URL: 'ftp://:s3cret@registry' },
+        kafkaCrossChecks,
+      ),
     );
     expect(registry.join('\n')).toContain('ftp://:***@registry');
     expect(registry.join('\n')).not.toContain('s3cret');
@@ -92,41 +127,78 @@ describe('parseEnv', () => {
 describe('settings', () => {
   it('maps Kafka variables to client-neutral settings', () => {
     const s = toKafkaSettings(
-      parseEnv(kafkaEnvSchema, { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p', KAFKA_SSL: 'true' }),
+      parseEnv(kafkaEnvSchema, {
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'u',
+        KAFKA_SASL_PASSWORD: 'p',
+        KAFKA_SSL: 'true',
+      }),
       'encoder',
     );
-    expect(s).toMatchObject({ clientId: 'encoder', sasl: { mechanism: 'scram-sha-512', username: 'u' }, ssl: { caFile: null, rejectUnauthorized: true } });
+    expect(s).toMatchObject({
+      clientId: 'encoder',
+      sasl: { mechanism: 'scram-sha-512', username: 'u' },
+      ssl: { caFile: null, rejectUnauthorized: true },
+    });
   });
 
   it('maps Redis cluster seeds and TLS', () => {
-    const s = toRedisSettings(parseEnv(redisEnvSchema, { REDIS_URL: 'rediss://r:6380', REDIS_CLUSTER_NODES: 'a:7000,b:7001' }));
+    const s = toRedisSettings(
+      parseEnv(redisEnvSchema, { REDIS_URL: 'rediss://r:6380', REDIS_CLUSTER_NODES: 'a:7000,b:7001' }),
+    );
     expect(s.clusterNodes).toEqual([
       { host: 'a', port: 7000 },
       { host: 'b', port: 7001 },
     ]);
     expect(s.tls).toBe(true);
-    expect(problemsOf(() => parseEnv(redisEnvSchema, { REDIS_URL: 'http://x' }))[0]).toMatch(/^REDIS_URL: must be a redis/);
+    expect(problemsOf(() => parseEnv(redisEnvSchema, { REDIS_URL: 'http://x' }))[0]).toMatch(
+      /^REDIS_URL: must be a redis/,
+    );
   });
 
   it('maps a Redis ACL user and a CA trusted for Redis alone, and refuses TLS settings without TLS', () => {
     const redis = (vars: Record<string, string>) => toRedisSettings(parseEnv(redisEnvSchema, vars));
-    expect(redis({ REDIS_URL: 'rediss://r:6380', REDIS_USERNAME: 'encoder', REDIS_PASSWORD: 'p', REDIS_TLS_CA_FILE: '/ca/ca.crt', REDIS_TLS_SERVERNAME: 'redis.example' })).toMatchObject({
+    expect(
+      redis({
+        REDIS_URL: 'rediss://r:6380',
+        REDIS_USERNAME: 'encoder',
+        REDIS_PASSWORD: 'p',
+        REDIS_TLS_CA_FILE: '/ca/ca.crt',
+        REDIS_TLS_SERVERNAME: 'redis.example',
+      }),
+    ).toMatchObject({
       username: 'encoder',
       tls: true,
       tlsCaFile: '/ca/ca.crt',
       tlsServername: 'redis.example',
     });
-    expect(redis({})).toMatchObject({ username: null, password: null, tls: false, tlsCaFile: null, tlsServername: null });
-    expect(problemsOf(() => redis({ REDIS_TLS_CA_FILE: '/ca/ca.crt' }))).toEqual(['REDIS_TLS_CA_FILE is set but TLS is off: set REDIS_TLS=true (or use a rediss:// URL)']);
-    expect(problemsOf(() => redis({ REDIS_URL: 'redis://r:6379', REDIS_TLS_SERVERNAME: 'r' }))[0]).toMatch(/^REDIS_TLS_SERVERNAME is set but TLS is off/);
+    expect(redis({})).toMatchObject({
+      username: null,
+      password: null,
+      tls: false,
+      tlsCaFile: null,
+      tlsServername: null,
+    });
+    expect(problemsOf(() => redis({ REDIS_TLS_CA_FILE: '/ca/ca.crt' }))).toEqual([
+      'REDIS_TLS_CA_FILE is set but TLS is off: set REDIS_TLS=true (or use a rediss:// URL)',
+    ]);
+    expect(problemsOf(() => redis({ REDIS_URL: 'redis://r:6379', REDIS_TLS_SERVERNAME: 'r' }))[0]).toMatch(
+      /^REDIS_TLS_SERVERNAME is set but TLS is off/,
+    );
     // A user without a password would silently connect as the default user.
-    expect(problemsOf(() => redis({ REDIS_USERNAME: 'encoder' }))).toEqual(['REDIS_USERNAME is set without REDIS_PASSWORD']);
+    expect(problemsOf(() => redis({ REDIS_USERNAME: 'encoder' }))).toEqual([
+      'REDIS_USERNAME is set without REDIS_PASSWORD',
+    ]);
     expect(redis({ REDIS_USERNAME: 'encoder', REDIS_URL: 'redis://encoder:p@r:6379' }).username).toBe('encoder');
   });
 
   it('documents every variable with its default', () => {
     const rows = describeEnv(serviceEnvSchema(8081));
-    expect(rows).toContainEqual({ name: 'HTTP_PORT', description: 'Port of /metrics, /health/live and /health/ready.', default: '8081' });
+    expect(rows).toContainEqual({
+      name: 'HTTP_PORT',
+      description: 'Port of /metrics, /health/live and /health/ready.',
+      default: '8081',
+    });
     expect(describeEnv(kafkaEnvSchema).find((r) => r.name === 'KAFKA_SASL_PASSWORD')?.default).toBe('(unset)');
     expect(describeEnv(kafkaEnvSchema).every((r) => r.description.length > 0)).toBe(true);
   });
@@ -136,7 +208,9 @@ describe('fileErrorReason', () => {
   it("keeps Node's code and reason, without the path the caller names", () => {
     const enoent = Object.assign(new Error("ENOENT: no such file or directory, open '/x/ca.crt'"), { code: 'ENOENT' });
     expect(fileErrorReason(enoent)).toBe('ENOENT: no such file or directory');
-    expect(fileErrorReason(Object.assign(new Error('EISDIR: illegal operation on a directory, read'), { code: 'EISDIR' }))).toBe('EISDIR: illegal operation on a directory');
+    expect(
+      fileErrorReason(Object.assign(new Error('EISDIR: illegal operation on a directory, read'), { code: 'EISDIR' })),
+    ).toBe('EISDIR: illegal operation on a directory');
     expect(fileErrorReason(Object.assign(new Error(''), { code: 'EACCES' }))).toBe('EACCES');
     expect(fileErrorReason('odd')).toBe('odd');
   });

@@ -68,7 +68,8 @@ export function fileErrorReason(err: unknown): string {
 
 /** Variable builders: each carries its documentation (zod's description) for the README table. */
 export const env = {
-  string: (doc: string, fallback?: string) => (fallback === undefined ? z.string().describe(doc) : z.string().default(fallback).describe(doc)),
+  string: (doc: string, fallback?: string) =>
+    fallback === undefined ? z.string().describe(doc) : z.string().default(fallback).describe(doc),
   optionalString: (doc: string) => z.string().optional().describe(doc),
   int: (doc: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
     z.coerce
@@ -101,7 +102,12 @@ export const env = {
     z
       .string()
       .default(fallback)
-      .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x.length > 0),
+      )
       .pipe(z.array(item).min(1, 'must list at least one value'))
       .describe(doc),
   /** A comma-separated list of positive numbers, e.g. half-lives. */
@@ -111,7 +117,8 @@ export const env = {
       .default(fallback)
       .transform((s, ctx) => {
         const out = s.split(',').map((x) => Number(x.trim()));
-        if (out.some((n) => !Number.isFinite(n) || n <= 0)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a comma-separated list of positive numbers' });
+        if (out.some((n) => !Number.isFinite(n) || n <= 0))
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a comma-separated list of positive numbers' });
         return out;
       })
       .describe(doc),

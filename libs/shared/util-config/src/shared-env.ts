@@ -6,13 +6,15 @@ export const kafkaEnvSchema = z.object({
   KAFKA_BROKERS: env.list('Bootstrap brokers, comma-separated host:port.', '127.0.0.1:9092', hostPort),
   KAFKA_CLIENT_ID: env.optionalString('Kafka client id; defaults to the service name.'),
   KAFKA_SASL_MECHANISM: z
-    .enum(['plain', 'scram-sha-256', 'scram-sha-512'], { errorMap: () => ({ message: 'must be plain, scram-sha-256 or scram-sha-512' }) })
+    .enum(['plain', 'scram-sha-256', 'scram-sha-512'], {
+      errorMap: () => ({ message: 'must be plain, scram-sha-256 or scram-sha-512' }),
+    })
     .optional()
     .describe('SASL mechanism; unset for no SASL. Needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD.'),
   KAFKA_SASL_USERNAME: env.optionalString('SASL user name.'),
   KAFKA_SASL_PASSWORD: env.optionalString('SASL password (from a Secret).'),
   KAFKA_SSL: env.bool('Connect to the brokers over TLS.', false),
-  KAFKA_SSL_CA_FILE: env.optionalString('PEM file of the CA that signed the brokers\' certificates (TLS only).'),
+  KAFKA_SSL_CA_FILE: env.optionalString("PEM file of the CA that signed the brokers' certificates (TLS only)."),
   KAFKA_SSL_REJECT_UNAUTHORIZED: env.bool('Verify broker certificates (TLS only).', true),
   KAFKA_REPLICATION_FACTOR: env.int('Replication factor for topics this service creates.', 1, 1, 7),
   KAFKA_PROVISION_TOPICS: env.bool('Create missing topics with the contract settings at start-up.', true),
@@ -21,17 +23,21 @@ export const kafkaEnvSchema = z.object({
     .int('must be a whole number')
     .min(1, 'must be at least 1')
     .optional()
-    .describe('Partitions for topics this service creates; unset uses each topic\'s contract setting.'),
+    .describe("Partitions for topics this service creates; unset uses each topic's contract setting."),
   KAFKA_TOPIC_PREFIX: z
     .string()
     .regex(/^[a-zA-Z0-9._-]*$/, 'may only contain letters, digits, dot, underscore and dash')
     .default('')
     .describe('Prefix of every topic and consumer group name (several environments on one cluster).'),
   KAFKA_EXACTLY_ONCE: env.bool(
-    'text-cleaner and encoder write each chunk\'s outputs and dead letters in one Kafka transaction with its consumed offsets (exactly once for read_committed readers); false: acknowledged writes, then an offset commit (at least once; for brokers without transactions).',
+    "text-cleaner and encoder write each chunk's outputs and dead letters in one Kafka transaction with its consumed offsets (exactly once for read_committed readers); false: acknowledged writes, then an offset commit (at least once; for brokers without transactions).",
     true,
   ),
-  KAFKA_FRAMING: env.oneOf('Avro framing: single-object (no registry) or confluent (needs SCHEMA_REGISTRY_URL).', ['single-object', 'confluent'], 'single-object'),
+  KAFKA_FRAMING: env.oneOf(
+    'Avro framing: single-object (no registry) or confluent (needs SCHEMA_REGISTRY_URL).',
+    ['single-object', 'confluent'],
+    'single-object',
+  ),
   SCHEMA_REGISTRY_URL: env.optionalString('Confluent-compatible schema registry base URL (confluent framing).'),
   SCHEMA_REGISTRY_USERNAME: env.optionalString('Schema registry basic-auth user.'),
   SCHEMA_REGISTRY_PASSWORD: env.optionalString('Schema registry basic-auth password (from a Secret).'),
@@ -64,15 +70,21 @@ export function kafkaCrossChecks(e: KafkaEnv): string[] {
   }
   // TLS-only settings without TLS would be ignored: the client would connect in plaintext.
   // (KAFKA_SSL_REJECT_UNAUTHORIZED defaults to true, so only false can have been meant.)
-  const tlsOnly = { KAFKA_SSL_CA_FILE: e.KAFKA_SSL_CA_FILE !== undefined, KAFKA_SSL_REJECT_UNAUTHORIZED: !e.KAFKA_SSL_REJECT_UNAUTHORIZED };
+  const tlsOnly = {
+    KAFKA_SSL_CA_FILE: e.KAFKA_SSL_CA_FILE !== undefined,
+    KAFKA_SSL_REJECT_UNAUTHORIZED: !e.KAFKA_SSL_REJECT_UNAUTHORIZED,
+  };
   for (const [name, set] of Object.entries(tlsOnly)) {
-    if (set && !e.KAFKA_SSL) problems.push(`${name} is set but KAFKA_SSL is false: set KAFKA_SSL=true to use it, or unset ${name}`);
+    if (set && !e.KAFKA_SSL)
+      problems.push(`${name} is set but KAFKA_SSL is false: set KAFKA_SSL=true to use it, or unset ${name}`);
   }
   if (e.KAFKA_FRAMING === 'confluent' && !e.SCHEMA_REGISTRY_URL) {
     problems.push('SCHEMA_REGISTRY_URL is required when KAFKA_FRAMING=confluent');
   }
   if (e.SCHEMA_REGISTRY_URL && !/^https?:\/\/\S+$/.test(e.SCHEMA_REGISTRY_URL)) {
-    problems.push(`SCHEMA_REGISTRY_URL: must be an http(s) URL (got "${withoutUrlCredentials(e.SCHEMA_REGISTRY_URL)}")`);
+    problems.push(
+      `SCHEMA_REGISTRY_URL: must be an http(s) URL (got "${withoutUrlCredentials(e.SCHEMA_REGISTRY_URL)}")`,
+    );
   }
   return problems;
 }
@@ -81,8 +93,16 @@ export function toKafkaSettings(e: KafkaEnv, serviceName: string): KafkaSettings
   return {
     brokers: e.KAFKA_BROKERS,
     clientId: e.KAFKA_CLIENT_ID ?? serviceName,
-    sasl: e.KAFKA_SASL_MECHANISM ? { mechanism: e.KAFKA_SASL_MECHANISM, username: e.KAFKA_SASL_USERNAME ?? '', password: e.KAFKA_SASL_PASSWORD ?? '' } : null,
-    ssl: e.KAFKA_SSL ? { caFile: e.KAFKA_SSL_CA_FILE ?? null, rejectUnauthorized: e.KAFKA_SSL_REJECT_UNAUTHORIZED } : null,
+    sasl: e.KAFKA_SASL_MECHANISM
+      ? {
+          mechanism: e.KAFKA_SASL_MECHANISM,
+          username: e.KAFKA_SASL_USERNAME ?? '',
+          password: e.KAFKA_SASL_PASSWORD ?? '',
+        }
+      : null,
+    ssl: e.KAFKA_SSL
+      ? { caFile: e.KAFKA_SSL_CA_FILE ?? null, rejectUnauthorized: e.KAFKA_SSL_REJECT_UNAUTHORIZED }
+      : null,
     replicationFactor: e.KAFKA_REPLICATION_FACTOR,
     provisionTopics: e.KAFKA_PROVISION_TOPICS,
     topicPartitions: e.KAFKA_TOPIC_PARTITIONS ?? null,
@@ -90,7 +110,11 @@ export function toKafkaSettings(e: KafkaEnv, serviceName: string): KafkaSettings
     exactlyOnce: e.KAFKA_EXACTLY_ONCE,
     framing: e.KAFKA_FRAMING,
     schemaRegistry: e.SCHEMA_REGISTRY_URL
-      ? { url: e.SCHEMA_REGISTRY_URL, username: e.SCHEMA_REGISTRY_USERNAME ?? null, password: e.SCHEMA_REGISTRY_PASSWORD ?? null }
+      ? {
+          url: e.SCHEMA_REGISTRY_URL,
+          username: e.SCHEMA_REGISTRY_USERNAME ?? null,
+          password: e.SCHEMA_REGISTRY_PASSWORD ?? null,
+        }
       : null,
   };
 }
@@ -105,14 +129,27 @@ export const redisEnvSchema = z.object({
   REDIS_CLUSTER_NODES: z
     .string()
     .optional()
-    .transform((s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined))
+    .transform((s) =>
+      s
+        ? s
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean)
+        : undefined,
+    )
     .pipe(z.array(hostPort).min(1).optional())
     .describe('Comma-separated host:port seeds of a Redis Cluster; when set, REDIS_URL is ignored.'),
-  REDIS_USERNAME: env.optionalString('Redis ACL user (from a Secret): one per service, allowed only its own keys and commands (docs/operations.md); unset: the default user. Needs REDIS_PASSWORD.'),
+  REDIS_USERNAME: env.optionalString(
+    'Redis ACL user (from a Secret): one per service, allowed only its own keys and commands (docs/operations.md); unset: the default user. Needs REDIS_PASSWORD.',
+  ),
   REDIS_PASSWORD: env.optionalString('Redis password (from a Secret); overrides one in REDIS_URL.'),
   REDIS_TLS: env.bool('Use TLS to Redis (implied by rediss://).', false),
-  REDIS_TLS_CA_FILE: env.optionalString('PEM file of the CA that signed Redis\'s certificate (TLS only), read at start-up and trusted for Redis alone; unset: the system CAs.'),
-  REDIS_TLS_SERVERNAME: env.optionalString('Name Redis\'s certificate is checked against (and sent as SNI) instead of the host connected to (TLS only); for cluster nodes announced by IP address.'),
+  REDIS_TLS_CA_FILE: env.optionalString(
+    "PEM file of the CA that signed Redis's certificate (TLS only), read at start-up and trusted for Redis alone; unset: the system CAs.",
+  ),
+  REDIS_TLS_SERVERNAME: env.optionalString(
+    "Name Redis's certificate is checked against (and sent as SNI) instead of the host connected to (TLS only); for cluster nodes announced by IP address.",
+  ),
   REDIS_KEY_PREFIX: env.string('Prefix of every key this deployment writes.', 'ps:'),
 });
 
@@ -141,7 +178,8 @@ export function redisCrossChecks(e: RedisEnv): string[] {
   }
   // Without a password the client sends no AUTH at all and would run as the default user.
   const urlHasPassword = !e.REDIS_CLUSTER_NODES && /^rediss?:\/\/[^@/]*:[^@/]+@/.test(e.REDIS_URL);
-  if (e.REDIS_USERNAME && !e.REDIS_PASSWORD && !urlHasPassword) problems.push('REDIS_USERNAME is set without REDIS_PASSWORD');
+  if (e.REDIS_USERNAME && !e.REDIS_PASSWORD && !urlHasPassword)
+    problems.push('REDIS_USERNAME is set without REDIS_PASSWORD');
   return problems;
 }
 
@@ -152,10 +190,11 @@ export function toRedisSettings(e: RedisEnv): RedisSettings {
   const tls = e.REDIS_TLS || e.REDIS_URL.startsWith('rediss://');
   return {
     url: e.REDIS_URL,
-    clusterNodes: e.REDIS_CLUSTER_NODES?.map((hp) => {
-      const i = hp.lastIndexOf(':');
-      return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
-    }) ?? null,
+    clusterNodes:
+      e.REDIS_CLUSTER_NODES?.map((hp) => {
+        const i = hp.lastIndexOf(':');
+        return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
+      }) ?? null,
     username: e.REDIS_USERNAME ?? null,
     password: e.REDIS_PASSWORD ?? null,
     tls,
@@ -172,7 +211,12 @@ export function serviceEnvSchema(defaultPort: number) {
     HTTP_PORT: env.int('Port of /metrics, /health/live and /health/ready.', defaultPort, 1, 65535),
     LOG_LEVEL: env.oneOf('Log level.', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info'),
     HEALTH_CHECK_TIMEOUT_MS: env.int('Time each readiness check may take before it counts as down.', 2000, 50, 60_000),
-    SHUTDOWN_DRAIN_TIMEOUT_MS: env.int('Time to finish in-flight work and commit offsets on SIGTERM.', 15_000, 0, 300_000),
+    SHUTDOWN_DRAIN_TIMEOUT_MS: env.int(
+      'Time to finish in-flight work and commit offsets on SIGTERM.',
+      15_000,
+      0,
+      300_000,
+    ),
     CONSUMER_START_TIMEOUT_MS: env.int(
       'How long a consumer that fails to start (topics not there yet, broker unreachable) is retried before liveness fails with the cause; it is still retried after. Readiness stays false until it has started.',
       300_000,

@@ -72,6 +72,8 @@ export function loadStreamServiceEnv<T extends z.ZodRawShape>(
 }
 
 /** What `--help` prints for a service: its name, what it does and every variable it reads. */
-export function streamServiceUsage<T extends z.ZodRawShape>(def: StreamServiceEnv<T>): { name: string; summary: string; variables: EnvVarDoc[] } {
+export function streamServiceUsage<T extends z.ZodRawShape>(
+  def: StreamServiceEnv<T>,
+): { name: string; summary: string; variables: EnvVarDoc[] } {
   return { name: def.name, summary: def.summary, variables: describeEnv(streamServiceEnvSchema(def)) };
 }

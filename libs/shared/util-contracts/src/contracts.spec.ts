@@ -79,7 +79,13 @@ describe('SingleObjectSerde', () => {
     await expectSerdeError(serde.decode(Buffer.alloc(0)), 'empty_payload');
     await expectSerdeError(serde.decode(Buffer.from('{"json":true}')), 'unknown_framing');
     await expectSerdeError(serde.decode(good.subarray(0, good.length - 3)), 'truncated');
-    const otherSchema = new SingleObjectSerde('Post').encode({ eventId: 'p', userId: 'u', text: 't', platform: 'x', occurredAt: 1 });
+    const otherSchema = new SingleObjectSerde('Post').encode({
+      eventId: 'p',
+      userId: 'u',
+      text: 't',
+      platform: 'x',
+      occurredAt: 1,
+    });
     await expectSerdeError(serde.decode(otherSchema), 'unknown_schema');
     await expectSerdeError(serde.decode(Buffer.concat([good, Buffer.from([1, 2, 3])])), 'undecodable');
   });
@@ -95,7 +101,11 @@ describe('SingleObjectSerde', () => {
       const catalog = schemaCatalog();
       const newWriter = new SingleObjectSerde('Review', catalog);
       const newType = parseSchema(evolved);
-      const bytes = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprintOf(newType), newType.toBuffer({ ...review, lang: null, helpfulVotes: 12 })]);
+      const bytes = Buffer.concat([
+        Buffer.from([0xc3, 0x01]),
+        fingerprintOf(newType),
+        newType.toBuffer({ ...review, lang: null, helpfulVotes: 12 }),
+      ]);
       const oldReader = new SingleObjectSerde('Review', catalog);
       await expectSerdeError(oldReader.decode(bytes), 'unknown_schema');
       oldReader.registerWriterSchema(evolved);
@@ -107,20 +117,51 @@ describe('SingleObjectSerde', () => {
       const newType = parseSchema(evolved);
       const old = new SingleObjectSerde('Review').encode(review);
       const resolver = newType.createResolver(schemaCatalog().type('Review'));
-      expect({ ...newType.fromBuffer(old.subarray(10), resolver) }).toEqual({ ...review, lang: null, helpfulVotes: null });
+      expect({ ...newType.fromBuffer(old.subarray(10), resolver) }).toEqual({
+        ...review,
+        lang: null,
+        helpfulVotes: null,
+      });
     });
 
     describe('UserProfile gained `sentiment`', () => {
       const current = AVRO_SCHEMAS.UserProfile as { fields: { name: string }[] } & Record<string, unknown>;
       // The schema as it was before: every field but sentiment.
-      const before = parseSchema({ ...current, fields: current.fields.filter((f) => f.name !== 'sentiment') } as unknown as Schema);
+      const before = parseSchema({
+        ...current,
+        fields: current.fields.filter((f) => f.name !== 'sentiment'),
+      } as unknown as Schema);
       const now = schemaCatalog().type('UserProfile');
       const vector = { name: '90d', halfLifeMs: 7_776_000_000, vector: Buffer.alloc(8), weight: 1, refTime: 1 };
       const base = {
-        userId: 'u', version: 3, modelId: 'm@1', projectionId: null, dim: 2, horizons: [vector], channels: [], negative: null, counters: [],
-        ratingMean: null, ratingCount: 0, categoryAffinities: [], interests: [], firstEventAt: 1, lastEventAt: 1, eventCount: 1, updatedAt: 2, state: null,
+        userId: 'u',
+        version: 3,
+        modelId: 'm@1',
+        projectionId: null,
+        dim: 2,
+        horizons: [vector],
+        channels: [],
+        negative: null,
+        counters: [],
+        ratingMean: null,
+        ratingCount: 0,
+        categoryAffinities: [],
+        interests: [],
+        firstEventAt: 1,
+        lastEventAt: 1,
+        eventCount: 1,
+        updatedAt: 2,
+        state: null,
       };
-      const sentiment = { classifierId: 'c', positive: 2, negative: 1, meanPositive: 0.6, scored: 2.5, halfLifeMs: 7_776_000_000, refTime: 1 };
+      const sentiment = {
+        classifierId: 'c',
+        positive: 2,
+        negative: 1,
+        meanPositive: 0.6,
+        scored: 2.5,
+        halfLifeMs: 7_776_000_000,
+        refTime: 1,
+      };
 
       it('reads profiles written before it, as null', () => {
         const old = before.toBuffer(base);
@@ -170,8 +211,17 @@ describe('ConfluentSerde', () => {
   it('resolves a writer schema fetched by id, and reports unknown ids', async () => {
     const registry = new MemoryRegistry();
     const reviewSchema = AVRO_SCHEMAS.Review as { fields: object[] } & Record<string, unknown>;
-    const evolvedId = await registry.register('reviews.v1-value', JSON.stringify({ ...reviewSchema, fields: [...reviewSchema.fields, { name: 'extra', type: 'string', default: '' }] }));
-    const writer = parseSchema({ ...reviewSchema, fields: [...reviewSchema.fields, { name: 'extra', type: 'string', default: '' }] } as unknown as Schema);
+    const evolvedId = await registry.register(
+      'reviews.v1-value',
+      JSON.stringify({
+        ...reviewSchema,
+        fields: [...reviewSchema.fields, { name: 'extra', type: 'string', default: '' }],
+      }),
+    );
+    const writer = parseSchema({
+      ...reviewSchema,
+      fields: [...reviewSchema.fields, { name: 'extra', type: 'string', default: '' }],
+    } as unknown as Schema);
     const header = Buffer.alloc(5);
     header.writeUInt32BE(evolvedId, 1);
     const serde = new ConfluentSerde('Review', 'reviews.v1-value', registry);
@@ -195,7 +245,8 @@ describe('topics', () => {
   });
 
   it('names a schema that exists for every topic that has one', () => {
-    for (const spec of Object.values(TOPICS)) if (spec.schema !== null) expect(Object.keys(AVRO_SCHEMAS)).toContain(spec.schema);
+    for (const spec of Object.values(TOPICS))
+      if (spec.schema !== null) expect(Object.keys(AVRO_SCHEMAS)).toContain(spec.schema);
   });
 });
 
@@ -211,7 +262,9 @@ describe('vector packing', () => {
 });
 
 describe('schemas/fingerprints.json', () => {
-  const published = JSON.parse(readFileSync(join(__dirname, '../../../../schemas/fingerprints.json'), 'utf8')) as { schemas: Record<string, { fullName: string; fingerprint: string; canonicalForm: string }> };
+  const published = JSON.parse(readFileSync(join(__dirname, '../../../../schemas/fingerprints.json'), 'utf8')) as {
+    schemas: Record<string, { fullName: string; fingerprint: string; canonicalForm: string }>;
+  };
 
   it('gives, for every schema, the bytes that follow C3 01 in the values the services write', () => {
     const catalog = schemaCatalog();

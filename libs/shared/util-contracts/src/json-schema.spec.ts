@@ -5,7 +5,15 @@ describe('jsonSchemaOf', () => {
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
 
   it('accepts a record as JSON and names what is wrong with a bad one', () => {
-    const click = { eventId: 'c', userId: 'u', itemId: 'i', action: 'like', dwellMs: null, platform: 'web', occurredAt: 1_700_000_000_000 };
+    const click = {
+      eventId: 'c',
+      userId: 'u',
+      itemId: 'i',
+      action: 'like',
+      dwellMs: null,
+      platform: 'web',
+      occurredAt: 1_700_000_000_000,
+    };
     const valid = ajv.compile(jsonSchemaOf('Click'));
     expect(valid(click)).toBe(true);
     // dwellMs has a default: it may be left out; action must be one of the enum's symbols.
@@ -17,7 +25,9 @@ describe('jsonSchemaOf', () => {
   });
 
   it('inlines named types from other files and makes ["null", T] nullable', () => {
-    const change = jsonSchemaOf('ProfileChange') as { properties: Record<string, { nullable?: boolean; type?: string; properties?: Record<string, unknown> }> };
+    const change = jsonSchemaOf('ProfileChange') as {
+      properties: Record<string, { nullable?: boolean; type?: string; properties?: Record<string, unknown> }>;
+    };
     expect(change.properties['profile']).toMatchObject({ type: 'object', nullable: true });
     expect(Object.keys(change.properties['profile']!.properties!)).toContain('horizons');
   });

@@ -34,7 +34,8 @@ function collect(s: Avro, ns: string | undefined, named: Map<string, Avro>): voi
   if (Array.isArray(s)) return s.forEach((x) => collect(x, ns, named));
   if (typeof s !== 'object') return;
   const space = (s['namespace'] as string | undefined) ?? ns;
-  if (typeof s['name'] === 'string' && ['record', 'enum', 'fixed'].includes(s['type'] as string)) named.set(fullName(s['name'], space), s);
+  if (typeof s['name'] === 'string' && ['record', 'enum', 'fixed'].includes(s['type'] as string))
+    named.set(fullName(s['name'], space), s);
   if (s['type'] === 'record') for (const f of s['fields'] as { type: Avro }[]) collect(f.type, space, named);
   else if (s['type'] === 'array') collect(s['items'] as Avro, space, named);
   else if (s['type'] === 'map') collect(s['values'] as Avro, space, named);
@@ -50,7 +51,8 @@ function convert(s: Avro, ns: string | undefined, named: Map<string, Avro>): Jso
   }
   if (Array.isArray(s)) {
     const rest = s.filter((x) => x !== 'null');
-    if (rest.length === 1) return { ...convert(rest[0]!, ns, named), ...(rest.length < s.length ? { nullable: true } : {}) };
+    if (rest.length === 1)
+      return { ...convert(rest[0]!, ns, named), ...(rest.length < s.length ? { nullable: true } : {}) };
     return { oneOf: rest.map((x) => convert(x, ns, named)), ...(rest.length < s.length ? { nullable: true } : {}) };
   }
   const space = (s['namespace'] as string | undefined) ?? ns;
@@ -58,8 +60,15 @@ function convert(s: Avro, ns: string | undefined, named: Map<string, Avro>): Jso
   switch (s['type']) {
     case 'record': {
       const fields = s['fields'] as { name: string; type: Avro; doc?: string; default?: unknown }[];
-      const properties = Object.fromEntries(fields.map((f) => [f.name, { ...convert(f.type, space, named), ...(f.doc ? { description: f.doc } : {}) }]));
-      return { type: 'object', ...doc, properties, required: fields.filter((f) => !('default' in f)).map((f) => f.name) };
+      const properties = Object.fromEntries(
+        fields.map((f) => [f.name, { ...convert(f.type, space, named), ...(f.doc ? { description: f.doc } : {}) }]),
+      );
+      return {
+        type: 'object',
+        ...doc,
+        properties,
+        required: fields.filter((f) => !('default' in f)).map((f) => f.name),
+      };
     }
     case 'enum':
       return { type: 'string', enum: s['symbols'], ...doc };

@@ -24,14 +24,18 @@ describe('kafkaAclRules', () => {
       .filter((r) => r.operations.includes('Create'))
       .map((r) => r.name)
       .sort();
-    const expected = KAFKA_ACCESS['profile-fuser'].provisions.flatMap((k) => [TOPICS[k].name, ...(DEAD_LETTERED_TOPICS.includes(k) ? [`${TOPICS[k].name}.dlq`] : [])]).sort();
+    const expected = KAFKA_ACCESS['profile-fuser'].provisions
+      .flatMap((k) => [TOPICS[k].name, ...(DEAD_LETTERED_TOPICS.includes(k) ? [`${TOPICS[k].name}.dlq`] : [])])
+      .sort();
     expect(created).toEqual(expected);
     // Outputs have no dead-letter topic to create.
     expect(created).not.toContain('profiles.v1.dlq');
   });
 
   it('lets KEDA describe but never read or write', () => {
-    const ops = new Set(kafkaAclRules(KAFKA_ACCESS.keda, { topicPrefix: '', provisionTopics: true }).flatMap((r) => r.operations));
+    const ops = new Set(
+      kafkaAclRules(KAFKA_ACCESS.keda, { topicPrefix: '', provisionTopics: true }).flatMap((r) => r.operations),
+    );
     expect([...ops]).toEqual(['Describe']);
   });
 

@@ -66,7 +66,15 @@ export const KAFKA_ACCESS = {
     // user-deletions.v1: the erasure API (DELETE /v1/profiles/{id}) queues requests there.
     writes: ['profiles', 'profilesChangelog', 'fuserState', 'fuserItems', 'userDeletions'],
     deadLetters: ['textsEmbedded', 'clicks', 'userDeletions'],
-    provisions: ['textsEmbedded', 'clicks', 'userDeletions', 'profiles', 'profilesChangelog', 'fuserState', 'fuserItems'],
+    provisions: [
+      'textsEmbedded',
+      'clicks',
+      'userDeletions',
+      'profiles',
+      'profilesChangelog',
+      'fuserState',
+      'fuserItems',
+    ],
     groupPrefix: 'profile-fuser',
     transactionalIdPrefix: 'profile-fuser',
   },
@@ -118,10 +126,21 @@ export function kafkaUserName(principal: KafkaPrincipal): string {
  * The allow rules of one principal for a deployment: topic names and group / transactional-id
  * prefixes carry KAFKA_TOPIC_PREFIX, as the services name them. Sorted, one rule per resource.
  */
-export function kafkaAclRules(access: KafkaAccess, options: { topicPrefix: string; provisionTopics: boolean }): KafkaAclRule[] {
+export function kafkaAclRules(
+  access: KafkaAccess,
+  options: { topicPrefix: string; provisionTopics: boolean },
+): KafkaAclRule[] {
   const topics = topicCatalog(options.topicPrefix);
-  const rules = new Map<string, { type: KafkaResourceType; name: string; patternType: 'literal' | 'prefix'; operations: Set<KafkaOperation> }>();
-  const allow = (type: KafkaResourceType, name: string, patternType: 'literal' | 'prefix', ...operations: KafkaOperation[]) => {
+  const rules = new Map<
+    string,
+    { type: KafkaResourceType; name: string; patternType: 'literal' | 'prefix'; operations: Set<KafkaOperation> }
+  >();
+  const allow = (
+    type: KafkaResourceType,
+    name: string,
+    patternType: 'literal' | 'prefix',
+    ...operations: KafkaOperation[]
+  ) => {
     const id = `${type} ${patternType} ${name}`;
     const rule = rules.get(id) ?? { type, name, patternType, operations: new Set<KafkaOperation>() };
     for (const op of operations) rule.operations.add(op);
@@ -134,14 +153,22 @@ export function kafkaAclRules(access: KafkaAccess, options: { topicPrefix: strin
   if (options.provisionTopics) {
     for (const key of access.provisions) {
       allow('topic', topics[key].name, 'literal', 'Create', 'Describe');
-      if (DEAD_LETTERED_TOPICS.includes(key)) allow('topic', dlqTopicName(topics[key].name), 'literal', 'Create', 'Describe');
+      if (DEAD_LETTERED_TOPICS.includes(key))
+        allow('topic', dlqTopicName(topics[key].name), 'literal', 'Create', 'Describe');
     }
   }
   if (access.groupPrefix) allow('group', `${options.topicPrefix}${access.groupPrefix}`, 'prefix', 'Read', 'Describe');
-  for (const group of access.describesGroups ?? []) allow('group', `${options.topicPrefix}${group}`, 'prefix', 'Describe');
-  if (access.transactionalIdPrefix) allow('transactionalId', `${options.topicPrefix}${access.transactionalIdPrefix}`, 'prefix', 'Write', 'Describe');
+  for (const group of access.describesGroups ?? [])
+    allow('group', `${options.topicPrefix}${group}`, 'prefix', 'Describe');
+  if (access.transactionalIdPrefix)
+    allow('transactionalId', `${options.topicPrefix}${access.transactionalIdPrefix}`, 'prefix', 'Write', 'Describe');
   const order: KafkaOperation[] = ['Read', 'Write', 'Create', 'Describe'];
   return [...rules.values()]
-    .map((r) => ({ type: r.type, name: r.name, patternType: r.patternType, operations: order.filter((op) => r.operations.has(op)) }))
+    .map((r) => ({
+      type: r.type,
+      name: r.name,
+      patternType: r.patternType,
+      operations: order.filter((op) => r.operations.has(op)),
+    }))
     .sort((a, b) => `${a.type} ${a.name}`.localeCompare(`${b.type} ${b.name}`));
 }

@@ -1,7 +1,7 @@
 import { murmur2, partitionForKey } from './partitioning';
 
 describe('Kafka default partitioning', () => {
-  it('computes murmur2 exactly as Kafka does (vectors from Kafka\'s own Utils test)', () => {
+  it("computes murmur2 exactly as Kafka does (vectors from Kafka's own Utils test)", () => {
     const cases: [string, number][] = [
       ['21', -973932308],
       ['foobar', -790332482],

@@ -5,7 +5,8 @@
  * API and the state layout must agree with where producers put the user's records.
  */
 export function partitionForKey(key: string | Uint8Array, partitions: number): number {
-  if (!(Number.isSafeInteger(partitions) && partitions > 0)) throw new RangeError(`partition count must be a positive integer, got ${partitions}`);
+  if (!(Number.isSafeInteger(partitions) && partitions > 0))
+    throw new RangeError(`partition count must be a positive integer, got ${partitions}`);
   return (murmur2(typeof key === 'string' ? Buffer.from(key, 'utf8') : key) & 0x7fffffff) % partitions;
 }
 
@@ -17,7 +18,11 @@ export function murmur2(data: Uint8Array): number {
   const length4 = length >>> 2;
   for (let i = 0; i < length4; i++) {
     const i4 = i * 4;
-    let k = (data[i4]! & 0xff) | ((data[i4 + 1]! & 0xff) << 8) | ((data[i4 + 2]! & 0xff) << 16) | ((data[i4 + 3]! & 0xff) << 24);
+    let k =
+      (data[i4]! & 0xff) |
+      ((data[i4 + 1]! & 0xff) << 8) |
+      ((data[i4 + 2]! & 0xff) << 16) |
+      ((data[i4 + 3]! & 0xff) << 24);
     k = Math.imul(k, m);
     k ^= k >>> 24;
     k = Math.imul(k, m);

@@ -83,7 +83,13 @@ function definedNames(schema: unknown): string[] {
   if (Array.isArray(schema)) return schema.flatMap(definedNames);
   if (!schema || typeof schema !== 'object') return [];
   const s = schema as Record<string, unknown>;
-  const own = typeof s['name'] === 'string' && ['record', 'enum', 'fixed'].includes(String(s['type'])) ? [String(s['name'])] : [];
-  const nested = [s['type'], s['items'], s['values'], ...((s['fields'] as { type: unknown }[] | undefined) ?? []).map((f) => f.type)];
+  const own =
+    typeof s['name'] === 'string' && ['record', 'enum', 'fixed'].includes(String(s['type'])) ? [String(s['name'])] : [];
+  const nested = [
+    s['type'],
+    s['items'],
+    s['values'],
+    ...((s['fields'] as { type: unknown }[] | undefined) ?? []).map((f) => f.type),
+  ];
   return [...own, ...nested.flatMap((n) => (typeof n === 'object' ? definedNames(n) : []))];
 }

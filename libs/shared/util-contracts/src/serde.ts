@@ -56,7 +56,10 @@ function decodeBody<T>(reader: avro.Type, body: Buffer, resolver?: avro.Resolver
     return reader.fromBuffer(body, resolver) as T;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    throw new SerdeError(message.includes('truncated') ? 'truncated' : 'undecodable', `cannot decode ${reader.name}: ${message}`);
+    throw new SerdeError(
+      message.includes('truncated') ? 'truncated' : 'undecodable',
+      `cannot decode ${reader.name}: ${message}`,
+    );
   }
 }
 
@@ -105,7 +108,10 @@ export class SingleObjectSerde<N extends SchemaName> implements ValueSerde<N> {
   decodeSync(bytes: Buffer): SchemaTypes[N] {
     if (bytes.length === 0) throw new SerdeError('empty_payload', 'empty payload');
     if (bytes.length < SINGLE_OBJECT_HEADER || bytes[0] !== 0xc3 || bytes[1] !== 0x01) {
-      throw new SerdeError('unknown_framing', `not Avro single-object encoded (first bytes ${bytes.subarray(0, 2).toString('hex')})`);
+      throw new SerdeError(
+        'unknown_framing',
+        `not Avro single-object encoded (first bytes ${bytes.subarray(0, 2).toString('hex')})`,
+      );
     }
     const body = bytes.subarray(SINGLE_OBJECT_HEADER);
     if (bytes.compare(this.header, 0, SINGLE_OBJECT_HEADER, 0, SINGLE_OBJECT_HEADER) === 0) {
@@ -164,7 +170,10 @@ export class ConfluentSerde<N extends SchemaName> implements ValueSerde<N> {
   async decode(bytes: Buffer): Promise<SchemaTypes[N]> {
     if (bytes.length === 0) throw new SerdeError('empty_payload', 'empty payload');
     if (bytes.length < CONFLUENT_HEADER || bytes[0] !== CONFLUENT_MAGIC) {
-      throw new SerdeError('unknown_framing', `not in the Confluent wire format (first byte ${bytes.subarray(0, 1).toString('hex')})`);
+      throw new SerdeError(
+        'unknown_framing',
+        `not in the Confluent wire format (first byte ${bytes.subarray(0, 1).toString('hex')})`,
+      );
     }
     const id = bytes.readUInt32BE(1);
     const resolver = await this.resolverFor(id);
@@ -189,7 +198,10 @@ export class ConfluentSerde<N extends SchemaName> implements ValueSerde<N> {
     }
     return pending.catch((err: unknown) => {
       if (err instanceof SerdeError) throw err;
-      throw new SerdeError('unknown_schema', `schema ${id} cannot be read as ${this.schemaName}: ${(err as Error).message}`);
+      throw new SerdeError(
+        'unknown_schema',
+        `schema ${id} cannot be read as ${this.schemaName}: ${(err as Error).message}`,
+      );
     });
   }
 }

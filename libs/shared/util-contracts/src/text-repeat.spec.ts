@@ -7,7 +7,10 @@ describe('textRepeatKey', () => {
     expect(textRepeatKey('capo-1', h)).not.toBe(textRepeatKey('tuner-2', h));
     expect(textRepeatKey('capo-1', h)).not.toBe(textRepeatKey('capo-1', 'b'.repeat(64)));
     // No item (a post) is not an item with an empty id, nor one named like the separator.
-    expect(new Set([textRepeatKey(null, h), textRepeatKey('', h), textRepeatKey('none', h), textRepeatKey('\u0000none', h)]).size).toBe(4);
+    expect(
+      new Set([textRepeatKey(null, h), textRepeatKey('', h), textRepeatKey('none', h), textRepeatKey('\u0000none', h)])
+        .size,
+    ).toBe(4);
     expect(textRepeatKey(null, h)).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -20,7 +20,9 @@ export interface TopicSpec {
 
 const DEFAULT_PARTITIONS = 6;
 
-function spec<const S extends Omit<TopicSpec, 'partitions'> & { partitions?: number }>(s: S): S & { readonly partitions: number } {
+function spec<const S extends Omit<TopicSpec, 'partitions'> & { partitions?: number }>(
+  s: S,
+): S & { readonly partitions: number } {
   return { partitions: DEFAULT_PARTITIONS, ...s };
 }
 
@@ -106,7 +108,8 @@ export const TOPICS = {
     cleanupPolicy: 'compact',
     retentionMs: -1,
     config: { 'min.cleanable.dirty.ratio': '0.1', 'delete.retention.ms': String(DAY_MS) },
-    description: "profile-fuser's exact state per user and the clicks waiting for their item (internal, compacted; partition p written only by the owner of input partition p, in transactions with the consumed offsets).",
+    description:
+      "profile-fuser's exact state per user and the clicks waiting for their item (internal, compacted; partition p written only by the owner of input partition p, in transactions with the consumed offsets).",
   }),
   fuserItems: spec({
     name: 'profile-fuser.items.v1',
@@ -115,7 +118,8 @@ export const TOPICS = {
     cleanupPolicy: 'compact',
     retentionMs: -1,
     config: { 'min.cleanable.dirty.ratio': '0.1', 'delete.retention.ms': String(DAY_MS) },
-    description: 'Item description vectors for clicks (internal, compacted; every profile-fuser instance reads all of it).',
+    description:
+      'Item description vectors for clicks (internal, compacted; every profile-fuser instance reads all of it).',
   }),
 } as const satisfies Record<string, TopicSpec>;
 
@@ -157,7 +161,15 @@ export function dlqTopicSpec(source: TopicSpec): TopicSpec {
 }
 
 /** The topics services consume from the outside: each has a dead-letter topic. */
-export const DEAD_LETTERED_TOPICS: readonly TopicKey[] = ['reviews', 'posts', 'clicks', 'items', 'userDeletions', 'textsCleaned', 'textsEmbedded'];
+export const DEAD_LETTERED_TOPICS: readonly TopicKey[] = [
+  'reviews',
+  'posts',
+  'clicks',
+  'items',
+  'userDeletions',
+  'textsCleaned',
+  'textsEmbedded',
+];
 
 /** All topics, with the dead-letter topics of the ones services consume. */
 export function allTopicSpecs(topics: TopicCatalog = TOPICS): TopicSpec[] {

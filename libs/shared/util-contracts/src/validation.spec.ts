@@ -1,7 +1,16 @@
 import { validateClick, validateReview, Review } from './index';
 
 const now = 1_700_000_000_000;
-const review: Review = { eventId: 'e', userId: 'u', itemId: 'i', text: 'ok', rating: 4, lang: null, platform: 'p', occurredAt: now - 1000 };
+const review: Review = {
+  eventId: 'e',
+  userId: 'u',
+  itemId: 'i',
+  text: 'ok',
+  rating: 4,
+  lang: null,
+  platform: 'p',
+  occurredAt: now - 1000,
+};
 
 describe('input validation', () => {
   it.each([
@@ -16,6 +25,11 @@ describe('input validation', () => {
 
   it('accepts a valid review and a valid click', () => {
     expect(validateReview(review, now)).toEqual([]);
-    expect(validateClick({ eventId: 'c', userId: 'u', itemId: 'i', action: 'purchase', dwellMs: 10, platform: 'p', occurredAt: now }, now)).toEqual([]);
+    expect(
+      validateClick(
+        { eventId: 'c', userId: 'u', itemId: 'i', action: 'purchase', dwellMs: 10, platform: 'p', occurredAt: now },
+        now,
+      ),
+    ).toEqual([]);
   });
 });

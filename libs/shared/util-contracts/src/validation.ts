@@ -12,7 +12,13 @@ export const DEFAULT_INPUT_LIMITS: InputLimits = { maxTextChars: 100_000, maxFut
 
 /** A rule broken by an input event: `reason` is a bounded dead-letter reason, `detail` says which field. */
 export interface Violation {
-  reason: 'missing_id' | 'text_too_large' | 'future_timestamp' | 'invalid_timestamp' | 'rating_out_of_range' | 'invalid_value';
+  reason:
+    | 'missing_id'
+    | 'text_too_large'
+    | 'future_timestamp'
+    | 'invalid_timestamp'
+    | 'rating_out_of_range'
+    | 'invalid_value';
   detail: string;
 }
 
@@ -32,12 +38,15 @@ function checkId(field: string, value: string, out: Violation[]): void {
 }
 
 function checkTime(field: string, value: number, now: number, limits: InputLimits, out: Violation[]): void {
-  if (!Number.isSafeInteger(value) || value < 0) out.push({ reason: 'invalid_timestamp', detail: `${field} is not an epoch-milliseconds time` });
-  else if (value > now + limits.maxFutureSkewMs) out.push({ reason: 'future_timestamp', detail: `${field} is ${value - now} ms in the future` });
+  if (!Number.isSafeInteger(value) || value < 0)
+    out.push({ reason: 'invalid_timestamp', detail: `${field} is not an epoch-milliseconds time` });
+  else if (value > now + limits.maxFutureSkewMs)
+    out.push({ reason: 'future_timestamp', detail: `${field} is ${value - now} ms in the future` });
 }
 
 function checkText(field: string, value: string, limits: InputLimits, out: Violation[]): void {
-  if (value.length > limits.maxTextChars) out.push({ reason: 'text_too_large', detail: `${field} has ${value.length} chars (limit ${limits.maxTextChars})` });
+  if (value.length > limits.maxTextChars)
+    out.push({ reason: 'text_too_large', detail: `${field} has ${value.length} chars (limit ${limits.maxTextChars})` });
 }
 
 export function validateReview(r: Review, now = Date.now(), limits = DEFAULT_INPUT_LIMITS): Violation[] {
@@ -46,7 +55,8 @@ export function validateReview(r: Review, now = Date.now(), limits = DEFAULT_INP
   checkId('userId', r.userId, out);
   checkId('itemId', r.itemId, out);
   checkText('text', r.text, limits, out);
-  if (r.rating !== null && (r.rating < 1 || r.rating > 5)) out.push({ reason: 'rating_out_of_range', detail: `rating ${r.rating} is not 1-5` });
+  if (r.rating !== null && (r.rating < 1 || r.rating > 5))
+    out.push({ reason: 'rating_out_of_range', detail: `rating ${r.rating} is not 1-5` });
   checkTime('occurredAt', r.occurredAt, now, limits, out);
   return out;
 }
@@ -65,7 +75,8 @@ export function validateClick(c: Click, now = Date.now(), limits = DEFAULT_INPUT
   checkId('eventId', c.eventId, out);
   checkId('userId', c.userId, out);
   checkId('itemId', c.itemId, out);
-  if (c.dwellMs !== null && c.dwellMs < 0) out.push({ reason: 'invalid_value', detail: `dwellMs ${c.dwellMs} is negative` });
+  if (c.dwellMs !== null && c.dwellMs < 0)
+    out.push({ reason: 'invalid_value', detail: `dwellMs ${c.dwellMs} is negative` });
   checkTime('occurredAt', c.occurredAt, now, limits, out);
   return out;
 }

@@ -1,7 +1,14 @@
 import { parseModelManifest, spaceKey } from './embedding-space';
 
 describe('model manifest', () => {
-  const written = { name: 'tiny', pooling: 'mean', normalize: true, maxTokens: 128, outputName: 'last_hidden_state', dimension: 64 };
+  const written = {
+    name: 'tiny',
+    pooling: 'mean',
+    normalize: true,
+    maxTokens: 128,
+    outputName: 'last_hidden_state',
+    dimension: 64,
+  };
 
   it('applies the defaults the toolchain may leave out', () => {
     const m = parseModelManifest(written, 'm.json');
@@ -11,9 +18,9 @@ describe('model manifest', () => {
   });
 
   it('names the source and every invalid field', () => {
-    expect(() => parseModelManifest({ ...written, pooling: 'max', dimension: 0 }, 'dir/profilestream-model.json')).toThrow(
-      /^dir\/profilestream-model\.json is invalid: pooling: .*; dimension: /,
-    );
+    expect(() =>
+      parseModelManifest({ ...written, pooling: 'max', dimension: 0 }, 'dir/profilestream-model.json'),
+    ).toThrow(/^dir\/profilestream-model\.json is invalid: pooling: .*; dimension: /);
     expect(() => parseModelManifest(null, 'x.json')).toThrow(/x\.json is invalid: \(root\)/);
   });
 });

@@ -38,7 +38,9 @@ export type ModelManifestInput = z.input<typeof modelManifestSchema>;
 export function parseModelManifest(json: unknown, source: string): ModelManifest {
   const parsed = modelManifestSchema.safeParse(json);
   if (!parsed.success) {
-    throw new Error(`${source} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `${source} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }

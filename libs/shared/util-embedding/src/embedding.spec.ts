@@ -1,5 +1,15 @@
 import fc from 'fast-check';
-import { clsPool, cosine, fitPca, l2NormaliseRows, meanPool, paddingRatio, planRuns, project, type Projection } from './index';
+import {
+  clsPool,
+  cosine,
+  fitPca,
+  l2NormaliseRows,
+  meanPool,
+  paddingRatio,
+  planRuns,
+  project,
+  type Projection,
+} from './index';
 
 describe('pooling', () => {
   // 2 texts × 3 tokens × 2 dims; the second text has one padding token.
@@ -55,19 +65,26 @@ describe('planRuns', () => {
 
   it('puts every text in exactly one run within budget and text limits', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 300 }), { maxLength: 200 }), fc.integer({ min: 64, max: 4096 }), fc.integer({ min: 1, max: 64 }), fc.option(fc.double({ min: 0, max: 1, noNaN: true })), (lengths, budget, maxTexts, maxPaddingShare) => {
-        const runs = planRuns(
-          lengths.map((tokens, key) => ({ key, tokens })),
-          { tokenBudget: budget, maxTexts, ...(maxPaddingShare === null ? {} : { maxPaddingShare }) },
-        );
-        const keys = runs.flatMap((r) => r.keys).sort((a, b) => a - b);
-        expect(keys).toEqual(lengths.map((_, i) => i));
-        for (const r of runs) {
-          expect(r.keys.length).toBeLessThanOrEqual(maxTexts);
-          if (r.keys.length > 1) expect(r.keys.length * r.paddedLength).toBeLessThanOrEqual(budget);
-          if (r.keys.length > 1 && maxPaddingShare !== null) expect(paddingRatio(r)).toBeLessThanOrEqual(maxPaddingShare + 1e-12);
-        }
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 300 }), { maxLength: 200 }),
+        fc.integer({ min: 64, max: 4096 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.option(fc.double({ min: 0, max: 1, noNaN: true })),
+        (lengths, budget, maxTexts, maxPaddingShare) => {
+          const runs = planRuns(
+            lengths.map((tokens, key) => ({ key, tokens })),
+            { tokenBudget: budget, maxTexts, ...(maxPaddingShare === null ? {} : { maxPaddingShare }) },
+          );
+          const keys = runs.flatMap((r) => r.keys).sort((a, b) => a - b);
+          expect(keys).toEqual(lengths.map((_, i) => i));
+          for (const r of runs) {
+            expect(r.keys.length).toBeLessThanOrEqual(maxTexts);
+            if (r.keys.length > 1) expect(r.keys.length * r.paddedLength).toBeLessThanOrEqual(budget);
+            if (r.keys.length > 1 && maxPaddingShare !== null)
+              expect(paddingRatio(r)).toBeLessThanOrEqual(maxPaddingShare + 1e-12);
+          }
+        },
+      ),
     );
   });
 });
@@ -116,7 +133,9 @@ describe('fitPca', () => {
     const plain = fitPca(data, 3, 3);
     const white = fitPca(data, 3, 3, { whiten: true });
     // The same axes, scaled.
-    expect(Math.abs(cosine(Array.from(plain.components.subarray(0, 3)), Array.from(white.components.subarray(0, 3))))).toBeCloseTo(1, 6);
+    expect(
+      Math.abs(cosine(Array.from(plain.components.subarray(0, 3)), Array.from(white.components.subarray(0, 3)))),
+    ).toBeCloseTo(1, 6);
     for (let c = 0; c < 3; c++) {
       let sum = 0;
       let sq = 0;

@@ -21,7 +21,12 @@ export interface PcaFit {
  * spend most of their variance on a few shared directions (style, topic of the whole catalogue);
  * after whitening, cosine weighs the remaining, distinguishing directions alike.
  */
-export function fitPca(rows: Float32Array, inputDim: number, outputDim: number, options: { whiten?: boolean } = {}): PcaFit {
+export function fitPca(
+  rows: Float32Array,
+  inputDim: number,
+  outputDim: number,
+  options: { whiten?: boolean } = {},
+): PcaFit {
   const n = rows.length / inputDim;
   if (!Number.isInteger(n) || n < 2) throw new RangeError('fitPca needs at least two rows');
   if (outputDim < 1 || outputDim > inputDim) throw new RangeError(`outputDim must be within 1..${inputDim}`);

@@ -4,7 +4,13 @@
  */
 
 /** Mean of each text's token vectors, counting only tokens whose attention mask is 1. */
-export function meanPool(hidden: Float32Array, mask: ArrayLike<number | bigint>, texts: number, tokens: number, dim: number): Float32Array {
+export function meanPool(
+  hidden: Float32Array,
+  mask: ArrayLike<number | bigint>,
+  texts: number,
+  tokens: number,
+  dim: number,
+): Float32Array {
   const out = new Float32Array(texts * dim);
   for (let t = 0; t < texts; t++) {
     let count = 0;

@@ -41,7 +41,8 @@ export function planRuns<K>(texts: readonly PlannableText<K>[], options: RunPlan
       current &&
       current.keys.length < options.maxTexts &&
       padded <= options.tokenBudget &&
-      (options.maxPaddingShare === undefined || 1 - (current.realTokens + t.tokens) / padded <= options.maxPaddingShare);
+      (options.maxPaddingShare === undefined ||
+        1 - (current.realTokens + t.tokens) / padded <= options.maxPaddingShare);
     if (!current || !fits) {
       current = { keys: [], paddedLength: 0, realTokens: 0 };
       runs.push(current);

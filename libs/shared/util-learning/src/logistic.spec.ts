@@ -50,7 +50,9 @@ describe('logistic regression (Newton)', () => {
   it('separates a separable problem and stays finite thanks to the penalty', () => {
     const noisy = logisticProblem(1_000, [1, 1], 0, 11);
     // Relabel by the true boundary: perfectly separable.
-    const labels = new Uint8Array(noisy.labels.length).map((_, i) => (noisy.vectors[2 * i]! + noisy.vectors[2 * i + 1]! > 0 ? 1 : 0));
+    const labels = new Uint8Array(noisy.labels.length).map((_, i) =>
+      noisy.vectors[2 * i]! + noisy.vectors[2 * i + 1]! > 0 ? 1 : 0,
+    );
     const d: Dataset = { ...noisy, labels };
     const fit = trainLogistic(d, { l2: 1e-4, classWeighting: 'none' });
     expect(fit.converged).toBe(true);
@@ -68,7 +70,10 @@ describe('logistic regression (Newton)', () => {
     const evaluate = (classWeighting: 'none' | 'balanced') => {
       const fit = trainLogistic(train, { l2: 1e-4, classWeighting });
       const p = predictProbabilities(test.vectors, test.dim, fit.weights, fit.bias);
-      return { fit, report: { positive: { recall: recall(test.labels, p, 1) }, negative: { recall: recall(test.labels, p, 0) } } };
+      return {
+        fit,
+        report: { positive: { recall: recall(test.labels, p, 1) }, negative: { recall: recall(test.labels, p, 0) } },
+      };
     };
     const plain = evaluate('none');
     const balanced = evaluate('balanced');
@@ -91,12 +96,22 @@ describe('logistic regression (Newton)', () => {
   it('rejects bad input with errors that say what is wrong', () => {
     const d = logisticProblem(50, [1, 1], 0, 1);
     expect(() => trainLogistic(d, { l2: 0, classWeighting: 'none' })).toThrow(/l2 must be a positive number/);
-    expect(() => trainLogistic({ ...d, labels: new Uint8Array(50).fill(1) }, { l2: 1, classWeighting: 'none' })).toThrow(/needs both classes, got 50 positive and 0 negative/);
-    expect(() => trainLogistic({ ...d, labels: d.labels.map((y, i) => (i === 4 ? 2 : y)) }, { l2: 1, classWeighting: 'none' })).toThrow(/label 2 in row 4/);
+    expect(() =>
+      trainLogistic({ ...d, labels: new Uint8Array(50).fill(1) }, { l2: 1, classWeighting: 'none' }),
+    ).toThrow(/needs both classes, got 50 positive and 0 negative/);
+    expect(() =>
+      trainLogistic({ ...d, labels: d.labels.map((y, i) => (i === 4 ? 2 : y)) }, { l2: 1, classWeighting: 'none' }),
+    ).toThrow(/label 2 in row 4/);
     const nan = Float64Array.from(d.vectors);
     nan[7] = NaN;
-    expect(() => trainLogistic({ ...d, vectors: nan }, { l2: 1, classWeighting: 'none' })).toThrow(/value NaN in row 3/);
-    expect(() => trainLogistic({ ...d, dim: 3 }, { l2: 1, classWeighting: 'none' })).toThrow(/100 values cannot be 50 rows of dimension 3/);
-    expect(() => trainLogistic(d, { l2: 1, classWeighting: 'weird' as 'none' })).toThrow(/unknown class weighting weird/);
+    expect(() => trainLogistic({ ...d, vectors: nan }, { l2: 1, classWeighting: 'none' })).toThrow(
+      /value NaN in row 3/,
+    );
+    expect(() => trainLogistic({ ...d, dim: 3 }, { l2: 1, classWeighting: 'none' })).toThrow(
+      /100 values cannot be 50 rows of dimension 3/,
+    );
+    expect(() => trainLogistic(d, { l2: 1, classWeighting: 'weird' as 'none' })).toThrow(
+      /unknown class weighting weird/,
+    );
   });
 });

@@ -41,11 +41,14 @@ export interface LogisticFit {
 
 /** Classes' counts, checking the data set's shape and values on the way. */
 export function checkDataset(d: Dataset, what = 'data set'): ClassWeights {
-  if (!(Number.isSafeInteger(d.dim) && d.dim > 0)) throw new TrainingError(`${what}: dim must be a positive integer, got ${d.dim}`);
+  if (!(Number.isSafeInteger(d.dim) && d.dim > 0))
+    throw new TrainingError(`${what}: dim must be a positive integer, got ${d.dim}`);
   const n = d.labels.length;
-  if (d.vectors.length !== n * d.dim) throw new TrainingError(`${what}: ${d.vectors.length} values cannot be ${n} rows of dimension ${d.dim}`);
+  if (d.vectors.length !== n * d.dim)
+    throw new TrainingError(`${what}: ${d.vectors.length} values cannot be ${n} rows of dimension ${d.dim}`);
   for (let i = 0; i < d.vectors.length; i++) {
-    if (!Number.isFinite(d.vectors[i]!)) throw new TrainingError(`${what}: value ${d.vectors[i]} in row ${Math.floor(i / d.dim)}`);
+    if (!Number.isFinite(d.vectors[i]!))
+      throw new TrainingError(`${what}: value ${d.vectors[i]} in row ${Math.floor(i / d.dim)}`);
   }
   let positive = 0;
   for (let i = 0; i < n; i++) {
@@ -73,7 +76,12 @@ function score(vectors: Dataset['vectors'], row: number, dim: number, w: ArrayLi
 }
 
 /** P(positive) for every row of `vectors` under weights `w` and bias `b`. */
-export function predictProbabilities(vectors: Dataset['vectors'], dim: number, w: ArrayLike<number>, b: number): Float64Array {
+export function predictProbabilities(
+  vectors: Dataset['vectors'],
+  dim: number,
+  w: ArrayLike<number>,
+  b: number,
+): Float64Array {
   if (w.length !== dim) throw new RangeError(`weights have dimension ${w.length}, rows ${dim}`);
   const n = vectors.length / dim;
   if (!Number.isInteger(n)) throw new RangeError(`${vectors.length} values are not whole rows of dimension ${dim}`);
@@ -88,7 +96,14 @@ interface Objective {
   gradient: Float64Array;
 }
 
-function objective(d: Dataset, sampleWeight: Float64Array, total: number, l2: number, w: Float64Array, b: number): Objective {
+function objective(
+  d: Dataset,
+  sampleWeight: Float64Array,
+  total: number,
+  l2: number,
+  w: Float64Array,
+  b: number,
+): Objective {
   const dim = d.dim;
   const g = new Float64Array(dim + 1);
   let loss = 0;
@@ -111,7 +126,14 @@ function objective(d: Dataset, sampleWeight: Float64Array, total: number, l2: nu
 }
 
 /** (1/total)·X̃ᵀ diag(s·p(1−p)) X̃ + λ on the weights' diagonal, X̃ = [X 1]; symmetric by construction. */
-function hessian(d: Dataset, sampleWeight: Float64Array, total: number, l2: number, w: Float64Array, b: number): Matrix {
+function hessian(
+  d: Dataset,
+  sampleWeight: Float64Array,
+  total: number,
+  l2: number,
+  w: Float64Array,
+  b: number,
+): Matrix {
   const dim = d.dim;
   const m = dim + 1;
   const h = new Float64Array(m * m);
@@ -157,15 +179,22 @@ function maxAbs(v: Float64Array): number {
  */
 export function trainLogistic(d: Dataset, options: LogisticOptions): LogisticFit {
   const counts = checkDataset(d, 'training set');
-  if (!(Number.isFinite(options.l2) && options.l2 > 0)) throw new TrainingError(`l2 must be a positive number, got ${options.l2}`);
+  if (!(Number.isFinite(options.l2) && options.l2 > 0))
+    throw new TrainingError(`l2 must be a positive number, got ${options.l2}`);
   if (counts.positive === 0 || counts.negative === 0) {
-    throw new TrainingError(`training set needs both classes, got ${counts.positive} positive and ${counts.negative} negative`);
+    throw new TrainingError(
+      `training set needs both classes, got ${counts.positive} positive and ${counts.negative} negative`,
+    );
   }
   const n = d.labels.length;
   const classWeights: ClassWeights =
-    options.classWeighting === 'balanced' ? { positive: n / (2 * counts.positive), negative: n / (2 * counts.negative) } : options.classWeighting === 'none' ? { positive: 1, negative: 1 } : (() => {
-      throw new TrainingError(`unknown class weighting ${String(options.classWeighting)}`);
-    })();
+    options.classWeighting === 'balanced'
+      ? { positive: n / (2 * counts.positive), negative: n / (2 * counts.negative) }
+      : options.classWeighting === 'none'
+        ? { positive: 1, negative: 1 }
+        : (() => {
+            throw new TrainingError(`unknown class weighting ${String(options.classWeighting)}`);
+          })();
   const sampleWeight = new Float64Array(n);
   for (let i = 0; i < n; i++) sampleWeight[i] = d.labels[i] === 1 ? classWeights.positive : classWeights.negative;
   const total = sampleWeight.reduce((s, x) => s + x, 0);
@@ -174,7 +203,8 @@ export function trainLogistic(d: Dataset, options: LogisticOptions): LogisticFit
   let w = new Float64Array(dim);
   let b = 0;
   if (options.init) {
-    if (options.init.weights.length !== dim) throw new TrainingError(`initial weights have dimension ${options.init.weights.length}, data ${dim}`);
+    if (options.init.weights.length !== dim)
+      throw new TrainingError(`initial weights have dimension ${options.init.weights.length}, data ${dim}`);
     w = Float64Array.from(options.init.weights);
     b = options.init.bias;
   }
@@ -217,5 +247,13 @@ export function trainLogistic(d: Dataset, options: LogisticOptions): LogisticFit
     current = next;
   }
   const gradientNorm = maxAbs(current.gradient);
-  return { weights: w, bias: b, classWeights, loss: current.loss, gradientNorm, iterations, converged: gradientNorm <= tolerance };
+  return {
+    weights: w,
+    bias: b,
+    classWeights,
+    loss: current.loss,
+    gradientNorm,
+    iterations,
+    converged: gradientNorm <= tolerance,
+  };
 }

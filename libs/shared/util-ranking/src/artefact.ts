@@ -25,7 +25,11 @@ const artefactSchema = z.object({
   formatVersion: z.literal(RANKER_VERSION),
   id: z.string().min(1),
   kind: z.literal('logistic-regression'),
-  space: z.object({ modelId: z.string().min(1), projectionId: z.string().min(1).nullable(), dim: z.number().int().positive() }),
+  space: z.object({
+    modelId: z.string().min(1),
+    projectionId: z.string().min(1).nullable(),
+    dim: z.number().int().positive(),
+  }),
   features: z.array(z.string()).refine((f) => f.length === F && f.every((x, i) => x === RANKER_FEATURES[i]), {
     message: `must be exactly [${RANKER_FEATURES.join(', ')}] in this order`,
   }),
@@ -52,7 +56,14 @@ export type RankerArtefact = z.infer<typeof artefactSchema>;
 export type RankerTraining = NonNullable<RankerArtefact['training']>;
 
 /** The artefact of a fit, for embeddings of `space`; its id hashes the numbers scoring uses. */
-export function toRankerArtefact(fit: RankerFit, o: { space: RankerArtefact['space']; maxInteractions: number; training: Omit<RankerTraining, 'l2' | 'validationLogLoss' | 'positives' | 'negatives'> | null }): RankerArtefact {
+export function toRankerArtefact(
+  fit: RankerFit,
+  o: {
+    space: RankerArtefact['space'];
+    maxInteractions: number;
+    training: Omit<RankerTraining, 'l2' | 'validationLogLoss' | 'positives' | 'negatives'> | null;
+  },
+): RankerArtefact {
   return {
     format: RANKER_FORMAT,
     formatVersion: RANKER_VERSION,
@@ -65,7 +76,13 @@ export function toRankerArtefact(fit: RankerFit, o: { space: RankerArtefact['spa
     weights: fit.weights,
     bias: fit.bias,
     popularity: { maxInteractions: o.maxInteractions },
-    training: o.training && { ...o.training, l2: fit.l2, validationLogLoss: fit.validationLogLoss, positives: fit.trainedOn.positives, negatives: fit.trainedOn.negatives },
+    training: o.training && {
+      ...o.training,
+      l2: fit.l2,
+      validationLogLoss: fit.validationLogLoss,
+      positives: fit.trainedOn.positives,
+      negatives: fit.trainedOn.negatives,
+    },
   };
 }
 
@@ -73,7 +90,10 @@ export function toRankerArtefact(fit: RankerFit, o: { space: RankerArtefact['spa
 export function parseRanker(value: unknown, source = 'ranker'): RankerArtefact {
   const format = (value as { format?: unknown; formatVersion?: unknown } | null)?.format;
   const version = (value as { formatVersion?: unknown } | null)?.formatVersion;
-  if (format === RANKER_FORMAT && version !== RANKER_VERSION) throw new RankerArtefactError(`${source}: unknown formatVersion ${JSON.stringify(version)} (this build reads ${RANKER_VERSION})`);
+  if (format === RANKER_FORMAT && version !== RANKER_VERSION)
+    throw new RankerArtefactError(
+      `${source}: unknown formatVersion ${JSON.stringify(version)} (this build reads ${RANKER_VERSION})`,
+    );
   const parsed = artefactSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

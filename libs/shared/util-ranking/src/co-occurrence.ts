@@ -9,7 +9,10 @@ export class CoOccurrence {
   private readonly count: Float64Array;
   private readonly co = new Map<number, Map<number, number>>();
 
-  constructor(readonly catalogue: readonly string[], userItems: Iterable<readonly string[]>) {
+  constructor(
+    readonly catalogue: readonly string[],
+    userItems: Iterable<readonly string[]>,
+  ) {
     this.index = new Map(catalogue.map((id, i) => [id, i]));
     this.count = new Float64Array(catalogue.length);
     for (const items of userItems) this.add(items, 1);

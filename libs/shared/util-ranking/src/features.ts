@@ -5,7 +5,16 @@
 import type { ProfileVectors } from './vectors';
 
 /** Feature names, in the order of a feature row. */
-export const RANKER_FEATURES = ['cos_fused', 'cos_short', 'cos_long', 'cos_click', 'cos_negative', 'popularity', 'item_knn', 'item_knn_max'] as const;
+export const RANKER_FEATURES = [
+  'cos_fused',
+  'cos_short',
+  'cos_long',
+  'cos_click',
+  'cos_negative',
+  'popularity',
+  'item_knn',
+  'item_knn_max',
+] as const;
 export type RankerFeature = (typeof RANKER_FEATURES)[number];
 export const FEATURE_COUNT = RANKER_FEATURES.length;
 
@@ -43,7 +52,12 @@ export function popularityFeature(interactions: number, maxInteractions: number)
 }
 
 /** Feature rows (row-major, RANKER_FEATURES order) of the given candidates for one profile. */
-export function rankerFeatures(items: CandidateVectors, vectors: ProfileVectors, behaviour: BehaviourContext, candidates: readonly number[]): Float64Array {
+export function rankerFeatures(
+  items: CandidateVectors,
+  vectors: ProfileVectors,
+  behaviour: BehaviourContext,
+  candidates: readonly number[],
+): Float64Array {
   const { short, long } = horizonExtremes(vectors);
   // Cosines with each of the profile's vectors; 0 where either side has none.
   const queries = [vectors.get('fused'), short, long, vectors.get('channel:click'), vectors.get('negative')];
@@ -60,7 +74,9 @@ export function rankerFeatures(items: CandidateVectors, vectors: ProfileVectors,
 
 /** The shortest and longest horizons the profile has (by their names' half-lives). */
 function horizonExtremes(vectors: ProfileVectors): { short?: Float32Array; long?: Float32Array } {
-  const horizons = [...vectors.keys()].filter((k) => k.startsWith('horizon:')).sort((a, b) => halfLifeSeconds(a) - halfLifeSeconds(b));
+  const horizons = [...vectors.keys()]
+    .filter((k) => k.startsWith('horizon:'))
+    .sort((a, b) => halfLifeSeconds(a) - halfLifeSeconds(b));
   if (horizons.length === 0) return {};
   return { short: vectors.get(horizons[0]!), long: vectors.get(horizons[horizons.length - 1]!) };
 }

@@ -84,7 +84,9 @@ export function pointInTimeRows(o: {
       // Only the candidates' popularity is read: a sparse array of it, as of now.
       const popularity: number[] = [];
       for (const c of candidates) popularity[c] = popularityFeature(counts[c]!, maxCount);
-      chunks.push(rankerFeatures(o.items, snapshot.vectors, { popularity, knnSum: knn.sum, knnMax: knn.max }, candidates));
+      chunks.push(
+        rankerFeatures(o.items, snapshot.vectors, { popularity, knnSum: knn.sum, knnMax: knn.max }, candidates),
+      );
       candidates.forEach((_, k) => {
         labels.push(k === 0 ? 1 : 0);
         users.push(x.userId);

@@ -29,7 +29,13 @@ describe('pointInTimeRows', () => {
   const items = vectorsOf([Float32Array.of(1, 0), Float32Array.of(0, 1), Float32Array.of(1, 0), Float32Array.of(0, 1)]);
   // u's profile pointed at a until the event at 200 (b) was folded in; then at b.
   const history = new Map<string, Snapshot[]>([
-    ['u', [{ at: 100, vectors: new Map([['fused', Float32Array.of(1, 0)]]) }, { at: 200, vectors: new Map([['fused', Float32Array.of(0, 1)]]) }]],
+    [
+      'u',
+      [
+        { at: 100, vectors: new Map([['fused', Float32Array.of(1, 0)]]) },
+        { at: 200, vectors: new Map([['fused', Float32Array.of(0, 1)]]) },
+      ],
+    ],
   ]);
   const interactions = [
     { userId: 'u', itemId: 'a', at: 100 }, // no profile before it: skipped
@@ -49,7 +55,7 @@ describe('pointInTimeRows', () => {
     expect(rows.rows[col('popularity')]).toBeCloseTo(Math.log(2) / Math.log(3), 12);
   });
 
-  it('counts co-occurrence up to the interaction only, from the user\'s earlier items', () => {
+  it("counts co-occurrence up to the interaction only, from the user's earlier items", () => {
     // Before 200: a by u and v, b by v; v had both: sim(a, b) = 1 / √(2·1).
     expect(rows.rows[col('item_knn')]).toBeCloseTo(Math.SQRT1_2, 12);
     expect(rows.rows[col('item_knn_max')]).toBeCloseTo(Math.SQRT1_2, 12);
@@ -67,7 +73,8 @@ describe('pointInTimeRows, later interactions', () => {
       { userId: 'u', itemId: 'b', at: 10 },
     ];
     const later = [...base, { userId: 'v', itemId: 'b', at: 20 }, { userId: 'v', itemId: 'a', at: 21 }];
-    const rowsOf = (interactions: typeof base) => pointInTimeRows({ catalogue: ['a', 'b'], items, interactions, history, negatives: 1, seed: 1 });
+    const rowsOf = (interactions: typeof base) =>
+      pointInTimeRows({ catalogue: ['a', 'b'], items, interactions, history, negatives: 1, seed: 1 });
     // u's b at 10: nobody had b before (popularity 0), and no co-occurrence yet, with or without v later.
     for (const r of [rowsOf(base), rowsOf(later)]) {
       expect(r.rows[col('popularity')]).toBe(0);
@@ -78,15 +85,31 @@ describe('pointInTimeRows, later interactions', () => {
 
 describe('CoOccurrence', () => {
   it('grows one interaction at a time to what the whole lists give', () => {
-    const whole = new CoOccurrence(['a', 'b', 'c'], [['a', 'b'], ['a', 'b', 'c']]);
+    const whole = new CoOccurrence(
+      ['a', 'b', 'c'],
+      [
+        ['a', 'b'],
+        ['a', 'b', 'c'],
+      ],
+    );
     const grown = new CoOccurrence(['a', 'b', 'c'], []);
-    for (const list of [['a', 'b'], ['a', 'b', 'c']]) list.forEach((item, i) => grown.extend(list.slice(0, i), item));
+    for (const list of [
+      ['a', 'b'],
+      ['a', 'b', 'c'],
+    ])
+      list.forEach((item, i) => grown.extend(list.slice(0, i), item));
     grown.extend(['a'], 'a'); // an item the user had already: no change
     for (const from of [['a'], ['b'], ['c'], ['a', 'c']]) expect(grown.scores(from)).toEqual(whole.scores(from));
   });
 
   it('takes one user out and puts them back', () => {
-    const co = new CoOccurrence(['a', 'b', 'c'], [['a', 'b'], ['a', 'b', 'c']]);
+    const co = new CoOccurrence(
+      ['a', 'b', 'c'],
+      [
+        ['a', 'b'],
+        ['a', 'b', 'c'],
+      ],
+    );
     expect(co.scores(['a']).sum[1]).toBeCloseTo(2 / 2, 12);
     co.add(['a', 'b', 'c'], -1);
     expect([...co.scores(['a']).sum]).toEqual([0, 1, 0]);
@@ -99,7 +122,7 @@ describe('trainRanker', () => {
   it('learns which features tell positives apart, with the penalty chosen on validation users', () => {
     // Positives have a high item_knn and popularity; cosines are noise.
     let seed = 3;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     const n = 400;
     const rows = new Float64Array(n * F);
     const labels = new Uint8Array(n);
@@ -116,7 +139,14 @@ describe('trainRanker', () => {
     const w = (name: (typeof RANKER_FEATURES)[number]) => model.weights[col(name)]!;
     expect(w('item_knn')).toBeGreaterThan(1);
     expect(Math.abs(w('cos_fused'))).toBeLessThan(w('item_knn') / 4);
-    const scores = rankerScores(model, Float64Array.from([...Array(F)].flatMap((_, c) => (c === col('item_knn') ? [0.9] : [0.5])).concat([...Array(F)].map((_, c) => (c === col('item_knn') ? 0.1 : 0.5)))));
+    const scores = rankerScores(
+      model,
+      Float64Array.from(
+        [...Array(F)]
+          .flatMap((_, c) => (c === col('item_knn') ? [0.9] : [0.5]))
+          .concat([...Array(F)].map((_, c) => (c === col('item_knn') ? 0.1 : 0.5))),
+      ),
+    );
     expect(scores[0]).toBeGreaterThan(scores[1]!);
   });
 });

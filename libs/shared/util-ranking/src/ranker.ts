@@ -36,7 +36,11 @@ export interface TrainingRows {
  * `isValidation` picks), never on the users it is measured on later; the chosen penalty is then
  * refitted on every row.
  */
-export function trainRanker(data: TrainingRows, isValidation: (userId: string) => boolean, grid: readonly number[] = [1e-4, 1e-3, 1e-2, 1e-1, 1]): RankerFit {
+export function trainRanker(
+  data: TrainingRows,
+  isValidation: (userId: string) => boolean,
+  grid: readonly number[] = [1e-4, 1e-3, 1e-2, 1e-1, 1],
+): RankerFit {
   const { mean, scale } = columnStats(data.rows);
   const all = standardise(data.rows, mean, scale);
   const pick = (validation: boolean) => {
@@ -71,7 +75,10 @@ export function trainRanker(data: TrainingRows, isValidation: (userId: string) =
 }
 
 /** The model's score (a logit: higher ranks first) of each feature row. */
-export function rankerScores(fit: Pick<RankerFit, 'mean' | 'scale' | 'weights' | 'bias'>, rows: Float64Array): Float64Array {
+export function rankerScores(
+  fit: Pick<RankerFit, 'mean' | 'scale' | 'weights' | 'bias'>,
+  rows: Float64Array,
+): Float64Array {
   const n = rows.length / F;
   const out = new Float64Array(n);
   for (let r = 0; r < n; r++) {

@@ -1,5 +1,13 @@
 import { packFloat32, type UserProfile } from '@profilestream/contracts';
-import { RANKER_FORMAT, RANKER_VERSION, RankerArtefactError, parseRanker, serializeRanker, toRankerArtefact, type RankerArtefact } from './artefact';
+import {
+  RANKER_FORMAT,
+  RANKER_VERSION,
+  RankerArtefactError,
+  parseRanker,
+  serializeRanker,
+  toRankerArtefact,
+  type RankerArtefact,
+} from './artefact';
 import { RANKER_FEATURES, popularityFeature } from './features';
 import type { RankerFit } from './ranker';
 import { RankerSpaceError, scoreCandidates } from './score';
@@ -10,13 +18,29 @@ const col = (name: (typeof RANKER_FEATURES)[number]) => RANKER_FEATURES.indexOf(
 /** A fit whose weights are 1 on one feature and 0 elsewhere, unstandardised: the score is that feature. */
 function fitOn(feature: (typeof RANKER_FEATURES)[number], bias = 0): RankerFit {
   const weights = Array.from({ length: F }, (_, c) => (c === col(feature) ? 1 : 0));
-  return { features: RANKER_FEATURES, mean: Array(F).fill(0), scale: Array(F).fill(1), weights, bias, l2: 0.01, trainedOn: { positives: 1, negatives: 4 }, validationLogLoss: 0.4 };
+  return {
+    features: RANKER_FEATURES,
+    mean: Array(F).fill(0),
+    scale: Array(F).fill(1),
+    weights,
+    bias,
+    l2: 0.01,
+    trainedOn: { positives: 1, negatives: 4 },
+    validationLogLoss: 0.4,
+  };
 }
 
 const space = { modelId: 'm@1', projectionId: null, dim: 2 };
-const artefactOf = (fit: RankerFit, maxInteractions = 99): RankerArtefact => toRankerArtefact(fit, { space, maxInteractions, training: null });
+const artefactOf = (fit: RankerFit, maxInteractions = 99): RankerArtefact =>
+  toRankerArtefact(fit, { space, maxInteractions, training: null });
 
-const vector = (name: string, v: number[], weight = 1) => ({ name, halfLifeMs: 1, vector: packFloat32(v), weight, refTime: 0 });
+const vector = (name: string, v: number[], weight = 1) => ({
+  name,
+  halfLifeMs: 1,
+  vector: packFloat32(v),
+  weight,
+  refTime: 0,
+});
 const profile = {
   userId: 'u',
   modelId: 'm@1',
@@ -38,9 +62,13 @@ describe('ranker artefact', () => {
 
   it('refuses another version, other features and missing or bad numbers, naming what is wrong', () => {
     const a = JSON.parse(serializeRanker(artefactOf(fitOn('cos_fused')))) as Record<string, unknown>;
-    expect(() => parseRanker({ ...a, formatVersion: 2 }, 'r.json')).toThrow(new RankerArtefactError('r.json: unknown formatVersion 2 (this build reads 1)'));
+    expect(() => parseRanker({ ...a, formatVersion: 2 }, 'r.json')).toThrow(
+      new RankerArtefactError('r.json: unknown formatVersion 2 (this build reads 1)'),
+    );
     expect(() => parseRanker({ ...a, format: 'other' })).toThrow(/format/);
-    expect(() => parseRanker({ ...a, features: [...RANKER_FEATURES].reverse() })).toThrow(/features: must be exactly \[cos_fused/);
+    expect(() => parseRanker({ ...a, features: [...RANKER_FEATURES].reverse() })).toThrow(
+      /features: must be exactly \[cos_fused/,
+    );
     expect(() => parseRanker({ ...a, weights: [1, 2] })).toThrow(/weights/);
     expect(() => parseRanker({ ...a, scale: Array(F).fill(0) })).toThrow(/scale/);
     expect(() => parseRanker({ ...a, bias: 'x' })).toThrow(/bias/);
@@ -72,7 +100,11 @@ describe('scoreCandidates', () => {
     const scores = scoreCandidates(artefactOf(fitOn('popularity'), 99), profile, [{ vector: null, interactions: 9 }]);
     expect(scores[0]).toBeCloseTo(popularityFeature(9, 99), 12);
     expect(popularityFeature(9, 99)).toBeCloseTo(Math.log(10) / Math.log(100), 12);
-    expect(scoreCandidates(artefactOf(fitOn('item_knn_max')), profile, [{ vector: null, interactions: 0, knn: { sum: 3, max: 0.7 } }])[0]).toBe(0.7);
+    expect(
+      scoreCandidates(artefactOf(fitOn('item_knn_max')), profile, [
+        { vector: null, interactions: 0, knn: { sum: 3, max: 0.7 } },
+      ])[0],
+    ).toBe(0.7);
   });
 
   it('scores a user without a profile on behaviour alone', () => {
@@ -84,6 +116,8 @@ describe('scoreCandidates', () => {
     const a = artefactOf(fitOn('cos_fused'));
     expect(() => scoreCandidates(a, { ...profile, modelId: 'other@2' }, [])).toThrow(RankerSpaceError);
     expect(() => scoreCandidates(a, { ...profile, projectionId: 'pca-1' }, [])).toThrow(/space m@1\/pca-1/);
-    expect(() => scoreCandidates(a, profile, [{ vector: [1, 0, 0], interactions: 0 }])).toThrow(/3 dimensions, ranker .* expects 2/);
+    expect(() => scoreCandidates(a, profile, [{ vector: [1, 0, 0], interactions: 0 }])).toThrow(
+      /3 dimensions, ranker .* expects 2/,
+    );
   });
 });

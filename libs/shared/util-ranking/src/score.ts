@@ -27,12 +27,24 @@ export interface RankCandidate {
  * profile (null) is scored on behaviour alone. Throws RankerSpaceError for a profile of another
  * model or projection, RangeError for a vector of the wrong length.
  */
-export function scoreCandidates(ranker: RankerArtefact, profile: UserProfile | null, candidates: readonly RankCandidate[]): Float64Array {
-  if (profile && (profile.modelId !== ranker.space.modelId || (profile.projectionId ?? null) !== ranker.space.projectionId)) {
-    throw new RankerSpaceError(`profile of ${profile.userId} is in space ${profile.modelId}/${profile.projectionId ?? 'none'}, ranker ${ranker.id} in ${ranker.space.modelId}/${ranker.space.projectionId ?? 'none'}`);
+export function scoreCandidates(
+  ranker: RankerArtefact,
+  profile: UserProfile | null,
+  candidates: readonly RankCandidate[],
+): Float64Array {
+  if (
+    profile &&
+    (profile.modelId !== ranker.space.modelId || (profile.projectionId ?? null) !== ranker.space.projectionId)
+  ) {
+    throw new RankerSpaceError(
+      `profile of ${profile.userId} is in space ${profile.modelId}/${profile.projectionId ?? 'none'}, ranker ${ranker.id} in ${ranker.space.modelId}/${ranker.space.projectionId ?? 'none'}`,
+    );
   }
   const units = candidates.map((c, i) => {
-    if (c.vector && c.vector.length !== ranker.space.dim) throw new RangeError(`candidate ${i}: vector of ${c.vector.length} dimensions, ranker ${ranker.id} expects ${ranker.space.dim}`);
+    if (c.vector && c.vector.length !== ranker.space.dim)
+      throw new RangeError(
+        `candidate ${i}: vector of ${c.vector.length} dimensions, ranker ${ranker.id} expects ${ranker.space.dim}`,
+      );
     return c.vector ? normalise(c.vector) : null;
   });
   const items = unitCandidates(units);
@@ -42,5 +54,13 @@ export function scoreCandidates(ranker: RankerArtefact, profile: UserProfile | n
     knnMax: candidates.map((c) => c.knn?.max ?? 0),
   };
   const vectors = profile ? rankerVectors(profile) : new Map<string, Float32Array>();
-  return rankerScores(ranker, rankerFeatures(items, vectors, behaviour, candidates.map((_, i) => i)));
+  return rankerScores(
+    ranker,
+    rankerFeatures(
+      items,
+      vectors,
+      behaviour,
+      candidates.map((_, i) => i),
+    ),
+  );
 }

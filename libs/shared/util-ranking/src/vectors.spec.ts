@@ -2,7 +2,13 @@ import { packFloat32, type UserProfile } from '@profilestream/contracts';
 import { profileVectors, rankerVectors } from './vectors';
 
 describe('profileVectors', () => {
-  const vector = (name: string, v: number[], weight: number) => ({ name, halfLifeMs: 1, vector: packFloat32(v), weight, refTime: 0 });
+  const vector = (name: string, v: number[], weight: number) => ({
+    name,
+    halfLifeMs: 1,
+    vector: packFloat32(v),
+    weight,
+    refTime: 0,
+  });
   const profile = {
     dim: 2,
     horizons: [vector('1d', [1, 0], 0.5), vector('7d', [0, 2], 3), vector('90d', [0, 0], 0)],
@@ -18,7 +24,13 @@ describe('profileVectors', () => {
   });
 });
 describe('rankerVectors', () => {
-  const vector = (name: string, v: number[], weight: number) => ({ name, halfLifeMs: 1, vector: packFloat32(v), weight, refTime: 0 });
+  const vector = (name: string, v: number[], weight: number) => ({
+    name,
+    halfLifeMs: 1,
+    vector: packFloat32(v),
+    weight,
+    refTime: 0,
+  });
   const base = { dim: 2, horizons: [vector('7d', [0, 2], 3)], channels: [] };
 
   it('adds the negative vector when it has evidence', () => {

@@ -40,7 +40,8 @@ export function profileVectors(profile: UserProfile): Map<string, Float32Array> 
 /** What the ranker reads from a profile: `profileVectors` and the negative vector (reviews rated 1–2). */
 export function rankerVectors(profile: UserProfile): Map<string, Float32Array> {
   const out = profileVectors(profile);
-  const negative = profile.negative && profile.negative.weight > 0 ? normalise(unpackFloat32(profile.negative.vector)) : null;
+  const negative =
+    profile.negative && profile.negative.weight > 0 ? normalise(unpackFloat32(profile.negative.vector)) : null;
   if (negative) out.set('negative', negative);
   return out;
 }

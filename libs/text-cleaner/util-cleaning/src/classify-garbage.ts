@@ -11,7 +11,10 @@ const MEANINGFUL_CHAR = /[\p{L}\p{N}]/gu;
  * that carry content (`[EMAIL] !`); `'only_symbols'` when there is no letter or digit at all;
  * `'too_short'` below `minMeaningfulChars` letters/digits; otherwise `null` (worth encoding).
  */
-export function classifyGarbage(text: string, minMeaningfulChars: number = DEFAULT_CLEANING_OPTIONS.minMeaningfulChars): DropReason | null {
+export function classifyGarbage(
+  text: string,
+  minMeaningfulChars: number = DEFAULT_CLEANING_OPTIONS.minMeaningfulChars,
+): DropReason | null {
   const trimmed = text.trim();
   if (trimmed === '') return 'empty';
   const rest = withoutPlaceholders(trimmed);

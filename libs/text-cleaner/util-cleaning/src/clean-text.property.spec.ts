@@ -8,18 +8,117 @@ const RUNS = 400;
 const grammarArb = fc
   .array(
     fc.oneof(
-      { weight: 4, arbitrary: fc.constantFrom('good', 'product', 'the', 'I', 'love', '好评', '质量', '很好', '物流', '哈哈哈哈哈', 'soooooo', 'ＡＢＣ', '，', '。', '!', '!!!!!', '?', '😂😂😂😂', '👍🏻', '❤️', ' ', ' ', '-', '.', '@', ':', '1', '42', '2023') },
+      {
+        weight: 4,
+        arbitrary: fc.constantFrom(
+          'good',
+          'product',
+          'the',
+          'I',
+          'love',
+          '好评',
+          '质量',
+          '很好',
+          '物流',
+          '哈哈哈哈哈',
+          'soooooo',
+          'ＡＢＣ',
+          '，',
+          '。',
+          '!',
+          '!!!!!',
+          '?',
+          '😂😂😂😂',
+          '👍🏻',
+          '❤️',
+          ' ',
+          ' ',
+          '-',
+          '.',
+          '@',
+          ':',
+          '1',
+          '42',
+          '2023',
+        ),
+      },
       { weight: 2, arbitrary: fc.oneof(emailArb, phoneArb, cardArb) },
-      { weight: 1, arbitrary: fc.constantFrom('http://x.cn/a?b=1', 'www.shop.com', 'bit.ly/x', '10.0.0.1', 'fe80::1', '11010519491231002X', '@小明', '@bob') },
-      { weight: 2, arbitrary: fc.constantFrom('<b>', '</b>', '<p>', '<br>', '<script>x</script>', '<!--', '-->', '&lt;', '&gt;', '&amp;', '&#20320;', '**', '_', '`', '~~', '[b]', '[/b]', '[url=x]', '[/url]', '[img]', '[/img]', '[', ']', '(', ')', '![', '](', '[EMAIL]', '[CARD]') },
-      { weight: 1, arbitrary: fc.constantFrom('\u0000', '\u202E', '\u200B', '\uFEFF', '\uD800', '\uDC00', '\u0301\u0302\u0303', '\t', '\n') },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          'http://x.cn/a?b=1',
+          'www.shop.com',
+          'bit.ly/x',
+          '10.0.0.1',
+          'fe80::1',
+          '11010519491231002X',
+          '@小明',
+          '@bob',
+        ),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.constantFrom(
+          '<b>',
+          '</b>',
+          '<p>',
+          '<br>',
+          '<script>x</script>',
+          '<!--',
+          '-->',
+          '&lt;',
+          '&gt;',
+          '&amp;',
+          '&#20320;',
+          '**',
+          '_',
+          '`',
+          '~~',
+          '[b]',
+          '[/b]',
+          '[url=x]',
+          '[/url]',
+          '[img]',
+          '[/img]',
+          '[',
+          ']',
+          '(',
+          ')',
+          '![',
+          '](',
+          '[EMAIL]',
+          '[CARD]',
+        ),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          '\u0000',
+          '\u202E',
+          '\u200B',
+          '\uFEFF',
+          '\uD800',
+          '\uDC00',
+          '\u0301\u0302\u0303',
+          '\t',
+          '\n',
+        ),
+      },
     ),
     { maxLength: 30 },
   )
   .map((parts) => parts.join(''));
 
-const anyStringArb = fc.oneof(fc.string({ unit: 'binary', maxLength: 120 }), fc.string({ unit: 'grapheme', maxLength: 120 }), grammarArb);
-const optionsArb = fc.record({ maxChars: fc.integer({ min: 1, max: 300 }), maxRepeat: fc.integer({ min: 1, max: 4 }), minMeaningfulChars: fc.integer({ min: 0, max: 4 }) });
+const anyStringArb = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 120 }),
+  fc.string({ unit: 'grapheme', maxLength: 120 }),
+  grammarArb,
+);
+const optionsArb = fc.record({
+  maxChars: fc.integer({ min: 1, max: 300 }),
+  maxRepeat: fc.integer({ min: 1, max: 4 }),
+  minMeaningfulChars: fc.integer({ min: 0, max: 4 }),
+});
 
 describe('cleanText properties', () => {
   it('never throws on arbitrary UTF-16, including lone surrogates', () => {

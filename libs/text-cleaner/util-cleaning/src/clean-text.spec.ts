@@ -2,7 +2,8 @@ import { cleanText } from './clean-text';
 import { DEFAULT_CLEANING_OPTIONS } from './cleaning-types';
 import { contentHash } from './content-hash';
 
-const ZALGO = 'Z\u0351\u036B\u0343\u036A\u0302\u036B\u033D\u034F\u0334\u0319\u0324A\u0334\u0335\u031C\u0330\u0354L\u0320\u0368\u0367\u0369\u0358G\u0334\u033B\u0348\u034DO\u0335\u0339\u033B\u031D\u0333';
+const ZALGO =
+  'Z\u0351\u036B\u0343\u036A\u0302\u036B\u033D\u034F\u0334\u0319\u0324A\u0334\u0335\u031C\u0330\u0354L\u0320\u0368\u0367\u0369\u0358G\u0334\u033B\u0348\u034DO\u0335\u0339\u033B\u031D\u0333';
 
 describe('cleanText', () => {
   describe('hostile and messy input', () => {
@@ -22,16 +23,24 @@ describe('cleanText', () => {
       ['emoji flood after text', `lol ${'😂'.repeat(1000)}`, 'lol 😂😂😂', {}],
       ['full-width review', 'ＡＢＣ１２３，好评！！！！！', 'ABC123,好评!!!', {}],
       ['laughter flood', '哈哈哈哈哈哈哈哈 sooooo funny', '哈哈哈 sooo funny', {}],
-      ['HTML email with a mailto link', '<div>Hi,<br>mail <a href="mailto:a@b.com">a@b.com</a></div>', 'Hi, mail [EMAIL]', {}],
+      [
+        'HTML email with a mailto link',
+        '<div>Hi,<br>mail <a href="mailto:a@b.com">a@b.com</a></div>',
+        'Hi, mail [EMAIL]',
+        {},
+      ],
       ['Markdown link to a URL', '看看[这个](https://shop.cn/p/1)吧', '看看这个吧', {}],
       ['URL as link text', '看这个[https://shop.cn/p/1](https://shop.cn/p/1)', '看这个[URL]', {}],
       ['Markdown link whose URL only redaction recognises', '[看这里](https://w.cn/wiki/A_(b))', '看这里', {}],
       ['truncation exposing an IP is settled', 'aaa 1.2.3.4.5', 'aaa [IP].', { maxChars: 12 }],
-    ] as [string, string, string, Partial<typeof DEFAULT_CLEANING_OPTIONS>][])('%s', (_name, input, expected, options) => {
-      const result = cleanText(input, options);
-      expect(result.text).toBe(expected);
-      expect(cleanText(result.text, options).text).toBe(result.text);
-    });
+    ] as [string, string, string, Partial<typeof DEFAULT_CLEANING_OPTIONS>][])(
+      '%s',
+      (_name, input, expected, options) => {
+        const result = cleanText(input, options);
+        expect(result.text).toBe(expected);
+        expect(cleanText(result.text, options).text).toBe(result.text);
+      },
+    );
 
     it('strips zalgo to at most two marks per letter', () => {
       const { text } = cleanText(ZALGO);
@@ -108,7 +117,10 @@ describe('cleanText', () => {
   describe('huge input', () => {
     const MB = 1024 * 1024;
     const cases: [string, string][] = [
-      ['mixed review text with PII and markup', 'Great 好评 a@b.com 4111 1111 1111 1111 <b>x</b> +1 555 123 4567 '.repeat(MB / 60)],
+      [
+        'mixed review text with PII and markup',
+        'Great 好评 a@b.com 4111 1111 1111 1111 <b>x</b> +1 555 123 4567 '.repeat(MB / 60),
+      ],
       ['one long word', 'a'.repeat(MB)],
       ['digits and spaces', '1 '.repeat(MB / 2)],
       ['unclosed tags and markers', '<a<b*_[x@'.repeat(MB / 9)],

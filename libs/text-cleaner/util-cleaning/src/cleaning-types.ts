@@ -17,7 +17,11 @@ export interface CleaningOptions {
   maxRepeat: number;
 }
 
-export const DEFAULT_CLEANING_OPTIONS: CleaningOptions = Object.freeze({ maxChars: 2000, minMeaningfulChars: 2, maxRepeat: 3 });
+export const DEFAULT_CLEANING_OPTIONS: CleaningOptions = Object.freeze({
+  maxChars: 2000,
+  minMeaningfulChars: 2,
+  maxRepeat: 3,
+});
 
 /** What {@link cleanText} returns for one raw text. */
 export interface CleanedResult {

@@ -52,7 +52,9 @@ describe('normalizeUnicode', () => {
   it('always returns well-formed UTF-16', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (s) => {
-        expect(normalizeUnicode(s)).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+        expect(normalizeUnicode(s)).not.toMatch(
+          /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/,
+        );
       }),
       { numRuns: 300 },
     );

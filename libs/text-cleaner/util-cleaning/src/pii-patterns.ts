@@ -12,10 +12,14 @@ const URL_CHAR = "[\\w\\-.~:/?#@!$&'()*+,;=%]";
 export const SCHEME_URL = new RegExp(`(?:https?|ftp)://[A-Za-z0-9]${URL_CHAR}{0,2047}`, 'gi');
 
 /** `www.` URLs, starting at a word boundary. */
-export const WWW_URL = new RegExp(`(?<![\\w.@/-])www\\.[A-Za-z0-9-]{1,63}\\.[A-Za-z]{2,24}(?:[/?#:]${URL_CHAR}{0,2047})?`, 'gi');
+export const WWW_URL = new RegExp(
+  `(?<![\\w.@/-])www\\.[A-Za-z0-9-]{1,63}\\.[A-Za-z]{2,24}(?:[/?#:]${URL_CHAR}{0,2047})?`,
+  'gi',
+);
 
 /** Common top-level domains for bare `domain.tld/path` links (a list, so `node.js/x` is not a URL). */
-const BARE_TLDS = 'com|net|org|cn|io|co|ly|me|info|biz|edu|gov|uk|de|jp|fr|ru|tv|us|ca|au|in|app|dev|xyz|top|site|shop|hk|tw|gl|gg|to|cc|ai';
+const BARE_TLDS =
+  'com|net|org|cn|io|co|ly|me|info|biz|edu|gov|uk|de|jp|fr|ru|tv|us|ca|au|in|app|dev|xyz|top|site|shop|hk|tw|gl|gg|to|cc|ai';
 
 /** Bare domains with a path (`bit.ly/abc`, `t.cn/xyz`); never the domain part of an email. */
 export const BARE_URL = new RegExp(
@@ -61,7 +65,7 @@ const EMAIL_DOMAIN = /[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{
 export function redactEmails(text: string, redact: () => string): string {
   let out = '';
   let copied = 0;
-  for (let at = text.indexOf('@'); at !== -1; ) {
+  for (let at = text.indexOf('@'); at !== -1;) {
     let start = at;
     while (start > copied && at - start < MAX_LOCAL_CHARS && EMAIL_LOCAL_CHAR.test(text[start - 1]!)) start--;
     EMAIL_DOMAIN.lastIndex = at + 1;
@@ -125,7 +129,8 @@ const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 export const IPV4 = new RegExp(`(?<![\\d.+])(?:${OCTET}\\.){3}${OCTET}(?!\\.?\\d)`, 'g');
 
 /** Candidate IPv6 (full, compressed or with an IPv4 tail); checked by {@link isIpv6}. */
-export const IPV6_CANDIDATE = /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.\d)/g;
+export const IPV6_CANDIDATE =
+  /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.\d)/g;
 
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
 const IPV4_EXACT = new RegExp(`^(?:${OCTET}\\.){3}${OCTET}$`);

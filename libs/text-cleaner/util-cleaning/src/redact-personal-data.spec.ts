@@ -7,7 +7,12 @@ type Case = [name: string, input: string, expected: string, counts: RedactionCou
 describe('redactPersonalData', () => {
   const cases: Case[] = [
     // emails
-    ['email with plus-addressing and subdomains', 'mail john.doe+news@mail.example.co.uk now', 'mail [EMAIL] now', { email: 1 }],
+    [
+      'email with plus-addressing and subdomains',
+      'mail john.doe+news@mail.example.co.uk now',
+      'mail [EMAIL] now',
+      { email: 1 },
+    ],
     ['email in Chinese text', '邮箱zhang_san@163.com谢谢', '邮箱[EMAIL]谢谢', { email: 1 }],
     ['two emails', 'a@b.com, c-d@e.org', '[EMAIL], [EMAIL]', { email: 2 }],
     ['without a TLD it is no email, but @name is a handle', 'user@localhost', 'user[HANDLE]', { handle: 1 }],
@@ -77,11 +82,31 @@ describe('redactPersonalData', () => {
 
   it('catches what a neighbouring redaction exposes (second pass)', () => {
     expect(redactPersonalData('@bob::1')).toEqual({ text: '[HANDLE][IP]', counts: { handle: 1, ip: 1 } });
-    expect(redactPersonalData('a@b.com4111111111111111')).toEqual({ text: '[EMAIL][CARD]', counts: { email: 1, card: 1 } });
+    expect(redactPersonalData('a@b.com4111111111111111')).toEqual({
+      text: '[EMAIL][CARD]',
+      counts: { email: 1, card: 1 },
+    });
   });
 
   it('is idempotent', () => {
-    const token = fc.constantFrom('a@b.com', '4111 1111 1111 1111', '13800138000', '+44 20 7946 0958', '10.0.0.1', 'http://x.cn/a', '@bob', '好', 'x', '1', ' ', '-', '.', '@', ':', '[EMAIL]');
+    const token = fc.constantFrom(
+      'a@b.com',
+      '4111 1111 1111 1111',
+      '13800138000',
+      '+44 20 7946 0958',
+      '10.0.0.1',
+      'http://x.cn/a',
+      '@bob',
+      '好',
+      'x',
+      '1',
+      ' ',
+      '-',
+      '.',
+      '@',
+      ':',
+      '[EMAIL]',
+    );
     fc.assert(
       fc.property(fc.array(token, { maxLength: 20 }), (parts) => {
         const once = redactPersonalData(parts.join('')).text;

@@ -37,7 +37,11 @@ interface Rule {
 }
 
 /** A rule from a pattern; `decide` returns a match's replacement (by default the placeholder). */
-function regexRule(type: RedactionType, pattern: RegExp, decide = (_match: string, redact: () => string) => redact()): Rule {
+function regexRule(
+  type: RedactionType,
+  pattern: RegExp,
+  decide = (_match: string, redact: () => string) => redact(),
+): Rule {
   return { type, apply: (text, redact) => text.replace(pattern, (match: string) => decide(match, redact)) };
 }
 
@@ -107,4 +111,3 @@ export function redactPersonalData(text: string): RedactionResult {
   }
   return { text: current, counts };
 }
-

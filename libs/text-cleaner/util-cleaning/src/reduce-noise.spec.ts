@@ -37,7 +37,25 @@ describe('reduceNoise', () => {
   });
 
   it('is idempotent', () => {
-    const unit = fc.constantFrom('a', 'o', '哈', '!', '?', '。', '😂', '🤣', '👍', '\u{1F3FB}', '\uFE0F', '\u0301', '[EMAIL]', '[', ']', ' ', '1');
+    const unit = fc.constantFrom(
+      'a',
+      'o',
+      '哈',
+      '!',
+      '?',
+      '。',
+      '😂',
+      '🤣',
+      '👍',
+      '\u{1F3FB}',
+      '\uFE0F',
+      '\u0301',
+      '[EMAIL]',
+      '[',
+      ']',
+      ' ',
+      '1',
+    );
     fc.assert(
       fc.property(fc.array(unit, { maxLength: 40 }), fc.integer({ min: 1, max: 4 }), (parts, maxRepeat) => {
         const once = reduceNoise(parts.join(''), maxRepeat);

@@ -39,7 +39,8 @@ function patternsFor(maxRepeat: number): NoisePatterns {
  * `!?!`, `😂🤣😂🤣` → `😂🤣😂`). Digits are never shortened and placeholders are left intact.
  */
 export function reduceNoise(text: string, maxRepeat: number = DEFAULT_CLEANING_OPTIONS.maxRepeat): string {
-  if (!Number.isSafeInteger(maxRepeat) || maxRepeat < 1) throw new RangeError(`maxRepeat must be an integer >= 1 (got ${maxRepeat})`);
+  if (!Number.isSafeInteger(maxRepeat) || maxRepeat < 1)
+    throw new RangeError(`maxRepeat must be an integer >= 1 (got ${maxRepeat})`);
   const { sameChar, symbolRun } = patternsFor(maxRepeat);
   // Symbol runs first: cutting one can leave a `[` next to a placeholder's `[`, which the
   // same-character cap then merges. A same-character cap cannot break a placeholder either: the

@@ -54,7 +54,8 @@ function avoidWordSplit(text: string, cut: number): number {
  * characters); trailing whitespace is dropped. `truncated` is true whenever the text was too long.
  */
 export function truncateText(text: string, maxChars: number = DEFAULT_CLEANING_OPTIONS.maxChars): TruncationResult {
-  if (!Number.isSafeInteger(maxChars) || maxChars < 1) throw new RangeError(`maxChars must be an integer >= 1 (got ${maxChars})`);
+  if (!Number.isSafeInteger(maxChars) || maxChars < 1)
+    throw new RangeError(`maxChars must be an integer >= 1 (got ${maxChars})`);
   if (text.length <= maxChars) return { text, truncated: false };
   let cut = avoidWordSplit(text, avoidPlaceholder(text, maxChars));
   if (isHighSurrogate(text.charCodeAt(cut - 1))) cut -= 1;

@@ -8,8 +8,8 @@ describe('text-cleaner environment', () => {
   });
 
   it('names bad shared and own variables in one error', () => {
-    expect(() => loadStreamServiceEnv(textCleanerEnv, { HTTP_PORT: '0', KAFKA_BROKERS: ' ', CLEANER_MAX_CHARS: '-1' })).toThrow(
-      /HTTP_PORT: .*\n.*CLEANER_MAX_CHARS: /,
-    );
+    expect(() =>
+      loadStreamServiceEnv(textCleanerEnv, { HTTP_PORT: '0', KAFKA_BROKERS: ' ', CLEANER_MAX_CHARS: '-1' }),
+    ).toThrow(/HTTP_PORT: .*\n.*CLEANER_MAX_CHARS: /);
   });
 });

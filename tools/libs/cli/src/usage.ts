@@ -23,7 +23,9 @@ export interface CommandSpec<O extends Options> {
   positionals?: boolean;
 }
 
-type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: true }>>;
+type Parsed<O extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: true }>
+>;
 
 /** The parsed command line, handed to the command's own checks. */
 export interface CommandArgs<O extends Options> {
@@ -31,7 +33,8 @@ export interface CommandArgs<O extends Options> {
   positionals: string[];
 }
 
-export type CommandLine<O extends Options> = { kind: 'help' } | { kind: 'error'; message: string } | ({ kind: 'run'; checkOnly: boolean } & CommandArgs<O>);
+export type CommandLine<O extends Options> =
+  { kind: 'help' } | { kind: 'error'; message: string } | ({ kind: 'run'; checkOnly: boolean } & CommandArgs<O>);
 
 /** A mistake in the command line; thrown by a command's checks, reported as `error: …`, exit 2. */
 export class UsageError extends Error {}
@@ -50,13 +53,16 @@ export function parseCommandLine<O extends Options>(spec: CommandSpec<O>, argv: 
   const isCheckFlag = (a: string, i: number) => a === CHECK_ARGS_FLAG && (end < 0 || i < end);
   const checkOnly = argv.some(isCheckFlag);
   const args = argv.filter((a, i) => !isCheckFlag(a, i));
-  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: O & typeof HELP; strict: true; allowPositionals: true }>>;
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: O & typeof HELP; strict: true; allowPositionals: true }>
+  >;
   try {
     parsed = parseArgs({ args, options: { ...spec.options, ...HELP }, strict: true, allowPositionals: true });
   } catch (err) {
     return { kind: 'error', message: describeParseError(err) };
   }
-  if (!spec.positionals && parsed.positionals.length > 0) return { kind: 'error', message: `unexpected argument "${parsed.positionals[0]}"` };
+  if (!spec.positionals && parsed.positionals.length > 0)
+    return { kind: 'error', message: `unexpected argument "${parsed.positionals[0]}"` };
   const { help, ...values } = parsed.values as Record<string, unknown>;
   if (help === true) return { kind: 'help' };
   return { kind: 'run', checkOnly, values: values as Parsed<O>['values'], positionals: parsed.positionals };
@@ -72,7 +78,11 @@ export function usageErrorLine(command: string, message: string): string {
  * what the command runs with); exits on --help, on a mistake, and after the checks with
  * --check-args. Call it before anything else is done.
  */
-export function commandLine<O extends Options, T>(spec: CommandSpec<O>, check: (args: CommandArgs<O>) => T, argv: readonly string[] = process.argv.slice(2)): T {
+export function commandLine<O extends Options, T>(
+  spec: CommandSpec<O>,
+  check: (args: CommandArgs<O>) => T,
+  argv: readonly string[] = process.argv.slice(2),
+): T {
   const line = parseCommandLine(spec, argv);
   if (line.kind === 'help') {
     process.stdout.write(`${spec.usage.trimEnd()}\n`);
@@ -96,12 +106,24 @@ export function exitWithUsageError(command: string, message: string): never {
 }
 
 /** A number option's value: finite, within [min, max], whole when `whole`. */
-export function numberOption(flag: string, raw: string, rule: { min?: number; max?: number; whole?: boolean } = {}): number {
+export function numberOption(
+  flag: string,
+  raw: string,
+  rule: { min?: number; max?: number; whole?: boolean } = {},
+): number {
   const n = raw.trim() === '' ? NaN : Number(raw);
   const { min = -Infinity, max = Infinity, whole = false } = rule;
   const what = whole ? 'a whole number' : 'a number';
-  const range = min > -Infinity && max < Infinity ? ` from ${min} to ${max}` : min > -Infinity ? ` ≥ ${min}` : max < Infinity ? ` ≤ ${max}` : '';
-  if (!Number.isFinite(n) || (whole && !Number.isInteger(n)) || n < min || n > max) throw new UsageError(`${flag}: expected ${what}${range}, got "${raw}"`);
+  const range =
+    min > -Infinity && max < Infinity
+      ? ` from ${min} to ${max}`
+      : min > -Infinity
+        ? ` ≥ ${min}`
+        : max < Infinity
+          ? ` ≤ ${max}`
+          : '';
+  if (!Number.isFinite(n) || (whole && !Number.isInteger(n)) || n < min || n > max)
+    throw new UsageError(`${flag}: expected ${what}${range}, got "${raw}"`);
   return n;
 }
 

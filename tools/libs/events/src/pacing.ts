@@ -6,15 +6,21 @@
 export type Pacing = { kind: 'asap' } | { kind: 'rate'; perSecond: number } | { kind: 'speedup'; factor: number };
 
 /** Pacing from command-line values: --asap wins, then --speedup, then --rate (0 means as fast as possible). */
-export function pacingFrom(options: { asap?: boolean; speedup?: string | undefined; rate?: string | undefined }): Pacing {
+export function pacingFrom(options: {
+  asap?: boolean;
+  speedup?: string | undefined;
+  rate?: string | undefined;
+}): Pacing {
   if (options.asap) return { kind: 'asap' };
   if (options.speedup !== undefined) {
     const factor = Number(options.speedup);
-    if (!Number.isFinite(factor) || factor <= 0) throw new Error(`--speedup must be a positive number, got "${options.speedup}"`);
+    if (!Number.isFinite(factor) || factor <= 0)
+      throw new Error(`--speedup must be a positive number, got "${options.speedup}"`);
     return { kind: 'speedup', factor };
   }
   const perSecond = Number(options.rate ?? '0');
-  if (!Number.isFinite(perSecond) || perSecond < 0) throw new Error(`--rate must be a number of events per second ≥ 0, got "${options.rate}"`);
+  if (!Number.isFinite(perSecond) || perSecond < 0)
+    throw new Error(`--rate must be a number of events per second ≥ 0, got "${options.rate}"`);
   return perSecond === 0 ? { kind: 'asap' } : { kind: 'rate', perSecond };
 }
 

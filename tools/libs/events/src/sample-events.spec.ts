@@ -58,7 +58,8 @@ describe('SampleFeed', () => {
   it('produces events that pass the input contracts, ratings matching the text sentiment range', () => {
     const feed = new SampleFeed({ users: 10, seed: 11 });
     const now = Date.UTC(2026, 1, 1);
-    for (const item of feed.catalogue(Date.UTC(2026, 0, 1))) expect(validateItem({ ...item, categories: item.categories ?? [] }, now)).toEqual([]);
+    for (const item of feed.catalogue(Date.UTC(2026, 0, 1)))
+      expect(validateItem({ ...item, categories: item.categories ?? [] }, now)).toEqual([]);
     for (const event of take(feed, 1000)) {
       expect(violations(event, now)).toEqual([]);
       if (event.kind === 'review') expect([1, 2, 4, 5]).toContain(event.value.rating);
@@ -74,7 +75,9 @@ describe('SampleFeed', () => {
     expect(texts.some((t) => t === '!!!???')).toBe(true);
     expect(new Set(texts).size).toBeLessThan(texts.length);
     // Double submits: the same user's same text about the same item, which text-cleaner drops.
-    const reviews = events.flatMap((e) => (e.kind === 'review' ? [`${e.value.userId}|${e.value.itemId}|${e.value.text}`] : []));
+    const reviews = events.flatMap((e) =>
+      e.kind === 'review' ? [`${e.value.userId}|${e.value.itemId}|${e.value.text}`] : [],
+    );
     expect(reviews.length - new Set(reviews).size).toBeGreaterThan(10);
   });
 });

@@ -22,7 +22,16 @@ class RecordingProducer {
 }
 
 const asap = () => new Pacer({ kind: 'asap' }, Date.now());
-const review = (user: string, seq: number) => JSON.stringify({ type: 'review', ts: 1_300_000_000 + seq, seq, user_id: user, item_id: 'i1', text: 'fine', rating: 5 });
+const review = (user: string, seq: number) =>
+  JSON.stringify({
+    type: 'review',
+    ts: 1_300_000_000 + seq,
+    seq,
+    user_id: user,
+    item_id: 'i1',
+    text: 'fine',
+    rating: 5,
+  });
 
 describe('sendReplayLines', () => {
   it('ends every line as sent by kind or rejected by reason, skipping blank lines', async () => {
@@ -39,16 +48,30 @@ describe('sendReplayLines', () => {
     ];
     const tally = await sendReplayLines(producer, lines, { pacer: asap(), platform: 'test' });
     expect(tally.sent).toEqual({ review: 1, click: 1 });
-    expect(tally.rejected).toEqual({ invalid_json: 1, unknown_action: 1, unknown_type: 1, missing_id: 1, send_failed: 1 });
+    expect(tally.rejected).toEqual({
+      invalid_json: 1,
+      unknown_action: 1,
+      unknown_type: 1,
+      missing_id: 1,
+      send_failed: 1,
+    });
     expect(total(tally.sent) + total(tally.rejected)).toBe(lines.filter((l) => l.trim()).length);
-    expect(producer.sent[0]).toMatchObject({ kind: 'review', value: { eventId: 'review-1', userId: 'u1', platform: 'test', occurredAt: 1_300_000_001_000 } });
+    expect(producer.sent[0]).toMatchObject({
+      kind: 'review',
+      value: { eventId: 'review-1', userId: 'u1', platform: 'test', occurredAt: 1_300_000_001_000 },
+    });
   });
 
   it('takes parsed lines as well, keeps at most `window` sends in flight, and stops when asked', async () => {
     const producer = new RecordingProducer();
     const parsed = Array.from({ length: 40 }, (_, i) => JSON.parse(review(`u${i}`, i)) as object);
     let seen = 0;
-    const tally = await sendReplayLines(producer, parsed, { pacer: asap(), platform: 'test', window: 8, shouldStop: () => seen++ >= 30 });
+    const tally = await sendReplayLines(producer, parsed, {
+      pacer: asap(),
+      platform: 'test',
+      window: 8,
+      shouldStop: () => seen++ >= 30,
+    });
     expect(total(tally.sent)).toBe(30);
     expect(producer.maxInFlight).toBeLessThanOrEqual(8);
     expect(producer.maxInFlight).toBeGreaterThan(1);

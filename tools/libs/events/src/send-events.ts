@@ -34,10 +34,15 @@ export function total(counts: Record<string, number>): number {
 }
 
 /** Sends one event and counts it into `tally`: sent by kind, or rejected by the reason it was refused. */
-export function sendCounted(producer: { send(event: PlatformEvent): Promise<void> }, event: PlatformEvent, tally: ReplayTally): Promise<void> {
+export function sendCounted(
+  producer: { send(event: PlatformEvent): Promise<void> },
+  event: PlatformEvent,
+  tally: ReplayTally,
+): Promise<void> {
   return producer.send(event).then(
     () => count(tally.sent, event.kind),
-    (err: unknown) => count(tally.rejected, err instanceof ContractViolation || err instanceof SerdeError ? err.reason : 'send_failed'),
+    (err: unknown) =>
+      count(tally.rejected, err instanceof ContractViolation || err instanceof SerdeError ? err.reason : 'send_failed'),
   );
 }
 

@@ -80,7 +80,12 @@ export class GraphBuilder {
   }
 
   private push(node: Omit<Node, 'name'>): void {
-    const clean: Node = { op: node.op, inputs: node.inputs, outputs: node.outputs, name: `${node.op}_${this.nodes.length}` };
+    const clean: Node = {
+      op: node.op,
+      inputs: node.inputs,
+      outputs: node.outputs,
+      name: `${node.op}_${this.nodes.length}`,
+    };
     if (node.attrs) clean.attrs = node.attrs;
     if (node.domain) clean.domain = node.domain;
     this.nodes.push(clean);

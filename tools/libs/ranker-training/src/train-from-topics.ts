@@ -61,53 +61,86 @@ export class NothingToTrainError extends Error {
 }
 
 /** How a space is written on the command line (`--space MODEL[/PROJECTION]`) and in messages. */
-const spaceLabel = (s: { modelId: string; projectionId: string | null }) => `${s.modelId}${s.projectionId ? `/${s.projectionId}` : ''}`;
+const spaceLabel = (s: { modelId: string; projectionId: string | null }) =>
+  `${s.modelId}${s.projectionId ? `/${s.projectionId}` : ''}`;
 
 /** Whether `userId` is a validation user: a stable hash, so reruns split alike. */
 export function isValidationUser(userId: string, share: number): boolean {
   return createHash('sha256').update(userId).digest().readUInt32BE(0) / 2 ** 32 < share;
 }
 
-export async function trainFromTopics(kafka: Kafka, topics: TopicCatalog, o: TrainOptions): Promise<{ artefact: RankerArtefact; report: TrainReport }> {
+export async function trainFromTopics(
+  kafka: Kafka,
+  topics: TopicCatalog,
+  o: TrainOptions,
+): Promise<{ artefact: RankerArtefact; report: TrainReport }> {
   const reader = { groupPrefix: o.groupPrefix };
   // Erasures first: a user's data up to their latest deletion request is never used.
   const erasedUpTo = new Map<string, number>();
   const deletionSerde = new SingleObjectSerde('UserDeletion');
-  await readTopicToEnd(kafka, topics.userDeletions.name, (m) => {
-    if (!m.value) return;
-    const d = deletionSerde.decodeSync(m.value);
-    erasedUpTo.set(d.userId, Math.max(erasedUpTo.get(d.userId) ?? -Infinity, d.requestedAt));
-  }, reader);
+  await readTopicToEnd(
+    kafka,
+    topics.userDeletions.name,
+    (m) => {
+      if (!m.value) return;
+      const d = deletionSerde.decodeSync(m.value);
+      erasedUpTo.set(d.userId, Math.max(erasedUpTo.get(d.userId) ?? -Infinity, d.requestedAt));
+    },
+    reader,
+  );
   const erased = (userId: string, at: number) => at <= (erasedUpTo.get(userId) ?? -Infinity);
 
   // Profiles as published, per vector space.
   const changeSerde = new SingleObjectSerde('ProfileChange');
   const histories = new Map<string, Map<string, Snapshot[]>>();
-  const spaces = new Map<string, { modelId: string; projectionId: string | null; dim: number; records: number; newest: number }>();
+  const spaces = new Map<
+    string,
+    { modelId: string; projectionId: string | null; dim: number; records: number; newest: number }
+  >();
   let changelogRecords = 0;
-  await readTopicToEnd(kafka, topics.profilesChangelog.name, (m) => {
-    if (!m.value) return;
-    changelogRecords++;
-    const change = changeSerde.decodeSync(m.value);
-    // A profile published before the erasure request, or holding events from before it, is left out.
-    if (change.kind !== 'update' || !change.profile || erased(change.userId, Math.min(change.eventTime, change.publishedAt))) return;
-    const p = change.profile;
-    const key = spaceLabel({ modelId: p.modelId, projectionId: p.projectionId ?? null });
-    const space = spaces.get(key) ?? { modelId: p.modelId, projectionId: p.projectionId, dim: p.dim, records: 0, newest: -Infinity };
-    space.records++;
-    space.newest = Math.max(space.newest, change.publishedAt);
-    spaces.set(key, space);
-    const byUser = histories.get(key) ?? new Map<string, Snapshot[]>();
-    histories.set(key, byUser);
-    const list = byUser.get(change.userId) ?? [];
-    list.push({ at: change.eventTime, vectors: rankerVectors(p) });
-    byUser.set(change.userId, list);
-  }, reader);
-  const chosenKey = o.space ? spaceLabel(o.space) : [...spaces.entries()].sort((a, b) => b[1].newest - a[1].newest)[0]?.[0];
+  await readTopicToEnd(
+    kafka,
+    topics.profilesChangelog.name,
+    (m) => {
+      if (!m.value) return;
+      changelogRecords++;
+      const change = changeSerde.decodeSync(m.value);
+      // A profile published before the erasure request, or holding events from before it, is left out.
+      if (
+        change.kind !== 'update' ||
+        !change.profile ||
+        erased(change.userId, Math.min(change.eventTime, change.publishedAt))
+      )
+        return;
+      const p = change.profile;
+      const key = spaceLabel({ modelId: p.modelId, projectionId: p.projectionId ?? null });
+      const space = spaces.get(key) ?? {
+        modelId: p.modelId,
+        projectionId: p.projectionId,
+        dim: p.dim,
+        records: 0,
+        newest: -Infinity,
+      };
+      space.records++;
+      space.newest = Math.max(space.newest, change.publishedAt);
+      spaces.set(key, space);
+      const byUser = histories.get(key) ?? new Map<string, Snapshot[]>();
+      histories.set(key, byUser);
+      const list = byUser.get(change.userId) ?? [];
+      list.push({ at: change.eventTime, vectors: rankerVectors(p) });
+      byUser.set(change.userId, list);
+    },
+    reader,
+  );
+  const chosenKey = o.space
+    ? spaceLabel(o.space)
+    : [...spaces.entries()].sort((a, b) => b[1].newest - a[1].newest)[0]?.[0];
   const space = chosenKey === undefined ? undefined : spaces.get(chosenKey);
   if (!space || chosenKey === undefined) {
     const seen = [...spaces.keys()].join(', ') || 'none';
-    throw new NothingToTrainError(`no published profile ${o.space ? `in space ${spaceLabel(o.space)} ` : ''}on ${topics.profilesChangelog.name} (${changelogRecords} records; spaces seen: ${seen})`);
+    throw new NothingToTrainError(
+      `no published profile ${o.space ? `in space ${spaceLabel(o.space)} ` : ''}on ${topics.profilesChangelog.name} (${changelogRecords} records; spaces seen: ${seen})`,
+    );
   }
   const history = histories.get(chosenKey)!;
   for (const list of history.values()) list.sort((a, b) => a.at - b.at);
@@ -126,28 +159,49 @@ export async function trainFromTopics(kafka: Kafka, topics: TopicCatalog, o: Tra
     return true;
   };
   const embeddedSerde = new SingleObjectSerde('EmbeddedText');
-  await readTopicToEnd(kafka, topics.textsEmbedded.name, (m) => {
-    if (!m.value) return;
-    const e = embeddedSerde.decodeSync(m.value);
-    if (e.source === 'review' && e.userId && e.itemId && addInteraction(`review:${e.eventId}`, { userId: e.userId, itemId: e.itemId, at: e.occurredAt })) reviews++;
-  }, reader);
+  await readTopicToEnd(
+    kafka,
+    topics.textsEmbedded.name,
+    (m) => {
+      if (!m.value) return;
+      const e = embeddedSerde.decodeSync(m.value);
+      if (
+        e.source === 'review' &&
+        e.userId &&
+        e.itemId &&
+        addInteraction(`review:${e.eventId}`, { userId: e.userId, itemId: e.itemId, at: e.occurredAt })
+      )
+        reviews++;
+    },
+    reader,
+  );
   // Item vectors as the fuser folds them into clicks: its compacted items topic holds every
   // catalogue item's newest description vector, however old (texts.embedded.v1 keeps 3 days).
   const itemVectors = new Map<string, ItemVector>();
   const wanted = spaceKey(space);
-  await readTopicToEnd(kafka, topics.fuserItems.name, (m) => {
-    const key = m.key ? parseItemKey(m.key.toString()) : null;
-    if (!key || key.space !== wanted || !m.value) return;
-    const item = decodeItem(m.value);
-    const known = itemVectors.get(key.itemId);
-    if (!known || known.occurredAt <= item.occurredAt) itemVectors.set(key.itemId, item);
-  }, reader);
+  await readTopicToEnd(
+    kafka,
+    topics.fuserItems.name,
+    (m) => {
+      const key = m.key ? parseItemKey(m.key.toString()) : null;
+      if (!key || key.space !== wanted || !m.value) return;
+      const item = decodeItem(m.value);
+      const known = itemVectors.get(key.itemId);
+      if (!known || known.occurredAt <= item.occurredAt) itemVectors.set(key.itemId, item);
+    },
+    reader,
+  );
   const clickSerde = new SingleObjectSerde('Click');
-  await readTopicToEnd(kafka, topics.clicks.name, (m) => {
-    if (!m.value) return;
-    const c = clickSerde.decodeSync(m.value);
-    if (addInteraction(`click:${c.eventId}`, { userId: c.userId, itemId: c.itemId, at: c.occurredAt })) clicks++;
-  }, reader);
+  await readTopicToEnd(
+    kafka,
+    topics.clicks.name,
+    (m) => {
+      if (!m.value) return;
+      const c = clickSerde.decodeSync(m.value);
+      if (addInteraction(`click:${c.eventId}`, { userId: c.userId, itemId: c.itemId, at: c.occurredAt })) clicks++;
+    },
+    reader,
+  );
   interactions.sort((a, b) => a.at - b.at);
 
   // The catalogue: items with a vector and items interacted with (scored on behaviour alone).
@@ -164,9 +218,12 @@ export async function trainFromTopics(kafka: Kafka, topics: TopicCatalog, o: Tra
 
   const rows = pointInTimeRows({ catalogue, items, interactions, history, negatives: o.negatives, seed: o.seed });
   if (!rows.labels.includes(1)) {
-    throw new NothingToTrainError(`none of ${interactions.length} interactions had a profile in ${chosenKey} published before it: nothing to learn from yet`);
+    throw new NothingToTrainError(
+      `none of ${interactions.length} interactions had a profile in ${chosenKey} published before it: nothing to learn from yet`,
+    );
   }
-  if (!rows.labels.includes(0)) throw new NothingToTrainError('no negatives could be sampled: the catalogue holds only items every user touched');
+  if (!rows.labels.includes(0))
+    throw new NothingToTrainError('no negatives could be sampled: the catalogue holds only items every user touched');
   const fit = trainRanker(rows, (userId) => isValidationUser(userId, o.validationShare));
   const users = new Set(rows.users).size;
   const artefact = toRankerArtefact(fit, {

@@ -5,8 +5,21 @@ import { createServer } from 'node:net';
  * run by a topic and key prefix, a typed producer into it, and a way to know when every stage has
  * caught up.
  */
-import { kafkaEnvSchema, parseEnv, redisEnvSchema, toKafkaSettings, toRedisSettings, type KafkaSettings } from '@profilestream/config';
-import { SingleObjectSerde, allTopicSpecs, topicCatalog, type TopicCatalog, type UserProfile } from '@profilestream/contracts';
+import {
+  kafkaEnvSchema,
+  parseEnv,
+  redisEnvSchema,
+  toKafkaSettings,
+  toRedisSettings,
+  type KafkaSettings,
+} from '@profilestream/config';
+import {
+  SingleObjectSerde,
+  allTopicSpecs,
+  topicCatalog,
+  type TopicCatalog,
+  type UserProfile,
+} from '@profilestream/contracts';
 import { EventProducer } from '@profilestream/event-producer';
 import { createKafka, provisionTopics, readTopicToEnd, silentLog, type Admin, type Kafka } from '@profilestream/kafka';
 import { createRedis, unlinkKeys } from '@profilestream/redis';
@@ -60,7 +73,11 @@ export async function freePortRun(n: number): Promise<number> {
         server.close(() => resolve(port));
       });
     });
-    if (base + n <= 65536 && (await Promise.all(Array.from({ length: n - 1 }, (_, i) => free(base + i + 1)))).every(Boolean)) return base;
+    if (
+      base + n <= 65536 &&
+      (await Promise.all(Array.from({ length: n - 1 }, (_, i) => free(base + i + 1)))).every(Boolean)
+    )
+      return base;
   }
 }
 
@@ -72,7 +89,10 @@ export class LocalPipeline {
   private admin: Admin | null = null;
 
   constructor(private readonly options: LocalPipelineOptions) {
-    this.settings = { ...toKafkaSettings(parseEnv(kafkaEnvSchema, { ...process.env, ...options.driverKafkaEnv }), 'pipeline-driver'), topicPrefix: options.prefix };
+    this.settings = {
+      ...toKafkaSettings(parseEnv(kafkaEnvSchema, { ...process.env, ...options.driverKafkaEnv }), 'pipeline-driver'),
+      topicPrefix: options.prefix,
+    };
     this.topics = topicCatalog(options.prefix);
     this.kafka = createKafka(this.settings, silentLog);
     const partitions = String(options.partitions ?? 3);
@@ -105,7 +125,11 @@ export class LocalPipeline {
     this.admin = this.kafka.admin();
     await this.admin.connect();
     try {
-      if (this.options.provisionTopics ?? true) await provisionTopics(this.admin, allTopicSpecs(this.topics), { replicationFactor: 1, partitions: this.options.partitions ?? 3 });
+      if (this.options.provisionTopics ?? true)
+        await provisionTopics(this.admin, allTopicSpecs(this.topics), {
+          replicationFactor: 1,
+          partitions: this.options.partitions ?? 3,
+        });
       for (const s of Object.values(this.services)) s.start();
       await Promise.all(Object.values(this.services).map((s) => s.waitReady(readyTimeoutMs)));
     } catch (err) {
@@ -127,7 +151,12 @@ export class LocalPipeline {
       const committed = await admin.fetchOffsets({ groupId: `${this.options.prefix}${name}`, topics });
       for (const topic of topics) {
         const ends = await admin.fetchTopicOffsets(topic);
-        const done = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]));
+        const done = new Map(
+          (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [
+            p.partition,
+            Math.max(0, Number(p.offset)),
+          ]),
+        );
         for (const p of ends) out[name] += Math.max(0, Number(p.high) - (done.get(p.partition) ?? 0));
       }
     }
@@ -140,12 +169,20 @@ export class LocalPipeline {
    * `settleMs` for the fuser's rate-limited last publishes. Returns when the first of the quiet
    * polls was seen (epoch ms): when the pipeline had caught up.
    */
-  async waitDrained(options: { timeoutMs?: number; pollMs?: number; settleMs?: number; onPoll?: (lag: Record<ServiceName, number>) => void } = {}): Promise<number> {
+  async waitDrained(
+    options: {
+      timeoutMs?: number;
+      pollMs?: number;
+      settleMs?: number;
+      onPoll?: (lag: Record<ServiceName, number>) => void;
+    } = {},
+  ): Promise<number> {
     const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
     let quietSince = 0;
     let quiet = 0;
     while (quiet < 2) {
-      if (Date.now() > deadline) throw new Error(`pipeline not drained in time: lag ${JSON.stringify(await this.lag())}`);
+      if (Date.now() > deadline)
+        throw new Error(`pipeline not drained in time: lag ${JSON.stringify(await this.lag())}`);
       await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
       const polledAt = Date.now();
       const lag = await this.lag();
@@ -176,7 +213,8 @@ export class LocalPipeline {
   /** Peak resident memory of each service so far, MiB. */
   peakRssMiB(): Record<ServiceName, number> {
     const out = { 'text-cleaner': 0, encoder: 0, 'profile-fuser': 0 };
-    for (const [name, s] of Object.entries(this.services) as [ServiceName, ServiceProcess][]) out[name] = Math.round(s.peakRssMiB() ?? 0);
+    for (const [name, s] of Object.entries(this.services) as [ServiceName, ServiceProcess][])
+      out[name] = Math.round(s.peakRssMiB() ?? 0);
     return out;
   }
 
@@ -193,7 +231,10 @@ export class LocalPipeline {
   }
 
   private async deleteRedisKeys(): Promise<void> {
-    const redis = createRedis(toRedisSettings(parseEnv(redisEnvSchema, { ...process.env, ...this.options.sharedEnv })), 'pipeline-driver');
+    const redis = createRedis(
+      toRedisSettings(parseEnv(redisEnvSchema, { ...process.env, ...this.options.sharedEnv })),
+      'pipeline-driver',
+    );
     try {
       await redis.connect();
       await unlinkKeys(redis, `${this.options.prefix}*`);

@@ -48,7 +48,10 @@ export interface ServiceProcessOptions {
 
 export class ServiceProcess {
   private child: ChildProcess | null = null;
-  private exited: Promise<{ code: number | null; signal: string | null }> = Promise.resolve({ code: null, signal: null });
+  private exited: Promise<{ code: number | null; signal: string | null }> = Promise.resolve({
+    code: null,
+    signal: null,
+  });
   readonly logFile: string;
 
   constructor(readonly options: ServiceProcessOptions) {
@@ -71,7 +74,12 @@ export class ServiceProcess {
     const log = createWriteStream(this.logFile, { flags: this.options.appendLog ? 'a' : 'w' });
     this.child = spawn(process.execPath, [main], {
       cwd: repoRoot,
-      env: { ...(this.options.baseEnv ?? process.env), ...this.options.env, HTTP_PORT: String(this.options.port), HTTP_HOST: '127.0.0.1' },
+      env: {
+        ...(this.options.baseEnv ?? process.env),
+        ...this.options.env,
+        HTTP_PORT: String(this.options.port),
+        HTTP_HOST: '127.0.0.1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout?.pipe(log);

@@ -27,8 +27,18 @@ export function kafkaSettings(overrides: Partial<KafkaSettings> = {}): KafkaSett
  * clients themselves made at once so they can be destructured), and a list the tests put the
  * consumers they start in, stopped after each test.
  */
-export function connectedKafka(kafka: Kafka): { kafka: Kafka; admin: Admin; producer: BatchingProducer; started: BatchConsumer[] } {
-  const clients = { kafka, admin: kafka.admin(), producer: new BatchingProducer(kafka, { log: silentLog }), started: [] as BatchConsumer[] };
+export function connectedKafka(kafka: Kafka): {
+  kafka: Kafka;
+  admin: Admin;
+  producer: BatchingProducer;
+  started: BatchConsumer[];
+} {
+  const clients = {
+    kafka,
+    admin: kafka.admin(),
+    producer: new BatchingProducer(kafka, { log: silentLog }),
+    started: [] as BatchConsumer[],
+  };
   beforeAll(async () => {
     await clients.admin.connect();
     await clients.producer.connect();

@@ -19,8 +19,16 @@ export function testKafka(clientId = 'integration-test'): Kafka {
   return new Kafka({ clientId, brokers: testKafkaSettings(clientId).brokers, logLevel: logLevel.NOTHING });
 }
 
-export async function createTopic(admin: Admin, topic: string, partitions = 1, configEntries: { name: string; value: string }[] = []): Promise<void> {
-  await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }] });
+export async function createTopic(
+  admin: Admin,
+  topic: string,
+  partitions = 1,
+  configEntries: { name: string; value: string }[] = [],
+): Promise<void> {
+  await admin.createTopics({
+    waitForLeaders: false,
+    topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }],
+  });
   await waitForLeaders(admin, [topic], 30_000);
 }
 
@@ -30,8 +38,18 @@ export async function createTopic(admin: Admin, topic: string, partitions = 1, c
  * records only, as every reader of the pipeline's topics must; `readUncommitted` also returns
  * records of aborted and open transactions (to show what a transaction did not let through).
  */
-export async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs = 60_000, options: { readUncommitted?: boolean } = {}): Promise<ConsumedMessage[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100, readUncommitted: options.readUncommitted ?? false });
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  timeoutMs = 60_000,
+  options: { readUncommitted?: boolean } = {},
+): Promise<ConsumedMessage[]> {
+  const consumer = kafka.consumer({
+    groupId: uniqueName('reader'),
+    maxWaitTimeInMs: 100,
+    readUncommitted: options.readUncommitted ?? false,
+  });
   const out: ConsumedMessage[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -54,7 +72,11 @@ export async function readTopic(kafka: Kafka, topic: string, count: number, time
  * Polls `predicate` until it holds or `timeoutMs` passes; returns whether it held. The default is
  * generous: on a broker that has just started, the first consumer group takes a while to form.
  */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 60_000, intervalMs = 50): Promise<boolean> {
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+  intervalMs = 50,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await predicate()) return true;
@@ -70,7 +92,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

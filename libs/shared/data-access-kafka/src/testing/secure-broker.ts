@@ -56,27 +56,49 @@ export async function startSecureKafkaBroker(options: SecureBrokerOptions = {}):
     const username = 'app';
     const password = randomBytes(12).toString('hex');
     const interBroker = randomBytes(12).toString('hex');
-    const users = new Map<string, string>([[username, password], ...(options.users ?? []).map((u) => [u, randomBytes(12).toString('hex')] as [string, string])]);
+    const users = new Map<string, string>([
+      [username, password],
+      ...(options.users ?? []).map((u) => [u, randomBytes(12).toString('hex')] as [string, string]),
+    ]);
     const authorizer = options.authorizer ?? false;
     for (let attempt = 1; ; attempt++) {
       const [port, controllerPort] = [await freePort(), await freePort()];
       const run = join(dir, `run-${attempt}`);
       mkdirSync(join(run, 'logs'), { recursive: true });
       const config = join(run, 'server.properties');
-      writeFileSync(config, serverProperties(run, port, controllerPort, interBroker) + (authorizer ? AUTHORIZER_PROPERTIES : ''));
-      const java = (args: string[]) => execFileSync('java', ['-Xmx256m', '-cp', `${libs}/*`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      writeFileSync(
+        config,
+        serverProperties(run, port, controllerPort, interBroker) + (authorizer ? AUTHORIZER_PROPERTIES : ''),
+      );
+      const java = (args: string[]) =>
+        execFileSync('java', ['-Xmx256m', '-cp', `${libs}/*`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       // Credentials go into the metadata log at format time, as they must on a fresh KRaft cluster.
       java([
-        'kafka.tools.StorageTool', 'format', '-t', kafkaUuid(), '-c', config,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        kafkaUuid(),
+        '-c',
+        config,
         ...[...users].flatMap(([name, secret]) => ['--add-scram', `SCRAM-SHA-512=[name=${name},password=${secret}]`]),
-        '--add-scram', `SCRAM-SHA-512=[name=broker,password=${interBroker}]`,
+        '--add-scram',
+        `SCRAM-SHA-512=[name=broker,password=${interBroker}]`,
       ]);
       const child = spawn(
         'java',
         [
-          '-Xmx384m', '-Xms128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true',
-          `-Dkafka.logs.dir=${join(run, 'logs')}`, `-Dlog4j2.configurationFile=${join(repoRoot(), 'tools/infra/kafka/log4j2.properties')}`,
-          '-cp', `${libs}/*`, 'kafka.Kafka', config,
+          '-Xmx384m',
+          '-Xms128m',
+          '-XX:+UseSerialGC',
+          '-XX:TieredStopAtLevel=1',
+          '-XX:+ExitOnOutOfMemoryError',
+          '-Djava.awt.headless=true',
+          `-Dkafka.logs.dir=${join(run, 'logs')}`,
+          `-Dlog4j2.configurationFile=${join(repoRoot(), 'tools/infra/kafka/log4j2.properties')}`,
+          '-cp',
+          `${libs}/*`,
+          'kafka.Kafka',
+          config,
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
@@ -172,14 +194,70 @@ const KEYSTORE_PASSWORD = 'test-keystore';
  * and localhost) in a PKCS#12 keystore, and an unrelated CA.
  */
 function makeBrokerCertificates(dir: string): BrokerCertificates {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const openssl = (...args: string[]) =>
+    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=ProfileStream Kafka test CA');
-  openssl('req', '-x509', ...ec, '-keyout', 'other-ca.key', '-out', 'other-ca.crt', '-days', '2', '-subj', '/CN=Unrelated test CA');
+  openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=ProfileStream Kafka test CA',
+  );
+  openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'other-ca.key',
+    '-out',
+    'other-ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Unrelated test CA',
+  );
   openssl('req', ...ec, '-keyout', 'broker.key', '-out', 'broker.csr', '-subj', '/CN=localhost');
   writeFileSync(join(dir, 'broker.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  openssl('x509', '-req', '-in', 'broker.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'broker.crt', '-days', '2', '-extfile', 'broker.ext');
-  openssl('pkcs12', '-export', '-in', 'broker.crt', '-inkey', 'broker.key', '-certfile', 'ca.crt', '-name', 'broker', '-out', 'broker.p12', '-passout', `pass:${KEYSTORE_PASSWORD}`);
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'broker.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'broker.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'broker.ext',
+  );
+  openssl(
+    'pkcs12',
+    '-export',
+    '-in',
+    'broker.crt',
+    '-inkey',
+    'broker.key',
+    '-certfile',
+    'ca.crt',
+    '-name',
+    'broker',
+    '-out',
+    'broker.p12',
+    '-passout',
+    `pass:${KEYSTORE_PASSWORD}`,
+  );
   return { caFile: join(dir, 'ca.crt'), untrustedCaFile: join(dir, 'other-ca.crt') };
 }
 
@@ -188,8 +266,12 @@ function makeBrokerCertificates(dir: string): BrokerCertificates {
  * broker and the local stack share one download and one version.
  */
 function kafkaLibs(): string {
-  const script = 'source "$1/tools/infra/lib.sh" && need_java17 && bash "$INFRA_DIR/kafka/fetch.sh" >&2 && printf %s "$KAFKA_LIBS"';
-  return execFileSync('bash', ['-c', script, 'kafka-libs', repoRoot()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const script =
+    'source "$1/tools/infra/lib.sh" && need_java17 && bash "$INFRA_DIR/kafka/fetch.sh" >&2 && printf %s "$KAFKA_LIBS"';
+  return execFileSync('bash', ['-c', script, 'kafka-libs', repoRoot()], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 }
 
 /** 16 random bytes as Kafka prints a Uuid; never starting with '-', which the CLI takes for a flag. */
@@ -201,12 +283,30 @@ function kafkaUuid(): string {
 }
 
 /** Resolves true once the broker logged that it started and its port accepts TCP, else with why not. */
-async function untilStarted(child: ChildProcess, serverLog: string, port: number, output: () => string): Promise<true | string> {
+async function untilStarted(
+  child: ChildProcess,
+  serverLog: string,
+  port: number,
+  output: () => string,
+): Promise<true | string> {
   const deadline = Date.now() + 90_000;
-  const logTail = () => (existsSync(serverLog) ? readFileSync(serverLog, 'utf8').split('\n').filter((l) => / (ERROR|FATAL) /.test(l)).slice(-5).join('\n') : '');
+  const logTail = () =>
+    existsSync(serverLog)
+      ? readFileSync(serverLog, 'utf8')
+          .split('\n')
+          .filter((l) => / (ERROR|FATAL) /.test(l))
+          .slice(-5)
+          .join('\n')
+      : '';
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) return `exited with ${String(child.exitCode ?? child.signalCode)}: ${logTail()}\n${output()}`;
-    if (existsSync(serverLog) && readFileSync(serverLog, 'utf8').includes('Kafka Server started') && (await accepts(port))) return true;
+    if (child.exitCode !== null || child.signalCode !== null)
+      return `exited with ${String(child.exitCode ?? child.signalCode)}: ${logTail()}\n${output()}`;
+    if (
+      existsSync(serverLog) &&
+      readFileSync(serverLog, 'utf8').includes('Kafka Server started') &&
+      (await accepts(port))
+    )
+      return true;
     await new Promise((r) => setTimeout(r, 250));
   }
   return `not started within 90 s: ${logTail()}`;

@@ -33,17 +33,28 @@ export function localRedisCluster(): LocalRedisCluster {
   const nodes = required ?? [0, 1, 2].map((i) => `127.0.0.1:${base + i}`).join(',');
   const down = nodes.split(',').flatMap((seed) => {
     const i = seed.lastIndexOf(':');
-    const r = spawnSync('redis-cli', ['-h', seed.slice(0, i), '-p', seed.slice(i + 1), 'cluster', 'info'], { encoding: 'utf8', timeout: 5000 });
-    return r.stdout?.includes('cluster_state:ok') ? [] : [`${seed}: ${(r.error?.message ?? (r.stderr || r.stdout) ?? '').trim().split('\n')[0] || 'no answer'}`];
+    const r = spawnSync('redis-cli', ['-h', seed.slice(0, i), '-p', seed.slice(i + 1), 'cluster', 'info'], {
+      encoding: 'utf8',
+      timeout: 5000,
+    });
+    return r.stdout?.includes('cluster_state:ok')
+      ? []
+      : [`${seed}: ${(r.error?.message ?? (r.stderr || r.stdout) ?? '').trim().split('\n')[0] || 'no answer'}`];
   });
   if (down.length === 0) return { nodes, skipReason: null };
   if (required) throw new Error(`REDIS_CLUSTER_TEST_NODES is set but the cluster is not ok (${down.join('; ')})`);
-  return { nodes: null, skipReason: `no local Redis Cluster (${down.join('; ')}); start one with tools/infra/redis-cluster.sh up` };
+  return {
+    nodes: null,
+    skipReason: `no local Redis Cluster (${down.join('; ')}); start one with tools/infra/redis-cluster.sh up`,
+  };
 }
 
 /** A connected client of the cluster at `nodes` (host:port seeds, comma-separated). */
 export async function testRedisCluster(nodes: string): Promise<RedisClient> {
-  const redis = createRedis(toRedisSettings(parseEnv(redisEnvSchema, { ...process.env, REDIS_CLUSTER_NODES: nodes })), 'integration-test');
+  const redis = createRedis(
+    toRedisSettings(parseEnv(redisEnvSchema, { ...process.env, REDIS_CLUSTER_NODES: nodes })),
+    'integration-test',
+  );
   await redis.connect();
   return redis;
 }

@@ -20,14 +20,60 @@ export interface TestCertificates {
  * 127.0.0.1 and localhost.
  */
 export function makeTestCertificates(dir: string): TestCertificates {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const openssl = (...args: string[]) =>
+    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=ProfileStream test CA');
-  openssl('req', '-x509', ...ec, '-keyout', 'other-ca.key', '-out', 'other-ca.crt', '-days', '2', '-subj', '/CN=Unrelated test CA');
+  openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=ProfileStream test CA',
+  );
+  openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'other-ca.key',
+    '-out',
+    'other-ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Unrelated test CA',
+  );
   openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext');
-  return { caFile: join(dir, 'ca.crt'), certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key'), untrustedCaFile: join(dir, 'other-ca.crt') };
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+  );
+  return {
+    caFile: join(dir, 'ca.crt'),
+    certFile: join(dir, 'server.crt'),
+    keyFile: join(dir, 'server.key'),
+    untrustedCaFile: join(dir, 'other-ca.crt'),
+  };
 }
 
 /** A port nothing listens on right now. */
@@ -88,7 +134,8 @@ export async function startTestRedisServer(options: TestRedisServerOptions = {})
   const nodes: TestRedisNode[] = [];
   try {
     const masters = options.cluster ? Math.max(1, options.masters ?? 1) : 1;
-    for (let i = 0; i < masters; i++) nodes.push(await startNode(join(dir, `node-${i}`), certs, adminPassword, options.cluster ?? false));
+    for (let i = 0; i < masters; i++)
+      nodes.push(await startNode(join(dir, `node-${i}`), certs, adminPassword, options.cluster ?? false));
     if (options.cluster) await formCluster(nodes);
   } catch (err) {
     for (const node of nodes) {
@@ -107,7 +154,8 @@ export async function startTestRedisServer(options: TestRedisServerOptions = {})
     admin: first.admin,
     // ACL users are per node: an operator creates them on every node of a cluster.
     async setUser(name, rules, password) {
-      for (const node of nodes) await node.admin.call('ACL', 'SETUSER', name, ...rules.split(/\s+/).filter(Boolean), `>${password}`);
+      for (const node of nodes)
+        await node.admin.call('ACL', 'SETUSER', name, ...rules.split(/\s+/).filter(Boolean), `>${password}`);
     },
     async deniedFor(user) {
       const out: string[] = [];
@@ -132,19 +180,62 @@ export async function startTestRedisServer(options: TestRedisServerOptions = {})
   };
 }
 
-async function startNode(dir: string, certs: TestCertificates, adminPassword: string, cluster: boolean): Promise<TestRedisNode> {
+async function startNode(
+  dir: string,
+  certs: TestCertificates,
+  adminPassword: string,
+  cluster: boolean,
+): Promise<TestRedisNode> {
   for (let attempt = 1; ; attempt++) {
     const [port, tlsPort, busPort] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
     const data = join(dir, `data-${attempt}`);
     mkdirSync(data, { recursive: true });
     const args = [
-      '--bind', '127.0.0.1', '--port', String(port), '--tls-port', String(tlsPort),
-      '--tls-cert-file', certs.certFile, '--tls-key-file', certs.keyFile, '--tls-ca-cert-file', certs.caFile, '--tls-auth-clients', 'no',
-      '--save', '', '--appendonly', 'no', '--dir', data, '--loglevel', 'notice',
-      '--user', 'default', 'on', `>${adminPassword}`, '~*', '&*', '+@all',
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--tls-port',
+      String(tlsPort),
+      '--tls-cert-file',
+      certs.certFile,
+      '--tls-key-file',
+      certs.keyFile,
+      '--tls-ca-cert-file',
+      certs.caFile,
+      '--tls-auth-clients',
+      'no',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      data,
+      '--loglevel',
+      'notice',
+      '--user',
+      'default',
+      'on',
+      `>${adminPassword}`,
+      '~*',
+      '&*',
+      '+@all',
       // The cluster bus runs over TLS too (tls-cluster): nodes meet and gossip with their certificates.
       ...(cluster
-        ? ['--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-announce-ip', '127.0.0.1', '--cluster-config-file', join(data, 'nodes.conf'), '--tls-cluster', 'yes', '--masterauth', adminPassword]
+        ? [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-port',
+            String(busPort),
+            '--cluster-announce-ip',
+            '127.0.0.1',
+            '--cluster-config-file',
+            join(data, 'nodes.conf'),
+            '--tls-cluster',
+            'yes',
+            '--masterauth',
+            adminPassword,
+          ]
         : []),
     ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -154,7 +245,13 @@ async function startNode(dir: string, certs: TestCertificates, adminPassword: st
       if (attempt < 3 && /Address already in use/i.test(started)) continue;
       throw new Error(`redis-server did not start: ${started}`);
     }
-    const admin = new Redis({ host: '127.0.0.1', port, password: adminPassword, lazyConnect: true, maxRetriesPerRequest: 1 });
+    const admin = new Redis({
+      host: '127.0.0.1',
+      port,
+      password: adminPassword,
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+    });
     await admin.connect();
     return { port, tlsPort, busPort, child, admin };
   }
@@ -194,12 +291,17 @@ async function formCluster(nodes: TestRedisNode[]): Promise<void> {
     await first.admin.call('CLUSTER', 'MEET', '127.0.0.1', String(node.port), String(node.busPort));
   }
   const per = Math.ceil(16384 / nodes.length);
-  for (const [i, node] of nodes.entries()) await node.admin.call('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(Math.min(16383, (i + 1) * per - 1)));
+  for (const [i, node] of nodes.entries())
+    await node.admin.call('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(Math.min(16383, (i + 1) * per - 1)));
   const deadline = Date.now() + 20_000;
   for (;;) {
     const infos = await Promise.all(nodes.map(async (n) => String(await n.admin.call('CLUSTER', 'INFO'))));
-    if (infos.every((info) => info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${nodes.length}`))) return;
-    if (Date.now() > deadline) throw new Error(`the ${nodes.length}-node test cluster did not reach cluster_state:ok within 20 s`);
+    if (
+      infos.every((info) => info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${nodes.length}`))
+    )
+      return;
+    if (Date.now() > deadline)
+      throw new Error(`the ${nodes.length}-node test cluster did not reach cluster_state:ok within 20 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -223,7 +325,9 @@ export type RedisService = 'text-cleaner' | 'encoder' | 'profile-fuser';
 export const ACL_FILE_KEY_PREFIX = 'ps:';
 
 /** The operators' ACL file (deploy/redis/users.acl): one `user <name> <rules>` line per service. */
-export function readServiceAcl(file = join(repoRoot(), 'deploy/redis/users.acl')): { user: string; rules: string; keyPatterns: string[] }[] {
+export function readServiceAcl(
+  file = join(repoRoot(), 'deploy/redis/users.acl'),
+): { user: string; rules: string; keyPatterns: string[] }[] {
   return readFileSync(file, 'utf8')
     .split('\n')
     .map((line) => line.trim())
@@ -231,7 +335,10 @@ export function readServiceAcl(file = join(repoRoot(), 'deploy/redis/users.acl')
     .map((line) => {
       const m = /^user (\S+) (.+)$/.exec(line);
       if (!m) throw new Error(`${file}: expected "user <name> <rules>", got "${line}"`);
-      const keyPatterns = m[2]!.split(/\s+/).filter((r) => r.startsWith('~')).map((r) => r.slice(1));
+      const keyPatterns = m[2]!
+        .split(/\s+/)
+        .filter((r) => r.startsWith('~'))
+        .map((r) => r.slice(1));
       return { user: m[1]!, rules: m[2]!, keyPatterns };
     });
 }
@@ -245,7 +352,10 @@ export function serviceAcl(service: RedisService, prefix: string): { user: strin
   if (!entry) throw new Error(`deploy/redis/users.acl has no user for ${service}`);
   const escaped = prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
   const rules = entry.rules.replace(/(^|\s)~(\S+)/g, (_, space: string, pattern: string) => {
-    if (!pattern.startsWith(ACL_FILE_KEY_PREFIX)) throw new Error(`deploy/redis/users.acl: ${entry.user}'s key pattern ${pattern} does not start with ${ACL_FILE_KEY_PREFIX}`);
+    if (!pattern.startsWith(ACL_FILE_KEY_PREFIX))
+      throw new Error(
+        `deploy/redis/users.acl: ${entry.user}'s key pattern ${pattern} does not start with ${ACL_FILE_KEY_PREFIX}`,
+      );
     return `${space}~${escaped}${pattern.slice(ACL_FILE_KEY_PREFIX.length)}`;
   });
   return { user: entry.user, rules };
@@ -255,16 +365,31 @@ export function serviceAcl(service: RedisService, prefix: string): { user: strin
  * The environment of a service that logs in to `server` as `user` over TLS, trusting the test CA
  * alone: what the prod overlay sets, on a single node or (cluster) through the cluster client.
  */
-export function serviceTlsEnv(server: TestRedisServer, user: string, password: string, prefix: string, cluster = false): Record<string, string> {
-  const target: Record<string, string> = cluster ? { REDIS_CLUSTER_NODES: `127.0.0.1:${server.tlsPort}`, REDIS_TLS: 'true' } : { REDIS_URL: `rediss://127.0.0.1:${server.tlsPort}` };
-  return { ...target, REDIS_USERNAME: user, REDIS_PASSWORD: password, REDIS_TLS_CA_FILE: server.certs.caFile, REDIS_KEY_PREFIX: prefix };
+export function serviceTlsEnv(
+  server: TestRedisServer,
+  user: string,
+  password: string,
+  prefix: string,
+  cluster = false,
+): Record<string, string> {
+  const target: Record<string, string> = cluster
+    ? { REDIS_CLUSTER_NODES: `127.0.0.1:${server.tlsPort}`, REDIS_TLS: 'true' }
+    : { REDIS_URL: `rediss://127.0.0.1:${server.tlsPort}` };
+  return {
+    ...target,
+    REDIS_USERNAME: user,
+    REDIS_PASSWORD: password,
+    REDIS_TLS_CA_FILE: server.certs.caFile,
+    REDIS_KEY_PREFIX: prefix,
+  };
 }
 
 /** Every command the `.lua` files in `dir` call (`redis.call('HGET', …)`), lower case. */
 export function luaCommands(dir: string): string[] {
   const out = new Set<string>();
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.lua'))) {
-    for (const m of readFileSync(join(dir, f), 'utf8').matchAll(/redis\.p?call\(\s*'([A-Za-z]+)'/g)) out.add(m[1]!.toLowerCase());
+    for (const m of readFileSync(join(dir, f), 'utf8').matchAll(/redis\.p?call\(\s*'([A-Za-z]+)'/g))
+      out.add(m[1]!.toLowerCase());
   }
   return [...out].sort();
 }

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { parseEnv, redisEnvSchema, toRedisSettings } from '@profilestream/config';
 import { closeRedis, connectRedis, createRedis, type RedisClient } from '../redis.client';
-import { serviceAcl, serviceTlsEnv, startTestRedisServer, type RedisService, type TestRedisServer } from './secure-redis';
+import {
+  serviceAcl,
+  serviceTlsEnv,
+  startTestRedisServer,
+  type RedisService,
+  type TestRedisServer,
+} from './secure-redis';
 import { uniquePrefix } from './index';
 
 export interface ServiceUserOnTestRedis {
@@ -25,7 +31,10 @@ export function serviceUserOnTestRedis(service: RedisService, cluster: boolean):
   beforeAll(async () => {
     ctx.server = await startTestRedisServer({ cluster });
     await ctx.server.setUser(ctx.acl.user, ctx.acl.rules, password);
-    ctx.redis = createRedis(toRedisSettings(parseEnv(redisEnvSchema, serviceTlsEnv(ctx.server, ctx.acl.user, password, prefix, cluster))), service);
+    ctx.redis = createRedis(
+      toRedisSettings(parseEnv(redisEnvSchema, serviceTlsEnv(ctx.server, ctx.acl.user, password, prefix, cluster))),
+      service,
+    );
     await connectRedis(ctx.redis, 5000);
   });
   afterAll(async () => {

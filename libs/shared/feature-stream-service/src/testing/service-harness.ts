@@ -50,7 +50,10 @@ export class ServiceHarness<C> {
   }
 
   /** Starts an instance and, unless told not to, waits until it is ready (its consumers started). */
-  async start(extra: Record<string, string> = {}, options: { ready?: boolean; readyTimeoutMs?: number } = {}): Promise<INestApplication> {
+  async start(
+    extra: Record<string, string> = {},
+    options: { ready?: boolean; readyTimeoutMs?: number } = {},
+  ): Promise<INestApplication> {
     if (!this.producer.isConnected()) await this.producer.connect();
     const app = await NestFactory.create(this.service.module(this.service.load(this.env(extra))), { logger: false });
     this.service.configure?.(app);
@@ -58,7 +61,11 @@ export class ServiceHarness<C> {
     this.apps.push(app);
     if (options.ready !== false) {
       const health = app.get(HealthRegistry);
-      const ready = await waitFor(async () => (await health.ready()).status === 'ok', options.readyTimeoutMs ?? 60_000, 100);
+      const ready = await waitFor(
+        async () => (await health.ready()).status === 'ok',
+        options.readyTimeoutMs ?? 60_000,
+        100,
+      );
       if (!ready) throw new Error(`the service did not become ready: ${JSON.stringify((await health.ready()).checks)}`);
     }
     return app;

@@ -29,7 +29,13 @@ export function logisticProblem(n: number, w: number[], b: number, seed: number)
 }
 
 /** Two overlapping Gaussian classes along the first axis; `positiveShare` of the rows are positive. */
-export function imbalancedProblem(n: number, dim: number, positiveShare: number, separation: number, seed: number): Dataset {
+export function imbalancedProblem(
+  n: number,
+  dim: number,
+  positiveShare: number,
+  separation: number,
+  seed: number,
+): Dataset {
   const random = seededRandom(seed);
   const normal = gaussian(random);
   const vectors = new Float64Array(n * dim);
@@ -37,7 +43,8 @@ export function imbalancedProblem(n: number, dim: number, positiveShare: number,
   for (let i = 0; i < n; i++) {
     const y = random() < positiveShare ? 1 : 0;
     labels[i] = y;
-    for (let j = 0; j < dim; j++) vectors[i * dim + j] = normal() + (j === 0 ? (y === 1 ? separation / 2 : -separation / 2) : 0);
+    for (let j = 0; j < dim; j++)
+      vectors[i * dim + j] = normal() + (j === 0 ? (y === 1 ? separation / 2 : -separation / 2) : 0);
   }
   return { dim, vectors, labels };
 }

@@ -5,9 +5,11 @@
 import fc from 'fast-check';
 
 const digit = fc.integer({ min: 0, max: 9 }).map(String);
-const digits = (min: number, max: number): fc.Arbitrary<string> => fc.array(digit, { minLength: min, maxLength: max }).map((d) => d.join(''));
+const digits = (min: number, max: number): fc.Arbitrary<string> =>
+  fc.array(digit, { minLength: min, maxLength: max }).map((d) => d.join(''));
 const lowerAlnum = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'.split(''));
-const word = (min: number, max: number): fc.Arbitrary<string> => fc.array(lowerAlnum, { minLength: min, maxLength: max }).map((c) => c.join(''));
+const word = (min: number, max: number): fc.Arbitrary<string> =>
+  fc.array(lowerAlnum, { minLength: min, maxLength: max }).map((c) => c.join(''));
 
 /** Emails with dots, dashes, underscores, plus-addressing and subdomains. */
 export const emailArb: fc.Arbitrary<string> = fc
@@ -18,7 +20,10 @@ export const emailArb: fc.Arbitrary<string> = fc
     fc.array(word(1, 8), { minLength: 1, maxLength: 3 }),
     fc.constantFrom('com', 'org', 'net', 'cn', 'io', 'co.uk', 'com.cn', 'edu'),
   )
-  .map(([local, extra, tag, labels, tld]) => `${local}${extra ? extra.join('') : ''}${tag ? `+${tag}` : ''}@${labels.join('.')}.${tld}`);
+  .map(
+    ([local, extra, tag, labels, tld]) =>
+      `${local}${extra ? extra.join('') : ''}${tag ? `+${tag}` : ''}@${labels.join('.')}.${tld}`,
+  );
 
 /** Appends the Luhn check digit to `body`. */
 export function withLuhnDigit(body: string): string {
@@ -40,26 +45,49 @@ function groupCard(pan: string, sep: string, amexStyle: boolean): string {
 
 /** Luhn-valid card numbers of 13–19 digits (Visa, Mastercard, Amex, Discover, UnionPay prefixes). */
 export const cardArb: fc.Arbitrary<string> = fc
-  .tuple(fc.constantFrom('4', '51', '55', '34', '37', '6011', '62'), fc.integer({ min: 13, max: 19 }), digits(19, 19), fc.constantFrom('', ' ', '-'), fc.boolean())
-  .map(([prefix, length, fill, sep, amex]) => groupCard(withLuhnDigit((prefix + fill).slice(0, length - 1)), sep, amex));
+  .tuple(
+    fc.constantFrom('4', '51', '55', '34', '37', '6011', '62'),
+    fc.integer({ min: 13, max: 19 }),
+    digits(19, 19),
+    fc.constantFrom('', ' ', '-'),
+    fc.boolean(),
+  )
+  .map(([prefix, length, fill, sep, amex]) =>
+    groupCard(withLuhnDigit((prefix + fill).slice(0, length - 1)), sep, amex),
+  );
 
 const areaCode = fc.tuple(fc.integer({ min: 2, max: 9 }), digits(2, 2)).map(([a, b]) => `${a}${b}`);
 
 /** Phone numbers in the formats the redactor promises to catch. */
 export const phoneArb: fc.Arbitrary<string> = fc.oneof(
   // North America
-  fc.tuple(areaCode, digits(3, 3), digits(4, 4), fc.constantFrom('paren', '-', '.', 'plus1')).map(([a, b, c, style]) => {
-    if (style === 'paren') return `(${a}) ${b}-${c}`;
-    if (style === 'plus1') return `+1 (${a}) ${b}-${c}`;
-    return [a, b, c].join(style);
-  }),
+  fc
+    .tuple(areaCode, digits(3, 3), digits(4, 4), fc.constantFrom('paren', '-', '.', 'plus1'))
+    .map(([a, b, c, style]) => {
+      if (style === 'paren') return `(${a}) ${b}-${c}`;
+      if (style === 'plus1') return `+1 (${a}) ${b}-${c}`;
+      return [a, b, c].join(style);
+    }),
   // Mainland-China mobile, optional +86/0086 prefix, 3-4-4 grouping
   fc
-    .tuple(fc.constantFrom('', '+86 ', '+86', '0086 ', '+86-'), fc.integer({ min: 3, max: 9 }), digits(9, 9), fc.constantFrom('', ' ', '-'))
-    .map(([prefix, second, rest, sep]) => `${prefix}1${second}${rest.slice(0, 1)}${sep}${rest.slice(1, 5)}${sep}${rest.slice(5)}`),
+    .tuple(
+      fc.constantFrom('', '+86 ', '+86', '0086 ', '+86-'),
+      fc.integer({ min: 3, max: 9 }),
+      digits(9, 9),
+      fc.constantFrom('', ' ', '-'),
+    )
+    .map(
+      ([prefix, second, rest, sep]) =>
+        `${prefix}1${second}${rest.slice(0, 1)}${sep}${rest.slice(1, 5)}${sep}${rest.slice(5)}`,
+    ),
   // International: +cc then 2–4 digit groups with one kind of separator, 8–15 digits in all
   fc
-    .tuple(fc.integer({ min: 1, max: 999 }), fc.array(fc.integer({ min: 2, max: 4 }), { minLength: 2, maxLength: 4 }), digits(16, 16), fc.constantFrom(' ', '-', '.'))
+    .tuple(
+      fc.integer({ min: 1, max: 999 }),
+      fc.array(fc.integer({ min: 2, max: 4 }), { minLength: 2, maxLength: 4 }),
+      digits(16, 16),
+      fc.constantFrom(' ', '-', '.'),
+    )
     .filter(([cc, sizes]) => {
       const total = String(cc).length + sizes.reduce((a, b) => a + b, 0);
       return total >= 8 && total <= 15;
@@ -73,9 +101,50 @@ export const phoneArb: fc.Arbitrary<string> = fc.oneof(
 
 /** Ordinary words and snippets, English and Chinese, with numbers and a little markup. */
 export const fillerArb: fc.Arbitrary<string> = fc.constantFrom(
-  'great', 'product', 'shipping', 'was', 'slow', 'but', 'I', 'love', 'it', '好评', '质量', '很好', '物流', '太慢了', '推荐',
-  '购买', 'call', 'me', 'at', '联系', '电话', '邮箱', ',', '.', '!', '？', '42', '2023', '3.5', '100%', '<b>', '</b>', '**',
-  '&amp;', '😂', '哈哈哈哈', 'sooooo', '[EMAIL]', '(', ')', '-', '@', 'www', 'v1.2',
+  'great',
+  'product',
+  'shipping',
+  'was',
+  'slow',
+  'but',
+  'I',
+  'love',
+  'it',
+  '好评',
+  '质量',
+  '很好',
+  '物流',
+  '太慢了',
+  '推荐',
+  '购买',
+  'call',
+  'me',
+  'at',
+  '联系',
+  '电话',
+  '邮箱',
+  ',',
+  '.',
+  '!',
+  '？',
+  '42',
+  '2023',
+  '3.5',
+  '100%',
+  '<b>',
+  '</b>',
+  '**',
+  '&amp;',
+  '😂',
+  '哈哈哈哈',
+  'sooooo',
+  '[EMAIL]',
+  '(',
+  ')',
+  '-',
+  '@',
+  'www',
+  'v1.2',
 );
 
 /** Wraps a value in markup that must not stop it from being found. */

@@ -19,14 +19,26 @@ export interface TinyFuser {
   dim: number;
 }
 
-export async function startTinyFuser(o: { prefix: string; logDir: string; env?: Record<string, string> }): Promise<TinyFuser> {
+export async function startTinyFuser(o: {
+  prefix: string;
+  logDir: string;
+  env?: Record<string, string>;
+}): Promise<TinyFuser> {
   ensureBuilt();
   const bundle = await loadModelBundle(tinyModel, 'fp32');
   const fuser = new ServiceProcess({
     name: 'profile-fuser',
     port: await freePortRun(1),
     logDir: o.logDir,
-    env: { KAFKA_TOPIC_PREFIX: o.prefix, REDIS_KEY_PREFIX: o.prefix, LOG_LEVEL: 'warn', FUSER_MODEL_DIR: tinyModel, FUSER_MODEL_VARIANT: 'fp32', FUSER_PUBLISH_INTERVAL_MS: '100', ...o.env },
+    env: {
+      KAFKA_TOPIC_PREFIX: o.prefix,
+      REDIS_KEY_PREFIX: o.prefix,
+      LOG_LEVEL: 'warn',
+      FUSER_MODEL_DIR: tinyModel,
+      FUSER_MODEL_VARIANT: 'fp32',
+      FUSER_PUBLISH_INTERVAL_MS: '100',
+      ...o.env,
+    },
   });
   fuser.start();
   try {
@@ -39,7 +51,13 @@ export async function startTinyFuser(o: { prefix: string; logDir: string; env?: 
 }
 
 /** A catalogue item's description embedding, as the encoder writes it onto texts.embedded.v1. */
-export function itemEmbedding(o: { itemId: string; vector: readonly number[]; modelId: string; occurredAt: number; categories?: string[] }): EmbeddedText {
+export function itemEmbedding(o: {
+  itemId: string;
+  vector: readonly number[];
+  modelId: string;
+  occurredAt: number;
+  categories?: string[];
+}): EmbeddedText {
   const now = Date.now();
   return {
     eventId: `item:${o.itemId}:${o.occurredAt}`,
@@ -68,12 +86,20 @@ export function itemEmbedding(o: { itemId: string; vector: readonly number[]; mo
 export async function latestProfiles(kafka: Kafka, topic: string): Promise<Map<string, UserProfile | null>> {
   const serde = new SingleObjectSerde('UserProfile');
   const out = new Map<string, UserProfile | null>();
-  await readTopicToEnd(kafka, topic, (m) => void out.set(m.key!.toString(), m.value ? serde.decodeSync(m.value) : null));
+  await readTopicToEnd(
+    kafka,
+    topic,
+    (m) => void out.set(m.key!.toString(), m.value ? serde.decodeSync(m.value) : null),
+  );
   return out;
 }
 
 /** A spec's teardown: its producer, the fuser, its log folder. */
-export async function stopTinyFuser(o: { fuser?: ServiceProcess; producer: BatchingProducer; workDir: string }): Promise<void> {
+export async function stopTinyFuser(o: {
+  fuser?: ServiceProcess;
+  producer: BatchingProducer;
+  workDir: string;
+}): Promise<void> {
   await o.producer.disconnect().catch(() => undefined);
   await o.fuser?.stop();
   rmSync(o.workDir, { recursive: true, force: true });
