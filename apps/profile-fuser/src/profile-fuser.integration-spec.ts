@@ -11,6 +11,7 @@ import {
   type Click,
   type EmbeddedText,
   type ProfileChange,
+  type UserAttributes,
   type UserProfile,
 } from '@profilestream/contracts';
 import { readTopicToEnd } from '@profilestream/kafka';
@@ -33,6 +34,7 @@ const embeddedSerde = new SingleObjectSerde('EmbeddedText');
 const clickSerde = new SingleObjectSerde('Click');
 const profileSerde = new SingleObjectSerde('UserProfile');
 const changeSerde = new SingleObjectSerde('ProfileChange');
+const usersSerde = new SingleObjectSerde('UserAttributes');
 const DAY = 86_400_000;
 
 /** A deterministic unit-ish vector of the fixture's dimension. */
@@ -460,6 +462,98 @@ describe('profile-fuser on the real broker and Redis', () => {
       ),
     ).toBe(true);
     await request(app.getHttpServer()).get('/v1/profiles/alice').expect(404);
+    await stopApp(app);
+  }, 120_000);
+
+  it('folds users.v1 attributes: latest per attribute by event time, sensitive ones withheld, custom text redacted, erased with the user', async () => {
+    const app = await startApp();
+    const t = Date.now() - DAY;
+    const attrs = (occurredAt: number, extra: Partial<UserAttributes>): UserAttributes => ({
+      userId: 'carol',
+      occurredAt,
+      ageBand: null,
+      gender: null,
+      country: null,
+      region: null,
+      locale: null,
+      languages: null,
+      signupAt: null,
+      accountType: null,
+      custom: {},
+      cleared: [],
+      ...extra,
+    });
+    await producer.send(topics.users.name, [
+      {
+        key: 'carol',
+        value: usersSerde.encode(
+          attrs(t + 10, {
+            country: 'DE',
+            gender: 'f',
+            ageBand: '25-34',
+            languages: ['de', 'en'],
+            custom: { tier: 'gold', contact: 'write to carol@example.com', seats: 3 },
+          }),
+        ),
+      },
+      // Arrives later but happened earlier: loses to the values above.
+      { key: 'carol', value: usersSerde.encode(attrs(t, { country: 'FR', accountType: 'premium' })) },
+    ]);
+    const published = async () => {
+      const v = (await latestProfiles()).get('carol');
+      return v ? await profileSerde.decode(v) : null;
+    };
+    expect(await waitFor(async () => (await published())?.attributes.length === 6, 30_000)).toBe(true);
+    const profile = (await published())!;
+    expect(profile.eventCount).toBe(0);
+    expect(profile.attributes).toEqual([
+      { name: 'accountType', value: 'premium', updatedAt: t },
+      { name: 'country', value: 'DE', updatedAt: t + 10 },
+      { name: 'custom.contact', value: 'write to [EMAIL]', updatedAt: t + 10 },
+      { name: 'custom.seats', value: 3, updatedAt: t + 10 },
+      { name: 'custom.tier', value: 'gold', updatedAt: t + 10 },
+      { name: 'languages', value: ['de', 'en'], updatedAt: t + 10 },
+    ]);
+    expect(await metric(app, 'profile_fuser_attribute_changes_total', (l) => l['outcome'] === 'stale')).toBe(1);
+    expect(await metric(app, 'profile_fuser_attribute_values_redacted_total')).toBe(1);
+    // The read API shows what profiles.v1 shows; the changelog too.
+    expect(
+      await waitFor(
+        async () => (await request(app.getHttpServer()).get('/v1/profiles/carol')).body.attributes?.length === 6,
+        30_000,
+      ),
+    ).toBe(true);
+    const changes = (await readTopic(kafka, topics.profilesChangelog.name, 1, 10_000))
+      .filter((m) => m.key?.toString() === 'carol')
+      .map((m) => m.value!);
+    const change = await changeSerde.decode(changes[changes.length - 1]!);
+    expect(change.profile!.attributes.map((a) => a.name)).not.toContain('gender');
+    // The state keeps the sensitive ones, for modelling.
+    expect(
+      await waitFor(async () => {
+        const s = await redis.hgetBuffer(userKey('carol'), 's');
+        const stored = s && decodeStoredUser(s);
+        return stored?.kind === 'profile' && stored.state.attributes['gender']?.value === 'f';
+      }, 30_000),
+    ).toBe(true);
+
+    await request(app.getHttpServer())
+      .delete('/v1/profiles/carol')
+      .set('authorization', 'Bearer secret-token')
+      .expect(202);
+    expect(await waitFor(async () => (await latestProfiles()).get('carol') === null, 30_000)).toBe(true);
+    // An attribute record from before the erasure does not bring the user back.
+    await producer.send(topics.users.name, [
+      { key: 'carol', value: usersSerde.encode(attrs(t + 20, { country: 'AT' })) },
+    ]);
+    expect(
+      await waitFor(
+        async () =>
+          (await metric(app, 'profile_fuser_events_skipped_total', (l) => l['reason'] === 'deleted_user')) >= 1,
+        30_000,
+      ),
+    ).toBe(true);
+    expect((await latestProfiles()).get('carol')).toBeNull();
     await stopApp(app);
   }, 120_000);
 

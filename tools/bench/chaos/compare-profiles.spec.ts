@@ -51,6 +51,8 @@ function profile(userId: string, overrides: Partial<UserProfile> = {}): UserProf
       { label: 'bass', score: 0.42 },
       { label: 'piano', score: 0.4 },
     ],
+    attributes: [],
+    interestClusters: [],
     firstEventAt: 1000,
     lastEventAt: 5000,
     eventCount: 6,

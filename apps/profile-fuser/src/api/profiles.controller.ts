@@ -30,7 +30,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { decayProfileTo, toUserProfile, decodeStoredUser } from '@profilestream/fusion';
+import { decayProfileTo, decodeStoredUser } from '@profilestream/fusion';
 import {
   idViolation,
   partitionForKey,
@@ -44,7 +44,7 @@ import { topicSerde } from '@profilestream/kafka';
 import { StreamRuntime } from '@profilestream/stream-service';
 import { FUSER_CONFIG, ProfileFuserService } from '../fusion/profile-fuser.service';
 import type { ProfileFuserConfig } from '../config/profile-fuser.config';
-import { interestsOf } from '../fusion/profile-publishing';
+import { profileOf } from '../fusion/profile-publishing';
 import type { HistoryPoint } from './profile-history';
 
 /** The stream's own id rule, so every user with a profile can be read and erased (ids URL-encoded in the path). */
@@ -286,16 +286,8 @@ export class ProfilesController {
     if (!bytes) return (await context.store.checkpoint(partition)) === null ? 'restoring' : null;
     const stored = decodeStoredUser(bytes);
     if (stored.kind !== 'profile') return null;
-    const interests = interestsOf(stored.state, context.interests);
     const profile = decayProfileTo(
-      toUserProfile(stored.state, {
-        version: stored.version,
-        interests,
-        updatedAt: stored.publishedAt,
-        stateBytes: null,
-        sentimentClassifierId: context.sentimentClassifierId,
-        projectionId: context.projectionId,
-      }),
+      profileOf(stored.state, stored.version, stored.publishedAt, context.profileShape),
       Date.now(),
     );
     const view = ({ vector, ...v }: DecayedVector): VectorView =>

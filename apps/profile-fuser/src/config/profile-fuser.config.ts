@@ -29,6 +29,7 @@ export interface ProfileFuserConfig extends StreamServiceSettings {
   maxUsersPerFlush: number;
   maxFlushBytes: number;
   pending: { ttlMs: number; maxPerItem: number; maxTotal: number };
+  attributes: { sensitive: string[]; publishSensitive: boolean; maxCustom: number };
 }
 
 /** The shipped classifier: trained on the embeddings of the default model and variant. */
@@ -90,6 +91,11 @@ export function loadProfileFuserConfig(source: Record<string, string | undefined
       ttlMs: e.FUSER_PENDING_CLICK_TTL_MS,
       maxPerItem: e.FUSER_PENDING_CLICKS_PER_ITEM,
       maxTotal: e.FUSER_PENDING_CLICKS_MAX,
+    },
+    attributes: {
+      sensitive: e.FUSER_SENSITIVE_ATTRIBUTES,
+      publishSensitive: e.FUSER_PUBLISH_SENSITIVE_ATTRIBUTES,
+      maxCustom: e.FUSER_MAX_CUSTOM_ATTRIBUTES,
     },
   };
 }

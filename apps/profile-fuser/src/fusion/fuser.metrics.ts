@@ -18,13 +18,26 @@ export class FuserMetrics {
   readonly cacheBytes: Gauge<'partition'>;
   readonly rebuilds: Counter<'reason'>;
   readonly ownedPartitions: Gauge<never>;
+  readonly attributeChanges: Counter<'outcome'>;
+  readonly attributesRedacted: Counter<never>;
 
   constructor(registry: Registry, prefix: string) {
     const registers = [registry];
     this.applied = new Counter({
       name: `${prefix}_events_applied_total`,
-      help: 'Events folded into profiles, by kind (text, click, item, deletion).',
+      help: 'Events folded into profiles, by kind (text, click, item, attributes, deletion).',
       labelNames: ['kind'],
+      registers,
+    });
+    this.attributeChanges = new Counter({
+      name: `${prefix}_attribute_changes_total`,
+      help: 'Attribute changes of applied users.v1 records: applied, stale (older than the value kept: a late update lost) or over_limit (a new custom name beyond FUSER_MAX_CUSTOM_ATTRIBUTES, dropped).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.attributesRedacted = new Counter({
+      name: `${prefix}_attribute_values_redacted_total`,
+      help: 'Custom attribute values in which personal data (an email, a phone number, an id) was redacted.',
       registers,
     });
     this.skipped = new Counter({

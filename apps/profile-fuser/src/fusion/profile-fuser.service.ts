@@ -26,7 +26,7 @@ import { PartitionTask } from '../state/partition-task';
 import { TaskManager } from '../state/task-manager';
 import { ProfileHistory } from '../api/profile-history';
 import { FuserMetrics } from './fuser.metrics';
-import { profilePublishing, type PublishingOptions } from './profile-publishing';
+import { profilePublishing, type ProfileShape, type PublishingOptions } from './profile-publishing';
 import { embedTaxonomyInChild } from './taxonomy';
 
 export const FUSER_CONFIG = Symbol('FUSER_CONFIG');
@@ -43,6 +43,8 @@ export interface FuserContext {
   sentimentClassifierId: string;
   /** The taxonomy and how many labels a profile shows, as published. */
   interests: PublishingOptions['interests'];
+  /** What the read API shows besides the state, as published. */
+  profileShape: ProfileShape;
   /** Users' profiles over time, from the changelog. */
   history: ProfileHistory;
 }
@@ -113,6 +115,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     const serdes = {
       embedded: topicSerde(topics.textsEmbedded, config.kafka),
       click: topicSerde(topics.clicks, config.kafka),
+      users: topicSerde(topics.users, config.kafka),
       deletion: topicSerde(topics.userDeletions, config.kafka),
       profile: topicSerde(topics.profiles, config.kafka),
       change: topicSerde(topics.profilesChangelog, config.kafka),
@@ -125,6 +128,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
       halfLivesMs: config.halfLivesMs,
       actionWeights: config.actionWeights,
       textDedupWindowMs: config.textDedupWindowMs,
+      attributeLimits: { maxCustom: config.attributes.maxCustom },
     };
     const decoder = new InputDecoder({
       topics,
@@ -136,12 +140,13 @@ export class ProfileFuserService implements OnApplicationBootstrap {
       sentiment: classifier,
     });
     const interests = { labels, top: config.topInterests };
-    const publishing = profilePublishing({
-      serdes,
+    const profileShape: ProfileShape = {
       interests,
       projectionId: space.projectionId,
       sentimentClassifierId: classifier.id,
-    });
+      withheldAttributes: new Set(config.attributes.publishSensitive ? [] : config.attributes.sensitive),
+    };
+    const publishing = profilePublishing({ serdes, ...profileShape });
     const groupId = `${config.kafka.topicPrefix}${CONSUMER_GROUP}`;
     const items = new ItemTable(
       runtime.kafka,
@@ -198,6 +203,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
       partitionCount,
       sentimentClassifierId: classifier.id,
       interests,
+      profileShape,
       history: new ProfileHistory(
         runtime.kafka,
         topics.profilesChangelog.name,

@@ -1,12 +1,31 @@
-import type { ProfileChange, ScoredLabel, ValueSerde } from '@profilestream/contracts';
+import type { ProfileChange, ScoredLabel, UserProfile, ValueSerde } from '@profilestream/contracts';
 import { normalised, toUserProfile, topInterests, type InterestLabel, type ProfileState } from '@profilestream/fusion';
 import type { ProfilePublishing } from '../state/partition-task';
 
-export interface PublishingOptions {
-  serdes: { profile: ValueSerde<'UserProfile'>; change: ValueSerde<'ProfileChange'> };
+/** What a published profile shows besides the state: the same for profiles.v1, the changelog and the read API. */
+export interface ProfileShape {
   interests: { labels: InterestLabel[]; top: number };
   projectionId: string | null;
   sentimentClassifierId: string;
+  /** Sensitive attributes where publishing them is not allowed: left out of every record. */
+  withheldAttributes: ReadonlySet<string>;
+}
+
+export interface PublishingOptions extends ProfileShape {
+  serdes: { profile: ValueSerde<'UserProfile'>; change: ValueSerde<'ProfileChange'> };
+}
+
+/** The profile as readers see it (no exact state). */
+export function profileOf(state: ProfileState, version: number, updatedAt: number, shape: ProfileShape): UserProfile {
+  return toUserProfile(state, {
+    version,
+    interests: interestsOf(state, shape.interests),
+    updatedAt,
+    stateBytes: null,
+    sentimentClassifierId: shape.sentimentClassifierId,
+    projectionId: shape.projectionId,
+    withheldAttributes: shape.withheldAttributes,
+  });
 }
 
 /**
@@ -17,15 +36,7 @@ export interface PublishingOptions {
 export function profilePublishing(o: PublishingOptions): ProfilePublishing {
   return {
     update(state: ProfileState, version: number, now: number) {
-      const interests = interestsOf(state, o.interests);
-      const profile = toUserProfile(state, {
-        version,
-        interests,
-        updatedAt: now,
-        stateBytes: null,
-        sentimentClassifierId: o.sentimentClassifierId,
-        projectionId: o.projectionId,
-      });
+      const profile = profileOf(state, version, now, o);
       const change: ProfileChange = {
         userId: state.userId,
         kind: 'update',

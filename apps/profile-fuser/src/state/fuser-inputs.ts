@@ -1,4 +1,6 @@
 import {
+  attributeChanges,
+  validateUserAttributes,
   textRepeatKey,
   unpackFloat32,
   type ClickAction,
@@ -10,9 +12,11 @@ import {
   FusionInputError,
   validateEvent,
   type FusionConfig,
+  type AttributesFusionEvent,
   type TextFusionEvent,
   type ItemVector,
 } from '@profilestream/fusion';
+import { redactPersonalData } from '@profilestream/text-cleaning';
 import { compatibility, scoreSentiment, type Compatibility, type SentimentModel } from '@profilestream/sentiment';
 
 /** One consumed record, decoded and checked, with the key that decides which partition owns it. */
@@ -37,12 +41,26 @@ export type FuserInput =
       occurredAt: number;
       ingestedAt: number;
     }
+  | {
+      kind: 'attributes';
+      message: ConsumedMessage;
+      owner: string;
+      userId: string;
+      event: AttributesFusionEvent;
+      /** Custom string values in which personal data was redacted. */
+      redacted: number;
+    }
   | { kind: 'deletion'; message: ConsumedMessage; owner: string; userId: string; requestedAt: number }
   | { kind: 'done'; message: ConsumedMessage; outcome: Outcome; reason: 'other_model' | 'invalid' };
 
 export interface InputDecoderDeps {
   topics: TopicCatalog;
-  serdes: { embedded: ValueSerde<'EmbeddedText'>; click: ValueSerde<'Click'>; deletion: ValueSerde<'UserDeletion'> };
+  serdes: {
+    embedded: ValueSerde<'EmbeddedText'>;
+    click: ValueSerde<'Click'>;
+    users: ValueSerde<'UserAttributes'>;
+    deletion: ValueSerde<'UserDeletion'>;
+  };
   fusion: FusionConfig;
   modelId: string;
   projectionId: string | null;
@@ -62,6 +80,7 @@ export class InputDecoder {
     const { topics } = this.deps;
     if (message.topic === topics.textsEmbedded.name) return this.embedded(message);
     if (message.topic === topics.clicks.name) return this.click(message);
+    if (message.topic === topics.users.name) return this.attributes(message);
     if (message.topic === topics.userDeletions.name) return this.deletion(message);
     return { kind: 'done', message, outcome: dlq('unexpected_topic', message.topic), reason: 'invalid' };
   }
@@ -143,6 +162,31 @@ export class InputDecoder {
       occurredAt: v.occurredAt,
       ingestedAt: message.timestamp,
     };
+  }
+
+  private async attributes(message: ConsumedMessage): Promise<FuserInput> {
+    const decoded = await decodeMessage(message, (b) => this.deps.serdes.users.decode(b));
+    if ('outcome' in decoded) return { kind: 'done', message, outcome: decoded.outcome, reason: 'invalid' };
+    const v = decoded.value;
+    // Future times are accepted here (the producer checks them); a record from the future would
+    // only win until a later one.
+    const violation = validateUserAttributes(v, Number.MAX_SAFE_INTEGER)[0];
+    if (violation) return invalid(message, violation.reason, violation.detail);
+    let redacted = 0;
+    // Free-text custom values may carry an email or a phone number: they are redacted like texts.
+    const changes = attributeChanges(v).map((c) => {
+      if (typeof c.value !== 'string' || !c.name.startsWith('custom.')) return c;
+      const r = redactPersonalData(c.value);
+      if (r.text !== c.value) redacted++;
+      return { name: c.name, value: r.text };
+    });
+    const event: AttributesFusionEvent = {
+      kind: 'attributes',
+      changes,
+      occurredAt: v.occurredAt,
+      position: { topic: message.topic, partition: message.partition, offset: message.offset },
+    };
+    return { kind: 'attributes', message, owner: v.userId, userId: v.userId, event, redacted };
   }
 
   private async deletion(message: ConsumedMessage): Promise<FuserInput> {

@@ -15,6 +15,7 @@ import {
   emptyState,
   foldClickContent,
   foldEvents,
+  type ApplyResult,
   type ClickFusionEvent,
   type FusionConfig,
   type FusionEvent,
@@ -286,7 +287,7 @@ export class PartitionTask {
     const wanted = new Set<string>();
     for (const i of inputs)
       if (
-        (i.kind === 'text' || i.kind === 'click' || i.kind === 'deletion') &&
+        (i.kind === 'text' || i.kind === 'click' || i.kind === 'attributes' || i.kind === 'deletion') &&
         !this.users.has(i.userId) &&
         this.owns(i.owner)
       )
@@ -381,9 +382,9 @@ export class PartitionTask {
     const m = this.o.metrics;
     const topic = input.message.topic;
     // An erasure needs no readable state: it replaces it.
-    const unreadable =
-      input.kind === 'text' || input.kind === 'click' ? this.users.get(input.userId)?.unreadable : null;
-    if (unreadable && (input.kind === 'text' || input.kind === 'click') && this.owns(input.userId)) {
+    const folds = input.kind === 'text' || input.kind === 'click' || input.kind === 'attributes';
+    const unreadable = folds ? this.users.get(input.userId)?.unreadable : null;
+    if (unreadable && folds && this.owns(input.userId)) {
       // Replay them with dlq:replay once a release that reads the state runs; the rest go on.
       this.outcome(topic, 'dlq', 'undecodable_state');
       this.deadLetter(input.message, 'undecodable_state', unreadable);
@@ -443,6 +444,17 @@ export class PartitionTask {
             });
         });
       }
+      case 'attributes':
+        return this.applyEvent(input.userId, input.event, input.message.timestamp, now, (result) => {
+          m.applied.inc({ kind: 'attributes' });
+          if (input.redacted > 0) m.attributesRedacted.inc(input.redacted);
+          if (result.skipped.staleAttribute > 0)
+            m.attributeChanges.inc({ outcome: 'stale' }, result.skipped.staleAttribute);
+          if (result.skipped.attributeOverLimit > 0)
+            m.attributeChanges.inc({ outcome: 'over_limit' }, result.skipped.attributeOverLimit);
+          const kept = input.event.changes.length - result.skipped.staleAttribute - result.skipped.attributeOverLimit;
+          if (kept > 0) m.attributeChanges.inc({ outcome: 'applied' }, kept);
+        });
       case 'deletion':
         return this.applyDeletion(input.userId, input.requestedAt, topic, input.message.offset, now);
     }
@@ -484,7 +496,13 @@ export class PartitionTask {
   }
 
   /** Folds one user event; `onApplied` runs when it was not a duplicate. */
-  private applyEvent(userId: string, event: FusionEvent, ingestedAt: number, now: number, onApplied: () => void): void {
+  private applyEvent(
+    userId: string,
+    event: FusionEvent,
+    ingestedAt: number,
+    now: number,
+    onApplied: (result: Omit<ApplyResult, 'state'>) => void,
+  ): void {
     const entry = this.touch(userId);
     const topic = event.position.topic;
     let stored = entry.stored;
@@ -521,7 +539,7 @@ export class PartitionTask {
       this.outcome(topic, 'drop', 'duplicate');
       return;
     }
-    onApplied();
+    onApplied(result);
     this.outcome(topic, 'ok', '');
     this.markDirty(entry, now, topic, BigInt(event.position.offset), ingestedAt);
   }

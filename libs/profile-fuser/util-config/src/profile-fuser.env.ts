@@ -1,11 +1,22 @@
 import { z } from 'zod';
-import { ClickActionValues, type ClickAction, type TopicKey } from '@profilestream/contracts';
+import {
+  ClickActionValues,
+  DEFAULT_SENSITIVE_ATTRIBUTES,
+  isAttributeName,
+  type ClickAction,
+  type TopicKey,
+} from '@profilestream/contracts';
 import { env, type StreamServiceEnv } from '@profilestream/config';
 
 export const SERVICE_NAME = 'profile-fuser';
 export const CONSUMER_GROUP = 'profile-fuser';
 /** Topics the consumer group reads (keys of the topic catalog); deployment autoscaling follows their lag. */
-export const CONSUMED_TOPICS = ['textsEmbedded', 'clicks', 'userDeletions'] as const satisfies readonly TopicKey[];
+export const CONSUMED_TOPICS = [
+  'textsEmbedded',
+  'clicks',
+  'users',
+  'userDeletions',
+] as const satisfies readonly TopicKey[];
 /** The fuser's own topics (its state and its item vectors), created with its input topics' partition count. */
 export const INTERNAL_TOPICS: readonly TopicKey[] = ['fuserState', 'fuserItems'];
 
@@ -92,6 +103,21 @@ export const fuserEnvSchema = z.object({
     24 * HOUR_MS,
     0,
     365 * 24 * HOUR_MS,
+  ),
+  FUSER_SENSITIVE_ATTRIBUTES: env.list(
+    'users.v1 attributes kept for modelling but left out of profiles.v1, the changelog and the read API unless FUSER_PUBLISH_SENSITIVE_ATTRIBUTES is true (standard names or custom.<name>).',
+    DEFAULT_SENSITIVE_ATTRIBUTES.join(','),
+    z.string().min(1).refine(isAttributeName, { message: 'is not a standard attribute name or custom.<name>' }),
+  ),
+  FUSER_PUBLISH_SENSITIVE_ATTRIBUTES: env.bool(
+    'Publish the sensitive attributes too (only where the platform may share them with every profile reader).',
+    false,
+  ),
+  FUSER_MAX_CUSTOM_ATTRIBUTES: env.int(
+    'Most custom attributes kept per user; further names are dropped and counted.',
+    32,
+    0,
+    1_000,
   ),
   FUSER_CHUNK_MESSAGES: env.int('Most messages folded at once per partition.', 2000, 1, 20_000),
   FUSER_STATE_MEMORY_MB: env.int(

@@ -84,7 +84,7 @@ describe('applyEvents rules', () => {
   it('counts clicks on an item not known yet, but leaves its vector and categories for later', () => {
     const r = apply([click({ action: 'like', position: pos(1, 0, 'clicks.v1') })]);
     expect(r.applied).toBe(1);
-    expect(r.skipped).toEqual({ duplicate: 0, clickWithoutVector: 1, repeatedText: 0 });
+    expect(r.skipped).toMatchObject({ duplicate: 0, clickWithoutVector: 1, repeatedText: 0, staleAttribute: 0 });
     expect(weights(r.state)).toEqual({ '1d': 0, '7d': 0, '90d': 0 });
     expect(r.state.channels.click.weight).toBe(0);
     expect(r.state.counters['click:like']!.total).toBe(1);

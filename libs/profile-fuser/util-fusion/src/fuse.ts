@@ -1,4 +1,5 @@
-import type { ClickAction } from '@profilestream/contracts';
+import type { AttributeChange, ClickAction } from '@profilestream/contracts';
+import { foldAttributeChanges } from './attributes';
 import { addEvent, addScalar, emptyDecayedScalar, type DecayedVectorState } from './decayed-vector';
 import { FusionInputError } from './errors';
 import {
@@ -56,14 +57,24 @@ export interface ClickFusionEvent {
   position: EventPosition;
 }
 
-export type FusionEvent = TextFusionEvent | ClickFusionEvent;
+/** A users.v1 record: the attributes it sets or removes, at its event time. */
+export interface AttributesFusionEvent {
+  kind: 'attributes';
+  changes: AttributeChange[];
+  occurredAt: number;
+  position: EventPosition;
+}
+
+export type FusionEvent = TextFusionEvent | ClickFusionEvent | AttributesFusionEvent;
 
 /**
  * `duplicate`: at or below the partition's applied offset, not applied at all.
  * `clickWithoutVector`: a click whose item has no vector; it IS applied (counted in `applied`:
  * counters, affinities, times) but adds nothing to the vectors.
+ * `staleAttribute` / `attributeOverLimit`: per attribute change of an applied users.v1 record, one
+ * older than the value kept, or a new custom name over the per-user limit (see foldAttributeChanges).
  */
-export type SkipReason = 'duplicate' | 'clickWithoutVector' | 'repeatedText';
+export type SkipReason = 'duplicate' | 'clickWithoutVector' | 'repeatedText' | 'staleAttribute' | 'attributeOverLimit';
 
 export interface ApplyResult {
   /** A new state; the input state is never modified. */
@@ -133,6 +144,11 @@ export function validateEvent(event: FusionEvent, dim: number, config: FusionCon
       'invalid_event',
       `${describe(event)}: occurredAt must be a non-negative integer epoch ms, got ${event.occurredAt}`,
     );
+  if (event.kind === 'attributes') {
+    if (!Array.isArray(event.changes) || event.changes.some((c) => typeof c?.name !== 'string'))
+      throw new FusionInputError('invalid_event', `${describe(event)}: changes must be an array of named changes`);
+    return;
+  }
   if (!Array.isArray(event.categories) || event.categories.some((c) => typeof c !== 'string'))
     throw new FusionInputError('invalid_event', `${describe(event)}: categories must be an array of strings`);
   if (event.kind === 'text') {
@@ -243,7 +259,13 @@ export function foldEvents(
   events: readonly FusionEvent[],
   config: FusionConfig = DEFAULT_FUSION_CONFIG,
 ): Omit<ApplyResult, 'state'> {
-  const skipped: Record<SkipReason, number> = { duplicate: 0, clickWithoutVector: 0, repeatedText: 0 };
+  const skipped: Record<SkipReason, number> = {
+    duplicate: 0,
+    clickWithoutVector: 0,
+    repeatedText: 0,
+    staleAttribute: 0,
+    attributeOverLimit: 0,
+  };
   let applied = 0;
   const ordered: Positioned[] = events.map((event) => ({ event, offset: parsePosition(event) }));
   if (ordered.length > 1) ordered.sort(comparePositions);
@@ -258,6 +280,15 @@ export function foldEvents(
     validateEvent(e, state.dim, config);
     const t = e.occurredAt;
 
+    if (e.kind === 'attributes') {
+      // Not activity: attributes leave the event count and times alone.
+      const r = foldAttributeChanges(state.attributes, e.changes, t, config.attributeLimits);
+      skipped.staleAttribute += r.stale;
+      skipped.attributeOverLimit += r.overLimit;
+      setEntry(state.appliedOffsets, key, e.position.offset);
+      applied++;
+      continue;
+    }
     if (e.kind === 'text' && isRepeatedText(state, e, config)) {
       // Recorded as seen (a redelivery stays a duplicate), nothing folded: as if never written.
       setEntry(state.appliedOffsets, key, e.position.offset);

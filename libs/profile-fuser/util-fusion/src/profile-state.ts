@@ -6,6 +6,7 @@ import {
   type DecayedScalarState,
   type DecayedVectorState,
 } from './decayed-vector';
+import { cloneAttributes, type AttributeLimits, type AttributeState } from './attributes';
 import { dict, mapDict, setEntry, type Dict } from './records';
 
 export type FusionChannel = 'review' | 'post' | 'click';
@@ -40,6 +41,8 @@ export interface FusionConfig {
    * in the durable state, so the decision survives a loss of that filter's Redis.
    */
   textDedupWindowMs?: number;
+  /** Bounds on users.v1 attributes (default: DEFAULT_ATTRIBUTE_LIMITS). */
+  attributeLimits?: AttributeLimits;
 }
 
 /** Most recent texts remembered per user for the repeat check. */
@@ -107,6 +110,8 @@ export interface ProfileState {
   appliedOffsets: Dict<string>;
   /** The user's latest texts (at most RECENT_TEXTS, by event time), for the repeat check. */
   recentTexts: RecentText[];
+  /** users.v1 attributes by name (standard, or custom.<name>): latest value by event time. */
+  attributes: Dict<AttributeState>;
 }
 
 export function counterKey(channel: FusionChannel, action: ClickAction | null): string {
@@ -164,6 +169,7 @@ export function emptyState(
     eventCount: 0,
     appliedOffsets: dict(),
     recentTexts: [],
+    attributes: dict(),
   };
 }
 
@@ -200,5 +206,6 @@ export function cloneState(s: ProfileState): ProfileState {
     eventCount: s.eventCount,
     appliedOffsets: mapDict(s.appliedOffsets, (o) => o),
     recentTexts: s.recentTexts.map((t) => ({ ...t })),
+    attributes: cloneAttributes(s.attributes),
   };
 }

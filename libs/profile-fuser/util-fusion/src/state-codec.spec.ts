@@ -85,6 +85,13 @@ const arbState: fc.Arbitrary<ProfileState> = fc.integer({ min: 1, max: 6 }).chai
     eventCount: anyDouble,
     appliedOffsets: arbKeyed(anyString, fc.bigInt({ min: 0n, max: 2n ** 64n }).map(String)),
     recentTexts: fc.array(fc.record({ hash: anyString, at: anyDouble }), { maxLength: 4 }),
+    attributes: arbKeyed(
+      fc.oneof(anyString, fc.constant('__proto__')),
+      fc.record({
+        at: anyDouble,
+        value: fc.oneof(fc.constant(null), anyString, anyDouble, fc.boolean(), fc.array(anyString, { maxLength: 3 })),
+      }),
+    ),
   }),
 );
 
@@ -159,11 +166,11 @@ describe('state codec', () => {
       probability: { halfLifeMs: 7_776_000_000, value: 0, refTime: 0 },
       scored: { halfLifeMs: 7_776_000_000, value: 0, refTime: 0 },
     });
-    // Re-encoded as version 3 (float32, empty vectors without floats): the same state otherwise,
-    // and a scored post can now be added.
-    const v3 = encodeState(s);
-    expect(v3[0]).toBe(3);
-    expectBitIdentical(decodeState(v3), s);
+    // Re-encoded as the current version (float32, empty vectors without floats): the same state
+    // otherwise, and a scored post can now be added.
+    const current = encodeState(s);
+    expect(current[0]).toBe(STATE_CODEC_VERSION);
+    expectBitIdentical(decodeState(current), s);
     const next = applyEvents(s, [
       text({ source: 'post', vector: vec(0, 1), sentiment: { probability: 0.9, positive: true }, position: pos(9) }),
     ]).state;
@@ -181,12 +188,35 @@ describe('state codec', () => {
     expectBitIdentical(decodeState(bytes), s);
   });
 
+  it('reads version 3 states, stored before attributes existed, as states without attributes', () => {
+    const s = applyEvents(emptyState('u', 'm', DIM), [text({ vector: vec(1, 0, 0, 0), position: pos(1) })]).state;
+    const current = encodeState(s);
+    // Version 3 is version 4 without the attribute count at the end.
+    const v3 = Buffer.concat([Buffer.from([3]), current.subarray(1, current.length - 4)]);
+    expect(current.subarray(current.length - 4)).toEqual(Buffer.alloc(4));
+    const back = decodeState(v3);
+    expect(Object.keys(back.attributes)).toEqual([]);
+    expectBitIdentical(back, s);
+  });
+
+  it('round-trips attributes of every kind, removals included', () => {
+    const s = emptyState('u', 'm', DIM);
+    setEntry(s.attributes, 'country', { value: 'DE', at: 5 });
+    setEntry(s.attributes, 'languages', { value: ['de', 'en'], at: 5 });
+    setEntry(s.attributes, 'custom.seats', { value: 4.5, at: 6 });
+    setEntry(s.attributes, 'custom.beta', { value: false, at: 6 });
+    setEntry(s.attributes, 'gender', { value: null, at: 7 });
+    expectBitIdentical(decodeState(encodeState(s)), s);
+  });
+
   it('rejects unknown versions, truncated and trailing bytes', () => {
     const bytes = encodeState(emptyState('u', 'm', DIM));
-    const v4 = Buffer.from(bytes);
-    v4[0] = 4;
-    expect(() => decodeState(v4)).toThrow(StateCodecError);
-    expect(() => decodeState(v4)).toThrow(/unknown state version 4 \(this build reads 1, 2, 3\)/);
+    const next = Buffer.from(bytes);
+    next[0] = STATE_CODEC_VERSION + 1;
+    expect(() => decodeState(next)).toThrow(StateCodecError);
+    expect(() => decodeState(next)).toThrow(
+      new RegExp(`unknown state version ${STATE_CODEC_VERSION + 1} \\(this build reads 1, 2, 3, 4\\)`),
+    );
     expect(() => decodeState(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated/);
     expect(() => decodeState(Buffer.concat([bytes, Buffer.from([0])]))).toThrow(/trailing/);
     expect(() => decodeState(Buffer.alloc(0))).toThrow(/truncated/);

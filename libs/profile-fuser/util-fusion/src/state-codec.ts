@@ -11,7 +11,8 @@ import {
   type ProfileState,
   type RecentText,
 } from './profile-state';
-import { dict, getEntry, setEntry, sortedKeys } from './records';
+import type { AttributeState } from './attributes';
+import { dict, getEntry, setEntry, sortedKeys, type Dict } from './records';
 
 /**
  * Binary form of a ProfileState: the fuser's exact state, written to its state topic and Redis.
@@ -31,17 +32,21 @@ import { dict, getEntry, setEntry, sortedKeys } from './records';
  *   u32 n · n × (str topic:partition · str offset)     appliedOffsets
  *   f64 positive · f64 negative · scalar probability · scalar scored   sentiment
  *   u32 n · n × (str hash · f64 at)                    recentTexts (version 3)
+ *   u32 n · n × (str name · f64 at · attr)             attributes (version 4)
  *
  *   vec    = f64 halfLifeMs · f64 weight · f64 refTime · u8 hasSum · [dim × f32]
  *            (a vector nothing was folded into writes hasSum = 0 and no floats: a user who only
  *            clicks carries no review, post or negative floats)
  *   scalar = f64 halfLifeMs · f64 value · f64 refTime
+ *   attr   = u8 kind · payload: 0 removed (none) · 1 string (str) · 2 number (f64) · 3 boolean (u8)
+ *            · 4 string list (u32 n · n × str)
  *
  * Versions 1 and 2 (float64 sums; 2 added the sentiment block) are still read, with sums rounded to
- * float32, so states exported by earlier releases can be imported. Writers write version 3.
+ * float32, so states exported by earlier releases can be imported; version 3 reads with no
+ * attributes. Writers write version 4.
  */
-export const STATE_CODEC_VERSION = 3;
-const READABLE_VERSIONS = [1, 2, 3];
+export const STATE_CODEC_VERSION = 4;
+const READABLE_VERSIONS = [1, 2, 3, 4];
 
 /** Float arrays are copied as bytes where the machine is little-endian (every platform we run on). */
 const LITTLE_ENDIAN = endianness() === 'LE';
@@ -239,7 +244,58 @@ export function encodeState(state: ProfileState): Buffer {
     w.str(t.hash);
     w.f64(t.at);
   }
+  const attributeNames = sortedKeys(state.attributes);
+  w.u32(attributeNames.length);
+  for (const name of attributeNames) {
+    const a = state.attributes[name]!;
+    w.str(name);
+    w.f64(a.at);
+    writeAttributeValue(w, a.value, name);
+  }
   return w.done();
+}
+
+function writeAttributeValue(w: Writer, v: AttributeState['value'], name: string): void {
+  if (v === null) w.u8(0);
+  else if (typeof v === 'string') {
+    w.u8(1);
+    w.str(v);
+  } else if (typeof v === 'number') {
+    w.u8(2);
+    w.f64(v);
+  } else if (typeof v === 'boolean') {
+    w.u8(3);
+    w.u8(v ? 1 : 0);
+  } else if (Array.isArray(v)) {
+    w.u8(4);
+    w.u32(v.length);
+    for (const x of v) w.str(x);
+  } else throw new StateCodecError(`attribute ${name} has a value of unknown type`);
+}
+
+function readAttributeValue(r: Reader, name: string): AttributeState['value'] {
+  const kind = r.u8(`attribute ${name}`);
+  switch (kind) {
+    case 0:
+      return null;
+    case 1:
+      return r.str(`attribute ${name}`);
+    case 2:
+      return r.f64(`attribute ${name}`);
+    case 3: {
+      const b = r.u8(`attribute ${name}`);
+      if (b > 1) throw new StateCodecError(`bad boolean ${b} in attribute ${name}`);
+      return b === 1;
+    }
+    case 4: {
+      const n = r.count(4, `attribute ${name} items`);
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) out.push(r.str(`attribute ${name}`));
+      return out;
+    }
+    default:
+      throw new StateCodecError(`unknown attribute kind ${kind} in attribute ${name}`);
+  }
 }
 
 const OFFSET_RE = /^(0|[1-9][0-9]*)$/;
@@ -324,6 +380,16 @@ export function decodeState(buf: Uint8Array): ProfileState {
     const n = r.count(12, 'recent texts');
     for (let i = 0; i < n; i++) recentTexts.push({ hash: r.str('recent text hash'), at: r.f64('recent text time') });
   }
+  const attributes = dict<AttributeState>() as Dict<AttributeState>;
+  if (version >= 4) {
+    const n = r.count(4 + 8 + 1, 'attributes');
+    for (let i = 0; i < n; i++) {
+      const name = r.str('attribute name');
+      const at = r.f64(`attribute ${name} time`);
+      if (getEntry(attributes, name)) throw new StateCodecError(`attribute ${name} appears twice`);
+      setEntry(attributes, name, { at, value: readAttributeValue(r, name) });
+    }
+  }
   r.end();
 
   return {
@@ -343,5 +409,6 @@ export function decodeState(buf: Uint8Array): ProfileState {
     eventCount,
     appliedOffsets,
     recentTexts,
+    attributes,
   };
 }

@@ -3,10 +3,12 @@ import {
   type ActivityCounter,
   type ClickAction,
   type DecayedVector,
+  type InterestCluster as PublishedInterestCluster,
   type ScoredLabel,
   type SentimentSummary,
   type UserProfile,
 } from '@profilestream/contracts';
+import { publishedAttributes } from './attributes';
 import { decayFactor, decayScalarTo, normalised, type DecayedVectorState } from './decayed-vector';
 import { CLICK_ACTIONS, FUSION_CHANNELS, type ProfileState, type SentimentState } from './profile-state';
 import { compareStrings, sortedKeys } from './records';
@@ -24,6 +26,10 @@ export interface ToUserProfileOptions {
   maxCategoryAffinities?: number;
   /** Id of the classifier scoring posts; the profile's `sentiment` is null without one. */
   sentimentClassifierId?: string | null;
+  /** Attributes left out of the record (sensitive ones where publishing them is not allowed). */
+  withheldAttributes?: ReadonlySet<string>;
+  /** The user's interest clusters as published (labelled by the caller); none by default. */
+  interestClusters?: PublishedInterestCluster[];
 }
 
 /** The published sentiment summary: counts, and the decayed mean P(positive) with its evidence at refTime. */
@@ -104,6 +110,8 @@ export function toUserProfile(state: ProfileState, opts: ToUserProfileOptions): 
     sentiment: opts.sentimentClassifierId ? toSentimentSummary(state.sentiment, opts.sentimentClassifierId) : null,
     categoryAffinities: topCategoryAffinities(state, opts.maxCategoryAffinities ?? DEFAULT_MAX_CATEGORY_AFFINITIES),
     interests: opts.interests,
+    attributes: publishedAttributes(state.attributes, opts.withheldAttributes),
+    interestClusters: opts.interestClusters ?? [],
     firstEventAt: state.firstEventAt,
     lastEventAt: state.lastEventAt,
     eventCount: state.eventCount,

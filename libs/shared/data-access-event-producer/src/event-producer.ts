@@ -6,6 +6,7 @@ import {
   validateItem,
   validatePost,
   validateReview,
+  validateUserAttributes,
   validateUserDeletion,
   type ClickInput,
   type InputLimits,
@@ -19,6 +20,7 @@ import {
   type ValueSerde,
   type Violation,
   type UserDeletionInput,
+  type UserAttributesInput,
 } from '@profilestream/contracts';
 import type { KafkaSettings } from '@profilestream/config';
 import { BatchingProducer, createKafka, topicSerde, type LogSink } from '@profilestream/kafka';
@@ -29,6 +31,7 @@ export type PlatformEvent =
   | { kind: 'post'; value: PostInput }
   | { kind: 'click'; value: ClickInput }
   | { kind: 'item'; value: ItemInput }
+  | { kind: 'user'; value: UserAttributesInput }
   | { kind: 'deletion'; value: UserDeletionInput };
 
 type Validator<N extends SchemaName> = (value: SchemaTypes[N], now: number, limits: InputLimits) => Violation[];
@@ -51,6 +54,18 @@ const INPUT_DEFAULTS: Partial<Record<SchemaName, Partial<Record<string, unknown>
   Post: { tags: [] },
   Click: { dwellMs: null },
   Item: { categories: [] },
+  UserAttributes: {
+    ageBand: null,
+    gender: null,
+    country: null,
+    region: null,
+    locale: null,
+    languages: null,
+    signupAt: null,
+    accountType: null,
+    custom: {},
+    cleared: [],
+  },
 };
 
 /**
@@ -65,6 +80,7 @@ export class EventProducer {
     post: Channel<'Post'>;
     click: Channel<'Click'>;
     item: Channel<'Item'>;
+    user: Channel<'UserAttributes'>;
     deletion: Channel<'UserDeletion'>;
   };
 
@@ -80,6 +96,11 @@ export class EventProducer {
       post: { spec: topics.posts, serde: topicSerde(topics.posts, settings), validate: validatePost },
       click: { spec: topics.clicks, serde: topicSerde(topics.clicks, settings), validate: validateClick },
       item: { spec: topics.items, serde: topicSerde(topics.items, settings), validate: validateItem },
+      user: {
+        spec: topics.users,
+        serde: topicSerde(topics.users, settings),
+        validate: (value, now, limits) => validateUserAttributes(value, now, limits.maxFutureSkewMs),
+      },
       deletion: {
         spec: topics.userDeletions,
         serde: topicSerde(topics.userDeletions, settings),
@@ -113,6 +134,14 @@ export class EventProducer {
     return this.publish(this.channels.item, item, item.itemId);
   }
 
+  /**
+   * A user's attributes as of `occurredAt`. users.v1 keeps the latest record per user, so send
+   * every attribute you know in each record when a rebuild from the topic alone must see them all.
+   */
+  sendUser(user: UserAttributesInput): Promise<void> {
+    return this.publish(this.channels.user, user, user.userId);
+  }
+
   sendDeletion(deletion: UserDeletionInput): Promise<void> {
     return this.publish(this.channels.deletion, deletion, deletion.userId);
   }
@@ -128,6 +157,8 @@ export class EventProducer {
         return this.sendClick(event.value);
       case 'item':
         return this.sendItem(event.value);
+      case 'user':
+        return this.sendUser(event.value);
       case 'deletion':
         return this.sendDeletion(event.value);
     }

@@ -36,6 +36,28 @@ describe('mapReplayLine', () => {
       kind: 'deletion',
       value: { userId: 'u', requestedAt: 2000 },
     });
+    expect(
+      mapReplayLine(
+        { type: 'user', ts: 3, user_id: 'u', country: 'DE', languages: ['de', 'en'], custom: { plan_seats: 4 } },
+        0,
+      ),
+    ).toEqual({
+      kind: 'user',
+      value: {
+        userId: 'u',
+        occurredAt: 3000,
+        ageBand: null,
+        gender: null,
+        country: 'DE',
+        region: null,
+        locale: null,
+        languages: ['de', 'en'],
+        signupAt: null,
+        accountType: null,
+        custom: { plan_seats: 4 },
+        cleared: [],
+      },
+    });
     expect(mapReplayLine({ type: 'click', ts: 1, action: 'hover' }, 0)).toEqual({ error: 'unknown_action' });
     expect(mapReplayLine({ type: 'poll', ts: 1 }, 0)).toEqual({ error: 'unknown_type' });
     expect(mapReplayLine({ type: 'review', text: 'x' }, 0)).toEqual({ error: 'missing_time' });

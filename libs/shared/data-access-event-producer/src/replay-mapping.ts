@@ -3,7 +3,7 @@ import type { PlatformEvent } from './event-producer';
 
 /**
  * One line of a replay file (JSON lines, optionally gzipped), as platforms export events:
- * `type` is review | post | click | item | deletion; `ts` is unix seconds (or `occurred_at` in
+ * `type` is review | post | click | item | user | deletion; `ts` is unix seconds (or `occurred_at` in
  * epoch ms). The review dataset's own fields (`user_id`, `item_id`, `rating`, `text`, `seq`)
  * are this shape.
  */
@@ -24,6 +24,17 @@ export interface ReplayLine {
   description?: string;
   categories?: string[];
   platform?: string;
+  /** user lines: the attributes, named as in users.v1 (snake_case accepted for the standard ones). */
+  age_band?: string | null;
+  gender?: string | null;
+  country?: string | null;
+  region?: string | null;
+  locale?: string | null;
+  languages?: string[] | null;
+  signup_at?: number | null;
+  account_type?: string | null;
+  custom?: Record<string, string | number | boolean | null>;
+  cleared?: string[];
 }
 
 export type ReplayEvent = PlatformEvent;
@@ -84,6 +95,24 @@ export function mapReplayLine(line: ReplayLine, index: number, platform = 'repla
           description: line.description ?? line.text ?? '',
           categories: line.categories ?? [],
           occurredAt,
+        },
+      };
+    case 'user':
+      return {
+        kind: 'user',
+        value: {
+          userId,
+          occurredAt,
+          ageBand: line.age_band ?? null,
+          gender: line.gender ?? null,
+          country: line.country ?? null,
+          region: line.region ?? null,
+          locale: line.locale ?? null,
+          languages: line.languages ?? null,
+          signupAt: line.signup_at ?? null,
+          accountType: line.account_type ?? null,
+          custom: line.custom ?? {},
+          cleared: line.cleared ?? [],
         },
       };
     case 'deletion':

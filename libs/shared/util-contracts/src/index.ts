@@ -10,3 +10,4 @@ export * from './vectors';
 export * from './partitioning';
 export * from './text-repeat';
 export * from './json-schema';
+export * from './user-attributes';

@@ -62,13 +62,14 @@ export const KAFKA_ACCESS = {
   },
   'profile-fuser': {
     // profiles.changelog.v1: the read API's history of a user (the explorer's plots).
-    reads: ['textsEmbedded', 'clicks', 'userDeletions', 'fuserState', 'fuserItems', 'profilesChangelog'],
+    reads: ['textsEmbedded', 'clicks', 'users', 'userDeletions', 'fuserState', 'fuserItems', 'profilesChangelog'],
     // user-deletions.v1: the erasure API (DELETE /v1/profiles/{id}) queues requests there.
     writes: ['profiles', 'profilesChangelog', 'fuserState', 'fuserItems', 'userDeletions'],
-    deadLetters: ['textsEmbedded', 'clicks', 'userDeletions'],
+    deadLetters: ['textsEmbedded', 'clicks', 'users', 'userDeletions'],
     provisions: [
       'textsEmbedded',
       'clicks',
+      'users',
       'userDeletions',
       'profiles',
       'profilesChangelog',
@@ -86,11 +87,11 @@ export const KAFKA_ACCESS = {
     groupPrefix: null,
     transactionalIdPrefix: null,
     describesGroups: ['text-cleaner', 'encoder', 'profile-fuser'],
-    describes: ['reviews', 'posts', 'items', 'textsCleaned', 'textsEmbedded', 'clicks', 'userDeletions'],
+    describes: ['reviews', 'posts', 'items', 'textsCleaned', 'textsEmbedded', 'clicks', 'users', 'userDeletions'],
   },
   'event-producer': {
     reads: [],
-    writes: ['reviews', 'posts', 'clicks', 'items', 'userDeletions'],
+    writes: ['reviews', 'posts', 'clicks', 'items', 'users', 'userDeletions'],
     deadLetters: [],
     provisions: [],
     groupPrefix: null,

@@ -60,6 +60,15 @@ export const TOPICS = {
     retentionMs: -1,
     description: 'Catalogue: the latest title, description and categories per item (input, compacted).',
   }),
+  users: spec({
+    name: 'users.v1',
+    schema: 'UserAttributes',
+    keyField: 'userId',
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
+    config: { 'min.cleanable.dirty.ratio': '0.1', 'delete.retention.ms': String(DAY_MS) },
+    description: 'User attributes: demographics, locale, account (input, compacted: the latest record per user).',
+  }),
   userDeletions: spec({
     name: 'user-deletions.v1',
     schema: 'UserDeletion',
@@ -166,6 +175,7 @@ export const DEAD_LETTERED_TOPICS: readonly TopicKey[] = [
   'posts',
   'clicks',
   'items',
+  'users',
   'userDeletions',
   'textsCleaned',
   'textsEmbedded',
