@@ -124,6 +124,69 @@ describe('SingleObjectSerde', () => {
       });
     });
 
+    describe('UserProfile gained `attributes` and `interestClusters`', () => {
+      const current = AVRO_SCHEMAS.UserProfile as { fields: { name: string }[] } & Record<string, unknown>;
+      const before = parseSchema({
+        ...current,
+        fields: current.fields.filter((f) => f.name !== 'attributes' && f.name !== 'interestClusters'),
+      } as unknown as Schema);
+      const now = schemaCatalog().type('UserProfile');
+      const base = {
+        userId: 'u',
+        version: 1,
+        modelId: 'm@1',
+        projectionId: null,
+        dim: 2,
+        horizons: [],
+        channels: [],
+        negative: null,
+        counters: [],
+        ratingMean: null,
+        ratingCount: 0,
+        sentiment: null,
+        categoryAffinities: [],
+        interests: [],
+        firstEventAt: 1,
+        lastEventAt: 1,
+        eventCount: 1,
+        updatedAt: 2,
+        state: null,
+      };
+      const attributes = [
+        { name: 'country', value: 'DE', updatedAt: 1 },
+        { name: 'custom.seats', value: 3, updatedAt: 1 },
+        { name: 'custom.beta', value: true, updatedAt: 1 },
+        { name: 'languages', value: ['de', 'en'], updatedAt: 1 },
+      ];
+      const interestClusters = [
+        {
+          vector: Buffer.alloc(8),
+          weight: 2,
+          halfLifeMs: 7_776_000_000,
+          refTime: 1,
+          events: 2,
+          label: 'drums',
+          topCategories: ['percussion'],
+        },
+      ];
+
+      it('lets readers on the old schema read new profiles, skipping them', () => {
+        const fresh = now.toBuffer({ ...base, attributes, interestClusters });
+        const read = before.fromBuffer(fresh, before.createResolver(now)) as Record<string, unknown>;
+        expect(read['attributes']).toBeUndefined();
+        expect(read['eventCount']).toBe(1);
+        expect(now.fromBuffer(fresh)).toMatchObject({ attributes, interestClusters });
+      });
+
+      it('reads profiles written before them as empty lists', () => {
+        const old = before.toBuffer(base);
+        expect({ ...now.fromBuffer(old, now.createResolver(before)) }).toMatchObject({
+          attributes: [],
+          interestClusters: [],
+        });
+      });
+    });
+
     describe('UserProfile gained `sentiment`', () => {
       const current = AVRO_SCHEMAS.UserProfile as { fields: { name: string }[] } & Record<string, unknown>;
       // The schema as it was before: every field but sentiment.
