@@ -135,6 +135,7 @@ async function main(): Promise<void> {
   await producer.connect();
   const feed = new SampleFeed({ users, seed: Date.now() % 100_000 });
   await Promise.all(feed.catalogue(Date.now()).map((item) => producer.sendItem(item)));
+  await Promise.all(feed.users(Date.now()).map((user) => producer.sendUser(user)));
 
   const latest: CleanedText[] = [];
   const cleanedSerde = new SingleObjectSerde('CleanedText');
@@ -267,7 +268,12 @@ async function main(): Promise<void> {
           .slice(0, 3)
           .map((i) => `${i.label} ${i.score.toFixed(2)}`)
           .join(', ');
-        return `    ${p.userId.padEnd(12)} v${String(p.version).padEnd(4)} interests: ${interests}\n${' '.repeat(22)}activity: ${counts}${p.ratingMean === null ? '' : `, rating ${p.ratingMean.toFixed(1)}`}${postMood(p)}`;
+        const attributes = p.attributes
+          .map(
+            (a) => `${a.name.replace(/^custom\./, '')} ${Array.isArray(a.value) ? a.value.join('+') : String(a.value)}`,
+          )
+          .join(', ');
+        return `    ${p.userId.padEnd(12)} v${String(p.version).padEnd(4)} interests: ${interests}\n${' '.repeat(22)}activity: ${counts}${p.ratingMean === null ? '' : `, rating ${p.ratingMean.toFixed(1)}`}${postMood(p)}${attributes ? `\n${' '.repeat(22)}attributes: ${attributes}` : ''}`;
       }),
     ];
     previous = { at: now, produced: total(tally.sent), cleaned, embedded, applied };

@@ -1,4 +1,11 @@
-import { validateClick, validateItem, validatePost, validateReview, type Violation } from '@profilestream/contracts';
+import {
+  validateClick,
+  validateItem,
+  validatePost,
+  validateReview,
+  validateUserAttributes,
+  type Violation,
+} from '@profilestream/contracts';
 import { SampleFeed, type SampleEvent } from './sample-events';
 
 /** The contract rules the typed producer applies before sending (schema defaults filled in). */
@@ -60,6 +67,29 @@ describe('SampleFeed', () => {
     const now = Date.UTC(2026, 1, 1);
     for (const item of feed.catalogue(Date.UTC(2026, 0, 1)))
       expect(validateItem({ ...item, categories: item.categories ?? [] }, now)).toEqual([]);
+    const users = feed.users(now);
+    expect(users.map((u) => u.userId)).toEqual(
+      Array.from({ length: 10 }, (_, u) => `user-${String(u).padStart(4, '0')}`),
+    );
+    for (const user of users)
+      expect(
+        validateUserAttributes(
+          {
+            region: null,
+            locale: null,
+            signupAt: null,
+            cleared: [],
+            ageBand: null,
+            gender: null,
+            country: null,
+            languages: null,
+            accountType: null,
+            custom: {},
+            ...user,
+          },
+          now,
+        ),
+      ).toEqual([]);
     for (const event of take(feed, 1000)) {
       expect(violations(event, now)).toEqual([]);
       if (event.kind === 'review') expect([1, 2, 4, 5]).toContain(event.value.rating);

@@ -3,7 +3,7 @@
  * musical gear, writing reviews and posts (English and Chinese, sometimes with markup, personal
  * data, repeats or noise) and clicking on items. Deterministic for a given seed.
  */
-import type { ClickAction, ItemInput } from '@profilestream/contracts';
+import type { ClickAction, ItemInput, UserAttributesInput } from '@profilestream/contracts';
 import { seededRandom } from '@profilestream/embedding';
 import type { PlatformEvent } from '@profilestream/event-producer';
 
@@ -118,6 +118,33 @@ export class SampleFeed {
       categories: [interest.category],
       occurredAt: now,
     }));
+  }
+
+  /**
+   * What the platform knows about each simulated user, to publish once before the stream (users.v1):
+   * a country and languages, an age band and gender (sensitive: kept, not published by default),
+   * an account type and a custom loyalty tier.
+   */
+  users(now: number): UserAttributesInput[] {
+    const places = [
+      { country: 'DE', languages: ['de', 'en'] },
+      { country: 'CN', languages: ['zh'] },
+      { country: 'US', languages: ['en'] },
+      { country: 'FR', languages: ['fr', 'en'] },
+    ];
+    return this.userInterests.map((_, u) => {
+      const place = places[u % places.length]!;
+      return {
+        userId: `user-${String(u).padStart(4, '0')}`,
+        occurredAt: now,
+        country: place.country,
+        languages: place.languages,
+        ageBand: this.pick(['18-24', '25-34', '35-44', '45-54']),
+        gender: this.pick(['f', 'm', 'x']),
+        accountType: this.pick(['free', 'free', 'premium']),
+        custom: { loyaltyTier: this.pick(['bronze', 'silver', 'gold']) },
+      };
+    });
   }
 
   /** The next event of the stream, timed `now`. */
