@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<BenchResult | null>> = {
   encoder: async () => (await import('./encoder.bench')).benchEncoder(),
   'encoder-service': async () => (await import('./encoder-service.bench')).benchEncoderService(),
   fuser: async () => (await import('./fuser.bench')).benchFuser(),
+  'interest-clusters': async () => (await import('./interest-clusters.bench')).benchInterestClusters(),
   pipeline: async () => (await import('./pipeline.bench')).benchPipeline(),
 };
 
@@ -34,6 +35,7 @@ Environment:
   (20000), BENCH_FUSER_DISTINCT_USERS (1000000), BENCH_FUSER_NODE_OPTIONS (the deployment's flags)
   BENCH_ENCODER_TEXTS (2000), BENCH_ENCODER_ROUNDS (2), BENCH_ENCODER_SERVICE_ENV (VAR=value,…),
   BENCH_ENCODER_CPU_PROFILE (a directory: profile the encoder service's main thread)
+  BENCH_INTEREST_CLUSTERS_UPDATES (40000): click updates per run of the interest-clusters benchmark
   BENCH_PIPELINE_ENV          extra service settings, service.VAR=value,…
   KAFKA_PORT (9092), REDIS_PORT (6379) and the rest of tools/infra/up.sh's: the local infrastructure
 

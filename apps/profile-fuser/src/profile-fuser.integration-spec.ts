@@ -7,6 +7,7 @@ import {
   SingleObjectSerde,
   packFloat32,
   partitionForKey,
+  unpackFloat32,
   topicCatalog,
   type Click,
   type EmbeddedText,
@@ -523,10 +524,12 @@ describe('profile-fuser on the real broker and Redis', () => {
         30_000,
       ),
     ).toBe(true);
-    const changes = (await readTopic(kafka, topics.profilesChangelog.name, 1, 10_000))
-      .filter((m) => m.key?.toString() === 'carol')
-      .map((m) => m.value!);
-    const change = await changeSerde.decode(changes[changes.length - 1]!);
+    let carolChange: Buffer | null = null;
+    await readTopicToEnd(kafka, topics.profilesChangelog.name, (m) => {
+      if (m.key?.toString() === 'carol' && m.value) carolChange = m.value;
+    });
+    expect(carolChange).not.toBeNull();
+    const change = await changeSerde.decode(carolChange!);
     expect(change.profile!.attributes.map((a) => a.name)).not.toContain('gender');
     // The state keeps the sensitive ones, for modelling.
     expect(
@@ -554,6 +557,53 @@ describe('profile-fuser on the real broker and Redis', () => {
       ),
     ).toBe(true);
     expect((await latestProfiles()).get('carol')).toBeNull();
+    await stopApp(app);
+  }, 120_000);
+
+  it('keeps separate interests as clusters: published with their categories and label, served by the read API', async () => {
+    const app = await startApp();
+    // Two unrelated tastes: texts near one direction about drums, near another about headphones.
+    const around = (axis: number, seed: number) =>
+      Float32Array.from({ length: 64 }, (_, i) => (i === axis ? 1 : 0) + 0.05 * Math.sin(seed * 3.1 + i));
+    const texts = [0, 1, 2].flatMap((k) => [
+      embedded(`drums-${k}`, 'dana', {
+        vector: packFloat32(around(3, k)),
+        categories: ['drums'],
+        itemId: `snare-${k}`,
+      }),
+      embedded(`phones-${k}`, 'dana', {
+        vector: packFloat32(around(40, k + 10)),
+        categories: ['headphones'],
+        itemId: `phones-${k}`,
+      }),
+    ]);
+    await sendEmbedded(texts);
+    const published = async () => {
+      const v = (await latestProfiles()).get('dana');
+      return v ? await profileSerde.decode(v) : null;
+    };
+    expect(await waitFor(async () => (await published())?.eventCount === 6, 30_000)).toBe(true);
+    const clusters = (await published())!.interestClusters;
+    expect(clusters).toHaveLength(2);
+    expect(clusters.map((c) => c.events)).toEqual([3, 3]);
+    expect(clusters.map((c) => c.topCategories[0]).sort()).toEqual(['drums', 'headphones']);
+    for (const c of clusters) {
+      const v = unpackFloat32(c.vector);
+      expect(Math.hypot(...v)).toBeCloseTo(1, 5);
+      expect(c.weight).toBeGreaterThan(0);
+      expect(typeof c.label).toBe('string');
+    }
+    const drums = clusters.find((c) => c.topCategories[0] === 'drums')!;
+    expect(unpackFloat32(drums.vector)[3]).toBeGreaterThan(0.9);
+    expect(
+      await waitFor(
+        async () => (await request(app.getHttpServer()).get('/v1/profiles/dana')).body.interestClusters?.length === 2,
+        30_000,
+      ),
+    ).toBe(true);
+    const res = await request(app.getHttpServer()).get('/v1/profiles/dana').expect(200);
+    expect(res.body.interestClusters[0].vector).toHaveLength(64);
+    expect(res.body.interestClusters.map((c: { events: number }) => c.events)).toEqual([3, 3]);
     await stopApp(app);
   }, 120_000);
 

@@ -77,6 +77,31 @@ describe('compareProfiles', () => {
     expect(compareProfiles(profile('u'), profile('u', { version: 99, updatedAt: 1, state: null }))).toEqual([]);
   });
 
+  it('requires equal attributes, and leaves interest clusters (order-dependent) out', () => {
+    const cluster = {
+      vector: packFloat32([1, 0, 0]),
+      weight: 1,
+      halfLifeMs: 1,
+      refTime: 1,
+      events: 1,
+      label: null,
+      topCategories: [],
+    };
+    const a = profile('u', { attributes: [{ name: 'country', value: 'DE', updatedAt: 5 }] });
+    const b = profile('u', {
+      attributes: [
+        { name: 'country', value: 'FR', updatedAt: 5 },
+        { name: 'languages', value: ['de'], updatedAt: 5 },
+      ],
+      interestClusters: [cluster, cluster],
+    });
+    expect(compareProfiles(a, b).map((d) => `${d.field}: ${d.a} | ${d.b}`)).toEqual([
+      'attributes[country]: "DE"@5 | "FR"@5',
+      'attributes[languages]: null | ["de"]@5',
+    ]);
+    expect(compareProfiles(a, { ...a, interestClusters: [cluster] })).toEqual([]);
+  });
+
   it('accepts float rounding in vectors, weights, decayed counts and scores', () => {
     const b = profile('u', {
       horizons: [vector('1d', [0.6000001, 0.7999999, 4e-7], 1.50001), vector('90d', [0.5, 0.5, 0.70712])],

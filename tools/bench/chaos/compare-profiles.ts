@@ -15,6 +15,10 @@
  * - Top-k lists (interests, category affinities) are compared as label → score; a label listed on
  *   one side only is accepted when its score is within tolerance of the other side's lowest listed
  *   score: a near-tie at the cut-off, which float rounding may decide either way.
+ * - Attributes must be equal: the same names, values and times (the latest value per attribute by
+ *   event time does not depend on arrival order).
+ * - `interestClusters` are not compared: which cluster an event joins depends on the order events
+ *   arrive in, which two runs with faults legitimately differ in (see interest-clusters.ts).
  * - A null value on profiles.v1 (a tombstone: the user was erased) equals only another tombstone.
  *
  * Events lost and double-applied come from the exact counters: per user and per counter
@@ -237,6 +241,12 @@ export function compareProfiles(
 
   compareTopK('categoryAffinities', a.categoryAffinities, b.categoryAffinities, tolerance, out);
   compareTopK('interests', a.interests, b.interests, tolerance, out);
+  for (const [name, x, y] of pairBy(a.attributes ?? [], b.attributes ?? [], (v) => v.name))
+    exact(
+      `attributes[${name}]`,
+      x && `${JSON.stringify(x.value)}@${x.updatedAt}`,
+      y && `${JSON.stringify(y.value)}@${y.updatedAt}`,
+    );
   exact('firstEventAt', a.firstEventAt, b.firstEventAt);
   exact('lastEventAt', a.lastEventAt, b.lastEventAt);
   exact('eventCount', a.eventCount, b.eventCount);

@@ -273,7 +273,12 @@ async function main(): Promise<void> {
             (a) => `${a.name.replace(/^custom\./, '')} ${Array.isArray(a.value) ? a.value.join('+') : String(a.value)}`,
           )
           .join(', ');
-        return `    ${p.userId.padEnd(12)} v${String(p.version).padEnd(4)} interests: ${interests}\n${' '.repeat(22)}activity: ${counts}${p.ratingMean === null ? '' : `, rating ${p.ratingMean.toFixed(1)}`}${postMood(p)}${attributes ? `\n${' '.repeat(22)}attributes: ${attributes}` : ''}`;
+        const clusterWeight = p.interestClusters.reduce((sum, c) => sum + c.weight, 0);
+        const clusters = p.interestClusters
+          .slice(0, 3)
+          .map((c) => `${c.topCategories[0] ?? c.label ?? '?'} ${(c.weight / clusterWeight).toFixed(2)}`)
+          .join(' · ');
+        return `    ${p.userId.padEnd(12)} v${String(p.version).padEnd(4)} interests: ${interests}\n${' '.repeat(22)}activity: ${counts}${p.ratingMean === null ? '' : `, rating ${p.ratingMean.toFixed(1)}`}${postMood(p)}${clusters ? `\n${' '.repeat(22)}clusters: ${clusters} (${p.interestClusters.length})` : ''}${attributes ? `\n${' '.repeat(22)}attributes: ${attributes}` : ''}`;
       }),
     ];
     previous = { at: now, produced: total(tally.sent), cleaned, embedded, applied };

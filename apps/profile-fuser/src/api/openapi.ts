@@ -23,7 +23,7 @@ export function profileViewSchema(): JsonSchema {
   const profile = jsonSchemaOf('UserProfile');
   const props = { ...(profile['properties'] as Record<string, JsonSchema>) };
   delete props['state'];
-  for (const list of ['horizons', 'channels'])
+  for (const list of ['horizons', 'channels', 'interestClusters'])
     props[list] = { ...props[list], items: vectorView(props[list]!['items'] as JsonSchema) };
   props['negative'] = { ...vectorView(props['negative']!), nullable: true };
   return { ...profile, properties: props, required: (profile['required'] as string[]).filter((f) => f !== 'state') };

@@ -37,6 +37,7 @@ import {
   topicCatalog,
   unpackFloat32,
   type DecayedVector,
+  type InterestCluster,
   type UserProfile,
   type ValueSerde,
 } from '@profilestream/contracts';
@@ -75,11 +76,13 @@ export const BATCH_READ_MAX = 100;
 /** History reads served at once; more are answered 503. */
 export const HISTORY_READS_AT_ONCE = 2;
 
-type VectorView = Omit<DecayedVector, 'vector'> & { vector?: number[] | string };
-export type ProfileView = Omit<UserProfile, 'horizons' | 'channels' | 'negative' | 'state'> & {
+type WithVectorView<T extends { vector: Uint8Array }> = Omit<T, 'vector'> & { vector?: number[] | string };
+type VectorView = WithVectorView<DecayedVector>;
+export type ProfileView = Omit<UserProfile, 'horizons' | 'channels' | 'negative' | 'interestClusters' | 'state'> & {
   horizons: VectorView[];
   channels: VectorView[];
   negative: VectorView | null;
+  interestClusters: WithVectorView<InterestCluster>[];
 };
 
 function boundedInteger(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
@@ -290,7 +293,7 @@ export class ProfilesController {
       profileOf(stored.state, stored.version, stored.publishedAt, context.profileShape),
       Date.now(),
     );
-    const view = ({ vector, ...v }: DecayedVector): VectorView =>
+    const view = <T extends { vector: Uint8Array }>({ vector, ...v }: T): WithVectorView<T> =>
       encoding === 'none'
         ? v
         : {
@@ -303,6 +306,7 @@ export class ProfilesController {
       horizons: profile.horizons.map(view),
       channels: profile.channels.map(view),
       negative: profile.negative ? view(profile.negative) : null,
+      interestClusters: profile.interestClusters.map(view),
     };
   }
 

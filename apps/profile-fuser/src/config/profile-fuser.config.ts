@@ -30,6 +30,7 @@ export interface ProfileFuserConfig extends StreamServiceSettings {
   maxFlushBytes: number;
   pending: { ttlMs: number; maxPerItem: number; maxTotal: number };
   attributes: { sensitive: string[]; publishSensitive: boolean; maxCustom: number };
+  interestClusters: { maxClusters: number; joinSimilarity: number };
 }
 
 /** The shipped classifier: trained on the embeddings of the default model and variant. */
@@ -92,6 +93,7 @@ export function loadProfileFuserConfig(source: Record<string, string | undefined
       maxPerItem: e.FUSER_PENDING_CLICKS_PER_ITEM,
       maxTotal: e.FUSER_PENDING_CLICKS_MAX,
     },
+    interestClusters: { maxClusters: e.FUSER_INTEREST_CLUSTERS, joinSimilarity: e.FUSER_CLUSTER_JOIN_SIMILARITY },
     attributes: {
       sensitive: e.FUSER_SENSITIVE_ATTRIBUTES,
       publishSensitive: e.FUSER_PUBLISH_SENSITIVE_ATTRIBUTES,

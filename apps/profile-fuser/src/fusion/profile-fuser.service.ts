@@ -129,6 +129,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
       actionWeights: config.actionWeights,
       textDedupWindowMs: config.textDedupWindowMs,
       attributeLimits: { maxCustom: config.attributes.maxCustom },
+      interestClusters: config.interestClusters,
     };
     const decoder = new InputDecoder({
       topics,

@@ -1,5 +1,12 @@
 import type { ProfileChange, ScoredLabel, UserProfile, ValueSerde } from '@profilestream/contracts';
-import { normalised, toUserProfile, topInterests, type InterestLabel, type ProfileState } from '@profilestream/fusion';
+import {
+  interestClusterRecords,
+  normalised,
+  toUserProfile,
+  topInterests,
+  type InterestLabel,
+  type ProfileState,
+} from '@profilestream/fusion';
 import type { ProfilePublishing } from '../state/partition-task';
 
 /** What a published profile shows besides the state: the same for profiles.v1, the changelog and the read API. */
@@ -25,6 +32,9 @@ export function profileOf(state: ProfileState, version: number, updatedAt: numbe
     sentimentClassifierId: shape.sentimentClassifierId,
     projectionId: shape.projectionId,
     withheldAttributes: shape.withheldAttributes,
+    interestClusters: interestClusterRecords(state, (v) =>
+      shape.interests.labels.length > 0 ? (topInterests(v, shape.interests.labels, 1)[0]?.label ?? null) : null,
+    ),
   });
 }
 

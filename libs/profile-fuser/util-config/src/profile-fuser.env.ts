@@ -104,6 +104,18 @@ export const fuserEnvSchema = z.object({
     0,
     365 * 24 * HOUR_MS,
   ),
+  FUSER_INTEREST_CLUSTERS: env.int(
+    'Separate interests kept per user (interestClusters), each a decayed vector of the texts and clicked items it gathered; 0 turns them off.',
+    8,
+    0,
+    32,
+  ),
+  FUSER_CLUSTER_JOIN_SIMILARITY: env.number(
+    'Cosine an event needs with an interest cluster to join it (below it, it starts one, merging the two closest when all are in use). Depends on the embedding space: choose it on validation users (npm run eval reports the choice).',
+    0.5,
+    -1,
+    1,
+  ),
   FUSER_SENSITIVE_ATTRIBUTES: env.list(
     'users.v1 attributes kept for modelling but left out of profiles.v1, the changelog and the read API unless FUSER_PUBLISH_SENSITIVE_ATTRIBUTES is true (standard names or custom.<name>).',
     DEFAULT_SENSITIVE_ATTRIBUTES.join(','),

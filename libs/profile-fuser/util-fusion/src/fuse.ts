@@ -1,5 +1,12 @@
 import type { AttributeChange, ClickAction } from '@profilestream/contracts';
 import { foldAttributeChanges } from './attributes';
+import {
+  DEFAULT_JOIN_SIMILARITY,
+  DEFAULT_MAX_CLUSTERS,
+  addToClusters,
+  interestClustersConfig,
+  type InterestClustersConfig,
+} from './interest-clusters';
 import { addEvent, addScalar, emptyDecayedScalar, type DecayedVectorState } from './decayed-vector';
 import { FusionInputError } from './errors';
 import {
@@ -222,9 +229,38 @@ function addAffinity(state: ProfileState, categories: readonly string[], w: numb
   }
 }
 
-function addToHorizons(state: ProfileState, v: Float32Array, w: number, t: number, channel: DecayedVectorState): void {
+/** Positive evidence: every horizon, its channel, and the interest clusters. */
+function addToHorizons(
+  state: ProfileState,
+  v: Float32Array,
+  w: number,
+  t: number,
+  channel: DecayedVectorState,
+  categories: readonly string[],
+  config: FusionConfig,
+): void {
   for (const h of Object.values(state.horizons)) addEvent(h, v, w, t);
   addEvent(channel, v, w, t);
+  const clusters = clustersConfigOf(config, stateLongestHalfLifeMs(state));
+  if (clusters) addToClusters(state.interestClusters, v, w, t, categories, clusters);
+}
+
+const clusterConfigs = new WeakMap<FusionConfig, InterestClustersConfig | null>();
+
+/** The clusters' settings for a fusion config and half-life (validated once per config, then reused); null when off. */
+function clustersConfigOf(config: FusionConfig, halfLifeMs: number): InterestClustersConfig | null {
+  const cached = clusterConfigs.get(config);
+  if (cached !== undefined && (cached === null || cached.halfLifeMs === halfLifeMs)) return cached;
+  const maxClusters = config.interestClusters?.maxClusters ?? DEFAULT_MAX_CLUSTERS;
+  const c =
+    maxClusters === 0
+      ? null
+      : interestClustersConfig(halfLifeMs, {
+          maxClusters,
+          joinSimilarity: config.interestClusters?.joinSimilarity ?? DEFAULT_JOIN_SIMILARITY,
+        });
+  clusterConfigs.set(config, c);
+  return c;
 }
 
 /**
@@ -301,7 +337,7 @@ export function foldEvents(
       if (isReview && e.rating !== null && e.rating <= NEGATIVE_RATING_MAX) {
         addEvent(state.negative, e.vector, 1, t);
       } else {
-        addToHorizons(state, e.vector, 1, t, state.channels[e.source]);
+        addToHorizons(state, e.vector, 1, t, state.channels[e.source], e.categories, config);
       }
       if (isReview && e.rating !== null) {
         state.ratingSum += e.rating;
@@ -385,6 +421,6 @@ export function foldClickContent(
       'dimension_mismatch',
       `item vector has dimension ${content.itemVector.length} but the profile has dimension ${state.dim}`,
     );
-  addToHorizons(state, content.itemVector, w, content.occurredAt, state.channels.click);
+  addToHorizons(state, content.itemVector, w, content.occurredAt, state.channels.click, content.categories, config);
   addAffinity(state, content.categories, w, content.occurredAt);
 }

@@ -7,3 +7,5 @@ export * from './state-codec';
 export * from './to-published';
 export type { Dict } from './records';
 export * from './topic-records';
+export * from './interest-clusters';
+export * from './attributes';

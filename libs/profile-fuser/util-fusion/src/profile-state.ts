@@ -7,6 +7,7 @@ import {
   type DecayedVectorState,
 } from './decayed-vector';
 import { cloneAttributes, type AttributeLimits, type AttributeState } from './attributes';
+import { clusterCopy, type InterestClusterState } from './interest-clusters';
 import { dict, mapDict, setEntry, type Dict } from './records';
 
 export type FusionChannel = 'review' | 'post' | 'click';
@@ -43,6 +44,11 @@ export interface FusionConfig {
   textDedupWindowMs?: number;
   /** Bounds on users.v1 attributes (default: DEFAULT_ATTRIBUTE_LIMITS). */
   attributeLimits?: AttributeLimits;
+  /**
+   * Separate interests per user (see interest-clusters): K (0 turns them off) and the cosine τ an
+   * event needs to join one. Default: DEFAULT_MAX_CLUSTERS and DEFAULT_JOIN_SIMILARITY.
+   */
+  interestClusters?: { maxClusters: number; joinSimilarity: number };
 }
 
 /** Most recent texts remembered per user for the repeat check. */
@@ -112,6 +118,8 @@ export interface ProfileState {
   recentTexts: RecentText[];
   /** users.v1 attributes by name (standard, or custom.<name>): latest value by event time. */
   attributes: Dict<AttributeState>;
+  /** Separate interests: at most K decayed vectors of the positive evidence, in creation order. */
+  interestClusters: InterestClusterState[];
 }
 
 export function counterKey(channel: FusionChannel, action: ClickAction | null): string {
@@ -170,6 +178,7 @@ export function emptyState(
     appliedOffsets: dict(),
     recentTexts: [],
     attributes: dict(),
+    interestClusters: [],
   };
 }
 
@@ -207,5 +216,6 @@ export function cloneState(s: ProfileState): ProfileState {
     appliedOffsets: mapDict(s.appliedOffsets, (o) => o),
     recentTexts: s.recentTexts.map((t) => ({ ...t })),
     attributes: cloneAttributes(s.attributes),
+    interestClusters: s.interestClusters.map(clusterCopy),
   };
 }

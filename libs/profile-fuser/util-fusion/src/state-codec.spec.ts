@@ -3,7 +3,14 @@ import type { ClickAction } from '@profilestream/contracts';
 import type { DecayedScalarState, DecayedVectorState } from './decayed-vector';
 import { StateCodecError } from './errors';
 import { applyEvents } from './fuse';
-import { counterKey, emptyState, type CounterState, type FusionChannel, type ProfileState } from './profile-state';
+import {
+  DEFAULT_FUSION_CONFIG,
+  counterKey,
+  emptyState,
+  type CounterState,
+  type FusionChannel,
+  type ProfileState,
+} from './profile-state';
 import { dict, setEntry } from './records';
 import { decodeState, encodeState, STATE_CODEC_VERSION } from './state-codec';
 import { DIM, arbEvents, click, pos, text, vec } from './spec-helpers';
@@ -92,6 +99,15 @@ const arbState: fc.Arbitrary<ProfileState> = fc.integer({ min: 1, max: 6 }).chai
         value: fc.oneof(fc.constant(null), anyString, anyDouble, fc.boolean(), fc.array(anyString, { maxLength: 3 })),
       }),
     ),
+    interestClusters: fc.array(
+      fc.record({
+        vector: arbVec(dim),
+        lastActivityAt: anyDouble,
+        events: anyDouble,
+        categories: fc.array(fc.record({ label: anyString, weight: arbScalar }), { maxLength: 3 }),
+      }),
+      { maxLength: 3 },
+    ),
   }),
 );
 
@@ -141,8 +157,11 @@ describe('state codec', () => {
       position: pos(1, 0, 'clicks.v1'),
     });
     const e2 = text({ vector: vec(1, 0, 0, 0), categories: ['y'], position: pos(1, 0) });
-    const s12 = applyEvents(applyEvents(emptyState('u', 'm', DIM), [e1]).state, [e2]).state;
-    const s21 = applyEvents(applyEvents(emptyState('u', 'm', DIM), [e2]).state, [e1]).state;
+    // Interest clusters keep creation order (which event started which depends on order), so they
+    // are off here: this is about dictionaries.
+    const noClusters = { ...DEFAULT_FUSION_CONFIG, interestClusters: { maxClusters: 0, joinSimilarity: 0.5 } };
+    const s12 = applyEvents(applyEvents(emptyState('u', 'm', DIM), [e1], noClusters).state, [e2], noClusters).state;
+    const s21 = applyEvents(applyEvents(emptyState('u', 'm', DIM), [e2], noClusters).state, [e1], noClusters).state;
     expect(Object.keys(s12.categoryAffinity)).toEqual(['x', 'y']);
     expect(Object.keys(s21.categoryAffinity)).toEqual(['y', 'x']);
     expect(encodeState(s12)).toEqual(encodeState(s21));
@@ -182,21 +201,30 @@ describe('state codec', () => {
       click({ itemVector: new Float32Array(384).fill(0.05), position: pos(1, 0, 'clicks.v1') }),
     ]).state;
     const bytes = encodeState(s);
-    // 3 horizons and the click channel carry 384 float32s each; review, post and negative none.
-    expect(bytes.length).toBeGreaterThan(4 * 384 * 4);
-    expect(bytes.length).toBeLessThan(5 * 384 * 4);
+    // 3 horizons, the click channel and its one interest cluster carry 384 float32s each; review,
+    // post and negative none.
+    expect(bytes.length).toBeGreaterThan(5 * 384 * 4);
+    expect(bytes.length).toBeLessThan(6 * 384 * 4);
     expectBitIdentical(decodeState(bytes), s);
   });
 
-  it('reads version 3 states, stored before attributes existed, as states without attributes', () => {
-    const s = applyEvents(emptyState('u', 'm', DIM), [text({ vector: vec(1, 0, 0, 0), position: pos(1) })]).state;
+  it('reads version 3 and 4 states, stored before attributes and interest clusters existed', () => {
+    const s = emptyState('u', 'm', DIM);
+    s.eventCount = 1;
     const current = encodeState(s);
-    // Version 3 is version 4 without the attribute count at the end.
-    const v3 = Buffer.concat([Buffer.from([3]), current.subarray(1, current.length - 4)]);
-    expect(current.subarray(current.length - 4)).toEqual(Buffer.alloc(4));
-    const back = decodeState(v3);
-    expect(Object.keys(back.attributes)).toEqual([]);
-    expectBitIdentical(back, s);
+    // Version 4 is version 5 without the cluster count at the end, version 3 without the attribute count too.
+    expect(current.subarray(current.length - 8)).toEqual(Buffer.alloc(8));
+    const v4 = Buffer.concat([Buffer.from([4]), current.subarray(1, current.length - 4)]);
+    const v3 = Buffer.concat([Buffer.from([3]), current.subarray(1, current.length - 8)]);
+    for (const old of [v3, v4]) {
+      const back = decodeState(old);
+      expect(Object.keys(back.attributes)).toEqual([]);
+      expect(back.interestClusters).toEqual([]);
+      expectBitIdentical(back, s);
+    }
+    // A v4 state with clusters off: the first new event starts them.
+    const next = applyEvents(decodeState(v4), [text({ vector: vec(1, 0, 0, 0), position: pos(1) })]).state;
+    expect(next.interestClusters).toHaveLength(1);
   });
 
   it('round-trips attributes of every kind, removals included', () => {
@@ -215,7 +243,7 @@ describe('state codec', () => {
     next[0] = STATE_CODEC_VERSION + 1;
     expect(() => decodeState(next)).toThrow(StateCodecError);
     expect(() => decodeState(next)).toThrow(
-      new RegExp(`unknown state version ${STATE_CODEC_VERSION + 1} \\(this build reads 1, 2, 3, 4\\)`),
+      new RegExp(`unknown state version ${STATE_CODEC_VERSION + 1} \\(this build reads 1, 2, 3, 4, 5\\)`),
     );
     expect(() => decodeState(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated/);
     expect(() => decodeState(Buffer.concat([bytes, Buffer.from([0])]))).toThrow(/trailing/);

@@ -12,6 +12,7 @@ import {
   type RecentText,
 } from './profile-state';
 import type { AttributeState } from './attributes';
+import type { ClusterCategory, InterestClusterState } from './interest-clusters';
 import { dict, getEntry, setEntry, sortedKeys, type Dict } from './records';
 
 /**
@@ -33,6 +34,8 @@ import { dict, getEntry, setEntry, sortedKeys, type Dict } from './records';
  *   f64 positive · f64 negative · scalar probability · scalar scored   sentiment
  *   u32 n · n × (str hash · f64 at)                    recentTexts (version 3)
  *   u32 n · n × (str name · f64 at · attr)             attributes (version 4)
+ *   u32 n · n × (vec · f64 lastActivityAt · f64 events · u32 m · m × (str label · scalar))
+ *                                                      interest clusters, in creation order (version 5)
  *
  *   vec    = f64 halfLifeMs · f64 weight · f64 refTime · u8 hasSum · [dim × f32]
  *            (a vector nothing was folded into writes hasSum = 0 and no floats: a user who only
@@ -43,10 +46,11 @@ import { dict, getEntry, setEntry, sortedKeys, type Dict } from './records';
  *
  * Versions 1 and 2 (float64 sums; 2 added the sentiment block) are still read, with sums rounded to
  * float32, so states exported by earlier releases can be imported; version 3 reads with no
- * attributes. Writers write version 4.
+ * attributes, version 4 with no interest clusters (they fill from the next event on). Writers write
+ * version 5.
  */
-export const STATE_CODEC_VERSION = 4;
-const READABLE_VERSIONS = [1, 2, 3, 4];
+export const STATE_CODEC_VERSION = 5;
+const READABLE_VERSIONS = [1, 2, 3, 4, 5];
 
 /** Float arrays are copied as bytes where the machine is little-endian (every platform we run on). */
 const LITTLE_ENDIAN = endianness() === 'LE';
@@ -252,6 +256,17 @@ export function encodeState(state: ProfileState): Buffer {
     w.f64(a.at);
     writeAttributeValue(w, a.value, name);
   }
+  w.u32(state.interestClusters.length);
+  state.interestClusters.forEach((c, i) => {
+    writeVec(w, c.vector, state.dim, `interest cluster ${i}`);
+    w.f64(c.lastActivityAt);
+    w.f64(c.events);
+    w.u32(c.categories.length);
+    for (const x of c.categories) {
+      w.str(x.label);
+      writeScalar(w, x.weight);
+    }
+  });
   return w.done();
 }
 
@@ -390,6 +405,20 @@ export function decodeState(buf: Uint8Array): ProfileState {
       setEntry(attributes, name, { at, value: readAttributeValue(r, name) });
     }
   }
+  const interestClusters: InterestClusterState[] = [];
+  if (version >= 5) {
+    const n = r.count(25 + 20, 'interest clusters');
+    for (let i = 0; i < n; i++) {
+      const vector = readVec(r, dim, `interest cluster ${i}`, version);
+      const lastActivityAt = r.f64(`interest cluster ${i}`);
+      const events = r.f64(`interest cluster ${i}`);
+      const categories: ClusterCategory[] = [];
+      const m = r.count(4 + 24, `interest cluster ${i} categories`);
+      for (let j = 0; j < m; j++)
+        categories.push({ label: r.str('cluster category'), weight: readScalar(r, 'cluster category') });
+      interestClusters.push({ vector, lastActivityAt, events, categories });
+    }
+  }
   r.end();
 
   return {
@@ -410,5 +439,6 @@ export function decodeState(buf: Uint8Array): ProfileState {
     appliedOffsets,
     recentTexts,
     attributes,
+    interestClusters,
   };
 }

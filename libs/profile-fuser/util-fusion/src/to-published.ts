@@ -9,6 +9,7 @@ import {
   type UserProfile,
 } from '@profilestream/contracts';
 import { publishedAttributes } from './attributes';
+import { clusterSummaries } from './interest-clusters';
 import { decayFactor, decayScalarTo, normalised, type DecayedVectorState } from './decayed-vector';
 import { CLICK_ACTIONS, FUSION_CHANNELS, type ProfileState, type SentimentState } from './profile-state';
 import { compareStrings, sortedKeys } from './records';
@@ -120,6 +121,26 @@ export function toUserProfile(state: ProfileState, opts: ToUserProfileOptions): 
   };
 }
 
+/**
+ * The user's interest clusters as published, heaviest first (weights compared at the latest
+ * cluster time): unit vector, own decayed weight at its refTime, events, top categories, and the
+ * label `labelOf` gives its vector (the nearest taxonomy interest), if any.
+ */
+export function interestClusterRecords(
+  state: ProfileState,
+  labelOf: (unitVector: Float32Array) => string | null = () => null,
+): PublishedInterestCluster[] {
+  return clusterSummaries(state.interestClusters).map((c) => ({
+    vector: packFloat32(c.centroid),
+    weight: c.weight,
+    halfLifeMs: c.halfLifeMs,
+    refTime: c.refTime,
+    events: c.events,
+    label: labelOf(c.centroid),
+    topCategories: c.categories.map((x) => x.label),
+  }));
+}
+
 function actionRank(a: ClickAction | null): number {
   return a === null ? -1 : CLICK_ACTIONS.indexOf(a);
 }
@@ -151,6 +172,11 @@ export function decayProfileTo(profile: UserProfile, now: number): UserProfile {
         : { ...c, decayed: c.decayed * decayFactor(now - c.refTime, longest), refTime: now },
     ),
     categoryAffinities: profile.categoryAffinities.map((a) => ({ label: a.label, score: a.score * affinityFactor })),
+    interestClusters: profile.interestClusters.map((c) =>
+      now <= c.refTime
+        ? { ...c }
+        : { ...c, weight: c.weight * decayFactor(now - c.refTime, c.halfLifeMs), refTime: now },
+    ),
     // The mean is a ratio of two sums decayed alike: only its evidence decays.
     sentiment:
       profile.sentiment === null || now <= profile.sentiment.refTime
