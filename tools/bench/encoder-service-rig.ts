@@ -27,6 +27,7 @@ import {
   type Kafka,
 } from '@profilestream/kafka';
 import { createRedis, unlinkKeys } from '@profilestream/redis';
+import { cleanedReview } from '@profilestream/tools-events';
 import { ServiceProcess } from '@profilestream/tools-runtime';
 import { splitThreadCpu, threadCpuSeconds, type ThreadCpuSplit } from './thread-cpu';
 
@@ -169,24 +170,13 @@ export class EncoderServiceRig {
 
   private record(t: FeedText, i: number, salt: string): CleanedText {
     const now = Date.now();
-    return {
+    return cleanedReview({
+      ...t,
       eventId: `bench-${salt}-${i}`,
-      source: 'review',
-      userId: t.userId,
-      itemId: t.itemId,
-      text: t.text,
-      lang: t.lang,
-      contentHash: createHash('sha256').update(`${salt}\n${t.text}`).digest('hex'),
-      originalLength: t.text.length,
-      truncated: false,
-      redactions: {},
-      rating: t.rating,
-      tags: [],
-      categories: [],
       platform: 'bench',
-      occurredAt: t.occurredAt,
       ingestedAt: now,
       cleanedAt: now,
-    };
+      contentHash: createHash('sha256').update(`${salt}\n${t.text}`).digest('hex'),
+    });
   }
 }

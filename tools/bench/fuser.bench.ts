@@ -12,14 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { kafkaEnvSchema, parseEnv, redisEnvSchema, toKafkaSettings, toRedisSettings } from '@profilestream/config';
-import {
-  SingleObjectSerde,
-  packFloat32,
-  topicCatalog,
-  type Click,
-  type EmbeddedText,
-  type TopicCatalog,
-} from '@profilestream/contracts';
+import { SingleObjectSerde, topicCatalog, type Click, type TopicCatalog } from '@profilestream/contracts';
 import {
   BatchingProducer,
   createKafka,
@@ -30,6 +23,7 @@ import {
 } from '@profilestream/kafka';
 import { createRedis, unlinkKeys, type RedisClient } from '@profilestream/redis';
 import { loadModelBundle } from '@profilestream/inference';
+import { itemEmbedding } from '@profilestream/tools-events';
 import {
   ServiceProcess,
   freePortRun,
@@ -308,27 +302,15 @@ async function runCase(env: Env, c: Case): Promise<{ row: BenchRow; updatesPerSe
 async function sendItems(producer: BatchingProducer, topics: TopicCatalog, env: Env): Promise<void> {
   const serde = new SingleObjectSerde('EmbeddedText');
   const now = Date.now();
-  const items: EmbeddedText[] = Array.from({ length: ITEMS }, (_, i) => ({
-    eventId: `item-${i}`,
-    source: 'item',
-    userId: null,
-    itemId: `item-${i}`,
-    lang: 'en',
-    contentHash: `h${i}`,
-    rating: null,
-    tags: [],
-    categories: [`cat-${i % 12}`],
-    platform: null,
-    occurredAt: now - 3_600_000,
-    ingestedAt: now,
-    modelId: env.modelId,
-    projectionId: null,
-    dim: env.dim,
-    vector: packFloat32(Float32Array.from({ length: env.dim }, (_, d) => Math.sin(i * 1.3 + d * 0.7))),
-    tokenCount: 10,
-    truncated: false,
-    timing: { cacheHit: false, queuedMs: 0, inferenceMs: 0, embeddedAt: now },
-  }));
+  const items = Array.from({ length: ITEMS }, (_, i) =>
+    itemEmbedding({
+      itemId: `item-${i}`,
+      vector: Float32Array.from({ length: env.dim }, (_, d) => Math.sin(i * 1.3 + d * 0.7)),
+      modelId: env.modelId,
+      occurredAt: now - 3_600_000,
+      categories: [`cat-${i % 12}`],
+    }),
+  );
   await producer.send(
     topics.textsEmbedded.name,
     items.map((e) => ({ key: e.itemId, value: serde.encode(e) })),

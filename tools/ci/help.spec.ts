@@ -179,7 +179,11 @@ describe('every command answers --help before doing any work', () => {
 describe('a mistake on the command line answers at once, before any set-up', () => {
   it.each([
     ['bench', ['--bogus'], /unknown option --bogus/],
-    ['bench', ['fuser', 'clener'], /unknown bench clener; known: cleaner, encoder, encoder-service, fuser, pipeline/],
+    [
+      'bench',
+      ['fuser', 'clener'],
+      /unknown bench clener; known: cleaner, encoder, encoder-service, fuser, interest-clusters, pipeline/,
+    ],
     ['eval', ['--bogus'], /unknown option --bogus/],
     ['eval', ['--resamples', 'many'], /--resamples: expected a whole number/],
     ['start', ['--bogus'], /unknown option --bogus/],

@@ -9,37 +9,8 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# --help (or -h) answers before anything is done; an unknown argument is an error even next to it.
-usage() {
-  echo "Usage: npm run infra:down [-- --wipe] [--redis-cluster] [--kafka-cluster]"
-  echo "       (or bash tools/infra/down.sh with the same options)"
-  echo
-  sed -n '2,7p' "$0" | cut -c3-
-  echo
-  echo "Example: npm run infra:down -- --wipe"
-}
-usage_error() {
-  printf 'error: %s (see npm run infra:down -- --help)\n' "$1" >&2
-  exit 2
-}
-
-wipe="${INFRA_WIPE:-0}"
-cluster=0
-kafka_cluster=0
-help=0
-for arg in "$@"; do
-  case "$arg" in
-    --wipe) wipe=1 ;;
-    --redis-cluster) cluster=1 ;;
-    --kafka-cluster) kafka_cluster=1 ;;
-    -h | --help) help=1 ;;
-    *) usage_error "unknown argument: $arg" ;;
-  esac
-done
-if ((help)); then
-  usage
-  exit 0
-fi
+parse_infra_args down '-- --wipe' --wipe --redis-cluster --kafka-cluster -- "$@"
+((opt_wipe)) || opt_wipe="${INFRA_WIPE:-0}"
 
 stop() {
   local name=$1 pidfile=$2 pid
@@ -58,24 +29,17 @@ lock_state_dir
 stop kafka "$KAFKA_PIDFILE" kafka_pid
 stop redis "$REDIS_PIDFILE" redis_pid
 
-if [[ $wipe == 1 ]]; then
+if [[ $opt_wipe == 1 ]]; then
   rm -rf "$KAFKA_STATE/data" "$KAFKA_STATE/cluster.id" "$KAFKA_STATE/server.properties"
   echo "kafka  data wiped ($KAFKA_STATE/data)"
 fi
 
 # Only on request: the test command stops the cluster only when it started it.
-if [[ $cluster == 1 ]]; then
-  exec 9>&- # the cluster script takes the same lock
-  bash "$INFRA_DIR/redis-cluster.sh" down
-else
-  for port in $(redis_cluster_ports); do
-    if redis_cluster_pid "$port" >/dev/null; then
-      echo "redis-cluster  still running (stop it with --redis-cluster)"
-      break
-    fi
-  done
+if ((opt_redis_cluster)); then
+  run_locking_script redis-cluster.sh down
+elif redis_cluster_running; then
+  echo "redis-cluster  still running (stop it with --redis-cluster)"
 fi
-if [[ $kafka_cluster == 1 ]]; then
-  exec 9>&- # the cluster script takes the same lock
-  if [[ $wipe == 1 ]]; then bash "$INFRA_DIR/kafka-cluster.sh" down --wipe; else bash "$INFRA_DIR/kafka-cluster.sh" down; fi
+if ((opt_kafka_cluster)); then
+  if [[ $opt_wipe == 1 ]]; then run_locking_script kafka-cluster.sh down --wipe; else run_locking_script kafka-cluster.sh down; fi
 fi

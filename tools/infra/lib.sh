@@ -1,5 +1,6 @@
 # shellcheck shell=bash disable=SC2034 # vars are used by the scripts that source this
-# Shared settings and helpers for tools/infra/{up,down,status,redis-cluster}.sh and kafka/fetch.sh.
+# Shared settings and helpers for tools/infra/{up,down,status,redis-cluster,kafka-cluster}.sh and
+# kafka/fetch.sh.
 # Sourced, not executed. Every path derives from this file's location, so the
 # repo can live anywhere; everything the stack writes stays under
 # INFRA_STATE_DIR (runtime) and INFRA_CACHE_DIR (downloads), both git-ignored.
@@ -107,6 +108,13 @@ redis_cluster_nodes() {
 # A cluster node of ours on port $1: its title names its address, so a reused pid does not pass.
 redis_cluster_pid() { live_pid "$REDIS_CLUSTER_STATE/$1/redis.pid" "$HOST:$1"; }
 
+# True when any node of the Redis Cluster runs.
+redis_cluster_running() {
+  local port
+  for port in $(redis_cluster_ports); do redis_cluster_pid "$port" >/dev/null && return 0; done
+  return 1
+}
+
 # Install Debian packages for commands that are missing (fresh CI machines).
 # A policy-rc.d is put in place for the install when there is none, so the
 # package's init script does not start a system-wide redis on port 6379.
@@ -211,4 +219,134 @@ new_cluster_id() {
     [[ $id == -* ]] || break
   done
   echo "$id"
+}
+
+# Runs another script of this folder that takes the state-dir lock itself: ours is released first,
+# or the two would wait on each other.
+run_locking_script() {
+  exec 9>&-
+  bash "$INFRA_DIR/$1" "${@:2}"
+}
+
+# Command line of an `npm run infra:<name>` script:
+#   parse_infra_args NAME EXAMPLE_OPTIONS FLAG... -- "$@"
+# Each FLAG given sets opt_<flag> (without the dashes, others as underscores) to 1, else 0. --help
+# (or -h) prints the script's header comment and exits before anything is done; an unknown argument
+# is an error even next to --help.
+parse_infra_args() {
+  local name=$1 example=$2 flag arg help=0 synopsis='' separator='-- ' allowed=()
+  shift 2
+  while (($#)) && [[ $1 != -- ]]; do
+    allowed+=("$1")
+    printf -v "opt_$(infra_flag_name "$1")" 0
+    synopsis+=" [$separator$1]"
+    separator=''
+    shift
+  done
+  shift
+  for arg in "$@"; do
+    case "$arg" in
+      -h | --help) help=1 ;;
+      *)
+        for flag in "${allowed[@]}"; do [[ $arg == "$flag" ]] && continue 2; done
+        printf 'error: unknown argument: %s (see npm run infra:%s -- --help)\n' "$arg" "$name" >&2
+        exit 2
+        ;;
+    esac
+  done
+  if ((help)); then
+    echo "Usage: npm run infra:$name$synopsis"
+    echo "       (or bash tools/infra/$name.sh with the same options)"
+    echo
+    awk 'NR > 1 { if (!/^#/) exit; print }' "$0" | cut -c3-
+    echo
+    echo "Example: npm run infra:$name${example:+ $example}"
+    exit 0
+  fi
+  for arg in "$@"; do printf -v "opt_$(infra_flag_name "$arg")" 1; done
+}
+
+# --redis-cluster -> redis_cluster
+infra_flag_name() {
+  local name=${1#--}
+  echo "${name//-/_}"
+}
+
+# Settings every KRaft node of ours shares, as server.properties lines: a combined broker and
+# controller with a PLAINTEXT client listener.
+#   kafka_node_properties NODE_ID VOTERS CLIENT_PORT CONTROLLER_PORT DATA_DIR
+kafka_node_properties() {
+  cat <<EOF
+process.roles=broker,controller
+node.id=$1
+controller.quorum.voters=$2
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://$HOST:$3,CONTROLLER://$HOST:$4
+advertised.listeners=PLAINTEXT://$HOST:$3
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$5
+EOF
+}
+
+# Topic settings of every broker of ours, the test brokers of @profilestream/kafka/testing included:
+# internal topics sized for the cluster, quick group joins, and no topic made by a typo (our code
+# provisions topics explicitly).
+#   kafka_topic_properties REPLICATION_FACTOR MIN_ISR INTERNAL_TOPIC_PARTITIONS
+kafka_topic_properties() {
+  cat <<EOF
+num.partitions=1
+default.replication.factor=$1
+offsets.topic.num.partitions=$3
+offsets.topic.replication.factor=$1
+transaction.state.log.num.partitions=$3
+transaction.state.log.replication.factor=$1
+transaction.state.log.min.isr=$2
+share.coordinator.state.topic.replication.factor=$1
+share.coordinator.state.topic.min.isr=$2
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+EOF
+}
+
+# Formats the storage of the node configured in NODE_DIR/server.properties with the cluster id in
+# CLUSTER_ID_FILE; --ignore-formatted makes later starts a no-op. Its output goes to
+# NODE_DIR/logs/format.out (no log4j config: errors print to stderr).
+#   format_kafka_storage NODE_DIR CLUSTER_ID_FILE FAILURE_MESSAGE
+format_kafka_storage() {
+  local dir=$1
+  if ! java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
+    -t "$(<"$2")" -c "$dir/server.properties" \
+    --ignore-formatted >"$dir/logs/format.out" 2>&1; then
+    show_tail "$dir/logs/format.out"
+    die "$3"
+  fi
+}
+
+# Starts the broker configured in NODE_DIR/server.properties in the background and prints its pid.
+# Logs go to NODE_DIR/logs (the previous run's kept as *.prev), the pid to NODE_DIR/kafka.pid.
+#   launch_kafka NODE_DIR HEAP_OPTS
+launch_kafka() {
+  local dir=$1 heap
+  [[ -f $dir/logs/server.log ]] && mv -f "$dir/logs/server.log" "$dir/logs/server.log.prev"
+  [[ -f $dir/logs/kafka.out ]] && mv -f "$dir/logs/kafka.out" "$dir/logs/kafka.out.prev"
+  read -r -a heap <<<"$2"
+  # setsid: own session, so the broker outlives this script and a Ctrl-C in the caller's terminal.
+  # The wrapper writes its own pid, then execs java (same pid, also $!).
+  # shellcheck disable=SC2016 # $$ and $@ are for the inner bash
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$dir/kafka.pid" \
+    java "${heap[@]}" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+    -Dkafka.logs.dir="$dir/logs" \
+    -Dlog4j2.configurationFile="$INFRA_DIR/kafka/log4j2.properties" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" \
+    </dev/null >"$dir/logs/kafka.out" 2>&1 9>&- &
+  echo $!
+}
+
+# Ready = the broker in NODE_DIR logged "Kafka Server started" (KafkaRaftServer, after the
+# controller and broker have both come up) and its client port accepts TCP. Cheaper than polling
+# with a Kafka CLI, which costs a JVM start per try.
+#   kafka_started NODE_DIR CLIENT_PORT
+kafka_started() {
+  grep -q 'Kafka Server started' "$1/logs/server.log" 2>/dev/null && port_open "$2"
 }

@@ -100,8 +100,8 @@ up() {
 }
 
 down() {
-  local port any=0
-  for port in $(redis_cluster_ports); do redis_cluster_pid "$port" >/dev/null && any=1; done
+  local any=0
+  redis_cluster_running && any=1
   stop_nodes
   if ((any)); then echo "redis-cluster  stopped"; else echo "redis-cluster  not running"; fi
 }

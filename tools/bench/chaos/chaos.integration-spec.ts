@@ -15,7 +15,8 @@ import { promisify } from 'node:util';
 import { createTopic, testKafka, uniqueName } from '@profilestream/kafka/testing';
 import { ensureBuilt } from '@profilestream/tools-runtime';
 import type { ChaosOptions } from './chaos-options';
-import { formatSummary } from './chaos-report';
+import { formatSummary, type ChaosReport } from './chaos-report';
+import type { ComparisonSummary } from './compare-profiles';
 import { runChaos, type ChaosOutcome } from './chaos';
 import { partitionLag } from './group-lag';
 import { visibleRecords } from './profile-snapshot';
@@ -23,6 +24,8 @@ import { visibleRecords } from './profile-snapshot';
 const repoRoot = resolve(__dirname, '../../..');
 const run = promisify(execFile);
 const TIME_BOUND_S = 220;
+/** A chaos run's hook: its bound, and time to stop what it started. */
+const CHAOS_RUN_TIMEOUT_MS = (TIME_BOUND_S + 30) * 1000;
 
 async function listening(port: number): Promise<boolean> {
   return new Promise((ok) => {
@@ -33,6 +36,68 @@ async function listening(port: number): Promise<boolean> {
     });
     socket.once('error', () => ok(false));
   });
+}
+
+/** A short run: 120 events of 12 users on 3 partitions; a test picks the faults and the brokers. */
+function shortRun(
+  faults: Pick<ChaosOptions, 'kills' | 'seed' | 'redisRestarts' | 'brokerRestarts' | 'brokers'>,
+): ChaosOptions {
+  return { events: 120, users: 12, partitions: 3, timeoutS: TIME_BOUND_S, keep: false, ...faults };
+}
+
+/** Runs the chaos harness within TIME_BOUND_S and prints its log and summary; a failure carries the log. */
+async function boundedChaosRun(options: ChaosOptions): Promise<ChaosOutcome> {
+  ensureBuilt();
+  const controller = new AbortController();
+  const bound = setTimeout(
+    () => controller.abort(new Error(`chaos run over its ${TIME_BOUND_S} s bound`)),
+    TIME_BOUND_S * 1000,
+  );
+  const lines: string[] = [];
+  let outcome: ChaosOutcome;
+  try {
+    outcome = await runChaos(options, {
+      log: (line) => lines.push(line),
+      signal: controller.signal,
+      deadline: Date.now() + TIME_BOUND_S * 1000,
+    });
+  } catch (err) {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${lines.join('\n')}`);
+  } finally {
+    clearTimeout(bound);
+  }
+  console.log(`${lines.join('\n')}\n${formatSummary(outcome.report)}`);
+  return outcome;
+}
+
+function expectBothRunsDrainedWithTheInput(report: ChaosReport): void {
+  for (const r of [report.runs.a, report.runs.b]) {
+    expect({ run: r.label, drained: r.drained, reason: r.notDrainedReason }).toEqual({
+      run: r.label,
+      drained: true,
+      reason: null,
+    });
+    expect(r.topics.input).toEqual(report.expectedInput);
+  }
+}
+
+function expectSameProfiles(c: ComparisonSummary): void {
+  expect({
+    differing: c.usersDiffering,
+    lost: c.eventsLost,
+    doubled: c.eventsDoubleApplied,
+    firstDifferences: c.firstDifferences.slice(0, 5),
+  }).toEqual({ differing: 0, lost: 0, doubled: 0, firstDifferences: [] });
+}
+
+/** Every port of the run's own stack that still accepts connections: none once it stopped. */
+async function stillListening(report: ChaosReport): Promise<number[]> {
+  const brokerPorts = report.ports.brokers.split(',').map((b) => Number(b.split(':')[1]));
+  const ports = [
+    ...new Set([report.ports.kafka, ...brokerPorts, report.ports.redis, ...Object.values(report.ports.services)]),
+  ];
+  const open = await Promise.all(ports.map(listening));
+  return ports.filter((_, i) => open[i]);
 }
 
 describe('npm run chaos, on the command line', () => {
@@ -113,44 +178,12 @@ describe('lag left by transaction markers (on the shared test broker)', () => {
 describe('a short chaos run', () => {
   // Seed 5 kills each service once, spread over the input (fuser, Redis, cleaner, broker, encoder):
   // two kills of one service close together would stack two session timeouts before it drains.
-  const options: ChaosOptions = {
-    kills: 3,
-    seed: 5,
-    events: 120,
-    users: 12,
-    redisRestarts: 1,
-    brokerRestarts: 1,
-    brokers: 1,
-    partitions: 3,
-    timeoutS: TIME_BOUND_S,
-    keep: false,
-  };
+  const options = shortRun({ kills: 3, seed: 5, redisRestarts: 1, brokerRestarts: 1, brokers: 1 });
   let outcome: ChaosOutcome;
 
-  beforeAll(
-    async () => {
-      ensureBuilt();
-      const controller = new AbortController();
-      const bound = setTimeout(
-        () => controller.abort(new Error(`chaos run over its ${TIME_BOUND_S} s bound`)),
-        TIME_BOUND_S * 1000,
-      );
-      const lines: string[] = [];
-      try {
-        outcome = await runChaos(options, {
-          log: (line) => lines.push(line),
-          signal: controller.signal,
-          deadline: Date.now() + TIME_BOUND_S * 1000,
-        });
-      } catch (err) {
-        throw new Error(`${err instanceof Error ? err.message : String(err)}\n${lines.join('\n')}`);
-      } finally {
-        clearTimeout(bound);
-      }
-      console.log(`${lines.join('\n')}\n${formatSummary(outcome.report)}`);
-    },
-    (TIME_BOUND_S + 30) * 1000,
-  );
+  beforeAll(async () => {
+    outcome = await boundedChaosRun(options);
+  }, CHAOS_RUN_TIMEOUT_MS);
 
   it('injected every planned fault into run B, none into run A, and every service came back', () => {
     const { a, b } = outcome.report.runs;
@@ -167,13 +200,8 @@ describe('a short chaos run', () => {
 
   it('drained both runs, and both hold exactly the input that was sent', () => {
     const { report } = outcome;
+    expectBothRunsDrainedWithTheInput(report);
     for (const r of [report.runs.a, report.runs.b]) {
-      expect({ run: r.label, drained: r.drained, reason: r.notDrainedReason }).toEqual({
-        run: r.label,
-        drained: true,
-        reason: null,
-      });
-      expect(r.topics.input).toEqual(report.expectedInput);
       expect(r.sent.events).toBe(Object.values(report.input.events).reduce((x, y) => x + y, 0));
     }
     expect(report.input.events['review']! + report.input.events['post']! + report.input.events['click']!).toBe(
@@ -208,18 +236,11 @@ describe('a short chaos run', () => {
     const { report, reportFile } = outcome;
     expect(report.kept).toBeNull();
     expect(existsSync(reportFile)).toBe(true);
-    const ports = [report.ports.kafka, report.ports.redis, ...Object.values(report.ports.services)];
-    expect(await Promise.all(ports.map(listening))).toEqual(ports.map(() => false));
+    expect(await stillListening(report)).toEqual([]);
   });
 
   it('ends run B with the same profiles as run A: no user differs, no event lost or applied twice', () => {
-    const c = outcome.report.comparison;
-    expect({
-      differing: c.usersDiffering,
-      lost: c.eventsLost,
-      doubled: c.eventsDoubleApplied,
-      firstDifferences: c.firstDifferences.slice(0, 5),
-    }).toEqual({ differing: 0, lost: 0, doubled: 0, firstDifferences: [] });
+    expectSameProfiles(outcome.report.comparison);
   });
 });
 
@@ -230,44 +251,12 @@ describe('a short chaos run', () => {
  * comes back on its data. Nothing may be lost or applied twice.
  */
 describe('a chaos run on a three-broker cluster: kill -9 of a partition leader', () => {
-  const options: ChaosOptions = {
-    kills: 0,
-    seed: 7,
-    events: 120,
-    users: 12,
-    redisRestarts: 0,
-    brokerRestarts: 1,
-    brokers: 3,
-    partitions: 3,
-    timeoutS: TIME_BOUND_S,
-    keep: false,
-  };
+  const options = shortRun({ kills: 0, seed: 7, redisRestarts: 0, brokerRestarts: 1, brokers: 3 });
   let outcome: ChaosOutcome;
 
-  beforeAll(
-    async () => {
-      ensureBuilt();
-      const controller = new AbortController();
-      const bound = setTimeout(
-        () => controller.abort(new Error(`chaos run over its ${TIME_BOUND_S} s bound`)),
-        TIME_BOUND_S * 1000,
-      );
-      const lines: string[] = [];
-      try {
-        outcome = await runChaos(options, {
-          log: (line) => lines.push(line),
-          signal: controller.signal,
-          deadline: Date.now() + TIME_BOUND_S * 1000,
-        });
-      } catch (err) {
-        throw new Error(`${err instanceof Error ? err.message : String(err)}\n${lines.join('\n')}`);
-      } finally {
-        clearTimeout(bound);
-      }
-      console.log(`${lines.join('\n')}\n${formatSummary(outcome.report)}`);
-    },
-    (TIME_BOUND_S + 30) * 1000,
-  );
+  beforeAll(async () => {
+    outcome = await boundedChaosRun(options);
+  }, CHAOS_RUN_TIMEOUT_MS);
 
   it("killed the leader of the fuser's clicks partition 0 in run B, and every service stayed or came back ready", () => {
     const { a, b } = outcome.report.runs;
@@ -284,33 +273,16 @@ describe('a chaos run on a three-broker cluster: kill -9 of a partition leader',
 
   it('drained both runs with exactly the input sent, and ends run B with the same profiles as run A', () => {
     const { report } = outcome;
-    for (const r of [report.runs.a, report.runs.b]) {
-      expect({ run: r.label, drained: r.drained, reason: r.notDrainedReason }).toEqual({
-        run: r.label,
-        drained: true,
-        reason: null,
-      });
-      expect(r.topics.input).toEqual(report.expectedInput);
-    }
+    expectBothRunsDrainedWithTheInput(report);
     const c = report.comparison;
     expect(c.usersCompared).toBeGreaterThanOrEqual(options.users - 2);
     expect(c.runs.a.eventCount).toBeGreaterThan(0);
-    expect({
-      differing: c.usersDiffering,
-      lost: c.eventsLost,
-      doubled: c.eventsDoubleApplied,
-      firstDifferences: c.firstDifferences.slice(0, 5),
-    }).toEqual({ differing: 0, lost: 0, doubled: 0, firstDifferences: [] });
+    expectSameProfiles(c);
   });
 
   it('stopped every node of the cluster and everything else it started', async () => {
     const { report } = outcome;
     expect(report.kept).toBeNull();
-    const ports = [
-      ...report.ports.brokers.split(',').map((b) => Number(b.split(':')[1])),
-      report.ports.redis,
-      ...Object.values(report.ports.services),
-    ];
-    expect(await Promise.all(ports.map(listening))).toEqual(ports.map(() => false));
+    expect(await stillListening(report)).toEqual([]);
   });
 });

@@ -7,21 +7,15 @@
  * none missing. The same crash without transactions (KAFKA_EXACTLY_ONCE=false) shows what the
  * transactions prevent: the chunk in flight is written twice.
  */
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
-import {
-  SingleObjectSerde,
-  allTopicSpecs,
-  topicCatalog,
-  type CleanedText,
-  type TopicCatalog,
-} from '@profilestream/contracts';
+import { SingleObjectSerde, allTopicSpecs, topicCatalog, type TopicCatalog } from '@profilestream/contracts';
 import { BatchingProducer, createKafka, provisionTopics, silentLog, type Kafka } from '@profilestream/kafka';
 import { freePort, readTopic, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { testRedis, uniquePrefix } from '@profilestream/redis/testing';
+import { cleanedReview } from '@profilestream/tools-events';
 import { ServiceProcess, ensureBuilt } from '@profilestream/tools-runtime';
 
 const repoRoot = resolve(__dirname, '../../..');
@@ -90,29 +84,23 @@ const encoder: Stage = {
     ENCODER_MODEL_VARIANT: 'fp32',
     ENCODER_WORKERS: '1',
   },
-  inputRecord: (i, now) => {
-    const text = `cleaned text number ${i} about a guitar`;
-    const record: CleanedText = {
-      eventId: `ev-${i}`,
-      source: 'review',
-      userId: `user-${i % 7}`,
-      itemId: `item-${i}`,
-      text,
-      lang: 'en',
-      contentHash: createHash('sha256').update(text).digest('hex'),
-      originalLength: text.length,
-      truncated: false,
-      redactions: {},
-      rating: 4,
-      tags: [],
-      categories: [],
-      platform: 'test',
-      occurredAt: now - 60_000,
-      ingestedAt: now - 50_000,
-      cleanedAt: now - 40_000,
-    };
-    return { key: record.userId!, value: serdes.cleaned.encode(record) };
-  },
+  inputRecord: (i, now) => ({
+    key: `user-${i % 7}`,
+    value: serdes.cleaned.encode(
+      cleanedReview({
+        eventId: `ev-${i}`,
+        text: `cleaned text number ${i} about a guitar`,
+        userId: `user-${i % 7}`,
+        itemId: `item-${i}`,
+        lang: 'en',
+        rating: 4,
+        platform: 'test',
+        occurredAt: now - 60_000,
+        ingestedAt: now - 50_000,
+        cleanedAt: now - 40_000,
+      }),
+    ),
+  }),
   eventIdOf: async (value) => (await serdes.embedded.decode(value)).eventId,
 };
 

@@ -17,7 +17,6 @@ import { join, resolve } from 'node:path';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
 import {
   SingleObjectSerde,
-  packFloat32,
   partitionForKey,
   topicCatalog,
   type Click,
@@ -38,6 +37,7 @@ import type { RedisClient } from '@profilestream/redis';
 import { loadModelBundle } from '@profilestream/inference';
 import { encodeState } from '@profilestream/fusion';
 import { decodeStoredUser } from '@profilestream/fusion';
+import { itemEmbedding } from '@profilestream/tools-events';
 import { ServiceProcess, ensureBuilt } from '@profilestream/tools-runtime';
 
 const repoRoot = resolve(__dirname, '../../..');
@@ -100,29 +100,14 @@ describe('profile-fuser killed mid-flush, and a zombie instance', () => {
     rmSync(workDir, { recursive: true, force: true });
   }, 60_000);
 
-  function item(i: number): EmbeddedText {
-    return {
-      eventId: `item-${i}`,
-      source: 'item',
-      userId: null,
+  const item = (i: number): EmbeddedText =>
+    itemEmbedding({
       itemId: `item-${i}`,
-      lang: 'en',
-      contentHash: `h${i}`,
-      rating: null,
-      tags: [],
-      categories: [`cat-${i % 3}`],
-      platform: null,
-      occurredAt: now - 3_600_000,
-      ingestedAt: now,
+      vector: Float32Array.from({ length: 64 }, (_, d) => Math.sin(i * 1.7 + d * 0.31)),
       modelId,
-      projectionId: null,
-      dim: 64,
-      vector: packFloat32(Float32Array.from({ length: 64 }, (_, d) => Math.sin(i * 1.7 + d * 0.31))),
-      tokenCount: 4,
-      truncated: false,
-      timing: { cacheHit: false, queuedMs: 0, inferenceMs: 0, embeddedAt: now },
-    };
-  }
+      occurredAt: now - 3_600_000,
+      categories: [`cat-${i % 3}`],
+    });
 
   const clicks = (round: number): Click[] =>
     Array.from({ length: USERS }, (_, u) => ({
@@ -144,6 +129,7 @@ describe('profile-fuser killed mid-flush, and a zombie instance', () => {
     const specs = [
       topics.textsEmbedded,
       topics.clicks,
+      topics.users,
       topics.userDeletions,
       topics.profiles,
       topics.profilesChangelog,

@@ -13,7 +13,8 @@ import { SingleObjectSerde, topicCatalog, type Click } from '@profilestream/cont
 import { BatchingProducer, readTopicToEnd, silentLog } from '@profilestream/kafka';
 import { testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import type { ServiceProcess } from '@profilestream/tools-runtime';
-import { itemEmbedding, startTinyFuser, stopTinyFuser } from '@profilestream/tools-runtime/testing';
+import { itemEmbedding } from '@profilestream/tools-events';
+import { startTinyFuser, stopTinyFuser } from '@profilestream/tools-runtime/testing';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? null : `no browser at ${CHROMIUM} (npm run setup installs Debian's chromium)`;

@@ -6,15 +6,12 @@
  * `npm run setup` (which installs Debian's kcat), where kcat is missing.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { SingleObjectSerde, topicCatalog, type Click } from '@profilestream/contracts';
-import { BatchingProducer, readTopicToEnd, silentLog } from '@profilestream/kafka';
-import { testKafka, testKafkaSettings, uniqueName, waitFor } from '@profilestream/kafka/testing';
-import type { ServiceProcess } from '@profilestream/tools-runtime';
-import { itemEmbedding, latestProfiles, startTinyFuser, stopTinyFuser } from '@profilestream/tools-runtime/testing';
+import { readTopicToEnd } from '@profilestream/kafka';
+import { testKafkaSettings } from '@profilestream/kafka/testing';
+import { sampleProfilesFixture } from '@profilestream/tools-runtime/testing';
 
 const repoRoot = resolve(__dirname, '../../..');
 const script = 'docs/examples/consumers/read_profiles_kcat.sh';
@@ -29,64 +26,12 @@ const run = (args: string[], env: Record<string, string> = {}) =>
   promisify(execFile)('bash', [script, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, timeout: 60_000 });
 
 describe('the kcat reader of profiles.v1 (docs/examples/consumers)', () => {
-  const prefix = `${uniqueName('kcat')}.`;
-  const topics = topicCatalog(prefix);
-  const workDir = mkdtempSync(join(tmpdir(), 'profilestream-kcat-'));
-  const kafka = testKafka('kcat-consumer-spec');
-  const producer = new BatchingProducer(kafka, { log: silentLog, maxBatchMessages: 100, lingerMs: 2 });
-  const users = ['ann', 'bob', '用户一'];
+  const { kafka, topics, latest } = sampleProfilesFixture('kcat');
   const fingerprint = (
     JSON.parse(readFileSync(join(repoRoot, 'schemas/fingerprints.json'), 'utf8')) as {
       schemas: { UserProfile: { fingerprint: string } };
     }
   ).schemas.UserProfile.fingerprint;
-  let fuser: ServiceProcess;
-
-  beforeAll(async () => {
-    const started = await startTinyFuser({ prefix, logDir: workDir });
-    fuser = started.fuser;
-    await producer.connect();
-    const vector = (i: number) => Array.from({ length: started.dim }, (_, d) => Math.sin(i + d));
-    const embedded = new SingleObjectSerde('EmbeddedText');
-    await producer.send(
-      topics.textsEmbedded.name,
-      [0, 1, 2].map((i) => ({
-        key: `item-${i}`,
-        value: embedded.encode(
-          itemEmbedding({
-            itemId: `item-${i}`,
-            vector: vector(i),
-            modelId: started.modelId,
-            occurredAt: Date.now() - 60_000,
-          }),
-        ),
-      })),
-    );
-    await new Promise((r) => setTimeout(r, 1000));
-    const clickSerde = new SingleObjectSerde('Click');
-    const clicks: Click[] = users.map((userId, i) => ({
-      eventId: `c-${i}`,
-      userId,
-      itemId: `item-${i}`,
-      action: 'purchase',
-      dwellMs: null,
-      platform: 'test',
-      occurredAt: Date.now() - 30_000,
-    }));
-    await producer.send(
-      topics.clicks.name,
-      clicks.map((c) => ({ key: c.userId, value: clickSerde.encode(c) })),
-    );
-    expect(await waitFor(async () => (await latest()).size === users.length, 60_000, 500)).toBe(true);
-    await producer.send(topics.userDeletions.name, [
-      { key: 'bob', value: new SingleObjectSerde('UserDeletion').encode({ userId: 'bob', requestedAt: Date.now() }) },
-    ]);
-    expect(await waitFor(async () => (await latest()).get('bob') === null, 60_000, 500)).toBe(true);
-  }, 240_000);
-
-  afterAll(() => stopTinyFuser({ fuser, producer, workDir }), 60_000);
-
-  const latest = () => latestProfiles(kafka, topics.profiles.name);
 
   it('lists every record as kafkajs reads it, the profiles with the UserProfile fingerprint and the erased user as erased', async () => {
     const { stdout } = await run(['--topic', topics.profiles.name], {

@@ -6,15 +6,12 @@
  * as erased. Skips, saying why, without python3 or the packages.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { SingleObjectSerde, topicCatalog, unpackFloat32, type Click } from '@profilestream/contracts';
-import { BatchingProducer, silentLog } from '@profilestream/kafka';
-import { testKafka, testKafkaSettings, uniqueName, waitFor } from '@profilestream/kafka/testing';
-import type { ServiceProcess } from '@profilestream/tools-runtime';
-import { itemEmbedding, latestProfiles, startTinyFuser, stopTinyFuser } from '@profilestream/tools-runtime/testing';
+import { unpackFloat32 } from '@profilestream/contracts';
+import { testKafkaSettings } from '@profilestream/kafka/testing';
+import { sampleProfilesFixture } from '@profilestream/tools-runtime/testing';
 
 const repoRoot = resolve(__dirname, '../../..');
 const packages = join(repoRoot, '.cache/python-packages');
@@ -36,59 +33,7 @@ const skip = skipReason();
 if (skip) console.warn(`Python consumer test skipped: ${skip}`);
 
 (skip ? describe.skip : describe)('the Python consumer of profiles.v1 (docs/examples/consumers)', () => {
-  const prefix = `${uniqueName('py')}.`;
-  const topics = topicCatalog(prefix);
-  const workDir = mkdtempSync(join(tmpdir(), 'profilestream-python-'));
-  const kafka = testKafka('python-consumer-spec');
-  const producer = new BatchingProducer(kafka, { log: silentLog, maxBatchMessages: 100, lingerMs: 2 });
-  const users = ['ann', 'bob', '用户一'];
-  let fuser: ServiceProcess;
-
-  beforeAll(async () => {
-    const started = await startTinyFuser({ prefix, logDir: workDir });
-    fuser = started.fuser;
-    await producer.connect();
-    const vector = (i: number) => Array.from({ length: started.dim }, (_, d) => Math.sin(i + d));
-    const embedded = new SingleObjectSerde('EmbeddedText');
-    await producer.send(
-      topics.textsEmbedded.name,
-      [0, 1, 2].map((i) => ({
-        key: `item-${i}`,
-        value: embedded.encode(
-          itemEmbedding({
-            itemId: `item-${i}`,
-            vector: vector(i),
-            modelId: started.modelId,
-            occurredAt: Date.now() - 60_000,
-          }),
-        ),
-      })),
-    );
-    await new Promise((r) => setTimeout(r, 1000));
-    const clickSerde = new SingleObjectSerde('Click');
-    const clicks: Click[] = users.map((userId, i) => ({
-      eventId: `c-${i}`,
-      userId,
-      itemId: `item-${i}`,
-      action: 'purchase',
-      dwellMs: null,
-      platform: 'test',
-      occurredAt: Date.now() - 30_000,
-    }));
-    await producer.send(
-      topics.clicks.name,
-      clicks.map((c) => ({ key: c.userId, value: clickSerde.encode(c) })),
-    );
-    expect(await waitFor(async () => (await latest()).size === users.length, 60_000, 500)).toBe(true);
-    await producer.send(topics.userDeletions.name, [
-      { key: 'bob', value: new SingleObjectSerde('UserDeletion').encode({ userId: 'bob', requestedAt: Date.now() }) },
-    ]);
-    expect(await waitFor(async () => (await latest()).get('bob') === null, 60_000, 500)).toBe(true);
-  }, 240_000);
-
-  afterAll(() => stopTinyFuser({ fuser, producer, workDir }), 60_000);
-
-  const latest = () => latestProfiles(kafka, topics.profiles.name);
+  const { topics, latest } = sampleProfilesFixture('python');
 
   it('prints every profile as the TypeScript serde decodes it, and the erased user as erased', async () => {
     const { stdout } = await promisify(execFile)(

@@ -24,7 +24,8 @@ import { BatchingProducer, readTopicToEnd, silentLog } from '@profilestream/kafk
 import { testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import { RANKER_FEATURES, parseRanker, scoreCandidates, serializeRanker } from '@profilestream/ranking';
 import type { ServiceProcess } from '@profilestream/tools-runtime';
-import { itemEmbedding, latestProfiles, startTinyFuser, stopTinyFuser } from '@profilestream/tools-runtime/testing';
+import { itemEmbedding } from '@profilestream/tools-events';
+import { latestProfiles, startTinyFuser, stopTinyFuser } from '@profilestream/tools-runtime/testing';
 import { trainFromTopics } from '@profilestream/tools-ranker-training';
 
 const repoRoot = resolve(__dirname, '../../..');

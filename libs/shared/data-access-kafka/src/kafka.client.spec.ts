@@ -38,12 +38,10 @@ describe('kafkajs logs', () => {
     const lines: { level: string; obj: object; msg?: string }[] = [];
     const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
     const kafka = createKafka(base, { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') });
-    kafka
-      .logger()
-      .error('Connection error: self-signed certificate in certificate chain', {
-        broker: 'b:9093',
-        stack: 'Error: x\n    at y.js:1:1',
-      });
+    kafka.logger().error('Connection error: self-signed certificate in certificate chain', {
+      broker: 'b:9093',
+      stack: 'Error: x\n    at y.js:1:1',
+    });
     expect(lines).toEqual([
       {
         level: 'debug',

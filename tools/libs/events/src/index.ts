@@ -1,3 +1,4 @@
+export * from './pipeline-records';
 export * from './events-dataset';
 export * from './pacing';
 export * from './sample-events';

@@ -1,4 +1,5 @@
 export * from './local-pipeline';
 export * from './models';
-export * from './prometheus-text';
 export * from './service-process';
+// The tools read the services' /metrics with the parser the services share.
+export * from '@profilestream/prometheus-text';

@@ -50,6 +50,8 @@ export interface SecureBrokerOptions {
 
 export async function startSecureKafkaBroker(options: SecureBrokerOptions = {}): Promise<SecureKafkaBroker> {
   const libs = kafkaLibs();
+  // The single-node topic settings of the local stack (tools/infra/up.sh), so both brokers agree.
+  const topicProperties = infraShell('kafka_topic_properties 1 1 1');
   const dir = mkdtempSync(join(tmpdir(), 'ps-kafka-'));
   try {
     const certs = makeBrokerCertificates(dir);
@@ -68,7 +70,9 @@ export async function startSecureKafkaBroker(options: SecureBrokerOptions = {}):
       const config = join(run, 'server.properties');
       writeFileSync(
         config,
-        serverProperties(run, port, controllerPort, interBroker) + (authorizer ? AUTHORIZER_PROPERTIES : ''),
+        serverProperties(run, port, controllerPort, interBroker) +
+          topicProperties +
+          (authorizer ? AUTHORIZER_PROPERTIES : ''),
       );
       const java = (args: string[]) =>
         execFileSync('java', ['-Xmx256m', '-cp', `${libs}/*`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -162,17 +166,6 @@ ssl.key.password=${KEYSTORE_PASSWORD}
 ssl.truststore.type=PEM
 ssl.truststore.location=${join(run, '..', 'ca.crt')}
 log.dirs=${join(run, 'data')}
-num.partitions=1
-default.replication.factor=1
-offsets.topic.num.partitions=1
-offsets.topic.replication.factor=1
-transaction.state.log.num.partitions=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=false
 `;
 }
 
@@ -266,9 +259,12 @@ function makeBrokerCertificates(dir: string): BrokerCertificates {
  * broker and the local stack share one download and one version.
  */
 function kafkaLibs(): string {
-  const script =
-    'source "$1/tools/infra/lib.sh" && need_java17 && bash "$INFRA_DIR/kafka/fetch.sh" >&2 && printf %s "$KAFKA_LIBS"';
-  return execFileSync('bash', ['-c', script, 'kafka-libs', repoRoot()], {
+  return infraShell('need_java17 && bash "$INFRA_DIR/kafka/fetch.sh" >&2 && printf %s "$KAFKA_LIBS"');
+}
+
+/** The output of a bash command run with tools/infra/lib.sh's settings and helpers. */
+function infraShell(command: string): string {
+  return execFileSync('bash', ['-c', `source "$1/tools/infra/lib.sh" && ${command}`, 'infra', repoRoot()], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,1 +1,2 @@
 export * from './tiny-fuser';
+export * from './sample-profiles';

@@ -4,7 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import { rmSync } from 'node:fs';
-import { SingleObjectSerde, packFloat32, type EmbeddedText, type UserProfile } from '@profilestream/contracts';
+import { SingleObjectSerde, type UserProfile } from '@profilestream/contracts';
 import { readTopicToEnd, type BatchingProducer, type Kafka } from '@profilestream/kafka';
 import { loadModelBundle } from '@profilestream/inference';
 import { freePortRun } from '../local-pipeline';
@@ -48,38 +48,6 @@ export async function startTinyFuser(o: {
     throw err;
   }
   return { fuser, modelId: bundle.modelId, dim: bundle.manifest.dimension };
-}
-
-/** A catalogue item's description embedding, as the encoder writes it onto texts.embedded.v1. */
-export function itemEmbedding(o: {
-  itemId: string;
-  vector: readonly number[];
-  modelId: string;
-  occurredAt: number;
-  categories?: string[];
-}): EmbeddedText {
-  const now = Date.now();
-  return {
-    eventId: `item:${o.itemId}:${o.occurredAt}`,
-    source: 'item',
-    userId: null,
-    itemId: o.itemId,
-    lang: 'en',
-    contentHash: `h-${o.itemId}`,
-    rating: null,
-    tags: [],
-    categories: o.categories ?? [],
-    platform: null,
-    occurredAt: o.occurredAt,
-    ingestedAt: now,
-    modelId: o.modelId,
-    projectionId: null,
-    dim: o.vector.length,
-    vector: packFloat32(o.vector),
-    tokenCount: 8,
-    truncated: false,
-    timing: { cacheHit: false, queuedMs: 0, inferenceMs: 0, embeddedAt: now },
-  };
 }
 
 /** The newest profiles.v1 record per user: a profile, or null for a tombstone (an erased user). */
