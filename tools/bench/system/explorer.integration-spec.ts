@@ -1,7 +1,8 @@
 /**
  * The profile explorer (GET /explorer on profile-fuser) in a real browser: Debian's chromium driven
  * by playwright-core, against the built fuser on a real broker and Redis. A user who clicked in
- * rounds shows the profile now and a plot of interests over time with a point per publish; a user
+ * rounds shows the profile now (its separate interests too) and a plot of interests over time with a
+ * point per publish; a user with attributes only shows those that may be published; a user
  * without a profile gets a clear message; the page logs no errors. Skips, saying why, without
  * chromium (npm run setup installs it).
  */
@@ -101,7 +102,48 @@ if (skip) console.warn(`explorer browser test skipped: ${skip}`);
     expect(await page.locator(`#interestPlot circle.point[data-label="${label}"]`).count()).toBe(ROUNDS);
     expect(await page.locator('#affinityPlot circle.point').count()).toBeGreaterThanOrEqual(ROUNDS);
     expect(await page.textContent('#status')).toContain(`${ROUNDS} publishes`);
+    // Two unlike items: two separate interests, each with its shelf.
+    const clusters = await page.textContent('#clusters');
+    expect(clusters).toContain('shelf-0');
+    expect(clusters).toContain('shelf-1');
+    expect(clusters).toMatch(/% of the weight, 2 events/);
     expect(errors).toEqual([]);
+  }, 60_000);
+
+  it("shows a user's published attributes, and not the sensitive ones", async () => {
+    const users = new SingleObjectSerde('UserAttributes');
+    await producer.send(topics.users.name, [
+      {
+        key: 'bea',
+        value: users.encode({
+          userId: 'bea',
+          occurredAt: Date.now() - 1000,
+          ageBand: '25-34',
+          gender: 'f',
+          country: 'DE',
+          region: null,
+          locale: null,
+          languages: ['de', 'en'],
+          signupAt: null,
+          accountType: 'premium',
+          custom: {},
+          cleared: [],
+        }),
+      },
+    ]);
+    const page = await browser.newPage();
+    const shown = async () => {
+      await page.goto(`${fuser.baseUrl}/explorer?user=bea`);
+      await page.waitForSelector('#status', { state: 'visible', timeout: 10_000 });
+      return !(await page.isHidden('#profile'));
+    };
+    expect(await waitFor(shown, 30_000, 500)).toBe(true);
+    const attributes = await page.textContent('#attributes');
+    expect(attributes).toContain('countryDE');
+    expect(attributes).toContain('languagesde, en');
+    expect(attributes).toContain('accountTypepremium');
+    expect(attributes).not.toContain('gender');
+    expect(attributes).not.toContain('ageBand');
   }, 60_000);
 
   it('shows the live pipeline: events per second of every stage that answers, and the one that does not', async () => {
