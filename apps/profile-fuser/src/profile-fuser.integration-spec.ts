@@ -8,6 +8,7 @@ import {
   packFloat32,
   partitionForKey,
   unpackFloat32,
+  withAttributeDefaults,
   topicCatalog,
   type Click,
   type EmbeddedText,
@@ -469,21 +470,8 @@ describe('profile-fuser on the real broker and Redis', () => {
   it('folds users.v1 attributes: latest per attribute by event time, sensitive ones withheld, custom text redacted, erased with the user', async () => {
     const app = await startApp();
     const t = Date.now() - DAY;
-    const attrs = (occurredAt: number, extra: Partial<UserAttributes>): UserAttributes => ({
-      userId: 'carol',
-      occurredAt,
-      ageBand: null,
-      gender: null,
-      country: null,
-      region: null,
-      locale: null,
-      languages: null,
-      signupAt: null,
-      accountType: null,
-      custom: {},
-      cleared: [],
-      ...extra,
-    });
+    const attrs = (occurredAt: number, extra: Partial<UserAttributes>): UserAttributes =>
+      withAttributeDefaults({ userId: 'carol', occurredAt, ...extra });
     await producer.send(topics.users.name, [
       {
         key: 'carol',

@@ -6,6 +6,7 @@ import {
   validateItem,
   validatePost,
   validateReview,
+  USER_ATTRIBUTE_DEFAULTS,
   validateUserAttributes,
   validateUserDeletion,
   type ClickInput,
@@ -54,18 +55,7 @@ const INPUT_DEFAULTS: Partial<Record<SchemaName, Partial<Record<string, unknown>
   Post: { tags: [] },
   Click: { dwellMs: null },
   Item: { categories: [] },
-  UserAttributes: {
-    ageBand: null,
-    gender: null,
-    country: null,
-    region: null,
-    locale: null,
-    languages: null,
-    signupAt: null,
-    accountType: null,
-    custom: {},
-    cleared: [],
-  },
+  UserAttributes: USER_ATTRIBUTE_DEFAULTS,
 };
 
 /**

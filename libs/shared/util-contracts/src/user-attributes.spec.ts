@@ -1,20 +1,7 @@
 import type { UserAttributes } from './generated/schemas.generated';
-import { attributeChanges, isAttributeName, validateUserAttributes } from './user-attributes';
+import { attributeChanges, isAttributeName, validateUserAttributes, withAttributeDefaults } from './user-attributes';
 
-const base: UserAttributes = {
-  userId: 'u1',
-  occurredAt: 1_700_000_000_000,
-  ageBand: null,
-  gender: null,
-  country: null,
-  region: null,
-  locale: null,
-  languages: null,
-  signupAt: null,
-  accountType: null,
-  custom: {},
-  cleared: [],
-};
+const base: UserAttributes = withAttributeDefaults({ userId: 'u1', occurredAt: 1_700_000_000_000 });
 const now = 1_700_000_000_000;
 
 describe('attributeChanges', () => {
@@ -78,6 +65,15 @@ describe('validateUserAttributes', () => {
       'invalid_value: custom.ok is not finite',
       'invalid_value: cleared names unknown attribute "shoeSize"',
     ]);
+  });
+
+  it('fills what a producer left out with the schema defaults', () => {
+    expect(withAttributeDefaults({ userId: 'u', occurredAt: 1, country: 'DE', custom: undefined })).toEqual({
+      ...base,
+      userId: 'u',
+      occurredAt: 1,
+      country: 'DE',
+    });
   });
 
   it('knows standard and custom names', () => {

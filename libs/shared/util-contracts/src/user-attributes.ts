@@ -1,4 +1,4 @@
-import type { UserAttributes } from './generated/schemas.generated';
+import type { UserAttributes, UserAttributesInput } from './generated/schemas.generated';
 import { idViolation, type Violation } from './validation';
 
 /** The attributes every platform may send by name; anything else is `custom.<name>`. */
@@ -25,6 +25,29 @@ export const LANGUAGES_MAX = 16;
 /** Most custom attributes (set or removed) one record may carry. */
 export const CUSTOM_PER_RECORD_MAX = 64;
 const CUSTOM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** What a users.v1 record holds where the producer left a field out (the schema's defaults). */
+export const USER_ATTRIBUTE_DEFAULTS: Readonly<Omit<UserAttributes, 'userId' | 'occurredAt'>> = Object.freeze({
+  ageBand: null,
+  gender: null,
+  country: null,
+  region: null,
+  locale: null,
+  languages: null,
+  signupAt: null,
+  accountType: null,
+  custom: {},
+  cleared: [],
+});
+
+/** A record as readers see it: the producer's fields over the schema's defaults. */
+export function withAttributeDefaults(input: UserAttributesInput): UserAttributes {
+  const out: UserAttributes = { ...USER_ATTRIBUTE_DEFAULTS, custom: {}, cleared: [], ...input };
+  for (const [k, v] of Object.entries(USER_ATTRIBUTE_DEFAULTS))
+    if ((out as unknown as Record<string, unknown>)[k] === undefined)
+      (out as unknown as Record<string, unknown>)[k] = v;
+  return out;
+}
 
 export type AttributeValue = string | number | boolean | string[];
 

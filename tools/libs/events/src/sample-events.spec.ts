@@ -4,6 +4,7 @@ import {
   validatePost,
   validateReview,
   validateUserAttributes,
+  withAttributeDefaults,
   type Violation,
 } from '@profilestream/contracts';
 import { SampleFeed, type SampleEvent } from './sample-events';
@@ -71,25 +72,7 @@ describe('SampleFeed', () => {
     expect(users.map((u) => u.userId)).toEqual(
       Array.from({ length: 10 }, (_, u) => `user-${String(u).padStart(4, '0')}`),
     );
-    for (const user of users)
-      expect(
-        validateUserAttributes(
-          {
-            region: null,
-            locale: null,
-            signupAt: null,
-            cleared: [],
-            ageBand: null,
-            gender: null,
-            country: null,
-            languages: null,
-            accountType: null,
-            custom: {},
-            ...user,
-          },
-          now,
-        ),
-      ).toEqual([]);
+    for (const user of users) expect(validateUserAttributes(withAttributeDefaults(user), now)).toEqual([]);
     for (const event of take(feed, 1000)) {
       expect(violations(event, now)).toEqual([]);
       if (event.kind === 'review') expect([1, 2, 4, 5]).toContain(event.value.rating);
