@@ -528,6 +528,17 @@ describe('profile-fuser on the real broker and Redis', () => {
       }, 30_000),
     ).toBe(true);
 
+    // The platform's tombstone only compacts users.v1: counted, nothing changes, nothing dead-lettered.
+    await producer.send(topics.users.name, [{ key: 'carol', value: null }]);
+    expect(
+      await waitFor(
+        async () => (await metric(app, 'profile_fuser_events_skipped_total', (l) => l['reason'] === 'tombstone')) === 1,
+        30_000,
+      ),
+    ).toBe(true);
+    expect(await metric(app, 'profile_fuser_kafka_dead_lettered_total', (l) => l['topic'] === topics.users.name)).toBe(
+      0,
+    );
     await request(app.getHttpServer())
       .delete('/v1/profiles/carol')
       .set('authorization', 'Bearer secret-token')

@@ -42,7 +42,7 @@ export class FuserMetrics {
     });
     this.skipped = new Counter({
       name: `${prefix}_events_skipped_total`,
-      help: "Events deliberately not applied: duplicate (already applied), repeated_text (the user's same text within FUSER_TEXT_DEDUP_WINDOW_MS), deleted_user, other_model.",
+      help: "Events deliberately not applied: duplicate (already applied), repeated_text (the user's same text within FUSER_TEXT_DEDUP_WINDOW_MS), deleted_user, other_model, tombstone (a null users.v1 record: it only compacts the topic).",
       labelNames: ['reason'],
       registers,
     });

@@ -51,7 +51,7 @@ export type FuserInput =
       redacted: number;
     }
   | { kind: 'deletion'; message: ConsumedMessage; owner: string; userId: string; requestedAt: number }
-  | { kind: 'done'; message: ConsumedMessage; outcome: Outcome; reason: 'other_model' | 'invalid' };
+  | { kind: 'done'; message: ConsumedMessage; outcome: Outcome; reason: 'other_model' | 'tombstone' | 'invalid' };
 
 export interface InputDecoderDeps {
   topics: TopicCatalog;
@@ -165,6 +165,9 @@ export class InputDecoder {
   }
 
   private async attributes(message: ConsumedMessage): Promise<FuserInput> {
+    // A tombstone only compacts the topic (the platform forgot the user's record): attributes are
+    // removed by `cleared`, and a user is erased through user-deletions.v1.
+    if (message.value === null) return { kind: 'done', message, outcome: drop('tombstone'), reason: 'tombstone' };
     const decoded = await decodeMessage(message, (b) => this.deps.serdes.users.decode(b));
     if ('outcome' in decoded) return { kind: 'done', message, outcome: decoded.outcome, reason: 'invalid' };
     const v = decoded.value;

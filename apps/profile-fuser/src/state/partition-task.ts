@@ -393,7 +393,7 @@ export class PartitionTask {
     if (input.kind === 'done') {
       this.outcome(topic, input.outcome.kind, input.outcome.kind === 'ok' ? '' : input.outcome.reason);
       if (input.outcome.kind === 'dlq') this.deadLetter(input.message, input.outcome.reason, input.outcome.detail);
-      if (input.reason === 'other_model') m.skipped.inc({ reason: 'other_model' });
+      if (input.reason !== 'invalid') m.skipped.inc({ reason: input.reason });
       return;
     }
     if (!this.owns(input.owner)) {
