@@ -2,8 +2,8 @@
  * `npm run eval` end to end on the real pipeline, with a platform's kind of data: a catalogue of
  * described items, clicks and a few reviews (made up here, two topics), some users' last click on
  * an item nobody clicked before. Eval must rank the catalogue from the items' descriptions, report
- * the cold-start slice and its coverage; on data whose items have no vector at all it must fail
- * loudly, not print rows of zeros.
+ * the cold-start slice, its coverage and the interest clusters next to the single vector; on data
+ * whose items have no vector at all it must fail loudly, not print rows of zeros.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -138,6 +138,7 @@ describe('npm run eval on a catalogue with clicks (real pipeline)', () => {
     const report = JSON.parse(readFileSync(reportOf(datasetName), 'utf8')) as {
       notes: string[];
       methods: { method: string; users: number; ndcg: { mean: number }; note?: string }[];
+      interestClusters?: { comparisons: { versus: string }[] }[];
     };
     const methods = new Map(report.methods.map((m) => [m.method, m]));
     expect(methods.get('pipeline fused')?.users).toBe(16);
@@ -156,6 +157,16 @@ describe('npm run eval on a catalogue with clicks (real pipeline)', () => {
       /0 of 16 evaluated users without a profile vector; 16 of 16 candidate items with a vector \(16 descriptions/,
     );
     expect(notes).toMatch(/16 of 16 held-out items scorable/);
+    // Interest clusters: the published ones ranked everyone, K and τ chosen on the other fold, the
+    // replay checked against what the fuser published.
+    expect(methods.get('pipeline interest clusters (max over clusters)')?.users).toBe(16);
+    expect(methods.get('pipeline interest clusters replayed, K and τ cross-fitted (max over clusters)')?.note).toMatch(
+      /chosen per fold on the other fold: K \d+(, τ [\d.]+)?; K \d+/,
+    );
+    expect(notes).toMatch(/pipeline interest clusters, replay check: .* for \d+ of \d+ evaluated users/);
+    expect(report.interestClusters?.[0]?.comparisons.map((c) => c.versus)).toEqual(
+      expect.arrayContaining(['fused', 'horizon:90d']),
+    );
   }, 300_000);
 
   it('fails loudly, naming the cause, when no item has a vector', async () => {

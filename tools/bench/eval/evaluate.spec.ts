@@ -1,5 +1,15 @@
 import type { DatasetEvent } from '@profilestream/tools-events';
-import { blended, crossFitBlend, foldOf, hits, ndcgs, rankAll } from './evaluate';
+import {
+  activityBuckets,
+  blended,
+  crossFit,
+  crossFitBlend,
+  foldOf,
+  hits,
+  ndcgs,
+  rankAll,
+  rankAllVariants,
+} from './evaluate';
 import { leaveLastOut } from './split';
 
 const ev = (seq: number, user: string, item: string, ts: number): DatasetEvent => ({
@@ -57,5 +67,78 @@ describe('blends with popularity', () => {
     expect(betas[foldOf('u2')]).toBe(10);
     // u1 at beta 0: d (1) beats c (0) → rank 2. u2 at beta 10: c is a training item, d beats a → rank 1.
     expect(ranks).toEqual([2, 1]);
+  });
+});
+
+describe('rankAllVariants', () => {
+  it('ranks every variant as rankAll would, with null meaning all-equal scores', () => {
+    const scores: Record<string, number[][]> = {
+      u1: [
+        [9, 9, 1, 2],
+        [0, 0, 5, 1],
+      ],
+      u2: [
+        [5, 9, 9, 1],
+        [0, 0, 0, 7],
+      ],
+    };
+    const ranks = rankAllVariants(split, 2, (u) => scores[u]!.map((s) => Float64Array.from(s)));
+    expect(ranks).toEqual([
+      rankAll(split, (u) => Float64Array.from(scores[u]![0]!)),
+      rankAll(split, (u) => Float64Array.from(scores[u]![1]!)),
+    ]);
+    expect(ranks[1]).toEqual([1, 1]);
+    expect(rankAllVariants(split, 2, (u) => (u === 'u1' ? null : [null, Float64Array.of(0, 0, 0, 7)]))).toEqual([
+      [1, 2],
+      [1, 1],
+    ]);
+  });
+});
+
+describe('crossFit', () => {
+  it('gives each fold the candidate best on the other fold, never its own', () => {
+    // Candidate 0 suits u2 only (rank 1 against 20), candidate 1 suits u1 only.
+    const byCandidate = [
+      [20, 1],
+      [1, 20],
+    ];
+    const { ranks, chosen } = crossFit(split, byCandidate);
+    // u1 (test index 0) gets what is best for u2, and the other way round: both get rank 20.
+    expect(chosen[foldOf('u1')]).toBe(0);
+    expect(chosen[foldOf('u2')]).toBe(1);
+    expect(ranks).toEqual([20, 20]);
+  });
+
+  it('breaks ties towards the earlier candidate and needs one', () => {
+    expect(
+      crossFit(split, [
+        [3, 3],
+        [3, 3],
+      ]).chosen,
+    ).toEqual([0, 0]);
+    expect(() => crossFit(split, [])).toThrow(RangeError);
+  });
+});
+
+describe('activityBuckets', () => {
+  it('closes a range once it holds enough users, keeps shared counts together, merges a short tail', () => {
+    // Users (by index) with 4, 4, 4, 5, 6, 7, 9, 12 and 30 events; at least 3 per range.
+    const activity = [4, 30, 5, 4, 6, 4, 12, 9, 7];
+    const buckets = activityBuckets(activity, 3);
+    expect(buckets.map((b) => [b.label, b.users])).toEqual([
+      ['4', [0, 3, 5]],
+      ['5–7', [2, 4, 8]],
+      ['9+', [1, 6, 7]],
+    ]);
+    // A short tail (30 alone at minimum 4) joins the range before it.
+    expect(activityBuckets(activity, 4).map((b) => [b.label, b.low, b.high, b.users.length])).toEqual([
+      ['4–5', 4, 5, 4],
+      ['6+', 6, 30, 5],
+    ]);
+  });
+
+  it('puts everyone in one range when there are too few users', () => {
+    expect(activityBuckets([3, 1, 2], 10)).toEqual([{ low: 1, high: 3, label: '1–3', users: [0, 1, 2] }]);
+    expect(activityBuckets([], 5)).toEqual([]);
   });
 });

@@ -7,6 +7,8 @@
  * for each user's held-out item, next to most-popular and TF-IDF baselines. Item vectors come from
  * the pipeline's embeddings of catalogue descriptions and training reviews only. HR@10 and NDCG@10
  * with bootstrap intervals over users, a cold-start slice and coverage; results in reports/eval/.
+ * The published interest clusters are scored by the max over clusters against the single vector,
+ * per activity range too, and K and τ are also chosen on validation users (cluster-study.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,7 +34,11 @@ import {
 } from '@profilestream/tools-events';
 import { formatTable, type BenchRow } from '../bench-harness';
 import { LocalPipeline, freePortRun, modelDirOf, modelEnv, modelProblem } from '@profilestream/tools-runtime';
-import { crossFitBlend, foldOf, hits, ndcgs, rankAll, type Scorer } from './evaluate';
+import { activityBuckets, crossFitBlend, foldOf, hits, ndcgs, rankAll, type Scorer } from './evaluate';
+import { HOUR_MS, fuserEnvSchema } from '@profilestream/profile-fuser-config';
+import type { FusionConfig } from '@profilestream/fusion';
+import { PUBLISHED, studyClusters, type ClusterStudy } from './cluster-study';
+import { clickActionOf, type EmbeddedUserText, type ReplayClick } from './interest-clusters';
 import { bootstrapDifference, bootstrapMean, type Interval } from './metrics';
 import {
   CoOccurrence,
@@ -51,6 +57,10 @@ import { SparseIndex, TfIdf } from './tfidf';
 
 const repoRoot = resolve(__dirname, '../../..');
 const BLEND_GRID = [0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];
+/** α of the share-weighted max over clusters (0: the plain max), cross-fitted like β. */
+const CLUSTER_SHARE_GRID = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
+/** Users per activity range: at least this share of the evaluated users. */
+const ACTIVITY_BUCKET_SHARE = 1 / 6;
 
 const USAGE = `Usage: npm run eval [-- OPTIONS]
 
@@ -61,7 +71,9 @@ published profiles rank the catalogue (items interacted with or described) for e
 held-out item, next to most-popular and TF-IDF baselines; items are scored from their descriptions
 and training reviews, and users whose held-out item is new are reported apart (cold start). More
 runs repeat it with whitened PCAs inside the pipeline, and the joint model's projection is chosen
-on validation users. HR@10 and NDCG@10 with bootstrap
+on validation users. The published interest clusters rank by the max over clusters, next to the
+single vector, per activity range too, with K and τ also chosen on validation users by an offline
+replay. HR@10 and NDCG@10 with bootstrap
 intervals over users, and coverage; results in reports/eval/DATASET.json. Exits 1 when coverage is
 broken (no item or no user with a vector).
 
@@ -76,6 +88,14 @@ Options:
                             0 tries none (default 128,256). The joint model's vector space (no
                             projection or one of these) is chosen by log loss on validation users'
                             training interactions, never on held-out items
+  --max-clusters K[,K…]     interest clusters: the cluster counts K an offline replay tries; 0 skips
+                            the replay (default 1,2,4,8). Each user's training events are refolded
+                            with the fuser's code for every K and τ, and each fold of users is
+                            scored with the K and τ best on the other fold, never on its own
+                            held-out items; the published clusters are scored as they are
+  --join-similarities T[,T…]
+                            interest clusters: the join cosines τ the replay tries, from -1 to 1
+                            (default 0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8: whitened spaces need low ones)
   --reuse-run               score the saved output of the last pipeline runs on the same training
                             events, model and projection (under .cache/eval/) instead of running
                             the pipeline again
@@ -102,9 +122,20 @@ const args = commandLine(
       'reuse-run': { type: 'boolean', default: false },
       pca: { type: 'string', default: '128,256' },
       model: { type: 'string', default: 'default' },
+      'join-similarities': { type: 'string', default: '0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8' },
+      'max-clusters': { type: 'string', default: '1,2,4,8' },
     },
   },
   ({ values }) => {
+    const joinSimilarities = values['join-similarities']
+      .split(',')
+      .map((t) => numberOption('--join-similarities', t, { min: -1, max: 1 }));
+    const maxClusters =
+      values['max-clusters'] === '0'
+        ? []
+        : values['max-clusters']
+            .split(',')
+            .map((k) => numberOption('--max-clusters', k, { min: 1, max: 32, whole: true }));
     numberOption('--min-interactions', values['min-interactions'], { min: 1, whole: true });
     numberOption('--resamples', values.resamples, { min: 1, whole: true });
     const pcaDims =
@@ -117,7 +148,7 @@ const args = commandLine(
       throw new UsageError(`--file ${values.file}: no such file`);
     if (values.file === undefined && !findEventsFile())
       throw new UsageError('no dataset: pass --file EVENTS.jsonl.gz or set PROFILESTREAM_DATASET_DIR');
-    return { ...values, pcaDims };
+    return { ...values, pcaDims, joinSimilarities, maxClusters };
   },
 );
 const pcaDims = args.pcaDims;
@@ -236,6 +267,66 @@ async function main(): Promise<void> {
     `cold-start slice: ${coldIndexes.length} users whose held-out item no training interaction touched but the catalogue describes (popularity cannot rank it)`,
   );
 
+  // Interest clusters against the single vector, overall and per activity range (cluster-study.ts).
+  const activity = new Map<string, number>();
+  for (const e of split.train)
+    if (e.type === 'review' || e.type === 'post' || e.type === 'click')
+      activity.set(e.user_id, (activity.get(e.user_id) ?? 0) + 1);
+  const buckets = activityBuckets(
+    split.test.map((t) => activity.get(t.userId) ?? 0),
+    Math.max(1, Math.ceil(split.test.length * ACTIVITY_BUCKET_SHARE)),
+  );
+  notes.push(
+    `activity ranges (training reviews, posts and clicks per evaluated user; each range at least a sixth of the users, set before any scoring): ${buckets.map((b) => `${b.label}: ${b.users.length} users`).join(', ')}`,
+  );
+  const replayClicks: ReplayClick[] = split.train.flatMap((e) => {
+    const action = e.type === 'click' ? clickActionOf((e as { action?: unknown }).action) : null;
+    return action ? [{ userId: e.user_id, itemId: e.item_id, action, occurredAt: Math.round(e.ts * 1000) }] : [];
+  });
+  // The settings the pipeline's fuser runs with (it inherits this environment): the replay folds
+  // with the same half-lives, action weights and repeat window, and checks itself against its K and τ.
+  const fuser = fuserEnvSchema.parse(
+    Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('FUSER_'))),
+  );
+  const replayFusion: FusionConfig = {
+    halfLivesMs: Object.fromEntries(fuser.FUSER_HALF_LIVES_HOURS.map((h) => [`${h}h`, h * HOUR_MS])),
+    actionWeights: fuser.FUSER_ACTION_WEIGHTS,
+    textDedupWindowMs: fuser.FUSER_TEXT_DEDUP_WINDOW_MS,
+  };
+  const shipped = { maxClusters: fuser.FUSER_INTEREST_CLUSTERS, joinSimilarity: fuser.FUSER_CLUSTER_JOIN_SIMILARITY };
+  const clusterStudies: { space: string; study: ClusterStudy }[] = [];
+  const studyRun = (space: string, r: PipelineRun, scored: ScoredRun) => {
+    const longest = longestHorizon(r);
+    const study = studyClusters({
+      split,
+      items: scored.items,
+      singles: [
+        { name: 'fused', ranks: rankAll(split, scored.scorer('fused')) },
+        ...(longest ? [{ name: longest, ranks: rankAll(split, scored.scorer(longest)) }] : []),
+      ],
+      profiles: r.profiles,
+      texts: r.userTexts,
+      clicks: replayClicks,
+      // The fuser keeps an item's latest description vector.
+      itemVectors: new Map(r.descriptionVectors.map((d) => [d.itemId, d.vector])),
+      fusion: replayFusion,
+      shipped,
+      maxClusters: args.maxClusters,
+      joinSimilarities: args.joinSimilarities,
+      shareWeights: CLUSTER_SHARE_GRID,
+      buckets,
+      resamples,
+    });
+    for (const m of study.methods) reports.push(report(`${space} ${m.method}`, m.ranks, m.note));
+    coldReport(`${space} ${PUBLISHED}`, study.methods[0]!.ranks);
+    const a = study.replay?.agreement;
+    if (a)
+      notes.push(
+        `${space} interest clusters, replay check: refolding the training events with the fuser's own K ${shipped.maxClusters} and τ ${shipped.joinSimilarity} gives the published clusters (count, events per cluster, centroids within cosine 0.999) for ${a.same} of ${a.users} evaluated users; NDCG@10 published ${a.ndcgPublished.toFixed(4)}, replayed ${a.ndcgReplayed.toFixed(4)}`,
+      );
+    clusterStudies.push({ space, study });
+  };
+
   // The joint model: profile features and behaviour features in one logistic regression, trained
   // on point-in-time joins of the changelog with the training interactions that followed.
   const everyItem = split.catalogue.map((_, i) => i);
@@ -323,6 +414,7 @@ async function main(): Promise<void> {
   };
   reports.push(report('pipeline fused, centred at scoring', rankAll(split, centred)));
   blend('pipeline fused + popularity', raw.scorer('fused'));
+  studyRun('pipeline', run, raw);
   // Each vector space tried (none, then each PCA), with its joint model's validation log loss on
   // training interactions: the projection is chosen on that, never on a held-out item.
   const spaces: { name: string; ranks: number[]; loss: number | null }[] = [];
@@ -353,6 +445,7 @@ async function main(): Promise<void> {
     reports.push(report(`pipeline + PCA ${pcaDim} whitened, fused`, fusedRanks));
     coldReport(`pipeline + PCA ${pcaDim} whitened, fused`, fusedRanks);
     blend(`pipeline + PCA ${pcaDim} whitened, fused + popularity`, projected.scorer('fused'));
+    studyRun(`pipeline + PCA ${pcaDim} whitened,`, projectedRun, projected);
     tried(`PCA ${pcaDim} whitened`, joint(`joint model with PCA ${pcaDim} whitened`, projectedRun, projected));
     notes.push(
       `PCA ${pcaDim}: ${fit.id}, fitted on ${fit.rows} training embeddings (reviews and descriptions), keeps ${(fit.kept * 100).toFixed(1)}% of their variance`,
@@ -379,6 +472,12 @@ async function main(): Promise<void> {
     'ΔNDCG@10 vs TF-IDF': difference(r.ndcgVsTfidf),
   }));
   console.log(`\n${formatTable(rows)}`);
+  if (clusterStudies.length > 0) {
+    console.log(
+      '\ninterest clusters against the single vector: paired ΔNDCG@10 (clusters − single), by training events',
+    );
+    console.log(formatTable(clusterRows(clusterStudies)));
+  }
   for (const n of [...notes, ...reports.filter((r) => r.note).map((r) => `${r.method}: ${r.note}`)])
     console.log(`  note: ${n}`);
   const dir = join(repoRoot, 'reports/eval');
@@ -387,12 +486,44 @@ async function main(): Promise<void> {
   writeFileSync(
     out,
     JSON.stringify(
-      { dataset: basename(dirname(file)), startedAt: new Date().toISOString(), notes, methods: reports },
+      {
+        dataset: basename(dirname(file)),
+        startedAt: new Date().toISOString(),
+        notes,
+        methods: reports,
+        activityRanges: buckets.map((b) => ({ range: b.label, low: b.low, high: b.high, users: b.users.length })),
+        interestClusters: clusterStudies.map(({ space, study }) => ({
+          space,
+          publishedPerUser: study.publishedPerUser,
+          publishedAlpha: study.publishedAlpha,
+          replay: study.replay,
+          comparisons: study.comparisons,
+        })),
+      },
       null,
       2,
     ),
   );
   console.log(`  results: ${out.slice(repoRoot.length + 1)}`);
+}
+
+/** One row per (clusters method, single vector): the difference over all users, then per activity range. */
+function clusterRows(studies: { space: string; study: ClusterStudy }[]): BenchRow[] {
+  return studies.flatMap(({ space, study }) =>
+    study.comparisons.map((c) => ({
+      case: `${space} ${c.method} − ${c.versus}`,
+      [`all (${c.users})`]: difference(c.difference),
+      ...Object.fromEntries(c.byActivity.map((b) => [`${b.range} (${b.users})`, difference(b.difference)])),
+    })),
+  );
+}
+
+/** The profile's longest horizon as a variant name (`horizon:90d`): the clusters' half-life. */
+function longestHorizon(run: PipelineRun): string | null {
+  let best: { name: string; halfLifeMs: number } | null = null;
+  for (const p of run.profiles.values())
+    for (const h of p.horizons) if (!best || h.halfLifeMs > best.halfLifeMs) best = h;
+  return best ? `horizon:${best.name}` : null;
 }
 
 function difference(d: Interval | null): string {
@@ -549,7 +680,8 @@ async function pipelineRun(
   train: DatasetEvent[],
   projectionFile: string | null,
 ): Promise<PipelineRun> {
-  if (args['reuse-run'] && existsSync(cacheFile)) return loadRun(cacheFile);
+  const saved = args['reuse-run'] && existsSync(cacheFile) ? loadRun(cacheFile) : null;
+  if (saved) return saved;
   const run = await runPipeline(train, projectionFile);
   saveRun(cacheFile, run);
   return run;
@@ -560,6 +692,9 @@ interface PipelineRun {
   sent: number;
   accounting: string;
   profiles: Map<string, UserProfile>;
+  /** Every user text the encoder embedded, in topic order: what the fuser folded (and the cluster replay refolds). */
+  userTexts: EmbeddedUserText[];
+  /** The embedded reviews' vectors by item (from userTexts). */
   reviewVectors: { itemId: string; vector: Float32Array }[];
   /** Embeddings of catalogue descriptions (item events), by item. */
   descriptionVectors: { itemId: string; vector: Float32Array }[];
@@ -580,33 +715,44 @@ function saveRun(file: string, run: PipelineRun): void {
     JSON.stringify({
       ...run,
       history: undefined,
+      reviewVectors: undefined,
       profiles: [...run.profiles.values()].map((p) => serde.encode({ ...p, state: null }).toString('base64')),
-      reviewVectors: run.reviewVectors.map((v) => [v.itemId, packFloat32(v.vector).toString('base64')]),
+      userTexts: run.userTexts.map((t) => ({ ...t, vector: packFloat32(t.vector).toString('base64') })),
       descriptionVectors: run.descriptionVectors.map((v) => [v.itemId, packFloat32(v.vector).toString('base64')]),
     }),
   );
 }
 
-function loadRun(file: string): PipelineRun {
+/** The saved run, or null when it was saved in an older form (without the user texts the cluster replay needs). */
+function loadRun(file: string): PipelineRun | null {
   const serde = new SingleObjectSerde('UserProfile');
   const raw = JSON.parse(readFileSync(file, 'utf8')) as Omit<
     PipelineRun,
-    'profiles' | 'reviewVectors' | 'descriptionVectors'
+    'profiles' | 'userTexts' | 'reviewVectors' | 'descriptionVectors'
   > & {
     profiles: string[];
-    reviewVectors: [string, string][];
+    userTexts?: (Omit<EmbeddedUserText, 'vector'> & { vector: string })[];
     descriptionVectors?: [string, string][];
   };
-  const vectors = (list: [string, string][]) =>
-    list.map(([itemId, b]) => ({ itemId, vector: unpackFloat32(Buffer.from(b, 'base64')) }));
+  if (!raw.userTexts) {
+    console.log(`${file.slice(repoRoot.length + 1)} was saved by an older eval (no user texts): running the pipeline`);
+    return null;
+  }
+  const unpack = (b: string) => unpackFloat32(Buffer.from(b, 'base64'));
+  const userTexts = raw.userTexts.map((t) => ({ ...t, vector: unpack(t.vector) }));
   console.log(`reusing the pipeline run saved in ${file.slice(repoRoot.length + 1)}`);
   return {
     ...raw,
     profiles: new Map(raw.profiles.map((b) => serde.decodeSync(Buffer.from(b, 'base64'))).map((p) => [p.userId, p])),
-    reviewVectors: vectors(raw.reviewVectors),
-    descriptionVectors: vectors(raw.descriptionVectors ?? []),
+    userTexts,
+    reviewVectors: reviewVectorsOf(userTexts),
+    descriptionVectors: (raw.descriptionVectors ?? []).map(([itemId, b]) => ({ itemId, vector: unpack(b) })),
     clicksWithoutVector: raw.clicksWithoutVector ?? {},
   };
+}
+
+function reviewVectorsOf(texts: readonly EmbeddedUserText[]): { itemId: string; vector: Float32Array }[] {
+  return texts.flatMap((t) => (t.source === 'review' && t.itemId ? [{ itemId: t.itemId, vector: t.vector }] : []));
 }
 
 async function runPipeline(train: DatasetEvent[], projectionFile: string | null): Promise<PipelineRun> {
@@ -674,7 +820,7 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
       history.set(change.userId, list);
     });
     for (const list of history.values()) list.sort((a, b) => a.at - b.at);
-    const reviewVectors: { itemId: string; vector: Float32Array }[] = [];
+    const userTexts: EmbeddedUserText[] = [];
     const descriptionVectors: { itemId: string; vector: Float32Array }[] = [];
     const serde = new SingleObjectSerde('EmbeddedText');
     let modelId = '';
@@ -684,9 +830,19 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
       const e = serde.decodeSync(m.value);
       modelId = e.modelId;
       projectionId = e.projectionId;
-      if (e.source === 'review' && e.itemId) reviewVectors.push({ itemId: e.itemId, vector: unpackFloat32(e.vector) });
       if (e.source === 'item' && e.itemId)
         descriptionVectors.push({ itemId: e.itemId, vector: unpackFloat32(e.vector) });
+      else if (e.source !== 'item' && e.userId)
+        userTexts.push({
+          userId: e.userId,
+          itemId: e.itemId,
+          source: e.source,
+          occurredAt: e.occurredAt,
+          rating: e.rating,
+          contentHash: e.contentHash,
+          categories: e.categories,
+          vector: unpackFloat32(e.vector),
+        });
     });
     const clicksWithoutVector: Record<string, number> = {};
     for (const outcome of ['pending', 'folded', 'expired', 'overflow']) {
@@ -699,7 +855,8 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
       sent,
       accounting,
       profiles,
-      reviewVectors,
+      userTexts,
+      reviewVectors: reviewVectorsOf(userTexts),
       descriptionVectors,
       clicksWithoutVector,
       history,
