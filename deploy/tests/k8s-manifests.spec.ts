@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Test } from '@nestjs/testing';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { TOPICS } from '@profilestream/contracts';
-import { HealthRegistry, ObservabilityModule } from '@profilestream/observability';
+import { HealthRegistry } from '@profilestream/observability';
+import { observabilityTestApp } from '@profilestream/observability/testing';
 // The services' own environment definitions, groups and topics are what the manifests must agree with.
 import { loadStreamServiceEnv, streamServiceEnvSchema } from '@profilestream/config';
 import * as cleaner from '@profilestream/text-cleaner-config';
@@ -65,18 +65,7 @@ const clone = <T>(x: T): T => structuredClone(x);
 describe('the endpoints the manifests probe and scrape', () => {
   let app: INestApplication;
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        ObservabilityModule.forRoot({
-          serviceName: 'svc',
-          metricsPrefix: 'svc',
-          logLevel: 'silent',
-          healthCheckTimeoutMs: 100,
-        }),
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    app = await observabilityTestApp();
     app.get(HealthRegistry).addReadinessCheck('kafka', async () => {
       throw new Error('broker down');
     });

@@ -1,9 +1,8 @@
-import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
-import { SingleObjectSerde, topicCatalog } from '@profilestream/contracts';
-import { BatchingProducer, createKafka, silentLog, type Kafka } from '@profilestream/kafka';
+import { topicCatalog } from '@profilestream/contracts';
+import { createKafka, silentLog, type Kafka } from '@profilestream/kafka';
 import {
   readTopic,
   startSecureKafkaBroker,
@@ -11,8 +10,7 @@ import {
   waitFor,
   type SecureKafkaBroker,
 } from '@profilestream/kafka/testing';
-import { AppModule } from './app.module';
-import { loadTextCleanerConfig } from './config/text-cleaner.config';
+import { bootTextCleaner, produceReview } from './testing/text-cleaner-app';
 
 /**
  * text-cleaner against a broker as production runs it: the only client listener is SASL_SSL with
@@ -34,18 +32,10 @@ describe('text-cleaner on a SASL_SSL (SCRAM-SHA-512) broker', () => {
     await broker?.stop();
   });
 
-  async function boot(env: Record<string, string>): Promise<INestApplication> {
-    const config = loadTextCleanerConfig({ ...process.env, LOG_LEVEL: 'silent', KAFKA_TOPIC_PARTITIONS: '1', ...env });
-    const app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
-    apps.push(app);
-    await app.listen(0, '127.0.0.1');
-    return app;
-  }
-
   it('becomes ready and cleans a record in a transaction', async () => {
     const prefix = `${uniqueName('tc-sasl')}.`;
     const topics = topicCatalog(prefix);
-    const app = await boot({
+    const app = await bootTextCleaner(apps, {
       ...broker.env(),
       KAFKA_TOPIC_PREFIX: prefix,
       REDIS_KEY_PREFIX: prefix,
@@ -55,33 +45,14 @@ describe('text-cleaner on a SASL_SSL (SCRAM-SHA-512) broker', () => {
       await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200, 60_000, 250),
     ).toBe(true);
 
-    const producer = new BatchingProducer(kafka, { log: silentLog });
-    await producer.connect();
-    try {
-      await producer.send(topics.reviews.name, [
-        {
-          key: 'ann',
-          value: new SingleObjectSerde('Review').encode({
-            eventId: 'e1',
-            userId: 'ann',
-            itemId: 'i1',
-            text: 'Warm tone, good strings',
-            rating: 5,
-            platform: 'shop',
-            occurredAt: Date.now(),
-          }),
-        },
-      ]);
-    } finally {
-      await producer.disconnect();
-    }
+    await produceReview(kafka, topics.reviews.name);
     // read_committed: only a committed transaction shows the record.
     expect(await readTopic(kafka, topics.textsCleaned.name, 1, 30_000)).toHaveLength(1);
   });
 
   it('names a wrong password in readiness within 10 s', async () => {
     const prefix = `${uniqueName('tc-sasl-bad')}.`;
-    const app = await boot({
+    const app = await bootTextCleaner(apps, {
       ...broker.env(),
       KAFKA_SASL_PASSWORD: 'wrong',
       KAFKA_TOPIC_PREFIX: prefix,

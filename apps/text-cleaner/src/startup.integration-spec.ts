@@ -1,12 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { SingleObjectSerde, dlqTopicSpec, topicCatalog } from '@profilestream/contracts';
-import { BatchingProducer, provisionTopics, silentLog } from '@profilestream/kafka';
+import { dlqTopicSpec, topicCatalog } from '@profilestream/contracts';
+import { provisionTopics } from '@profilestream/kafka';
 import { freePort, readTopic, testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
-import { AppModule } from './app.module';
-import { loadTextCleanerConfig } from './config/text-cleaner.config';
+import { bootTextCleaner, produceReview } from './testing/text-cleaner-app';
 
 /**
  * Start-up as operators meet it: a fresh broker where nothing created the topics yet, and a Redis
@@ -26,18 +24,10 @@ describe('text-cleaner start-up against missing topics and a late Redis', () => 
     await admin.disconnect();
   });
 
-  async function boot(env: Record<string, string>): Promise<INestApplication> {
-    const config = loadTextCleanerConfig({ ...process.env, LOG_LEVEL: 'silent', KAFKA_TOPIC_PARTITIONS: '1', ...env });
-    const app = await NestFactory.create(AppModule.forRoot(config), { logger: false });
-    apps.push(app);
-    await app.listen(0, '127.0.0.1');
-    return app;
-  }
-
   it('stays unready while its topics do not exist, fails liveness with the cause after CONSUMER_START_TIMEOUT_MS, and consumes once they exist', async () => {
     const prefix = `${uniqueName('tc-start')}.`;
     const topics = topicCatalog(prefix);
-    const app = await boot({
+    const app = await bootTextCleaner(apps, {
       KAFKA_TOPIC_PREFIX: prefix,
       REDIS_KEY_PREFIX: prefix,
       KAFKA_PROVISION_TOPICS: 'false',
@@ -81,33 +71,14 @@ describe('text-cleaner start-up against missing topics and a late Redis', () => 
       ),
     ).toBe(true);
 
-    const producer = new BatchingProducer(kafka, { log: silentLog });
-    await producer.connect();
-    try {
-      await producer.send(topics.reviews.name, [
-        {
-          key: 'ann',
-          value: new SingleObjectSerde('Review').encode({
-            eventId: 'e1',
-            userId: 'ann',
-            itemId: 'i1',
-            text: 'Warm tone, good strings',
-            rating: 5,
-            platform: 'shop',
-            occurredAt: Date.now(),
-          }),
-        },
-      ]);
-    } finally {
-      await producer.disconnect();
-    }
+    await produceReview(kafka, topics.reviews.name);
     expect(await readTopic(kafka, topics.textsCleaned.name, 1, 30_000)).toHaveLength(1);
   });
 
   it('answers HTTP at once while Redis is down, names the wait in readiness, and becomes ready when Redis starts', async () => {
     const port = await freePort();
     const prefix = `${uniqueName('tc-redis')}.`;
-    const app = await boot({
+    const app = await bootTextCleaner(apps, {
       KAFKA_TOPIC_PREFIX: prefix,
       REDIS_KEY_PREFIX: prefix,
       REDIS_URL: `redis://127.0.0.1:${port}`,

@@ -1,9 +1,6 @@
 import type { RedisClient } from '@profilestream/redis';
-import { luaCommands, outcome, serviceUserOnTestRedis, type TestRedisServer } from '@profilestream/redis/testing';
+import { describeServiceAclUser, expectAllDenied, type TestRedisServer } from '@profilestream/redis/testing';
 import { PartitionStateStore } from './partition-state.store';
-
-/** How Redis refuses a command or key outside the ACL (inside a script it says so in its own words). */
-const DENIED = /NOPERM|can't run this command/;
 
 /**
  * profile-fuser's Redis user from the operators' ACL file (deploy/redis/users.acl), over TLS: the
@@ -11,67 +8,52 @@ const DENIED = /NOPERM|can't run this command/;
  * with EVALSHA and the EVAL a server that forgot its scripts needs, the server logs no denial on
  * the way, and the user is refused everything else.
  */
-describe.each([['a single node', false] as const, ['a cluster', true] as const])(
-  "profile-fuser's ACL user on %s",
-  (_mode, cluster) => {
-    const ctx = serviceUserOnTestRedis('profile-fuser', cluster);
-    const { prefix, acl } = ctx;
-    let server: TestRedisServer;
-    let redis: RedisClient;
-    beforeAll(() => ({ server, redis } = ctx));
+describeServiceAclUser('profile-fuser', __dirname, (ctx, cluster) => {
+  const { prefix, acl } = ctx;
+  let server: TestRedisServer;
+  let redis: RedisClient;
+  beforeAll(() => ({ server, redis } = ctx));
 
-    it('allows every command its Lua scripts call', () => {
-      const allowed = new Set(
-        acl.rules
-          .split(/\s+/)
-          .filter((r) => r.startsWith('+'))
-          .map((r) => r.slice(1)),
+  it('syncs, loads and reads partition state as the service does, before and after the server forgets its scripts', async () => {
+    expect(typeof (redis as { nodes?: unknown }).nodes === 'function').toBe(cluster);
+    const store = new PartitionStateStore(redis, prefix, 'm@1|none');
+    for (const round of [1, 2]) {
+      const ops = [
+        { kind: 'user' as const, userId: 'ann', version: round, ttlMs: 0, bytes: Buffer.from(`state ${round}`) },
+        { kind: 'user' as const, userId: 'gone', version: round, ttlMs: 60_000, bytes: Buffer.from('erased') },
+        { kind: 'pending' as const, itemId: 'i1', bytes: Buffer.from('clicks') },
+        { kind: 'pending' as const, itemId: 'i2', bytes: null },
+      ];
+      expect(await store.sync(3, ops, BigInt(10 * round), round > 1)).toBeUndefined();
+      expect(await store.checkpoint(3)).toBe(BigInt(10 * round));
+      const loaded = await store.loadUsers(3, ['ann', 'bob']);
+      expect(loaded).toEqual(
+        new Map([
+          ['ann', Buffer.from(`state ${round}`)],
+          ['bob', null],
+        ]),
       );
-      expect(luaCommands(__dirname).filter((c) => !allowed.has(c))).toEqual([]);
-    });
+      expect(await store.readUser(3, 'ann')).toEqual(Buffer.from(`state ${round}`));
+      expect(await store.loadPending(3)).toEqual(new Map([['i1', Buffer.from('clicks')]]));
+      // A restarted or failed-over server has no scripts: ioredis then sends EVAL once.
+      await server.admin.call('SCRIPT', 'FLUSH');
+    }
+    expect(await server.deniedFor(acl.user)).toEqual([]);
+  });
 
-    it('syncs, loads and reads partition state as the service does, before and after the server forgets its scripts', async () => {
-      expect(typeof (redis as { nodes?: unknown }).nodes === 'function').toBe(cluster);
-      const store = new PartitionStateStore(redis, prefix, 'm@1|none');
-      for (const round of [1, 2]) {
-        const ops = [
-          { kind: 'user' as const, userId: 'ann', version: round, ttlMs: 0, bytes: Buffer.from(`state ${round}`) },
-          { kind: 'user' as const, userId: 'gone', version: round, ttlMs: 60_000, bytes: Buffer.from('erased') },
-          { kind: 'pending' as const, itemId: 'i1', bytes: Buffer.from('clicks') },
-          { kind: 'pending' as const, itemId: 'i2', bytes: null },
-        ];
-        expect(await store.sync(3, ops, BigInt(10 * round), round > 1)).toBeUndefined();
-        expect(await store.checkpoint(3)).toBe(BigInt(10 * round));
-        const loaded = await store.loadUsers(3, ['ann', 'bob']);
-        expect(loaded).toEqual(
-          new Map([
-            ['ann', Buffer.from(`state ${round}`)],
-            ['bob', null],
-          ]),
-        );
-        expect(await store.readUser(3, 'ann')).toEqual(Buffer.from(`state ${round}`));
-        expect(await store.loadPending(3)).toEqual(new Map([['i1', Buffer.from('clicks')]]));
-        // A restarted or failed-over server has no scripts: ioredis then sends EVAL once.
-        await server.admin.call('SCRIPT', 'FLUSH');
-      }
-      expect(await server.deniedFor(acl.user)).toEqual([]);
-    });
-
-    it("is refused other services' keys, other deployments' keys and every other command", async () => {
-      const attempts = {
-        embeddings: () => redis.get(`${prefix}emb:m@1:none:h1`),
-        dedup: () => redis.hget(`${prefix}{dd:x}`, 'h'),
-        otherPrefix: () => redis.hgetall(`other:{pf-3}:m@1|none:pending`),
-        scriptOutside: () => redis.call('EVAL', "return redis.call('GET', KEYS[1])", '1', `${prefix}emb:x`),
-        commandInScript: () => redis.call('EVAL', "return redis.call('FLUSHALL')", '1', `${prefix}{pf-3}:x`),
-        del: () => redis.del(`${prefix}{pf-3}:m@1|none:ckpt`),
-        scriptLoad: () => redis.call('SCRIPT', 'LOAD', 'return 1'),
-        keys: () => redis.call('KEYS', '*'),
-        flushall: () => redis.call('FLUSHALL'),
-        config: () => redis.call('CONFIG', 'SET', 'maxmemory', '1'),
-      };
-      for (const [name, attempt] of Object.entries(attempts))
-        expect([name, await outcome(attempt())]).toEqual([name, expect.stringMatching(DENIED)]);
-    });
-  },
-);
+  it("is refused other services' keys, other deployments' keys and every other command", async () => {
+    const attempts = {
+      embeddings: () => redis.get(`${prefix}emb:m@1:none:h1`),
+      dedup: () => redis.hget(`${prefix}{dd:x}`, 'h'),
+      otherPrefix: () => redis.hgetall(`other:{pf-3}:m@1|none:pending`),
+      scriptOutside: () => redis.call('EVAL', "return redis.call('GET', KEYS[1])", '1', `${prefix}emb:x`),
+      commandInScript: () => redis.call('EVAL', "return redis.call('FLUSHALL')", '1', `${prefix}{pf-3}:x`),
+      del: () => redis.del(`${prefix}{pf-3}:m@1|none:ckpt`),
+      scriptLoad: () => redis.call('SCRIPT', 'LOAD', 'return 1'),
+      keys: () => redis.call('KEYS', '*'),
+      flushall: () => redis.call('FLUSHALL'),
+      config: () => redis.call('CONFIG', 'SET', 'maxmemory', '1'),
+    };
+    await expectAllDenied(attempts);
+  });
+});

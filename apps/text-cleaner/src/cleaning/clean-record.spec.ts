@@ -1,4 +1,5 @@
-import type { Item, Review } from '@profilestream/contracts';
+import type { Item } from '@profilestream/contracts';
+import { sampleReview } from '@profilestream/contracts/testing';
 import { languageOfHint } from '@profilestream/text-cleaning';
 import { cleanSourceRecord, dedupOwner } from './clean-record';
 
@@ -7,16 +8,8 @@ const options = {
   cleaning: { maxChars: 2000, minMeaningfulChars: 2 },
   limits: { maxTextChars: 1000, maxFutureSkewMs: 60_000 },
 };
-const review: Review = {
-  eventId: 'r1',
-  userId: 'u1',
-  itemId: 'i1',
-  text: 'Works great, call +1 (555) 123-4567',
-  rating: 5,
-  lang: null,
-  platform: 'shop',
-  occurredAt: now - 1,
-};
+// The ids and rating the expectations name (r1, u1, i1; 5) are the sample's.
+const review = sampleReview({ text: 'Works great, call +1 (555) 123-4567', occurredAt: now - 1 });
 
 describe('cleanSourceRecord', () => {
   it('turns a review into a cleaned text with its ids, rating and redaction counts', () => {

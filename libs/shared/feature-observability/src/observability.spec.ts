@@ -1,26 +1,15 @@
 import { Writable } from 'node:stream';
-import { Test } from '@nestjs/testing';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { HealthRegistry, MetricsService, ObservabilityModule, createLogger } from './index';
+import { HealthRegistry, MetricsService, createLogger } from './index';
+import { observabilityTestApp } from './testing';
 
 describe('ObservabilityModule', () => {
   let app: INestApplication;
   let health: HealthRegistry;
 
   beforeEach(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        ObservabilityModule.forRoot({
-          serviceName: 'svc',
-          metricsPrefix: 'svc',
-          logLevel: 'silent',
-          healthCheckTimeoutMs: 100,
-        }),
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    app = await observabilityTestApp();
     health = app.get(HealthRegistry);
   });
 

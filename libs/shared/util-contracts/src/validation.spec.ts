@@ -1,16 +1,8 @@
-import { validateClick, validateReview, Review } from './index';
+import { validateClick, validateReview } from './index';
+import { sampleReview } from './testing';
 
 const now = 1_700_000_000_000;
-const review: Review = {
-  eventId: 'e',
-  userId: 'u',
-  itemId: 'i',
-  text: 'ok',
-  rating: 4,
-  lang: null,
-  platform: 'p',
-  occurredAt: now - 1000,
-};
+const review = sampleReview({ occurredAt: now - 1000 });
 
 describe('input validation', () => {
   it.each([

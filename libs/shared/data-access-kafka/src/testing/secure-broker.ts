@@ -4,19 +4,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { makeTestCertificates, type TestCertificates } from '@profilestream/redis/testing';
 import { freePort } from './index';
-
-/** PEM files made for one broker: its CA, and a CA that signed nothing of it. */
-export interface BrokerCertificates {
-  caFile: string;
-  /** A CA unrelated to the broker's certificate: trusting only it must fail. */
-  untrustedCaFile: string;
-}
 
 export interface SecureKafkaBroker {
   /** `127.0.0.1:<port>` of the SASL_SSL listener, the only one for clients. */
   bootstrap: string;
-  certs: BrokerCertificates;
+  /** The CA that signed the broker's certificate, and one that did not (`untrustedCaFile`). */
+  certs: TestCertificates;
   /** A SCRAM-SHA-512 user that may do everything (a super user when the authorizer runs). */
   username: string;
   password: string;
@@ -183,75 +178,32 @@ super.users=User:broker;User:app;User:ANONYMOUS
 const KEYSTORE_PASSWORD = 'test-keystore';
 
 /**
- * A CA, the broker's certificate and key signed by it (EC P-256: fast to generate; names 127.0.0.1
- * and localhost) in a PKCS#12 keystore, and an unrelated CA.
+ * The certificates every TLS test server uses (a CA, a certificate it signed for 127.0.0.1 and
+ * localhost, an unrelated CA), with the certificate and key also in the PKCS#12 keystore Kafka reads.
  */
-function makeBrokerCertificates(dir: string): BrokerCertificates {
-  const openssl = (...args: string[]) =>
-    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=ProfileStream Kafka test CA',
+function makeBrokerCertificates(dir: string): TestCertificates {
+  const certs = makeTestCertificates(dir);
+  execFileSync(
+    'openssl',
+    [
+      'pkcs12',
+      '-export',
+      '-in',
+      certs.certFile,
+      '-inkey',
+      certs.keyFile,
+      '-certfile',
+      certs.caFile,
+      '-name',
+      'broker',
+      '-out',
+      join(dir, 'broker.p12'),
+      '-passout',
+      `pass:${KEYSTORE_PASSWORD}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  openssl(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'other-ca.key',
-    '-out',
-    'other-ca.crt',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=Unrelated test CA',
-  );
-  openssl('req', ...ec, '-keyout', 'broker.key', '-out', 'broker.csr', '-subj', '/CN=localhost');
-  writeFileSync(join(dir, 'broker.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    'broker.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'broker.crt',
-    '-days',
-    '2',
-    '-extfile',
-    'broker.ext',
-  );
-  openssl(
-    'pkcs12',
-    '-export',
-    '-in',
-    'broker.crt',
-    '-inkey',
-    'broker.key',
-    '-certfile',
-    'ca.crt',
-    '-name',
-    'broker',
-    '-out',
-    'broker.p12',
-    '-passout',
-    `pass:${KEYSTORE_PASSWORD}`,
-  );
-  return { caFile: join(dir, 'ca.crt'), untrustedCaFile: join(dir, 'other-ca.crt') };
+  return certs;
 }
 
 /**

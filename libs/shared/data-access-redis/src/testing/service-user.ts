@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { parseEnv, redisEnvSchema, toRedisSettings } from '@profilestream/config';
 import { closeRedis, connectRedis, createRedis, type RedisClient } from '../redis.client';
 import {
+  luaCommands,
+  outcome,
   serviceAcl,
   serviceTlsEnv,
   startTestRedisServer,
@@ -42,4 +44,41 @@ export function serviceUserOnTestRedis(service: RedisService, cluster: boolean):
     await ctx.server?.stop();
   });
   return ctx;
+}
+
+/** How Redis refuses a command or key outside the ACL (inside a script it says so in its own words). */
+const DENIED = /NOPERM|can't run this command/;
+
+/**
+ * The ACL suite of one service's Redis user, on a single node and on a cluster, each block with a
+ * `serviceUserOnTestRedis` of its own and a check that the ACL allows every command the `.lua`
+ * files in `luaDir` call; `tests` adds the service's own cases to each block.
+ */
+export function describeServiceAclUser(
+  service: RedisService,
+  luaDir: string,
+  tests: (ctx: ServiceUserOnTestRedis, cluster: boolean) => void,
+): void {
+  describe.each([['a single node', false] as const, ['a cluster', true] as const])(
+    `${service}'s ACL user on %s`,
+    (_mode, cluster) => {
+      const ctx = serviceUserOnTestRedis(service, cluster);
+      it('allows every command its Lua scripts call', () => {
+        const allowed = new Set(
+          ctx.acl.rules
+            .split(/\s+/)
+            .filter((r) => r.startsWith('+'))
+            .map((r) => r.slice(1)),
+        );
+        expect(luaCommands(luaDir).filter((c) => !allowed.has(c))).toEqual([]);
+      });
+      tests(ctx, cluster);
+    },
+  );
+}
+
+/** Expects the ACL to refuse every attempt; a failure names the attempts that got through. */
+export async function expectAllDenied(attempts: Record<string, () => Promise<unknown>>): Promise<void> {
+  for (const [name, attempt] of Object.entries(attempts))
+    expect([name, await outcome(attempt())]).toEqual([name, expect.stringMatching(DENIED)]);
 }
