@@ -38,6 +38,7 @@ export async function followProfiles(brokers: string[], instanceId: string): Pro
   });
 }
 
+/** Optionally with `segmentInteractions`: the item's interactions by users of the user's segment (e.g. country). */
 export interface Candidate extends RankCandidate {
   itemId: string;
 }

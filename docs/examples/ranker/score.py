@@ -8,7 +8,9 @@ fields, with each vector as packed little-endian float32 bytes (struct.unpack("<
 Usage: python3 score.py RANKER.json PROFILE.json CANDIDATES.json
   PROFILE.json     the read API's answer, or null for a user without a profile
   CANDIDATES.json  [{"itemId": "...", "vector": [...] or null, "interactions": n,
-                     "knn": {"sum": s, "max": m} (optional)}, ...]
+                     "knn": {"sum": s, "max": m} (optional),
+                     "segmentInteractions": n (optional: interactions by users of the
+                     profile's segment, its value of the ranker's segments.attribute)}, ...]
 Prints "itemId<TAB>score" per candidate, best first.
 """
 import json
@@ -16,7 +18,10 @@ import math
 import re
 import sys
 
-FEATURES = ["cos_fused", "cos_short", "cos_long", "cos_click", "cos_negative", "popularity", "item_knn", "item_knn_max"]
+FEATURES = [
+    "cos_fused", "cos_short", "cos_long", "cos_click", "cos_negative",
+    "popularity", "item_knn", "item_knn_max", "segment_popularity",
+]
 SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -53,29 +58,47 @@ def profile_queries(profile):
     return [fused, short, long, click, negative]
 
 
-def features(queries, candidate, max_interactions):
+def segment_of(profile, attribute):
+    """The profile's value of the segment attribute: a string, or a list's first; None otherwise."""
+    if profile is None or attribute is None:
+        return None
+    value = next((a["value"] for a in profile.get("attributes", []) if a["name"] == attribute), None)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, str) and value != "" else None
+
+
+def popularity_feature(n, max_interactions):
+    return math.log1p(max(0, n)) / math.log1p(max_interactions) if max_interactions > 0 else 0.0
+
+
+def features(queries, candidate, max_interactions, segment_max):
     item = unit(candidate.get("vector"))
     cosines = [sum(a * b for a, b in zip(q, item)) if q is not None and item is not None else 0.0 for q in queries]
-    n = max(0, candidate.get("interactions", 0))
-    popularity = math.log1p(n) / math.log1p(max_interactions) if max_interactions > 0 else 0.0
+    popularity = popularity_feature(candidate.get("interactions", 0), max_interactions)
     knn = candidate.get("knn") or {"sum": 0.0, "max": 0.0}
-    return cosines + [popularity, knn["sum"], knn["max"]]
+    # Popularity within the user's segment; without a known segment or count, the overall popularity.
+    n = candidate.get("segmentInteractions")
+    segment_popularity = popularity_feature(n, segment_max) if segment_max > 0 and n is not None else popularity
+    return cosines + [popularity, knn["sum"], knn["max"], segment_popularity]
 
 
 def score(ranker, profile, candidates):
     """The ranker's logit for each candidate: higher ranks first."""
-    if ranker["format"] != "profilestream-ranker" or ranker["formatVersion"] != 1 or ranker["features"] != FEATURES:
-        raise ValueError("this example reads profilestream-ranker version 1 with features %s" % FEATURES)
+    if ranker["format"] != "profilestream-ranker" or ranker["formatVersion"] != 2 or ranker["features"] != FEATURES:
+        raise ValueError("this example reads profilestream-ranker version 2 with features %s (retrain older ones)" % FEATURES)
     space = ranker["space"]
     if profile is not None and (profile["modelId"] != space["modelId"] or profile.get("projectionId") != space["projectionId"]):
         raise ValueError("profile is in another vector space than the ranker (%s)" % space)
     queries = profile_queries(profile)
+    segment = segment_of(profile, ranker["segments"]["attribute"])
+    segment_max = ranker["segments"]["maxInteractions"].get(segment, 0) if segment is not None else 0
     scores = []
     for i, candidate in enumerate(candidates):
         vector = candidate.get("vector")
         if vector is not None and len(vector) != space["dim"]:
             raise ValueError("candidate %d: vector of %d dimensions, the ranker expects %d" % (i, len(vector), space["dim"]))
-        x = features(queries, candidate, ranker["popularity"]["maxInteractions"])
+        x = features(queries, candidate, ranker["popularity"]["maxInteractions"], segment_max)
         z = ranker["bias"] + sum(w * (v - m) / s for w, v, m, s in zip(ranker["weights"], x, ranker["mean"], ranker["scale"]))
         scores.append(z)
     return scores

@@ -42,12 +42,15 @@ import { clickActionOf, type EmbeddedUserText, type ReplayClick } from './intere
 import { bootstrapDifference, bootstrapMean, type Interval } from './metrics';
 import {
   CoOccurrence,
+  DEFAULT_SEGMENT_ATTRIBUTE,
   RANKER_FEATURES,
   pointInTimeRows,
   profileVectors,
   rankerFeatures,
   rankerScores,
   rankerVectors,
+  segmentOf,
+  segmentPopularityFeature,
   trainRanker,
   type Snapshot,
 } from '@profilestream/ranking';
@@ -355,12 +358,22 @@ async function main(): Promise<void> {
     const finalVectors = new Map([...r.profiles].map(([userId, p]) => [userId, rankerVectors(p)]));
     const ranks = rankAll(split, (userId) => {
       const knn = co.scores(split.trainItems.get(userId) ?? []);
+      // Popularity within the user's segment over the training interactions; the dataset has no
+      // attributes, so there is no segment and this is `prior`, as scoring falls back.
+      const segment = segmentOf(r.profiles.get(userId) ?? null, DEFAULT_SEGMENT_ATTRIBUTE);
+      const segmentMax = rows.segments.maxOf(segment);
+      const segmentPopularity =
+        segment === null || segmentMax === 0
+          ? prior
+          : Float64Array.from(prior, (p, i) =>
+              segmentPopularityFeature(rows.segments.count(segment, i), segmentMax, p),
+            );
       return rankerScores(
         model,
         rankerFeatures(
           scored.items,
           finalVectors.get(userId) ?? new Map(),
-          { popularity: prior, knnSum: knn.sum, knnMax: knn.max },
+          { popularity: prior, knnSum: knn.sum, knnMax: knn.max, segmentPopularity },
           everyItem,
         ),
       );
@@ -816,7 +829,11 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
       const change: ProfileChange = changeSerde.decodeSync(m.value);
       if (change.kind !== 'update' || !change.profile) return;
       const list = history.get(change.userId) ?? [];
-      list.push({ at: change.eventTime, vectors: rankerVectors(change.profile) });
+      list.push({
+        at: change.eventTime,
+        vectors: rankerVectors(change.profile),
+        segment: segmentOf(change.profile, DEFAULT_SEGMENT_ATTRIBUTE),
+      });
       history.set(change.userId, list);
     });
     for (const list of history.values()) list.sort((a, b) => a.at - b.at);

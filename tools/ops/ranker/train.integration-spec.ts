@@ -2,10 +2,12 @@
  * `npm run ranker:train` on what a running profile-fuser leaves on a real broker. The built fuser
  * starts on a fresh prefix (it creates its topics); items with description vectors in four
  * clusters arrive on texts.embedded.v1, then users click in rounds, each mostly in a favourite
- * cluster, so the changelog holds each user's profile as it grew; one user is erased. The trained
+ * cluster, so the changelog holds each user's profile as it grew; users.v1 gives each user a country
+ * that follows their favourite clusters (DE: 0 and 1, FR: 2 and 3); one user is erased. The trained
  * ranker must have learned from the profiles (cosine weights, validation log loss well under the
  * base rate), must have left the erased user out entirely, and must rank each user's favourite
- * cluster first from their published profile. The command itself writes the same kind of artefact.
+ * cluster first from their published profile; its segments are the two countries. The command
+ * itself writes the same kind of artefact.
  */
 import { execFileSync, execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ import {
   type Click,
   type EmbeddedText,
   type UserDeletion,
+  withAttributeDefaults,
 } from '@profilestream/contracts';
 import { seededRandom } from '@profilestream/embedding';
 import { BatchingProducer, readTopicToEnd, silentLog } from '@profilestream/kafka';
@@ -60,6 +63,7 @@ describe('npm run ranker:train on a running profile-fuser', () => {
   const itemVectors: number[][] = [];
   const clusterOf = (item: number) => Math.floor(item / ITEMS_PER_CLUSTER);
   const favourite = (u: number) => u % CLUSTERS;
+  const countryOf = (u: number) => (favourite(u) < CLUSTERS / 2 ? 'DE' : 'FR');
   const lastClickAt = new Map<string, number>();
 
   beforeAll(async () => {
@@ -88,6 +92,17 @@ describe('npm run ranker:train on a running profile-fuser', () => {
     await producer.send(
       topics.textsEmbedded.name,
       items.map((e) => ({ key: e.itemId, value: itemSerde.encode(e) })),
+    );
+    // Each user's country, before any click: every published profile carries it.
+    const attributeSerde = new SingleObjectSerde('UserAttributes');
+    await producer.send(
+      topics.users.name,
+      Array.from({ length: USERS }, (_, u) => ({
+        key: `user-${u}`,
+        value: attributeSerde.encode(
+          withAttributeDefaults({ userId: `user-${u}`, occurredAt: base - 30_000, country: countryOf(u) }),
+        ),
+      })),
     );
     await new Promise((r) => setTimeout(r, 1000));
 
@@ -156,8 +171,9 @@ describe('npm run ranker:train on a running profile-fuser', () => {
     expect(report.interactions).toEqual({ clicks: USERS * ROUNDS, reviews: 0, erased: ROUNDS });
     expect(report.users).toBe(USERS - 1);
     expect(report.itemsWithVector).toBe(CLUSTERS * ITEMS_PER_CLUSTER);
-    // A user's first click has no earlier profile; later ones join the profile before them.
-    expect(report.rows.skipped).toBeGreaterThanOrEqual(USERS - 1);
+    // users.v1 published each profile (attributes, no vectors yet) before the user's first click,
+    // so every click joins the profile before it.
+    expect(report.rows.skipped).toBe(0);
     expect(report.rows.positives).toBe(USERS * ROUNDS - ROUNDS - report.rows.skipped);
     // Positives are 1 in 5 rows: always guessing the base rate has log loss 0.500.
     expect(report.validationLogLoss).not.toBeNull();
@@ -166,6 +182,9 @@ describe('npm run ranker:train on a running profile-fuser', () => {
     // the weight is shared among them (about 0.5 each, 2.0–2.3 together in runs here).
     const w = report.weights;
     expect(w['cos_fused']! + w['cos_short']! + w['cos_long']! + w['cos_click']!).toBeGreaterThan(1);
+    // Segments from the profiles' attributes (country by default), scaled by each one's busiest item.
+    expect(report.segments).toEqual({ attribute: 'country', count: 2 });
+    expect(Object.keys(artefact.segments.maxInteractions)).toEqual(['DE', 'FR']);
 
     // Scoring from profiles.v1, as a recommender would: the favourite cluster ranks first.
     const profiles = await latestProfiles(kafka, topics.profiles.name);
@@ -198,6 +217,7 @@ describe('npm run ranker:train on a running profile-fuser', () => {
         vector: i % 7 === 0 ? null : vector,
         interactions: i % 5,
         knn: { sum: (i % 3) * 0.4, max: (i % 3) * 0.2 },
+        segmentInteractions: i % 4,
       }));
       const files = {
         ranker: join(workDir, 'py-ranker.json'),
@@ -233,7 +253,7 @@ describe('npm run ranker:train on a running profile-fuser', () => {
     const out = join(workDir, 'ranker.json');
     const { stdout } = await promisify(execFile)(
       'npx',
-      ['tsx', 'tools/ops/ranker/train.ts', '--out', out, '--validation-share', '0.25'],
+      ['tsx', 'tools/ops/ranker/train.ts', '--out', out, '--validation-share', '0.25', '--segment-attribute', 'none'],
       {
         cwd: repoRoot,
         env: { ...process.env, KAFKA_TOPIC_PREFIX: prefix },
@@ -241,6 +261,7 @@ describe('npm run ranker:train on a running profile-fuser', () => {
     );
     const artefact = parseRanker(JSON.parse(readFileSync(out, 'utf8')), out);
     expect(artefact.features).toEqual([...RANKER_FEATURES]);
+    expect(artefact.segments).toEqual({ attribute: null, maxInteractions: {} });
     expect(JSON.parse(stdout)).toMatchObject({ ranker: artefact.id, out, users: USERS - 1 });
   }, 120_000);
 });

@@ -1,7 +1,8 @@
 /**
  * The ranker as a versioned JSON artefact: what `npm run ranker:train` writes and a recommender
  * loads. Everything scoring needs is in it (feature order, standardisation, weights, the
- * popularity scale and the vector space it was trained in); readers refuse versions they do not know.
+ * popularity scales, the segment attribute and the vector space it was trained in); readers refuse
+ * versions they do not know.
  */
 import { z } from 'zod';
 import { RANKER_FEATURES } from './features';
@@ -9,7 +10,7 @@ import { fitId, type RankerFit } from './ranker';
 
 export const RANKER_FORMAT = 'profilestream-ranker';
 /** Bump when the artefact's meaning changes (features, their definitions, the scoring formula). */
-export const RANKER_VERSION = 1;
+export const RANKER_VERSION = 2;
 
 /** A ranker artefact that cannot be used: unknown format or version, missing or inconsistent fields. */
 export class RankerArtefactError extends Error {
@@ -38,6 +39,12 @@ const artefactSchema = z.object({
   weights: vectorOf(F),
   bias: finite,
   popularity: z.object({ maxInteractions: z.number().int().nonnegative() }),
+  segments: z.object({
+    /** The profile attribute whose value is the user's segment; null: segment_popularity is popularity. */
+    attribute: z.string().min(1).nullable(),
+    /** Each segment's largest item count at the end of training: segment_popularity's scale. */
+    maxInteractions: z.record(z.string(), z.number().int().nonnegative()),
+  }),
   training: z
     .object({
       trainedAt: z.string(),
@@ -61,6 +68,7 @@ export function toRankerArtefact(
   o: {
     space: RankerArtefact['space'];
     maxInteractions: number;
+    segments: RankerArtefact['segments'];
     training: Omit<RankerTraining, 'l2' | 'validationLogLoss' | 'positives' | 'negatives'> | null;
   },
 ): RankerArtefact {
@@ -76,6 +84,7 @@ export function toRankerArtefact(
     weights: fit.weights,
     bias: fit.bias,
     popularity: { maxInteractions: o.maxInteractions },
+    segments: o.segments,
     training: o.training && {
       ...o.training,
       l2: fit.l2,

@@ -1,6 +1,7 @@
 /**
  * The ranker's features of a (profile, item) pair: what the user wrote and did, against the item's
- * vector (cosines), next to what the crowd does (popularity, item-to-item co-occurrence).
+ * vector (cosines), next to what the crowd does (popularity, item-to-item co-occurrence, popularity
+ * among users of the same segment).
  */
 import type { ProfileVectors } from './vectors';
 
@@ -14,6 +15,7 @@ export const RANKER_FEATURES = [
   'popularity',
   'item_knn',
   'item_knn_max',
+  'segment_popularity',
 ] as const;
 export type RankerFeature = (typeof RANKER_FEATURES)[number];
 export const FEATURE_COUNT = RANKER_FEATURES.length;
@@ -44,6 +46,8 @@ export interface BehaviourContext {
   /** Summed co-occurrence similarity to the user's items, and the largest single one. */
   knnSum: ArrayLike<number>;
   knnMax: ArrayLike<number>;
+  /** `segmentPopularityFeature` of each item: popularity among the user's segment, else `popularity`. */
+  segmentPopularity: ArrayLike<number>;
 }
 
 /** log(1 + interactions) / log(1 + the most any item had): 0 to 1, comparable across catalogues. */
@@ -68,6 +72,7 @@ export function rankerFeatures(
     out[row + 5] = behaviour.popularity[i]!;
     out[row + 6] = behaviour.knnSum[i]!;
     out[row + 7] = behaviour.knnMax[i]!;
+    out[row + 8] = behaviour.segmentPopularity[i]!;
   });
   return out;
 }

@@ -4,4 +4,5 @@ export * from './features';
 export * from './point-in-time';
 export * from './ranker';
 export * from './score';
+export * from './segments';
 export * from './vectors';

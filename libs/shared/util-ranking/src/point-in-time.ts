@@ -7,6 +7,7 @@ import { seededRandom } from '@profilestream/embedding';
 import { CoOccurrence } from './co-occurrence';
 import { popularityFeature, rankerFeatures, type CandidateVectors } from './features';
 import type { TrainingRows } from './ranker';
+import { SegmentCounts, segmentPopularityFeature } from './segments';
 import type { ProfileVectors } from './vectors';
 
 /** One published profile of a user, as the changelog carried it. */
@@ -14,6 +15,8 @@ export interface Snapshot {
   /** eventTime of the changelog record (epoch ms): the newest event folded in. */
   at: number;
   vectors: ProfileVectors;
+  /** The user's segment as this profile's attributes gave it (`segmentOf`); null or absent: none. */
+  segment?: string | null;
 }
 
 /** The newest snapshot holding only events before `t` (snapshots in `at` order), or null. */
@@ -41,6 +44,9 @@ export interface Interaction {
  * positive row, against `negatives` items the user never touched. The behaviour features are
  * point in time too: popularity counts the interactions before this one, and co-occurrence the
  * item pairs of every user up to then, so no feature sees the interaction it predicts or any later.
+ * Segment popularity likewise counts, per segment, the interactions before this one; an interaction
+ * counts towards the segment of the user's newest profile holding events up to it. `segments` is
+ * what the counts are after the last interaction (the artefact's per-segment scale).
  */
 export function pointInTimeRows(o: {
   catalogue: readonly string[];
@@ -49,7 +55,7 @@ export function pointInTimeRows(o: {
   history: ReadonlyMap<string, readonly Snapshot[]>;
   negatives: number;
   seed: number;
-}): TrainingRows & { skipped: number } {
+}): TrainingRows & { skipped: number; segments: SegmentCounts } {
   const index = new Map(o.catalogue.map((id, i) => [id, i]));
   const allItems = new Map<string, Set<number>>();
   for (const x of o.interactions) {
@@ -62,6 +68,7 @@ export function pointInTimeRows(o: {
   const co = new CoOccurrence(o.catalogue, []);
   const counts = new Float64Array(o.catalogue.length);
   let maxCount = 0;
+  const segments = new SegmentCounts();
   const before = new Map<string, string[]>();
   const rand = seededRandom(o.seed);
   const chunks: Float64Array[] = [];
@@ -83,10 +90,20 @@ export function pointInTimeRows(o: {
       const knn = co.scores(prior);
       // Only the candidates' popularity is read: a sparse array of it, as of now.
       const popularity: number[] = [];
-      for (const c of candidates) popularity[c] = popularityFeature(counts[c]!, maxCount);
-      chunks.push(
-        rankerFeatures(o.items, snapshot.vectors, { popularity, knnSum: knn.sum, knnMax: knn.max }, candidates),
-      );
+      const segment = snapshot.segment ?? null;
+      const segmentMax = segments.maxOf(segment);
+      const segmentPopularity: number[] = [];
+      for (const c of candidates) {
+        const overall = popularityFeature(counts[c]!, maxCount);
+        popularity[c] = overall;
+        segmentPopularity[c] = segmentPopularityFeature(
+          segment === null ? undefined : segments.count(segment, c),
+          segmentMax,
+          overall,
+        );
+      }
+      const behaviour = { popularity, knnSum: knn.sum, knnMax: knn.max, segmentPopularity };
+      chunks.push(rankerFeatures(o.items, snapshot.vectors, behaviour, candidates));
       candidates.forEach((_, k) => {
         labels.push(k === 0 ? 1 : 0);
         users.push(x.userId);
@@ -95,6 +112,8 @@ export function pointInTimeRows(o: {
     if (target !== undefined) {
       counts[target]! += 1;
       maxCount = Math.max(maxCount, counts[target]!);
+      const segment = snapshotBefore(o.history.get(x.userId), x.at + 1)?.segment;
+      if (segment) segments.add(segment, target);
       co.extend(prior, x.itemId);
     }
     prior.push(x.itemId);
@@ -106,5 +125,5 @@ export function pointInTimeRows(o: {
     rows.set(c, offset);
     offset += c.length;
   }
-  return { rows, labels: Uint8Array.from(labels), users, skipped };
+  return { rows, labels: Uint8Array.from(labels), users, skipped, segments };
 }

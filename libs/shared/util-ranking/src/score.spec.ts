@@ -31,8 +31,9 @@ function fitOn(feature: (typeof RANKER_FEATURES)[number], bias = 0): RankerFit {
 }
 
 const space = { modelId: 'm@1', projectionId: null, dim: 2 };
+const segments = { attribute: 'country', maxInteractions: { DE: 49, FR: 9 } };
 const artefactOf = (fit: RankerFit, maxInteractions = 99): RankerArtefact =>
-  toRankerArtefact(fit, { space, maxInteractions, training: null });
+  toRankerArtefact(fit, { space, maxInteractions, segments, training: null });
 
 const vector = (name: string, v: number[], weight = 1) => ({
   name,
@@ -49,6 +50,10 @@ const profile = {
   horizons: [vector('1d', [1, 0]), vector('90d', [0, 1])],
   channels: [vector('click', [1, 1])],
   negative: null,
+  attributes: [
+    { name: 'country', value: 'DE', updatedAt: 0 },
+    { name: 'languages', value: ['de', 'en'], updatedAt: 0 },
+  ],
 } as unknown as UserProfile;
 
 describe('ranker artefact', () => {
@@ -62,8 +67,16 @@ describe('ranker artefact', () => {
 
   it('refuses another version, other features and missing or bad numbers, naming what is wrong', () => {
     const a = JSON.parse(serializeRanker(artefactOf(fitOn('cos_fused')))) as Record<string, unknown>;
-    expect(() => parseRanker({ ...a, formatVersion: 2 }, 'r.json')).toThrow(
-      new RankerArtefactError('r.json: unknown formatVersion 2 (this build reads 1)'),
+    // Version 1 had eight features: it must be retrained, not read.
+    expect(RANKER_VERSION).toBe(2);
+    expect(() => parseRanker({ ...a, formatVersion: 1 }, 'r.json')).toThrow(
+      new RankerArtefactError('r.json: unknown formatVersion 1 (this build reads 2)'),
+    );
+    const { segments: _, ...withoutSegments } = a;
+    expect(() => parseRanker(withoutSegments)).toThrow(/segments/);
+    expect(() => parseRanker({ ...a, segments: { attribute: '', maxInteractions: {} } })).toThrow(/segments.attribute/);
+    expect(() => parseRanker({ ...a, segments: { attribute: null, maxInteractions: { DE: -1 } } })).toThrow(
+      /segments.maxInteractions.DE/,
     );
     expect(() => parseRanker({ ...a, format: 'other' })).toThrow(/format/);
     expect(() => parseRanker({ ...a, features: [...RANKER_FEATURES].reverse() })).toThrow(
@@ -105,6 +118,32 @@ describe('scoreCandidates', () => {
         { vector: null, interactions: 0, knn: { sum: 3, max: 0.7 } },
       ])[0],
     ).toBe(0.7);
+  });
+
+  it("puts segment popularity on the scale of the profile's segment", () => {
+    const a = artefactOf(fitOn('segment_popularity'), 99);
+    const scores = scoreCandidates(a, profile, [
+      { vector: null, interactions: 9, segmentInteractions: 4 },
+      { vector: null, interactions: 9, segmentInteractions: 0 },
+    ]);
+    expect(scores[0]).toBeCloseTo(popularityFeature(4, 49), 12);
+    expect(scores[1]).toBe(0);
+  });
+
+  it('falls back to overall popularity without a segment, a count or a segment the ranker knows', () => {
+    const a = artefactOf(fitOn('segment_popularity'), 99);
+    const overall = popularityFeature(9, 99);
+    const withCountry = (value: unknown) =>
+      ({ ...profile, attributes: [{ name: 'country', value, updatedAt: 0 }] }) as unknown as UserProfile;
+    const c = [{ vector: null, interactions: 9, segmentInteractions: 4 }];
+    expect(scoreCandidates(a, { ...profile, attributes: [] }, c)[0]).toBeCloseTo(overall, 12);
+    expect(scoreCandidates(a, withCountry('IT'), c)[0]).toBeCloseTo(overall, 12);
+    expect(scoreCandidates(a, withCountry('constructor'), c)[0]).toBeCloseTo(overall, 12);
+    expect(scoreCandidates(a, withCountry(true), c)[0]).toBeCloseTo(overall, 12);
+    expect(scoreCandidates(a, null, c)[0]).toBeCloseTo(overall, 12);
+    expect(scoreCandidates(a, profile, [{ vector: null, interactions: 9 }])[0]).toBeCloseTo(overall, 12);
+    const off = { ...a, segments: { attribute: null, maxInteractions: { DE: 49 } } };
+    expect(scoreCandidates(off, profile, c)[0]).toBeCloseTo(overall, 12);
   });
 
   it('scores a user without a profile on behaviour alone', () => {

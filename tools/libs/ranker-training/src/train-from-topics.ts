@@ -3,7 +3,8 @@
  * was published (profiles.changelog.v1), the interactions that followed (clicks.v1, and reviews
  * from texts.embedded.v1, already redacted) and the catalogue's item vectors (the fuser's items
  * topic: each item's newest description vector). Each interaction is joined with the newest profile published before it, so
- * the model learns from features exactly as a recommender would have seen them. Erasures are
+ * the model learns from features exactly as a recommender would have seen them; the user's segment
+ * (for segment_popularity) is read from the same profile's attributes. Erasures are
  * honoured: nothing of a user up to their deletion request is used.
  */
 import { createHash } from 'node:crypto';
@@ -12,10 +13,12 @@ import { spaceKey } from '@profilestream/embedding';
 import { decodeItem, parseItemKey, type ItemVector } from '@profilestream/fusion';
 import { readTopicToEnd, type Kafka } from '@profilestream/kafka';
 import {
+  DEFAULT_SEGMENT_ATTRIBUTE,
   RANKER_FEATURES,
   normalise,
   pointInTimeRows,
   rankerVectors,
+  segmentOf,
   toRankerArtefact,
   trainRanker,
   unitCandidates,
@@ -32,6 +35,8 @@ export interface TrainOptions {
   validationShare: number;
   /** The vector space to train in; default: the space of the newest changelog record. */
   space?: { modelId: string; projectionId: string | null };
+  /** The profile attribute whose value is the user's segment (segment_popularity); null: none. Default country. */
+  segmentAttribute?: string | null;
   /** Names the data in the artefact (e.g. the broker and topic prefix). */
   source: string;
   /** Start of the reading groups' names: under ACLs, the ranker-trainer principal's prefix. */
@@ -50,6 +55,8 @@ export interface TrainReport {
   itemsWithVector: number;
   catalogue: number;
   rows: { positives: number; negatives: number; skipped: number };
+  /** The segment attribute and how many segments (its values) had interactions. */
+  segments: { attribute: string | null; count: number };
   l2: number;
   validationLogLoss: number | null;
   /** Standardised weight per feature: how much a one-standard-deviation change moves the logit. */
@@ -75,6 +82,7 @@ export async function trainFromTopics(
   o: TrainOptions,
 ): Promise<{ artefact: RankerArtefact; report: TrainReport }> {
   const reader = { groupPrefix: o.groupPrefix };
+  const segmentAttribute = o.segmentAttribute === undefined ? DEFAULT_SEGMENT_ATTRIBUTE : o.segmentAttribute;
   // Erasures first: a user's data up to their latest deletion request is never used.
   const erasedUpTo = new Map<string, number>();
   const deletionSerde = new SingleObjectSerde('UserDeletion');
@@ -127,7 +135,7 @@ export async function trainFromTopics(
       const byUser = histories.get(key) ?? new Map<string, Snapshot[]>();
       histories.set(key, byUser);
       const list = byUser.get(change.userId) ?? [];
-      list.push({ at: change.eventTime, vectors: rankerVectors(p) });
+      list.push({ at: change.eventTime, vectors: rankerVectors(p), segment: segmentOf(p, segmentAttribute) });
       byUser.set(change.userId, list);
     },
     reader,
@@ -229,6 +237,7 @@ export async function trainFromTopics(
   const artefact = toRankerArtefact(fit, {
     space: { modelId: space.modelId, projectionId: space.projectionId, dim: space.dim },
     maxInteractions,
+    segments: { attribute: segmentAttribute, maxInteractions: rows.segments.maxInteractions() },
     training: { trainedAt: new Date().toISOString(), source: o.source, users, skipped: rows.skipped },
   });
   const report: TrainReport = {
@@ -241,6 +250,7 @@ export async function trainFromTopics(
     itemsWithVector: units.filter((u) => u !== null).length,
     catalogue: catalogue.length,
     rows: { positives: fit.trainedOn.positives, negatives: fit.trainedOn.negatives, skipped: rows.skipped },
+    segments: { attribute: segmentAttribute, count: Object.keys(artefact.segments.maxInteractions).length },
     l2: fit.l2,
     validationLogLoss: fit.validationLogLoss,
     weights: Object.fromEntries(RANKER_FEATURES.map((f, i) => [f, fit.weights[i]!])),
