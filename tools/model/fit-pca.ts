@@ -7,17 +7,15 @@
  *
  * Sample texts come from --texts (JSON lines with a `text` field) or the replay dataset's reviews.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { fitPca } from '@profilestream/embedding';
 import {
   EncodingEngine,
   InferencePool,
   TextTokenizer,
   loadModelBundle,
-  saveProjection,
+  saveFittedProjection,
 } from '@profilestream/inference';
 import { cleanText } from '@profilestream/text-cleaning';
 import { commandLine, numberOption, UsageError } from '@profilestream/tools-cli';
@@ -107,25 +105,19 @@ async function main(): Promise<void> {
   const vectors = await Promise.all(texts.map((t, i) => engine.embed(String(i), t)));
   await pool.close();
   const inputDim = bundle.manifest.dimension;
-  const rows = new Float32Array(vectors.length * inputDim);
-  vectors.forEach((v, i) => rows.set(v.vector, i * inputDim));
-  const fit = fitPca(rows, inputDim, dim, { whiten: values.whiten });
-  const hash = createHash('sha256').update(Buffer.from(fit.components.buffer)).digest('hex').slice(0, 8);
-  const id = `pca${dim}${values.whiten ? 'w' : ''}-${hash}`;
-  const out = values.out ?? join(values.model!, `${id}.json`);
-  saveProjection(out, {
+  const {
     id,
-    modelId: bundle.modelId,
-    inputDim,
-    outputDim: dim,
-    mean: Array.from(fit.mean),
-    components: Array.from({ length: dim }, (_, c) =>
-      Array.from(fit.components.subarray(c * inputDim, (c + 1) * inputDim)),
-    ),
-    explainedVarianceRatio: fit.explainedVarianceRatio,
-    fittedOn: texts.length,
-  });
-  const kept = fit.explainedVarianceRatio.reduce((s, v) => s + v, 0);
+    file: out,
+    kept,
+  } = saveFittedProjection(
+    vectors.map((v) => v.vector),
+    dim,
+    {
+      whiten: values.whiten,
+      modelId: bundle.modelId,
+      fileFor: (fitted) => values.out ?? join(values.model!, `${fitted}.json`),
+    },
+  );
   console.log(
     `${id}: ${inputDim} → ${dim} dimensions keep ${(kept * 100).toFixed(1)}% of the variance of ${texts.length} ${bundle.modelId} embeddings`,
   );

@@ -20,8 +20,7 @@ import {
   type ProfileChange,
   type UserProfile,
 } from '@profilestream/contracts';
-import { fitPca } from '@profilestream/embedding';
-import { saveProjection } from '@profilestream/inference';
+import { saveFittedProjection } from '@profilestream/inference';
 import { readTopicToEnd } from '@profilestream/kafka';
 import { commandLine, numberOption, UsageError } from '@profilestream/tools-cli';
 import {
@@ -668,23 +667,12 @@ function fitProjection(run: PipelineRun, dim: number, file: string): { id: strin
   const texts = [...run.reviewVectors, ...run.descriptionVectors];
   const inputDim = texts[0]?.vector.length ?? 0;
   if (texts.length <= dim || dim > inputDim) return null;
-  const rows = new Float32Array(texts.length * inputDim);
-  texts.forEach((r, i) => rows.set(r.vector, i * inputDim));
-  const fit = fitPca(rows, inputDim, dim, { whiten: true });
-  const id = `pca${dim}w-${createHash('sha256').update(Buffer.from(fit.components.buffer)).digest('hex').slice(0, 8)}`;
-  saveProjection(file, {
-    id,
-    modelId: run.modelId,
-    inputDim,
-    outputDim: dim,
-    mean: Array.from(fit.mean),
-    components: Array.from({ length: dim }, (_, c) =>
-      Array.from(fit.components.subarray(c * inputDim, (c + 1) * inputDim)),
-    ),
-    explainedVarianceRatio: fit.explainedVarianceRatio,
-    fittedOn: texts.length,
-  });
-  return { id, kept: fit.explainedVarianceRatio.reduce((a, b) => a + b, 0), rows: texts.length };
+  const { id, kept, rows } = saveFittedProjection(
+    texts.map((t) => t.vector),
+    dim,
+    { whiten: true, modelId: run.modelId, fileFor: () => file },
+  );
+  return { id, kept, rows };
 }
 
 /** A pipeline run, or with --reuse-run the saved output of the last one with the same settings. */
