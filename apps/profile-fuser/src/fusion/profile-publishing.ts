@@ -4,6 +4,7 @@ import {
   normalised,
   toUserProfile,
   topInterests,
+  type InterestClusterState,
   type InterestLabel,
   type ProfileState,
 } from '@profilestream/fusion';
@@ -32,8 +33,8 @@ export function profileOf(state: ProfileState, version: number, updatedAt: numbe
     sentimentClassifierId: shape.sentimentClassifierId,
     projectionId: shape.projectionId,
     withheldAttributes: shape.withheldAttributes,
-    interestClusters: interestClusterRecords(state, (v) =>
-      shape.interests.labels.length > 0 ? (topInterests(v, shape.interests.labels, 1)[0]?.label ?? null) : null,
+    interestClusters: interestClusterRecords(state, (cluster, unit) =>
+      clusterLabel(cluster, unit, shape.interests.labels),
     ),
   });
 }
@@ -69,6 +70,34 @@ export function profilePublishing(o: PublishingOptions): ProfilePublishing {
       return o.serdes.change.encode(change);
     },
   };
+}
+
+interface KnownLabel {
+  events: number;
+  weight: number;
+  refTime: number;
+  label: string | null;
+}
+
+/** Per taxonomy, each cluster's label as of its last change: most clusters do not change between publishes. */
+const clusterLabels = new WeakMap<readonly InterestLabel[], WeakMap<InterestClusterState, KnownLabel>>();
+
+/** The nearest taxonomy label of a cluster (null without a taxonomy), computed again only when the cluster changed. */
+function clusterLabel(
+  cluster: InterestClusterState,
+  unit: Float32Array,
+  labels: readonly InterestLabel[],
+): string | null {
+  if (labels.length === 0) return null;
+  let known = clusterLabels.get(labels);
+  if (!known) clusterLabels.set(labels, (known = new WeakMap()));
+  const { events, vector } = cluster;
+  const cached = known.get(cluster);
+  if (cached && cached.events === events && cached.weight === vector.weight && cached.refTime === vector.refTime)
+    return cached.label;
+  const label = topInterests(unit, labels, 1)[0]?.label ?? null;
+  known.set(cluster, { events, weight: vector.weight, refTime: vector.refTime, label });
+  return label;
 }
 
 /** The state's top interest labels: the longest horizon's nearest labels, as published. */

@@ -510,6 +510,8 @@ export interface ClusterCategoryShare {
 
 /** One interest as published. */
 export interface InterestClusterSummary {
+  /** Position of the cluster in the state's list. */
+  index: number;
   /** Unit vector of the cluster's sum (zeros if the sum is zero). */
   centroid: Float32Array;
   /** The cluster's decayed weight over all clusters' (valued at the same time), in [0, 1]. */
@@ -545,6 +547,7 @@ export function clusterSummaries(clusters: readonly InterestClusterState[], now?
       order: k,
       weight,
       summary: {
+        index: k,
         centroid: Float32Array.from(normalised(c.vector)),
         share: total > 0 ? weight / total : 0,
         refTime: c.vector.refTime,

@@ -9,7 +9,7 @@ import {
   type UserProfile,
 } from '@profilestream/contracts';
 import { publishedAttributes } from './attributes';
-import { clusterSummaries } from './interest-clusters';
+import { clusterSummaries, type InterestClusterState } from './interest-clusters';
 import { decayFactor, decayScalarTo, normalised, type DecayedVectorState } from './decayed-vector';
 import { CLICK_ACTIONS, FUSION_CHANNELS, type ProfileState, type SentimentState } from './profile-state';
 import { compareStrings, sortedKeys } from './records';
@@ -128,7 +128,7 @@ export function toUserProfile(state: ProfileState, opts: ToUserProfileOptions): 
  */
 export function interestClusterRecords(
   state: ProfileState,
-  labelOf: (unitVector: Float32Array) => string | null = () => null,
+  labelOf: (cluster: InterestClusterState, unitVector: Float32Array) => string | null = () => null,
 ): PublishedInterestCluster[] {
   return clusterSummaries(state.interestClusters).map((c) => ({
     vector: packFloat32(c.centroid),
@@ -136,7 +136,7 @@ export function interestClusterRecords(
     halfLifeMs: c.halfLifeMs,
     refTime: c.refTime,
     events: c.events,
-    label: labelOf(c.centroid),
+    label: labelOf(state.interestClusters[c.index]!, c.centroid),
     topCategories: c.categories.map((x) => x.label),
   }));
 }
