@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { SingleObjectSerde, topicCatalog, type Click } from '@profilestream/contracts';
+import { SingleObjectSerde, topicCatalog, withAttributeDefaults, type Click } from '@profilestream/contracts';
 import { BatchingProducer, readTopicToEnd, silentLog } from '@profilestream/kafka';
 import { testKafka, uniqueName, waitFor } from '@profilestream/kafka/testing';
 import type { ServiceProcess } from '@profilestream/tools-runtime';
@@ -115,20 +115,17 @@ if (skip) console.warn(`explorer browser test skipped: ${skip}`);
     await producer.send(topics.users.name, [
       {
         key: 'bea',
-        value: users.encode({
-          userId: 'bea',
-          occurredAt: Date.now() - 1000,
-          ageBand: '25-34',
-          gender: 'f',
-          country: 'DE',
-          region: null,
-          locale: null,
-          languages: ['de', 'en'],
-          signupAt: null,
-          accountType: 'premium',
-          custom: {},
-          cleared: [],
-        }),
+        value: users.encode(
+          withAttributeDefaults({
+            userId: 'bea',
+            occurredAt: Date.now() - 1000,
+            ageBand: '25-34',
+            gender: 'f',
+            country: 'DE',
+            languages: ['de', 'en'],
+            accountType: 'premium',
+          }),
+        ),
       },
     ]);
     const page = await browser.newPage();

@@ -124,34 +124,40 @@ describe('SingleObjectSerde', () => {
       });
     });
 
-    describe('UserProfile gained `attributes` and `interestClusters`', () => {
+    /** UserProfile as it was before the named fields were added. */
+    const profileSchemaWithout = (...added: string[]) => {
       const current = AVRO_SCHEMAS.UserProfile as { fields: { name: string }[] } & Record<string, unknown>;
-      const before = parseSchema({
+      return parseSchema({
         ...current,
-        fields: current.fields.filter((f) => f.name !== 'attributes' && f.name !== 'interestClusters'),
+        fields: current.fields.filter((f) => !added.includes(f.name)),
       } as unknown as Schema);
+    };
+    /** A profile with only the fields the first version had. */
+    const earliestProfile = {
+      userId: 'u',
+      version: 3,
+      modelId: 'm@1',
+      projectionId: null,
+      dim: 2,
+      horizons: [{ name: '90d', halfLifeMs: 7_776_000_000, vector: Buffer.alloc(8), weight: 1, refTime: 1 }],
+      channels: [],
+      negative: null,
+      counters: [],
+      ratingMean: null,
+      ratingCount: 0,
+      categoryAffinities: [],
+      interests: [],
+      firstEventAt: 1,
+      lastEventAt: 1,
+      eventCount: 1,
+      updatedAt: 2,
+      state: null,
+    };
+
+    describe('UserProfile gained `attributes` and `interestClusters`', () => {
+      const before = profileSchemaWithout('attributes', 'interestClusters');
       const now = schemaCatalog().type('UserProfile');
-      const base = {
-        userId: 'u',
-        version: 1,
-        modelId: 'm@1',
-        projectionId: null,
-        dim: 2,
-        horizons: [],
-        channels: [],
-        negative: null,
-        counters: [],
-        ratingMean: null,
-        ratingCount: 0,
-        sentiment: null,
-        categoryAffinities: [],
-        interests: [],
-        firstEventAt: 1,
-        lastEventAt: 1,
-        eventCount: 1,
-        updatedAt: 2,
-        state: null,
-      };
+      const base = { ...earliestProfile, sentiment: null };
       const attributes = [
         { name: 'country', value: 'DE', updatedAt: 1 },
         { name: 'custom.seats', value: 3, updatedAt: 1 },
@@ -188,34 +194,9 @@ describe('SingleObjectSerde', () => {
     });
 
     describe('UserProfile gained `sentiment`', () => {
-      const current = AVRO_SCHEMAS.UserProfile as { fields: { name: string }[] } & Record<string, unknown>;
-      // The schema as it was before: every field but sentiment.
-      const before = parseSchema({
-        ...current,
-        fields: current.fields.filter((f) => f.name !== 'sentiment'),
-      } as unknown as Schema);
+      const before = profileSchemaWithout('sentiment');
       const now = schemaCatalog().type('UserProfile');
-      const vector = { name: '90d', halfLifeMs: 7_776_000_000, vector: Buffer.alloc(8), weight: 1, refTime: 1 };
-      const base = {
-        userId: 'u',
-        version: 3,
-        modelId: 'm@1',
-        projectionId: null,
-        dim: 2,
-        horizons: [vector],
-        channels: [],
-        negative: null,
-        counters: [],
-        ratingMean: null,
-        ratingCount: 0,
-        categoryAffinities: [],
-        interests: [],
-        firstEventAt: 1,
-        lastEventAt: 1,
-        eventCount: 1,
-        updatedAt: 2,
-        state: null,
-      };
+      const base = earliestProfile;
       const sentiment = {
         classifierId: 'c',
         positive: 2,
