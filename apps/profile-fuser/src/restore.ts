@@ -93,7 +93,10 @@ async function main(): Promise<void> {
         space,
         deletionRetentionMs: config.deletionRetentionMs,
         from: 0n,
-        readerGroupPrefix: readerGroupPrefix(`${config.kafka.topicPrefix}${CONSUMER_GROUP}`, 'restore'),
+        readerGroupPrefix: readerGroupPrefix(
+          `${config.kafka.topicPrefix}${CONSUMER_GROUP}${config.kafka.groupSuffix}`,
+          'restore',
+        ),
       });
       if (report === REDIS_LOST) throw new Error(`Redis lost partition ${partition} while it was being restored`);
       console.log(JSON.stringify({ partition, records: report.records, checkpoint: String(report.checkpoint) }));

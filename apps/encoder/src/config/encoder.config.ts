@@ -17,6 +17,8 @@ export interface EncoderConfig extends StreamServiceSettings {
   };
   cacheTtlSeconds: number;
   queue: { highWater: number; lowWater: number };
+  /** Texts per second on average; 0 for no limit. */
+  maxTextsPerSecond: number;
   chunkMessages: number;
   partitionConcurrency: number;
   chunksInFlight: number;
@@ -42,6 +44,7 @@ export function loadEncoderConfig(source: Record<string, string | undefined> = p
     },
     cacheTtlSeconds: e.ENCODER_CACHE_TTL_S,
     queue: { highWater: e.ENCODER_QUEUE_HIGH_WATER, lowWater: e.ENCODER_QUEUE_LOW_WATER },
+    maxTextsPerSecond: e.ENCODER_MAX_TEXTS_PER_SECOND,
     chunkMessages: e.ENCODER_CHUNK_MESSAGES,
     partitionConcurrency: e.ENCODER_PARTITION_CONCURRENCY,
     chunksInFlight: e.ENCODER_CHUNKS_IN_FLIGHT,

@@ -10,6 +10,7 @@ import type { EmbeddingSpace } from '@profilestream/embedding';
 import { PoisonTextError, type EncodingEngine } from '@profilestream/inference';
 import type { EmbeddingCache, CachedEmbedding } from './embedding-cache';
 import type { EncoderMetrics } from './encoder.metrics';
+import type { ThroughputLimiter } from './throughput-limiter';
 
 export interface EncoderDeps {
   topics: TopicCatalog;
@@ -19,6 +20,8 @@ export interface EncoderDeps {
   /** The space the engine's vectors live in (the model, after the projection). */
   space: EmbeddingSpace;
   metrics: EncoderMetrics;
+  /** Counts what was embedded against ENCODER_MAX_TEXTS_PER_SECOND. */
+  limiter?: ThroughputLimiter;
 }
 
 type Computed = (CachedEmbedding & { cacheHit: boolean; queuedMs: number; inferenceMs: number }) | { poison: string };
@@ -70,6 +73,7 @@ export function encoderHandler(deps: EncoderDeps): TransformHandler {
         );
       });
       await Promise.all(misses);
+      deps.limiter?.took(records.length);
       if (fresh.length > 0) await deps.cache.setMany(deps.space, fresh);
 
       const now = Date.now();

@@ -21,6 +21,7 @@ import { StreamRuntime } from '@profilestream/stream-service';
 import { CONSUMED_TOPICS, CONSUMER_GROUP, type EncoderConfig } from '../config/encoder.config';
 import { EmbeddingCache } from './embedding-cache';
 import { encoderHandler } from './encoder.handler';
+import { ThroughputLimiter } from './throughput-limiter';
 import { EncoderMetrics } from './encoder.metrics';
 
 export const ENCODER_CONFIG = Symbol('ENCODER_CONFIG');
@@ -98,7 +99,10 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
       embedded: topicSerde(topics.textsEmbedded, config.kafka),
     };
     await runtime.untilDone('reading schemas', () => Promise.all([serdes.cleaned.init(), serdes.embedded.init()]));
+    const limiter = new ThroughputLimiter(config.maxTextsPerSecond);
+    if (limiter.limited) runtime.log.info({ textsPerSecond: config.maxTextsPerSecond }, 'embedding rate limited');
     const handler = encoderHandler({
+      limiter,
       topics,
       serdes,
       cache: new EmbeddingCache(runtime.redis, config.redis.keyPrefix, config.cacheTtlSeconds),
@@ -111,10 +115,11 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
       const depth = engine.queueDepth();
       const health = this.consumer?.health();
       if (!this.consumer || !health) return;
-      if (!health.paused && depth >= config.queue.highWater) {
+      const limited = limiter.blocked();
+      if (!health.paused && (depth >= config.queue.highWater || limited)) {
         this.consumer.pause();
-        metrics.backpressurePauses.inc();
-      } else if (health.paused && depth <= config.queue.lowWater) this.consumer.resume();
+        if (!limited) metrics.backpressurePauses.inc();
+      } else if (health.paused && depth <= config.queue.lowWater && !limited) this.consumer.resume();
     }, 20);
     this.pressureTimer.unref();
 

@@ -37,6 +37,7 @@ import {
   topicCatalog,
   unpackFloat32,
   type DecayedVector,
+  publishedVersion,
   type InterestCluster,
   type UserProfile,
   type ValueSerde,
@@ -290,7 +291,12 @@ export class ProfilesController {
     const stored = decodeStoredUser(bytes);
     if (stored.kind !== 'profile') return null;
     const profile = decayProfileTo(
-      profileOf(stored.state, stored.version, stored.publishedAt, context.profileShape),
+      profileOf(
+        stored.state,
+        publishedVersion(stored.version, context.servingRole().epoch),
+        stored.publishedAt,
+        context.profileShape,
+      ),
       Date.now(),
     );
     const view = <T extends { vector: Uint8Array }>({ vector, ...v }: T): WithVectorView<T> =>

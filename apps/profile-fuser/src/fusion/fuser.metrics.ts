@@ -20,6 +20,9 @@ export class FuserMetrics {
   readonly ownedPartitions: Gauge<never>;
   readonly attributeChanges: Counter<'outcome'>;
   readonly attributesRedacted: Counter<never>;
+  readonly serving: Gauge<'space'>;
+  readonly servingEpoch: Gauge<never>;
+  readonly cutoverRepublished: Counter<never>;
 
   constructor(registry: Registry, prefix: string) {
     const registers = [registry];
@@ -130,6 +133,22 @@ export class FuserMetrics {
     this.ownedPartitions = new Gauge({
       name: `${prefix}_owned_partitions`,
       help: 'Input partitions this instance owns.',
+      registers,
+    });
+    this.serving = new Gauge({
+      name: `${prefix}_serving`,
+      help: "1 when this deployment's vector space is the one published on profiles.v1, 0 while it publishes on profiles.shadow.v1 (a model migration).",
+      labelNames: ['space'],
+      registers,
+    });
+    this.servingEpoch = new Gauge({
+      name: `${prefix}_serving_epoch`,
+      help: 'The cut-over epoch this deployment follows (0 before any cut-over); published versions are lifted by epoch × 2^32.',
+      registers,
+    });
+    this.cutoverRepublished = new Counter({
+      name: `${prefix}_cutover_republished_users_total`,
+      help: "Profiles published again because a cut-over made this deployment's space the served one.",
       registers,
     });
     // Series that exist from the start, so rules and dashboards see zeros rather than nothing.

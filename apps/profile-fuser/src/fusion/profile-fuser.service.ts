@@ -23,6 +23,7 @@ import { InputDecoder } from '../state/fuser-inputs';
 import { ItemTable } from '../state/item-table';
 import { PartitionStateStore } from '../state/partition-state.store';
 import { PartitionTask } from '../state/partition-task';
+import { ServingControl, type ServingRole } from '../state/serving-control';
 import { TaskManager } from '../state/task-manager';
 import { ProfileHistory } from '../api/profile-history';
 import { FuserMetrics } from './fuser.metrics';
@@ -30,6 +31,18 @@ import { profilePublishing, type ProfileShape, type PublishingOptions } from './
 import { embedTaxonomyInChild } from './taxonomy';
 
 export const FUSER_CONFIG = Symbol('FUSER_CONFIG');
+
+/**
+ * After a cut-over record, how long a newly served space waits before it republishes: the space
+ * served until then reads the same record within milliseconds and stops writing profiles.v1, but a
+ * flush it had already built may still be committing.
+ */
+const CUTOVER_SETTLE_MS = 3_000;
+
+/** The consumer group (and transactional-id stem) of this deployment: a migration's next space runs under its own. */
+export function fuserGroupId(config: Pick<ProfileFuserConfig, 'kafka'>): string {
+  return `${config.kafka.topicPrefix}${CONSUMER_GROUP}${config.kafka.groupSuffix}`;
+}
 
 /** What the read API needs once the service has started. */
 export interface FuserContext {
@@ -47,6 +60,8 @@ export interface FuserContext {
   profileShape: ProfileShape;
   /** Users' profiles over time, from the changelog. */
   history: ProfileHistory;
+  /** Whether this space is the one on profiles.v1, and the cut-over epoch versions are lifted by. */
+  servingRole: () => ServingRole;
 }
 
 /**
@@ -148,13 +163,20 @@ export class ProfileFuserService implements OnApplicationBootstrap {
       withheldAttributes: new Set(config.attributes.publishSensitive ? [] : config.attributes.sensitive),
     };
     const publishing = profilePublishing({ serdes, ...profileShape });
-    const groupId = `${config.kafka.topicPrefix}${CONSUMER_GROUP}`;
+    const groupId = fuserGroupId(config);
     const items = new ItemTable(
       runtime.kafka,
       topics.fuserItems.name,
       spaceName,
       runtime.log,
       readerGroupPrefix(groupId, 'items'),
+    );
+    const servingControl = new ServingControl(
+      runtime.kafka,
+      topics.fuserServing.name,
+      spaceName,
+      runtime.log,
+      readerGroupPrefix(groupId, 'serving'),
     );
     // Two flushes at a time: one writes to Kafka while the next builds its records.
     const flushGate = new FlushGate(2);
@@ -173,7 +195,9 @@ export class ProfileFuserService implements OnApplicationBootstrap {
           items: topics.fuserItems.name,
           profiles: topics.profiles.name,
           changelog: topics.profilesChangelog.name,
+          shadow: topics.profilesShadow.name,
         },
+        serving: () => servingControl.role(),
         space: { key: spaceName, modelId: space.modelId, dim: space.dim },
         store,
         items,
@@ -196,6 +220,19 @@ export class ProfileFuserService implements OnApplicationBootstrap {
     manager = new TaskManager(createTask, decoder, metrics, runtime.log);
     const tasks = manager;
     items.onArrival((itemId) => tasks.itemArrived(itemId));
+    const showRole = () => {
+      const role = servingControl.role();
+      metrics.serving.set({ space: spaceName }, role.serving ? 1 : 0);
+      metrics.servingEpoch.set(role.epoch);
+    };
+    showRole();
+    servingControl.onChange((role, previous) => {
+      showRole();
+      if (!role.serving || role.epoch === previous.epoch) return;
+      // The space served until now stops writing profiles.v1 once it reads the same record: give its
+      // flushes in flight time to end, so none lands after this space's republish.
+      setTimeout(() => void tasks.republishAll(role.epoch), CUTOVER_SETTLE_MS).unref();
+    });
     this.context = {
       modelId: bundle.modelId,
       projectionId: space.projectionId,
@@ -205,6 +242,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
       sentimentClassifierId: classifier.id,
       interests,
       profileShape,
+      servingRole: () => servingControl.role(),
       history: new ProfileHistory(
         runtime.kafka,
         topics.profilesChangelog.name,
@@ -243,8 +281,9 @@ export class ProfileFuserService implements OnApplicationBootstrap {
       this.stopping = true;
       await started.stop(() => tasks.stop());
       await items.stop();
+      await servingControl.stop();
     });
-    void this.startConsuming(items, started);
+    void this.startConsuming(items, servingControl, started);
   }
 
   /**
@@ -253,8 +292,13 @@ export class ProfileFuserService implements OnApplicationBootstrap {
    * retried with back-off; readiness is down until it starts, liveness once
    * CONSUMER_START_TIMEOUT_MS has passed (see `startWithRetry`).
    */
-  private async startConsuming(items: ItemTable, consumer: PartitionTaskConsumer): Promise<void> {
+  private async startConsuming(
+    items: ItemTable,
+    servingControl: ServingControl,
+    consumer: PartitionTaskConsumer,
+  ): Promise<void> {
     let itemsStarted = false;
+    let servingStarted = false;
     await this.runtime.startWithRetry(
       CONSUMER_GROUP,
       async () => {
@@ -263,15 +307,21 @@ export class ProfileFuserService implements OnApplicationBootstrap {
           itemsStarted = true;
         }
         await items.caughtUp;
+        if (!servingStarted) {
+          await servingControl.start();
+          servingStarted = true;
+        }
+        // Tasks must know which topic they publish on before their first flush.
+        await servingControl.caughtUp;
         while ((await this.health.dependenciesReady()).status !== 'ok') {
           if (this.stopping) return;
           await new Promise((r) => setTimeout(r, 500));
         }
         await consumer.start();
-        this.runtime.log.info({ groupId: this.config.kafka.topicPrefix + CONSUMER_GROUP }, 'consuming');
+        this.runtime.log.info({ groupId: fuserGroupId(this.config) }, 'consuming');
       },
       {
-        groupId: this.config.kafka.topicPrefix + CONSUMER_GROUP,
+        groupId: fuserGroupId(this.config),
         topics: [...CONSUMED_TOPICS, ...INTERNAL_TOPICS].map(
           (k) => topicCatalog(this.config.kafka.topicPrefix)[k].name,
         ),

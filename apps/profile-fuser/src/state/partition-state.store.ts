@@ -60,6 +60,19 @@ export class PartitionStateStore {
     return `${this.base(partition)}:pending`;
   }
 
+  servedKey(partition: number): string {
+    return `${this.base(partition)}:served`;
+  }
+
+  /** The last cut-over epoch whose republish finished for the partition (0: none, or Redis lost it). */
+  async servedEpoch(partition: number): Promise<number> {
+    return Number((await this.redis.get(this.servedKey(partition))) ?? 0);
+  }
+
+  async markServed(partition: number, epoch: number): Promise<void> {
+    await this.redis.set(this.servedKey(partition), String(epoch));
+  }
+
   /** The state-topic offset Redis reflects for the partition (exclusive), or null when unknown. */
   async checkpoint(partition: number): Promise<bigint | null> {
     const v = await this.redis.get(this.checkpointKey(partition));

@@ -1,8 +1,9 @@
-import { dlqTopicName, partitionForKey } from '@profilestream/contracts';
+import { dlqTopicName, partitionForKey, publishedVersion } from '@profilestream/contracts';
 import {
   DLQ_HEADERS,
   ProducerFencedError,
   TransactionalProducer,
+  readPartition,
   readerGroupPrefix,
   type ConsumedMessage,
   type Kafka,
@@ -26,6 +27,7 @@ import {
   encodePending,
   encodeStoredUser,
   itemKey,
+  parseStateKey,
   pendingStateKey,
   userStateKey,
   type ItemVector,
@@ -34,6 +36,7 @@ import {
 } from '@profilestream/fusion';
 import type { FuserMetrics } from '../fusion/fuser.metrics';
 import { DueQueue } from './due-queue';
+import type { ServingRole } from './serving-control';
 import { FlushBudget, flushBytesOf } from './flush-budget';
 import type { FlushGate } from './flush-gate';
 import { rebuildPartition } from './partition-rebuild';
@@ -55,7 +58,10 @@ export interface PartitionTaskOptions {
   kafka: Kafka;
   groupId: string;
   transactionalId: string;
-  topics: { state: string; items: string; profiles: string; changelog: string };
+  /** `shadow`: where profiles go while another space is served on profiles.v1 (no changelog then). */
+  topics: { state: string; items: string; profiles: string; changelog: string; shadow: string };
+  /** Whether this deployment's space is the one profiles.v1 carries, and the cut-over epoch. */
+  serving: () => ServingRole;
   /** The vector space every state of this deployment lives in (model id, and projection). */
   space: { key: string; modelId: string; dim: number };
   store: PartitionStateStore;
@@ -250,6 +256,9 @@ export class PartitionTask {
     this.o.metrics.pendingClicks.inc(this.pendingCount);
     // Items that arrived while nobody owned the partition.
     for (const itemId of [...this.pending.keys()]) if (this.o.items.get(itemId)) this.itemArrived(itemId);
+    // A cut-over whose republish the last owner did not finish.
+    const role = this.o.serving();
+    if (role.serving && role.epoch > 0) void this.republishAll(role.epoch);
   }
 
   private async rewind(): Promise<void> {
@@ -847,6 +856,7 @@ export class PartitionTask {
   private buildRecords(s: FlushSnapshot, now: number) {
     const { topics, space, publishing } = this.o;
     const p = this.o.partition;
+    const role = this.o.serving();
     const state: OutgoingMessage[] = [];
     const profiles: OutgoingMessage[] = [];
     const changes: OutgoingMessage[] = [];
@@ -859,16 +869,22 @@ export class PartitionTask {
       let ttlMs = 0;
       if (stored.kind === 'profile') {
         stored.publishedAt = now;
-        const { profile, change } = publishing.update(stored.state, stored.version, now);
+        const { profile, change } = publishing.update(stored.state, publishedVersion(stored.version, role.epoch), now);
         profiles.push({ key: entry.userId, value: profile });
-        changes.push({ key: entry.userId, value: change });
+        if (role.serving) changes.push({ key: entry.userId, value: change });
         published.push({ kind: 'update', arrivals });
       } else {
         profiles.push({ key: entry.userId, value: null });
-        changes.push({
-          key: entry.userId,
-          value: publishing.erasure(entry.userId, stored.version, stored.requestedAt, now),
-        });
+        if (role.serving)
+          changes.push({
+            key: entry.userId,
+            value: publishing.erasure(
+              entry.userId,
+              publishedVersion(stored.version, role.epoch),
+              stored.requestedAt,
+              now,
+            ),
+          });
         published.push({ kind: 'delete', arrivals: null });
         ttlMs = Math.max(1, stored.requestedAt + this.o.deletionRetentionMs - now);
       }
@@ -891,7 +907,7 @@ export class PartitionTask {
     const batches: TopicBatch[] = [
       { topic: topics.state, messages: state },
       { topic: topics.items, messages: items },
-      { topic: topics.profiles, messages: profiles },
+      { topic: role.serving ? topics.profiles : topics.shadow, messages: profiles },
       { topic: topics.changelog, messages: changes },
       ...group(s.deadLetters),
       ...group(s.forwards),
@@ -1039,6 +1055,68 @@ export class PartitionTask {
         'Redis brought up to the state topic',
       );
     }
+  }
+
+  /**
+   * Publishes every profile of the partition again, under `epoch`: a cut-over made this space the
+   * one profiles.v1 carries, and each of its users must be there (with a version above the last
+   * space's) before consumers can rely on it. Done once per epoch and partition (Redis remembers;
+   * a Redis that lost it only makes it run again). Serialised with the folding of late clicks.
+   */
+  republishAll(epoch: number): Promise<void> {
+    const run = this.folding.then(() => this.republishOnce(epoch));
+    this.folding = run.catch((err: unknown) =>
+      this.o.log.error({ err, partition: this.o.partition, epoch }, 'republishing the partition failed'),
+    );
+    return run;
+  }
+
+  private async republishOnce(epoch: number): Promise<void> {
+    await this.readyPromise;
+    if (this.closed || this.o.serving().epoch !== epoch || (await this.o.store.servedEpoch(this.o.partition)) >= epoch)
+      return;
+    // Kafka is the record: the state topic names every user of the partition in this space.
+    const userIds = new Set<string>();
+    await readPartition(
+      this.o.kafka,
+      this.o.topics.state,
+      this.o.partition,
+      0n,
+      (m) => {
+        const key = m.key ? parseStateKey(m.key.toString()) : null;
+        if (key?.kind !== 'user' || key.space !== this.o.space.key) return;
+        if (m.value === null) userIds.delete(key.userId);
+        else userIds.add(key.userId);
+      },
+      { groupPrefix: readerGroupPrefix(this.o.groupId, 'republish') },
+    );
+    const ids = [...userIds];
+    let republished = 0;
+    for (let i = 0; i < ids.length && !this.closed; i += this.o.maxUsersPerFlush) {
+      const part = ids.slice(i, i + this.o.maxUsersPerFlush);
+      await this.load(
+        part.filter((u) => !this.users.has(u)),
+        async () => undefined,
+      );
+      const now = Date.now();
+      for (const userId of part) {
+        const entry = this.users.get(userId);
+        if (entry?.stored?.kind !== 'profile') continue;
+        this.markUrgent(entry);
+        this.markDirty(entry, now, null, null, 0);
+        republished++;
+      }
+      do await this.flush('all');
+      while (this.dirtyUsers > 0 && !this.closed);
+    }
+    if (this.closed) return;
+    await this.syncing;
+    await this.o.store.markServed(this.o.partition, epoch);
+    this.o.metrics.cutoverRepublished.inc(republished);
+    this.o.log.info(
+      { partition: this.o.partition, epoch, users: republished },
+      'partition republished for the cut-over',
+    );
   }
 
   /** Writes everything changed (on shutdown, while still owning the partition). */

@@ -109,6 +109,11 @@ export class TaskManager implements PartitionTaskListener {
     for (const task of this.tasks.values()) task.itemArrived(itemId);
   }
 
+  /** A cut-over made this space the served one: every owned partition publishes its profiles again. */
+  republishAll(epoch: number): Promise<void> {
+    return Promise.all([...this.tasks.values()].map((t) => t.republishAll(epoch))).then(() => undefined);
+  }
+
   /** Finishes the chunks in flight, then writes what every task changed (still owning them). */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -39,6 +39,12 @@ export const encoderEnvSchema = z.object({
   ENCODER_PROJECTION_FILE: env.optionalString(
     'PCA projection artefact (from `npm run pca:fit`) applied after pooling; unset for none.',
   ),
+  ENCODER_MAX_TEXTS_PER_SECOND: env.int(
+    'Most texts embedded per second on average (0 = no limit): set on the encoder that re-embeds the archive during a model migration, so live traffic keeps its cores.',
+    0,
+    0,
+    1_000_000,
+  ),
   ENCODER_CHUNK_MESSAGES: env.int('Most messages handled at once per partition.', 256, 1, 10_000),
   ENCODER_PARTITION_CONCURRENCY: env.int('Partitions processed concurrently (their texts share runs).', 3, 1, 64),
   ENCODER_CHUNKS_IN_FLIGHT: env.int(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  ARCHIVE_RETENTION_MS,
   ClickActionValues,
   DEFAULT_SENSITIVE_ATTRIBUTES,
   isAttributeName,
@@ -65,8 +66,8 @@ export const fuserEnvSchema = z.object({
     3_600_000,
   ),
   FUSER_DELETION_RETENTION_MS: env.int(
-    'How long a deletion mark rejects late or replayed events older than the erasure.',
-    30 * 24 * HOUR_MS,
+    "How long a deletion mark rejects late or replayed events older than the erasure: at least the archive's retention (90 days), so a model migration re-reading the archive never rebuilds an erased user.",
+    ARCHIVE_RETENTION_MS + 24 * HOUR_MS,
     60_000,
     365 * 24 * HOUR_MS,
   ),

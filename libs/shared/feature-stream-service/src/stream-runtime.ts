@@ -292,7 +292,7 @@ export class StreamRuntime implements BeforeApplicationShutdown, OnApplicationSh
     const prefix = this.options.kafka.topicPrefix;
     const catalog = topicCatalog(prefix);
     let consumer: BatchConsumer | null = null;
-    const groupId = `${prefix}${group}`;
+    const groupId = `${prefix}${group}${this.options.kafka.groupSuffix}`;
     const names = topics.map((key) => catalog[key].name);
     await this.startWithRetry(
       group,

@@ -29,6 +29,13 @@ export const kafkaEnvSchema = z.object({
     .regex(/^[a-zA-Z0-9._-]*$/, 'may only contain letters, digits, dot, underscore and dash')
     .default('')
     .describe('Prefix of every topic and consumer group name (several environments on one cluster).'),
+  KAFKA_GROUP_SUFFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/, 'may only contain letters, digits, dot, underscore and dash')
+    .default('')
+    .describe(
+      "Appended to the service's consumer group and transactional ids: a second deployment of a service (a model migration's next vector space, e.g. `.next`) consumes the same topics side by side.",
+    ),
   KAFKA_EXACTLY_ONCE: env.bool(
     "text-cleaner and encoder write each chunk's outputs and dead letters in one Kafka transaction with its consumed offsets (exactly once for read_committed readers); false: acknowledged writes, then an offset commit (at least once; for brokers without transactions).",
     true,
@@ -57,6 +64,8 @@ export interface KafkaSettings {
   topicPartitions: number | null;
   /** Prefix of every topic and consumer group name. */
   topicPrefix: string;
+  /** Appended to consumer group (and so transactional) ids: a second deployment of the same service. */
+  groupSuffix: string;
   /** Outputs, dead letters and consumed offsets of a chunk in one transaction (consume-transform-produce). */
   exactlyOnce: boolean;
   framing: 'single-object' | 'confluent';
@@ -107,6 +116,7 @@ export function toKafkaSettings(e: KafkaEnv, serviceName: string): KafkaSettings
     provisionTopics: e.KAFKA_PROVISION_TOPICS,
     topicPartitions: e.KAFKA_TOPIC_PARTITIONS ?? null,
     topicPrefix: e.KAFKA_TOPIC_PREFIX,
+    groupSuffix: e.KAFKA_GROUP_SUFFIX,
     exactlyOnce: e.KAFKA_EXACTLY_ONCE,
     framing: e.KAFKA_FRAMING,
     schemaRegistry: e.SCHEMA_REGISTRY_URL

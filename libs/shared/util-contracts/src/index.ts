@@ -11,3 +11,4 @@ export * from './partitioning';
 export * from './text-repeat';
 export * from './json-schema';
 export * from './user-attributes';
+export * from './serving-space';

@@ -62,9 +62,19 @@ export const KAFKA_ACCESS = {
   },
   'profile-fuser': {
     // profiles.changelog.v1: the read API's history of a user (the explorer's plots).
-    reads: ['textsEmbedded', 'clicks', 'users', 'userDeletions', 'fuserState', 'fuserItems', 'profilesChangelog'],
+    // profile-fuser.serving.v1: which vector space profiles.v1 carries (a migration's cut-over).
+    reads: [
+      'textsEmbedded',
+      'clicks',
+      'users',
+      'userDeletions',
+      'fuserState',
+      'fuserItems',
+      'profilesChangelog',
+      'fuserServing',
+    ],
     // user-deletions.v1: the erasure API (DELETE /v1/profiles/{id}) queues requests there.
-    writes: ['profiles', 'profilesChangelog', 'fuserState', 'fuserItems', 'userDeletions'],
+    writes: ['profiles', 'profilesChangelog', 'profilesShadow', 'fuserState', 'fuserItems', 'userDeletions'],
     deadLetters: ['textsEmbedded', 'clicks', 'users', 'userDeletions'],
     provisions: [
       'textsEmbedded',
@@ -73,6 +83,8 @@ export const KAFKA_ACCESS = {
       'userDeletions',
       'profiles',
       'profilesChangelog',
+      'profilesShadow',
+      'fuserServing',
       'fuserState',
       'fuserItems',
     ],

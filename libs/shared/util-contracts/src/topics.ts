@@ -1,6 +1,12 @@
 import type { SchemaName } from './generated/schemas.generated';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long cleaned texts and clicks are kept: the archive a model migration re-embeds and re-fuses
+ * (docs/operations.md, "Changing the model"). Erasure requests are kept a day longer, so every
+ * archived event of an erased user meets its erasure when it is read again.
+ */
+export const ARCHIVE_RETENTION_MS = 90 * DAY_MS;
 
 /** How a topic is created: the one place partitions, cleanup and retention are decided. */
 export interface TopicSpec {
@@ -49,8 +55,9 @@ export const TOPICS = {
     schema: 'Click',
     keyField: 'userId',
     cleanupPolicy: 'delete',
-    retentionMs: 7 * DAY_MS,
-    description: 'Behaviour: view, click, like, add_to_cart, purchase (input).',
+    retentionMs: ARCHIVE_RETENTION_MS,
+    description:
+      'Behaviour: view, click, like, add_to_cart, purchase (input; kept as the archive a model migration re-fuses).',
   }),
   items: spec({
     name: 'items.v1',
@@ -74,16 +81,17 @@ export const TOPICS = {
     schema: 'UserDeletion',
     keyField: 'userId',
     cleanupPolicy: 'delete',
-    retentionMs: 30 * DAY_MS,
-    description: 'Erasure requests (input).',
+    retentionMs: ARCHIVE_RETENTION_MS + DAY_MS,
+    description: 'Erasure requests (input; outlive the archive, so a migration re-reads every erasure).',
   }),
   textsCleaned: spec({
     name: 'texts.cleaned.v1',
     schema: 'CleanedText',
     keyField: 'userId',
     cleanupPolicy: 'delete',
-    retentionMs: 3 * DAY_MS,
-    description: 'Cleaned, redacted, language-tagged text (text-cleaner to encoder).',
+    retentionMs: ARCHIVE_RETENTION_MS,
+    description:
+      'Cleaned, redacted, language-tagged text (text-cleaner to encoder; kept as the archive a model migration re-embeds).',
   }),
   textsEmbedded: spec({
     name: 'texts.embedded.v1',
@@ -109,6 +117,26 @@ export const TOPICS = {
     cleanupPolicy: 'delete',
     retentionMs: 30 * DAY_MS,
     description: 'Every publish with event and publish time, for point-in-time training joins (output).',
+  }),
+  profilesShadow: spec({
+    name: 'profiles.shadow.v1',
+    schema: 'UserProfile',
+    keyField: 'userId',
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
+    config: { 'min.cleanable.dirty.ratio': '0.1', 'delete.retention.ms': String(DAY_MS) },
+    description:
+      "The latest profile per user in every vector space not served on profiles.v1 (a model migration's next space, or the previous one until it is dropped; compacted).",
+  }),
+  fuserServing: spec({
+    name: 'profile-fuser.serving.v1',
+    schema: null,
+    keyField: null,
+    partitions: 1,
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
+    description:
+      'Which vector space profiles.v1 carries: one control record, written by `npm run migrate -- cutover` (internal, compacted).',
   }),
   fuserState: spec({
     name: 'profile-fuser.state.v1',

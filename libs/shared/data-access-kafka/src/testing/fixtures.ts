@@ -15,6 +15,7 @@ export function kafkaSettings(overrides: Partial<KafkaSettings> = {}): KafkaSett
     provisionTopics: false,
     topicPartitions: null,
     topicPrefix: '',
+    groupSuffix: '',
     exactlyOnce: true,
     framing: 'single-object',
     schemaRegistry: null,
