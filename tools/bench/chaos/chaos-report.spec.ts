@@ -1,4 +1,4 @@
-import { compareSnapshots } from './compare-profiles';
+import { compareSnapshots } from '@profilestream/tools-runtime';
 import { formatSummary, verdictProblems, type ChaosReport, type RunSummary } from './chaos-report';
 
 function run(label: string, overrides: Partial<RunSummary> = {}): RunSummary {

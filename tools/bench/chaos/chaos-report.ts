@@ -3,7 +3,7 @@
  * report in reports/chaos/ holds.
  */
 import type { ChaosOptions } from './chaos-options';
-import type { ComparisonSummary } from './compare-profiles';
+import type { ComparisonSummary } from '@profilestream/tools-runtime';
 import type { RunResult } from './chaos-run';
 
 /** A run as the report keeps it: the final profiles are compared, not stored. */

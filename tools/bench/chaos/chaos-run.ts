@@ -10,9 +10,9 @@ import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config
 import { ContractViolation, SerdeError } from '@profilestream/contracts';
 import { EventProducer, type PlatformEvent } from '@profilestream/event-producer';
 import { createKafka, silentLog } from '@profilestream/kafka';
-import type { FinalProfile } from './compare-profiles';
+import type { FinalProfile } from '@profilestream/tools-runtime';
 import { SERVICE_NAMES, type Fault, type FaultPlan, type ServiceName } from './fault-plan';
-import type { FixedInput } from './fixed-input';
+import type { FixedInput } from '@profilestream/tools-events';
 import { abortable, sleep } from './abortable';
 import { waitQuiet, type LagReport } from './group-lag';
 import { digestLogFile } from './log-digest';

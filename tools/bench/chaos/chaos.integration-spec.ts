@@ -16,7 +16,7 @@ import { createTopic, testKafka, uniqueName } from '@profilestream/kafka/testing
 import { ensureBuilt } from '@profilestream/tools-runtime';
 import type { ChaosOptions } from './chaos-options';
 import { formatSummary, type ChaosReport } from './chaos-report';
-import type { ComparisonSummary } from './compare-profiles';
+import type { ComparisonSummary } from '@profilestream/tools-runtime';
 import { runChaos, type ChaosOutcome } from './chaos';
 import { partitionLag } from './group-lag';
 import { visibleRecords } from './profile-snapshot';

@@ -8,9 +8,9 @@ import { join, relative, resolve } from 'node:path';
 import type { ChaosOptions } from './chaos-options';
 import { verdictProblems, type ChaosReport, type RunSummary } from './chaos-report';
 import { runPipeline, type RunResult } from './chaos-run';
-import { compareSnapshots } from './compare-profiles';
+import { compareSnapshots } from '@profilestream/tools-runtime';
 import { planFaults, type ServiceName } from './fault-plan';
-import { DEFAULT_SPACING_MS, buildFixedInput, countKinds } from './fixed-input';
+import { DEFAULT_SPACING_MS, buildFixedInput, countKinds } from '@profilestream/tools-events';
 import { OwnInfra, freePortBlock, freePorts } from './own-infra';
 
 const repoRoot = resolve(__dirname, '../../..');

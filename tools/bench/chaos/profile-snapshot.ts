@@ -5,7 +5,7 @@
 import { SingleObjectSerde, topicCatalog, type UserProfile } from '@profilestream/contracts';
 import { toConsumedMessage, type ConsumedMessage, type Kafka } from '@profilestream/kafka';
 import { randomBytes } from 'node:crypto';
-import type { FinalProfile } from './compare-profiles';
+import type { FinalProfile } from '@profilestream/tools-runtime';
 
 /**
  * Reads `topic` from its beginning up to the end offsets present when the call started (a

@@ -3,3 +3,4 @@ export * from './events-dataset';
 export * from './pacing';
 export * from './sample-events';
 export * from './send-events';
+export * from './fixed-input';

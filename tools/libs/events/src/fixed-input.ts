@@ -1,7 +1,8 @@
 /**
- * The chaos test's input: the demo's seeded sample feed, frozen. Both runs send exactly these
- * records with exactly these timestamps, so any difference between their final profiles comes from
- * the faults, not from the input.
+ * A repeatable input for comparing two runs (the chaos command, the model migration test): the
+ * demo's seeded sample feed, frozen. Both runs send exactly these records with exactly these
+ * timestamps, so any difference between their final profiles comes from what the runs did to them
+ * (faults, a migration), not from the input.
  *
  * Three things keep a fault-free run repeatable, and each is why a rule below exists:
  * - Clicks take the vector of the item's catalogue description when the fuser knows it, else the
@@ -18,7 +19,7 @@
 import type { PlatformEvent } from '@profilestream/event-producer';
 import { seededRandom } from '@profilestream/embedding';
 import { cleanText } from '@profilestream/text-cleaning';
-import { SampleFeed } from '@profilestream/tools-events';
+import { SampleFeed } from './sample-events';
 
 export interface FixedInputOptions {
   events: number;
