@@ -40,6 +40,7 @@ const COMMANDS: [script: string, mentions: RegExp][] = [
   ['profiles:restore', /--partition/],
   ['replay', /--file/],
   ['dlq:replay', /--topic/],
+  ['migrate', /cutover/],
   ['ranker:train', /--validation-share/],
   ['consume', /--from-beginning/],
   ['contracts:generate', /--check/],

@@ -78,7 +78,8 @@ describe('encoder on the real broker and Redis', () => {
   );
   const { topics, kafka, producer } = harness;
   let app: INestApplication;
-  const metric = (name: string) => harness.metric(app, name);
+  const metric = (name: string, reason?: string) =>
+    harness.metric(app, name, reason === undefined ? undefined : (labels) => labels['reason'] === reason);
 
   beforeAll(async () => {
     app = await harness.start();
@@ -155,5 +156,42 @@ describe('encoder on the real broker and Redis', () => {
     ).toBe(true);
     expect(await metric('encoder_backpressure_pauses_total')).toBeGreaterThan(0);
     expect(await metric('encoder_texts_embedded_total')).toBeGreaterThanOrEqual(306);
+  }, 120_000);
+
+  it("does not embed an erased user's texts written before the erasure (a migration re-reading the archive)", async () => {
+    const deletionSerde = new SingleObjectSerde('UserDeletion');
+    const erasedAt = Date.now() - 100;
+    await producer.send(topics.userDeletions.name, [
+      { key: 'gone', value: deletionSerde.encode({ userId: 'gone', requestedAt: erasedAt }) },
+    ]);
+    const before = await metric('encoder_kafka_message_outcomes_total');
+    const embeddedBefore = await metric('encoder_texts_embedded_total');
+    const old = { ...cleaned('x1', 'written before the erasure', 'gone'), occurredAt: erasedAt - 60_000 };
+    const after = { ...cleaned('x2', 'written after the erasure', 'gone'), occurredAt: erasedAt + 50 };
+    const other = cleaned('x3', 'another user is unaffected', 'stays');
+    // The erasure request travels on its own topic: wait until the encoder has read it.
+    expect(
+      await waitFor(async () => {
+        await send([{ ...old, eventId: `probe-${Date.now()}` }]);
+        return (await metric('encoder_kafka_message_outcomes_total', 'erased_user')) > 0;
+      }, 30_000),
+    ).toBe(true);
+    await send([old, after, other]);
+    expect(
+      await waitFor(async () => (await metric('encoder_kafka_message_outcomes_total', 'erased_user')) >= 2, 30_000),
+    ).toBe(true);
+    expect(
+      await waitFor(async () => (await metric('encoder_texts_embedded_total')) >= embeddedBefore + 2, 30_000),
+    ).toBe(true);
+    const outs = await Promise.all(
+      (await readTopic(kafka, topics.textsEmbedded.name, await metric('encoder_texts_embedded_total'))).map((m) =>
+        embeddedSerde.decode(m.value!),
+      ),
+    );
+    const ids = new Set(outs.map((e) => e.eventId));
+    expect(ids.has('x2')).toBe(true);
+    expect(ids.has('x3')).toBe(true);
+    expect(ids.has('x1')).toBe(false);
+    expect(await metric('encoder_kafka_message_outcomes_total')).toBeGreaterThan(before);
   }, 120_000);
 });

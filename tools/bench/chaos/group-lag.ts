@@ -3,7 +3,7 @@
  * every topic it reads (see prefixLag), and nothing has been written for a while.
  */
 import type { Admin } from '@profilestream/kafka';
-import { prefixLag, type LagReport, type PartitionLag } from '@profilestream/tools-runtime';
+import { endOffsetsFingerprint, prefixLag, type LagReport, type PartitionLag } from '@profilestream/tools-runtime';
 import { sleep } from './abortable';
 
 export {
@@ -19,17 +19,6 @@ function lagReason(lag: LagReport): string {
     .filter(([, n]) => n > 0)
     .map(([g, n]) => `${g} ${n}`)
     .join(', ')}`;
-}
-
-/** End offsets of every topic under `prefix`, as one string: equal strings mean nothing was written in between. */
-export async function endOffsetsFingerprint(admin: Admin, prefix: string): Promise<string> {
-  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix)).sort();
-  const parts = await Promise.all(
-    topics.map(
-      async (t) => `${t}:${(await admin.fetchTopicOffsets(t)).map((p) => `${p.partition}=${p.high}`).join(',')}`,
-    ),
-  );
-  return parts.join(' ');
 }
 
 export interface QuietOptions {

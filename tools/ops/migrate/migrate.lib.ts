@@ -87,6 +87,35 @@ export async function servedSpaceOnTopic(
   return (newest as { at: number; space: string } | null)?.space ?? null;
 }
 
+/**
+ * Names the space profiles.v1 carries now (epoch 0: no cut-over, no version lift) unless a record
+ * already says which: from then on the next space's fuser publishes on the shadow topic whatever
+ * its deployment is called. Returns the record in force.
+ */
+export async function registerServing(
+  kafka: Kafka,
+  admin: Admin,
+  o: { prefix: string; space: string; replicationFactor: number; now?: number },
+): Promise<ServingSpace> {
+  const topics = topicCatalog(o.prefix);
+  await provisionTopics(admin, [topics.fuserServing], { replicationFactor: o.replicationFactor });
+  const current = await readServing(kafka, admin, o.prefix);
+  if (current) return current;
+  const record: ServingSpace = { space: o.space, epoch: 0, previousSpace: null, changedAt: o.now ?? Date.now() };
+  await writeServing(kafka, topics.fuserServing.name, record);
+  return record;
+}
+
+async function writeServing(kafka: Kafka, topic: string, record: ServingSpace): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: [{ key: SERVING_KEY, value: encodeServingSpace(record) }] });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 export interface CutOverOptions {
   /** KAFKA_TOPIC_PREFIX of the deployment. */
   prefix: string;
@@ -129,17 +158,7 @@ export async function cutOver(kafka: Kafka, admin: Admin, o: CutOverOptions): Pr
     previousSpace: served,
     changedAt: o.now ?? Date.now(),
   };
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  try {
-    await producer.send({
-      topic: topics.fuserServing.name,
-      acks: -1,
-      messages: [{ key: SERVING_KEY, value: encodeServingSpace(record) }],
-    });
-  } finally {
-    await producer.disconnect();
-  }
+  await writeServing(kafka, topics.fuserServing.name, record);
   return record;
 }
 

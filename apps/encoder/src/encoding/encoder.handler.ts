@@ -5,11 +5,12 @@ import {
   type TopicCatalog,
   type ValueSerde,
 } from '@profilestream/contracts';
-import { decodingTransform, dlq, ok, type Outcome, type TransformHandler } from '@profilestream/kafka';
+import { decodingTransform, dlq, drop, ok, type Outcome, type TransformHandler } from '@profilestream/kafka';
 import type { EmbeddingSpace } from '@profilestream/embedding';
 import { PoisonTextError, type EncodingEngine } from '@profilestream/inference';
 import type { EmbeddingCache, CachedEmbedding } from './embedding-cache';
 import type { EncoderMetrics } from './encoder.metrics';
+import type { ErasureMarks } from './erasure-marks';
 import type { ThroughputLimiter } from './throughput-limiter';
 
 export interface EncoderDeps {
@@ -22,6 +23,8 @@ export interface EncoderDeps {
   metrics: EncoderMetrics;
   /** Counts what was embedded against ENCODER_MAX_TEXTS_PER_SECOND. */
   limiter?: ThroughputLimiter;
+  /** Users who asked to be erased: their earlier texts are not embedded (dropped as erased_user). */
+  erasures?: Pick<ErasureMarks, 'erases'>;
 }
 
 type Computed = (CachedEmbedding & { cacheHit: boolean; queuedMs: number; inferenceMs: number }) | { poison: string };
@@ -36,8 +39,9 @@ export function encoderHandler(deps: EncoderDeps): TransformHandler {
   return decodingTransform(
     (bytes) => deps.serdes.cleaned.decode(bytes),
     async (records) => {
+      const erased = (t: CleanedText) => deps.erasures?.erases(t.userId ?? null, t.occurredAt) ?? false;
       const texts = new Map<string, string>();
-      for (const { value } of records) texts.set(value.contentHash, value.text);
+      for (const { value } of records) if (!erased(value)) texts.set(value.contentHash, value.text);
       const hashes = [...texts.keys()];
       const cached = await deps.cache.getMany(deps.space, hashes);
 
@@ -81,6 +85,10 @@ export function encoderHandler(deps: EncoderDeps): TransformHandler {
       const out: { key: string | null; value: Buffer }[] = [];
       const embedded: { source: string; cacheHit: boolean; truncated: boolean }[] = [];
       for (const { value } of records) {
+        if (erased(value)) {
+          outcomes.push(drop('erased_user'));
+          continue;
+        }
         const c = computed.get(value.contentHash)!;
         if ('poison' in c) {
           deps.metrics.poison.inc();

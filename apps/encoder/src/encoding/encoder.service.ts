@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { topicCatalog } from '@profilestream/contracts';
-import { topicSerde, type BatchConsumer } from '@profilestream/kafka';
+import { readerGroupPrefix, topicSerde, type BatchConsumer } from '@profilestream/kafka';
 import {
   CPU_MAX_PADDING_SHARE,
   EncodingEngine,
@@ -21,6 +21,7 @@ import { StreamRuntime } from '@profilestream/stream-service';
 import { CONSUMED_TOPICS, CONSUMER_GROUP, type EncoderConfig } from '../config/encoder.config';
 import { EmbeddingCache } from './embedding-cache';
 import { encoderHandler } from './encoder.handler';
+import { ErasureMarks } from './erasure-marks';
 import { ThroughputLimiter } from './throughput-limiter';
 import { EncoderMetrics } from './encoder.metrics';
 
@@ -34,6 +35,7 @@ export const ENCODER_CONFIG = Symbol('ENCODER_CONFIG');
 export class EncoderService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private pool: InferencePool | null = null;
   private consumer: BatchConsumer | null = null;
+  private erasures: ErasureMarks | null = null;
   private pressureTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -97,12 +99,26 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
     const serdes = {
       cleaned: topicSerde(topics.textsCleaned, config.kafka),
       embedded: topicSerde(topics.textsEmbedded, config.kafka),
+      deletion: topicSerde(topics.userDeletions, config.kafka),
     };
-    await runtime.untilDone('reading schemas', () => Promise.all([serdes.cleaned.init(), serdes.embedded.init()]));
+    await runtime.untilDone('reading schemas', () => Promise.all(Object.values(serdes).map((s) => s.init())));
+    const erasures = new ErasureMarks(
+      runtime.kafka,
+      topics.userDeletions.name,
+      serdes.deletion,
+      runtime.log,
+      readerGroupPrefix(`${config.kafka.topicPrefix}${CONSUMER_GROUP}${config.kafka.groupSuffix}`, 'erasures'),
+    );
+    this.erasures = erasures;
+    // Every erasure known before the first text: the archive a migration re-reads holds older texts.
+    await runtime.untilDone('reading erasure requests', () => erasures.start());
+    await erasures.caughtUp;
+    runtime.log.info({ erasedUsers: erasures.size }, 'erasure requests read');
     const limiter = new ThroughputLimiter(config.maxTextsPerSecond);
     if (limiter.limited) runtime.log.info({ textsPerSecond: config.maxTextsPerSecond }, 'embedding rate limited');
     const handler = encoderHandler({
       limiter,
+      erasures,
       topics,
       serdes,
       cache: new EmbeddingCache(runtime.redis, config.redis.keyPrefix, config.cacheTtlSeconds),
@@ -137,6 +153,7 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
 
   async beforeApplicationShutdown(): Promise<void> {
     if (this.pressureTimer) clearInterval(this.pressureTimer);
+    await this.erasures?.stop();
     // The runtime stops the consumer (draining in-flight runs) first; the pool closes after.
   }
 

@@ -177,6 +177,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
       spaceName,
       runtime.log,
       readerGroupPrefix(groupId, 'serving'),
+      config.kafka.groupSuffix === '',
     );
     // Two flushes at a time: one writes to Kafka while the next builds its records.
     const flushGate = new FlushGate(2);

@@ -11,8 +11,9 @@ export interface ServingRole {
 
 /**
  * Follows `profile-fuser.serving.v1` (every instance reads all of it): whether this deployment's
- * vector space is the one profiles.v1 carries. Before any record exists every deployment serves,
- * so a single deployment never needs one.
+ * vector space is the one profiles.v1 carries. Before any record exists the deployment without a
+ * KAFKA_GROUP_SUFFIX serves (a single deployment never needs a record) and a second one, started
+ * for a migration, publishes on the shadow topic.
  */
 export class ServingControl {
   private record: ServingSpace | null = null;
@@ -25,6 +26,8 @@ export class ServingControl {
     private readonly space: string,
     private readonly log: LogSink,
     groupPrefix: string,
+    /** Whether this deployment serves while no record exists: the one without a group suffix. */
+    private readonly servesByDefault: boolean,
   ) {
     this.follower = new TopicFollower(kafka, topic, (messages) => this.apply(messages), groupPrefix);
   }
@@ -42,7 +45,7 @@ export class ServingControl {
   }
 
   role(): ServingRole {
-    return roleOf(this.record, this.space);
+    return roleOf(this.record, this.space, this.servesByDefault);
   }
 
   /** Called after each change of role or epoch, with the role before it. */
@@ -71,7 +74,7 @@ export class ServingControl {
   }
 }
 
-export function roleOf(record: ServingSpace | null, space: string): ServingRole {
-  if (!record) return { serving: true, epoch: 0 };
+export function roleOf(record: ServingSpace | null, space: string, servesByDefault: boolean): ServingRole {
+  if (!record) return { serving: servesByDefault, epoch: 0 };
   return { serving: record.space === space, epoch: record.epoch };
 }

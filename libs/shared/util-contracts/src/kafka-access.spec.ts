@@ -2,12 +2,13 @@ import { KAFKA_ACCESS, kafkaAclRules, kafkaUserName } from './kafka-access';
 import { DEAD_LETTERED_TOPICS, TOPICS } from './topics';
 
 describe('kafkaAclRules', () => {
-  it('gives the encoder its input, its output, its dead letters, and its group and transactional-id prefixes', () => {
+  it('gives the encoder its input, the erasure requests, its output, its dead letters, and its group and transactional-id prefixes', () => {
     expect(kafkaAclRules(KAFKA_ACCESS.encoder, { topicPrefix: '', provisionTopics: false })).toEqual([
       { type: 'group', name: 'encoder', patternType: 'prefix', operations: ['Read', 'Describe'] },
       { type: 'topic', name: 'texts.cleaned.v1', patternType: 'literal', operations: ['Read', 'Describe'] },
       { type: 'topic', name: 'texts.cleaned.v1.dlq', patternType: 'literal', operations: ['Write', 'Describe'] },
       { type: 'topic', name: 'texts.embedded.v1', patternType: 'literal', operations: ['Write', 'Describe'] },
+      { type: 'topic', name: 'user-deletions.v1', patternType: 'literal', operations: ['Read', 'Describe'] },
       { type: 'transactionalId', name: 'encoder', patternType: 'prefix', operations: ['Write', 'Describe'] },
     ]);
   });

@@ -53,10 +53,11 @@ export const KAFKA_ACCESS = {
     transactionalIdPrefix: 'text-cleaner',
   },
   encoder: {
-    reads: ['textsCleaned'],
+    // user-deletions.v1: texts of erased users are not embedded again (a migration re-reads the archive).
+    reads: ['textsCleaned', 'userDeletions'],
     writes: ['textsEmbedded'],
     deadLetters: ['textsCleaned'],
-    provisions: ['textsCleaned', 'textsEmbedded'],
+    provisions: ['textsCleaned', 'textsEmbedded', 'userDeletions'],
     groupPrefix: 'encoder',
     transactionalIdPrefix: 'encoder',
   },

@@ -19,8 +19,8 @@ describe('serving space record', () => {
   });
 
   it('names every problem of a bad record', () => {
-    expect(() => decodeServingSpace(Buffer.from('{"space":"","epoch":0,"previousSpace":3}'))).toThrow(
-      'invalid serving record: space must be a non-empty string; epoch must be a whole number from 1 to 2^20 - 1; previousSpace must be a string or null; changedAt must be epoch milliseconds',
+    expect(() => decodeServingSpace(Buffer.from('{"space":"","epoch":-1,"previousSpace":3}'))).toThrow(
+      'invalid serving record: space must be a non-empty string; epoch must be a whole number from 0 to 2^20 - 1; previousSpace must be a string or null; changedAt must be epoch milliseconds',
     );
     expect(() => decodeServingSpace(Buffer.from('not json'))).toThrow('serving record is not JSON');
   });

@@ -1,16 +1,17 @@
 /**
  * Which vector space profiles.v1 carries: the one control record of `profile-fuser.serving.v1`
  * (compacted, key SERVING_KEY). Each profile-fuser deployment follows it: the deployment whose
- * space it names (or every deployment, before any record exists) publishes on profiles.v1 and the
- * changelog; the others publish on profiles.shadow.v1. A cut-over writes a new record with the
- * next epoch; a rollback is a cut-over back.
+ * space it names publishes on profiles.v1 and the changelog; the others publish on
+ * profiles.shadow.v1. Before any record exists, the deployment without a KAFKA_GROUP_SUFFIX serves.
+ * A migration first registers the served space (epoch 0); a cut-over writes the next epoch; a
+ * rollback is a cut-over back.
  */
 export const SERVING_KEY = 'serving';
 
 export interface ServingSpace {
   /** The space published on profiles.v1: model id, plus `+projection id` when there is one. */
   space: string;
-  /** Raised by every cut-over, from 1; 0 means no record (every deployment serves). */
+  /** Raised by every cut-over, from 1; 0 names the space served before any cut-over (a registration). */
   epoch: number;
   /** The space served before this record (what a rollback returns to); null for the first record. */
   previousSpace: string | null;
@@ -46,8 +47,8 @@ function validateServingSpace(v: unknown): ServingSpace {
   const problems: string[] = [];
   if (typeof o['space'] !== 'string' || o['space'].length === 0) problems.push('space must be a non-empty string');
   const epoch = o['epoch'];
-  if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 1 || epoch >= 2 ** 20)
-    problems.push('epoch must be a whole number from 1 to 2^20 - 1');
+  if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 0 || epoch >= 2 ** 20)
+    problems.push('epoch must be a whole number from 0 to 2^20 - 1');
   const previous = o['previousSpace'];
   if (previous !== null && typeof previous !== 'string') problems.push('previousSpace must be a string or null');
   if (typeof o['changedAt'] !== 'number' || !Number.isFinite(o['changedAt']))

@@ -115,3 +115,14 @@ export async function prefixLag(admin: Admin, prefix: string): Promise<LagReport
   }
   return report;
 }
+
+/** End offsets of every topic under `prefix`, as one string: equal strings mean nothing was written in between. */
+export async function endOffsetsFingerprint(admin: Admin, prefix: string): Promise<string> {
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix)).sort();
+  const parts = await Promise.all(
+    topics.map(
+      async (t) => `${t}:${(await admin.fetchTopicOffsets(t)).map((p) => `${p.partition}=${p.high}`).join(',')}`,
+    ),
+  );
+  return parts.join(' ');
+}

@@ -1,0 +1,321 @@
+/**
+ * `npm run migrate -- COMMAND …`: changing the encoder model without losing personalisation
+ * (docs/operations.md, "Changing the model"). The next space's encoder and profile-fuser are the
+ * same services under KAFKA_GROUP_SUFFIX; this command runs them locally (`run`), reports their
+ * progress (`status`), switches what profiles.v1 carries (`cutover`, `rollback`) and writes the
+ * next space's item table (`seed-items`, for deployments whose services an orchestrator starts).
+ */
+import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
+import { topicCatalog } from '@profilestream/contracts';
+import { createKafka, isReaderGroup, silentLog, topicSerde, type Admin, type Kafka } from '@profilestream/kafka';
+import { embeddingSpaceOf, loadModelBundle, loadProjection } from '@profilestream/inference';
+import { spaceKey, type EmbeddingSpace } from '@profilestream/embedding';
+import { CONSUMED_TOPICS as FUSER_INPUTS } from '@profilestream/profile-fuser-config';
+import { commandLine, UsageError } from '@profilestream/tools-cli';
+import { ServiceProcess, ensureBuilt, freePortRun } from '@profilestream/tools-runtime';
+import {
+  CutOverRefused,
+  ENCODER_GROUP,
+  FUSER_GROUP,
+  cutOver,
+  etaSeconds,
+  groupProgress,
+  readServing,
+  registerServing,
+  seedItems,
+  servedSpaceOnTopic,
+  type GroupProgress,
+} from './migrate.lib';
+import { runMigration } from './migration-run';
+
+const USAGE = `Usage: npm run migrate -- COMMAND [OPTIONS]
+
+Moves profiles to a new encoder model (or projection) while the current one keeps serving: the
+next space's encoder re-embeds the archive (texts.cleaned.v1) into the new vector space, its
+profile-fuser re-fuses texts, clicks and erasures into profiles on profiles.shadow.v1, and a
+cut-over switches what profiles.v1 carries, every user at once. Rollback is a cut-over back.
+
+Commands:
+  run --to DIR        locally: start the next space's encoder and profile-fuser (this machine's
+                      built services, KAFKA_GROUP_SUFFIX=--suffix), re-embed the archive (rate-
+                      limited), write the item table, re-fuse, report progress with an ETA until
+                      caught up; with --cutover, then cut over. The services keep running until
+                      --duration ends or Ctrl-C.
+  status              which space profiles.v1 carries, and for every encoder and profile-fuser
+                      group: records consumed, records left, ETA (two readings --interval apart)
+  cutover             make --space (or the space of --model) the one on profiles.v1; refused
+                      while a profile-fuser group has more than --max-lag records to consume
+  rollback            cut over to the space served before the last cut-over
+  seed-items          write the item vectors of --model's space from texts.embedded.v1 into
+                      profile-fuser's item table (items first: before the next fuser starts)
+
+Options:
+  --to DIR            model directory of the new space (run)
+  --model DIR         model directory naming a space (cutover, seed-items)
+  --projection FILE   PCA artefact of the new space (with --to or --model), if it has one
+  --variant V         fp32 or int8 weights (default int8)
+  --space KEY         a space by its key, model id [+projection id] (cutover)
+  --suffix S          KAFKA_GROUP_SUFFIX of the next space's services (default .next)
+  --rate N            texts per second the re-embedding may take (default 50; 0 = no limit)
+  --max-lag N         most records a group may have left and count as caught up (default 100)
+  --interval S        seconds between the two readings of status (default 5)
+  --cutover           run: cut over once caught up
+  --duration S        run: stop the services after S seconds (default: at Ctrl-C)
+  --force             cutover: whatever the lag
+  -h, --help          this text
+
+Environment:
+  KAFKA_BROKERS (127.0.0.1:9092), KAFKA_TOPIC_PREFIX and the other KAFKA_* settings (TLS, SASL);
+  run also passes REDIS_* to the services it starts.
+
+Examples:
+  npm run migrate -- run --to .cache/models/paraphrase-multilingual-MiniLM-L12-v2 --rate 40
+  npm run migrate -- status
+  npm run migrate -- cutover --model .cache/models/paraphrase-multilingual-MiniLM-L12-v2
+  npm run migrate -- rollback`;
+
+const COMMANDS = ['run', 'status', 'cutover', 'rollback', 'seed-items'] as const;
+type Command = (typeof COMMANDS)[number];
+
+const positiveNumber = (name: string, raw: string | undefined, fallback: number, allowZero = false) => {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0))
+    throw new UsageError(`--${name}: expected a ${allowZero ? 'non-negative' : 'positive'} number, got "${raw}"`);
+  return n;
+};
+
+const args = commandLine(
+  {
+    command: 'npm run migrate',
+    usage: USAGE,
+    positionals: true,
+    options: {
+      to: { type: 'string' },
+      model: { type: 'string' },
+      projection: { type: 'string' },
+      variant: { type: 'string', default: 'int8' },
+      space: { type: 'string' },
+      suffix: { type: 'string', default: '.next' },
+      rate: { type: 'string' },
+      'max-lag': { type: 'string' },
+      interval: { type: 'string' },
+      cutover: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      force: { type: 'boolean', default: false },
+    },
+  },
+  ({ values, positionals }) => {
+    const [command, ...rest] = positionals;
+    if (!command) throw new UsageError(`a command is required: ${COMMANDS.join(', ')}`);
+    if (!(COMMANDS as readonly string[]).includes(command))
+      throw new UsageError(`unknown command "${command}": expected one of ${COMMANDS.join(', ')}`);
+    if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+    if (values.variant !== 'fp32' && values.variant !== 'int8')
+      throw new UsageError(`--variant: expected fp32 or int8, got "${values.variant}"`);
+    if (!/^[a-zA-Z0-9._-]+$/.test(values.suffix))
+      throw new UsageError('--suffix: letters, digits, dot, underscore and dash only, and not empty');
+    if (command === 'run' && !values.to) throw new UsageError('run needs --to DIR (the new model)');
+    if (command === 'seed-items' && !values.model) throw new UsageError('seed-items needs --model DIR');
+    if (command === 'cutover' && !values.space && !values.model)
+      throw new UsageError('cutover needs --space KEY or --model DIR');
+    return {
+      command: command as Command,
+      modelDir: values.to ?? values.model ?? null,
+      projection: values.projection ?? null,
+      variant: values.variant as 'fp32' | 'int8',
+      space: values.space ?? null,
+      suffix: values.suffix,
+      rate: positiveNumber('rate', values.rate, 50, true),
+      maxLag: positiveNumber('max-lag', values['max-lag'], 100, true),
+      intervalS: positiveNumber('interval', values.interval, 5),
+      cutover: values.cutover,
+      durationS: values.duration === undefined ? null : positiveNumber('duration', values.duration, 0),
+      force: values.force,
+    };
+  },
+);
+
+const settings = toKafkaSettings(parseEnv(kafkaEnvSchema, process.env), 'migrate');
+const prefix = settings.topicPrefix;
+
+async function spaceOf(dir: string): Promise<EmbeddingSpace & { key: string }> {
+  const bundle = await loadModelBundle(dir, args.variant);
+  const projection = args.projection ? loadProjection(args.projection, bundle.modelId) : null;
+  const space = embeddingSpaceOf(bundle, projection);
+  return { ...space, key: spaceKey(space) };
+}
+
+const fmtEta = (s: number | null) =>
+  s === null ? 'ETA unknown (nothing consumed since the last reading)' : `ETA ${formatSeconds(s)}`;
+
+function formatSeconds(s: number): string {
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+async function status(kafka: Kafka, admin: Admin): Promise<void> {
+  const serving = await readServing(kafka, admin, prefix);
+  console.log(
+    serving
+      ? `profiles.v1 carries ${serving.space} (epoch ${serving.epoch}, since ${new Date(serving.changedAt).toISOString()}; before: ${serving.previousSpace ?? 'none recorded'})`
+      : 'no cut-over yet: every profile-fuser deployment publishes on profiles.v1',
+  );
+  const topics = topicCatalog(prefix);
+  const { groups } = await admin.listGroups();
+  const watched = groups
+    .map((g) => g.groupId)
+    .filter((id) => id.startsWith(`${prefix}${ENCODER_GROUP}`) || id.startsWith(`${prefix}${FUSER_GROUP}`))
+    .filter((id) => !isReaderGroup(id))
+    .sort();
+  const inputsOf = (id: string) =>
+    id.startsWith(`${prefix}${ENCODER_GROUP}`) ? [topics.textsCleaned.name] : FUSER_INPUTS.map((k) => topics[k].name);
+  const first = new Map<string, GroupProgress>();
+  for (const id of watched) first.set(id, await groupProgress(admin, id, inputsOf(id)));
+  await new Promise((r) => setTimeout(r, args.intervalS * 1000));
+  for (const id of watched) {
+    const now = await groupProgress(admin, id, inputsOf(id));
+    const eta = etaSeconds(first.get(id)!, now, args.intervalS * 1000);
+    console.log(`${id}: ${now.consumed} consumed, ${now.lag} left, ${now.lag === 0 ? 'caught up' : fmtEta(eta)}`);
+  }
+}
+
+async function cutOverTo(kafka: Kafka, admin: Admin, space: string): Promise<void> {
+  const record = await cutOver(kafka, admin, {
+    prefix,
+    space,
+    servedBefore: await servedSpaceOnTopic(kafka, admin, prefix, topicSerde(topicCatalog(prefix).profiles, settings)),
+    replicationFactor: settings.replicationFactor,
+    maxLag: args.maxLag,
+    force: args.force,
+  });
+  console.log(
+    `cut over: profiles.v1 now carries ${record.space} (epoch ${record.epoch}; versions from ${record.epoch} × 2^32); before: ${record.previousSpace ?? 'unknown'}. Its profile-fuser republishes every profile within seconds; rollback: npm run migrate -- rollback`,
+  );
+}
+
+async function run(kafka: Kafka, admin: Admin): Promise<void> {
+  const space = await spaceOf(args.modelDir!);
+  const served = await readServing(kafka, admin, prefix);
+  const servedSpace =
+    served?.space ??
+    (await servedSpaceOnTopic(kafka, admin, prefix, topicSerde(topicCatalog(prefix).profiles, settings)));
+  if (!servedSpace)
+    throw new CutOverRefused(
+      'profiles.v1 holds no profile yet: nothing to migrate (start the services with the new model instead)',
+    );
+  ensureBuilt();
+  const started: ServiceProcess[] = [];
+  const start = async (name: 'encoder' | 'profile-fuser', env: Record<string, string>) => {
+    const s = new ServiceProcess({
+      name,
+      port: await freePortRun(1),
+      env: { KAFKA_GROUP_SUFFIX: args.suffix, ...env },
+    });
+    started.push(s);
+    s.start();
+    await s.waitReady(300_000);
+    console.log(`${name}${args.suffix} ready on ${s.baseUrl} (log ${s.logFile})`);
+  };
+  let stopping = false;
+  const stop = async () => {
+    stopping = true;
+    await Promise.all(started.map((s) => s.kill('SIGTERM')));
+  };
+  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
+  process.once('SIGTERM', () => void stop().then(() => process.exit(143)));
+  const report = await runMigration({
+    kafka,
+    admin,
+    prefix,
+    groupSuffix: args.suffix,
+    space,
+    servedSpace,
+    embeddedSerde: topicSerde(topicCatalog(prefix).textsEmbedded, settings),
+    replicationFactor: settings.replicationFactor,
+    maxLag: args.maxLag,
+    pollMs: 2_000,
+    deadline: Infinity,
+    startEncoder: () =>
+      start('encoder', {
+        ENCODER_MODEL_DIR: args.modelDir!,
+        ENCODER_MODEL_VARIANT: args.variant,
+        ENCODER_MAX_TEXTS_PER_SECOND: String(args.rate),
+        ...(args.projection ? { ENCODER_PROJECTION_FILE: args.projection } : {}),
+      }),
+    startFuser: () =>
+      start('profile-fuser', {
+        FUSER_MODEL_DIR: args.modelDir!,
+        FUSER_MODEL_VARIANT: args.variant,
+        ...(args.projection ? { FUSER_PROJECTION_FILE: args.projection } : {}),
+      }),
+    onProgress: (p) =>
+      console.log(
+        `${p.phase}: ${p.consumed} consumed, ${p.lag} left, ${p.lag <= args.maxLag ? 'caught up' : fmtEta(p.etaS)}`,
+      ),
+    log: (line) => console.log(line),
+  });
+  console.log(
+    `caught up: ${report.reembedded} texts re-embedded in ${report.seconds.reEmbed.toFixed(0)} s (${(report.reembedded / Math.max(1, report.seconds.reEmbed)).toFixed(1)} texts/s), ${report.seeded.items} items, ${report.refused} records re-fused in ${report.seconds.reFuse.toFixed(0)} s`,
+  );
+  if (args.cutover) await cutOverTo(kafka, admin, space.key);
+  else console.log(`next: npm run migrate -- cutover --space '${space.key}'`);
+  if (args.durationS !== null) {
+    await new Promise((r) => setTimeout(r, args.durationS! * 1000));
+    if (!stopping) await stop();
+  } else console.log('the next space keeps up with live traffic until Ctrl-C');
+}
+
+async function main(): Promise<void> {
+  const kafka = createKafka(settings, silentLog);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    switch (args.command) {
+      case 'status':
+        return await status(kafka, admin);
+      case 'cutover':
+        return await cutOverTo(kafka, admin, args.space ?? (await spaceOf(args.modelDir!)).key);
+      case 'rollback': {
+        const serving = await readServing(kafka, admin, prefix);
+        if (!serving?.previousSpace) throw new CutOverRefused('no earlier cut-over to roll back');
+        return await cutOverTo(kafka, admin, serving.previousSpace);
+      }
+      case 'seed-items': {
+        const space = await spaceOf(args.modelDir!);
+        // The next space's fuser starts after this: it must find the served space named.
+        const servedSpace = await servedSpaceOnTopic(
+          kafka,
+          admin,
+          prefix,
+          topicSerde(topicCatalog(prefix).profiles, settings),
+        );
+        if (servedSpace)
+          await registerServing(kafka, admin, {
+            prefix,
+            space: servedSpace,
+            replicationFactor: settings.replicationFactor,
+          });
+        const r = await seedItems(kafka, admin, {
+          prefix,
+          space,
+          embeddedSerde: topicSerde(topicCatalog(prefix).textsEmbedded, settings),
+          replicationFactor: settings.replicationFactor,
+        });
+        return console.log(
+          `${r.items} item vectors of ${space.key} written (${r.otherSpaces} of other spaces passed over)`,
+        );
+      }
+      case 'run':
+        return await run(kafka, admin);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`migrate: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(err instanceof CutOverRefused ? 3 : 1);
+});
