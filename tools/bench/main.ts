@@ -14,6 +14,7 @@ const benches: Record<string, () => Promise<BenchResult | null>> = {
   fuser: async () => (await import('./fuser.bench')).benchFuser(),
   'interest-clusters': async () => (await import('./interest-clusters.bench')).benchInterestClusters(),
   pipeline: async () => (await import('./pipeline.bench')).benchPipeline(),
+  migration: async () => (await import('./migration.bench')).benchMigration(),
 };
 
 const USAGE = `Usage: npm run bench [-- NAME…]
@@ -37,6 +38,8 @@ Environment:
   BENCH_ENCODER_CPU_PROFILE (a directory: profile the encoder service's main thread)
   BENCH_INTEREST_CLUSTERS_UPDATES (40000): click updates per run of the interest-clusters benchmark
   BENCH_PIPELINE_ENV          extra service settings, service.VAR=value,…
+  BENCH_MIGRATION_HISTORY (2000): reviews in the archive the migration benchmark re-embeds;
+  BENCH_MIGRATION_BACKLOG_RATE (20): archive texts/s the next encoder may add to the live ones
   KAFKA_PORT (9092), REDIS_PORT (6379) and the rest of tools/infra/up.sh's: the local infrastructure
 
 Example:

@@ -35,8 +35,14 @@ import {
   prefixLag,
   type FinalProfile,
 } from '@profilestream/tools-runtime';
-import { cutOver, readServing } from './migrate.lib';
-import { runMigration, type MigrationProgress } from './migration-run';
+import {
+  CutOverRefused,
+  cutOver,
+  dropSpace,
+  readServing,
+  runMigration,
+  type MigrationProgress,
+} from '@profilestream/tools-migration';
 
 const repoRoot = resolve(__dirname, '../../..');
 const modelA = join(repoRoot, 'libs/shared/fixtures/tiny-bert');
@@ -163,7 +169,9 @@ describe('changing the encoder model: shadow space, re-embedding, cut-over', () 
         const behind = Object.entries(lag.byGroup).some(([group, n]) =>
           group.includes('encoder') ? n > PARTITIONS : n > 0,
         );
-        return !behind && Date.now() - since >= 3_000;
+        // Services that have not joined yet have no group: nothing consumed is not settled.
+        const joined = ['text-cleaner', 'encoder', 'profile-fuser'].every((g) => lag.groups.includes(`${prefix}${g}`));
+        return joined && !behind && Date.now() - since >= 3_000;
       },
       timeoutMs,
       500,
@@ -243,8 +251,8 @@ describe('changing the encoder model: shadow space, re-embedding, cut-over', () 
       startEncoder: async () => {
         encoder = await service('encoder', prefix, modelB, {
           KAFKA_GROUP_SUFFIX: SUFFIX,
-          ENCODER_MAX_TEXTS_PER_SECOND: '25',
-          ENCODER_CHUNK_MESSAGES: '8',
+          ENCODER_MAX_TEXTS_PER_SECOND: '8',
+          ENCODER_CHUNK_MESSAGES: '4',
         });
       },
       startFuser: async () => {
@@ -253,7 +261,7 @@ describe('changing the encoder model: shadow space, re-embedding, cut-over', () 
       },
       onProgress: async (p) => {
         progress.push(p);
-        if (p.phase === 're-embed' && !killed && p.consumed > 0 && p.lag > 10) {
+        if (p.phase === 're-embed' && !killed && p.consumed > 0 && p.lag > 8) {
           killed = true;
           await encoder!.kill('SIGKILL');
           encoder!.start();
@@ -333,6 +341,28 @@ describe('changing the encoder model: shadow space, re-embedding, cut-over', () 
     expect(rolledBack).toBe(true);
     await Promise.all([...running].map((s) => s.kill('SIGTERM')));
     running.length = 0;
+
+    // The grace period over: drop the space rolled back from. The served one cannot be dropped.
+    await expect(
+      dropSpace(kafka, admin, redis, { prefix, redisKeyPrefix: prefix, space: spaceA.key, groupSuffix: '' }),
+    ).rejects.toThrow(CutOverRefused);
+    const dropped = await dropSpace(kafka, admin, redis, {
+      prefix,
+      redisKeyPrefix: prefix,
+      space: spaceB.key,
+      groupSuffix: SUFFIX,
+    });
+    expect(dropped.stateRecords).toBeGreaterThan(survivors.length - 1);
+    expect(dropped.itemRecords).toBe(input.catalogue.length);
+    expect(dropped.redisKeys).toBeGreaterThan(survivors.length - 1);
+    expect(dropped.groupsDeleted.sort()).toEqual([`${prefix}encoder${SUFFIX}`, `${prefix}profile-fuser${SUFFIX}`]);
+    const liveKeys = new Map<string, boolean>();
+    await readTopicToEnd(kafka, topics.fuserState.name, (m) => void liveKeys.set(m.key!.toString(), m.value !== null));
+    const spaceOfKey = (k: string) => k.slice(0, k.indexOf('|'));
+    expect([...liveKeys].filter(([k, live]) => live && spaceOfKey(k) === spaceB.key)).toEqual([]);
+    expect([...liveKeys].filter(([k, live]) => live && spaceOfKey(k) === spaceA.key).length).toBeGreaterThan(0);
+    expect(await redis.keys(`${prefix}{pf-*}:${spaceB.key}:*`)).toEqual([]);
+    expect((await redis.keys(`${prefix}{pf-*}:${spaceA.key}:*`)).length).toBeGreaterThan(0);
 
     // A fresh pipeline under model B over the same events: the reference for the new space.
     const fresh = `${uniqueName('migrate-fresh')}.`;

@@ -5,7 +5,8 @@
  * progress (`status`), switches what profiles.v1 carries (`cutover`, `rollback`) and writes the
  * next space's item table (`seed-items`, for deployments whose services an orchestrator starts).
  */
-import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
+import { kafkaEnvSchema, parseEnv, redisEnvSchema, toKafkaSettings, toRedisSettings } from '@profilestream/config';
+import { createRedis } from '@profilestream/redis';
 import { topicCatalog } from '@profilestream/contracts';
 import { createKafka, isReaderGroup, silentLog, topicSerde, type Admin, type Kafka } from '@profilestream/kafka';
 import { embeddingSpaceOf, loadModelBundle, loadProjection } from '@profilestream/inference';
@@ -18,6 +19,7 @@ import {
   ENCODER_GROUP,
   FUSER_GROUP,
   cutOver,
+  dropSpace,
   etaSeconds,
   groupProgress,
   readServing,
@@ -25,8 +27,8 @@ import {
   seedItems,
   servedSpaceOnTopic,
   type GroupProgress,
-} from './migrate.lib';
-import { runMigration } from './migration-run';
+  runMigration,
+} from '@profilestream/tools-migration';
 
 const USAGE = `Usage: npm run migrate -- COMMAND [OPTIONS]
 
@@ -48,6 +50,9 @@ Commands:
   rollback            cut over to the space served before the last cut-over
   seed-items          write the item vectors of --model's space from texts.embedded.v1 into
                       profile-fuser's item table (items first: before the next fuser starts)
+  drop                after the grace period: remove --space (not the served one) from the state
+                      and item topics (tombstones) and Redis, and delete the consumer groups of
+                      its deployment (--suffix; scale it to zero first)
 
 Options:
   --to DIR            model directory of the new space (run)
@@ -55,7 +60,8 @@ Options:
   --projection FILE   PCA artefact of the new space (with --to or --model), if it has one
   --variant V         fp32 or int8 weights (default int8)
   --space KEY         a space by its key, model id [+projection id] (cutover)
-  --suffix S          KAFKA_GROUP_SUFFIX of the next space's services (default .next)
+  --suffix S          KAFKA_GROUP_SUFFIX of the next space's services (default .next; drop: of the
+                      dropped space's, where "" is the deployment without a suffix)
   --rate N            texts per second the re-embedding may take (default 50; 0 = no limit)
   --max-lag N         most records a group may have left and count as caught up (default 100)
   --interval S        seconds between the two readings of status (default 5)
@@ -66,15 +72,17 @@ Options:
 
 Environment:
   KAFKA_BROKERS (127.0.0.1:9092), KAFKA_TOPIC_PREFIX and the other KAFKA_* settings (TLS, SASL);
-  run also passes REDIS_* to the services it starts.
+  REDIS_URL / REDIS_CLUSTER_NODES, REDIS_KEY_PREFIX and the other REDIS_* settings (drop; run
+  passes them to the services it starts).
 
 Examples:
   npm run migrate -- run --to .cache/models/paraphrase-multilingual-MiniLM-L12-v2 --rate 40
   npm run migrate -- status
   npm run migrate -- cutover --model .cache/models/paraphrase-multilingual-MiniLM-L12-v2
-  npm run migrate -- rollback`;
+  npm run migrate -- rollback
+  npm run migrate -- drop --space 'all-MiniLM-L6-v2@d4aff7c8' --suffix ''`;
 
-const COMMANDS = ['run', 'status', 'cutover', 'rollback', 'seed-items'] as const;
+const COMMANDS = ['run', 'status', 'cutover', 'rollback', 'seed-items', 'drop'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const positiveNumber = (name: string, raw: string | undefined, fallback: number, allowZero = false) => {
@@ -113,8 +121,11 @@ const args = commandLine(
     if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
     if (values.variant !== 'fp32' && values.variant !== 'int8')
       throw new UsageError(`--variant: expected fp32 or int8, got "${values.variant}"`);
-    if (!/^[a-zA-Z0-9._-]+$/.test(values.suffix))
-      throw new UsageError('--suffix: letters, digits, dot, underscore and dash only, and not empty');
+    if (!/^[a-zA-Z0-9._-]*$/.test(values.suffix))
+      throw new UsageError('--suffix: letters, digits, dot, underscore and dash only');
+    if (command !== 'drop' && values.suffix === '')
+      throw new UsageError('--suffix: the next space needs a suffix of its own (default .next)');
+    if (command === 'drop' && !values.space) throw new UsageError('drop needs --space KEY');
     if (command === 'run' && !values.to) throw new UsageError('run needs --to DIR (the new model)');
     if (command === 'seed-items' && !values.model) throw new UsageError('seed-items needs --model DIR');
     if (command === 'cutover' && !values.space && !values.model)
@@ -309,6 +320,23 @@ async function main(): Promise<void> {
       }
       case 'run':
         return await run(kafka, admin);
+      case 'drop': {
+        const redisEnv = parseEnv(redisEnvSchema, process.env);
+        const redis = createRedis(toRedisSettings(redisEnv), 'migrate');
+        try {
+          const r = await dropSpace(kafka, admin, redis, {
+            prefix,
+            redisKeyPrefix: redisEnv.REDIS_KEY_PREFIX,
+            space: args.space!,
+            groupSuffix: args.suffix,
+          });
+          return console.log(
+            `dropped ${args.space}: ${r.stateRecords} state and ${r.itemRecords} item records tombstoned, ${r.redisKeys} Redis keys removed, groups deleted: ${r.groupsDeleted.join(', ') || 'none'}`,
+          );
+        } finally {
+          redis.disconnect();
+        }
+      }
     }
   } finally {
     await admin.disconnect();

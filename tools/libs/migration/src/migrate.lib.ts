@@ -13,7 +13,8 @@ import {
   type ServingSpace,
   type ValueSerde,
 } from '@profilestream/contracts';
-import { encodeItem, itemKey, type ItemVector } from '@profilestream/fusion';
+import { encodeItem, itemKey, parseItemKey, parseStateKey, type ItemVector } from '@profilestream/fusion';
+import { unlinkKeys, type RedisClient } from '@profilestream/redis';
 import { provisionTopics, readPartition, readerGroupPrefix, type Admin, type Kafka } from '@profilestream/kafka';
 import { spaceKey, type EmbeddingSpace } from '@profilestream/embedding';
 import { prefixLag } from '@profilestream/tools-runtime';
@@ -261,4 +262,71 @@ export async function seedItems(
     await producer.disconnect();
   }
   return { items: latest.size, otherSpaces };
+}
+
+export interface DropReport {
+  stateRecords: number;
+  itemRecords: number;
+  redisKeys: number;
+  groupsDeleted: string[];
+}
+
+/**
+ * Removes a space that is no longer served, once its grace period is over: tombstones for its keys
+ * on profile-fuser's state and item topics (compaction then removes them), its Redis keys, and the
+ * consumer groups of its deployment. Refused for the space served on profiles.v1, and while its
+ * deployment still has a member (scale it to zero first).
+ */
+export async function dropSpace(
+  kafka: Kafka,
+  admin: Admin,
+  redis: RedisClient,
+  o: { prefix: string; redisKeyPrefix: string; space: string; groupSuffix: string },
+): Promise<DropReport> {
+  const serving = await readServing(kafka, admin, o.prefix);
+  if (!serving) throw new CutOverRefused('no cut-over recorded: the only space there is is the served one');
+  if (serving.space === o.space) throw new CutOverRefused(`${o.space} is the space served on profiles.v1`);
+  const groups = [`${o.prefix}${ENCODER_GROUP}${o.groupSuffix}`, `${o.prefix}${FUSER_GROUP}${o.groupSuffix}`];
+  const { groups: described } = await admin.describeGroups(groups);
+  const busy = described.filter((g) => g.members.length > 0).map((g) => g.groupId);
+  if (busy.length > 0)
+    throw new CutOverRefused(`${busy.join(' and ')} still has members: scale the deployment to zero first`);
+
+  const topics = topicCatalog(o.prefix);
+  const tombstones = async (topic: string, ofSpace: (key: string) => boolean): Promise<number> => {
+    const live = new Map<string, number>();
+    await readTopic(kafka, admin, topic, readerGroupPrefix(migrateGroup(o.prefix), 'drop'), (m) => {
+      const key = m.key?.toString();
+      if (key === undefined || !ofSpace(key)) return;
+      if (m.value === null) live.delete(key);
+      else live.set(key, m.partition);
+    });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      const messages = [...live].map(([key, partition]) => ({ key, value: null, partition }));
+      for (let i = 0; i < messages.length; i += 500)
+        await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
+    } finally {
+      await producer.disconnect();
+    }
+    return live.size;
+  };
+  const present = new Set(await admin.listTopics());
+  const stateRecords = present.has(topics.fuserState.name)
+    ? await tombstones(topics.fuserState.name, (k) => parseStateKey(k)?.space === o.space)
+    : 0;
+  const itemRecords = present.has(topics.fuserItems.name)
+    ? await tombstones(topics.fuserItems.name, (k) => parseItemKey(k)?.space === o.space)
+    : 0;
+  const redisKeys = await unlinkKeys(redis, `${globEscape(o.redisKeyPrefix)}{pf-*}:${globEscape(o.space)}:*`);
+  const existing = new Set((await admin.listGroups()).groups.map((g) => g.groupId));
+  const groupsDeleted = groups.filter((g) => existing.has(g));
+  if (groupsDeleted.length > 0) await admin.deleteGroups(groupsDeleted);
+  return { stateRecords, itemRecords, redisKeys, groupsDeleted };
+}
+
+/** A literal for a Redis glob pattern. */
+function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }

@@ -1,0 +1,2 @@
+export * from './migrate.lib';
+export * from './migration-run';
