@@ -61,7 +61,11 @@ export async function waitTextPathDrained(
   while (quiet < 2) {
     await new Promise((r) => setTimeout(r, options.pollMs ?? 250));
     const polledAt = Date.now();
-    const lags = await textPathLag(admin, prefix, topics);
+    // A coordinator moving (NOT_COORDINATOR_FOR_GROUP on a busy broker) is retriable: poll again.
+    const lags = await textPathLag(admin, prefix, topics).catch((err: unknown) => {
+      if ((err as { retriable?: boolean }).retriable) return [Infinity];
+      throw err;
+    });
     if (Date.now() > deadline) throw new Error(`text path not drained in time: lag per stage ${JSON.stringify(lags)}`);
     const idle = lags.every((n) => n === 0);
     if (idle && quiet === 0) quietSince = polledAt;

@@ -171,7 +171,7 @@ async function status(kafka: Kafka, admin: Admin): Promise<void> {
   console.log(
     serving
       ? `profiles.v1 carries ${serving.space} (epoch ${serving.epoch}, since ${new Date(serving.changedAt).toISOString()}; before: ${serving.previousSpace ?? 'none recorded'})`
-      : 'no cut-over yet: every profile-fuser deployment publishes on profiles.v1',
+      : 'no serving record yet: the profile-fuser deployment without a KAFKA_GROUP_SUFFIX publishes on profiles.v1',
   );
   const topics = topicCatalog(prefix);
   const { groups } = await admin.listGroups();

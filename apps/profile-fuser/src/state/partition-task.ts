@@ -1106,8 +1106,9 @@ export class PartitionTask {
         this.markDirty(entry, now, null, null, 0);
         republished++;
       }
+      // Until this batch is out: live traffic may keep other users dirty all along.
       do await this.flush('all');
-      while (this.dirtyUsers > 0 && !this.closed);
+      while (!this.closed && part.some((u) => this.users.get(u)?.dirty));
     }
     if (this.closed) return;
     await this.syncing;

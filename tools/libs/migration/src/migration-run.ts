@@ -113,16 +113,29 @@ async function untilCaughtUp(
   groupId: string,
   topicNames: string[],
 ): Promise<GroupProgress> {
-  let last = await groupProgress(o.admin, groupId, topicNames);
+  const read = () => withRetries(() => groupProgress(o.admin, groupId, topicNames));
+  let last = await read();
   let lastAt = Date.now();
   for (;;) {
     await new Promise((r) => setTimeout(r, o.pollMs));
     const now = Date.now();
-    const p = await groupProgress(o.admin, groupId, topicNames);
+    const p = await read();
     await o.onProgress({ ...p, phase, etaS: etaSeconds(last, p, now - lastAt) });
     if (p.lag <= o.maxLag && (p.consumed > 0 || p.lag === 0)) return p;
     if (now > o.deadline) throw new Error(`${phase}: ${groupId} still has ${p.lag} records to consume at the deadline`);
     last = p;
     lastAt = now;
+  }
+}
+
+/** A busy broker answers admin calls with retriable errors now and then (a group coordinator moving). */
+async function withRetries<T>(call: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (i >= attempts || !(err as { retriable?: boolean }).retriable) throw err;
+      await new Promise((r) => setTimeout(r, 500 * i));
+    }
   }
 }
