@@ -50,6 +50,8 @@ const PROJECTION_DIM = 128;
 const BACKLOG_RATE = Number(process.env['BENCH_MIGRATION_BACKLOG_RATE'] ?? 20);
 const LATENCY = 'profile_fuser_event_to_profile_seconds';
 const SUFFIX = '.next';
+/** The next space's processes yield the cores to the served ones (`npm run migrate -- run` does the same). */
+const NICE = Number(process.env['BENCH_MIGRATION_NICE'] ?? 19);
 
 export async function benchMigration(): Promise<BenchResult | null> {
   const file = findEventsFile();
@@ -144,6 +146,7 @@ export async function benchMigration(): Promise<BenchResult | null> {
       const s = new ServiceProcess({
         name,
         port: await freePortRun(1),
+        nice: NICE,
         env: {
           LOG_LEVEL: 'warn',
           KAFKA_TOPIC_PARTITIONS: '3',

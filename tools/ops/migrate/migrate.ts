@@ -63,6 +63,8 @@ Options:
   --suffix S          KAFKA_GROUP_SUFFIX of the next space's services (default .next; drop: of the
                       dropped space's, where "" is the deployment without a suffix)
   --rate N            texts per second the re-embedding may take (default 50; 0 = no limit)
+  --nice N            run: niceness of the next space's processes, 0-19 (default 19: the served
+                      services keep the cores they need, the re-embedding takes what is left)
   --max-lag N         most records a group may have left and count as caught up (default 100)
   --interval S        seconds between the two readings of status (default 5)
   --cutover           run: cut over once caught up
@@ -109,6 +111,7 @@ const args = commandLine(
       'max-lag': { type: 'string' },
       interval: { type: 'string' },
       cutover: { type: 'boolean', default: false },
+      nice: { type: 'string' },
       duration: { type: 'string' },
       force: { type: 'boolean', default: false },
     },
@@ -126,6 +129,8 @@ const args = commandLine(
     if (command !== 'drop' && values.suffix === '')
       throw new UsageError('--suffix: the next space needs a suffix of its own (default .next)');
     if (command === 'drop' && !values.space) throw new UsageError('drop needs --space KEY');
+    if (values.nice !== undefined && !/^(1?[0-9])$/.test(values.nice))
+      throw new UsageError(`--nice: expected a whole number from 0 to 19, got "${values.nice}"`);
     if (command === 'run' && !values.to) throw new UsageError('run needs --to DIR (the new model)');
     if (command === 'seed-items' && !values.model) throw new UsageError('seed-items needs --model DIR');
     if (command === 'cutover' && !values.space && !values.model)
@@ -143,6 +148,7 @@ const args = commandLine(
       cutover: values.cutover,
       durationS: values.duration === undefined ? null : positiveNumber('duration', values.duration, 0),
       force: values.force,
+      nice: positiveNumber('nice', values.nice, 19, true),
     };
   },
 );
@@ -222,6 +228,7 @@ async function run(kafka: Kafka, admin: Admin): Promise<void> {
     const s = new ServiceProcess({
       name,
       port: await freePortRun(1),
+      nice: args.nice,
       env: { KAFKA_GROUP_SUFFIX: args.suffix, ...env },
     });
     started.push(s);

@@ -21,7 +21,7 @@ export interface EncoderDeps {
   /** The space the engine's vectors live in (the model, after the projection). */
   space: EmbeddingSpace;
   metrics: EncoderMetrics;
-  /** Counts what was embedded against ENCODER_MAX_TEXTS_PER_SECOND. */
+  /** Paces the texts to embed at ENCODER_MAX_TEXTS_PER_SECOND. */
   limiter?: ThroughputLimiter;
   /** Users who asked to be erased: their earlier texts are not embedded (dropped as erased_user). */
   erasures?: Pick<ErasureMarks, 'erases'>;
@@ -48,14 +48,15 @@ export function encoderHandler(deps: EncoderDeps): TransformHandler {
       const computed = new Map<string, Computed>();
       const misses: Promise<void>[] = [];
       const fresh: ({ hash: string } & CachedEmbedding)[] = [];
-      hashes.forEach((hash, i) => {
+      for (const [i, hash] of hashes.entries()) {
         const hit = cached[i];
         if (hit) {
           deps.metrics.cacheHits.inc();
           computed.set(hash, { ...hit, cacheHit: true, queuedMs: 0, inferenceMs: 0 });
-          return;
+          continue;
         }
         deps.metrics.cacheMisses.inc();
+        await deps.limiter?.acquire();
         misses.push(
           deps.engine.embed(hash, texts.get(hash)!).then(
             (e) => {
@@ -75,9 +76,8 @@ export function encoderHandler(deps: EncoderDeps): TransformHandler {
             },
           ),
         );
-      });
+      }
       await Promise.all(misses);
-      deps.limiter?.took(records.length);
       if (fresh.length > 0) await deps.cache.setMany(deps.space, fresh);
 
       const now = Date.now();

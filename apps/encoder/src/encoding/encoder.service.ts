@@ -22,7 +22,7 @@ import { CONSUMED_TOPICS, CONSUMER_GROUP, type EncoderConfig } from '../config/e
 import { EmbeddingCache } from './embedding-cache';
 import { encoderHandler } from './encoder.handler';
 import { ErasureMarks } from './erasure-marks';
-import { ThroughputLimiter } from './throughput-limiter';
+import { ThroughputLimiter, chunkMessages } from './throughput-limiter';
 import { EncoderMetrics } from './encoder.metrics';
 
 export const ENCODER_CONFIG = Symbol('ENCODER_CONFIG');
@@ -131,11 +131,10 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
       const depth = engine.queueDepth();
       const health = this.consumer?.health();
       if (!this.consumer || !health) return;
-      const limited = limiter.blocked();
-      if (!health.paused && (depth >= config.queue.highWater || limited)) {
+      if (!health.paused && depth >= config.queue.highWater) {
         this.consumer.pause();
-        if (!limited) metrics.backpressurePauses.inc();
-      } else if (health.paused && depth <= config.queue.lowWater && !limited) this.consumer.resume();
+        metrics.backpressurePauses.inc();
+      } else if (health.paused && depth <= config.queue.lowWater) this.consumer.resume();
     }, 20);
     this.pressureTimer.unref();
 
@@ -144,7 +143,7 @@ export class EncoderService implements OnApplicationBootstrap, BeforeApplication
         group: CONSUMER_GROUP,
         topics: CONSUMED_TOPICS,
         transform: handler,
-        maxChunkMessages: config.chunkMessages,
+        maxChunkMessages: chunkMessages(config),
         partitionsConsumedConcurrently: config.partitionConcurrency,
         chunksInFlight: config.chunksInFlight,
       })

@@ -1,35 +1,54 @@
-import { ThroughputLimiter } from './throughput-limiter';
+import { ThroughputLimiter, chunkMessages } from './throughput-limiter';
 
 describe('ThroughputLimiter', () => {
-  it('never blocks without a limit', () => {
-    const l = new ThroughputLimiter(0, () => 0);
-    l.took(1_000_000);
-    expect(l.blocked()).toBe(false);
+  /** A clock that only moves when the limiter sleeps. */
+  function virtual(perSecond: number) {
+    let t = 0;
+    const slept: number[] = [];
+    const limiter = new ThroughputLimiter(
+      perSecond,
+      () => t,
+      async (ms) => {
+        slept.push(ms);
+        t += ms;
+      },
+    );
+    return { limiter, slept, now: () => t };
+  }
+
+  it('never waits without a limit', async () => {
+    const { limiter, slept } = virtual(0);
+    for (let i = 0; i < 1000; i++) await limiter.acquire();
+    expect(slept).toEqual([]);
   });
 
-  it('holds the average at the limit: a burst of one second, then debt paid back over time', () => {
-    let t = 0;
-    const l = new ThroughputLimiter(100, () => t);
-    l.took(100);
-    expect(l.blocked()).toBe(false);
-    l.took(250);
-    expect(l.blocked()).toBe(true);
-    t = 2_400;
-    expect(l.blocked()).toBe(true);
-    t = 2_501;
-    expect(l.blocked()).toBe(false);
+  it('lets one second of texts through at once, then one text per 1/rate seconds', async () => {
+    const { limiter, slept, now } = virtual(10);
+    for (let i = 0; i < 10; i++) await limiter.acquire();
+    expect(slept).toEqual([]);
+    for (let i = 0; i < 50; i++) await limiter.acquire();
+    expect(now()).toBeCloseTo(5000, 6);
+    expect(Math.max(...slept)).toBeCloseTo(100, 6);
   });
 
-  it('simulated consumption that pauses while blocked averages the limit', () => {
-    let t = 0;
-    const l = new ThroughputLimiter(50, () => t);
-    let texts = 0;
-    for (; t < 60_000; t += 20) {
-      if (l.blocked()) continue;
-      l.took(64);
-      texts += 64;
-    }
-    expect(texts / 60).toBeGreaterThan(48);
-    expect(texts / 60).toBeLessThan(54);
+  it('holds the average at the limit over a long run', async () => {
+    const { limiter, now } = virtual(40);
+    for (let i = 0; i < 4000; i++) await limiter.acquire();
+    expect(4000 / (now() / 1000)).toBeGreaterThan(39.5);
+    expect(4000 / (now() / 1000)).toBeLessThan(40.5);
+  });
+});
+
+describe('chunk size under a rate limit', () => {
+  const base = { chunkMessages: 256, partitionConcurrency: 3, chunksInFlight: 2 };
+
+  it('is the configured size without a limit', () => {
+    expect(chunkMessages({ ...base, maxTextsPerSecond: 0 })).toBe(256);
+  });
+
+  it('keeps every chunk in flight done within 10 s at the limit', () => {
+    expect(chunkMessages({ ...base, maxTextsPerSecond: 60 })).toBe(100);
+    expect(chunkMessages({ ...base, maxTextsPerSecond: 1 })).toBe(1);
+    expect(chunkMessages({ ...base, maxTextsPerSecond: 10_000 })).toBe(256);
   });
 });

@@ -44,6 +44,11 @@ export interface ServiceProcessOptions {
   baseEnv?: NodeJS.ProcessEnv;
   /** Append to the log file on start instead of starting it afresh (a restarted process keeps its predecessor's log). */
   appendLog?: boolean;
+  /**
+   * Scheduling niceness (0–19): a process that must not take cores from the others when they need
+   * them (a model migration's re-embedding beside live traffic). Its worker threads inherit it.
+   */
+  nice?: number;
 }
 
 export class ServiceProcess {
@@ -72,7 +77,11 @@ export class ServiceProcess {
     const main = join(repoRoot, 'dist/apps', this.options.name, 'src/main.js');
     if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
     const log = createWriteStream(this.logFile, { flags: this.options.appendLog ? 'a' : 'w' });
-    this.child = spawn(process.execPath, [main], {
+    // Through nice(1), so that every thread the process starts runs at that priority.
+    const [command, args] = this.options.nice
+      ? ['nice', ['-n', String(this.options.nice), process.execPath, main]]
+      : [process.execPath, [main]];
+    this.child = spawn(command, args, {
       cwd: repoRoot,
       env: {
         ...(this.options.baseEnv ?? process.env),
@@ -84,6 +93,7 @@ export class ServiceProcess {
     });
     this.child.stdout?.pipe(log);
     this.child.stderr?.pipe(log);
+
     const child = this.child;
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
