@@ -41,6 +41,7 @@ import {
   dropSpace,
   readServing,
   runMigration,
+  spaceCoverage,
   type MigrationProgress,
 } from '@profilestream/tools-migration';
 
@@ -285,12 +286,16 @@ describe('changing the encoder model: shadow space, re-embedding, cut-over', () 
     for (const list of seen.values()) for (const r of list) if (r.modelId) expect(r.modelId).toBe(spaceA.modelId);
 
     // Cut-over, refused while a fuser group is behind: nothing is behind now.
+    const coverage = await spaceCoverage(kafka, admin, prefix, spaceB.key, profileSerde);
+    expect(coverage.share).toBe(1);
+    expect(coverage.served).toBeGreaterThanOrEqual(served.length - 1);
     const record = await cutOver(kafka, admin, {
       prefix,
       space: spaceB.key,
       servedBefore: spaceA.key,
       replicationFactor: 1,
       maxLag: 0,
+      coverage: { min: 1, profileSerde },
       force: false,
     });
     expect(record).toMatchObject({ space: spaceB.key, epoch: 1, previousSpace: spaceA.key });

@@ -26,6 +26,7 @@ import {
   registerServing,
   seedItems,
   servedSpaceOnTopic,
+  spaceCoverage,
   type GroupProgress,
   runMigration,
 } from '@profilestream/tools-migration';
@@ -44,9 +45,11 @@ Commands:
                       caught up; with --cutover, then cut over. The services keep running until
                       --duration ends or Ctrl-C.
   status              which space profiles.v1 carries, and for every encoder and profile-fuser
-                      group: records consumed, records left, ETA (two readings --interval apart)
+                      group: records consumed, records left, ETA (two readings --interval apart);
+                      with --space, how many served users already have a profile in that space
   cutover             make --space (or the space of --model) the one on profiles.v1; refused
-                      while a profile-fuser group has more than --max-lag records to consume
+                      while a profile-fuser group has more than --max-lag records to consume, or
+                      (with --min-coverage) too few served users have a profile in the new space
   rollback            cut over to the space served before the last cut-over
   seed-items          write the item vectors of --model's space from texts.embedded.v1 into
                       profile-fuser's item table (items first: before the next fuser starts)
@@ -66,6 +69,8 @@ Options:
   --nice N            run: niceness of the next space's processes, 0-19 (default 19: the served
                       services keep the cores they need, the re-embedding takes what is left)
   --max-lag N         most records a group may have left and count as caught up (default 100)
+  --min-coverage R    cutover, rollback: share of the users on profiles.v1 (0-1) that must have a
+                      profile in the new space; reads both profile topics whole (default: not checked)
   --interval S        seconds between the two readings of status (default 5)
   --cutover           run: cut over once caught up
   --duration S        run: stop the services after S seconds (default: at Ctrl-C)
@@ -95,6 +100,12 @@ const positiveNumber = (name: string, raw: string | undefined, fallback: number,
   return n;
 };
 
+const coverageShare = (raw: string) => {
+  const n = Number(raw);
+  if (!(n >= 0 && n <= 1)) throw new UsageError(`--min-coverage: expected a share from 0 to 1, got "${raw}"`);
+  return n;
+};
+
 const args = commandLine(
   {
     command: 'npm run migrate',
@@ -112,6 +123,7 @@ const args = commandLine(
       interval: { type: 'string' },
       cutover: { type: 'boolean', default: false },
       nice: { type: 'string' },
+      'min-coverage': { type: 'string' },
       duration: { type: 'string' },
       force: { type: 'boolean', default: false },
     },
@@ -149,6 +161,7 @@ const args = commandLine(
       durationS: values.duration === undefined ? null : positiveNumber('duration', values.duration, 0),
       force: values.force,
       nice: positiveNumber('nice', values.nice, 19, true),
+      minCoverage: values['min-coverage'] === undefined ? null : coverageShare(values['min-coverage']),
     };
   },
 );
@@ -170,6 +183,19 @@ function formatSeconds(s: number): string {
   if (s < 90) return `${Math.round(s)} s`;
   if (s < 5400) return `${Math.round(s / 60)} min`;
   return `${(s / 3600).toFixed(1)} h`;
+}
+
+/** The profile serde, its schemas read (a registry with confluent framing). */
+async function profileSerde() {
+  const serde = topicSerde(topicCatalog(prefix).profiles, settings);
+  await serde.init();
+  return serde;
+}
+
+async function embeddedSerde() {
+  const serde = topicSerde(topicCatalog(prefix).textsEmbedded, settings);
+  await serde.init();
+  return serde;
 }
 
 async function status(kafka: Kafka, admin: Admin): Promise<void> {
@@ -196,15 +222,20 @@ async function status(kafka: Kafka, admin: Admin): Promise<void> {
     const eta = etaSeconds(first.get(id)!, now, args.intervalS * 1000);
     console.log(`${id}: ${now.consumed} consumed, ${now.lag} left, ${now.lag === 0 ? 'caught up' : fmtEta(eta)}`);
   }
+  if (args.space) {
+    const c = await spaceCoverage(kafka, admin, prefix, args.space, await profileSerde());
+    console.log(`coverage of ${args.space}: ${c.covered} of ${c.served} served users (${(100 * c.share).toFixed(1)}%)`);
+  }
 }
 
 async function cutOverTo(kafka: Kafka, admin: Admin, space: string): Promise<void> {
   const record = await cutOver(kafka, admin, {
     prefix,
     space,
-    servedBefore: await servedSpaceOnTopic(kafka, admin, prefix, topicSerde(topicCatalog(prefix).profiles, settings)),
+    servedBefore: await servedSpaceOnTopic(kafka, admin, prefix, await profileSerde()),
     replicationFactor: settings.replicationFactor,
     maxLag: args.maxLag,
+    ...(args.minCoverage === null ? {} : { coverage: { min: args.minCoverage, profileSerde: await profileSerde() } }),
     force: args.force,
   });
   console.log(
@@ -215,9 +246,7 @@ async function cutOverTo(kafka: Kafka, admin: Admin, space: string): Promise<voi
 async function run(kafka: Kafka, admin: Admin): Promise<void> {
   const space = await spaceOf(args.modelDir!);
   const served = await readServing(kafka, admin, prefix);
-  const servedSpace =
-    served?.space ??
-    (await servedSpaceOnTopic(kafka, admin, prefix, topicSerde(topicCatalog(prefix).profiles, settings)));
+  const servedSpace = served?.space ?? (await servedSpaceOnTopic(kafka, admin, prefix, await profileSerde()));
   if (!servedSpace)
     throw new CutOverRefused(
       'profiles.v1 holds no profile yet: nothing to migrate (start the services with the new model instead)',
@@ -250,7 +279,7 @@ async function run(kafka: Kafka, admin: Admin): Promise<void> {
     groupSuffix: args.suffix,
     space,
     servedSpace,
-    embeddedSerde: topicSerde(topicCatalog(prefix).textsEmbedded, settings),
+    embeddedSerde: await embeddedSerde(),
     replicationFactor: settings.replicationFactor,
     maxLag: args.maxLag,
     pollMs: 2_000,
@@ -303,12 +332,7 @@ async function main(): Promise<void> {
       case 'seed-items': {
         const space = await spaceOf(args.modelDir!);
         // The next space's fuser starts after this: it must find the served space named.
-        const servedSpace = await servedSpaceOnTopic(
-          kafka,
-          admin,
-          prefix,
-          topicSerde(topicCatalog(prefix).profiles, settings),
-        );
+        const servedSpace = await servedSpaceOnTopic(kafka, admin, prefix, await profileSerde());
         if (servedSpace)
           await registerServing(kafka, admin, {
             prefix,
@@ -318,7 +342,7 @@ async function main(): Promise<void> {
         const r = await seedItems(kafka, admin, {
           prefix,
           space,
-          embeddedSerde: topicSerde(topicCatalog(prefix).textsEmbedded, settings),
+          embeddedSerde: await embeddedSerde(),
           replicationFactor: settings.replicationFactor,
         });
         return console.log(

@@ -127,12 +127,55 @@ export interface CutOverOptions {
   replicationFactor: number;
   /** Most records every profile-fuser group may still have to consume (live traffic never stops). */
   maxLag: number;
-  /** Cut over whatever the lag. */
+  /**
+   * With a serde: the share of users served now that must already have a profile in the new space
+   * (read from both profile topics whole, so opt-in on large deployments).
+   */
+  coverage?: { min: number; profileSerde: ValueSerde<'UserProfile'> };
+  /** Cut over whatever the lag and coverage. */
   force: boolean;
   now?: number;
 }
 
 export class CutOverRefused extends Error {}
+
+export interface SpaceCoverage {
+  /** Users with a profile on profiles.v1. */
+  served: number;
+  /** Of those, users whose latest record on profiles.shadow.v1 (or profiles.v1) is in `space`. */
+  covered: number;
+  share: number;
+}
+
+/** How many of the users served now already have a profile in `space` (latest record per user). */
+export async function spaceCoverage(
+  kafka: Kafka,
+  admin: Admin,
+  prefix: string,
+  space: string,
+  profileSerde: ValueSerde<'UserProfile'>,
+): Promise<SpaceCoverage> {
+  const topics = topicCatalog(prefix);
+  const latest = async (topic: string) => {
+    const out = new Map<string, Buffer | null>();
+    const present = new Set(await admin.listTopics());
+    if (present.has(topic))
+      await readTopic(kafka, admin, topic, readerGroupPrefix(migrateGroup(prefix), 'coverage'), (m) => {
+        if (m.key) out.set(m.key.toString(), m.value);
+      });
+    return out;
+  };
+  const inSpace = async (bytes: Buffer | null | undefined) => {
+    if (!bytes) return false;
+    const p = await profileSerde.decode(bytes);
+    return spaceKey({ modelId: p.modelId, projectionId: p.projectionId ?? null }) === space;
+  };
+  const served = [...(await latest(topics.profiles.name))].filter(([, v]) => v !== null);
+  const shadow = await latest(topics.profilesShadow.name);
+  let covered = 0;
+  for (const [userId, bytes] of served) if ((await inSpace(shadow.get(userId))) || (await inSpace(bytes))) covered++;
+  return { served: served.length, covered, share: served.length === 0 ? 1 : covered / served.length };
+}
 
 /**
  * Writes the serving record that makes `space` the one on profiles.v1 (the next epoch). Refused
@@ -152,6 +195,13 @@ export async function cutOver(kafka: Kafka, admin: Admin, o: CutOverOptions): Pr
       throw new CutOverRefused(
         `not caught up: ${late.map(([g, lag]) => `${g} has ${lag} records to consume`).join(', ')} (more than --max-lag ${o.maxLag}); wait, or pass --force`,
       );
+    if (o.coverage) {
+      const c = await spaceCoverage(kafka, admin, o.prefix, o.space, o.coverage.profileSerde);
+      if (c.share < o.coverage.min)
+        throw new CutOverRefused(
+          `coverage ${(100 * c.share).toFixed(1)}%: ${c.covered} of the ${c.served} users on profiles.v1 have a profile in ${o.space} (less than --min-coverage ${o.coverage.min}); wait, or pass --force`,
+        );
+    }
   }
   const record: ServingSpace = {
     space: o.space,
