@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
-import { EPOCH_VERSION_STRIDE, SingleObjectSerde, topicCatalog, type UserProfile } from '@profilestream/contracts';
+import { EPOCH_VERSION_STRIDE, SingleObjectSerde, topicCatalog } from '@profilestream/contracts';
 import { EventProducer, type PlatformEvent } from '@profilestream/event-producer';
 import { createKafka, readTopicToEnd, silentLog, type Admin, type Kafka } from '@profilestream/kafka';
 import { freePort, uniqueName, waitFor } from '@profilestream/kafka/testing';
