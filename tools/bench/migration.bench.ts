@@ -187,7 +187,7 @@ export async function benchMigration(): Promise<BenchResult | null> {
         ),
       log: (line) => progress(line),
     });
-    await mark('re-fused', report.refused);
+    await mark('re-fused', report.fusedOffsets);
     stopLive = true;
     const liveSent = await liveSending;
     await waitTextPathDrained(admin, prefix, pipeline.topics);
@@ -203,14 +203,14 @@ export async function benchMigration(): Promise<BenchResult | null> {
         bucketDelta(m1!.latency, m0!.latency),
       ),
       row(
-        `while the next fuser re-fuses (${report.refused} records, ${report.seconds.reFuse.toFixed(0)} s)`,
+        `while the next fuser re-fuses (${report.fusedOffsets} records, ${report.seconds.reFuse.toFixed(0)} s)`,
         liveRate,
         null,
         bucketDelta(m2!.latency, m1!.latency),
       ),
     );
     result.notes.push(
-      `re-embedding: the next encoder (int8, ${SUFFIX}) at most ${Math.round(rate + BACKLOG_RATE)} texts/s (live ${rate.toFixed(1)} + backlog ${BACKLOG_RATE}); its texts/s count every text it embedded, the archive and the live texts that arrived meanwhile (${report.reembedded} offsets of texts.cleaned.v1, transaction markers included)`,
+      `re-embedding: the next encoder (int8, ${SUFFIX}) at most ${Math.round(rate + BACKLOG_RATE)} texts/s (live ${rate.toFixed(1)} + backlog ${BACKLOG_RATE}); its texts/s count every text it embedded, the archive and the live texts that arrived meanwhile (${report.archiveOffsets} offsets of texts.cleaned.v1, transaction markers included)`,
       `items first: ${report.seeded.items} item vectors written before the next fuser started`,
     );
 

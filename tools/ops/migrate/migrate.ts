@@ -258,6 +258,7 @@ async function run(kafka: Kafka, admin: Admin): Promise<void> {
       name,
       port: await freePortRun(1),
       nice: args.nice,
+      logName: `${name}${args.suffix}.log`,
       env: { KAFKA_GROUP_SUFFIX: args.suffix, ...env },
     });
     started.push(s);
@@ -272,6 +273,27 @@ async function run(kafka: Kafka, admin: Admin): Promise<void> {
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   process.once('SIGTERM', () => void stop().then(() => process.exit(143)));
+  try {
+    await catchUp(kafka, admin, space, servedSpace, start, started);
+  } catch (err) {
+    // The services started for the run must not outlive it.
+    await stop();
+    throw err;
+  }
+  if (args.durationS !== null) {
+    await new Promise((r) => setTimeout(r, args.durationS! * 1000));
+    if (!stopping) await stop();
+  } else console.log('the next space keeps up with live traffic until Ctrl-C');
+}
+
+async function catchUp(
+  kafka: Kafka,
+  admin: Admin,
+  space: EmbeddingSpace & { key: string },
+  servedSpace: string,
+  start: (name: 'encoder' | 'profile-fuser', env: Record<string, string>) => Promise<void>,
+  started: ServiceProcess[],
+): Promise<void> {
   const report = await runMigration({
     kafka,
     admin,
@@ -303,15 +325,12 @@ async function run(kafka: Kafka, admin: Admin): Promise<void> {
       ),
     log: (line) => console.log(line),
   });
+  const texts = await started[0]!.metric('encoder_texts_embedded_total');
   console.log(
-    `caught up: ${report.reembedded} texts re-embedded in ${report.seconds.reEmbed.toFixed(0)} s (${(report.reembedded / Math.max(1, report.seconds.reEmbed)).toFixed(1)} texts/s), ${report.seeded.items} items, ${report.refused} records re-fused in ${report.seconds.reFuse.toFixed(0)} s`,
+    `caught up: ${texts} texts embedded in ${report.seconds.reEmbed.toFixed(0)} s (${(texts / Math.max(1, report.seconds.reEmbed)).toFixed(1)} texts/s), ${report.seeded.items} items written first, ${report.fusedOffsets} records re-fused in ${report.seconds.reFuse.toFixed(0)} s`,
   );
   if (args.cutover) await cutOverTo(kafka, admin, space.key);
   else console.log(`next: npm run migrate -- cutover --space '${space.key}'`);
-  if (args.durationS !== null) {
-    await new Promise((r) => setTimeout(r, args.durationS! * 1000));
-    if (!stopping) await stop();
-  } else console.log('the next space keeps up with live traffic until Ctrl-C');
 }
 
 async function main(): Promise<void> {

@@ -59,9 +59,11 @@ export interface MigrationRunOptions {
 }
 
 export interface MigrationRunReport {
-  reembedded: number;
+  /** Offsets of texts.cleaned.v1 the next encoder consumed (transaction markers included). */
+  archiveOffsets: number;
   seeded: SeedReport;
-  refused: number;
+  /** Offsets of its inputs the next fuser consumed. */
+  fusedOffsets: number;
   seconds: { reEmbed: number; reFuse: number };
 }
 
@@ -100,9 +102,9 @@ export async function runMigration(o: MigrationRunOptions): Promise<MigrationRun
     FUSER_INPUTS.map((k) => topics[k].name),
   );
   return {
-    reembedded: embedded.consumed,
+    archiveOffsets: embedded.consumed,
     seeded,
-    refused: fused.consumed,
+    fusedOffsets: fused.consumed,
     seconds: { reEmbed: reEmbedS, reFuse: (Date.now() - fuseStarted) / 1000 },
   };
 }

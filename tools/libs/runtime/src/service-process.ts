@@ -49,6 +49,8 @@ export interface ServiceProcessOptions {
    * them (a model migration's re-embedding beside live traffic). Its worker threads inherit it.
    */
   nice?: number;
+  /** Log file name in logDir (default `<name>.log`): a second deployment of a service logs apart. */
+  logName?: string;
 }
 
 export class ServiceProcess {
@@ -62,7 +64,7 @@ export class ServiceProcess {
   constructor(readonly options: ServiceProcessOptions) {
     const dir = options.logDir ?? join(repoRoot, '.local/logs');
     mkdirSync(dir, { recursive: true });
-    this.logFile = join(dir, `${options.name}.log`);
+    this.logFile = join(dir, options.logName ?? `${options.name}.log`);
   }
 
   get baseUrl(): string {
