@@ -213,7 +213,7 @@ describe('changing the encoder model: shadow space, re-embedding, cut-over', () 
     for (const u of served) expect(before.get(u)!.modelId).toBe(spaceA.modelId);
 
     // Every record profiles.v1 gets from here on, in offset order per user.
-    const seen = new Map<string, { version: number; modelId: string | null }[]>();
+    const seen = new Map<string, { version: number; modelId: string | null; eventCount: number }[]>();
     // Not under the prefix: its lag is not the pipeline's.
     const watcher = kafka.consumer({ groupId: `watcher-${prefix}` });
     await watcher.connect();
@@ -227,7 +227,7 @@ describe('changing the encoder model: shadow space, re-embedding, cut-over', () 
         const userId = message.key!.toString();
         const p = message.value ? await profileSerde.decode(message.value) : null;
         const list = seen.get(userId) ?? [];
-        list.push({ version: p?.version ?? -1, modelId: p?.modelId ?? null });
+        list.push({ version: p?.version ?? -1, modelId: p?.modelId ?? null, eventCount: p?.eventCount ?? 0 });
         seen.set(userId, list);
       },
     });
@@ -316,7 +316,8 @@ describe('changing the encoder model: shadow space, re-embedding, cut-over', () 
     // No user who had a profile ever lost it; versions only went up, and B's are above A's.
     for (const u of survivors) {
       const list = seen.get(u) ?? [];
-      expect(list.every((r) => r.version >= 0)).toBe(true);
+      // Never a tombstone, never an empty profile (the new space's republish carries its whole history).
+      expect(list.every((r) => r.version >= 0 && r.eventCount > 0)).toBe(true);
       for (let i = 1; i < list.length; i++) expect(list[i]!.version).toBeGreaterThan(list[i - 1]!.version);
       expect(after.get(u)!.version).toBeGreaterThanOrEqual(EPOCH_VERSION_STRIDE);
     }
