@@ -18,15 +18,7 @@ import { SingleObjectSerde, unpackFloat32 } from '@profilestream/contracts';
 import { readTopicToEnd } from '@profilestream/kafka';
 import { saveFittedProjection } from '@profilestream/inference';
 import { spaceKey } from '@profilestream/embedding';
-import type { EventProducer } from '@profilestream/event-producer';
-import {
-  findEventsFile,
-  loadEvents,
-  Pacer,
-  sendReplayLines,
-  total,
-  type DatasetEvent,
-} from '@profilestream/tools-events';
+import { findEventsFile, loadEvents, Pacer, sendReplayLines, total } from '@profilestream/tools-events';
 import {
   LocalPipeline,
   ServiceProcess,
@@ -37,6 +29,7 @@ import {
   type Bucket,
 } from '@profilestream/tools-runtime';
 import { newResult, type BenchResult } from './bench-harness';
+import { send, settle } from './pipeline.bench';
 import { waitTextPathDrained } from './text-path-drain';
 import { cutOver, runMigration } from '@profilestream/tools-migration';
 
@@ -147,14 +140,7 @@ export async function benchMigration(): Promise<BenchResult | null> {
         name,
         port: await freePortRun(1),
         nice: NICE,
-        env: {
-          LOG_LEVEL: 'warn',
-          KAFKA_TOPIC_PARTITIONS: '3',
-          KAFKA_TOPIC_PREFIX: prefix,
-          REDIS_KEY_PREFIX: prefix,
-          KAFKA_GROUP_SUFFIX: SUFFIX,
-          ...env,
-        },
+        env: { ...pipeline.environment(name), KAFKA_GROUP_SUFFIX: SUFFIX, ...env },
       });
       next.push(s);
       s.start();
@@ -263,15 +249,6 @@ export async function benchMigration(): Promise<BenchResult | null> {
     rmSync(workDir, { recursive: true, force: true });
   }
   return result;
-}
-
-function settle(): Promise<void> {
-  return new Promise((r) => setTimeout(r, 2500));
-}
-
-async function send(producer: EventProducer, events: DatasetEvent[], pacer: Pacer): Promise<number> {
-  const tally = await sendReplayLines(producer, events, { pacer, platform: 'bench' });
-  return total(tally.sent);
 }
 
 function row(name: string, liveRate: number, reembedRate: number | null, latency: Bucket[]) {

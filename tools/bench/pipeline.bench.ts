@@ -193,12 +193,12 @@ function serviceEnv(list: string | undefined): Partial<Record<ServiceName, Recor
 }
 
 /** Time for the fuser's rate-limited last publishes once the text path has caught up. */
-function settle(): Promise<void> {
+export function settle(): Promise<void> {
   return new Promise((r) => setTimeout(r, 2500));
 }
 
 /** Sends the reviews through the typed producer, paced; returns how many the brokers acknowledged. */
-async function send(producer: EventProducer, events: DatasetEvent[], pacer: Pacer): Promise<number> {
+export async function send(producer: EventProducer, events: DatasetEvent[], pacer: Pacer): Promise<number> {
   const tally = await sendReplayLines(producer, events, { pacer, platform: 'bench' });
   if (total(tally.rejected) > 0) console.log(`  pipeline bench: rejected ${JSON.stringify(tally.rejected)}`);
   return total(tally.sent);

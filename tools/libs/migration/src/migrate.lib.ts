@@ -15,7 +15,14 @@ import {
 } from '@profilestream/contracts';
 import { encodeItem, itemKey, parseItemKey, parseStateKey, type ItemVector } from '@profilestream/fusion';
 import { unlinkKeys, type RedisClient } from '@profilestream/redis';
-import { provisionTopics, readPartition, readerGroupPrefix, type Admin, type Kafka } from '@profilestream/kafka';
+import {
+  provisionTopics,
+  readPartition,
+  readTopicToEnd,
+  readerGroupPrefix,
+  type Admin,
+  type Kafka,
+} from '@profilestream/kafka';
 import { spaceKey, type EmbeddingSpace } from '@profilestream/embedding';
 import { prefixLag } from '@profilestream/tools-runtime';
 
@@ -23,31 +30,22 @@ import { prefixLag } from '@profilestream/tools-runtime';
 export const ENCODER_GROUP = 'encoder';
 export const FUSER_GROUP = 'profile-fuser';
 
-/** Reads every record of a topic up to its end now (read_committed), partition by partition. */
-async function readTopic(
-  kafka: Kafka,
-  admin: Admin,
-  topic: string,
-  groupPrefix: string,
-  onRecord: Parameters<typeof readPartition>[4],
-): Promise<void> {
-  const partitions = await admin.fetchTopicOffsets(topic);
-  for (const p of partitions)
-    if (BigInt(p.high) > BigInt(p.low))
-      await readPartition(kafka, topic, p.partition, BigInt(p.low), onRecord, { groupPrefix });
-}
-
 /** The serving record in force (the highest epoch), or null when no cut-over was ever made. */
 export async function readServing(kafka: Kafka, admin: Admin, prefix: string): Promise<ServingSpace | null> {
   const topics = topicCatalog(prefix);
   const present = new Set(await admin.listTopics());
   if (!present.has(topics.fuserServing.name)) return null;
   let current: ServingSpace | null = null;
-  await readTopic(kafka, admin, topics.fuserServing.name, readerGroupPrefix(migrateGroup(prefix), 'serving'), (m) => {
-    if (m.key?.toString() !== SERVING_KEY || m.value === null) return;
-    const record = decodeServingSpace(m.value);
-    if (!current || record.epoch > current.epoch) current = record;
-  });
+  await readTopicToEnd(
+    kafka,
+    topics.fuserServing.name,
+    (m) => {
+      if (m.key?.toString() !== SERVING_KEY || m.value === null) return;
+      const record = decodeServingSpace(m.value);
+      if (!current || record.epoch > current.epoch) current = record;
+    },
+    { groupPrefix: readerGroupPrefix(migrateGroup(prefix), 'serving') },
+  );
   return current;
 }
 
@@ -160,9 +158,14 @@ export async function spaceCoverage(
     const out = new Map<string, Buffer | null>();
     const present = new Set(await admin.listTopics());
     if (present.has(topic))
-      await readTopic(kafka, admin, topic, readerGroupPrefix(migrateGroup(prefix), 'coverage'), (m) => {
-        if (m.key) out.set(m.key.toString(), m.value);
-      });
+      await readTopicToEnd(
+        kafka,
+        topic,
+        (m) => {
+          if (m.key) out.set(m.key.toString(), m.value);
+        },
+        { groupPrefix: readerGroupPrefix(migrateGroup(prefix), 'coverage') },
+      );
     return out;
   };
   const inSpace = async (bytes: Buffer | null | undefined) => {
@@ -278,11 +281,9 @@ export async function seedItems(
   const topics = topicCatalog(o.prefix);
   const latest = new Map<string, ItemVector>();
   let otherSpaces = 0;
-  await readTopic(
+  await readTopicToEnd(
     kafka,
-    admin,
     topics.textsEmbedded.name,
-    readerGroupPrefix(migrateGroup(o.prefix), 'items'),
     async (m) => {
       if (m.value === null) return;
       const t = await o.embeddedSerde.decode(m.value);
@@ -295,6 +296,7 @@ export async function seedItems(
       if (known && known.occurredAt > t.occurredAt) return;
       latest.set(t.itemId, { vector: unpackFloat32(t.vector), categories: t.categories, occurredAt: t.occurredAt });
     },
+    { groupPrefix: readerGroupPrefix(migrateGroup(o.prefix), 'items') },
   );
   const partitions = (await admin.fetchTopicOffsets(topics.textsEmbedded.name)).length;
   await provisionTopics(admin, [topics.fuserItems], { replicationFactor: o.replicationFactor, partitions });
@@ -345,12 +347,17 @@ export async function dropSpace(
   const topics = topicCatalog(o.prefix);
   const tombstones = async (topic: string, ofSpace: (key: string) => boolean): Promise<number> => {
     const live = new Map<string, number>();
-    await readTopic(kafka, admin, topic, readerGroupPrefix(migrateGroup(o.prefix), 'drop'), (m) => {
-      const key = m.key?.toString();
-      if (key === undefined || !ofSpace(key)) return;
-      if (m.value === null) live.delete(key);
-      else live.set(key, m.partition);
-    });
+    await readTopicToEnd(
+      kafka,
+      topic,
+      (m) => {
+        const key = m.key?.toString();
+        if (key === undefined || !ofSpace(key)) return;
+        if (m.value === null) live.delete(key);
+        else live.set(key, m.partition);
+      },
+      { groupPrefix: readerGroupPrefix(migrateGroup(o.prefix), 'drop') },
+    );
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     try {

@@ -95,24 +95,24 @@ export class LocalPipeline {
     };
     this.topics = topicCatalog(options.prefix);
     this.kafka = createKafka(this.settings, silentLog);
-    const partitions = String(options.partitions ?? 3);
     const service = (name: ServiceName, port: number) =>
-      new ServiceProcess({
-        name,
-        port,
-        logDir: options.logDir,
-        env: {
-          LOG_LEVEL: 'warn',
-          KAFKA_TOPIC_PARTITIONS: partitions,
-          ...(options.prefix ? { KAFKA_TOPIC_PREFIX: options.prefix, REDIS_KEY_PREFIX: options.prefix } : {}),
-          ...options.sharedEnv,
-          ...options.env?.[name],
-        },
-      });
+      new ServiceProcess({ name, port, logDir: options.logDir, env: this.environment(name) });
     this.services = {
       'text-cleaner': service('text-cleaner', options.basePort),
       encoder: service('encoder', options.basePort + 1),
       'profile-fuser': service('profile-fuser', options.basePort + 2),
+    };
+  }
+
+  /** The environment this run gives a service (its topics, keys and settings): for one started beside it. */
+  environment(name: ServiceName): Record<string, string> {
+    const o = this.options;
+    return {
+      LOG_LEVEL: 'warn',
+      KAFKA_TOPIC_PARTITIONS: String(o.partitions ?? 3),
+      ...(o.prefix ? { KAFKA_TOPIC_PREFIX: o.prefix, REDIS_KEY_PREFIX: o.prefix } : {}),
+      ...o.sharedEnv,
+      ...o.env?.[name],
     };
   }
 
