@@ -43,6 +43,7 @@ const COMMANDS: [script: string, mentions: RegExp][] = [
   ['migrate', /cutover/],
   ['ranker:train', /--validation-share/],
   ['consume', /--from-beginning/],
+  ['dataset:movielens', /--out/],
   ['contracts:generate', /--check/],
 ];
 

@@ -54,7 +54,8 @@ import {
   type Snapshot,
 } from '@profilestream/ranking';
 import { ItemVectors, centre, popularity, popularityPrior } from './recommenders';
-import { coldStartUsers, leaveLastOut, type Split } from './split';
+import { coldStartUsers, leaveLastOut, withNewItems, type Split } from './split';
+import { seededRandom } from '@profilestream/embedding';
 import { SparseIndex, TfIdf } from './tfidf';
 
 const repoRoot = resolve(__dirname, '../../..');
@@ -98,6 +99,10 @@ Options:
   --join-similarities T[,T…]
                             interest clusters: the join cosines τ the replay tries, from -1 to 1
                             (default 0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8: whitened spaces need low ones)
+  --new-items SHARE         simulate newly listed items: this share (0 to 0.5) of the described items,
+                            picked with a fixed seed, lose every training interaction, as if listed
+                            after training, and users whose held-out item is one of them join the
+                            cold-start slice (default 0: only items really new in the data)
   --reuse-run               score the saved output of the last pipeline runs on the same training
                             events, model and projection (under .cache/eval/) instead of running
                             the pipeline again
@@ -126,6 +131,7 @@ const args = commandLine(
       model: { type: 'string', default: 'default' },
       'join-similarities': { type: 'string', default: '0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8' },
       'max-clusters': { type: 'string', default: '1,2,4,8' },
+      'new-items': { type: 'string', default: '0' },
     },
   },
   ({ values }) => {
@@ -140,6 +146,7 @@ const args = commandLine(
             .map((k) => numberOption('--max-clusters', k, { min: 1, max: 32, whole: true }));
     numberOption('--min-interactions', values['min-interactions'], { min: 1, whole: true });
     numberOption('--resamples', values.resamples, { min: 1, whole: true });
+    const newItems = numberOption('--new-items', values['new-items'], { min: 0, max: 0.5 });
     const pcaDims =
       values.pca === '0' || values.pca === 'none'
         ? []
@@ -150,7 +157,7 @@ const args = commandLine(
       throw new UsageError(`--file ${values.file}: no such file`);
     if (values.file === undefined && !findEventsFile())
       throw new UsageError('no dataset: pass --file EVENTS.jsonl.gz or set PROFILESTREAM_DATASET_DIR');
-    return { ...values, pcaDims, joinSimilarities, maxClusters };
+    return { ...values, pcaDims, joinSimilarities, maxClusters, newItems };
   },
 );
 const pcaDims = args.pcaDims;
@@ -172,11 +179,16 @@ async function main(): Promise<void> {
   if (!file) throw new Error('no dataset: pass --file EVENTS.jsonl.gz or set PROFILESTREAM_DATASET_DIR');
   const resamples = Number(args.resamples);
   const events = await loadEvents(file);
-  const split = leaveLastOut(events, Number(args['min-interactions']));
+  const listed = withNewItems(leaveLastOut(events, Number(args['min-interactions'])), args.newItems, seededRandom(7));
+  const split = listed.split;
   const itemIndex = new Map(split.catalogue.map((id, i) => [id, i]));
   console.log(
     `${basename(dirname(file))}: ${events.length} events, ${split.test.length} users evaluated, ${split.train.length} training events, ${split.catalogue.length} candidate items`,
   );
+  if (listed.newItems.size > 0)
+    console.log(
+      `new items simulated: ${listed.newItems.size} described items (share ${args.newItems}) lost their training interactions`,
+    );
 
   // Baselines, from the training events alone.
   const interactions = split.train.filter((e) => e.type === 'review' || e.type === 'click');
@@ -501,6 +513,7 @@ async function main(): Promise<void> {
       {
         dataset: basename(dirname(file)),
         startedAt: new Date().toISOString(),
+        newItems: { share: args.newItems, items: listed.newItems.size },
         notes,
         methods: reports,
         activityRanges: buckets.map((b) => ({ range: b.label, low: b.low, high: b.high, users: b.users.length })),

@@ -1,5 +1,6 @@
 import type { DatasetEvent } from '@profilestream/tools-events';
-import { coldStartUsers, leaveLastOut } from './split';
+import { seededRandom } from '@profilestream/embedding';
+import { coldStartUsers, leaveLastOut, withNewItems } from './split';
 
 const ev = (seq: number, user: string, item: string, ts: number, type = 'review'): DatasetEvent => ({
   ts,
@@ -68,5 +69,52 @@ describe('leaveLastOut', () => {
     // u2's held-out i3 was interacted with in training (by u1): not cold.
     expect(coldStartUsers(split)).toEqual(new Set(['u1']));
     expect(coldStartUsers(leaveLastOut(events))).toEqual(new Set());
+  });
+
+  describe('withNewItems', () => {
+    const item = (seq: number, id: string): DatasetEvent => ({
+      ts: 10,
+      seq,
+      user_id: '',
+      item_id: id,
+      type: 'item',
+      rating: null,
+      text: `all about ${id}`,
+    });
+    const described = leaveLastOut([...events, item(10, 'i1'), item(11, 'i2'), item(12, 'i3'), item(13, 'i7')]);
+
+    it('takes every training interaction of the chosen items away, and their users join the cold-start slice', () => {
+      // Share 1/3 of the 3 described items with training interactions (i7 has none): one item.
+      const { split, newItems } = withNewItems(described, 1 / 3, seededRandom(7));
+      expect(newItems.size).toBe(1);
+      const [chosen] = [...newItems];
+      expect(['i1', 'i2', 'i3']).toContain(chosen);
+      expect(split.train.some((e) => e.type !== 'item' && e.item_id === chosen)).toBe(false);
+      expect(split.train.filter((e) => e.type === 'item')).toHaveLength(4); // descriptions stay
+      expect(split.interacted.has(chosen!)).toBe(false);
+      for (const items of split.trainItems.values()) expect(items.has(chosen!)).toBe(false);
+      expect(split.catalogue).toEqual(described.catalogue); // still a candidate, through its description
+      expect(split.test).toEqual(described.test);
+      const heldOutOnChosen = split.test.filter((t) => t.itemId === chosen).map((t) => t.userId);
+      expect([...coldStartUsers(split)].sort()).toEqual(heldOutOnChosen.sort());
+    });
+
+    it('is the same split for the same seed, and changes nothing at share 0 or without descriptions', () => {
+      const a = withNewItems(described, 2 / 3, seededRandom(7)).newItems;
+      expect(withNewItems(described, 2 / 3, seededRandom(7)).newItems).toEqual(a);
+      expect(a.size).toBe(2);
+      expect(withNewItems(described, 0, seededRandom(7)).split).toBe(described);
+      const bare = leaveLastOut(events);
+      expect(withNewItems(bare, 0.5, seededRandom(7)).newItems.size).toBe(0);
+    });
+
+    it('makes a held-out item cold once no training interaction touches it', () => {
+      // u2 holds out i3, which u1 trained on: not cold until i3 is new. u1 holds out i4, which no
+      // description knows: never in the slice.
+      expect(coldStartUsers(described)).toEqual(new Set());
+      const { split, newItems } = withNewItems(described, 1, seededRandom(1));
+      expect(newItems).toEqual(new Set(['i1', 'i2', 'i3']));
+      expect(coldStartUsers(split)).toEqual(new Set(['u2']));
+    });
   });
 });

@@ -86,3 +86,32 @@ export function coldStartUsers(split: Split): Set<string> {
     split.test.filter((t) => !split.interacted.has(t.itemId) && split.described.has(t.itemId)).map((t) => t.userId),
   );
 }
+
+/**
+ * Newly listed items, simulated: a seeded `share` of the items that have a catalogue description
+ * and training interactions lose every training interaction, as if they had been listed after the
+ * training period (their description is all anyone knows of them). Users whose held-out item is
+ * one of them join the cold-start slice. Datasets split leave-last-out rarely hold out an item no
+ * one touched before, so this is how such a slice gets enough users to measure.
+ */
+export function withNewItems(
+  split: Split,
+  share: number,
+  random: () => number,
+): { split: Split; newItems: Set<string> } {
+  const eligible = split.catalogue.filter((id) => split.described.has(id) && split.interacted.has(id));
+  // A seeded partial Fisher-Yates shuffle: the first `count` items after it are the new ones.
+  const count = Math.round(eligible.length * share);
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(random() * (eligible.length - i));
+    [eligible[i], eligible[j]] = [eligible[j]!, eligible[i]!];
+  }
+  const newItems = new Set(eligible.slice(0, count));
+  if (newItems.size === 0) return { split, newItems };
+  const train = split.train.filter((e) => !(INTERACTIONS.has(e.type) && newItems.has(e.item_id)));
+  const interacted = new Set([...split.interacted].filter((id) => !newItems.has(id)));
+  const trainItems = new Map(
+    [...split.trainItems].map(([userId, items]) => [userId, new Set([...items].filter((id) => !newItems.has(id)))]),
+  );
+  return { split: { ...split, train, interacted, trainItems }, newItems };
+}

@@ -1,0 +1,66 @@
+import { actionOfRating, convertMovieLens, parseAtomic } from './movielens.lib';
+
+// A made-up sample in the RecBole atomic format (CRLF in the item file, as the shipped one has).
+const ITEMS = [
+  'item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq',
+  "1\tA Film About Boats\t1995\tAdventure Children's",
+  '2\tQuiet Evening\t\tDrama',
+  '3\t\t1990\tComedy',
+].join('\r\n');
+const RATINGS = [
+  'user_id:token\titem_id:token\trating:float\ttimestamp:float',
+  '7\t2\t5\t300',
+  '9\t1\t3\t100',
+  '7\t1\t1\t100',
+  '9\t2\t4\t200',
+].join('\n');
+
+describe('MovieLens conversion', () => {
+  const events = convertMovieLens(RATINGS, ITEMS);
+
+  it('lists the catalogue first, one second before the first rating, with title, genres and categories', () => {
+    const items = events.filter((e) => e.type === 'item');
+    expect(items).toEqual([
+      {
+        ts: 99,
+        seq: 0,
+        user_id: '',
+        item_id: 'm1',
+        type: 'item',
+        rating: null,
+        text: '',
+        title: 'A Film About Boats (1995)',
+        description: "A film. Genres: Adventure, Children's.",
+        categories: ['adventure', "children's"],
+      },
+      expect.objectContaining({ item_id: 'm2', title: 'Quiet Evening', description: 'A film. Genres: Drama.' }),
+    ]);
+    // A movie without a title has nothing to describe it: left out.
+    expect(items.some((e) => e.item_id === 'm3')).toBe(false);
+  });
+
+  it('turns ratings into clicks in time order (ties in file order), with the action the rating says', () => {
+    const clicks = events.filter((e) => e.type === 'click');
+    expect(clicks.map((e) => [e.ts, e.user_id, e.item_id, e.rating, e.action])).toEqual([
+      [100, 'u9', 'm1', 3, 'click'],
+      [100, 'u7', 'm1', 1, 'view'],
+      [200, 'u9', 'm2', 4, 'like'],
+      [300, 'u7', 'm2', 5, 'like'],
+    ]);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+  });
+
+  it('maps ratings onto actions', () => {
+    expect([5, 4, 3.5, 3, 2, 1].map(actionOfRating)).toEqual(['like', 'like', 'click', 'click', 'view', 'view']);
+  });
+
+  it('says which column is missing', () => {
+    expect(() => convertMovieLens('user_id:token\titem_id:token\n1\t2', ITEMS)).toThrow(
+      'interaction file: no column rating',
+    );
+    expect(() => parseAtomic('', 'item file')).toThrow('item file: empty file');
+    expect(() => convertMovieLens(RATINGS.replace('\t300', '\tnoon'), ITEMS)).toThrow(
+      'line 2: bad rating or timestamp',
+    );
+  });
+});
