@@ -781,6 +781,10 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
       },
       'profile-fuser': {
         ...modelEnv(args.model)['profile-fuser'],
+        // Replayed at full speed, a user's history arrives in seconds: publishing every change (not
+        // once a second) keeps the changelog as dense as live traffic makes it, so the joint model's
+        // point-in-time joins find a profile before most interactions.
+        FUSER_PUBLISH_INTERVAL_MS: '0',
         ...(projectionFile ? { FUSER_PROJECTION_FILE: projectionFile } : {}),
       },
     },
@@ -791,15 +795,28 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
   try {
     const producer = pipeline.producer();
     await producer.connect();
-    const tally = await sendReplayLines(producer, train, {
-      pacer: new Pacer({ kind: 'asap' }, Date.now()),
-      platform: 'eval',
-    });
+    // The catalogue first, embedded before any interaction is sent: a platform lists an item before
+    // users click it, while a replay at full speed would let clicks outrun their items' vectors (the
+    // fuser keeps such clicks and folds them in later, but as one late change instead of the
+    // profiles a live platform publishes along the way, which the changelog's joins need).
+    const send = async (lines: DatasetEvent[]) => {
+      const tally = await sendReplayLines(producer, lines, {
+        pacer: new Pacer({ kind: 'asap' }, Date.now()),
+        platform: 'eval',
+      });
+      if (Object.keys(tally.rejected).length > 0) console.log(`rejected: ${JSON.stringify(tally.rejected)}`);
+      return total(tally.sent);
+    };
+    const catalogue = train.filter((e) => e.type === 'item');
+    let sent = 0;
+    if (catalogue.length > 0) {
+      sent += await send(catalogue);
+      console.log(`sent ${catalogue.length} catalogue items; waiting until they are embedded…`);
+      await pipeline.waitDrained();
+    }
+    sent += await send(train.filter((e) => e.type !== 'item'));
     await producer.disconnect();
-    const sent = total(tally.sent);
-    console.log(
-      `sent ${sent} training events (rejected: ${JSON.stringify(tally.rejected)}); waiting for every stage to catch up…`,
-    );
+    console.log(`sent ${sent} training events; waiting for every stage to catch up…`);
     let lastLog = 0;
     await pipeline.waitDrained({
       onPoll: (lag) => {

@@ -63,4 +63,26 @@ describe('MovieLens conversion', () => {
       'line 2: bad rating or timestamp',
     );
   });
+
+  it('reads the ML-1M form: titles as item ids (numbered in file order), a genre column, float years, prefixed users', () => {
+    const items = [
+      'item_id:token\tmovie_title:token\trelease_year:float\tgenre:token',
+      'Boats (1995)\tBoats\t1995.0\tAdventure',
+      'Rain (1990)\tRain\t1990.0\tDrama Romance',
+    ].join('\r\n');
+    const ratings = [
+      'user_id:token\titem_id:token\trating:float\ttimestamp:float',
+      '1m_12\tRain (1990)\t5\t10',
+      '1m_12\tNot In The File (2000)\t2\t20',
+    ].join('\r\n');
+    const out = convertMovieLens(ratings, items);
+    expect(out.filter((e) => e.type === 'item').map((e) => [e.item_id, e.title, e.categories])).toEqual([
+      ['m1', 'Boats (1995)', ['adventure']],
+      ['m2', 'Rain (1990)', ['drama', 'romance']],
+    ]);
+    expect(out.filter((e) => e.type === 'click').map((e) => [e.user_id, e.item_id])).toEqual([
+      ['u12', 'm2'],
+      ['u12', 'm-Not In The File (2000)'],
+    ]);
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * MovieLens (GroupLens) in the `events.jsonl.gz` form, from the atomic files RecBole ships
- * (`ml-100k.inter`: user, item, rating, timestamp; `ml-100k.item`: item, title, year, genres; tab
- * separated, with a `name:type` header). A behaviour-only dataset with a catalogue: no review
+ * (`ml-100k.inter` / `ml-1m.inter`: user, item, rating, timestamp; `.item`: item, title, year,
+ * genres; tab separated, with a `name:type` header). A behaviour-only dataset with a catalogue: no review
  * text, so profiles must come from item descriptions and what users do.
  */
 import type { DatasetEvent } from '@profilestream/tools-events';
@@ -46,14 +46,22 @@ function column(table: Table, name: string, what: string): number {
  * Converts the two files into one time-sorted event stream: the catalogue first (each movie's
  * title and year as its title, its genres as its description and categories, listed one second before the first rating, as a
  * catalogue exists before the log starts), then every rating as a click on the movie at its time.
- * Ids get a prefix (`u`, `m`) so they read as strings, not numbers.
+ * Ids get a prefix (`u`, `m`) so they read as strings, not numbers; a rating of a movie the item
+ * file lacks keeps its own id (`m-…`) and has no catalogue entry.
  */
 export function convertMovieLens(inter: string, item: string): MovieLensEvent[] {
   const items = parseAtomic(item, 'item file');
   const ratings = parseAtomic(inter, 'interaction file');
-  const [iId, iTitle, iYear, iGenres] = ['item_id', 'movie_title', 'release_year', 'class'].map((c) =>
-    column(items, c, 'item file'),
-  ) as [number, number, number, number];
+  const [iId, iTitle, iYear] = ['item_id', 'movie_title', 'release_year'].map((c) => column(items, c, 'item file')) as [
+    number,
+    number,
+    number,
+  ];
+  // ML-100K names the genres column `class`, ML-1M `genre`.
+  const iGenres = column(items, items.columns.includes('genre') ? 'genre' : 'class', 'item file');
+  // ML-1M's item ids are the titles themselves: numbered in file order instead, so ids stay short.
+  const itemIds = new Map(items.rows.map((r, i) => [r[iId]!, /^\d+$/.test(r[iId]!) ? `m${r[iId]}` : `m${i + 1}`]));
+  const itemIdOf = (raw: string) => itemIds.get(raw) ?? `m-${raw}`;
   const [rUser, rItem, rRating, rTime] = ['user_id', 'item_id', 'rating', 'timestamp'].map((c) =>
     column(ratings, c, 'interaction file'),
   ) as [number, number, number, number];
@@ -73,13 +81,15 @@ export function convertMovieLens(inter: string, item: string): MovieLensEvent[] 
   for (const r of items.rows) {
     const title = (r[iTitle] ?? '').trim();
     if (!title) continue;
-    const year = (r[iYear] ?? '').trim();
+    // ML-1M writes years as floats ("1995.0"): whole years read better.
+    const rawYear = (r[iYear] ?? '').trim();
+    const year = /^\d+(\.0+)?$/.test(rawYear) ? String(Math.round(Number(rawYear))) : rawYear;
     const genres = (r[iGenres] ?? '').trim().split(/\s+/).filter(Boolean);
     out.push({
       ts: start,
       seq: seq++,
       user_id: '',
-      item_id: `m${r[iId]}`,
+      item_id: itemIdOf(r[iId]!),
       type: 'item',
       rating: null,
       text: '',
@@ -92,8 +102,9 @@ export function convertMovieLens(inter: string, item: string): MovieLensEvent[] 
     out.push({
       ts: c.ts,
       seq: seq++,
-      user_id: `u${c.user}`,
-      item_id: `m${c.item}`,
+      // ML-1M prefixes its user ids with the release (`1m_42`).
+      user_id: `u${c.user.replace(/^[0-9a-z]+_/, '')}`,
+      item_id: itemIdOf(c.item),
       type: 'click',
       rating: c.rating,
       text: '',
