@@ -44,9 +44,12 @@ describe('rankAll', () => {
     expect(ndcgs(ranks)[0]).toBeCloseTo(1 / Math.log2(3), 12);
   });
 
-  it('gives a user the scorer knows nothing about all-equal scores (catalogue order decides)', () => {
-    // u1: c before d in catalogue order → rank 1; u2: a before d → rank 2.
-    expect(rankAll(split, () => null)).toEqual([1, 2]);
+  it('counts a user the scorer knows nothing about as a miss, whatever the catalogue order', () => {
+    // All-equal scores would rank u1's c first (before d in catalogue order): a hit out of nothing.
+    const ranks = rankAll(split, (u) => (u === 'u2' ? Float64Array.of(0, 0, 0, 1) : null));
+    expect(ranks).toEqual([Infinity, 1]);
+    expect(hits(ranks)).toEqual([0, 1]);
+    expect(ndcgs(ranks)).toEqual([0, 1]);
   });
 });
 
@@ -71,7 +74,7 @@ describe('blends with popularity', () => {
 });
 
 describe('rankAllVariants', () => {
-  it('ranks every variant as rankAll would, with null meaning all-equal scores', () => {
+  it('ranks every variant as rankAll would, with null meaning a miss', () => {
     const scores: Record<string, number[][]> = {
       u1: [
         [9, 9, 1, 2],
@@ -89,8 +92,8 @@ describe('rankAllVariants', () => {
     ]);
     expect(ranks[1]).toEqual([1, 1]);
     expect(rankAllVariants(split, 2, (u) => (u === 'u1' ? null : [null, Float64Array.of(0, 0, 0, 7)]))).toEqual([
-      [1, 2],
-      [1, 1],
+      [Infinity, Infinity],
+      [Infinity, 1],
     ]);
   });
 });

@@ -7,14 +7,18 @@ export type Scorer = (userId: string) => Float64Array | null;
 
 export const K = 10;
 
-/** The rank of each test user's held-out item (test order); a user the scorer cannot score gets all-equal scores. */
+/**
+ * The rank of each test user's held-out item (test order). A user the scorer cannot score (null)
+ * is a miss: the method recommends nothing to them. (Scoring them all-equal would let the
+ * catalogue's order hand out hits, e.g. to a text method on a dataset with no user text.)
+ */
 export function rankAll(split: Split, scorer: Scorer): number[] {
   return rankAllVariants(split, 1, (userId) => [scorer(userId)])[0]!;
 }
 
 /**
  * rankAll for several scorers that share their work per user: `scorer` gives one score array per
- * variant (null: all-equal scores), or null for all of them. One rank list per variant.
+ * variant (null: a miss), or null for all of them. One rank list per variant.
  */
 export function rankAllVariants(
   split: Split,
@@ -22,7 +26,6 @@ export function rankAllVariants(
   scorer: (userId: string) => readonly (Float64Array | null)[] | null,
 ): number[][] {
   const index = new Map(split.catalogue.map((id, i) => [id, i]));
-  const blank = new Float64Array(split.catalogue.length);
   const out = Array.from({ length: variants }, () => new Array<number>(split.test.length));
   split.test.forEach(({ userId, itemId }, u) => {
     const target = index.get(itemId) ?? -1;
@@ -32,7 +35,10 @@ export function rankAllVariants(
       if (i !== undefined && i !== target) excluded.add(i);
     }
     const scores = scorer(userId);
-    for (let v = 0; v < variants; v++) out[v]![u] = rankOf(scores?.[v] ?? blank, target, excluded);
+    for (let v = 0; v < variants; v++) {
+      const s = scores?.[v];
+      out[v]![u] = s ? rankOf(s, target, excluded) : Infinity;
+    }
   });
   return out;
 }

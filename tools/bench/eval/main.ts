@@ -436,7 +436,9 @@ async function main(): Promise<void> {
     const c = v ? centre(v, mean) : null;
     return c ? centredItems.scores(c) : null;
   };
-  reports.push(report('pipeline fused, centred at scoring', rankAll(split, centred)));
+  const centredRanks = rankAll(split, centred);
+  reports.push(report('pipeline fused, centred at scoring', centredRanks));
+  coldReport('pipeline fused, centred at scoring', centredRanks);
   blend('pipeline fused + popularity', raw.scorer('fused'));
   studyRun('pipeline', run, raw);
   // Each vector space tried (none, then each PCA), with its joint model's validation log loss on
