@@ -3,11 +3,60 @@
  * interacted with both, cosine over users, sim(i, j) = co(i, j) / √(n(i)·n(j)). A user's score for
  * an item is the sum (and the largest) of its similarities to the user's items. One user's own
  * contribution can be taken out: a training interaction must not see the user's later items.
+ *
+ * Pair counts live in one dense matrix when the catalogue is small enough for it
+ * (`DENSE_MAX_ITEMS`: at most 64 MiB), else in a map per item: a million ratings over a few
+ * thousand items make hundreds of millions of pair updates, which a typed array takes in about a
+ * second and maps in minutes.
  */
+export const DENSE_MAX_ITEMS = 4096;
+
+interface PairCounts {
+  add(i: number, j: number, by: number): void;
+  get(i: number, j: number): number;
+  /** Calls `f` for every j with a pair count with i (possibly 0 after removals). */
+  forEachIn(i: number, f: (j: number, n: number) => void): void;
+}
+
+class DensePairs implements PairCounts {
+  private readonly counts: Int32Array;
+  constructor(private readonly n: number) {
+    this.counts = new Int32Array(n * n);
+  }
+  add(i: number, j: number, by: number): void {
+    this.counts[i * this.n + j]! += by;
+  }
+  get(i: number, j: number): number {
+    return this.counts[i * this.n + j]!;
+  }
+  forEachIn(i: number, f: (j: number, n: number) => void): void {
+    const base = i * this.n;
+    for (let j = 0; j < this.n; j++) {
+      const c = this.counts[base + j]!;
+      if (c !== 0) f(j, c);
+    }
+  }
+}
+
+class SparsePairs implements PairCounts {
+  private readonly rows = new Map<number, Map<number, number>>();
+  add(i: number, j: number, by: number): void {
+    let row = this.rows.get(i);
+    if (!row) this.rows.set(i, (row = new Map()));
+    row.set(j, (row.get(j) ?? 0) + by);
+  }
+  get(i: number, j: number): number {
+    return this.rows.get(i)?.get(j) ?? 0;
+  }
+  forEachIn(i: number, f: (j: number, n: number) => void): void {
+    for (const [j, n] of this.rows.get(i) ?? []) f(j, n);
+  }
+}
+
 export class CoOccurrence {
   private readonly index: Map<string, number>;
   private readonly count: Float64Array;
-  private readonly co = new Map<number, Map<number, number>>();
+  private readonly pairs: PairCounts;
 
   constructor(
     readonly catalogue: readonly string[],
@@ -15,11 +64,17 @@ export class CoOccurrence {
   ) {
     this.index = new Map(catalogue.map((id, i) => [id, i]));
     this.count = new Float64Array(catalogue.length);
+    this.pairs = catalogue.length <= DENSE_MAX_ITEMS ? new DensePairs(catalogue.length) : new SparsePairs();
     for (const items of userItems) this.add(items, 1);
   }
 
   private ids(items: Iterable<string>): number[] {
-    return [...new Set([...items].map((id) => this.index.get(id)).filter((i): i is number => i !== undefined))];
+    const out = new Set<number>();
+    for (const id of items) {
+      const i = this.index.get(id);
+      if (i !== undefined) out.add(i);
+    }
+    return [...out];
   }
 
   /** Adds (or with sign −1, takes out) one user's items. */
@@ -27,9 +82,7 @@ export class CoOccurrence {
     const ids = this.ids(items);
     for (const i of ids) {
       this.count[i]! += sign;
-      const row = this.co.get(i) ?? new Map<number, number>();
-      this.co.set(i, row);
-      for (const j of ids) if (j !== i) row.set(j, (row.get(j) ?? 0) + sign);
+      for (const j of ids) if (j !== i) this.pairs.add(i, j, sign);
     }
   }
 
@@ -43,13 +96,9 @@ export class CoOccurrence {
     const before = this.ids(previous);
     if (before.includes(j)) return;
     this.count[j]! += 1;
-    const row = this.co.get(j) ?? new Map<number, number>();
-    this.co.set(j, row);
     for (const i of before) {
-      row.set(i, (row.get(i) ?? 0) + 1);
-      const other = this.co.get(i) ?? new Map<number, number>();
-      this.co.set(i, other);
-      other.set(j, (other.get(j) ?? 0) + 1);
+      this.pairs.add(j, i, 1);
+      this.pairs.add(i, j, 1);
     }
   }
 
@@ -58,8 +107,31 @@ export class CoOccurrence {
     const sum = new Float64Array(this.catalogue.length);
     const max = new Float64Array(this.catalogue.length);
     for (const i of this.ids(items)) {
-      for (const [j, n] of this.co.get(i) ?? []) {
-        if (n <= 0 || this.count[i]! <= 0 || this.count[j]! <= 0) continue;
+      if (this.count[i]! <= 0) continue;
+      this.pairs.forEachIn(i, (j, n) => {
+        if (n <= 0 || this.count[j]! <= 0) return;
+        const s = n / Math.sqrt(this.count[i]! * this.count[j]!);
+        sum[j]! += s;
+        if (s > max[j]!) max[j] = s;
+      });
+    }
+    return { sum, max };
+  }
+
+  /**
+   * scores() at the given catalogue indexes only (the rest left unset): what one training row
+   * reads, in time proportional to the user's items times the candidates, not the catalogue.
+   */
+  scoresAt(items: Iterable<string>, candidates: readonly number[]): { sum: number[]; max: number[] } {
+    const sum: number[] = [];
+    const max: number[] = [];
+    for (const j of candidates) sum[j] = max[j] = 0;
+    for (const i of this.ids(items)) {
+      if (this.count[i]! <= 0) continue;
+      for (const j of candidates) {
+        if (j === i) continue;
+        const n = this.pairs.get(i, j);
+        if (n <= 0 || this.count[j]! <= 0) continue;
         const s = n / Math.sqrt(this.count[i]! * this.count[j]!);
         sum[j]! += s;
         if (s > max[j]!) max[j] = s;

@@ -87,7 +87,7 @@ export function pointInTimeRows(o: {
         const j = Math.floor(rand() * o.catalogue.length);
         if (!touched.has(j) && !candidates.includes(j)) candidates.push(j);
       }
-      const knn = co.scores(prior);
+      const knn = co.scoresAt(prior, candidates);
       // Only the candidates' popularity is read: a sparse array of it, as of now.
       const popularity: number[] = [];
       const segment = snapshot.segment ?? null;

@@ -1,4 +1,5 @@
-import { CoOccurrence } from './co-occurrence';
+import { seededRandom } from '@profilestream/embedding';
+import { CoOccurrence, DENSE_MAX_ITEMS } from './co-occurrence';
 import { RANKER_FEATURES, type CandidateVectors } from './features';
 import { pointInTimeRows, snapshotBefore, type Snapshot } from './point-in-time';
 import { rankerScores, trainRanker } from './ranker';
@@ -115,6 +116,51 @@ describe('CoOccurrence', () => {
     expect([...co.scores(['a']).sum]).toEqual([0, 1, 0]);
     co.add(['a', 'b', 'c'], 1);
     expect(co.scores(['a']).sum[2]).toBeCloseTo(1 / Math.sqrt(2), 12);
+  });
+});
+
+describe('CoOccurrence storage and candidate scoring', () => {
+  // Seeded random baskets over a catalogue; the same baskets in a small (dense) and a large (sparse) one.
+  const baskets = (catalogue: readonly string[], users: number, seed: number) => {
+    const rand = seededRandom(seed);
+    return Array.from({ length: users }, () =>
+      Array.from({ length: 2 + Math.floor(rand() * 6) }, () => catalogue[Math.floor(rand() * 40)]!),
+    );
+  };
+  const small = Array.from({ length: 40 }, (_, i) => `i${i}`);
+  const large = [...small, ...Array.from({ length: DENSE_MAX_ITEMS }, (_, i) => `pad${i}`)];
+
+  it('scores the same whether pairs are counted densely or sparsely', () => {
+    const lists = baskets(small, 60, 5);
+    const dense = new CoOccurrence(small, lists);
+    const sparse = new CoOccurrence(large, lists);
+    for (const from of [['i1'], ['i2', 'i7', 'i30'], lists[3]!]) {
+      const d = dense.scores(from);
+      const s = sparse.scores(from);
+      expect([...s.sum.subarray(0, 40)]).toEqual([...d.sum]);
+      expect([...s.max.subarray(0, 40)]).toEqual([...d.max]);
+      expect(s.sum.subarray(40).every((x) => x === 0)).toBe(true);
+    }
+  });
+
+  it('scores only the candidates asked for, as scores() does at them, in both storages', () => {
+    const lists = baskets(small, 60, 9);
+    for (const co of [new CoOccurrence(small, lists), new CoOccurrence(large, lists)]) {
+      co.add(lists[0]!, -1); // a user taken out: counts at zero or below are skipped alike
+      const from = ['i3', 'i4', 'i3', 'unknown'];
+      const candidates = [0, 3, 17, 39, 21];
+      const whole = co.scores(from);
+      const some = co.scoresAt(from, candidates);
+      for (const c of candidates) {
+        expect(some.sum[c]).toBe(whole.sum[c]);
+        expect(some.max[c]).toBe(whole.max[c]);
+      }
+      expect(
+        Object.keys(some.sum)
+          .map(Number)
+          .sort((a, b) => a - b),
+      ).toEqual([0, 3, 17, 21, 39]);
+    }
   });
 });
 
