@@ -100,11 +100,11 @@ function dataset(withDescriptions: boolean): Line[] {
   return lines;
 }
 
-function runEval(file: string): Promise<{ code: number | null; output: string }> {
+function runEval(file: string, extra: string[] = []): Promise<{ code: number | null; output: string }> {
   return new Promise((done) => {
     const child = spawn(
       join(repoRoot, 'node_modules/.bin/tsx'),
-      ['tools/bench/eval/main.ts', '--file', file, '--pca', '0', '--resamples', '50'],
+      ['tools/bench/eval/main.ts', '--file', file, '--pca', '0', '--resamples', '50', ...extra],
       { cwd: repoRoot, env: process.env },
     );
     let output = '';
@@ -127,10 +127,11 @@ describe('npm run eval on a catalogue with clicks (real pipeline)', () => {
   beforeAll(() => ensureBuilt(), 300_000);
   afterAll(() => {
     rmSync(workDir, { recursive: true, force: true });
-    for (const name of [datasetName, bareName]) rmSync(reportOf(name), { force: true });
+    for (const name of [datasetName, bareName, newItemsName]) rmSync(reportOf(name), { force: true });
   });
   const datasetName = `eval-catalogue-${process.pid}`;
   const bareName = `eval-bare-${process.pid}`;
+  const newItemsName = `eval-new-items-${process.pid}`;
 
   it('ranks items by their descriptions, reports the cold-start slice and coverage', async () => {
     const { code, output } = await runEval(write(datasetName, dataset(true)));
@@ -157,6 +158,8 @@ describe('npm run eval on a catalogue with clicks (real pipeline)', () => {
       /0 of 16 evaluated users without a profile vector; 16 of 16 candidate items with a vector \(16 descriptions/,
     );
     expect(notes).toMatch(/16 of 16 held-out items scorable/);
+    // The catalogue was embedded before the clicks were sent: none had to wait for its item.
+    expect(notes).toMatch(/clicks that came before their item's vector: none/);
     // Interest clusters: the published ones ranked everyone, K and τ chosen on the other fold, the
     // replay checked against what the fuser published.
     expect(methods.get('pipeline interest clusters (max over clusters)')?.users).toBe(16);
@@ -167,6 +170,28 @@ describe('npm run eval on a catalogue with clicks (real pipeline)', () => {
     expect(report.interestClusters?.[0]?.comparisons.map((c) => c.versus)).toEqual(
       expect.arrayContaining(['fused', 'horizon:90d']),
     );
+  }, 300_000);
+
+  it('simulates newly listed items with --new-items: their training clicks go, their users join the cold-start slice', async () => {
+    const { code, output } = await runEval(write(newItemsName, dataset(true)), [
+      '--new-items',
+      '0.5',
+      '--max-clusters',
+      '0',
+    ]);
+    expect({ code, tail: code === 0 ? '' : output.slice(-3000) }).toEqual({ code: 0, tail: '' });
+    const report = JSON.parse(readFileSync(reportOf(newItemsName), 'utf8')) as {
+      newItems: { share: number; items: number };
+      notes: string[];
+      methods: { method: string; users: number }[];
+    };
+    // 14 described items have training clicks (each topic's last one has none): half of them are new.
+    expect(report.newItems).toEqual({ share: 0.5, items: 7 });
+    expect(output).toMatch(/new items simulated: 7 described items \(share 0.5\) lost their training interactions/);
+    const cold = report.methods.find((m) => m.method === 'pipeline fused (cold-start slice)');
+    // The 8 users holding out a never-clicked item, and those whose held-out item became new.
+    expect(cold?.users).toBeGreaterThan(8);
+    expect(report.notes.join('\n')).toMatch(new RegExp(`cold-start slice: ${cold?.users} users`));
   }, 300_000);
 
   it('fails loudly, naming the cause, when no item has a vector', async () => {
