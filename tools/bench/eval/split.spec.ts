@@ -2,6 +2,17 @@ import type { DatasetEvent } from '@profilestream/tools-events';
 import { seededRandom } from '@profilestream/embedding';
 import { coldStartUsers, leaveLastOut, withNewItems } from './split';
 
+/** A catalogue line: an item's description, no user. */
+const item = (seq: number, id: string): DatasetEvent => ({
+  ts: 10,
+  seq,
+  user_id: '',
+  item_id: id,
+  type: 'item',
+  rating: null,
+  text: `all about ${id}`,
+});
+
 const ev = (seq: number, user: string, item: string, ts: number, type = 'review'): DatasetEvent => ({
   ts,
   seq,
@@ -52,15 +63,6 @@ describe('leaveLastOut', () => {
   });
 
   it('makes described items candidates, and finds the users whose held-out item only a description knows', () => {
-    const item = (seq: number, id: string): DatasetEvent => ({
-      ts: 10,
-      seq,
-      user_id: '',
-      item_id: id,
-      type: 'item',
-      rating: null,
-      text: `all about ${id}`,
-    });
     const split = leaveLastOut([...events, item(10, 'i4'), item(11, 'i3'), item(12, 'i8')]);
     // i4 (u1's held-out item) and i8 (never interacted with) are candidates through their descriptions.
     expect(split.catalogue).toEqual(['i1', 'i2', 'i3', 'i5', 'i4', 'i8']);
@@ -72,15 +74,6 @@ describe('leaveLastOut', () => {
   });
 
   describe('withNewItems', () => {
-    const item = (seq: number, id: string): DatasetEvent => ({
-      ts: 10,
-      seq,
-      user_id: '',
-      item_id: id,
-      type: 'item',
-      rating: null,
-      text: `all about ${id}`,
-    });
     const described = leaveLastOut([...events, item(10, 'i1'), item(11, 'i2'), item(12, 'i3'), item(13, 'i7')]);
 
     it('takes every training interaction of the chosen items away, and their users join the cold-start slice', () => {
