@@ -6,7 +6,7 @@
  * whose items have no vector at all it must fail loudly, not print rows of zeros.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -127,7 +127,13 @@ describe('npm run eval on a catalogue with clicks (real pipeline)', () => {
   beforeAll(() => ensureBuilt(), 300_000);
   afterAll(() => {
     rmSync(workDir, { recursive: true, force: true });
-    for (const name of [datasetName, bareName, newItemsName]) rmSync(reportOf(name), { force: true });
+    const runs = join(repoRoot, '.cache/eval');
+    for (const name of [datasetName, bareName, newItemsName]) {
+      rmSync(reportOf(name), { force: true });
+      // The saved pipeline runs (for --reuse-run) of this test's made-up datasets.
+      if (existsSync(runs))
+        for (const f of readdirSync(runs)) if (f.startsWith(`${name}-`)) rmSync(join(runs, f), { force: true });
+    }
   });
   const datasetName = `eval-catalogue-${process.pid}`;
   const bareName = `eval-bare-${process.pid}`;

@@ -57,6 +57,8 @@ describe('blends with popularity', () => {
   it('adds the weighted prior to the base scores', () => {
     const s = blended(() => Float64Array.of(1, 0, 0, 0), Float64Array.of(0, 1, 0.5, 0), 2)('u1');
     expect([...s!]).toEqual([1, 2, 1, 0]);
+    // A user the base knows nothing about stays a miss: the prior alone is not this method.
+    expect(blended(() => null, Float64Array.of(0, 1, 0.5, 0), 2)('u1')).toBeNull();
   });
 
   it("picks each fold's weight on the other fold only", () => {

@@ -51,12 +51,13 @@ export function ndcgs(ranks: readonly number[]): number[] {
   return ranks.map((r) => ndcgAt(r, K));
 }
 
-/** score = base + beta × prior, with base missing treated as zeros. */
+/** score = base + beta × prior; a user the base cannot score stays unscored (a miss), as without the prior. */
 export function blended(base: Scorer, prior: Float64Array, beta: number): Scorer {
   return (userId) => {
     const s = base(userId);
+    if (!s) return null;
     const out = new Float64Array(prior.length);
-    for (let i = 0; i < out.length; i++) out[i] = (s ? s[i]! : 0) + beta * prior[i]!;
+    for (let i = 0; i < out.length; i++) out[i] = s[i]! + beta * prior[i]!;
     return out;
   };
 }

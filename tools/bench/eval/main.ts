@@ -99,10 +99,11 @@ Options:
   --join-similarities T[,T…]
                             interest clusters: the join cosines τ the replay tries, from -1 to 1
                             (default 0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8: whitened spaces need low ones)
-  --new-items SHARE         simulate newly listed items: this share (0 to 0.5) of the described items,
-                            picked with a fixed seed, lose every training interaction, as if listed
-                            after training, and users whose held-out item is one of them join the
-                            cold-start slice (default 0: only items really new in the data)
+  --new-items SHARE         simulate newly listed items: this share (0 to 0.5) of the items with a
+                            description and training interactions, picked with a fixed seed, lose
+                            every training interaction, as if listed after training, and users whose
+                            held-out item is one of them join the cold-start slice (default 0: only
+                            items really new in the data)
   --reuse-run               score the saved output of the last pipeline runs on the same training
                             events, model and projection (under .cache/eval/) instead of running
                             the pipeline again
@@ -188,6 +189,10 @@ async function main(): Promise<void> {
   if (listed.newItems.size > 0)
     console.log(
       `new items simulated: ${listed.newItems.size} described items (share ${args.newItems}) lost their training interactions`,
+    );
+  else if (args.newItems > 0)
+    console.log(
+      `new items: none simulated (share ${args.newItems} of the items with a description and training interactions rounds to 0)`,
     );
 
   // Baselines, from the training events alone.
@@ -414,6 +419,7 @@ async function main(): Promise<void> {
     .slice(0, 8);
   const trainingKey = `${createHash('sha256')
     .update(split.train.map((e) => `${e.seq}:${e.user_id}:${e.item_id}`).join('\n'))
+    .update(replaySettingsKey())
     .digest('hex')
     .slice(0, 12)}-${modelKey}`;
   const run = await pipelineRun(
@@ -771,6 +777,23 @@ function reviewVectorsOf(texts: readonly EmbeddedUserText[]): { itemId: string; 
   return texts.flatMap((t) => (t.source === 'review' && t.itemId ? [{ itemId: t.itemId, vector: t.vector }] : []));
 }
 
+/**
+ * Replayed at full speed, a user's history arrives in seconds: the fuser publishes at every flush
+ * (no per-user interval) so the changelog keeps more of the profiles along the way, and the joint
+ * model's point-in-time joins find one before more interactions.
+ */
+const REPLAY_FUSER_ENV = { FUSER_PUBLISH_INTERVAL_MS: '0' };
+/** How a replay is run (bump when it changes): a saved run made another way is not reused. */
+const REPLAY_PROTOCOL = 'catalogue embedded first';
+
+/** What a saved run depends on besides its events and model: the replay and the services' settings. */
+function replaySettingsKey(): string {
+  const serviceEnv = Object.entries(process.env)
+    .filter(([k]) => /^(FUSER|ENCODER|CLEANER)_/.test(k))
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify([REPLAY_PROTOCOL, REPLAY_FUSER_ENV, serviceEnv]);
+}
+
 async function runPipeline(train: DatasetEvent[], projectionFile: string | null): Promise<PipelineRun> {
   // The encoder projects; the fuser must know the projection to accept its vectors.
   const pipeline = new LocalPipeline({
@@ -783,10 +806,7 @@ async function runPipeline(train: DatasetEvent[], projectionFile: string | null)
       },
       'profile-fuser': {
         ...modelEnv(args.model)['profile-fuser'],
-        // Replayed at full speed, a user's history arrives in seconds: publishing every change (not
-        // once a second) keeps the changelog as dense as live traffic makes it, so the joint model's
-        // point-in-time joins find a profile before most interactions.
-        FUSER_PUBLISH_INTERVAL_MS: '0',
+        ...REPLAY_FUSER_ENV,
         ...(projectionFile ? { FUSER_PROJECTION_FILE: projectionFile } : {}),
       },
     },

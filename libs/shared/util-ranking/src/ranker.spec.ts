@@ -160,6 +160,11 @@ describe('CoOccurrence storage and candidate scoring', () => {
           .map(Number)
           .sort((a, b) => a - b),
       ).toEqual([0, 3, 17, 21, 39]);
+      // A candidate named twice counts once; an index outside the catalogue is left out.
+      const twice = co.scoresAt(from, [3, 3, 17, 40_000]);
+      expect(twice.sum[3]).toBe(whole.sum[3]);
+      expect(twice.sum[17]).toBe(whole.sum[17]);
+      expect(twice.sum[40_000]).toBeUndefined();
     }
   });
 });
