@@ -108,12 +108,7 @@ export class CoOccurrence {
     const max = new Float64Array(this.catalogue.length);
     for (const i of this.ids(items)) {
       if (this.count[i]! <= 0) continue;
-      this.pairs.forEachIn(i, (j, n) => {
-        if (n <= 0 || this.count[j]! <= 0) return;
-        const s = n / Math.sqrt(this.count[i]! * this.count[j]!);
-        sum[j]! += s;
-        if (s > max[j]!) max[j] = s;
-      });
+      this.pairs.forEachIn(i, (j, n) => this.accumulate(i, j, n, sum, max));
     }
     return { sum, max };
   }
@@ -130,15 +125,22 @@ export class CoOccurrence {
     for (const j of wanted) sum[j] = max[j] = 0;
     for (const i of this.ids(items)) {
       if (this.count[i]! <= 0) continue;
-      for (const j of wanted) {
-        if (j === i) continue;
-        const n = this.pairs.get(i, j);
-        if (n <= 0 || this.count[j]! <= 0) continue;
-        const s = n / Math.sqrt(this.count[i]! * this.count[j]!);
-        sum[j]! += s;
-        if (s > max[j]!) max[j] = s;
-      }
+      for (const j of wanted) if (j !== i) this.accumulate(i, j, this.pairs.get(i, j), sum, max);
     }
     return { sum, max };
+  }
+
+  /** Adds sim(i, j) from pair count n to j's sum and largest (nothing when a count is not positive). */
+  private accumulate(
+    i: number,
+    j: number,
+    n: number,
+    sum: Float64Array | number[],
+    max: Float64Array | number[],
+  ): void {
+    if (n <= 0 || this.count[j]! <= 0) return;
+    const s = n / Math.sqrt(this.count[i]! * this.count[j]!);
+    sum[j]! += s;
+    if (s > max[j]!) max[j] = s;
   }
 }
