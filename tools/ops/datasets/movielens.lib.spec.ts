@@ -16,7 +16,7 @@ const RATINGS = [
 ].join('\n');
 
 describe('MovieLens conversion', () => {
-  const events = convertMovieLens(RATINGS, ITEMS);
+  const { events, untitledItems } = convertMovieLens(RATINGS, ITEMS);
 
   it('lists the catalogue first, one second before the first rating, with title, genres and categories', () => {
     const items = events.filter((e) => e.type === 'item');
@@ -35,8 +35,9 @@ describe('MovieLens conversion', () => {
       },
       expect.objectContaining({ item_id: 'm2', title: 'Quiet Evening', description: 'A film. Genres: Drama.' }),
     ]);
-    // A movie without a title has nothing to describe it: left out.
+    // A movie without a title has nothing to describe it: left out, and counted.
     expect(items.some((e) => e.item_id === 'm3')).toBe(false);
+    expect(untitledItems).toBe(1);
   });
 
   it('turns ratings into clicks in time order (ties in file order), with the action the rating says', () => {
@@ -75,7 +76,8 @@ describe('MovieLens conversion', () => {
       '1m_12\tRain (1990)\t5\t10',
       '1m_12\tNot In The File (2000)\t2\t20',
     ].join('\r\n');
-    const out = convertMovieLens(ratings, items);
+    const { events: out, untitledItems } = convertMovieLens(ratings, items);
+    expect(untitledItems).toBe(0);
     expect(out.filter((e) => e.type === 'item').map((e) => [e.item_id, e.title, e.categories])).toEqual([
       ['m1', 'Boats (1995)', ['adventure']],
       ['m2', 'Rain (1990)', ['drama', 'romance']],

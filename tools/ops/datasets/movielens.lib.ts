@@ -47,9 +47,10 @@ function column(table: Table, name: string, what: string): number {
  * title and year as its title, its genres as its description and categories, listed one second before the first rating, as a
  * catalogue exists before the log starts), then every rating as a click on the movie at its time.
  * Ids get a prefix (`u`, `m`) so they read as strings, not numbers; a rating of a movie the item
- * file lacks keeps its own id (`m-…`) and has no catalogue entry.
+ * file lacks keeps its own id (`m-…`) and has no catalogue entry. A movie without a title has
+ * nothing to describe it: left out of the catalogue, and counted.
  */
-export function convertMovieLens(inter: string, item: string): MovieLensEvent[] {
+export function convertMovieLens(inter: string, item: string): { events: MovieLensEvent[]; untitledItems: number } {
   const items = parseAtomic(item, 'item file');
   const ratings = parseAtomic(inter, 'interaction file');
   const [iId, iTitle, iYear] = ['item_id', 'movie_title', 'release_year'].map((c) => column(items, c, 'item file')) as [
@@ -78,9 +79,13 @@ export function convertMovieLens(inter: string, item: string): MovieLensEvent[] 
 
   const out: MovieLensEvent[] = [];
   let seq = 0;
+  let untitledItems = 0;
   for (const r of items.rows) {
     const title = (r[iTitle] ?? '').trim();
-    if (!title) continue;
+    if (!title) {
+      untitledItems++;
+      continue;
+    }
     // ML-1M writes years as floats ("1995.0"): whole years read better.
     const rawYear = (r[iYear] ?? '').trim();
     const year = /^\d+(\.0+)?$/.test(rawYear) ? String(Math.round(Number(rawYear))) : rawYear;
@@ -110,5 +115,5 @@ export function convertMovieLens(inter: string, item: string): MovieLensEvent[] 
       text: '',
       action: actionOfRating(c.rating),
     });
-  return out;
+  return { events: out, untitledItems };
 }

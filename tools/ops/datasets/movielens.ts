@@ -99,7 +99,7 @@ function main(): void {
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const [inter, item] = members.map((m) => readFileSync(join(raw, basename(m)), 'utf8')) as [string, string];
-  const events = convertMovieLens(inter, item);
+  const { events, untitledItems } = convertMovieLens(inter, item);
   const out = args.out;
   mkdirSync(out, { recursive: true });
   const file = join(out, 'events.jsonl.gz');
@@ -111,7 +111,7 @@ function main(): void {
   );
   const clicks = events.filter((e) => e.type === 'click').length;
   console.log(
-    `${relative(process.cwd(), file)}: ${events.length - clicks} catalogue items, ${clicks} clicks (${readFileSync(file).length} bytes)`,
+    `${relative(process.cwd(), file)}: ${events.length - clicks} catalogue items, ${clicks} clicks (${readFileSync(file).length} bytes)${untitledItems > 0 ? `; ${untitledItems} movies without a title left out of the catalogue` : ''}`,
   );
 }
 
