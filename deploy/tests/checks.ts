@@ -21,8 +21,8 @@ import { describeEnv } from '@profilestream/config';
 import { FORCED_EXIT_MARGIN_MS } from '@profilestream/observability';
 import type { K8sObject } from './render';
 
-/** Variables of the runtime rather than of the service's configuration (the heap cap). */
-const RUNTIME_VARIABLES = ['NODE_OPTIONS'];
+/** Variables of the runtime rather than of the service's configuration (the heap cap, glibc's allocator). */
+const RUNTIME_VARIABLES = ['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_'];
 
 /** What a check needs to know about one service, all of it taken from the service's code. */
 export interface ServiceUnderTest {
@@ -181,6 +181,9 @@ export function checkService(
   const nodeOptions = env['NODE_OPTIONS'];
   if (nodeOptions !== undefined && !/^(--[a-z-]+(=\S+)?\s*)+$/.test(nodeOptions))
     p.push(`${n}: NODE_OPTIONS must be Node flags only (got ${nodeOptions})`);
+  for (const [name, value] of Object.entries(env))
+    if (name.startsWith('MALLOC_') && !/^[1-9][0-9]*$/.test(value))
+      p.push(`${n}: ${name} must be a positive whole number for glibc to read it (got ${value})`);
   for (const name of mustSet(svc.schema))
     if (!(name in env)) p.push(`${n}: ${name} must be set (its default does not fit a cluster)`);
   let config: ReturnType<ServiceUnderTest['load']>;

@@ -177,7 +177,11 @@ export async function benchFuser(): Promise<BenchResult> {
       "updates/s: clicks from the first produce until every click is committed with its state and every partition's Redis checkpoint reached the state topic's end; cores: CPU seconds of each process over that wall time (producer = this benchmark process)",
       "bytes/update: the fuser's transactional writes (state topic, profiles.v1, changelog) and Redis network bytes (in + out), per click",
       "latency: per click, publish time of the first profile holding it minus its arrival, from the fuser's histogram (interpolated within buckets, as PromQL's histogram_quantile)",
-      `fuser Node flags: ${fuserNodeOptions() || '(none)'} (the deployment's, unless BENCH_FUSER_NODE_OPTIONS is set)`,
+      `fuser environment: ${
+        Object.entries(fuserDeploymentEnv())
+          .map(([name, value]) => `${name}=${value}`)
+          .join(' ') || '(none)'
+      } (the deployment's, unless BENCH_FUSER_NODE_OPTIONS is set)`,
     );
   } finally {
     await redis.quit();
@@ -197,17 +201,21 @@ interface Case {
 }
 
 /**
- * The fuser runs with the Node flags its Kubernetes deployment sets (the heap cap), so the memory
- * measured is the memory deployed; BENCH_FUSER_NODE_OPTIONS replaces them for experiments.
+ * The fuser runs with the Node flags and allocator settings its Kubernetes deployment sets (the
+ * heap cap, glibc's `MALLOC_*`), so the memory measured is the memory deployed;
+ * BENCH_FUSER_NODE_OPTIONS replaces the Node flags for experiments.
  */
-export function fuserNodeOptions(): string {
-  const override = process.env['BENCH_FUSER_NODE_OPTIONS'];
-  if (override !== undefined) return override;
+export function fuserDeploymentEnv(): Record<string, string> {
   const manifest = parseYaml(readFileSync(join(repoRoot, 'deploy/k8s/base/profile-fuser/deployment.yaml'), 'utf8')) as {
     spec: { template: { spec: { containers: { name: string; env?: { name: string; value?: string }[] }[] } } };
   };
   const container = manifest.spec.template.spec.containers.find((c) => c.name === 'profile-fuser');
-  return container?.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+  const env: Record<string, string> = {};
+  for (const { name, value } of container?.env ?? [])
+    if (value !== undefined && (name === 'NODE_OPTIONS' || name.startsWith('MALLOC_'))) env[name] = value;
+  const override = process.env['BENCH_FUSER_NODE_OPTIONS'];
+  if (override !== undefined) env['NODE_OPTIONS'] = override;
+  return env;
 }
 
 async function runCase(env: Env, c: Case): Promise<{ row: BenchRow; updatesPerSecond: number }> {
@@ -238,7 +246,7 @@ async function runCase(env: Env, c: Case): Promise<{ row: BenchRow; updatesPerSe
           REDIS_KEY_PREFIX: prefix,
           LOG_LEVEL: 'warn',
           FUSER_PUBLISH_INTERVAL_MS: String(c.publishIntervalMs),
-          NODE_OPTIONS: fuserNodeOptions(),
+          ...fuserDeploymentEnv(),
         },
         logDir: join(repoRoot, '.local/logs', `bench-fuser-${i}`),
       }),
