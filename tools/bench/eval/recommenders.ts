@@ -1,8 +1,11 @@
 /**
  * Scorers over the training catalogue: popularity, dense vectors (item embeddings against a
- * profile vector) and item-to-item co-occurrence.
+ * profile vector), item-to-item co-occurrence and TF-IDF.
  */
 import { CoOccurrence, normalise, popularityFeature, type CandidateVectors } from '@profilestream/ranking';
+import type { DatasetEvent } from '@profilestream/tools-events';
+import type { Scorer } from './evaluate';
+import { SparseIndex, TfIdf } from './tfidf';
 
 /** Training interactions per catalogue item. */
 export function popularity(catalogue: readonly string[], interactions: Iterable<string>): Float64Array {
@@ -141,4 +144,44 @@ export function itemKnn(
 ): (items: Iterable<string>) => Float64Array {
   const co = new CoOccurrence(catalogue, userItems);
   return (items) => co.scores(items).sum;
+}
+
+/** An item event's text as text-cleaner sees it: title and description. */
+function itemText(e: DatasetEvent): string {
+  const line = e as DatasetEvent & { title?: string; description?: string };
+  return [line.title ?? '', line.description ?? e.text ?? ''].filter((t) => t.length > 0).join('\n');
+}
+
+/**
+ * TF-IDF of a user's review and post text against each item's texts (its training reviews and
+ * catalogue description): the text floor every profile must clear.
+ */
+export function tfidfScorer(
+  catalogue: readonly string[],
+  itemIndex: Map<string, number>,
+  train: DatasetEvent[],
+): Scorer {
+  const itemDocs = catalogue.map(() => [] as string[]);
+  const userDocs = new Map<string, string[]>();
+  for (const e of train) {
+    if (e.type === 'item') {
+      // The catalogue's own words about an item: all a new item has.
+      const i = itemIndex.get(e.item_id);
+      if (i !== undefined) itemDocs[i]!.push(itemText(e));
+      continue;
+    }
+    if (e.type !== 'review' && e.type !== 'post') continue;
+    const i = itemIndex.get(e.item_id);
+    if (e.type === 'review' && i !== undefined) itemDocs[i]!.push(e.text);
+    const docs = userDocs.get(e.user_id) ?? [];
+    docs.push(e.text);
+    userDocs.set(e.user_id, docs);
+  }
+  const model = new TfIdf().fit(itemDocs.map((d) => d.join('\n')));
+  const index = new SparseIndex(catalogue.length);
+  itemDocs.forEach((d, i) => index.add(i, model.transform(d.join('\n'))));
+  return (userId) => {
+    const docs = userDocs.get(userId);
+    return docs ? index.scores(model.transform(docs.join('\n'))) : null;
+  };
 }
