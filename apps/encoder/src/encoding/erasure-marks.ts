@@ -1,5 +1,5 @@
 import type { ValueSerde } from '@profilestream/contracts';
-import { TopicFollower, type ConsumedMessage, type Kafka, type LogSink } from '@profilestream/kafka';
+import { FollowedTable, type ConsumedMessage, type Kafka, type LogSink } from '@profilestream/kafka';
 
 /**
  * The erasure requests of user-deletions.v1, followed from its beginning (every instance reads all
@@ -7,9 +7,8 @@ import { TopicFollower, type ConsumedMessage, type Kafka, type LogSink } from '@
  * erasure is never embedded again: a model migration re-reading the archive (texts.cleaned.v1)
  * skips it, and so does a late text in live traffic. Memory: one entry per erased user.
  */
-export class ErasureMarks {
+export class ErasureMarks extends FollowedTable {
   private readonly erasedAt = new Map<string, number>();
-  private readonly follower: TopicFollower;
 
   constructor(
     kafka: Kafka,
@@ -19,24 +18,11 @@ export class ErasureMarks {
     /** The follower's group name starts with this (the encoder's group, which its ACL allows). */
     groupPrefix: string,
   ) {
-    this.follower = new TopicFollower(kafka, topic, (messages) => this.apply(messages), groupPrefix);
-  }
-
-  /** Resolves once every erasure committed before the start is known. */
-  get caughtUp(): Promise<void> {
-    return this.follower.caughtUp;
+    super(kafka, topic, groupPrefix);
   }
 
   get size(): number {
     return this.erasedAt.size;
-  }
-
-  start(): Promise<void> {
-    return this.follower.start();
-  }
-
-  stop(): Promise<void> {
-    return this.follower.stop();
   }
 
   /** Whether the user asked to be erased at or after `occurredAt`. */
@@ -46,7 +32,7 @@ export class ErasureMarks {
     return at !== undefined && occurredAt <= at;
   }
 
-  private async apply(messages: ConsumedMessage[]): Promise<void> {
+  protected async apply(messages: ConsumedMessage[]): Promise<void> {
     for (const m of messages) {
       if (m.value === null) continue;
       try {

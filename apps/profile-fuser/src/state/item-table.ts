@@ -1,4 +1,4 @@
-import { TopicFollower, type ConsumedMessage, type Kafka, type LogSink } from '@profilestream/kafka';
+import { FollowedTable, type ConsumedMessage, type Kafka, type LogSink } from '@profilestream/kafka';
 import { decodeItem, parseItemKey, type ItemVector } from '@profilestream/fusion';
 
 /**
@@ -8,9 +8,8 @@ import { decodeItem, parseItemKey, type ItemVector } from '@profilestream/fusion
  * transaction; every instance sees it once committed and folds the clicks that were waiting for it.
  * Memory: about 4 × dim bytes per item plus its categories.
  */
-export class ItemTable {
+export class ItemTable extends FollowedTable {
   private readonly items = new Map<string, ItemVector>();
-  private readonly follower: TopicFollower;
   private readonly listeners: ((itemId: string) => void)[] = [];
 
   constructor(
@@ -21,24 +20,11 @@ export class ItemTable {
     /** The follower's group name starts with this (the fuser's group, which its ACL allows). */
     groupPrefix: string,
   ) {
-    this.follower = new TopicFollower(kafka, topic, (messages) => this.apply(messages), groupPrefix);
-  }
-
-  /** Resolves once the table holds every item committed before it started. */
-  get caughtUp(): Promise<void> {
-    return this.follower.caughtUp;
+    super(kafka, topic, groupPrefix);
   }
 
   get size(): number {
     return this.items.size;
-  }
-
-  start(): Promise<void> {
-    return this.follower.start();
-  }
-
-  stop(): Promise<void> {
-    return this.follower.stop();
   }
 
   get(itemId: string): ItemVector | undefined {
@@ -50,7 +36,7 @@ export class ItemTable {
     this.listeners.push(listener);
   }
 
-  private apply(messages: ConsumedMessage[]): void {
+  protected apply(messages: ConsumedMessage[]): void {
     for (const m of messages) {
       const key = m.key ? parseItemKey(m.key.toString()) : null;
       if (!key || key.space !== this.space) continue;

@@ -1,5 +1,5 @@
 import { SERVING_KEY, decodeServingSpace, type ServingSpace } from '@profilestream/contracts';
-import { TopicFollower, type ConsumedMessage, type Kafka, type LogSink } from '@profilestream/kafka';
+import { FollowedTable, type ConsumedMessage, type Kafka, type LogSink } from '@profilestream/kafka';
 
 /** What this deployment publishes now. */
 export interface ServingRole {
@@ -15,9 +15,8 @@ export interface ServingRole {
  * KAFKA_GROUP_SUFFIX serves (a single deployment never needs a record) and a second one, started
  * for a migration, publishes on the shadow topic.
  */
-export class ServingControl {
+export class ServingControl extends FollowedTable {
   private record: ServingSpace | null = null;
-  private readonly follower: TopicFollower;
   private readonly listeners: ((role: ServingRole, previous: ServingRole) => void)[] = [];
 
   constructor(
@@ -29,19 +28,7 @@ export class ServingControl {
     /** Whether this deployment serves while no record exists: the one without a group suffix. */
     private readonly servesByDefault: boolean,
   ) {
-    this.follower = new TopicFollower(kafka, topic, (messages) => this.apply(messages), groupPrefix);
-  }
-
-  get caughtUp(): Promise<void> {
-    return this.follower.caughtUp;
-  }
-
-  start(): Promise<void> {
-    return this.follower.start();
-  }
-
-  stop(): Promise<void> {
-    return this.follower.stop();
+    super(kafka, topic, groupPrefix);
   }
 
   role(): ServingRole {
@@ -53,7 +40,7 @@ export class ServingControl {
     this.listeners.push(listener);
   }
 
-  private apply(messages: ConsumedMessage[]): void {
+  protected apply(messages: ConsumedMessage[]): void {
     for (const m of messages) {
       if (m.key?.toString() !== SERVING_KEY || m.value === null) continue;
       let next: ServingSpace;

@@ -240,3 +240,31 @@ export class TopicFollower {
     await this.consumer.disconnect();
   }
 }
+
+/**
+ * State every instance rebuilds from a whole topic (a global table, followed by a TopicFollower):
+ * a subclass applies the records; following, catching up and stopping are this class's.
+ */
+export abstract class FollowedTable {
+  private readonly follower: TopicFollower;
+
+  protected constructor(kafka: Kafka, topic: string, groupName: string) {
+    this.follower = new TopicFollower(kafka, topic, (messages) => this.apply(messages), groupName);
+  }
+
+  /** Resolves once every record committed before following began is applied. */
+  get caughtUp(): Promise<void> {
+    return this.follower.caughtUp;
+  }
+
+  start(): Promise<void> {
+    return this.follower.start();
+  }
+
+  stop(): Promise<void> {
+    return this.follower.stop();
+  }
+
+  /** Applies records, in offset order per partition. */
+  protected abstract apply(messages: ConsumedMessage[]): Promise<void> | void;
+}
