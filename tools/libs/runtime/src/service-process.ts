@@ -51,6 +51,8 @@ export interface ServiceProcessOptions {
   nice?: number;
   /** Log file name in logDir (default `<name>.log`): a second deployment of a service logs apart. */
   logName?: string;
+  /** The script to run instead of the built service's dist entry point. */
+  script?: string;
 }
 
 export class ServiceProcess {
@@ -76,7 +78,7 @@ export class ServiceProcess {
   }
 
   start(): void {
-    const main = join(repoRoot, 'dist/apps', this.options.name, 'src/main.js');
+    const main = this.options.script ?? join(repoRoot, 'dist/apps', this.options.name, 'src/main.js');
     if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
     const log = createWriteStream(this.logFile, { flags: this.options.appendLog ? 'a' : 'w' });
     // Through nice(1), so that every thread the process starts runs at that priority.
@@ -93,10 +95,12 @@ export class ServiceProcess {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.child.stdout?.pipe(log);
-    this.child.stderr?.pipe(log);
-
+    // Both streams into one file: neither may end it (the first to end would make the other's
+    // last lines a write after end, an error that kills the driver), so it ends once both closed.
+    this.child.stdout?.pipe(log, { end: false });
+    this.child.stderr?.pipe(log, { end: false });
     const child = this.child;
+    child.once('close', () => log.end());
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
