@@ -173,6 +173,16 @@ export function checkService(
     if (!(a > 0 && b >= a)) p.push(`${n}: ${r} limit ${lim} is below its request ${req} (or unreadable)`);
   }
 
+  // A command, where one replaces the image's: Node with flags, starting this service's own main.
+  const command = container['command'];
+  if (command !== undefined) {
+    const words = asArr(command).map((w) => str(w) ?? '');
+    const main = `dist/apps/${n}/src/main.js`;
+    if (words[0] !== 'node' || words.at(-1) !== main || !words.slice(1, -1).every((w) => /^--[a-z-]+(=\S+)?$/.test(w)))
+      p.push(`${n}: command must be node, Node or V8 flags, then ${main} (got ${words.join(' ')})`);
+    if (container['args'] !== undefined) p.push(`${n}: args beside a command (the command is the whole of it)`);
+  }
+
   // Environment: only the service's own variables, everything it must have, accepted by its loader.
   const { env, problems } = containerEnv(objects, deployment);
   p.push(...problems);

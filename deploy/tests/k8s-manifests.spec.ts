@@ -296,6 +296,20 @@ describe('the checks catch manifests that disagree with the code', () => {
     );
   });
 
+  it("a command that starts another service's main or passes something other than flags", () => {
+    const objects = base();
+    const container = deployment(objects, 'profile-fuser').template.spec.containers[0]!;
+    expect(checkService(objects, svc('profile-fuser'), PATHS)).toEqual([]);
+    container['command'] = ['node', '--heap-growing-percent=50', 'dist/apps/encoder/src/main.js'];
+    expect(checkService(objects, svc('profile-fuser'), PATHS)).toContainEqual(
+      'profile-fuser: command must be node, Node or V8 flags, then dist/apps/profile-fuser/src/main.js (got node --heap-growing-percent=50 dist/apps/encoder/src/main.js)',
+    );
+    container['command'] = ['node', '-e', 'dist/apps/profile-fuser/src/main.js'];
+    expect(checkService(objects, svc('profile-fuser'), PATHS)).toContainEqual(
+      expect.stringMatching(/^profile-fuser: command must be node, Node or V8 flags/),
+    );
+  });
+
   it('a variable left at a default that points at the pod itself', () => {
     expect(mustSet(streamServiceEnvSchema(cleaner.textCleanerEnv))).toEqual(
       expect.arrayContaining(['KAFKA_BROKERS', 'REDIS_URL']),

@@ -10,7 +10,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { kafkaEnvSchema, parseEnv, redisEnvSchema, toKafkaSettings, toRedisSettings } from '@profilestream/config';
 import { SingleObjectSerde, topicCatalog, type Click, type TopicCatalog } from '@profilestream/contracts';
 import {
@@ -32,6 +31,7 @@ import {
   histogramQuantile,
 } from '@profilestream/tools-runtime';
 import { newResult, type BenchResult, type BenchRow } from './bench-harness';
+import { deployedRuntime, describeRuntime, type DeployedRuntime } from './deployment-env';
 
 const repoRoot = resolve(__dirname, '../..');
 const PARTITIONS = 6;
@@ -177,11 +177,7 @@ export async function benchFuser(): Promise<BenchResult> {
       "updates/s: clicks from the first produce until every click is committed with its state and every partition's Redis checkpoint reached the state topic's end; cores: CPU seconds of each process over that wall time (producer = this benchmark process)",
       "bytes/update: the fuser's transactional writes (state topic, profiles.v1, changelog) and Redis network bytes (in + out), per click",
       "latency: per click, publish time of the first profile holding it minus its arrival, from the fuser's histogram (interpolated within buckets, as PromQL's histogram_quantile)",
-      `fuser environment: ${
-        Object.entries(fuserDeploymentEnv())
-          .map(([name, value]) => `${name}=${value}`)
-          .join(' ') || '(none)'
-      } (the deployment's, unless BENCH_FUSER_NODE_OPTIONS is set)`,
+      `fuser runtime: ${describeRuntime(fuserRuntime())} (the deployment's, unless BENCH_FUSER_NODE_OPTIONS is set)`,
     );
   } finally {
     await redis.quit();
@@ -200,22 +196,12 @@ interface Case {
   rate: number | null;
 }
 
-/**
- * The fuser runs with the Node flags and allocator settings its Kubernetes deployment sets (the
- * heap cap, glibc's `MALLOC_*`), so the memory measured is the memory deployed;
- * BENCH_FUSER_NODE_OPTIONS replaces the Node flags for experiments.
- */
-export function fuserDeploymentEnv(): Record<string, string> {
-  const manifest = parseYaml(readFileSync(join(repoRoot, 'deploy/k8s/base/profile-fuser/deployment.yaml'), 'utf8')) as {
-    spec: { template: { spec: { containers: { name: string; env?: { name: string; value?: string }[] }[] } } };
-  };
-  const container = manifest.spec.template.spec.containers.find((c) => c.name === 'profile-fuser');
-  const env: Record<string, string> = {};
-  for (const { name, value } of container?.env ?? [])
-    if (value !== undefined && (name === 'NODE_OPTIONS' || name.startsWith('MALLOC_'))) env[name] = value;
+/** The fuser's deployed runtime; BENCH_FUSER_NODE_OPTIONS replaces its NODE_OPTIONS for experiments. */
+export function fuserRuntime(): DeployedRuntime {
+  const runtime = deployedRuntime('profile-fuser');
   const override = process.env['BENCH_FUSER_NODE_OPTIONS'];
-  if (override !== undefined) env['NODE_OPTIONS'] = override;
-  return env;
+  if (override !== undefined) runtime.env['NODE_OPTIONS'] = override;
+  return runtime;
 }
 
 async function runCase(env: Env, c: Case): Promise<{ row: BenchRow; updatesPerSecond: number }> {
@@ -235,6 +221,7 @@ async function runCase(env: Env, c: Case): Promise<{ row: BenchRow; updatesPerSe
     ],
     { replicationFactor: 1, partitions: PARTITIONS },
   );
+  const runtime = fuserRuntime();
   const services = Array.from(
     { length: c.instances },
     (_, i) =>
@@ -246,8 +233,9 @@ async function runCase(env: Env, c: Case): Promise<{ row: BenchRow; updatesPerSe
           REDIS_KEY_PREFIX: prefix,
           LOG_LEVEL: 'warn',
           FUSER_PUBLISH_INTERVAL_MS: String(c.publishIntervalMs),
-          ...fuserDeploymentEnv(),
+          ...runtime.env,
         },
+        nodeFlags: runtime.nodeFlags,
         logDir: join(repoRoot, '.local/logs', `bench-fuser-${i}`),
       }),
   );

@@ -8,8 +8,9 @@
  *
  * Also, in the notes, where each phase's CPU went (cores per service, Kafka, Redis, the rest of
  * the machine; the encoder's main thread against its inference workers, and its runs and chunks)
- * and, at half rate, each stage's share of the latency read back from the topics. Extra service
- * settings: BENCH_PIPELINE_ENV=`service.VAR=value,…`.
+ * and, at half rate, each stage's share of the latency read back from the topics. Each service
+ * runs with its deployment's runtime environment (Node flags, glibc's allocator settings); extra
+ * service settings: BENCH_PIPELINE_ENV=`service.VAR=value,…`.
  */
 import { availableParallelism } from 'node:os';
 import { cleanText } from '@profilestream/text-cleaning';
@@ -33,6 +34,7 @@ import {
 } from '@profilestream/tools-runtime';
 import { newResult, type BenchResult } from './bench-harness';
 import { timeEngine } from './encoder.bench';
+import { deployedRuntime, describeRuntime } from './deployment-env';
 import { describeUsage, usageSnapshot } from './pipeline-usage';
 import { waitTextPathDrained } from './text-path-drain';
 import { describeStageLatency, stageLatency } from './stage-latency';
@@ -72,12 +74,20 @@ export async function benchPipeline(): Promise<BenchResult | null> {
   const prefix = `bench-pipeline-${Date.now().toString(36)}.`;
   const overrides = serviceEnv(process.env['BENCH_PIPELINE_ENV']);
   const env: Partial<Record<ServiceName, Record<string, string>>> = {};
-  for (const name of ['text-cleaner', 'encoder', 'profile-fuser'] as const)
-    env[name] = { ...BENCH_ENV[name], ...overrides[name] };
-  result.notes.push(
-    `service settings other than the defaults: ${JSON.stringify(Object.fromEntries(Object.entries(env).filter(([, v]) => Object.keys(v).length > 0)))}`,
+  const nodeFlags: Partial<Record<ServiceName, string[]>> = {};
+  for (const name of ['text-cleaner', 'encoder', 'profile-fuser'] as const) {
+    const deployed = deployedRuntime(name);
+    env[name] = { ...deployed.env, ...BENCH_ENV[name], ...overrides[name] };
+    nodeFlags[name] = deployed.nodeFlags;
+    result.notes.push(`${name} runtime (its deployment's): ${describeRuntime(deployed)}`);
+  }
+  const settings = Object.fromEntries(
+    (['text-cleaner', 'encoder', 'profile-fuser'] as const)
+      .map((name) => [name, { ...BENCH_ENV[name], ...overrides[name] }] as const)
+      .filter(([, v]) => Object.keys(v).length > 0),
   );
-  const pipeline = new LocalPipeline({ prefix, basePort: await freePortRun(3), env });
+  result.notes.push(`service settings other than the defaults: ${JSON.stringify(settings)}`);
+  const pipeline = new LocalPipeline({ prefix, basePort: await freePortRun(3), env, nodeFlags });
   progress('starting the services');
   await pipeline.start();
   const { encoder, 'profile-fuser': fuser } = pipeline.services;

@@ -35,6 +35,8 @@ export interface LocalPipelineOptions {
   partitions?: number;
   /** Extra environment per service (LOG_LEVEL, ENCODER_WORKERS, …). */
   env?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Node and V8 flags per service, before its script (a deployment's command). */
+  nodeFlags?: Partial<Record<ServiceName, readonly string[]>>;
   /** Environment of every service over this process's, e.g. REDIS_CLUSTER_NODES; the run's own Redis cleanup reads it too. */
   sharedEnv?: Record<string, string>;
   logDir?: string;
@@ -96,7 +98,13 @@ export class LocalPipeline {
     this.topics = topicCatalog(options.prefix);
     this.kafka = createKafka(this.settings, silentLog);
     const service = (name: ServiceName, port: number) =>
-      new ServiceProcess({ name, port, logDir: options.logDir, env: this.environment(name) });
+      new ServiceProcess({
+        name,
+        port,
+        logDir: options.logDir,
+        env: this.environment(name),
+        nodeFlags: options.nodeFlags?.[name],
+      });
     this.services = {
       'text-cleaner': service('text-cleaner', options.basePort),
       encoder: service('encoder', options.basePort + 1),

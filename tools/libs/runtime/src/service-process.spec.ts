@@ -27,4 +27,24 @@ describe('ServiceProcess', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(readFileSync(service.logFile, 'utf8')).toBe('starting\nnode: --bad-flag is not allowed\n');
   });
+
+  it('starts the script with the Node and V8 flags it is given', async () => {
+    const script = join(dir, 'flags.js');
+    writeFileSync(script, `process.stdout.write(JSON.stringify(process.execArgv) + '\\n', () => process.exit(0));`);
+    const service = new ServiceProcess({
+      name: 'profile-fuser',
+      port: 1,
+      env: {},
+      logDir: dir,
+      script,
+      nodeFlags: ['--heap-growing-percent=50', '--max-old-space-size=64'],
+    });
+    service.start();
+    expect(await service.whenExited()).toEqual({ code: 0, signal: null });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(JSON.parse(readFileSync(service.logFile, 'utf8'))).toEqual([
+      '--heap-growing-percent=50',
+      '--max-old-space-size=64',
+    ]);
+  });
 });

@@ -53,6 +53,8 @@ export interface ServiceProcessOptions {
   logName?: string;
   /** The script to run instead of the built service's dist entry point. */
   script?: string;
+  /** Node and V8 flags before the script (those Node refuses in NODE_OPTIONS, e.g. `--heap-growing-percent`). */
+  nodeFlags?: readonly string[];
 }
 
 export class ServiceProcess {
@@ -82,9 +84,10 @@ export class ServiceProcess {
     if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
     const log = createWriteStream(this.logFile, { flags: this.options.appendLog ? 'a' : 'w' });
     // Through nice(1), so that every thread the process starts runs at that priority.
+    const node = [...(this.options.nodeFlags ?? []), main];
     const [command, args] = this.options.nice
-      ? ['nice', ['-n', String(this.options.nice), process.execPath, main]]
-      : [process.execPath, [main]];
+      ? ['nice', ['-n', String(this.options.nice), process.execPath, ...node]]
+      : [process.execPath, node];
     this.child = spawn(command, args, {
       cwd: repoRoot,
       env: {
