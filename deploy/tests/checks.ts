@@ -178,9 +178,15 @@ export function checkService(
   if (command !== undefined) {
     const words = asArr(command).map((w) => str(w) ?? '');
     const main = `dist/apps/${n}/src/main.js`;
-    if (words[0] !== 'node' || words.at(-1) !== main || !words.slice(1, -1).every((w) => /^--[a-z-]+(=\S+)?$/.test(w)))
+    if (
+      words[0] !== 'node' ||
+      words.at(-1) !== main ||
+      !words.slice(1, -1).every((w) => /^--[a-z0-9_-]+(=\S+)?$/.test(w))
+    )
       p.push(`${n}: command must be node, Node or V8 flags, then ${main} (got ${words.join(' ')})`);
     if (container['args'] !== undefined) p.push(`${n}: args beside a command (the command is the whole of it)`);
+    if (container['workingDir'] !== undefined)
+      p.push(`${n}: workingDir beside a command (its main is relative to the image's working directory)`);
   }
 
   // Environment: only the service's own variables, everything it must have, accepted by its loader.

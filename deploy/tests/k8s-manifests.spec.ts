@@ -308,6 +308,16 @@ describe('the checks catch manifests that disagree with the code', () => {
     expect(checkService(objects, svc('profile-fuser'), PATHS)).toContainEqual(
       expect.stringMatching(/^profile-fuser: command must be node, Node or V8 flags/),
     );
+    container['command'] = [
+      'node',
+      '--v8-pool-size=2',
+      '--max_old_space_size=256',
+      'dist/apps/profile-fuser/src/main.js',
+    ];
+    container['workingDir'] = '/srv';
+    expect(checkService(objects, svc('profile-fuser'), PATHS)).toEqual([
+      "profile-fuser: workingDir beside a command (its main is relative to the image's working directory)",
+    ]);
   });
 
   it('a variable left at a default that points at the pod itself', () => {

@@ -177,7 +177,7 @@ export async function benchFuser(): Promise<BenchResult> {
       "updates/s: clicks from the first produce until every click is committed with its state and every partition's Redis checkpoint reached the state topic's end; cores: CPU seconds of each process over that wall time (producer = this benchmark process)",
       "bytes/update: the fuser's transactional writes (state topic, profiles.v1, changelog) and Redis network bytes (in + out), per click",
       "latency: per click, publish time of the first profile holding it minus its arrival, from the fuser's histogram (interpolated within buckets, as PromQL's histogram_quantile)",
-      `fuser runtime: ${describeRuntime(fuserRuntime())} (the deployment's, unless BENCH_FUSER_NODE_OPTIONS is set)`,
+      `fuser runtime: ${describeRuntime(fuserRuntime())} (the deployment's, unless BENCH_FUSER_NODE_OPTIONS or BENCH_FUSER_NODE_FLAGS is set)`,
     );
   } finally {
     await redis.quit();
@@ -196,11 +196,16 @@ interface Case {
   rate: number | null;
 }
 
-/** The fuser's deployed runtime; BENCH_FUSER_NODE_OPTIONS replaces its NODE_OPTIONS for experiments. */
+/**
+ * The fuser's deployed runtime; for experiments BENCH_FUSER_NODE_OPTIONS replaces its NODE_OPTIONS
+ * and BENCH_FUSER_NODE_FLAGS (space-separated, empty for none) its command's flags.
+ */
 export function fuserRuntime(): DeployedRuntime {
   const runtime = deployedRuntime('profile-fuser');
-  const override = process.env['BENCH_FUSER_NODE_OPTIONS'];
-  if (override !== undefined) runtime.env['NODE_OPTIONS'] = override;
+  const options = process.env['BENCH_FUSER_NODE_OPTIONS'];
+  if (options !== undefined) runtime.env['NODE_OPTIONS'] = options;
+  const flags = process.env['BENCH_FUSER_NODE_FLAGS'];
+  if (flags !== undefined) runtime.nodeFlags = flags.split(' ').filter(Boolean);
   return runtime;
 }
 

@@ -33,7 +33,8 @@ Environment:
   BENCH_FUSER_CASES           fuser cases, comma-separated (default throughput,two-instances,
                               latency,latency-many-users,distinct-users)
   BENCH_FUSER_CLICKS (300000), BENCH_FUSER_LATENCY_CLICKS (300000), BENCH_FUSER_MANY_USERS
-  (20000), BENCH_FUSER_DISTINCT_USERS (1000000), BENCH_FUSER_NODE_OPTIONS (the deployment's flags)
+  (20000), BENCH_FUSER_DISTINCT_USERS (1000000); BENCH_FUSER_NODE_OPTIONS and
+  BENCH_FUSER_NODE_FLAGS replace the deployment's NODE_OPTIONS and its command's Node/V8 flags
   BENCH_ENCODER_TEXTS (2000), BENCH_ENCODER_ROUNDS (2), BENCH_ENCODER_SERVICE_ENV (VAR=value,…),
   BENCH_ENCODER_CPU_PROFILE (a directory: profile the encoder service's main thread)
   BENCH_INTEREST_CLUSTERS_UPDATES (40000): click updates per run of the interest-clusters benchmark

@@ -22,9 +22,10 @@ describe('ServiceProcess', () => {
     const service = new ServiceProcess({ name: 'profile-fuser', port: 1, env: {}, logDir: dir, script });
     service.start();
 
-    await expect(service.waitReady(10_000)).rejects.toThrow(/exited during start-up/);
+    await expect(service.waitReady(10_000)).rejects.toThrow(
+      /exited during start-up:\nstarting\nnode: --bad-flag is not allowed\n/,
+    );
     expect(await service.whenExited()).toEqual({ code: 9, signal: null });
-    await new Promise((r) => setTimeout(r, 100));
     expect(readFileSync(service.logFile, 'utf8')).toBe('starting\nnode: --bad-flag is not allowed\n');
   });
 

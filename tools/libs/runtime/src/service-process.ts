@@ -63,6 +63,8 @@ export class ServiceProcess {
     code: null,
     signal: null,
   });
+  /** Resolves once the log holds everything the process wrote (its pipes closed and the file flushed). */
+  private logWritten: Promise<void> = Promise.resolve();
   readonly logFile: string;
 
   constructor(readonly options: ServiceProcessOptions) {
@@ -104,6 +106,7 @@ export class ServiceProcess {
     this.child.stderr?.pipe(log, { end: false });
     const child = this.child;
     child.once('close', () => log.end());
+    this.logWritten = new Promise((resolve) => log.once('close', () => resolve()));
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
@@ -129,7 +132,12 @@ export class ServiceProcess {
     let died = false;
     void this.exited.then(() => (died = true));
     while (Date.now() < deadline) {
-      if (died) throw new Error(`${this.options.name} exited during start-up:\n${this.logTail()}`);
+      if (died) {
+        // 'exit' can come before the pipes drain: wait for the last lines (a child the process
+        // forked may hold its pipes open, hence the bound).
+        await Promise.race([this.logWritten, new Promise((r) => setTimeout(r, 2000))]);
+        throw new Error(`${this.options.name} exited during start-up:\n${this.logTail()}`);
+      }
       try {
         const res = await fetch(`${this.baseUrl}/health/ready`, { signal: AbortSignal.timeout(2000) });
         if (res.ok) return;
