@@ -75,17 +75,15 @@ export async function benchPipeline(): Promise<BenchResult | null> {
   const overrides = serviceEnv(process.env['BENCH_PIPELINE_ENV']);
   const env: Partial<Record<ServiceName, Record<string, string>>> = {};
   const nodeFlags: Partial<Record<ServiceName, string[]>> = {};
+  const settings: Partial<Record<ServiceName, Record<string, string>>> = {};
   for (const name of ['text-cleaner', 'encoder', 'profile-fuser'] as const) {
     const deployed = deployedRuntime(name);
-    env[name] = { ...deployed.env, ...BENCH_ENV[name], ...overrides[name] };
+    const own = { ...BENCH_ENV[name], ...overrides[name] };
+    env[name] = { ...deployed.env, ...own };
     nodeFlags[name] = deployed.nodeFlags;
+    if (Object.keys(own).length > 0) settings[name] = own;
     result.notes.push(`${name} runtime (its deployment's): ${describeRuntime(deployed)}`);
   }
-  const settings = Object.fromEntries(
-    (['text-cleaner', 'encoder', 'profile-fuser'] as const)
-      .map((name) => [name, { ...BENCH_ENV[name], ...overrides[name] }] as const)
-      .filter(([, v]) => Object.keys(v).length > 0),
-  );
   result.notes.push(`service settings other than the defaults: ${JSON.stringify(settings)}`);
   const pipeline = new LocalPipeline({ prefix, basePort: await freePortRun(3), env, nodeFlags });
   progress('starting the services');
