@@ -430,6 +430,46 @@ describe('profile-fuser on the real broker and Redis', () => {
     await stopApp(app);
   }, 120_000);
 
+  it('folds a backlog chunk of more new users than the state budget holds in slices, and applies and commits all of it', async () => {
+    // 8 MB over 2 partitions at 64 dimensions: about 600 new users a slice, so a chunk of 1,500
+    // users each takes three loads; loaded at once it would take one. The backlog is there before
+    // the instance starts, so each partition's chunk holds all of it.
+    await stopApp(await startApp());
+    const users = Array.from({ length: 3_000 }, (_, i) => `backlog-${i}`);
+    await sendClicks(
+      users.map((userId, i) => ({
+        eventId: `b-${i}`,
+        userId,
+        itemId: 'guitar-1',
+        action: 'view',
+        dwellMs: null,
+        platform: 'test',
+        occurredAt: Date.now() - 100,
+      })),
+    );
+    const app = await startApp({ FUSER_STATE_MEMORY_MB: '8', FUSER_CHUNK_MESSAGES: '2000' });
+    const loads = () =>
+      metric(app, 'profile_fuser_redis_seconds', (l) => l['operation'] === 'load' && l['le'] === '+Inf');
+    const applied = () => metric(app, 'profile_fuser_events_applied_total', (l) => l['kind'] === 'click');
+    expect(await waitFor(async () => (await applied()) >= users.length, 60_000)).toBe(true);
+    expect(await applied()).toBe(users.length);
+    expect(await loads()).toBeGreaterThanOrEqual(6);
+    const cached = () => metric(app, 'profile_fuser_state_cache_bytes');
+    expect(await waitFor(async () => (await cached()) <= 8 * 1024 * 1024, 30_000)).toBe(true);
+    const admin = kafka.admin();
+    await admin.connect();
+    const ends = new Map((await admin.fetchTopicOffsets(topics.clicks.name)).map((p) => [p.partition, p.high]));
+    const caughtUp = await waitFor(async () => {
+      const [committed] = await admin.fetchOffsets({ groupId: `${prefix}profile-fuser`, topics: [topics.clicks.name] });
+      return committed!.partitions.every((p) => p.offset === ends.get(p.partition));
+    }, 30_000);
+    await admin.disconnect();
+    expect(caughtUp).toBe(true);
+    const stored = await Promise.all(users.filter((_, i) => i % 100 === 0).map((u) => redis.exists(userKey(u))));
+    expect(stored.every((n) => n === 1)).toBe(true);
+    await stopApp(app);
+  }, 120_000);
+
   it('erases a user: an erasure mark instead of the state, a tombstone published, and an old replayed event does not bring them back', async () => {
     const app = await startApp();
     const requestedAt = Date.now();

@@ -42,6 +42,7 @@ import type { FlushGate } from './flush-gate';
 import { rebuildPartition } from './partition-rebuild';
 import type { FuserInput } from './fuser-inputs';
 import type { ItemTable } from './item-table';
+import { nextSlice } from './chunk-slice';
 import { REDIS_BEHIND, REDIS_LOST, type PartitionStateStore, type SyncOp } from './partition-state.store';
 
 /** Builds what recommenders read from a user's state. */
@@ -286,29 +287,41 @@ export class PartitionTask {
     }
   }
 
-  /** Folds one chunk of one input topic into the working state; false when the task is gone. */
+  /**
+   * Folds one chunk of one input topic into the working state; false when the task is gone. The
+   * chunk goes in slices whose new users fit half the state budget: each slice's users are loaded,
+   * its events applied and its position advanced before the next loads, so memory stays bounded
+   * when a backlog brings thousands of users a chunk.
+   */
   async process(
     inputs: FuserInput[],
     control: { heartbeat(): Promise<void>; isCurrent(): boolean; through: bigint },
   ): Promise<boolean> {
     await this.whenReady(control.heartbeat);
-    if (this.closed || !control.isCurrent()) return false;
-    const wanted = new Set<string>();
-    for (const i of inputs)
-      if (
-        (i.kind === 'text' || i.kind === 'click' || i.kind === 'attributes' || i.kind === 'deletion') &&
-        !this.users.has(i.userId) &&
-        this.owns(i.owner)
-      )
-        wanted.add(i.userId);
-    await this.load([...wanted], control.heartbeat);
-    if (this.closed || !control.isCurrent()) return false;
-    const now = Date.now();
-    for (const input of inputs) this.apply(input, now);
-    const last = inputs[inputs.length - 1];
-    if (last) this.advance(last.message.topic, control.through);
-    this.scheduleFlush();
-    await this.relieveMemory(control.heartbeat);
+    const newUser = (i: FuserInput): string | null =>
+      (i.kind === 'text' || i.kind === 'click' || i.kind === 'attributes' || i.kind === 'deletion') &&
+      !this.users.has(i.userId) &&
+      this.owns(i.owner)
+        ? i.userId
+        : null;
+    const maxNewUsers = Math.floor(this.o.memoryBudgetBytes() / 2 / this.profileBytes);
+    for (let start = 0; start < inputs.length;) {
+      if (this.closed || !control.isCurrent()) return false;
+      const slice = nextSlice(inputs, start, newUser, maxNewUsers);
+      await this.load(slice.users, control.heartbeat);
+      if (this.closed || !control.isCurrent()) return false;
+      const now = Date.now();
+      for (let i = start; i < slice.end; i++) this.apply(inputs[i]!, now);
+      const last = inputs[slice.end - 1]!;
+      // Within the chunk the position is the next input; the last slice covers the batch's markers too.
+      this.advance(
+        last.message.topic,
+        slice.end === inputs.length ? control.through : BigInt(last.message.offset) + 1n,
+      );
+      this.scheduleFlush();
+      await this.relieveMemory(control.heartbeat);
+      start = slice.end;
+    }
     return true;
   }
 
@@ -374,8 +387,12 @@ export class PartitionTask {
   }
 
   private sizeOf(stored: StoredUser | null): number {
-    // Seven vectors (horizons, channels, negative) of dim float32s, plus the rest of the state.
-    return stored?.kind === 'profile' ? 7 * 4 * this.o.space.dim + 1_500 : 300;
+    return stored?.kind === 'profile' ? this.profileBytes : 300;
+  }
+
+  /** A profile's state in memory: seven vectors (horizons, channels, negative) of dim float32s, and the rest. */
+  private get profileBytes(): number {
+    return 7 * 4 * this.o.space.dim + 1_500;
   }
 
   /** The user's entry, most recently used. */
