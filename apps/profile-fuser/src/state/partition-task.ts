@@ -15,6 +15,7 @@ import {
 import {
   emptyState,
   foldClickContent,
+  stateMemoryBytes,
   foldEvents,
   type ApplyResult,
   type ClickFusionEvent,
@@ -304,7 +305,7 @@ export class PartitionTask {
       this.owns(i.owner)
         ? i.userId
         : null;
-    const maxNewUsers = Math.floor(this.o.memoryBudgetBytes() / 2 / this.profileBytes);
+    const maxNewUsers = Math.floor(this.o.memoryBudgetBytes() / 2 / this.bytesPerUser);
     for (let start = 0; start < inputs.length;) {
       if (this.closed || !control.isCurrent()) return false;
       const slice = nextSlice(inputs, start, newUser, maxNewUsers);
@@ -387,12 +388,13 @@ export class PartitionTask {
   }
 
   private sizeOf(stored: StoredUser | null): number {
-    return stored?.kind === 'profile' ? this.profileBytes : 300;
+    return stored?.kind === 'profile' ? stateMemoryBytes(stored.state) : 300;
   }
 
-  /** A profile's state in memory: seven vectors (horizons, channels, negative) of dim float32s, and the rest. */
-  private get profileBytes(): number {
-    return 7 * 4 * this.o.space.dim + 1_500;
+  /** What a user takes in memory on average here; a new profile's size while none is. */
+  private get bytesPerUser(): number {
+    if (this.users.size > 0) return Math.max(300, this.usedBytes / this.users.size);
+    return stateMemoryBytes(emptyState('', this.o.space.modelId, this.o.space.dim, this.o.fusion));
   }
 
   /** The user's entry, most recently used. */
@@ -553,8 +555,9 @@ export class PartitionTask {
         publishedAt: 0,
         state: emptyState(userId, this.o.space.modelId, this.o.space.dim, this.o.fusion),
       };
-    this.resize(entry);
     const result = foldEvents(stored.state, [event], this.o.fusion);
+    // A new profile, or one that gained an interest cluster, takes more memory.
+    this.resize(entry);
     if (result.skipped.repeatedText > 0) {
       this.o.metrics.skipped.inc({ reason: 'repeated_text' });
       this.outcome(topic, 'drop', 'repeated_text');
@@ -661,6 +664,7 @@ export class PartitionTask {
         { action: c.action, itemVector: item.vector, categories: item.categories, occurredAt: c.occurredAt },
         this.o.fusion,
       );
+      this.resize(entry);
       // The folded users and the pending record's removal must commit together.
       this.markUrgent(entry);
       this.markDirty(entry, now, null, null, 0);
@@ -984,14 +988,17 @@ export class PartitionTask {
   private async relieveMemory(heartbeat: () => Promise<void>): Promise<void> {
     this.evict();
     const budget = this.o.memoryBudgetBytes();
-    for (let round = 0; this.usedBytes > budget && !this.closed && round < 600; round++) {
+    // Flushes follow each other while they free memory; a round that frees nothing (Redis or
+    // Kafka failing) waits before the next.
+    for (let stalled = 0; this.usedBytes > budget && !this.closed && stalled < 600;) {
+      const before = this.usedBytes;
       await this.flush('all');
       await this.syncing;
       this.evict();
-      if (this.usedBytes > budget) {
-        await heartbeat();
-        await sleep(100);
-      }
+      await heartbeat();
+      if (this.usedBytes < before) continue;
+      stalled++;
+      await sleep(100);
     }
   }
 
