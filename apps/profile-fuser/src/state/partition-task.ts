@@ -171,6 +171,7 @@ export class PartitionTask {
   private deadLetters: OutgoingBatch[] = [];
   private forwards: OutgoingBatch[] = [];
   private usedBytes = 0;
+  private newProfileBytes: number | undefined;
   private closed = false;
   private readyPromise: Promise<void>;
   /** The transactional id is claimed (a start that failed after it need not claim again). */
@@ -391,10 +392,14 @@ export class PartitionTask {
     return stored?.kind === 'profile' ? stateMemoryBytes(stored.state) : 300;
   }
 
-  /** What a user takes in memory on average here; a new profile's size while none is. */
+  /**
+   * What a user brought into memory is taken to cost: the average here, never less than a new
+   * profile (erasure marks are small, but the users a backlog brings are mostly profiles).
+   */
   private get bytesPerUser(): number {
-    if (this.users.size > 0) return Math.max(300, this.usedBytes / this.users.size);
-    return stateMemoryBytes(emptyState('', this.o.space.modelId, this.o.space.dim, this.o.fusion));
+    this.newProfileBytes ??= stateMemoryBytes(emptyState('', this.o.space.modelId, this.o.space.dim, this.o.fusion));
+    const average = this.users.size > 0 ? this.usedBytes / this.users.size : 0;
+    return Math.max(this.newProfileBytes, average);
   }
 
   /** The user's entry, most recently used. */
