@@ -172,6 +172,8 @@ export class PartitionTask {
   private forwards: OutgoingBatch[] = [];
   private usedBytes = 0;
   private newProfileBytes: number | undefined;
+  /** Whether the last flush took as many users as one flush may: more were waiting. */
+  private lastFlushFull = false;
   private closed = false;
   private readyPromise: Promise<void>;
   /** The transactional id is claimed (a start that failed after it need not claim again). */
@@ -818,6 +820,7 @@ export class PartitionTask {
       const entry = this.users.get(e.id);
       if (entry?.dirty && entry.due === e.at) choose(entry);
     }
+    this.lastFlushFull = !budget.open;
     const users = [...chosen].map((entry) => {
       const taken = { entry, first: entry.first, arrivals: entry.arrivals, urgent: entry.urgent };
       entry.dirty = false;
@@ -993,16 +996,17 @@ export class PartitionTask {
   private async relieveMemory(heartbeat: () => Promise<void>): Promise<void> {
     this.evict();
     const budget = this.o.memoryBudgetBytes();
-    // Flushes follow each other while they free memory; a round that frees nothing (Redis or
-    // Kafka failing) waits before the next.
-    for (let stalled = 0; this.usedBytes > budget && !this.closed && stalled < 600;) {
+    // Under a backlog every flush is full and the next follows at once. A flush that was not full,
+    // or freed nothing (Redis or Kafka failing), waits a little: the events that come meanwhile
+    // go out in fewer, larger transactions than one each.
+    for (let paused = 0; this.usedBytes > budget && !this.closed && paused < 600;) {
       const before = this.usedBytes;
       await this.flush('all');
       await this.syncing;
       this.evict();
       await heartbeat();
-      if (this.usedBytes < before) continue;
-      stalled++;
+      if (this.lastFlushFull && this.usedBytes < before) continue;
+      paused++;
       await sleep(100);
     }
   }

@@ -18,7 +18,7 @@ describe('stateMemoryBytes', () => {
     expect(bytes).toBeLessThan(vectors * 4 * dim + 4_000);
   });
 
-  it('grows with each interest cluster and counter a user gains', () => {
+  it('grows with each interest cluster a user gains', () => {
     const state = emptyState('u', 'm', dim, DEFAULT_FUSION_CONFIG);
     const before = stateMemoryBytes(state);
     // Orthogonal items: each starts an interest cluster of its own.

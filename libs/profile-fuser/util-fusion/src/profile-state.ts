@@ -185,17 +185,12 @@ export function emptyState(
 /**
  * About the bytes a state takes in memory, for a cache's budget: every decayed vector (horizons,
  * channels, negative, interest clusters) as its float32 sum plus the objects around it, and an
- * allowance per counter, affinity, offset, attribute and recent text.
+ * allowance for the rest (counters, affinities, offsets, attributes, recent texts). Constant time:
+ * it is asked after every event.
  */
 export function stateMemoryBytes(s: ProfileState): number {
   const vectors = Object.keys(s.horizons).length + 4 + s.interestClusters.length;
-  const entries =
-    Object.keys(s.counters).length +
-    Object.keys(s.categoryAffinity).length +
-    Object.keys(s.appliedOffsets).length +
-    Object.keys(s.attributes).length +
-    s.recentTexts.length;
-  return vectors * (4 * s.dim + 200) + entries * 120 + 1_000;
+  return vectors * (4 * s.dim + 200) + 2_500;
 }
 
 /** A deep copy sharing nothing mutable with `s`. */
