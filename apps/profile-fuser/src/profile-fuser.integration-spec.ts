@@ -416,6 +416,64 @@ describe('profile-fuser on the real broker and Redis', () => {
     await stopApp(first);
   }, 180_000);
 
+  it('claims a partition again after a fence that no rebalance explains, and folds again what it had not committed, also on a topic with nothing committed yet', async () => {
+    // Topics of their own, so users.v1 has no committed offset for the fuser's group when the fence comes.
+    const fencePrefix = `${uniqueName('pff')}.`;
+    const fenceTopics = topicCatalog(fencePrefix);
+    const app = await startApp({
+      KAFKA_TOPIC_PREFIX: fencePrefix,
+      REDIS_KEY_PREFIX: fencePrefix,
+      FUSER_PUBLISH_INTERVAL_MS: '4000',
+    });
+    const userId = 'fenced-fay';
+    const click = (eventId: string): Click => ({
+      eventId,
+      userId,
+      itemId: 'guitar-1',
+      action: 'click',
+      dwellMs: null,
+      platform: 'test',
+      occurredAt: Date.now() - 100,
+    });
+    const published = async () => {
+      const v = (await latestProfiles(fencePrefix)).get(userId);
+      return v ? await profileSerde.decode(v) : null;
+    };
+    await producer.send(fenceTopics.clicks.name, [{ key: userId, value: clickSerde.encode(click('f1')) }]);
+    expect(await waitFor(async () => (await published())?.eventCount === 1, 30_000)).toBe(true);
+    // Published a moment ago: the attribute waits in memory for the next publish, uncommitted.
+    await producer.send(fenceTopics.users.name, [
+      {
+        key: userId,
+        value: usersSerde.encode(withAttributeDefaults({ userId, occurredAt: Date.now(), country: 'PT' })),
+      },
+    ]);
+    const applied = (kind: string) => metric(app, 'profile_fuser_events_applied_total', (l) => l['kind'] === kind);
+    expect(await waitFor(async () => (await applied('attributes')) === 1, 30_000)).toBe(true);
+    // Something else takes the partition's transactional id (as a coordinator failing over can).
+    const fencer = kafka.producer({
+      transactionalId: `${fencePrefix}profile-fuser-${modelId}-p${partitionForKey(userId, 2)}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await fencer.connect();
+    await (await fencer.transaction()).abort();
+    await fencer.disconnect();
+    const fenced = () => metric(app, 'profile_fuser_kafka_transactions_total', (l) => l['outcome'] === 'fenced');
+    expect(await waitFor(async () => (await fenced()) >= 1, 30_000)).toBe(true);
+    // The next record claims the partition again; the new task rewinds, users.v1 to its start.
+    await producer.send(fenceTopics.clicks.name, [{ key: userId, value: clickSerde.encode(click('f2')) }]);
+    expect(
+      await waitFor(async () => {
+        const p = await published();
+        return p?.eventCount === 2 && p.attributes.some((a) => a.name === 'country' && a.value === 'PT');
+      }, 30_000),
+    ).toBe(true);
+    await stopApp(app);
+    const keys = await redis.keys(`${fencePrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  }, 120_000);
+
   it('flushes every user when flushes are smaller than the users due, and commits every offset', async () => {
     const app = await startApp({ FUSER_MAX_USERS_PER_FLUSH: '3' });
     const users = Array.from({ length: 40 }, (_, i) => `small-${i}`);

@@ -214,7 +214,7 @@ export class ProfileFuserService implements OnApplicationBootstrap {
         metrics,
         kafkaMetrics: runtime.kafkaMetrics,
         log: runtime.log,
-        onFenced: (p) => manager?.fenced(p),
+        onFenced: (task) => manager?.fenced(task),
         inputs: CONSUMED_TOPICS.map((k) => topics[k].name),
         seek: (offsets) => consumer?.seek(offsets),
       });

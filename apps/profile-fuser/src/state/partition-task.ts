@@ -85,7 +85,7 @@ export interface PartitionTaskOptions {
   kafkaMetrics: KafkaMetrics;
   log: LogSink;
   /** The task was fenced (another instance owns the partition now): drop it. */
-  onFenced: (partition: number) => void;
+  onFenced: (task: PartitionTask) => void;
   /** The consumed input topics (co-partitioned): their committed offsets are where the task resumes. */
   inputs: readonly string[];
   /** Makes the consumer fetch these partitions from these offsets next. */
@@ -218,7 +218,7 @@ export class PartitionTask {
             'fenced while starting: another instance owns this partition now',
           );
           this.close();
-          this.o.onFenced(this.o.partition);
+          this.o.onFenced(this);
           return;
         }
         const delayMs = Math.min(INIT_RETRY_MAX_MS, INIT_RETRY_FIRST_MS * 2 ** (attempt - 1));
@@ -266,15 +266,23 @@ export class PartitionTask {
     if (role.serving && role.epoch > 0) void this.republishAll(role.epoch);
   }
 
+  /**
+   * Seeks every input to where this partition's committed state ends: its committed offset, or the
+   * log's start where nothing was committed yet (a topic whose first records the last task folded
+   * but never committed would otherwise resume after them, and they would be lost).
+   */
   private async rewind(): Promise<void> {
     const admin = this.o.kafka.admin();
     await admin.connect();
     try {
       const committed = await admin.fetchOffsets({ groupId: this.o.groupId, topics: [...this.o.inputs] });
-      const offsets = committed.flatMap(({ topic, partitions }) =>
-        partitions
-          .filter((p) => p.partition === this.o.partition && Number(p.offset) >= 0)
-          .map((p) => ({ topic, partition: p.partition, offset: p.offset })),
+      const offsets = await Promise.all(
+        committed.map(async ({ topic, partitions }) => {
+          const mine = partitions.find((p) => p.partition === this.o.partition);
+          if (mine && Number(mine.offset) >= 0) return { topic, partition: this.o.partition, offset: mine.offset };
+          const log = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === this.o.partition);
+          return { topic, partition: this.o.partition, offset: log?.low ?? '0' };
+        }),
       );
       this.o.seek(offsets);
     } finally {
@@ -771,7 +779,7 @@ export class PartitionTask {
       if (err instanceof ProducerFencedError) {
         this.o.log.warn({ partition: this.o.partition }, 'fenced: another instance owns this partition now');
         this.close();
-        this.o.onFenced(this.o.partition);
+        this.o.onFenced(this);
         return;
       }
       this.putBack(snapshot);

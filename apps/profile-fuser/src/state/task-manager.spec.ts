@@ -7,16 +7,18 @@ import { TaskManager } from './task-manager';
 
 /** Stands in for PartitionTask: the manager only makes, closes and stops tasks. */
 function fakeTasks() {
-  const made: { partition: number; closed: boolean }[] = [];
+  const made: { partition: number; closed: boolean; task: PartitionTask }[] = [];
   const create = (partition: number) => {
-    const task = { partition, closed: false };
-    made.push(task);
-    return {
+    const record = { partition, closed: false, task: null as unknown as PartitionTask };
+    record.task = {
+      partition,
       close: () => {
-        task.closed = true;
+        record.closed = true;
       },
       stop: async () => undefined,
     } as unknown as PartitionTask;
+    made.push(record);
+    return record.task;
   };
   return { made, create };
 }
@@ -35,7 +37,7 @@ describe('TaskManager after a fence', () => {
     tasks.generation([0, 1]);
     expect(made.map((t) => t.partition)).toEqual([0, 1]);
 
-    tasks.fenced(1);
+    tasks.fenced(made[1]!.task);
     expect(made[1]!.closed).toBe(true);
     expect(tasks.size).toBe(1);
     jest.advanceTimersByTime(999);
@@ -51,7 +53,7 @@ describe('TaskManager after a fence', () => {
     const { made, create } = fakeTasks();
     const tasks = manager(create);
     tasks.generation([0, 1]);
-    tasks.fenced(1);
+    tasks.fenced(made[1]!.task);
     tasks.generation([0]);
     jest.advanceTimersByTime(5_000);
     expect(made.map((t) => t.partition)).toEqual([0, 1, 0]);
@@ -62,10 +64,29 @@ describe('TaskManager after a fence', () => {
     const { made, create } = fakeTasks();
     const tasks = manager(create);
     tasks.generation([3]);
-    tasks.fenced(3);
+    tasks.fenced(made[0]!.task);
     await tasks.stop();
     jest.advanceTimersByTime(5_000);
     expect(made).toHaveLength(1);
     expect(tasks.size).toBe(0);
+  });
+
+  it('ignores the fence of a task a rebalance replaced: its successor keeps the partition', () => {
+    const { made, create } = fakeTasks();
+    const tasks = manager(create);
+    tasks.generation([0, 1]);
+    tasks.generation([0, 1]);
+    expect(made.map((t) => [t.partition, t.closed])).toEqual([
+      [0, true],
+      [1, true],
+      [0, false],
+      [1, false],
+    ]);
+    // The first task for partition 1 had a flush in flight: its successor's claim fenced it.
+    tasks.fenced(made[1]!.task);
+    expect(made[3]!.closed).toBe(false);
+    expect(tasks.size).toBe(2);
+    jest.advanceTimersByTime(5_000);
+    expect(made).toHaveLength(4);
   });
 });

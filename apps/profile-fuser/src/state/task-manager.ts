@@ -50,8 +50,13 @@ export class TaskManager implements PartitionTaskListener {
    * bump the producer epoch): the partition is claimed again, and the new task rewinds to the
    * committed offsets. Without that, records already fetched but not committed would wait for the
    * partition's next record, or for ever.
+   *
+   * A task a rebalance replaced already is fenced too when its last flush was still in flight as
+   * its successor claimed the partition: that says nothing of the successor, which stays.
    */
-  fenced(partition: number): void {
+  fenced(task: PartitionTask): void {
+    const { partition } = task;
+    if (this.tasks.get(partition) !== task) return;
     this.drop(partition);
     const generation = this.generationNo;
     const timer = setTimeout(() => {
