@@ -83,6 +83,11 @@ export interface ConsumerSettings {
   heartbeatIntervalMs?: number;
   /** A running consumer that has not fetched for this long counts as stalled (health turns red). */
   stallAfterMs?: number;
+  /**
+   * How long a partition whose writer was fenced waits for the rebalance that gives it away
+   * (default 15 s, several heartbeats) before this member claims it again.
+   */
+  reclaimAfterFenceMs?: number;
 }
 
 /** The handler writes its own outputs; dead letters are acknowledged, then offsets committed (at least once). */
@@ -111,6 +116,9 @@ export interface ConsumerHealth {
 }
 
 type PartitionKey = `${string}:${number}`;
+
+/** See `ConsumerSettings.reclaimAfterFenceMs`. */
+const RECLAIM_AFTER_FENCE_MS = 15_000;
 const keyOf = (topic: string, partition: number): PartitionKey => `${topic}:${partition}`;
 
 /**
@@ -141,6 +149,7 @@ export class BatchConsumer {
   private stopRequested = false;
   /** Partitions whose writer was fenced: another member owns them now; untouched until the next assignment. */
   private readonly fenced = new Map<PartitionKey, { topic: string; partition: number }>();
+  private readonly reclaims = new Set<NodeJS.Timeout>();
 
   constructor(
     kafka: Kafka,
@@ -223,6 +232,7 @@ export class BatchConsumer {
   async stop(): Promise<void> {
     this.stopRequested = true;
     this.running = false;
+    this.cancelReclaims();
     // A stop during start-up waits for it: disconnecting a half-started consumer leaves it joining.
     await this.starting?.catch(() => undefined);
     await this.consumer.disconnect();
@@ -282,15 +292,22 @@ export class BatchConsumer {
   private onAssignment(assignment: Record<string, number[]>): void {
     this.writer.assigned(assignment);
     // Partitions lost to another member may be ours again, under a fresh claim.
+    this.cancelReclaims();
     const lost = [...this.fenced.values()];
     this.fenced.clear();
     if (!this.paused)
       for (const { topic, partition } of lost) this.consumer.resume([{ topic, partitions: [partition] }]);
   }
 
-  /** The writer was fenced: another member took the partition over. Leave it alone (no retry) until the next assignment. */
+  /**
+   * The writer was fenced: another member took the partition over. Leave it alone until the next
+   * assignment. When none comes, the fence came from something else (the broker expiring a
+   * transaction that stayed open through an outage bumps the producer's epoch too): the partition
+   * is claimed again, from its committed offset. Without that it would stay paused for good.
+   */
   private onFenced(topic: string, partition: number, firstOffset: string): void {
-    this.fenced.set(keyOf(topic, partition), { topic, partition });
+    const key = keyOf(topic, partition);
+    this.fenced.set(key, { topic, partition });
     // Under backpressure whole topics are paused already, and a partition-level pause would lift
     // that (kafkajs keeps one or the other per topic); resume() pauses fenced partitions again.
     if (!this.paused) this.consumer.pause([{ topic, partitions: [partition] }]);
@@ -298,6 +315,22 @@ export class BatchConsumer {
       { topic, partition, firstOffset, groupId: this.options.groupId },
       'producer fenced: another member took this partition over; its chunk was not written and the partition is left to the new owner',
     );
+    const timer = setTimeout(() => {
+      this.reclaims.delete(timer);
+      if (this.stopRequested || !this.fenced.delete(key)) return;
+      this.options.log.warn(
+        { topic, partition, groupId: this.options.groupId },
+        'partition still assigned here after its writer was fenced; claiming it again',
+      );
+      if (!this.paused) this.consumer.resume([{ topic, partitions: [partition] }]);
+    }, this.options.reclaimAfterFenceMs ?? RECLAIM_AFTER_FENCE_MS);
+    timer.unref();
+    this.reclaims.add(timer);
+  }
+
+  private cancelReclaims(): void {
+    for (const timer of this.reclaims) clearTimeout(timer);
+    this.reclaims.clear();
   }
 
   private async onBatch({

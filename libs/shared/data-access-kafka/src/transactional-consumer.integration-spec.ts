@@ -61,6 +61,7 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
       sessionTimeoutMs?: number;
       writer?: 'transactional' | 'acknowledged';
       chunksInFlight?: number;
+      reclaimAfterFenceMs?: number;
     } = {},
   ): BatchConsumer {
     const metrics = new KafkaMetrics(options.registry ?? new Registry(), 'test');
@@ -78,6 +79,7 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
       log,
       maxChunkMessages: 4,
       ...(options.chunksInFlight ? { chunksInFlight: options.chunksInFlight } : {}),
+      ...(options.reclaimAfterFenceMs ? { reclaimAfterFenceMs: options.reclaimAfterFenceMs } : {}),
       ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs, heartbeatIntervalMs: 500 } : {}),
     });
     started.push(c);
@@ -237,6 +239,48 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
     expect(await readTopic(kafka, s.output, 5, 60_000)).toHaveLength(5);
     const later = await readTopic(kafka, s.output, 6, 5_000);
     expect(later.map((m) => text(m).split(':')[1]).sort()).toEqual(['z0', 'z1', 'z2', 'z3', 'z4']);
+  }, 120_000);
+
+  it('claims a partition again after a fence that no rebalance explains (an expired transaction), and writes each record once', async () => {
+    const s = await topics('txn-refence');
+    await send(s.input, ['r0', 'r1', 'r2']);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered = false;
+    const registry = new Registry();
+    const log = recordingLog();
+    const only = consumer(
+      s,
+      async (messages) => {
+        entered = true;
+        await gate;
+        return echo(s, 'only')(messages);
+      },
+      { registry, log, reclaimAfterFenceMs: 1_000 },
+    );
+    await only.start();
+    expect(await waitFor(() => entered)).toBe(true);
+    // The partition's transactional id gets a newer epoch while the chunk is handled, as when the
+    // broker expires a transaction left open through an outage; no member joins or leaves.
+    const bump = kafka.producer({
+      transactionalId: `${s.groupId}-${s.input}-0`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await bump.connect();
+    try {
+      await (await bump.transaction()).abort();
+    } finally {
+      await bump.disconnect();
+      release();
+    }
+    expect(await waitFor(() => log.messages.some((m) => m.startsWith('producer fenced')), 30_000)).toBe(true);
+    await send(s.input, ['r3']);
+    const out = await readTopic(kafka, s.output, 4, 30_000);
+    expect(out.map(text).sort()).toEqual(['only:r0', 'only:r1', 'only:r2', 'only:r3']);
+    expect(log.messages.some((m) => m.startsWith('partition still assigned here'))).toBe(true);
+    expect(await metricValue(registry, 'test_kafka_transactions_total', { outcome: 'fenced' })).toBe(1);
+    expect(await readTopic(kafka, s.output, 5, 3_000)).toHaveLength(4);
   }, 120_000);
 
   it("starts after the committed offset when a previous owner's last transaction landed after the group formed", async () => {
