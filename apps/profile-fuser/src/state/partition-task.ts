@@ -118,6 +118,8 @@ interface FlushSnapshot {
   pending: Set<string>;
   deadLetters: OutgoingBatch[];
   forwards: OutgoingBatch[];
+  /** The flush took as many users as one flush may: more were waiting. */
+  full: boolean;
 }
 
 interface OutgoingBatch {
@@ -172,13 +174,11 @@ export class PartitionTask {
   private forwards: OutgoingBatch[] = [];
   private usedBytes = 0;
   private newProfileBytes: number | undefined;
-  /** Whether the last flush took as many users as one flush may: more were waiting. */
-  private lastFlushFull = false;
   private closed = false;
   private readyPromise: Promise<void>;
   /** The transactional id is claimed (a start that failed after it need not claim again). */
   private claimed = false;
-  private flushChain: Promise<void> = Promise.resolve();
+  private flushChain: Promise<unknown> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | null = null;
   private flushScheduledAt = Infinity;
   private syncQueue: SyncJob[] = [];
@@ -733,16 +733,17 @@ export class PartitionTask {
 
   /**
    * Writes what is due (or, with 'all', everything changed) in one transaction; serialised per
-   * task. Failures other than fencing put the work back and retry.
+   * task. Failures other than fencing put the work back and retry. Resolves whether the flush was
+   * full (written, and more users were waiting).
    */
-  flush(mode: 'due' | 'all'): Promise<void> {
+  flush(mode: 'due' | 'all'): Promise<boolean> {
     const run = this.flushChain.then(() => this.o.flushGate.run(() => this.flushOnce(mode)));
     this.flushChain = run.catch(() => undefined);
     return run;
   }
 
-  private async flushOnce(mode: 'due' | 'all'): Promise<void> {
-    if (this.closed) return;
+  private async flushOnce(mode: 'due' | 'all'): Promise<boolean> {
+    if (this.closed) return false;
     await this.readyPromise;
     const now = Date.now();
     this.expirePending(now);
@@ -756,7 +757,7 @@ export class PartitionTask {
       snapshot.forwards.length === 0;
     if (nothingToWrite && !this.offsetsAhead(offsets)) {
       this.scheduleFlush();
-      return;
+      return false;
     }
     const stop = this.o.metrics.flushSeconds.startTimer();
     const { batches, job, published } = this.buildRecords(snapshot, now);
@@ -780,13 +781,13 @@ export class PartitionTask {
         this.o.log.warn({ partition: this.o.partition }, 'fenced: another instance owns this partition now');
         this.close();
         this.o.onFenced(this);
-        return;
+        return false;
       }
       this.putBack(snapshot);
       this.o.log.error({ err, partition: this.o.partition }, 'flush failed; retrying');
       await sleep(500);
       this.scheduleFlush();
-      return;
+      return false;
     }
     stop();
     this.o.metrics.flushUsers.observe(snapshot.users.length);
@@ -800,6 +801,7 @@ export class PartitionTask {
     this.kickSync();
     this.scheduleFlush();
     if (mode === 'due' && this.due.peekAt() !== null && this.due.peekAt()! <= Date.now()) void this.flush('due');
+    return snapshot.full;
   }
 
   /** Takes the users, items, pending changes and letters this flush writes, leaving the rest. */
@@ -828,7 +830,7 @@ export class PartitionTask {
       const entry = this.users.get(e.id);
       if (entry?.dirty && entry.due === e.at) choose(entry);
     }
-    this.lastFlushFull = !budget.open;
+    const full = !budget.open;
     const users = [...chosen].map((entry) => {
       const taken = { entry, first: entry.first, arrivals: entry.arrivals, urgent: entry.urgent };
       entry.dirty = false;
@@ -845,6 +847,7 @@ export class PartitionTask {
       pending: this.dirtyPending,
       deadLetters: this.deadLetters,
       forwards: this.forwards,
+      full,
     };
     this.dirtyItems = new Map();
     this.dirtyPending = new Set();
@@ -1009,11 +1012,11 @@ export class PartitionTask {
     // go out in fewer, larger transactions than one each.
     for (let paused = 0; this.usedBytes > budget && !this.closed && paused < 600;) {
       const before = this.usedBytes;
-      await this.flush('all');
+      const full = await this.flush('all');
       await this.syncing;
       this.evict();
       await heartbeat();
-      if (this.lastFlushFull && this.usedBytes < before) continue;
+      if (full && this.usedBytes < before) continue;
       paused++;
       await sleep(100);
     }
