@@ -100,6 +100,19 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
     };
   }
 
+  /** Echoes as `tag`, but holds each chunk until `release()`; `entered()` says one got there. */
+  function heldEcho(s: Setup, tag: string) {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered = false;
+    const transform: TransformHandler = async (messages) => {
+      entered = true;
+      await gate;
+      return echo(s, tag)(messages);
+    };
+    return { transform, release: () => release(), entered: () => entered };
+  }
+
   async function send(topic: string, values: string[], partition?: number): Promise<void> {
     await producer.send(
       topic,
@@ -197,23 +210,13 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
   it('fences a zombie: a member that lost its partition while handling a chunk cannot commit it', async () => {
     const s = await topics('txn-zombie');
     await send(s.input, ['z0', 'z1', 'z2']);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let entered = false;
+    const { transform, release, entered } = heldEcho(s, 'zombie');
     const zombieRegistry = new Registry();
     const zombieLog = recordingLog();
     // The zombie stalls inside its first chunk, without heartbeats, until its session expires.
-    const zombie = consumer(
-      s,
-      async (messages) => {
-        entered = true;
-        await gate;
-        return echo(s, 'zombie')(messages);
-      },
-      { registry: zombieRegistry, log: zombieLog, sessionTimeoutMs: 6_000 },
-    );
+    const zombie = consumer(s, transform, { registry: zombieRegistry, log: zombieLog, sessionTimeoutMs: 6_000 });
     await zombie.start();
-    expect(await waitFor(() => entered)).toBe(true);
+    expect(await waitFor(entered)).toBe(true);
 
     const successor = consumer(s, echo(s, 'successor'), { sessionTimeoutMs: 6_000 });
     try {
@@ -244,22 +247,12 @@ describe('BatchConsumer with transactional chunk writes, on a real broker', () =
   it('claims a partition again after a fence that no rebalance explains (an expired transaction), and writes each record once', async () => {
     const s = await topics('txn-refence');
     await send(s.input, ['r0', 'r1', 'r2']);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let entered = false;
+    const { transform, release, entered } = heldEcho(s, 'only');
     const registry = new Registry();
     const log = recordingLog();
-    const only = consumer(
-      s,
-      async (messages) => {
-        entered = true;
-        await gate;
-        return echo(s, 'only')(messages);
-      },
-      { registry, log, reclaimAfterFenceMs: 1_000 },
-    );
+    const only = consumer(s, transform, { registry, log, reclaimAfterFenceMs: 1_000 });
     await only.start();
-    expect(await waitFor(() => entered)).toBe(true);
+    expect(await waitFor(entered)).toBe(true);
     // The partition's transactional id gets a newer epoch while the chunk is handled, as when the
     // broker expires a transaction left open through an outage; no member joins or leaves.
     const bump = kafka.producer({
