@@ -423,7 +423,7 @@ describe('profile-fuser on the real broker and Redis', () => {
     const app = await startApp({
       KAFKA_TOPIC_PREFIX: fencePrefix,
       REDIS_KEY_PREFIX: fencePrefix,
-      FUSER_PUBLISH_INTERVAL_MS: '4000',
+      FUSER_PUBLISH_INTERVAL_MS: '10000',
     });
     const userId = 'fenced-fay';
     const click = (eventId: string): Click => ({
@@ -441,15 +441,22 @@ describe('profile-fuser on the real broker and Redis', () => {
     };
     await producer.send(fenceTopics.clicks.name, [{ key: userId, value: clickSerde.encode(click('f1')) }]);
     expect(await waitFor(async () => (await published())?.eventCount === 1, 30_000)).toBe(true);
+    const attribute = (extra: Partial<UserAttributes>) => ({
+      key: userId,
+      value: usersSerde.encode(withAttributeDefaults({ userId, occurredAt: Date.now(), ...extra })),
+    });
     // Published a moment ago: the attribute waits in memory for the next publish, uncommitted.
-    await producer.send(fenceTopics.users.name, [
-      {
-        key: userId,
-        value: usersSerde.encode(withAttributeDefaults({ userId, occurredAt: Date.now(), country: 'PT' })),
-      },
-    ]);
+    await producer.send(fenceTopics.users.name, [attribute({ country: 'PT' })]);
     const applied = (kind: string) => metric(app, 'profile_fuser_events_applied_total', (l) => l['kind'] === kind);
     expect(await waitFor(async () => (await applied('attributes')) === 1, 30_000)).toBe(true);
+    const admin = kafka.admin();
+    await admin.connect();
+    const [usersCommitted] = await admin.fetchOffsets({
+      groupId: `${fencePrefix}profile-fuser`,
+      topics: [fenceTopics.users.name],
+    });
+    await admin.disconnect();
+    expect(usersCommitted!.partitions.map((p) => p.offset)).toEqual(['-1', '-1']);
     // Something else takes the partition's transactional id (as a coordinator failing over can).
     const fencer = kafka.producer({
       transactionalId: `${fencePrefix}profile-fuser-${modelId}-p${partitionForKey(userId, 2)}`,
@@ -461,14 +468,18 @@ describe('profile-fuser on the real broker and Redis', () => {
     await fencer.disconnect();
     const fenced = () => metric(app, 'profile_fuser_kafka_transactions_total', (l) => l['outcome'] === 'fenced');
     expect(await waitFor(async () => (await fenced()) >= 1, 30_000)).toBe(true);
-    // The next record claims the partition again; the new task rewinds, users.v1 to its start.
+    // The next records claim the partition again; the new task rewinds, users.v1 to its start. A
+    // later record of the same user on users.v1 must not be folded before the one read again.
+    await producer.send(fenceTopics.users.name, [attribute({ accountType: 'premium' })]);
     await producer.send(fenceTopics.clicks.name, [{ key: userId, value: clickSerde.encode(click('f2')) }]);
+    const names = (p: UserProfile | null) => (p?.attributes ?? []).map((a) => `${a.name}=${String(a.value)}`);
     expect(
       await waitFor(async () => {
         const p = await published();
-        return p?.eventCount === 2 && p.attributes.some((a) => a.name === 'country' && a.value === 'PT');
+        return p?.eventCount === 2 && names(p).length === 2;
       }, 30_000),
     ).toBe(true);
+    expect(names(await published())).toEqual(['accountType=premium', 'country=PT']);
     await stopApp(app);
     const keys = await redis.keys(`${fencePrefix}*`);
     if (keys.length > 0) await redis.del(...keys);

@@ -269,7 +269,9 @@ export class PartitionTask {
   /**
    * Seeks every input to where this partition's committed state ends: its committed offset, or the
    * log's start where nothing was committed yet (a topic whose first records the last task folded
-   * but never committed would otherwise resume after them, and they would be lost).
+   * but never committed would otherwise resume after them, and they would be lost). A chunk fetched
+   * before the seek is stale then (kafkajs' isStale) and refused: folding records past ones still
+   * to be read again would make the per-user offsets skip those as duplicates.
    */
   private async rewind(): Promise<void> {
     const admin = this.o.kafka.admin();
@@ -284,7 +286,8 @@ export class PartitionTask {
           return { topic, partition: this.o.partition, offset: log?.low ?? '0' };
         }),
       );
-      this.o.seek(offsets);
+      // A task closed meanwhile must not move the position its successor sought.
+      if (!this.closed) this.o.seek(offsets);
     } finally {
       await admin.disconnect();
     }
