@@ -1,14 +1,13 @@
-import type { ChunkControl, ConsumedMessage, LogSink, PartitionTaskListener } from '@profilestream/kafka';
+import {
+  RECLAIM_AFTER_FENCE_MS,
+  type ChunkControl,
+  type ConsumedMessage,
+  type LogSink,
+  type PartitionTaskListener,
+} from '@profilestream/kafka';
 import type { FuserMetrics } from '../fusion/fuser.metrics';
 import type { InputDecoder } from './fuser-inputs';
 import type { PartitionTask } from './partition-task';
-
-/**
- * How long a member waits, after one of its tasks was fenced, before it claims the partition again
- * when no rebalance has taken it away: several heartbeats, so a member that really lost the
- * partition hears of it first.
- */
-export const RECLAIM_AFTER_FENCE_MS = 15_000;
 
 /**
  * The partitions this instance owns, one PartitionTask each: made when the group assigns a

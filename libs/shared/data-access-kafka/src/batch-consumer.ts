@@ -117,8 +117,12 @@ export interface ConsumerHealth {
 
 type PartitionKey = `${string}:${number}`;
 
-/** See `ConsumerSettings.reclaimAfterFenceMs`. */
-const RECLAIM_AFTER_FENCE_MS = 15_000;
+/**
+ * How long a member waits, after a partition's writer was fenced, before it claims the partition
+ * again when no rebalance has taken it away: several heartbeats, so a member that really lost the
+ * partition hears of it first (`ConsumerSettings.reclaimAfterFenceMs`; profile-fuser's tasks too).
+ */
+export const RECLAIM_AFTER_FENCE_MS = 15_000;
 const keyOf = (topic: string, partition: number): PartitionKey => `${topic}:${partition}`;
 
 /**
