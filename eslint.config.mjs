@@ -48,4 +48,22 @@ export default [
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  {
+    // The main entry of text-cleaning loads the language detector (about 25 MB of heap): the fuser
+    // only redacts, and its memory budget is tight (README, "profile-fuser").
+    files: ['apps/profile-fuser/src/**/*.ts', 'libs/profile-fuser/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@profilestream/text-cleaning',
+              message: 'import redactPersonalData from @profilestream/text-cleaning/redaction',
+            },
+          ],
+        },
+      ],
+    },
+  },
 ];

@@ -16,7 +16,7 @@ import {
   type TextFusionEvent,
   type ItemVector,
 } from '@profilestream/fusion';
-import { redactPersonalData } from '@profilestream/text-cleaning';
+import { redactPersonalData } from '@profilestream/text-cleaning/redaction';
 import { compatibility, scoreSentiment, type Compatibility, type SentimentModel } from '@profilestream/sentiment';
 
 /** One consumed record, decoded and checked, with the key that decides which partition owns it. */
