@@ -14,6 +14,7 @@ import {
 } from '@profilestream/kafka';
 import {
   emptyState,
+  firstEventMemoryBytes,
   foldClickContent,
   stateMemoryBytes,
   foldEvents,
@@ -410,7 +411,7 @@ export class PartitionTask {
    * profile (erasure marks are small, but the users a backlog brings are mostly profiles).
    */
   private get bytesPerUser(): number {
-    this.newProfileBytes ??= stateMemoryBytes(emptyState('', this.o.space.modelId, this.o.space.dim, this.o.fusion));
+    this.newProfileBytes ??= firstEventMemoryBytes(this.o.space.dim, this.o.fusion);
     const average = this.users.size > 0 ? this.usedBytes / this.users.size : 0;
     return Math.max(this.newProfileBytes, average);
   }

@@ -9,10 +9,35 @@ import {
   decayTo,
   emptyDecayedScalar,
   emptyDecayedVector,
+  cloneDecayedVector,
+  hasSharedZeroSum,
   normalised,
+  zeroSum,
 } from './decayed-vector';
 
 describe('decayed vector', () => {
+  it('shares one all-zero sum until an event is folded in, and never writes into it', () => {
+    const a = emptyDecayedVector(3, 1000);
+    const b = emptyDecayedVector(3, 2000);
+    expect(a.sum).toBe(b.sum);
+    expect(hasSharedZeroSum(a)).toBe(true);
+    expect(cloneDecayedVector(a).sum).toBe(a.sum);
+    expect(isEmptyDecayedVector(a)).toBe(true);
+    addEvent(a, [1, 2, 3], 1, 0);
+    expect(hasSharedZeroSum(a)).toBe(false);
+    expect(Array.from(a.sum)).toEqual([1, 2, 3]);
+    expect(Array.from(b.sum)).toEqual([0, 0, 0]);
+    expect(Array.from(zeroSum(3))).toEqual([0, 0, 0]);
+    const copy = cloneDecayedVector(a);
+    expect(copy.sum).not.toBe(a.sum);
+    // A weight with a zero sum (a decoded state can hold one) still decays.
+    const weighted = { ...emptyDecayedVector(3, 1000), weight: 2, refTime: 0 };
+    const later = decayTo(weighted, 1000);
+    expect(later.weight).toBe(1);
+    expect(later.sum).toBe(zeroSum(3));
+    expect(Array.from(zeroSum(3))).toEqual([0, 0, 0]);
+  });
+
   it('decays forward and discounts late events by the closed form', () => {
     const s = emptyDecayedVector(2, 1000);
     addEvent(s, [1, 0], 1, 0);

@@ -11,7 +11,10 @@
 
 export interface DecayedVectorState {
   halfLifeMs: number;
-  /** Σ wᵢ·2^-((refTime−tᵢ)/h)·vᵢ, rounded to float32 at every step. */
+  /**
+   * Σ wᵢ·2^-((refTime−tᵢ)/h)·vᵢ, rounded to float32 at every step. Read only outside addEvent: it
+   * may be the shared all-zero sum (zeroSum).
+   */
   sum: Float32Array;
   /** Σ wᵢ·2^-((refTime−tᵢ)/h). */
   weight: number;
@@ -40,14 +43,38 @@ function checkTime(t: number, what: string): void {
   if (!Number.isFinite(t)) throw new RangeError(`${what} must be a finite epoch ms, got ${t}`);
 }
 
+/**
+ * One all-zero sum per dimension, shared by every vector nothing was folded into. Most users never
+ * write a review or a post, so three of a click-only user's seven vectors would each hold `dim`
+ * zeros of their own (about a third of its memory). Nothing may write into a shared sum: addEvent,
+ * the only function that writes a sum in place, gives the vector its own array first.
+ */
+const zeroSums = new Map<number, Float32Array>();
+
+/** The shared all-zero sum of this dimension (read only). */
+export function zeroSum(dim: number): Float32Array {
+  let sum = zeroSums.get(dim);
+  if (!sum) {
+    sum = new Float32Array(dim);
+    zeroSums.set(dim, sum);
+  }
+  return sum;
+}
+
+/** True while the vector uses the shared all-zero sum (it holds no array of its own). */
+export function hasSharedZeroSum(state: DecayedVectorState): boolean {
+  return state.sum === zeroSums.get(state.sum.length);
+}
+
 export function emptyDecayedVector(dim: number, halfLifeMs: number): DecayedVectorState {
   if (!(Number.isSafeInteger(dim) && dim > 0)) throw new RangeError(`dim must be a positive integer, got ${dim}`);
   checkHalfLife(halfLifeMs);
-  return { halfLifeMs, sum: new Float32Array(dim), weight: 0, refTime: 0 };
+  return { halfLifeMs, sum: zeroSum(dim), weight: 0, refTime: 0 };
 }
 
 export function cloneDecayedVector(s: DecayedVectorState): DecayedVectorState {
-  return { halfLifeMs: s.halfLifeMs, sum: s.sum.slice(), weight: s.weight, refTime: s.refTime };
+  const sum = hasSharedZeroSum(s) ? s.sum : s.sum.slice();
+  return { halfLifeMs: s.halfLifeMs, sum, weight: s.weight, refTime: s.refTime };
 }
 
 /**
@@ -55,10 +82,12 @@ export function cloneDecayedVector(s: DecayedVectorState): DecayedVectorState {
  * state first decays to t and refTime becomes t; otherwise the contribution is decayed to refTime.
  */
 export function addEvent(state: DecayedVectorState, v: ArrayLike<number>, w: number, t: number): DecayedVectorState {
-  const sum = state.sum;
-  if (v.length !== sum.length) throw new RangeError(`vector has dimension ${v.length}, state has ${sum.length}`);
+  if (v.length !== state.sum.length)
+    throw new RangeError(`vector has dimension ${v.length}, state has ${state.sum.length}`);
   if (!Number.isFinite(w)) throw new RangeError(`weight must be finite, got ${w}`);
   checkTime(t, 'event time');
+  if (hasSharedZeroSum(state)) state.sum = new Float32Array(v.length);
+  const sum = state.sum;
   if (t >= state.refTime) {
     const f = decayFactor(t - state.refTime, state.halfLifeMs);
     if (f === 1) {
@@ -78,7 +107,8 @@ export function addEvent(state: DecayedVectorState, v: ArrayLike<number>, w: num
 
 /** True while nothing was ever folded in (the state is as emptyDecayedVector made it). */
 export function isEmptyDecayedVector(state: DecayedVectorState): boolean {
-  return state.weight === 0 && state.refTime === 0 && state.sum.every((x) => x === 0);
+  if (state.weight !== 0 || state.refTime !== 0) return false;
+  return hasSharedZeroSum(state) || state.sum.every((x) => x === 0);
 }
 
 /** A copy valued at `now` (sum and weight decayed). Never moves refTime back: if now ≤ refTime the copy is unchanged. */
@@ -87,7 +117,7 @@ export function decayTo(state: DecayedVectorState, now: number): DecayedVectorSt
   const out = cloneDecayedVector(state);
   if (now <= state.refTime) return out;
   const f = decayFactor(now - state.refTime, state.halfLifeMs);
-  for (let i = 0; i < out.sum.length; i++) out.sum[i] = out.sum[i]! * f;
+  if (!hasSharedZeroSum(out)) for (let i = 0; i < out.sum.length; i++) out.sum[i] = out.sum[i]! * f;
   out.weight *= f;
   out.refTime = now;
   return out;

@@ -1,5 +1,5 @@
 import { applyEvents } from './fuse';
-import { DEFAULT_FUSION_CONFIG, emptyState, stateMemoryBytes } from './profile-state';
+import { DEFAULT_FUSION_CONFIG, emptyState, firstEventMemoryBytes, stateMemoryBytes } from './profile-state';
 import { click, pos } from './spec-helpers';
 
 describe('stateMemoryBytes', () => {
@@ -10,12 +10,20 @@ describe('stateMemoryBytes', () => {
     return v;
   };
 
-  it('counts every float32 vector of a new profile: its horizons, three channels and the negative vector', () => {
+  it('counts no float32 sums for a new profile: its vectors share the all-zero one', () => {
     const state = emptyState('u', 'm', dim, DEFAULT_FUSION_CONFIG);
-    const vectors = Object.keys(DEFAULT_FUSION_CONFIG.halfLivesMs).length + 4;
+    // Seven vectors of their own would take 7 · 4 · dim bytes.
+    expect(stateMemoryBytes(state)).toBeLessThan(5_000);
+  });
+
+  it("counts the sums a user's first click gives it (horizons, click channel, one cluster), not the untouched channels", () => {
+    const empty = emptyState('u', 'm', dim, DEFAULT_FUSION_CONFIG);
+    const { state } = applyEvents(empty, [click({ itemVector: unit(0), position: pos(0) })], DEFAULT_FUSION_CONFIG);
+    const withSums = Object.keys(DEFAULT_FUSION_CONFIG.halfLivesMs).length + 2;
     const bytes = stateMemoryBytes(state);
-    expect(bytes).toBeGreaterThanOrEqual(vectors * 4 * dim);
-    expect(bytes).toBeLessThan(vectors * 4 * dim + 4_000);
+    expect(bytes - stateMemoryBytes(empty)).toBeGreaterThanOrEqual(withSums * 4 * dim);
+    expect(bytes - stateMemoryBytes(empty)).toBeLessThan((withSums + 1) * 4 * dim);
+    expect(firstEventMemoryBytes(dim, DEFAULT_FUSION_CONFIG)).toBe(bytes);
   });
 
   it('grows with each interest cluster a user gains', () => {

@@ -3,11 +3,12 @@ import {
   cloneDecayedVector,
   emptyDecayedScalar,
   emptyDecayedVector,
+  hasSharedZeroSum,
   type DecayedScalarState,
   type DecayedVectorState,
 } from './decayed-vector';
 import { cloneAttributes, type AttributeLimits, type AttributeState } from './attributes';
-import { clusterCopy, type InterestClusterState } from './interest-clusters';
+import { clusterCopy, DEFAULT_MAX_CLUSTERS, type InterestClusterState } from './interest-clusters';
 import { dict, mapDict, setEntry, type Dict } from './records';
 
 export type FusionChannel = 'review' | 'post' | 'click';
@@ -182,15 +183,37 @@ export function emptyState(
   };
 }
 
+const VECTOR_OBJECT_BYTES = 200;
+const OTHER_STATE_BYTES = 2_500;
+
+function vectorMemoryBytes(v: DecayedVectorState): number {
+  return VECTOR_OBJECT_BYTES + (hasSharedZeroSum(v) ? 0 : v.sum.byteLength);
+}
+
 /**
  * About the bytes a state takes in memory, for a cache's budget: every decayed vector (horizons,
- * channels, negative, interest clusters) as its float32 sum plus the objects around it, and an
- * allowance for the rest (counters, affinities, offsets, attributes, recent texts). Constant time:
- * it is asked after every event.
+ * channels, negative, interest clusters) as its float32 sum, unless it shares the all-zero one,
+ * plus the objects around it, and an allowance for the rest (counters, affinities, offsets,
+ * attributes, recent texts). Bounded time (a few vectors): it is asked after every event.
  */
 export function stateMemoryBytes(s: ProfileState): number {
-  const vectors = Object.keys(s.horizons).length + 4 + s.interestClusters.length;
-  return vectors * (4 * s.dim + 200) + 2_500;
+  let bytes = OTHER_STATE_BYTES;
+  for (const name in s.horizons) bytes += vectorMemoryBytes(s.horizons[name]!);
+  bytes += vectorMemoryBytes(s.channels.review) + vectorMemoryBytes(s.channels.post);
+  bytes += vectorMemoryBytes(s.channels.click) + vectorMemoryBytes(s.negative);
+  for (const c of s.interestClusters) bytes += vectorMemoryBytes(c.vector);
+  return bytes;
+}
+
+/**
+ * What a state takes once its first event is folded in (the horizons, one channel and, where
+ * interest clusters are on, one cluster): the least a user brought into memory costs.
+ */
+export function firstEventMemoryBytes(dim: number, config: FusionConfig = DEFAULT_FUSION_CONFIG): number {
+  const horizons = Object.keys(config.halfLivesMs).length;
+  const clusters = (config.interestClusters?.maxClusters ?? DEFAULT_MAX_CLUSTERS) > 0 ? 1 : 0;
+  const withSums = horizons + 1 + clusters;
+  return OTHER_STATE_BYTES + (horizons + 4 + clusters) * VECTOR_OBJECT_BYTES + withSums * 4 * dim;
 }
 
 /** A deep copy sharing nothing mutable with `s`. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { ClickAction } from '@profilestream/contracts';
-import type { DecayedScalarState, DecayedVectorState } from './decayed-vector';
+import { hasSharedZeroSum, zeroSum, type DecayedScalarState, type DecayedVectorState } from './decayed-vector';
 import { StateCodecError } from './errors';
 import { applyEvents } from './fuse';
 import {
@@ -206,6 +206,22 @@ describe('state codec', () => {
     expect(bytes.length).toBeGreaterThan(5 * 384 * 4);
     expect(bytes.length).toBeLessThan(6 * 384 * 4);
     expectBitIdentical(decodeState(bytes), s);
+  });
+
+  it('decodes untouched vectors onto the shared all-zero sum, which a later event does not write into', () => {
+    const s = applyEvents(emptyState('u', 'm', 384), [
+      click({ itemVector: new Float32Array(384).fill(0.05), position: pos(1, 0, 'clicks.v1') }),
+    ]).state;
+    const a = decodeState(encodeState(s));
+    const b = decodeState(encodeState(s));
+    expect(hasSharedZeroSum(a.channels.review)).toBe(true);
+    expect(hasSharedZeroSum(a.channels.click)).toBe(false);
+    const next = applyEvents(a, [
+      text({ vector: new Float32Array(384).fill(0.1), source: 'review', position: pos(2, 0, 'texts.v1') }),
+    ]).state;
+    expect(next.channels.review.sum.some((x) => x !== 0)).toBe(true);
+    expect(b.channels.review.sum.every((x) => x === 0)).toBe(true);
+    expect(zeroSum(384).every((x) => x === 0)).toBe(true);
   });
 
   it('reads version 3 and 4 states, stored before attributes and interest clusters existed', () => {

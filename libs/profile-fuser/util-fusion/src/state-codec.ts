@@ -1,5 +1,5 @@
 import type { ClickAction } from '@profilestream/contracts';
-import type { DecayedScalarState, DecayedVectorState } from './decayed-vector';
+import { hasSharedZeroSum, zeroSum, type DecayedScalarState, type DecayedVectorState } from './decayed-vector';
 import { endianness } from 'node:os';
 import { StateCodecError } from './errors';
 import {
@@ -164,7 +164,7 @@ function writeVec(w: Writer, v: DecayedVectorState, dim: number, what: string): 
   w.f64(v.halfLifeMs);
   w.f64(v.weight);
   w.f64(v.refTime);
-  const hasSum = !v.sum.every((x) => Object.is(x, 0));
+  const hasSum = !hasSharedZeroSum(v) && !v.sum.every((x) => Object.is(x, 0));
   w.u8(hasSum ? 1 : 0);
   if (hasSum) w.f32s(v.sum);
 }
@@ -176,7 +176,7 @@ function readVec(r: Reader, dim: number, what: string, version: number): Decayed
   if (version < 3) return { halfLifeMs, sum: r.f64sAsF32(dim, what), weight, refTime };
   const hasSum = r.u8(what);
   if (hasSum !== 0 && hasSum !== 1) throw new StateCodecError(`bad vector flag ${hasSum} in ${what}`);
-  return { halfLifeMs, sum: hasSum ? r.f32s(dim, what) : new Float32Array(dim), weight, refTime };
+  return { halfLifeMs, sum: hasSum ? r.f32s(dim, what) : zeroSum(dim), weight, refTime };
 }
 
 function writeScalar(w: Writer, s: DecayedScalarState): void {
