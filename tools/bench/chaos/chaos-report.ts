@@ -56,6 +56,7 @@ export function verdictProblems(
   }
   if (comparison.usersDiffering > 0)
     problems.push(`${comparison.usersDiffering} of ${comparison.usersCompared} users differ`);
+  if (comparison.erasedInOneRunOnly > 0) problems.push(`${comparison.erasedInOneRunOnly} users erased in one run only`);
   if (comparison.eventsLost > 0) problems.push(`${comparison.eventsLost} events lost`);
   if (comparison.eventsDoubleApplied > 0) problems.push(`${comparison.eventsDoubleApplied} events double-applied`);
   if (!comparison.countsConsistent)

@@ -23,7 +23,9 @@
  *
  * Events lost and double-applied come from the exact counters: per user and per counter
  * (review, post, each click action), run B's total minus run A's; negative differences add up to
- * the events lost, positive ones to the events applied more often in run B than in run A.
+ * the events lost, positive ones to the events applied more often in run B than in run A. A user
+ * erased in one run only is counted as that (an erasure applied in one run), not as its profile's
+ * events lost or applied twice, and is left out of Σ eventCount B − A too.
  */
 import { unpackFloat32, type DecayedVector, type ScoredLabel, type UserProfile } from '@profilestream/contracts';
 
@@ -59,7 +61,10 @@ export interface ComparisonSummary {
   missingInA: number;
   /** Users with a record in run A only. */
   missingInB: number;
-  /** Users erased (tombstoned) in one run and not in the other: part of usersDiffering. */
+  /**
+   * Users erased (tombstoned) in one run and not in the other: part of usersDiffering, and not in
+   * the event counts below (an erasure disagreement, not events lost or applied twice).
+   */
   erasedInOneRunOnly: number;
   /** Events run A applied that run B did not (per-counter shortfalls, summed over users). */
   eventsLost: number;
@@ -108,7 +113,8 @@ export function compareSnapshots(
     const pa = a.get(userId);
     const pb = b.get(userId);
     const { status, differences } = compareUser(userId, pa, pb, tolerance);
-    if (pa !== undefined && pb !== undefined && (pa === null) !== (pb === null)) erasedInOne++;
+    const erasedInOneRun = pa !== undefined && pb !== undefined && (pa === null) !== (pb === null);
+    if (erasedInOneRun) erasedInOne++;
     if (status === 'missing-in-a') missingInA++;
     if (status === 'missing-in-b') missingInB++;
     if (status === 'same') identical++;
@@ -118,6 +124,7 @@ export function compareSnapshots(
       byField[family] = (byField[family] ?? 0) + 1;
       if (firstDifferences.length < listed && i < perUser) firstDifferences.push(d);
     });
+    if (erasedInOneRun) continue;
     const delta = eventDelta(pa ?? null, pb ?? null);
     lost += delta.lost;
     doubled += delta.doubled;
