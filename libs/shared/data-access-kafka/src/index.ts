@@ -18,3 +18,4 @@ export * from './co-partitioned-assigner';
 export * from './partition-reader';
 export * from './partition-task-consumer';
 export * from './kafka-errors';
+export { installRequestQueueFix } from './request-queue-fix';

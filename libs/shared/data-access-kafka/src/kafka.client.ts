@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import { fileErrorReason, type KafkaSettings } from '@profilestream/config';
 import type { LogSink } from './log-sink';
+import { installRequestQueueFix } from './request-queue-fix';
 
 /** Client settings a caller may tune for one purpose (a connection probe that must not retry). */
 export type KafkaClientOverrides = Pick<
@@ -40,6 +41,7 @@ export function createKafka(settings: KafkaSettings, log: LogSink, overrides: Ka
       password: settings.sasl.password,
     } as SASLOptions;
   }
+  installRequestQueueFix();
   const kafka = new Kafka(config);
   settingsByClient.set(kafka, settings);
   return kafka;

@@ -4,6 +4,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { kafkaEnvSchema, parseEnv, toKafkaSettings, type KafkaSettings } from '@profilestream/config';
 import { toConsumedMessage, type ConsumedMessage } from '../batch-consumer';
 import { waitForLeaders } from '../topic-provisioner';
+import { installRequestQueueFix } from '../request-queue-fix';
 
 /** A name no other test (or earlier run) uses: tests never share topics or groups. */
 export function uniqueName(prefix: string): string {
@@ -16,6 +17,7 @@ export function testKafkaSettings(clientId = 'integration-test'): KafkaSettings 
 }
 
 export function testKafka(clientId = 'integration-test'): Kafka {
+  installRequestQueueFix();
   return new Kafka({ clientId, brokers: testKafkaSettings(clientId).brokers, logLevel: logLevel.NOTHING });
 }
 
