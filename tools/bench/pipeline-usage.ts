@@ -72,6 +72,19 @@ export async function usageSnapshot(pipeline: LocalPipeline): Promise<Snapshot> 
 }
 
 /** One line describing the phase between two snapshots, for the bench notes. */
+/** Cores each process and the rest of the machine used between two snapshots. */
+export function describeCores(a: Snapshot, b: Snapshot): string {
+  const seconds = (b.at - a.at) / 1000;
+  const cores = (s: number) => (s / seconds).toFixed(2);
+  const names = Object.keys(a.services) as ServiceName[];
+  const services = names.map((n) => `${n} ${cores(b.services[n] - a.services[n])}`);
+  const servicesTotal = names.reduce((s, n) => s + b.services[n] - a.services[n], 0);
+  const kafka = b.infra.kafka - a.infra.kafka;
+  const redis = b.infra.redis - a.infra.redis;
+  const rest = b.machine.busy - a.machine.busy - servicesTotal - kafka - redis;
+  return `cores used: ${services.join(', ')}, Kafka ${cores(kafka)}, Redis ${cores(redis)}, everything else ${cores(rest)} (the driver, other users of the machine; steal ${cores(b.machine.steal - a.machine.steal)})`;
+}
+
 export function describeUsage(
   what: string,
   a: Snapshot,
@@ -81,17 +94,6 @@ export function describeUsage(
   texts: number,
 ): string {
   const seconds = (b.at - a.at) / 1000;
-  const cores = (s: number) => (s / seconds).toFixed(2);
-  const services = (Object.keys(a.services) as ServiceName[]).map(
-    (n) => `${n} ${cores(b.services[n] - a.services[n])}`,
-  );
-  const servicesTotal = (Object.keys(a.services) as ServiceName[]).reduce(
-    (s, n) => s + b.services[n] - a.services[n],
-    0,
-  );
-  const kafka = b.infra.kafka - a.infra.kafka;
-  const redis = b.infra.redis - a.infra.redis;
-  const rest = b.machine.busy - a.machine.busy - servicesTotal - kafka - redis;
   const threads = splitThreadCpu(encoderPid, a.encoderThreads, b.encoderThreads, workers);
   const runs = b.encoder.runs - a.encoder.runs;
   const perText = (s: number) => ((1000 * s) / Math.max(1, texts)).toFixed(2);
@@ -99,7 +101,7 @@ export function describeUsage(
   const transactions = b.encoder.transactions - a.encoder.transactions;
   const chunkSeconds = bucketDelta(b.encoder.chunkSeconds, a.encoder.chunkSeconds);
   return (
-    `${what}: cores used: ${services.join(', ')}, Kafka ${cores(kafka)}, Redis ${cores(redis)}, everything else ${cores(rest)} (the driver, other users of the machine; steal ${cores(b.machine.steal - a.machine.steal)}); ` +
+    `${what}: ${describeCores(a, b)}; ` +
     `encoder CPU per text: main thread ${perText(threads.main)} ms, workers ${perText(threads.workers)} ms, other threads ${perText(threads.other)} ms; ` +
     `workers busy ${((b.encoder.runSeconds - a.encoder.runSeconds) / (seconds * workers)).toFixed(2)}, ` +
     `${runs > 0 ? ((b.encoder.runTexts - a.encoder.runTexts) / runs).toFixed(1) : '0'} texts per run, padding ${runs > 0 ? ((b.encoder.paddingSum - a.encoder.paddingSum) / runs).toFixed(3) : '0'}; ` +

@@ -35,12 +35,13 @@ import {
 import { newResult, type BenchResult } from './bench-harness';
 import { timeEngine } from './encoder.bench';
 import { deployedRuntime, describeRuntime } from './deployment-env';
-import { describeUsage, usageSnapshot } from './pipeline-usage';
+import { describeCores, describeUsage, usageSnapshot } from './pipeline-usage';
 import { waitTextPathDrained } from './text-path-drain';
 import { describeStageLatency, stageLatency } from './stage-latency';
 
 const FULL_SPEED_EVENTS = 4000;
 const HALF_RATE_EVENTS = 1500;
+const IDLE_SECONDS = 15;
 const LATENCY = 'profile_fuser_event_to_profile_seconds';
 /**
  * The fuser publishes a user's profile at most once per FUSER_PUBLISH_INTERVAL_MS (default 1000):
@@ -145,6 +146,13 @@ export async function benchPipeline(): Promise<BenchResult | null> {
     );
     usage.push(
       describeStageLatency('half rate', await stageLatency(pipeline.kafka, pipeline.topics, halfStarted, Infinity)),
+    );
+    // What the services cost with nothing to do: connections, polls and timers.
+    progress(`idle for ${IDLE_SECONDS} s`);
+    const idleBefore = await usageSnapshot(pipeline);
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    usage.push(
+      `idle (nothing sent for ${IDLE_SECONDS} s): ${describeCores(idleBefore, await usageSnapshot(pipeline))}`,
     );
     await producer.disconnect();
 
