@@ -71,7 +71,6 @@ export async function usageSnapshot(pipeline: LocalPipeline): Promise<Snapshot> 
   };
 }
 
-/** One line describing the phase between two snapshots, for the bench notes. */
 /** Cores each process and the rest of the machine used between two snapshots. */
 export function describeCores(a: Snapshot, b: Snapshot): string {
   const seconds = (b.at - a.at) / 1000;
@@ -85,6 +84,7 @@ export function describeCores(a: Snapshot, b: Snapshot): string {
   return `cores used: ${services.join(', ')}, Kafka ${cores(kafka)}, Redis ${cores(redis)}, everything else ${cores(rest)} (the driver, other users of the machine; steal ${cores(b.machine.steal - a.machine.steal)})`;
 }
 
+/** One line describing the phase between two snapshots, for the bench notes. */
 export function describeUsage(
   what: string,
   a: Snapshot,
