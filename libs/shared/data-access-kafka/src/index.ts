@@ -18,4 +18,3 @@ export * from './co-partitioned-assigner';
 export * from './partition-reader';
 export * from './partition-task-consumer';
 export * from './kafka-errors';
-export { installRequestQueueFix } from './request-queue-fix';
