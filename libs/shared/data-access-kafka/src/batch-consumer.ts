@@ -4,7 +4,7 @@ import type { KafkaSettings } from '@profilestream/config';
 import { AcknowledgedChunkWriter, type ChunkWriter } from './chunk-writer';
 import type { DeadLetter, DeadLetterPublisher } from './dead-letter';
 import { describeKafkaAccessError } from './kafka-errors';
-import { kafkaSettingsOf } from './kafka.client';
+import { groupTiming, kafkaSettingsOf, type GroupTimingOptions } from './kafka.client';
 import type { KafkaMetrics } from './kafka-metrics';
 import type { LogSink } from './log-sink';
 import type { TopicBatch } from './transactional-producer';
@@ -59,7 +59,7 @@ export interface ChunkResult {
 export type TransformHandler = (messages: ConsumedMessage[]) => Promise<ChunkResult>;
 
 /** Settings shared by both kinds of consumer. */
-export interface ConsumerSettings {
+export interface ConsumerSettings extends GroupTimingOptions {
   groupId: string;
   topics: readonly string[];
   metrics: KafkaMetrics;
@@ -79,8 +79,6 @@ export interface ConsumerSettings {
   partitionsConsumedConcurrently?: number;
   /** Where a new consumer group starts; pipelines start at the beginning so nothing is missed. */
   fromBeginning?: boolean;
-  sessionTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
   /** A running consumer that has not fetched for this long counts as stalled (health turns red). */
   stallAfterMs?: number;
   /**
@@ -170,8 +168,7 @@ export class BatchConsumer {
     }
     this.consumer = kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+      ...groupTiming(kafka, options),
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 500,
       // kafkajs' default, stated because exactly-once depends on it: never hand a handler records of

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka } from 'kafkajs';
 import type { KafkaSettings } from '@profilestream/config';
-import { createKafka, kafkaSettingsOf } from './kafka.client';
+import { createKafka, groupTiming, kafkaSettingsOf } from './kafka.client';
 import { silentLog, type LogSink } from './log-sink';
 import { kafkaSettings } from './testing';
 
@@ -87,5 +87,27 @@ describe('kafkaSettingsOf', () => {
   it('gives the settings a client was made from, for explaining its errors later', () => {
     expect(kafkaSettingsOf(createKafka(base, silentLog))).toBe(base);
     expect(kafkaSettingsOf(new Kafka({ brokers: base.brokers }))).toBeNull();
+  });
+});
+
+describe('groupTiming', () => {
+  const deployed = createKafka(
+    kafkaSettings({ consumerGroup: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 } }),
+    silentLog,
+  );
+
+  it("takes the deployment's session and heartbeat (KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS)", () => {
+    expect(groupTiming(deployed, {})).toEqual({ sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  });
+
+  it("lets a consumer's own setting win, and falls back to 30 s and 3 s for a client made otherwise", () => {
+    expect(groupTiming(deployed, { sessionTimeoutMs: 45_000 })).toEqual({
+      sessionTimeout: 45_000,
+      heartbeatInterval: 1_000,
+    });
+    expect(groupTiming(new Kafka({ brokers: base.brokers }), {})).toEqual({
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+    });
   });
 });

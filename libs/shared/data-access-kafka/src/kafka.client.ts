@@ -57,6 +57,27 @@ export function kafkaSettingsOf(kafka: Kafka): KafkaSettings | null {
   return settingsByClient.get(kafka) ?? null;
 }
 
+/** A consumer's own session and heartbeat, if it sets them (specs and tools do). */
+export interface GroupTimingOptions {
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+}
+
+/**
+ * Session timeout and heartbeat for a consumer of `kafka`: the consumer's own, else the
+ * deployment's (KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS), else 30 s and 3 s.
+ */
+export function groupTiming(
+  kafka: Kafka,
+  own: GroupTimingOptions,
+): { sessionTimeout: number; heartbeatInterval: number } {
+  const deployed = kafkaSettingsOf(kafka)?.consumerGroup;
+  return {
+    sessionTimeout: own.sessionTimeoutMs ?? deployed?.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: own.heartbeatIntervalMs ?? deployed?.heartbeatIntervalMs ?? 3_000,
+  };
+}
+
 /**
  * The CA file's PEM, read when the client is made; a file that cannot be read, or holds no
  * certificate (Node would ignore it, and the brokers' certificates would then look untrusted),

@@ -2,7 +2,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { toConsumedMessage, type ConsumedMessage, type ConsumerHealth } from './batch-consumer';
 import { coPartitionedAssigner } from './co-partitioned-assigner';
 import { describeKafkaAccessError } from './kafka-errors';
-import { kafkaSettingsOf } from './kafka.client';
+import { groupTiming, kafkaSettingsOf, type GroupTimingOptions } from './kafka.client';
 import type { KafkaMetrics } from './kafka-metrics';
 import type { LogSink } from './log-sink';
 
@@ -37,7 +37,7 @@ export interface ChunkControl {
   through: bigint;
 }
 
-export interface PartitionTaskConsumerOptions {
+export interface PartitionTaskConsumerOptions extends GroupTimingOptions {
   groupId: string;
   /** Co-partitioned topics: keyed alike, equal partition counts. */
   topics: readonly string[];
@@ -45,8 +45,6 @@ export interface PartitionTaskConsumerOptions {
   log: LogSink;
   metrics: KafkaMetrics;
   maxChunkMessages?: number;
-  sessionTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
   stallAfterMs?: number;
 }
 
@@ -80,8 +78,7 @@ export class PartitionTaskConsumer {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       partitionAssigners: [coPartitionedAssigner(() => [...this.owned])],
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+      ...groupTiming(kafka, options),
       allowAutoTopicCreation: false,
       // Only what committed transactions wrote: upstream services produce transactionally.
       readUncommitted: false,

@@ -72,6 +72,28 @@ describe('parseEnv', () => {
     ).toMatch(/KAFKA_SASL_PASSWORD are required/);
   });
 
+  it('bounds the consumer session by what brokers accept, and the heartbeat by a third of it', () => {
+    const defaults = toKafkaSettings(parseEnv(kafkaEnvSchema, {}, kafkaCrossChecks), 'svc');
+    expect(defaults.consumerGroup).toEqual({ sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3_000 });
+    const fast = { KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '1000' };
+    expect(toKafkaSettings(parseEnv(kafkaEnvSchema, fast, kafkaCrossChecks), 'svc').consumerGroup).toEqual({
+      sessionTimeoutMs: 6_000,
+      heartbeatIntervalMs: 1_000,
+    });
+    expect(problemsOf(() => parseEnv(kafkaEnvSchema, { KAFKA_SESSION_TIMEOUT_MS: '5000' }))[0]).toMatch(
+      /^KAFKA_SESSION_TIMEOUT_MS: must be at least 6000/,
+    );
+    expect(
+      problemsOf(() =>
+        parseEnv(
+          kafkaEnvSchema,
+          { KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '3000' },
+          kafkaCrossChecks,
+        ),
+      ),
+    ).toEqual(['KAFKA_HEARTBEAT_INTERVAL_MS (3000) must be at most a third of KAFKA_SESSION_TIMEOUT_MS (6000)']);
+  });
+
   it('refuses TLS-only Kafka settings without KAFKA_SSL, which would be ignored', () => {
     expect(problemsOf(() => parseEnv(kafkaEnvSchema, { KAFKA_SSL_CA_FILE: '/ca/ca.crt' }, kafkaCrossChecks))).toEqual([
       'KAFKA_SSL_CA_FILE is set but KAFKA_SSL is false: set KAFKA_SSL=true to use it, or unset KAFKA_SSL_CA_FILE',

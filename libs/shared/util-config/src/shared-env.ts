@@ -40,6 +40,18 @@ export const kafkaEnvSchema = z.object({
     "text-cleaner and encoder write each chunk's outputs and dead letters in one Kafka transaction with its consumed offsets (exactly once for read_committed readers); false: acknowledged writes, then an offset commit (at least once; for brokers without transactions).",
     true,
   ),
+  KAFKA_SESSION_TIMEOUT_MS: env.int(
+    "How long the group waits for a consumer that stopped heartbeating (a killed pod) before its partitions go to the others; each consumer group stalls that long after a crash. Within the brokers' group.min/max.session.timeout.ms (6 s to 30 min by default).",
+    30_000,
+    6_000,
+    1_800_000,
+  ),
+  KAFKA_HEARTBEAT_INTERVAL_MS: env.int(
+    'How often consumers tell the group they are alive; at most a third of KAFKA_SESSION_TIMEOUT_MS.',
+    3_000,
+    100,
+    600_000,
+  ),
   KAFKA_FRAMING: env.oneOf(
     'Avro framing: single-object (no registry) or confluent (needs SCHEMA_REGISTRY_URL).',
     ['single-object', 'confluent'],
@@ -68,6 +80,8 @@ export interface KafkaSettings {
   groupSuffix: string;
   /** Outputs, dead letters and consumed offsets of a chunk in one transaction (consume-transform-produce). */
   exactlyOnce: boolean;
+  /** Consumer group liveness: a member silent for `sessionTimeoutMs` is removed and its partitions reassigned. */
+  consumerGroup: { sessionTimeoutMs: number; heartbeatIntervalMs: number };
   framing: 'single-object' | 'confluent';
   schemaRegistry: { url: string; username: string | null; password: string | null } | null;
 }
@@ -86,6 +100,12 @@ export function kafkaCrossChecks(e: KafkaEnv): string[] {
   for (const [name, set] of Object.entries(tlsOnly)) {
     if (set && !e.KAFKA_SSL)
       problems.push(`${name} is set but KAFKA_SSL is false: set KAFKA_SSL=true to use it, or unset ${name}`);
+  }
+  // Kafka's rule of thumb: a member that misses two heartbeats in a row is still within its session.
+  if (e.KAFKA_HEARTBEAT_INTERVAL_MS * 3 > e.KAFKA_SESSION_TIMEOUT_MS) {
+    problems.push(
+      `KAFKA_HEARTBEAT_INTERVAL_MS (${e.KAFKA_HEARTBEAT_INTERVAL_MS}) must be at most a third of KAFKA_SESSION_TIMEOUT_MS (${e.KAFKA_SESSION_TIMEOUT_MS})`,
+    );
   }
   if (e.KAFKA_FRAMING === 'confluent' && !e.SCHEMA_REGISTRY_URL) {
     problems.push('SCHEMA_REGISTRY_URL is required when KAFKA_FRAMING=confluent');
@@ -118,6 +138,7 @@ export function toKafkaSettings(e: KafkaEnv, serviceName: string): KafkaSettings
     topicPrefix: e.KAFKA_TOPIC_PREFIX,
     groupSuffix: e.KAFKA_GROUP_SUFFIX,
     exactlyOnce: e.KAFKA_EXACTLY_ONCE,
+    consumerGroup: { sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS, heartbeatIntervalMs: e.KAFKA_HEARTBEAT_INTERVAL_MS },
     framing: e.KAFKA_FRAMING,
     schemaRegistry: e.SCHEMA_REGISTRY_URL
       ? {

@@ -17,6 +17,7 @@ export function kafkaSettings(overrides: Partial<KafkaSettings> = {}): KafkaSett
     topicPrefix: '',
     groupSuffix: '',
     exactlyOnce: true,
+    consumerGroup: { sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3_000 },
     framing: 'single-object',
     schemaRegistry: null,
     ...overrides,
