@@ -47,10 +47,10 @@ export const kafkaEnvSchema = z.object({
     1_800_000,
   ),
   KAFKA_HEARTBEAT_INTERVAL_MS: env.int(
-    'How often consumers tell the group they are alive; at most a third of KAFKA_SESSION_TIMEOUT_MS.',
+    'How often consumers tell the group they are alive, and hear of rebalances; at most a third of KAFKA_SESSION_TIMEOUT_MS, and at most 5 s (a member whose writes were fenced waits 15 s, several heartbeats, to hear that its partition moved).',
     3_000,
     100,
-    600_000,
+    5_000,
   ),
   KAFKA_FRAMING: env.oneOf(
     'Avro framing: single-object (no registry) or confluent (needs SCHEMA_REGISTRY_URL).',
