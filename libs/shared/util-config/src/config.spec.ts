@@ -83,6 +83,9 @@ describe('parseEnv', () => {
     expect(problemsOf(() => parseEnv(kafkaEnvSchema, { KAFKA_SESSION_TIMEOUT_MS: '5000' }))[0]).toMatch(
       /^KAFKA_SESSION_TIMEOUT_MS: must be at least 6000/,
     );
+    expect(problemsOf(() => parseEnv(kafkaEnvSchema, { KAFKA_SESSION_TIMEOUT_MS: '60000' }))[0]).toMatch(
+      /^KAFKA_SESSION_TIMEOUT_MS: must be at most 45000/,
+    );
     expect(problemsOf(() => parseEnv(kafkaEnvSchema, { KAFKA_HEARTBEAT_INTERVAL_MS: '10000' }))[0]).toMatch(
       /^KAFKA_HEARTBEAT_INTERVAL_MS: must be at most 5000/,
     );

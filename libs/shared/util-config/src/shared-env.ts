@@ -41,10 +41,10 @@ export const kafkaEnvSchema = z.object({
     true,
   ),
   KAFKA_SESSION_TIMEOUT_MS: env.int(
-    "How long the group waits for a consumer that stopped heartbeating (a killed pod) before its partitions go to the others; each consumer group stalls that long after a crash. Within the brokers' group.min/max.session.timeout.ms (6 s to 30 min by default).",
+    "How long the group waits for a consumer that stopped heartbeating (a killed pod) before its partitions go to the others. Consumers heartbeat between chunks, so it must exceed the longest a chunk takes. From 6 s (the brokers' default group.min.session.timeout.ms) to 45 s (kafkajs waits at most 60 s for a rebalance, and a consumer that has not fetched for 60 s fails its liveness check).",
     30_000,
     6_000,
-    1_800_000,
+    45_000,
   ),
   KAFKA_HEARTBEAT_INTERVAL_MS: env.int(
     'How often consumers tell the group they are alive, and hear of rebalances; at most a third of KAFKA_SESSION_TIMEOUT_MS, and at most 5 s (a member whose writes were fenced waits 15 s, several heartbeats, to hear that its partition moved).',

@@ -1,7 +1,8 @@
 /**
  * Child process of the consumer-group failover spec: one member of a group, configured the way a
  * service is (the KAFKA_* variables of its environment), consuming `argv[2]` in group `argv[3]`
- * and printing `partition N` for every record it handles, until it is killed.
+ * and printing `partition N` for every record it handles, until it is killed (or its parent goes:
+ * it exits when its stdin closes, so a killed test run leaves no member behind).
  */
 import { Registry } from 'prom-client';
 import { kafkaCrossChecks, kafkaEnvSchema, parseEnv, toKafkaSettings } from '@profilestream/config';
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
     metrics,
     log: silentLog,
   });
+  process.stdin.on('end', () => process.exit(0)).resume();
   await consumer.start();
 }
 
