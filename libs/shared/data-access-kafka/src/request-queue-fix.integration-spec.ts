@@ -1,24 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Producer } from 'kafkajs';
 import { kafkajsRequestQueue } from './request-queue-fix';
-import { createTopic, testKafka, uniqueName } from './testing';
+import { connectedPlainKafka, createTopic, testKafka, uniqueName } from './testing';
 
 describe('kafkajs request queue fix on a real broker', () => {
-  let admin: Admin;
-  let producer: Producer;
-
-  beforeAll(async () => {
-    const kafka = testKafka('request-queue-fix');
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer();
-    await producer.connect();
-  });
-
-  afterAll(async () => {
-    await producer.disconnect();
-    await admin.disconnect();
-  });
+  const { admin, producer } = connectedPlainKafka(testKafka('request-queue-fix'));
 
   it('leaves idle connections at rest: no queue check a millisecond after the last response', async () => {
     const topic = uniqueName('request-queue');

@@ -1,24 +1,9 @@
-import type { Admin, Kafka, Producer } from 'kafkajs';
 import { TransactionalProducer, readTopicToEnd, silentLog } from '../src';
-import { createTopic, testKafka, uniqueName } from '../src/testing';
+import { connectedPlainKafka, createTopic, testKafka, uniqueName } from '../src/testing';
 
 describe('readTopicToEnd on a real broker', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let producer: Producer; // a plain one: these tests place records on chosen partitions
-
-  beforeAll(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer();
-    await producer.connect();
-  });
-
-  afterAll(async () => {
-    await producer.disconnect();
-    await admin.disconnect();
-  });
+  // A plain producer: these tests place records on chosen partitions.
+  const { kafka, admin, producer } = connectedPlainKafka(testKafka());
 
   it('reads every partition to the end present at the start, skipping partitions whose records all expired', async () => {
     const topic = uniqueName('reader');

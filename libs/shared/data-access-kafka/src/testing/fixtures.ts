@@ -1,4 +1,4 @@
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { KafkaSettings } from '@profilestream/config';
 import type { BatchConsumer } from '../batch-consumer';
 import { BatchingProducer } from '../batching-producer';
@@ -47,6 +47,23 @@ export function connectedKafka(kafka: Kafka): {
   });
   afterEach(async () => {
     await Promise.all(clients.started.splice(0).map((c) => c.stop()));
+  });
+  afterAll(async () => {
+    await clients.producer.disconnect();
+    await clients.admin.disconnect();
+  });
+  return clients;
+}
+
+/**
+ * For a describe block that needs kafkajs's own producer (records placed on chosen partitions, or
+ * kafkajs's internals observed): an admin and a plain producer, connected for the block.
+ */
+export function connectedPlainKafka(kafka: Kafka): { kafka: Kafka; admin: Admin; producer: Producer } {
+  const clients = { kafka, admin: kafka.admin(), producer: kafka.producer() };
+  beforeAll(async () => {
+    await clients.admin.connect();
+    await clients.producer.connect();
   });
   afterAll(async () => {
     await clients.producer.disconnect();
